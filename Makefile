@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is set up by them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export FLASK_APP := portal
+
+.PHONY: run test setup migrate demo-data browser lint check clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(BIN)/flask db upgrade
+
+demo-data: migrate
+	$(BIN)/flask demo load
+
+run: demo-data
+	@echo ""
+	@echo "  いすみ市 オンライン手続ポータル (demonstration)"
+	@echo "  Portal:  http://$(HOST):$(PORT)/"
+	@echo "  No login needed yet: pick a procedure and apply. Demo status links are listed above."
+	@echo ""
+	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config python:portal.gunicorn_conf 'portal:create_app()'
+
+browser:
+	@bash scripts/ensure-browser.sh
+
+test: setup browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+check: setup
+	$(BIN)/flask catalog check
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

@@ -1,0 +1,133 @@
+"""Checks that cross catalog entries, run after the schema check at start-up and by
+`flask catalog check`. Each problem is reported with its YAML path, e.g.
+`procedures[0].steps[1].fields[2].when: unknown name 'copie' (known: copies, delivery)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter as Tally
+
+from portal.catalog import logic
+from portal.catalog.schema import CatalogData, Procedure
+from portal.rules import RuleError, compile_rule
+
+# Example answers are checked as of a fixed date so the check does not depend on today.
+EXAMPLE_DATE = dt.date(2026, 4, 1)
+
+
+def _duplicates(values: list[str]) -> list[str]:
+    return sorted(value for value, count in Tally(values).items() if count > 1)
+
+
+def check_catalog(data: CatalogData) -> list[str]:
+    problems: list[str] = []
+    for key, items in (
+        ("departments", data.departments),
+        ("counters", data.counters),
+        ("life_events", data.life_events),
+        ("procedures", data.procedures),
+    ):
+        for duplicate in _duplicates([item.id for item in items]):
+            problems.append(f"{key}: duplicate id {duplicate!r}")
+
+    department_ids = {d.id for d in data.departments}
+    event_ids = {e.id for e in data.life_events}
+    for i, counter in enumerate(data.counters):
+        if counter.department not in department_ids:
+            problems.append(f"counters[{i}].department: unknown department {counter.department!r}")
+
+    for name, workflow in data.workflows.items():
+        path = f"workflows.{name}"
+        for state in (workflow.initial, workflow.submitted):
+            if state not in workflow.states:
+                problems.append(f"{path}: unknown state {state!r}")
+        for j, transition in enumerate(workflow.transitions):
+            for state in (transition.source, transition.target):
+                if state not in workflow.states:
+                    problems.append(f"{path}.transitions[{j}]: unknown state {state!r}")
+        if not any(
+            t.source == workflow.initial and t.target == workflow.submitted and t.name == "submit"
+            for t in workflow.transitions
+        ):
+            problems.append(f"{path}.transitions: no 'submit' transition from initial to submitted")
+
+    for i, procedure in enumerate(data.procedures):
+        path = f"procedures[{i}]"
+        if procedure.department not in department_ids:
+            problems.append(f"{path}.department: unknown department {procedure.department!r}")
+        for j, event in enumerate(procedure.life_events):
+            if event not in event_ids:
+                problems.append(f"{path}.life_events[{j}]: unknown life event {event!r}")
+        if procedure.workflow not in data.workflows:
+            problems.append(f"{path}.workflow: unknown workflow {procedure.workflow!r}")
+        problems.extend(_check_procedure(procedure, path))
+    return problems
+
+
+def _check_procedure(procedure: Procedure, path: str) -> list[str]:
+    problems: list[str] = []
+    names = [field.name for field in procedure.fields()]
+    for duplicate in _duplicates(names):
+        problems.append(f"{path}.steps: field name {duplicate!r} is used twice")
+    for duplicate in _duplicates([step.id for step in procedure.steps]):
+        problems.append(f"{path}.steps: step id {duplicate!r} is used twice")
+    if procedure.channel != "counter" and not procedure.steps:
+        problems.append(f"{path}.steps: an online procedure needs at least one step")
+
+    known = set(names)
+
+    def check_rule(source: str | None, rule_path: str) -> None:
+        if source is None:
+            return
+        try:
+            compile_rule(source, names=known)
+        except RuleError as error:
+            problems.append(f"{rule_path}: {error}")
+
+    for j, step in enumerate(procedure.steps):
+        check_rule(step.when, f"{path}.steps[{j}].when")
+        for k, field in enumerate(step.fields):
+            field_path = f"{path}.steps[{j}].fields[{k}]"
+            check_rule(field.when, f"{field_path}.when")
+            if field.field_type.needs_options and not field.options:
+                problems.append(f"{field_path}.options: a {field.type} field needs options")
+            if not field.field_type.needs_options and field.options:
+                problems.append(f"{field_path}.options: a {field.type} field takes no options")
+            for duplicate in _duplicates([option.value for option in field.options]):
+                problems.append(f"{field_path}.options: value {duplicate!r} is used twice")
+    if procedure.fee:
+        check_rule(procedure.fee.rule, f"{path}.fee.rule")
+    for j, attachment in enumerate(procedure.attachments):
+        check_rule(attachment.when, f"{path}.attachments[{j}].when")
+    if problems:
+        return problems
+    return _check_examples(procedure, path)
+
+
+def _check_examples(procedure: Procedure, path: str) -> list[str]:
+    """Example answers must be a complete, valid application: the tests submit them."""
+    if procedure.channel == "counter":
+        return []
+    examples = procedure.example_answers
+    problems = [
+        f"{path}.example_answers.{name}: not a field of this procedure"
+        for name in examples
+        if procedure.field(name) is None
+    ]
+    for step in logic.applicable_steps(procedure, examples, EXAMPLE_DATE):
+        for field in logic.applicable_fields(step, examples, EXAMPLE_DATE):
+            value = examples.get(field.name)
+            if value is None:
+                if field.required:
+                    problems.append(f"{path}.example_answers.{field.name}: missing (required)")
+                continue
+            error = field.field_type.check_value(field, value)
+            if error:
+                problems.append(f"{path}.example_answers.{field.name}: {error}")
+    if not problems and procedure.fee:
+        try:
+            logic.fee_amount(procedure, examples, EXAMPLE_DATE)
+        except (RuleError, ValueError) as error:
+            problems.append(f"{path}.fee.rule: {error}")
+    return problems

@@ -1,0 +1,60 @@
+"""Evaluating a procedure against answers: which steps and fields apply, and the fee.
+
+Pure functions over catalog models and an answers dict; used by the submission engine, the
+catalog check and the tests alike, so the rule language is applied the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from portal.catalog.schema import Field, Procedure, Step
+from portal.rules import Rule, compile_rule
+
+
+@lru_cache(maxsize=2048)
+def rule(source: str) -> Rule:
+    """Compile once per distinct source; names were already checked by the catalog check."""
+    return compile_rule(source)
+
+
+def context(answers: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    return {**answers, "__today__": today}
+
+
+def step_applies(step: Step, answers: dict[str, Any], today: dt.date) -> bool:
+    return step.when is None or rule(step.when).is_true(context(answers, today))
+
+
+def field_applies(field: Field, answers: dict[str, Any], today: dt.date) -> bool:
+    return field.when is None or rule(field.when).is_true(context(answers, today))
+
+
+def applicable_steps(procedure: Procedure, answers: dict[str, Any], today: dt.date) -> list[Step]:
+    return [step for step in procedure.steps if step_applies(step, answers, today)]
+
+
+def applicable_fields(step: Step, answers: dict[str, Any], today: dt.date) -> list[Field]:
+    return [field for field in step.fields if field_applies(field, answers, today)]
+
+
+def prune(procedure: Procedure, answers: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """Drop answers to fields that no longer apply (a changed answer can hide earlier ones)."""
+    kept: dict[str, Any] = {}
+    for step in applicable_steps(procedure, answers, today):
+        for field in applicable_fields(step, answers, today):
+            if field.name in answers:
+                kept[field.name] = answers[field.name]
+    return kept
+
+
+def fee_amount(procedure: Procedure, answers: dict[str, Any], today: dt.date) -> int | None:
+    """The fee in yen from the catalog's fee rule, or None when the procedure has no fee."""
+    if procedure.fee is None:
+        return None
+    amount = rule(procedure.fee.rule).evaluate(context(answers, today))
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise ValueError(f"fee rule of {procedure.id} gave {amount!r}, not a yen amount")
+    return amount

@@ -1,0 +1,197 @@
+"""The catalog's shape: frozen, typed models that reject unknown keys.
+
+`procedure_catalog.yaml` is parsed into `CatalogData`. Pydantic checks each entry's own shape
+(types, ids, required keys, field types); `portal.catalog.checks` then checks what crosses entries
+(departments and life events exist, rules name real fields, example answers are valid).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import Field as PydField
+
+from portal.catalog.fields import FIELD_TYPES
+
+KEBAB = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+SNAKE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+
+KebabId = Annotated[str, PydField(pattern=KEBAB, max_length=64)]
+SnakeName = Annotated[str, PydField(pattern=SNAKE, max_length=64)]
+NonEmpty = Annotated[str, PydField(min_length=1)]
+
+
+def _rule_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a rule must not be empty")
+    return value.strip()
+
+
+RuleText = Annotated[str, AfterValidator(_rule_text)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class City(Model):
+    name: NonEmpty
+    name_en: NonEmpty
+    prefecture: NonEmpty
+    postal_code: Annotated[str, PydField(pattern=r"^\d{3}-\d{4}$")]
+    address: NonEmpty
+    phone: NonEmpty
+    opening_hours: NonEmpty
+    demo: bool = True
+
+
+class Department(Model):
+    id: KebabId
+    name: NonEmpty
+    phone: NonEmpty | None = None
+
+
+class Counter(Model):
+    id: KebabId
+    name: NonEmpty
+    department: KebabId
+    location: NonEmpty
+    hours: NonEmpty
+
+
+class LifeEvent(Model):
+    id: KebabId
+    label: NonEmpty
+
+
+class State(Model):
+    label: NonEmpty
+    description: NonEmpty
+    final: bool = False
+
+
+class Transition(Model):
+    name: SnakeName
+    source: SnakeName = PydField(alias="from")
+    target: SnakeName = PydField(alias="to")
+    by: Literal["resident", "staff", "system"]
+
+
+class Workflow(Model):
+    initial: SnakeName
+    submitted: SnakeName  # the state a successful submit moves to
+    states: dict[SnakeName, State]
+    transitions: list[Transition]
+
+
+class Option(Model):
+    value: Annotated[str, PydField(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    label: NonEmpty
+    hint: NonEmpty | None = None
+
+
+class Field(Model):
+    name: SnakeName
+    type: str
+    label: NonEmpty
+    hint: NonEmpty | None = None
+    required: bool = True
+    when: RuleText | None = None
+    options: list[Option] = []
+    min: int | None = None
+    max: int | None = None
+    max_length: Annotated[int, PydField(gt=0)] | None = None
+    autocomplete: str | None = None
+    input_width: Literal["short", "medium", "long"] = "long"
+    suffix: NonEmpty | None = None  # unit shown after the input and the answer, e.g. 通
+    sensitive: bool = False  # personal data that views mask and logs never carry
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in FIELD_TYPES:
+            raise ValueError(f"unknown field type {value!r}")
+        return value
+
+    @property
+    def field_type(self):
+        return FIELD_TYPES[self.type]
+
+
+class Step(Model):
+    id: KebabId
+    title: NonEmpty
+    description: NonEmpty | None = None
+    when: RuleText | None = None
+    fields: Annotated[list[Field], PydField(min_length=1)]
+
+
+class Fee(Model):
+    rule: RuleText  # amount in yen, computed on the server from the stored answers
+    description: NonEmpty
+
+
+class Attachment(Model):
+    id: KebabId
+    label: NonEmpty
+    when: RuleText | None = None
+
+
+class Retention(Model):
+    years: Annotated[int, PydField(ge=1, le=150)]
+    basis: NonEmpty
+
+
+class Deadline(Model):
+    description: NonEmpty
+
+
+class Procedure(Model):
+    id: KebabId
+    national_procedure_id: str | None = None  # null unless known; never guessed
+    title: NonEmpty
+    summary: NonEmpty
+    kana: Annotated[str, PydField(pattern=r"^[ぁ-ゖー・\s]+$")]  # reading, for search
+    purpose_of_use: NonEmpty
+    legal_basis: NonEmpty
+    life_events: list[KebabId] = []
+    department: KebabId
+    channel: Literal["online", "counter", "both"]
+    identity_level: Literal["none", "login", "signature"]
+    what_you_need: list[NonEmpty] = []
+    estimated_minutes: Annotated[int, PydField(ge=1, le=120)]
+    processing_time: NonEmpty
+    next_steps: NonEmpty
+    fee: Fee | None = None
+    attachments: list[Attachment] = []
+    deadline: Deadline | None = None
+    workflow: SnakeName = "standard"
+    retention: Retention
+    steps: list[Step] = []
+    declaration: NonEmpty | None = None
+    example_answers: dict[str, Any] = {}
+
+    def fields(self) -> list[Field]:
+        return [field for step in self.steps for field in step.fields]
+
+    def field(self, name: str) -> Field | None:
+        return next((field for field in self.fields() if field.name == name), None)
+
+    def step(self, step_id: str) -> Step | None:
+        return next((step for step in self.steps if step.id == step_id), None)
+
+
+class CatalogData(Model):
+    city: City
+    departments: list[Department]
+    counters: list[Counter] = []
+    life_events: list[LifeEvent] = []
+    workflows: dict[SnakeName, Workflow]
+    procedures: list[Procedure]
+
+    def procedure(self, procedure_id: str) -> Procedure | None:
+        return next((p for p in self.procedures if p.id == procedure_id), None)
+
+    def department(self, department_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == department_id), None)

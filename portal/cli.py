@@ -1,0 +1,82 @@
+"""Command-line interface: `flask catalog check`, `flask db upgrade|downgrade|heads`,
+`flask demo load`. Each command says what it did in one or two lines."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.catalog import CatalogError, load_catalog
+from portal.config import PROJECT_ROOT
+
+catalog_cli = AppGroup("catalog", help="The procedure catalog.")
+db_cli = AppGroup("db", help="Database migrations (Alembic).")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["skip_logging"] = True
+    return config
+
+
+@catalog_cli.command("check")
+@click.argument("path", required=False)
+def catalog_check(path: str | None) -> None:
+    """Validate the catalog (default: the configured procedure_catalog.yaml)."""
+    path = path or current_app.config["CATALOG_PATH"]
+    try:
+        data = load_catalog(path)
+    except CatalogError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(
+        f"catalog OK: {len(data.procedures)} procedures, {len(data.life_events)} life events"
+    )
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+    click.echo(f"database migrated to {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="base")
+def db_downgrade(revision: str) -> None:
+    command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@db_cli.command("heads")
+def db_heads() -> None:
+    script = ScriptDirectory.from_config(alembic_config(current_app.config["DATABASE_URL"]))
+    heads = script.get_heads()
+    for head in heads:
+        click.echo(head)
+    if len(heads) != 1:
+        click.echo(f"expected exactly one head, found {len(heads)}", err=True)
+        sys.exit(1)
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demonstration data (idempotent)."""
+    from portal.demo import load_demo_data
+
+    for line in load_demo_data(current_app):
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(catalog_cli)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,88 @@
+"""Configuration for the three environments: development, test and production.
+
+Every setting comes from the environment (see `.env.example`). Development and test fill in safe
+defaults so that `make run` works on a fresh machine; production refuses to start when a secret is
+missing or a test-only switch (such as the settable clock) is on. `validate()` is called by
+`create_app()` and raises `ConfigError` with a message that names the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or not allowed in this environment."""
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A per-checkout secret kept in instance/, shared by every gunicorn worker."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
+    """Build the settings dictionary for `env` (default: $PORTAL_ENV or 'development')."""
+    env = env or os.environ.get("PORTAL_ENV", "development")
+    if env not in {"development", "test", "production"}:
+        raise ConfigError(f"PORTAL_ENV must be development, test or production, not {env!r}")
+    instance_path = Path(os.environ.get("PORTAL_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    config: dict = {
+        "PORTAL_ENV": env,
+        "INSTANCE_PATH": str(instance_path),
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance_path / 'portal.sqlite3'}"
+        ),
+        "SQL_ECHO": _env_flag("PORTAL_SQL_ECHO"),
+        "CATALOG_PATH": os.environ.get(
+            "PORTAL_CATALOG_PATH", str(PROJECT_ROOT / "procedure_catalog.yaml")
+        ),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Keys the status-page links; rotating it invalidates links already handed out.
+        "STATUS_LINK_KEY": os.environ.get("PORTAL_STATUS_LINK_KEY"),
+        # 10 MiB: enough for the phone photos of a later issue, small enough to refuse abuse.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("PORTAL_MAX_CONTENT_LENGTH", 10 * 1024 * 1024)),
+        "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; see decisions
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        # Test-only: a file holding an ISO datetime that portal.clock.now() returns.
+        "TEST_CLOCK_FILE": os.environ.get("PORTAL_TEST_CLOCK_FILE"),
+        "TESTING": env == "test",
+    }
+    if env != "production":
+        config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
+    config["STATUS_LINK_KEY"] = config["STATUS_LINK_KEY"] or config["SECRET_KEY"]
+    config.update(overrides or {})
+    validate(config)
+    return config
+
+
+def validate(config: dict) -> None:
+    """Refuse settings that must never reach production."""
+    if config["PORTAL_ENV"] != "production":
+        return
+    if not config.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be set (at least 32 characters) in production")
+    if config.get("TEST_CLOCK_FILE"):
+        raise ConfigError(
+            "PORTAL_TEST_CLOCK_FILE is a test-only setting: production refuses to start with it"
+        )
+    if config.get("TESTING"):
+        raise ConfigError("TESTING must not be enabled in production")

@@ -1,0 +1,5 @@
+"""Every model of the portal, imported in one place for Alembic and the tests."""
+
+from portal.submissions.models import Submission, SubmissionEvent
+
+__all__ = ["Submission", "SubmissionEvent"]

@@ -1,0 +1,17 @@
+"""Keeping personal data and secrets out of logs: path redaction for access logs.
+
+Bearer tokens travel in a few URL paths (the status page's secret link). Access logs record the
+path with those segments replaced, and never the query string.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SECRET_PATHS = re.compile(r"^(/status/)[^/]+")
+
+
+def redact_path(path: str | None) -> str:
+    if not path:
+        return ""
+    return _SECRET_PATHS.sub(r"\1[redacted]", path)

@@ -1,0 +1,35 @@
+"""Secrets in URLs and cookies: random tokens, their stored hashes, and keyed derivations.
+
+Only hashes of bearer tokens are stored, so a copy of the database does not open anyone's
+application. The status-page token is derived from the submission's public id with a keyed HMAC,
+so every page that shows it (confirmation, receipt, a replayed submit) can show the same link.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+# Crockford's base32 without I, L, O, U: easy to read out over the phone.
+REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def derived_token(key: str, purpose: str, value: str) -> str:
+    digest = hmac.new(key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def new_reference(prefix: str = "ISM") -> str:
+    """A reference number such as ISM-7K3M-Q9TX (40 random bits)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{chars[:4]}-{chars[4:]}"

@@ -1,0 +1,66 @@
+"""Submissions: one row per application, from first draft to its final state.
+
+A submission has three independent statuses (docs/decisions/0001-lifecycle.md): `status` follows
+the procedure's workflow (draft → submitted → ...), `payment_status` and `appointment_status` are
+set by the payment and appointment domains. A draft is a submission in the workflow's initial
+state; it carries the snapshot of the procedure it started with, so a catalog change never alters
+an application under way. Every status change is also written to `submission_events`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base
+
+# Payment status of a submission, independent of its workflow status.
+PAYMENT_NONE = "none"  # the procedure has no fee
+PAYMENT_UNPAID = "unpaid"  # a fee is due (paid at the counter until the payment issue)
+# Appointment status of a submission.
+APPOINTMENT_NONE = "none"
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    procedure_id: Mapped[str] = mapped_column(String(64), index=True)
+    # {"procedure": <procedure as in the catalog>, "workflow": <its workflow>}
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    steps_done: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    payment_status: Mapped[str] = mapped_column(String(32), default=PAYMENT_NONE)
+    appointment_status: Mapped[str] = mapped_column(String(32), default=APPOINTMENT_NONE)
+    fee_amount: Mapped[int | None] = mapped_column(default=None)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
+    draft_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    events: Mapped[list[SubmissionEvent]] = relationship(
+        back_populates="submission", order_by="SubmissionEvent.id", lazy="selectin"
+    )
+
+
+class SubmissionEvent(Base):
+    """One status change: which transition, from and to which state, by whom, when."""
+
+    __tablename__ = "submission_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    transition: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime]
+
+    submission: Mapped[Submission] = relationship(back_populates="events")

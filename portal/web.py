@@ -1,0 +1,118 @@
+"""Cross-cutting web behaviour: security headers, Japanese error pages, template globals.
+
+Every response gets a strict Content-Security-Policy (no inline scripts or styles, no external
+sources, no framing), `Referrer-Policy: same-origin` and `X-Content-Type-Options: nosniff`; pages
+are not cached, because they may show personal data. Errors never show a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal import clock
+
+log = logging.getLogger(__name__)
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+ERROR_PAGES = {
+    400: ("リクエストを処理できませんでした", "入力内容を確認して、もう一度お試しください。"),
+    404: (
+        "ページが見つかりません",
+        "お探しのページは見つかりませんでした。アドレスに誤りがないか確認してください。"
+        "手続の一覧から探すこともできます。",
+    ),
+    405: ("この操作はできません", "ページを開き直して、もう一度お試しください。"),
+    413: (
+        "送信したデータが大きすぎます",
+        "送信できるデータの大きさには上限があります。ファイルを小さくするか、"
+        "数を減らしてもう一度お試しください。",
+    ),
+    429: ("操作が続けて行われました", "しばらく待ってから、もう一度お試しください。"),
+    500: (
+        "システムで問題が発生しました",
+        "申し訳ありません。時間をおいてもう一度お試しください。"
+        "入力中の内容は保存されています。",
+    ),
+}
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_error(code: int, title: str | None = None, message: str | None = None) -> Response:
+    default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
+    html = render_template(
+        "errors/error.html",
+        code=code,
+        heading=title or default_title,
+        message=message or default_message,
+    )
+    return Response(html, status=code, mimetype="text/html")
+
+
+def _handle_http_error(error: HTTPException) -> Response:
+    code = error.code or 500
+    return render_error(code if code in ERROR_PAGES else 400)
+
+
+def _handle_csrf_error(_error: CSRFError) -> Response:
+    return render_error(
+        400,
+        "ページの有効期限が切れました",
+        "安全のため、しばらく操作がなかったページからは送信できません。"
+        "前のページに戻り、ページを読み込み直してから、もう一度送信してください。",
+    )
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    # The exception type only: a message may carry personal data.
+    log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.endpoint)
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    if not app.config.get("PROPAGATE_EXCEPTIONS"):
+        app.register_error_handler(Exception, _handle_unexpected)
+
+    @app.context_processor
+    def _globals() -> dict:
+        catalog = current_app.extensions["catalog"]
+        return {"city": catalog.city, "now_local": clock.to_local(clock.now())}
+
+    @app.template_filter("yen")
+    def _yen(amount: int | None) -> str:
+        return "" if amount is None else f"{amount:,}円"
+
+    @app.template_filter("local_datetime")
+    def _local_datetime(value) -> str:
+        local = clock.to_local(value)
+        return f"{local.year}年{local.month}月{local.day}日 {local.hour}時{local.minute:02d}分"
