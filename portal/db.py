@@ -57,12 +57,14 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
+    # hide_parameters: SQL echo and error messages never carry the values (personal data).
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
 
     engine = create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
     )
 

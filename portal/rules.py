@@ -67,23 +67,43 @@ _COMPARE_OPS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
 _UNARY_OPS = {ast.Not: "not", ast.USub: "-"}
 # Forbidden operators, only so that messages can name them.
 _OTHER_OPS = {
-    ast.Div: "/", ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
-    ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@", ast.Invert: "~", ast.UAdd: "unary +",
-    ast.Is: "is", ast.IsNot: "is not",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.MatMult: "@",
+    ast.Invert: "~",
+    ast.UAdd: "unary +",
+    ast.Is: "is",
+    ast.IsNot: "is not",
 }
 # Names for forbidden kinds of expression, used in messages.
 _NODE_NAMES = {
-    ast.Lambda: "lambda", ast.ListComp: "comprehension", ast.SetComp: "comprehension",
-    ast.DictComp: "comprehension", ast.GeneratorExp: "comprehension", ast.JoinedStr: "f-string",
-    ast.FormattedValue: "f-string", ast.Subscript: "subscript", ast.Slice: "slice",
-    ast.Dict: "dict display", ast.Set: "set display", ast.Starred: "starred expression",
-    ast.NamedExpr: "assignment expression ':='", ast.Await: "await", ast.Yield: "yield",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "comprehension",
+    ast.JoinedStr: "f-string",
+    ast.FormattedValue: "f-string",
+    ast.Subscript: "subscript",
+    ast.Slice: "slice",
+    ast.Dict: "dict display",
+    ast.Set: "set display",
+    ast.Starred: "starred expression",
+    ast.NamedExpr: "assignment expression ':='",
+    ast.Await: "await",
+    ast.Yield: "yield",
     ast.YieldFrom: "yield",
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # --- Compile time -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -160,8 +180,12 @@ def _validate(node: ast.expr, source: str, allowed: frozenset[str] | None, found
     if isinstance(node, ast.Constant):
         value = node.value
         if value is not None and not isinstance(value, (bool, int, str)):
-            raise _error(node, source, f"literal {value!r} is not allowed "
-                                       "(only whole numbers, strings, True, False and None)")
+            raise _error(
+                node,
+                source,
+                f"literal {value!r} is not allowed "
+                "(only whole numbers, strings, True, False and None)",
+            )
         if isinstance(value, int) and abs(value) > MAX_LITERAL:
             raise _error(node, source, f"number {value} is too large (limit 10**12)")
     elif isinstance(node, (ast.List, ast.Tuple)):
@@ -172,8 +196,7 @@ def _validate(node: ast.expr, source: str, allowed: frozenset[str] | None, found
         if name is None:
             raise _error(node, source, "attribute access is only allowed on names")
         _check_name(node, source, name)
-        if allowed is not None and name not in allowed and \
-                f"{name.split('.')[0]}.*" not in allowed:
+        if allowed is not None and name not in allowed and f"{name.split('.')[0]}.*" not in allowed:
             known = ", ".join(sorted(allowed)) or "none"
             raise _error(node, source, f"unknown name '{name}' (known: {known})")
         found.add(name)
@@ -209,8 +232,9 @@ def _validate(node: ast.expr, source: str, allowed: frozenset[str] | None, found
 def _check_name(node: ast.expr, source: str, name: str) -> None:
     for part in name.split("."):
         if part.startswith("_"):
-            raise _error(node, source, f"name '{part}' is not allowed (names must not start "
-                                       "with '_')")
+            raise _error(
+                node, source, f"name '{part}' is not allowed (names must not start with '_')"
+            )
 
 
 def _validate_call(node: ast.Call, source: str) -> None:
@@ -234,6 +258,7 @@ def _validate_call(node: ast.Call, source: str) -> None:
 
 
 # --- Run time -----------------------------------------------------------------------------------
+
 
 def _evaluate(node: ast.expr, context: Mapping[str, Any]) -> Any:
     """Evaluate a validated expression node."""
@@ -295,8 +320,10 @@ def _operand(value: Any, node: ast.expr, symbol: str) -> int:
     if value is None:
         raise RuleEvaluationError(f"cannot compute '{symbol}': '{ast.unparse(node)}' has no value")
     if isinstance(value, bool) or not isinstance(value, int):
-        raise RuleEvaluationError(f"cannot compute '{symbol}': '{ast.unparse(node)}' is "
-                                  f"{type(value).__name__}, not a whole number")
+        raise RuleEvaluationError(
+            f"cannot compute '{symbol}': '{ast.unparse(node)}' is "
+            f"{type(value).__name__}, not a whole number"
+        )
     return value
 
 
@@ -322,18 +349,22 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
         elif (isinstance(right, str) and isinstance(left, str)) or isinstance(right, (list, tuple)):
             found = left in right
         else:
-            raise RuleEvaluationError(f"'{symbol}' needs a list (or a string on both sides), "
-                                      f"got {type(left).__name__} {symbol} {type(right).__name__}")
+            raise RuleEvaluationError(
+                f"'{symbol}' needs a list (or a string on both sides), "
+                f"got {type(left).__name__} {symbol} {type(right).__name__}"
+            )
         return found if symbol == "in" else not found
     if left is None or right is None:
         return False
     if type(left) is not type(right) or not isinstance(left, (int, str, datetime.date)):
-        raise RuleEvaluationError(f"cannot compare {type(left).__name__} with "
-                                  f"{type(right).__name__} using '{symbol}'")
+        raise RuleEvaluationError(
+            f"cannot compare {type(left).__name__} with {type(right).__name__} using '{symbol}'"
+        )
     return function(left, right)
 
 
 # --- Functions: each takes the evaluated arguments and the context ------------------------------
+
 
 def _to_date(value: Any, function: str) -> datetime.date:
     if isinstance(value, datetime.datetime):
@@ -345,8 +376,9 @@ def _to_date(value: Any, function: str) -> datetime.date:
             return datetime.date.fromisoformat(value)
         except ValueError:
             pass
-    raise RuleEvaluationError(f"{function}() needs a date or a 'YYYY-MM-DD' string, "
-                              f"got {repr(value)[:40]}")
+    raise RuleEvaluationError(
+        f"{function}() needs a date or a 'YYYY-MM-DD' string, got {repr(value)[:40]}"
+    )
 
 
 def _to_int(value: Any, function: str) -> int:
@@ -357,10 +389,14 @@ def _to_int(value: Any, function: str) -> int:
 
 def _same_kind(values: list[Any], function: str) -> list[Any]:
     first = values[0]
-    if isinstance(first, bool) or not isinstance(first, (int, str, datetime.date)) or \
-            any(type(value) is not type(first) for value in values):
-        raise RuleEvaluationError(f"{function}() needs values of one kind "
-                                  "(whole numbers, strings or dates)")
+    if (
+        isinstance(first, bool)
+        or not isinstance(first, (int, str, datetime.date))
+        or any(type(value) is not type(first) for value in values)
+    ):
+        raise RuleEvaluationError(
+            f"{function}() needs values of one kind (whole numbers, strings or dates)"
+        )
     return values
 
 
@@ -412,8 +448,13 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[list[Any], Mapping[str, A
     "abs": (1, 1, lambda args, context: _checked(abs(_to_int(args[0], "abs")))),
     "today": (0, 0, _fn_today),
     "date": (1, 1, lambda args, context: _to_date(args[0], "date")),
-    "days_between": (2, 2, lambda args, context: (
-        _to_date(args[1], "days_between") - _to_date(args[0], "days_between")).days),
+    "days_between": (
+        2,
+        2,
+        lambda args, context: (
+            (_to_date(args[1], "days_between") - _to_date(args[0], "days_between")).days
+        ),
+    ),
     "add_days": (2, 2, _fn_add_days),
     "years_between": (2, 2, _fn_years_between),
     "contains_any": (2, 2, _fn_contains_any),

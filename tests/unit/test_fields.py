@@ -28,7 +28,13 @@ def field(**kwargs) -> Field:
         ("email", {}, "ｔａｒｏ@example.jp", "taro@example.jp", None),
         ("email", {}, "taro.example.jp", None, "項目は name@example.jp の形で入力してください"),
         ("radio", {"options": [Option(value="a", label="A")]}, "a", "a", None),
-        ("radio", {"options": [Option(value="a", label="A")]}, "b", None, "項目は一覧から選んでください"),
+        (
+            "radio",
+            {"options": [Option(value="a", label="A")]},
+            "b",
+            None,
+            "項目は一覧から選んでください",
+        ),
         ("select", {"options": [Option(value="a", label="A")]}, "", None, "項目を選んでください"),
     ],
 )

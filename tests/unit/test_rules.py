@@ -160,11 +160,16 @@ def test_rejected_at_compile_time(source, message):
 
 @pytest.mark.parametrize(
     ("source", "message"),
-    [("copies ** 99", "operator '**' is not allowed at column 1 in 'copies ** 99'"),
-     ("1 + (x ** 2)", "operator '**' is not allowed at column 6 in '1 + (x ** 2)'"),
-     ("a and foo(1)", "unknown function 'foo' (known: abs, add_days, contains_any, date, "
-                      "days_between, len, max, min, today, years_between) "
-                      "at column 7 in 'a and foo(1)'")],
+    [
+        ("copies ** 99", "operator '**' is not allowed at column 1 in 'copies ** 99'"),
+        ("1 + (x ** 2)", "operator '**' is not allowed at column 6 in '1 + (x ** 2)'"),
+        (
+            "a and foo(1)",
+            "unknown function 'foo' (known: abs, add_days, contains_any, date, "
+            "days_between, len, max, min, today, years_between) "
+            "at column 7 in 'a and foo(1)'",
+        ),
+    ],
 )
 def test_compile_error_says_what_and_where(source, message):
     with pytest.raises(RuleError) as info:
@@ -228,8 +233,18 @@ def test_rule_is_frozen_and_compares_by_source():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, False), (False, False), (0, False), ("", False), ([], False),
-     (True, True), (3, True), ("x", True), (["a"], True), (TODAY, True)],
+    [
+        (None, False),
+        (False, False),
+        (0, False),
+        ("", False),
+        ([], False),
+        (True, True),
+        (3, True),
+        ("x", True),
+        (["a"], True),
+        (TODAY, True),
+    ],
 )
 def test_is_true(value, expected):
     assert compile_rule("answer").is_true({"answer": value}) is expected

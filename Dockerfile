@@ -1,0 +1,26 @@
+# The portal in production: slim Python, non-root, gunicorn, health check on /healthz (which also
+# checks the database). Migrations run as a separate one-shot command (see compose.yaml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PORTAL_ENV=production \
+    PORTAL_BIND=0.0.0.0:8000 \
+    PORTAL_INSTANCE_PATH=/app/instance \
+    FLASK_APP=portal
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 portal
+
+COPY pyproject.toml README.md alembic.ini procedure_catalog.yaml wsgi.py ./
+COPY portal ./portal
+COPY migrations ./migrations
+RUN pip install --no-cache-dir -e . \
+    && mkdir -p /app/instance && chown portal:portal /app/instance
+
+USER 10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
+CMD ["gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"]

@@ -1,0 +1,170 @@
+"""Browser-test harness: a live gunicorn server (two workers, a scratch database, a settable
+clock), Debian's Chromium through pytest-playwright, phone (Pixel 7) and desktop contexts.
+
+PORTAL_E2E_DATABASE_URL points the server at another database (CI's PostgreSQL smoke journey);
+by default it gets a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import axe
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The route-coverage check runs after every other browser test."""
+    last = [item for item in items if item.nodeid.endswith("test_every_page_route_was_audited")]
+    items[:] = [item for item in items if item not in last] + last
+    for item in items:
+        if "/e2e/" in item.nodeid.replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    clock_file: Path
+    access_log: Path
+    error_log: Path
+
+    def set_clock(self, iso: str | None) -> None:
+        self.clock_file.write_text(iso or "")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    workdir = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "test",
+        "PORTAL_INSTANCE_PATH": str(workdir),
+        "DATABASE_URL": os.environ.get(
+            "PORTAL_E2E_DATABASE_URL", f"sqlite:///{workdir / 'e2e.sqlite3'}"
+        ),
+        "SECRET_KEY": "e2e-" + "s" * 60,
+        "PORTAL_TEST_CLOCK_FILE": str(workdir / "clock"),
+        "PORTAL_BIND": f"127.0.0.1:{port}",
+        "PORTAL_WORKERS": "2",
+        "PORTAL_ACCESS_LOG": str(workdir / "access.log"),
+        "FLASK_APP": "portal",
+    }
+    bindir = Path(sys.executable).parent
+    subprocess.run([bindir / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True)
+    error_log = workdir / "error.log"
+    process = subprocess.Popen(
+        [bindir / "gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"],
+        env=env,
+        cwd=ROOT,
+        stdout=error_log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"live server did not start:\n{error_log.read_text()}")
+        time.sleep(0.2)
+    server = LiveServer(url, workdir / "clock", workdir / "access.log", error_log)
+    yield server
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+        ],
+    }
+
+
+def _device(playwright, name: str) -> dict:
+    descriptor = dict(playwright.devices[name])
+    descriptor.pop("default_browser_type", None)
+    return descriptor
+
+
+@pytest.fixture
+def make_page(browser, playwright, live_server):
+    """make_page(kind, javascript=True): a fresh context and page ('phone', 'small', 'desktop')."""
+    contexts = []
+
+    def factory(kind: str = "phone", javascript: bool = True):
+        if kind == "phone":
+            options = _device(playwright, "Pixel 7")
+        elif kind == "small":  # the narrowest phone we support: 320 CSS px (WCAG reflow)
+            options = {**_device(playwright, "Pixel 7"), "viewport": {"width": 320, "height": 640}}
+        else:
+            options = {"viewport": {"width": 1280, "height": 800}}
+        context = browser.new_context(
+            **options,
+            base_url=live_server.url,
+            locale="ja-JP",
+            timezone_id="Asia/Tokyo",
+            java_script_enabled=javascript,
+            bypass_csp=True,  # lets axe-core be injected; the CSP itself is tested elsewhere
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.portal_javascript = javascript
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_page(browser):
+    """A JavaScript-enabled page used to audit copies of pages served to no-JS contexts."""
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def audit(axe_page):
+    """audit(page): axe-core with WCAG 2.2 AA tags on the page as shown; no horizontal scroll."""
+
+    def run(page) -> None:
+        axe.audit(page, axe_page)
+
+    return run

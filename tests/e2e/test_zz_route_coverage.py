@@ -1,0 +1,30 @@
+"""Every page route of the portal has been audited with axe by some browser test in this run.
+
+A new route without a browser test fails here. Runs last (see conftest); run the whole browser
+suite for it to mean anything.
+"""
+
+from __future__ import annotations
+
+from portal import create_app
+from tests.e2e import axe
+
+# Routes that are not pages a person visits.
+NOT_PAGES = {
+    "static": "CSS and JavaScript files",
+    "pages.healthz": "JSON health check for the load balancer",
+}
+
+
+def test_every_page_route_was_audited(tmp_path):
+    app = create_app("test", {"INSTANCE_PATH": str(tmp_path)})
+    adapter = app.url_map.bind("localhost")
+    page_endpoints = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and rule.endpoint not in NOT_PAGES
+    }
+    audited = {adapter.match(path, method="GET")[0] for path in axe.AUDITED_PATHS}
+    missing = sorted(page_endpoints - audited)
+    assert not missing, f"page routes never audited with axe by a browser test: {missing}"
+    assert audited <= page_endpoints | set(NOT_PAGES)
