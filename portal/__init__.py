@@ -5,31 +5,61 @@ message that names the cause.
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from flask import Flask
 
-from portal import clock
-from portal.catalog import load_catalog
-from portal.config import load_config
+from portal import clock, japanese, procedures
+from portal.catalog import CatalogError, load_catalog
+from portal.config import ConfigError, load_config
 from portal.db import db as database
-from portal.extensions import csrf
+from portal.extensions import csrf, limiter
 
 
 def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     config = load_config(env, overrides)
+    logging.basicConfig(level=config["LOG_LEVEL"])
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(config)
     clock.configure(app.config["TEST_CLOCK_FILE"])
-    app.extensions["catalog"] = load_catalog(app.config["CATALOG_PATH"])
+    catalog = load_catalog(app.config["CATALOG_PATH"])
+    problems = procedures.check_hooks({p.id for p in catalog.procedures})
+    if problems:
+        raise CatalogError(Path(app.config["CATALOG_PATH"]), problems)
+    app.extensions["catalog"] = catalog
+    app.extensions["submission_services"] = _submission_services(app)
 
     database.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from portal import cli, web
+    from portal.api import bp as api_bp
     from portal.pages import bp as pages_bp
     from portal.submissions import bp as submissions_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(submissions_bp)
+    app.register_blueprint(api_bp)
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _submission_services(app: Flask):
+    from portal.submissions.service import Services
+    from portal.uploads.scanners import scanner_from_config
+    from portal.uploads.service import FileStore
+
+    try:
+        key = japanese.load_key(app.config["MY_NUMBER_KEY"])
+        scanner = scanner_from_config(app.config["MALWARE_SCANNER"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+    return Services(
+        files=FileStore(Path(app.config["UPLOAD_DIR"])),
+        scanner=scanner,
+        my_number_key=key,
+        max_upload_bytes=app.config["MAX_UPLOAD_BYTES"],
+    )

@@ -26,9 +26,9 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _development_secret(instance_path: Path) -> str:
+def _development_secret(instance_path: Path, name: str = "secret_key") -> str:
     """A per-checkout secret kept in instance/, shared by every gunicorn worker."""
-    path = instance_path / "secret_key"
+    path = instance_path / name
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
@@ -49,6 +49,7 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             "DATABASE_URL", f"sqlite:///{instance_path / 'portal.sqlite3'}"
         ),
         "SQL_ECHO": _env_flag("PORTAL_SQL_ECHO"),
+        "LOG_LEVEL": os.environ.get("PORTAL_LOG_LEVEL", "INFO").upper(),
         "CATALOG_PATH": os.environ.get(
             "PORTAL_CATALOG_PATH", str(PROJECT_ROOT / "procedure_catalog.yaml")
         ),
@@ -65,9 +66,25 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         # Test-only: a file holding an ISO datetime that portal.clock.now() returns.
         "TEST_CLOCK_FILE": os.environ.get("PORTAL_TEST_CLOCK_FILE"),
         "TESTING": env == "test",
+        # 32-byte key (64 hex characters) that encrypts My Numbers at rest.
+        "MY_NUMBER_KEY": os.environ.get("PORTAL_MY_NUMBER_KEY"),
+        # Uploaded files live here, outside the web root.
+        "UPLOAD_DIR": os.environ.get("PORTAL_UPLOAD_DIR", str(instance_path / "uploads")),
+        "MAX_UPLOAD_BYTES": int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        # "eicar-test" (demo scanner: refuses the EICAR test file only) or clamd://host:port
+        "MALWARE_SCANNER": os.environ.get("PORTAL_MALWARE_SCANNER", "eicar-test"),
+        # Rate limits (flask-limiter): storage memory:// for one process, redis://… in production.
+        "RATELIMIT_ENABLED": _env_flag("PORTAL_RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_SAVE": os.environ.get("PORTAL_RATELIMIT_SAVE", "60 per minute"),
+        "RATELIMIT_SUBMIT": os.environ.get("PORTAL_RATELIMIT_SUBMIT", "20 per minute"),
+        "RATELIMIT_RESUME": os.environ.get("PORTAL_RATELIMIT_RESUME", "10 per minute"),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
+        config["MY_NUMBER_KEY"] = config["MY_NUMBER_KEY"] or _development_secret(
+            instance_path, "my_number_key"
+        )
     config["STATUS_LINK_KEY"] = config["STATUS_LINK_KEY"] or config["SECRET_KEY"]
     config.update(overrides or {})
     validate(config)
@@ -86,3 +103,9 @@ def validate(config: dict) -> None:
         )
     if config.get("TESTING"):
         raise ConfigError("TESTING must not be enabled in production")
+    if not config.get("MY_NUMBER_KEY"):
+        raise ConfigError("PORTAL_MY_NUMBER_KEY must be set in production (64 hex characters)")
+    if config.get("MALWARE_SCANNER") == "eicar-test":
+        raise ConfigError(
+            "PORTAL_MALWARE_SCANNER is the demo scanner 'eicar-test': production needs clamd://"
+        )

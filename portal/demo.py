@@ -7,9 +7,11 @@ fixed public id, so a newcomer can open a status page straight away. Refused in 
 from __future__ import annotations
 
 import hashlib
+import io
 
 from flask import Flask, url_for
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal import clock
 from portal.catalog import logic
@@ -20,6 +22,38 @@ from portal.submissions.models import Submission
 
 def _demo_public_id(procedure_id: str) -> str:
     return hashlib.sha256(f"demo:{procedure_id}".encode()).hexdigest()[:32]
+
+
+def demo_pdf(title: str) -> FileStorage:
+    """A one-page PDF standing in for a document the resident would photograph."""
+    body = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return FileStorage(io.BytesIO(body), filename=f"demo-{title}.pdf")
+
+
+def example_answers(app: Flask, session, submission, procedure, today) -> dict:
+    """The catalog's example answers in their stored form (My Numbers encrypted, ...)."""
+    ctx = service.FormContext(
+        session, submission, app.extensions["submission_services"], clock.now()
+    )
+    answers = {}
+    for field in procedure.fields():
+        value = procedure.example_answers.get(field.name)
+        if field.type == "file" and field.required:
+            info, error = ctx.store_upload(field, demo_pdf(field.label))
+            assert error is None, error
+            answers[field.name] = [info["token"]]
+            continue
+        if value is None:
+            continue
+        stored = field.field_type.from_example(field, value, ctx)
+        if stored is not None:
+            answers[field.name] = stored
+    return logic.prune(procedure, answers, today)
 
 
 def load_demo_data(app: Flask) -> list[str]:
@@ -38,7 +72,7 @@ def load_demo_data(app: Flask) -> list[str]:
             if submission is None:
                 submission, _token = service.start_draft(session, catalog, procedure, now)
                 submission.public_id = public_id
-                submission.answers = logic.prune(procedure, dict(procedure.example_answers), today)
+                submission.answers = example_answers(app, session, submission, procedure, today)
                 submission.steps_done = [step.id for step in procedure.steps]
                 session.flush()
                 service.submit(session, submission, True, app.config["STATUS_LINK_KEY"], today, now)

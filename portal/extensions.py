@@ -1,5 +1,10 @@
 """Flask extensions shared by the blueprints (instantiated here, initialised in create_app)."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
+# Limits are set per view (saving a step, submitting, resuming); storage and switches come from
+# RATELIMIT_* settings (memory:// for one process, Redis in production).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -14,16 +14,38 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 10
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-")
+loglevel = os.environ.get("PORTAL_LOG_LEVEL", "info")
 # %(U)s is the path without the query string.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
 
 class RedactingLogger(Logger):
+    """Access and error logs without secret paths (at DEBUG the workers log request paths)."""
+
+    def log(self, lvl, msg, *args, **kwargs):
+        super().log(lvl, redact_path(str(msg)), *_redacted(args), **kwargs)
+
+    def debug(self, msg, *args, **kwargs):
+        super().debug(redact_path(str(msg)), *_redacted(args), **kwargs)
+
+    def info(self, msg, *args, **kwargs):
+        super().info(redact_path(str(msg)), *_redacted(args), **kwargs)
+
+    def warning(self, msg, *args, **kwargs):
+        super().warning(redact_path(str(msg)), *_redacted(args), **kwargs)
+
+    def error(self, msg, *args, **kwargs):
+        super().error(redact_path(str(msg)), *_redacted(args), **kwargs)
+
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         path = redact_path(environ.get("PATH_INFO"))
         atoms.update(U=path, r=f"{environ.get('REQUEST_METHOD')} {path}", q="-", f="-")
         return atoms
+
+
+def _redacted(args: tuple) -> tuple:
+    return tuple(redact_path(arg) if isinstance(arg, str) else arg for arg in args)
 
 
 logger_class = RedactingLogger

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-_SECRET_PATHS = re.compile(r"^(/status/)[^/]+")
+_SECRET_PATHS = re.compile(r"(/status/)[^/\s\"'?]+")
 
 
 def redact_path(path: str | None) -> str:
+    """The path with secret segments replaced (also works on any text that contains paths)."""
     if not path:
         return ""
     return _SECRET_PATHS.sub(r"\1[redacted]", path)

@@ -33,3 +33,18 @@ def new_reference(prefix: str = "ISM") -> str:
     """A reference number such as ISM-7K3M-Q9TX (40 random bits)."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+def new_resume_code() -> str:
+    """A resume code such as 7K3M-Q9TX-2CDE (60 random bits), easy to copy by hand."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(12))
+    return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+def normalize_resume_code(text: str) -> str:
+    """Accept the code as people type it: any case, widths, spaces and hyphens, O for 0."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text).upper()
+    text = text.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return "".join(char for char in text if char in REFERENCE_ALPHABET)

@@ -54,7 +54,7 @@ ERROR_PAGES = {
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Content-Security-Policy", CSP)  # a view may set a stricter one
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

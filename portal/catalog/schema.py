@@ -106,6 +106,13 @@ class Field(Model):
     input_width: Literal["short", "medium", "long"] = "long"
     suffix: NonEmpty | None = None  # unit shown after the input and the answer, e.g. 通
     sensitive: bool = False  # personal data that views mask and logs never carry
+    alias: bool = False  # person: ask for a 通称 where the law allows one
+    max_files: Annotated[int, PydField(ge=1, le=10)] = 1  # file
+    # group: the sub-fields of each item, how many items, and what one item is called
+    fields: list[Field] = []
+    min_items: Annotated[int, PydField(ge=0, le=20)] = 1
+    max_items: Annotated[int, PydField(ge=1, le=20)] = 10
+    item_label: NonEmpty = "項目"
 
     @field_validator("type")
     @classmethod
@@ -117,6 +124,12 @@ class Field(Model):
     @property
     def field_type(self):
         return FIELD_TYPES[self.type]
+
+    def choices(self) -> list[Option]:
+        """The options a person chooses from (yes/no fields have fixed ones)."""
+        if self.type == "yesno":
+            return [Option(value="yes", label="はい"), Option(value="no", label="いいえ")]
+        return list(self.options)
 
 
 class Step(Model):

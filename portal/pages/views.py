@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template
+from flask import current_app, jsonify, render_template, request
 from sqlalchemy import text
 
+from portal.catalog.search import search
 from portal.db import db
 from portal.pages import bp
 
 
 @bp.get("/")
 def home():
+    """The procedure list, with search by name or reading and a life-event filter."""
     catalog = current_app.extensions["catalog"]
-    online = [p for p in catalog.procedures if p.channel != "counter"]
-    return render_template("pages/home.html", procedures=online, catalog=catalog)
+    query = request.args.get("q", "").strip()[:100]
+    event = request.args.get("event") or None
+    if event is not None and event not in {e.id for e in catalog.life_events}:
+        event = None
+    procedures = [p for p in search(catalog, query, event) if p.channel != "counter"]
+    return render_template(
+        "pages/home.html",
+        procedures=procedures,
+        catalog=catalog,
+        query=query,
+        event=event,
+        searching=bool(query or event),
+    )
 
 
 @bp.get("/accessibility")

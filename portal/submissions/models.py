@@ -41,6 +41,9 @@ class Submission(Base):
     reference: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
     draft_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     status_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    # A code the resident writes down to continue on another day or device (hash only).
+    resume_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    resume_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)

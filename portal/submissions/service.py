@@ -16,17 +16,29 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
+from portal import japanese, procedures
 from portal.catalog import logic
-from portal.catalog.schema import CatalogData, Procedure, Step, Workflow
-from portal.security import derived_token, new_reference, new_token, token_hash
+from portal.catalog.fields import AddressType, Parsed
+from portal.catalog.schema import CatalogData, Field, Procedure, Step, Workflow
+from portal.security import (
+    derived_token,
+    new_reference,
+    new_resume_code,
+    new_token,
+    normalize_resume_code,
+    token_hash,
+)
 from portal.submissions.models import (
     PAYMENT_NONE,
     PAYMENT_UNPAID,
     Submission,
     SubmissionEvent,
 )
+from portal.uploads.models import Upload
+from portal.uploads.scanners import Scanner
+from portal.uploads.service import FileStore, UploadRejected, prepare_upload
 
 
 class SubmissionError(Exception):
@@ -53,15 +65,83 @@ class TransitionRefused(SubmissionError):
 
 @dataclass
 class StepOutcome:
-    """What a POSTed step produced: the values to keep, and errors by field name."""
+    """What a POSTed step produced: the values to keep, raw input by field, errors by path."""
 
     values: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    notice: str | None = None
+    focus: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass
+class Services:
+    """Outside collaborators of the engine, configured once per app."""
+
+    files: FileStore
+    scanner: Scanner
+    my_number_key: bytes
+    max_upload_bytes: int
+
+
+@dataclass
+class FormContext:
+    """The FieldContext the field types use: the POST, the stored answers, and the services."""
+
+    session: Session
+    submission: Submission
+    services: Services
+    now: dt.datetime
+    form: MultiDict = field(default_factory=MultiDict)
+    files: MultiDict = field(default_factory=MultiDict)
+
+    @property
+    def previous(self) -> dict[str, Any]:
+        return self.submission.answers
+
+    def store_upload(self, field: Field, storage: FileStorage) -> tuple[dict | None, str | None]:
+        data = storage.read(self.services.max_upload_bytes + 1)
+        try:
+            prepared = prepare_upload(
+                data,
+                storage.filename or "",
+                scanner=self.services.scanner,
+                max_bytes=self.services.max_upload_bytes,
+            )
+        except UploadRejected as rejected:
+            return None, str(rejected)
+        upload = Upload(
+            token=new_token(),
+            submission_id=self.submission.id,
+            field_name=field.name,
+            filename=prepared.filename,
+            content_type=prepared.content_type,
+            size=prepared.size,
+            sha256=prepared.sha256,
+            storage_name=self.services.files.save(prepared),
+            width=prepared.width,
+            height=prepared.height,
+            created_at=self.now,
+        )
+        self.session.add(upload)
+        self.session.flush()
+        return {"token": upload.token, "filename": upload.filename}, None
+
+    def upload_info(self, token: str) -> dict | None:
+        upload = self.session.scalar(
+            select(Upload).where(Upload.token == token, Upload.submission_id == self.submission.id)
+        )
+        return {"token": upload.token, "filename": upload.filename} if upload else None
+
+    def encrypt(self, plaintext: str) -> str:
+        return japanese.encrypt_sensitive(plaintext, self.services.my_number_key)
+
+    def decrypt(self, token: str) -> str:
+        return japanese.decrypt_sensitive(token, self.services.my_number_key)
 
 
 def procedure_of(submission: Submission) -> Procedure:
@@ -122,27 +202,73 @@ def is_draft(submission: Submission) -> bool:
     return submission.status == workflow_of(submission).initial
 
 
-def read_step(
-    procedure: Procedure, step: Step, answers: dict[str, Any], form: MultiDict, today: dt.date
-) -> StepOutcome:
+def read_step(procedure: Procedure, step: Step, ctx: FormContext, today: dt.date) -> StepOutcome:
     """Parse and check one step's POST. Fields hidden by a condition are ignored.
 
     Conditions may depend on other fields of the same page (「その他」 → details), so they are
     evaluated on the stored answers merged with this page's new values.
     """
-    parsed = {f.name: f.field_type.read(f, form) for f in step.fields}
-    merged = {**answers, **{name: p.value for name, p in parsed.items()}}
+    parsed: dict[str, Parsed] = {f.name: f.field_type.read(f, ctx, f.name) for f in step.fields}
+    merged = {**ctx.previous, **{name: p.value for name, p in parsed.items()}}
     outcome = StepOutcome()
     for f in step.fields:
         result = parsed[f.name]
         outcome.raw[f.name] = result.raw
         if not logic.field_applies(f, merged, today):
             continue
-        if result.error:
-            outcome.errors[f.name] = result.error
-        else:
+        outcome.errors.update(result.errors)
+        if result.ok:
             outcome.values[f.name] = result.value
+    if outcome.ok:
+        outcome.errors.update(procedures.validate_step(procedure.id, step.id, merged))
     return outcome
+
+
+def apply_action(
+    procedure: Procedure, step: Step, ctx: FormContext, action: str, today: dt.date
+) -> StepOutcome:
+    """A no-JavaScript button on a step page: add or remove a group item, look up an address
+    from its postal code, or remove an uploaded file. Answers are kept as typed, not saved."""
+    outcome = read_step(procedure, step, ctx, today)
+    outcome.errors = {}
+    kind, _, target = action.partition(":")
+    fields = {f.name: f for f in step.fields}
+    if kind == "add" and target in fields and fields[target].type == "group":
+        items = outcome.raw[target]
+        if len(items) < fields[target].max_items:
+            items.append({})
+            outcome.notice = f"{fields[target].item_label}{len(items)}の入力欄を追加しました"
+            first = fields[target].fields[0]
+            outcome.focus = _first_input(first, f"{target}.{len(items) - 1}.{first.name}")
+    elif kind == "remove" and target.rpartition(":")[0] in fields:
+        name, _, index = target.rpartition(":")
+        items = outcome.raw[name]
+        if index.isdigit() and int(index) < len(items):
+            del items[int(index)]
+            outcome.notice = f"{fields[name].item_label}{int(index) + 1}を削除しました"
+            outcome.focus = f"{name}.add"
+    elif kind == "lookup" and target in fields and fields[target].type == "address":
+        raw = outcome.raw[target]
+        error = AddressType().fill_from_postal_code(raw)
+        if error:
+            outcome.errors[f"{target}.postal_code"] = f"{fields[target].label}の{error}"
+        else:
+            outcome.notice = "郵便番号から住所を入力しました。番地と建物名を入力してください"
+            outcome.focus = f"{target}.block"
+    elif kind == "remove-file":
+        name, _, token = target.partition(":")
+        if name in fields:
+            outcome.raw[name] = [i for i in outcome.raw[name] if i["token"] != token]
+            outcome.notice = "ファイルを取り消しました"
+            outcome.focus = name
+    return outcome
+
+
+def _first_input(field: Field, path: str) -> str:
+    """The path of the first input a field renders (for focus after adding an item)."""
+    first_part = {"address": "postal_code", "person": "name", "bank_account": "kind"}
+    part = first_part.get(field.type)
+    return f"{path}.{part}" if part else path
 
 
 def save_step(
@@ -180,13 +306,13 @@ def step_complete(step: Step, submission: Submission, today: dt.date) -> bool:
     answers = submission.answers
     for f in logic.applicable_fields(step, answers, today):
         value = answers.get(f.name)
-        if value is None or value == [] or value is False:
+        if value is None or value == [] or (f.type == "declaration" and value is False):
             if f.required:
                 return False
             continue
         if f.field_type.check_value(f, value):
             return False
-    return True
+    return not procedures.validate_step(submission.procedure_id, step.id, answers)
 
 
 def first_incomplete_step(submission: Submission, today: dt.date) -> Step | None:
@@ -297,3 +423,78 @@ def submit(
     )
     # Whether this request won or a concurrent one did, the row now holds the one submission.
     return submission
+
+
+RESUME_DAYS = 30
+
+
+def issue_resume_code(session: Session, submission: Submission, now: dt.datetime) -> str:
+    """A new resume code for a draft (any earlier one stops working)."""
+    code = new_resume_code()
+    submission.resume_code_hash = token_hash(normalize_resume_code(code))
+    submission.resume_expires_at = now + dt.timedelta(days=RESUME_DAYS)
+    session.flush()
+    return code
+
+
+def resume_draft(session: Session, code: str, now: dt.datetime) -> tuple[Submission, str] | None:
+    """The draft a resume code opens, with a fresh bearer token for this browser; None when the
+    code is unknown, expired or its application was already submitted."""
+    normalized = normalize_resume_code(code)
+    if len(normalized) != 12:
+        return None
+    submission = session.scalar(
+        select(Submission).where(Submission.resume_code_hash == token_hash(normalized))
+    )
+    if submission is None or not is_draft(submission):
+        return None
+    if submission.resume_expires_at is None or submission.resume_expires_at <= now:
+        return None
+    token = new_token()
+    submission.draft_token_hash = token_hash(token)
+    submission.updated_at = now
+    session.flush()
+    return submission, token
+
+
+def withdraw(session: Session, submission: Submission, now: dt.datetime) -> bool:
+    """The resident withdraws (取下げ) while no staff decision has been made."""
+    return transition(session, submission, "withdraw", "resident", now)
+
+
+def can_withdraw(submission: Submission) -> bool:
+    workflow = workflow_of(submission)
+    return any(
+        t.name == "withdraw" and t.source == submission.status and t.by == "resident"
+        for t in workflow.transitions
+    )
+
+
+def refresh_snapshot(
+    session: Session, catalog: CatalogData, submission: Submission, today: dt.date
+) -> list[Step]:
+    """Move a draft to the catalog's current version of its procedure. Returns the steps that
+    changed (the resident is taken through those again); answers that no longer fit are dropped."""
+    current = catalog.procedure(submission.procedure_id)
+    if current is None or not is_draft(submission):
+        return []
+    dumped = current.model_dump(mode="json", by_alias=True)
+    if dumped == submission.snapshot["procedure"]:
+        return []
+    old = procedure_of(submission)
+    old_steps = {s.id: s.model_dump(mode="json") for s in old.steps}
+    changed = [s for s in current.steps if old_steps.get(s.id) != s.model_dump(mode="json")]
+    changed_ids = {s.id for s in changed}
+    answers = {}
+    for f in current.fields():
+        value = submission.answers.get(f.name)
+        if value is not None and not f.field_type.check_value(f, value):
+            answers[f.name] = value
+    submission.snapshot = {
+        "procedure": dumped,
+        "workflow": catalog.workflows[current.workflow].model_dump(mode="json", by_alias=True),
+    }
+    submission.answers = logic.prune(current, answers, today)
+    submission.steps_done = [s for s in submission.steps_done if s not in changed_ids]
+    session.flush()
+    return changed

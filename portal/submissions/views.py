@@ -7,27 +7,50 @@ status page's secret link, which access logs redact.
 
 from __future__ import annotations
 
+import io
+
 from flask import (
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
+from sqlalchemy import select
 
 from portal import clock
 from portal.catalog import logic
+from portal.catalog.fields import html_id
 from portal.catalog.schema import CatalogData, Procedure
 from portal.db import db
+from portal.extensions import limiter
 from portal.qr import qr_svg
 from portal.submissions import bp, service
 from portal.submissions.models import Submission
+from portal.uploads.models import Upload
 
 
 def _catalog() -> CatalogData:
     return current_app.extensions["catalog"]
+
+
+def _services() -> service.Services:
+    return current_app.extensions["submission_services"]
+
+
+def _context(submission: Submission, with_form: bool = False) -> service.FormContext:
+    ctx = service.FormContext(db.session, submission, _services(), clock.now())
+    if with_form:
+        ctx.form, ctx.files = request.form, request.files
+    return ctx
+
+
+def _limit(setting: str):
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
 
 
 def _procedure_or_404(procedure_id: str) -> Procedure:
@@ -55,18 +78,25 @@ def _status_token(submission: Submission) -> str:
 def _summary(submission: Submission) -> list[dict]:
     """Answers grouped by step, as label/value rows, for check-answers and status pages."""
     procedure = service.procedure_of(submission)
+    ctx = _context(submission)
     today = clock.today_local()
     groups = []
     for step in logic.applicable_steps(procedure, submission.answers, today):
         rows = []
         for field in logic.applicable_fields(step, submission.answers, today):
             value = submission.answers.get(field.name)
-            text = field.field_type.display(field, value) if value is not None else "未入力"
-            if field.suffix and value is not None:
-                text = f"{text}{field.suffix}"
-            rows.append({"label": field.label, "value": text, "sensitive": field.sensitive})
+            text = field.field_type.display(field, value, ctx) if value is not None else "未入力"
+            rows.append({"label": field.label, "value": text})
         groups.append({"step": step, "rows": rows})
     return groups
+
+
+def _status_qr(url: str, submission: Submission):
+    return qr_svg(url, f"申請状況のページを開くQRコード（受付番号 {submission.reference}）")
+
+
+def _department(submission: Submission):
+    return _catalog().department(submission.snapshot["procedure"]["department"])
 
 
 @bp.get("/procedures/<procedure_id>")
@@ -95,17 +125,34 @@ def begin(procedure_id: str):
 
 
 def _draft_or_redirect(procedure_id: str):
-    """The session's draft for this procedure, or a redirect response to where to go instead."""
+    """The session's draft for this procedure, or a redirect response to where to go instead.
+
+    A draft started before the catalog changed this procedure moves to the new version here, and
+    the resident is taken through the steps that changed."""
     _procedure_or_404(procedure_id)
     submission = _draft_for(procedure_id)
     if submission is None:
+        flash(
+            "入力中の申請が見つかりませんでした。最初から入力するか、再開コードをお使いください。"
+        )
         return None, redirect(url_for(".start", procedure_id=procedure_id))
     if not service.is_draft(submission):
         return None, redirect(url_for(".done", procedure_id=procedure_id))
+    today = clock.today_local()
+    changed = service.refresh_snapshot(db.session, _catalog(), submission, today)
+    if changed:
+        db.session.commit()
+        titles = "、".join(f"「{step.title}」" for step in changed)
+        flash(f"入力の途中で、この手続の内容が変わりました。{titles}をもう一度確認してください。")
+        first = service.first_incomplete_step(submission, today)
+        if first is None:
+            return None, redirect(url_for(".check", procedure_id=procedure_id))
+        return None, redirect(url_for(".step", procedure_id=procedure_id, step_id=first.id))
     return submission, None
 
 
 @bp.route("/procedures/<procedure_id>/apply/<step_id>", methods=["GET", "POST"])
+@_limit("RATELIMIT_SAVE")
 def step(procedure_id: str, step_id: str):
     submission, elsewhere = _draft_or_redirect(procedure_id)
     if elsewhere:
@@ -123,28 +170,35 @@ def step(procedure_id: str, step_id: str):
     if current.id not in ids or (
         first_incomplete is not None and ids.index(current.id) > ids.index(first_incomplete.id)
     ):
-        target = first_incomplete.id if first_incomplete else None
-        if target is None:
+        if first_incomplete is None:
             return redirect(url_for(".check", procedure_id=procedure_id))
-        return redirect(url_for(".step", procedure_id=procedure_id, step_id=target))
+        return redirect(url_for(".step", procedure_id=procedure_id, step_id=first_incomplete.id))
 
     returning = request.args.get("return") == "check"
-    values = dict(submission.answers)
-    errors: dict[str, str] = {}
+    ctx = _context(submission, with_form=request.method == "POST")
+    raw = {
+        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
+        for f in current.fields
+    }
+    outcome = service.StepOutcome()
     if request.method == "POST":
-        outcome = service.read_step(procedure, current, submission.answers, request.form, today)
-        if outcome.ok:
-            try:
-                service.save_step(db.session, submission, current, outcome, today, clock.now())
-            except service.DraftNotEditable:
-                db.session.rollback()
-                return redirect(url_for(".done", procedure_id=procedure_id))
-            db.session.commit()
-            return redirect(_after_step(procedure_id, submission, current.id, returning, today))
-        values.update(outcome.raw)
-        errors = outcome.errors
+        action = request.form.get("_action")
+        if action:
+            outcome = service.apply_action(procedure, current, ctx, action, today)
+        else:
+            outcome = service.read_step(procedure, current, ctx, today)
+            if outcome.ok:
+                try:
+                    service.save_step(db.session, submission, current, outcome, today, clock.now())
+                except service.DraftNotEditable:
+                    db.session.rollback()
+                    return redirect(url_for(".done", procedure_id=procedure_id))
+                db.session.commit()
+                return redirect(_after_step(procedure_id, submission, current.id, returning, today))
+        db.session.commit()  # files uploaded with this POST are kept for the next try
+        raw.update(outcome.raw)
 
-    position, total = service.step_position(procedure, values, current, today)
+    position, total = service.step_position(procedure, submission.answers, current, today)
     back = service.previous_step(procedure, submission.answers, current, today)
     same_step = {f.name for f in current.fields}
     return render_template(
@@ -160,8 +214,20 @@ def step(procedure_id: str, step_id: str):
             or logic.rule(f.when).names & same_step
             or logic.field_applies(f, submission.answers, today)
         ],
-        values=values,
-        errors=errors,
+        raw=raw,
+        errors=outcome.errors,
+        error_links={path: html_id(path) for path in outcome.errors},
+        notice=outcome.notice,
+        focus=outcome.focus,
+        masks={
+            f.name: f.field_type.display(f, submission.answers.get(f.name), ctx)
+            for f in current.fields
+            if f.type == "mynumber" and submission.answers.get(f.name)
+        },
+        file_url=lambda token: url_for(
+            ".draft_file", procedure_id=procedure_id, upload_token=token
+        ),
+        multipart=any(f.type == "file" for f in current.fields),
         position=position,
         total=total,
         back_url=(
@@ -191,6 +257,7 @@ def _after_step(
 
 
 @bp.route("/procedures/<procedure_id>/check", methods=["GET", "POST"])
+@_limit("RATELIMIT_SUBMIT")
 def check(procedure_id: str):
     submission, elsewhere = _draft_or_redirect(procedure_id)
     if elsewhere:
@@ -225,6 +292,7 @@ def check(procedure_id: str):
         summary=_summary(submission),
         fee=logic.fee_amount(procedure, submission.answers, today),
         errors=errors,
+        error_links={path: html_id(path) for path in errors},
     )
 
 
@@ -245,12 +313,96 @@ def done(procedure_id: str):
         status_url=status_url,
         receipt_url=url_for(".receipt", token=token),
         qr=_status_qr(status_url, submission),
-        department=_catalog().department(submission.snapshot["procedure"]["department"]),
+        department=_department(submission),
     )
 
 
-def _status_qr(status_url: str, submission: Submission):
-    return qr_svg(status_url, f"申請状況のページを開くQRコード（受付番号 {submission.reference}）")
+@bp.route("/procedures/<procedure_id>/save", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESUME")
+def save_for_later(procedure_id: str):
+    """あとで続ける: a resume code (and its QR code) to continue on another day or device."""
+    submission, elsewhere = _draft_or_redirect(procedure_id)
+    if elsewhere:
+        return elsewhere
+    procedure = service.procedure_of(submission)
+    code = None
+    qr = None
+    if request.method == "POST":
+        code = service.issue_resume_code(db.session, submission, clock.now())
+        db.session.commit()
+        qr = qr_svg(
+            url_for(".resume", _external=True) + f"?code={code}",
+            f"入力の続きを開くQRコード（再開コード {code}）",
+        )
+    return render_template(
+        "submissions/save.html",
+        procedure=procedure,
+        submission=submission,
+        code=code,
+        qr=qr,
+        days=service.RESUME_DAYS,
+    )
+
+
+@bp.route("/resume", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESUME")
+def resume():
+    """Enter a resume code (or arrive from its QR code) to continue a draft."""
+    errors: dict[str, str] = {}
+    code = request.values.get("code", "")
+    if request.method == "POST":
+        found = service.resume_draft(db.session, code, clock.now())
+        if found is None:
+            errors["code"] = (
+                "再開コードが正しくないか、有効期限が切れています。コードを確かめてください"
+            )
+        else:
+            submission, token = found
+            db.session.commit()
+            _remember_draft(submission.procedure_id, token)
+            flash("保存した内容から入力を再開します。")
+            first = service.first_incomplete_step(submission, clock.today_local())
+            if first is None:
+                return redirect(url_for(".check", procedure_id=submission.procedure_id))
+            return redirect(
+                url_for(".step", procedure_id=submission.procedure_id, step_id=first.id)
+            )
+    response = current_app.make_response(
+        render_template(
+            "submissions/resume.html",
+            code=code,
+            errors=errors,
+            error_links={path: html_id(path) for path in errors},
+        )
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _upload_response(upload: Upload):
+    data = _services().files.read(upload.storage_name)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=upload.content_type,
+        as_attachment=True,
+        download_name=upload.filename,
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/procedures/<procedure_id>/files/<upload_token>")
+def draft_file(procedure_id: str, upload_token: str):
+    """A file attached to the resident's own draft (only through their session)."""
+    submission = _draft_for(procedure_id)
+    if submission is None:
+        abort(404)
+    upload = db.session.scalar(
+        select(Upload).where(Upload.token == upload_token, Upload.submission_id == submission.id)
+    )
+    if upload is None:
+        abort(404)
+    return _upload_response(upload)
 
 
 def _submission_by_status_token(token: str) -> Submission:
@@ -260,40 +412,88 @@ def _submission_by_status_token(token: str) -> Submission:
     return submission
 
 
+def _no_referrer(response):
+    # The secret link must not leak as a referrer, even to our own pages.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.get("/status/<token>")
 def status(token: str):
     submission = _submission_by_status_token(token)
     workflow = service.workflow_of(submission)
-    response = current_app.make_response(
-        render_template(
-            "submissions/status.html",
-            procedure=service.procedure_of(submission),
-            submission=submission,
-            state=workflow.states[submission.status],
-            states=workflow.states,
-            summary=_summary(submission),
-            receipt_url=url_for(".receipt", token=token),
-            department=_catalog().department(submission.snapshot["procedure"]["department"]),
+    return _no_referrer(
+        current_app.make_response(
+            render_template(
+                "submissions/status.html",
+                procedure=service.procedure_of(submission),
+                submission=submission,
+                state=workflow.states[submission.status],
+                states=workflow.states,
+                summary=_summary(submission),
+                token=token,
+                can_withdraw=service.can_withdraw(submission),
+                department=_department(submission),
+            )
         )
     )
-    # The secret link must not leak as a referrer, even to our own pages.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+
+
+@bp.get("/status/<token>/files/<upload_token>")
+def status_file(token: str, upload_token: str):
+    submission = _submission_by_status_token(token)
+    upload = db.session.scalar(
+        select(Upload).where(Upload.token == upload_token, Upload.submission_id == submission.id)
+    )
+    if upload is None:
+        abort(404)
+    return _no_referrer(_upload_response(upload))
+
+
+@bp.route("/status/<token>/withdraw", methods=["GET", "POST"])
+@_limit("RATELIMIT_SUBMIT")
+def withdraw(token: str):
+    """取下げ: the resident withdraws the application while no decision has been made."""
+    submission = _submission_by_status_token(token)
+    if not service.can_withdraw(submission):
+        flash("この申請は取り下げられません。担当課にお問い合わせください。")
+        return redirect(url_for(".status", token=token))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            errors["confirm"] = "取り下げる場合は、確認のチェックを入れてください"
+        else:
+            service.withdraw(db.session, submission, clock.now())
+            db.session.commit()
+            flash("申請を取り下げました。")
+            return redirect(url_for(".status", token=token))
+    return _no_referrer(
+        current_app.make_response(
+            render_template(
+                "submissions/withdraw.html",
+                procedure=service.procedure_of(submission),
+                submission=submission,
+                token=token,
+                errors=errors,
+                error_links={path: html_id(path) for path in errors},
+            )
+        )
+    )
 
 
 @bp.get("/status/<token>/receipt")
 def receipt(token: str):
     submission = _submission_by_status_token(token)
     status_url = url_for(".status", token=token, _external=True)
-    response = current_app.make_response(
-        render_template(
-            "submissions/receipt.html",
-            procedure=service.procedure_of(submission),
-            submission=submission,
-            summary=_summary(submission),
-            qr=_status_qr(status_url, submission),
-            department=_catalog().department(submission.snapshot["procedure"]["department"]),
+    return _no_referrer(
+        current_app.make_response(
+            render_template(
+                "submissions/receipt.html",
+                procedure=service.procedure_of(submission),
+                submission=submission,
+                summary=_summary(submission),
+                qr=_status_qr(status_url, submission),
+                department=_department(submission),
+            )
         )
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response

@@ -50,9 +50,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> LiveServer:
-    workdir = tmp_path_factory.mktemp("live")
+def start_live_server(workdir: Path, extra_env: dict | None = None):
+    """Migrate a fresh database and start gunicorn (2 workers) on a free loopback port.
+    Returns (LiveServer, process); the caller stops the process."""
     port = _free_port()
     env = {
         **os.environ,
@@ -67,9 +67,12 @@ def live_server(tmp_path_factory) -> LiveServer:
         "PORTAL_WORKERS": "2",
         "PORTAL_ACCESS_LOG": str(workdir / "access.log"),
         "FLASK_APP": "portal",
+        **(extra_env or {}),
     }
     bindir = Path(sys.executable).parent
-    subprocess.run([bindir / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True)
+    subprocess.run(
+        [bindir / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
     error_log = workdir / "error.log"
     process = subprocess.Popen(
         [bindir / "gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"],
@@ -91,10 +94,22 @@ def live_server(tmp_path_factory) -> LiveServer:
             process.kill()
             raise RuntimeError(f"live server did not start:\n{error_log.read_text()}")
         time.sleep(0.2)
-    server = LiveServer(url, workdir / "clock", workdir / "access.log", error_log)
-    yield server
+    return LiveServer(url, workdir / "clock", workdir / "access.log", error_log), process
+
+
+def stop(process) -> None:
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    server, process = start_live_server(tmp_path_factory.mktemp("live"))
+    yield server
+    stop(process)
 
 
 @pytest.fixture(scope="session")

@@ -1,43 +1,103 @@
 """Acting like a person: find fields by their labels and roles, fill a step from answers.
 
 `fill_step()` is catalog-driven: it reads the step's fields from the catalog and uses only what a
-person sees (label text, option labels, button names), so any procedure described in YAML can be
-completed by the browser tests without procedure-specific code.
+person sees (label text, legends, option labels, button names), so any procedure described in
+YAML can be completed by the browser tests without procedure-specific code.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from pathlib import Path
 
+from portal import japanese
 from portal.catalog.schema import Field, Step
 
+FIXTURES = Path(__file__).parent / "files"
 
-def by_label(page, label: str):
+
+def _name(label: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(label)}\s*(必須|任意)?$")
+
+
+def by_label(scope, label: str):
     """The input whose accessible name is the label (plus its 必須/任意 tag)."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*(必須|任意)?$"))
+    return scope.get_by_label(_name(label))
 
 
-def fill_field(page, field: Field, value) -> None:
+def group(scope, label: str):
+    """A fieldset by its legend."""
+    return scope.get_by_role("group", name=_name(label))
+
+
+def sample_pdf(tmp_dir: Path, name: str = "証明書.pdf") -> Path:
+    path = tmp_dir / name
+    path.write_bytes(
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return path
+
+
+def _wareki(iso: str) -> str:
+    return japanese.format_wareki(dt.date.fromisoformat(iso))
+
+
+def fill_field(page, scope, field: Field, value, files_dir: Path | None = None) -> None:
+    kind = field.type
+    if kind == "file":
+        if files_dir is not None and field.required:
+            by_label(scope, field.label).set_input_files(sample_pdf(files_dir))
+        return
     if value is None:
         return
-    kind = field.type
-    if kind in {"radio"}:
-        label = next(o.label for o in field.options if o.value == value)
-        page.get_by_role("radio", name=label, exact=True).check()
+    if kind in {"radio", "yesno"}:
+        choice = {True: "yes", False: "no"}.get(value, value) if kind == "yesno" else value
+        label = next(o.label for o in field.choices() if o.value == choice)
+        group(scope, field.label).get_by_role("radio", name=label, exact=True).check()
     elif kind == "checkboxes":
         for option in field.options:
-            box = page.get_by_role("checkbox", name=option.label, exact=True)
+            box = group(scope, field.label).get_by_role("checkbox", name=option.label, exact=True)
             box.set_checked(option.value in value)
     elif kind == "select":
         label = next(o.label for o in field.options if o.value == value)
-        by_label(page, field.label).select_option(label=label)
+        by_label(scope, field.label).select_option(label=label)
     elif kind == "declaration":
-        page.get_by_role("checkbox", name=field.label).set_checked(bool(value))
+        scope.get_by_role("checkbox", name=field.label).set_checked(bool(value))
+    elif kind == "date":
+        by_label(scope, field.label).fill(_wareki(value))  # typed as 和暦, as many residents do
+    elif kind == "person":
+        box = group(scope, field.label)
+        by_label(box, "氏名").fill(value["name"])
+        by_label(box, "フリガナ").fill(value["kana"])
+        by_label(box, "生年月日").fill(_wareki(value["birth_date"]))
+    elif kind == "address":
+        box = group(scope, field.label)
+        for part, label in (
+            ("postal_code", "郵便番号"),
+            ("prefecture", "都道府県"),
+            ("city", "市区町村"),
+            ("town", "町名"),
+            ("block", "番地・号"),
+        ):
+            by_label(box, label).fill(value.get(part, ""))
+    elif kind == "group":
+        box = group(scope, field.label)
+        for index, item in enumerate(value):
+            if index > 0:
+                box.get_by_role("button", name=f"{field.item_label}を追加する").click()
+                box = group(page, field.label)
+            item_box = group(box, f"{field.item_label}{index + 1}")
+            for sub in field.fields:
+                fill_field(page, item_box, sub, item.get(sub.name), files_dir)
     else:
-        by_label(page, field.label).fill(str(value))
+        by_label(scope, field.label).fill(str(value))
 
 
-def fill_step(page, step: Step, answers: dict) -> None:
+def fill_step(page, step: Step, answers: dict, files_dir: Path | None = None) -> None:
     for field in step.fields:
-        if field.name in answers:
-            fill_field(page, field, answers[field.name])
+        if field.name in answers or field.type == "file":
+            fill_field(page, page, field, answers.get(field.name), files_dir)

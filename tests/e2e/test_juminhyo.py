@@ -81,7 +81,7 @@ def test_phone_journey_with_errors_changes_and_status(make_page, audit):
     by_label(page, "日中に連絡のつく電話番号").fill("12345")
     page.get_by_role("radio", name="本人", exact=True).check()
     page.get_by_role("button", name="次へ進む").click()
-    message = "日中に連絡のつく電話番号は0から始まる10桁または11桁の数字で入力してください"
+    message = "日中に連絡のつく電話番号は0から始まる10桁または11桁の電話番号を入力してください"
     assert_error_summary_focused(page, message)
     expect(by_label(page, "氏名")).to_have_value(ANSWERS["applicant_name"])
     expect(page.get_by_role("radio", name="本人", exact=True)).to_be_checked()

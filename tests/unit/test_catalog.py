@@ -117,7 +117,9 @@ def test_includes_append_procedures(tmp_path):
     main = tmp_path / "catalog.yaml"
     main.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     catalog = load_catalog(main)
-    assert [p.id for p in catalog.procedures] == ["juminhyo-copy", "juminhyo-copy-two"]
+    ids = [p.id for p in catalog.procedures]
+    assert ids[0] == "juminhyo-copy" and ids[-1] == "juminhyo-copy-two"
+    assert len(ids) == len(yaml.safe_load(CATALOG.read_text(encoding="utf-8"))["procedures"]) + 1
 
 
 def test_fee_and_conditions_follow_the_answers():

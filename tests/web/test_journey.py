@@ -103,7 +103,7 @@ def test_errors_keep_everything_typed(client):
     links = {a["href"]: a.get_text() for a in summary.select("a")}
     assert links == {
         "#f-applicant_kana": "氏名（フリガナ）を入力してください",
-        "#f-phone": "日中に連絡のつく電話番号は0から始まる10桁または11桁の数字で入力してください",
+        "#f-phone": "日中に連絡のつく電話番号は0から始まる10桁または11桁の電話番号を入力してください",
         "#f-relationship": "住民票が必要な方との関係を選んでください",
     }
     assert soup.find(id="f-applicant_name")["value"] == "大原 太郎"

@@ -1,0 +1,31 @@
+"""Procedure search by name, reading and life event.
+
+The query is normalised (NFKC, katakana folded to hiragana) and matched against each
+procedure's title, reading (kana) and summary, so 「ほいく」, 「ホイク」 and 「保育」 all find
+保育施設等の利用申込.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import jaconv
+
+from portal.catalog.schema import CatalogData, Procedure
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return jaconv.kata2hira(text).replace(" ", "").replace("　", "")
+
+
+def search(catalog: CatalogData, query: str = "", life_event: str | None = None) -> list[Procedure]:
+    terms = [_fold(term) for term in query.split() if term.strip()]
+    found = []
+    for procedure in catalog.procedures:
+        if life_event and life_event not in procedure.life_events:
+            continue
+        haystack = _fold(" ".join([procedure.title, procedure.kana, procedure.summary]))
+        if all(term in haystack for term in terms):
+            found.append(procedure)
+    return found
