@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from typing import Any
 
-import jaconv
 from flask import Response, current_app, request, url_for
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -25,6 +23,7 @@ from portal.api import bp
 from portal.api.schemas import Error, ProcedureDetail, ProcedureList, ProcedureSummary
 from portal.api.schemas import openapi_document as build_openapi_document
 from portal.catalog.schema import CatalogData, Procedure
+from portal.catalog.search import search
 
 log = logging.getLogger(__name__)
 
@@ -99,26 +98,6 @@ def _routing_errors_as_json() -> Response | None:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "error"
-
-
-# --- search --------------------------------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    """Normalise for matching: full/half width, case, katakana to hiragana, no spaces."""
-    folded = jaconv.kata2hira(unicodedata.normalize("NFKC", text).casefold())
-    return re.sub(r"\s+", "", folded)
-
-
-def _matches(procedure: Procedure, q: str, life_event: str | None) -> bool:
-    if life_event is not None and life_event not in procedure.life_events:
-        return False
-    needle = _fold(q)
-    if not needle:
-        return True
-    return any(
-        needle in _fold(text) for text in (procedure.title, procedure.kana, procedure.summary)
-    )
 
 
 # --- bodies --------------------------------------------------------------------------------------
@@ -198,8 +177,7 @@ def procedures() -> Response:
     life_event = request.args.get("life_event") or None
     found = [
         ProcedureSummary.model_validate(_summary_data(procedure))
-        for procedure in _catalog().procedures
-        if _matches(procedure, q, life_event)
+        for procedure in search(_catalog(), q, life_event)
     ]
     return _json(ProcedureList(procedures=found))
 

@@ -7,6 +7,7 @@ procedure's title, reading (kana) and summary, so 「ほいく」, 「ホイク�
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import jaconv
@@ -15,8 +16,8 @@ from portal.catalog.schema import CatalogData, Procedure
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return jaconv.kata2hira(text).replace(" ", "").replace("　", "")
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", "", jaconv.kata2hira(text))
 
 
 def search(catalog: CatalogData, query: str = "", life_event: str | None = None) -> list[Procedure]:

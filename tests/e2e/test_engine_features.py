@@ -97,3 +97,29 @@ def test_search_by_kana_and_life_event(make_page, audit):
     page.get_by_role("button", name="探す").click()
     expect(page.get_by_text("当てはまる手続が見つかりませんでした")).to_be_visible()
     audit(page)
+
+
+def test_enter_in_a_text_box_means_next_not_remove(make_page, audit):
+    """The add/remove/lookup buttons are submit buttons too; Enter must not press them."""
+    page = make_page("phone", javascript=False)
+    page.goto("/procedures/hoiku-riyou")
+    page.get_by_role("button", name="申請を始める").click()
+    page.goto("/procedures/hoiku-riyou/apply/guardian")
+    page.get_by_role("button", name="次へ進む").click()  # errors; this step must be done first
+    guardian = group(page, "申請する保護者")
+    by_label(guardian, "氏名").fill("大原 花子")
+    by_label(guardian, "フリガナ").fill("オオハラ ハナコ")
+    by_label(guardian, "生年月日").fill("1995-06-15")
+    by_label(page, "日中に連絡のつく電話番号").fill("0470621111")
+    by_label(group(page, "住所"), "郵便番号").fill("2988501")
+    by_label(group(page, "住所"), "番地・号").fill("1")
+    page.get_by_role("button", name="次へ進む").click()
+    children = group(page, "入所を希望する子ども")
+    children.get_by_role("button", name="子どもを追加する").click()
+    second_name = by_label(group(page, "子ども2"), "氏名")
+    second_name.fill("大原 二郎")
+    second_name.press("Enter")
+    expect(page).to_have_title(re.compile("^エラー："))
+    expect(group(page, "子ども2")).to_have_count(1)
+    expect(by_label(group(page, "子ども2"), "氏名")).to_have_value("大原 二郎")
+    audit(page)
