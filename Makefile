@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := portal
 
-.PHONY: run test setup migrate demo-data browser lint check clean
+.PHONY: run test setup migrate demo-data browser lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -43,6 +43,10 @@ lint: setup
 
 check: setup
 	$(BIN)/flask catalog check
+
+# Benchmarks print figures (ratios against baselines measured in the same run); never in CI.
+bench: setup
+	$(BIN)/python bench/step_pages.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

@@ -15,6 +15,9 @@ timeout = 60
 graceful_timeout = 10
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-")
 loglevel = os.environ.get("PORTAL_LOG_LEVEL", "info")
+# gunicorn 27's control socket lives at one path per user: several servers on one machine (tests,
+# benchmarks) would take it from each other, and the portal does not use it.
+control_socket_disable = True
 # %(U)s is the path without the query string.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 

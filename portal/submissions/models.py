@@ -48,8 +48,9 @@ class Submission(Base):
     updated_at: Mapped[dt.datetime]
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
+    # Loaded when a page asks for them (status pages), not with every draft lookup.
     events: Mapped[list[SubmissionEvent]] = relationship(
-        back_populates="submission", order_by="SubmissionEvent.id", lazy="selectin"
+        back_populates="submission", order_by="SubmissionEvent.id"
     )
 
 

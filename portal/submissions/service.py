@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from portal import japanese, procedures
@@ -297,7 +298,9 @@ def save_step(
     )
     if result.rowcount != 1:
         raise DraftNotEditable(submission.public_id)
-    session.refresh(submission)
+    # The row now holds exactly these values: update the loaded object without re-reading it.
+    for name, value in (("answers", answers), ("steps_done", steps_done), ("updated_at", now)):
+        set_committed_value(submission, name, value)
 
 
 def step_complete(step: Step, submission: Submission, today: dt.date) -> bool:

@@ -1,0 +1,660 @@
+"""Benchmark: the portal's form step pages against two baselines, under the same gunicorn settings.
+
+    .venv/bin/python bench/step_pages.py [--seconds N] [--concurrency C]
+
+One run starts three gunicorn servers on free 127.0.0.1 ports, each gthread with 2 workers and
+4 threads and no access log:
+
+  (a) bench/baseline_apps.py:hello_app   bare Flask returning "hello"
+  (b) bench/baseline_apps.py:sqlite_app  Flask + one SQLAlchemy `SELECT ... WHERE id = ?` on SQLite
+  (c) the portal (`portal:create_app()` with portal/gunicorn_conf.py), PORTAL_ENV=development, a
+      scratch instance directory and SQLite database migrated with `flask db upgrade`
+
+and drives four scenarios with C client threads (stdlib http.client, one keep-alive connection per
+thread) for N seconds each, after a short warm-up that is not counted:
+
+  baseline: hello GET              GET /                                   expects 2xx/3xx
+  baseline: flask+sqlite read GET  GET /                                   expects 2xx/3xx
+  portal: step page GET            GET /procedures/juminhyo-copy/apply/applicant   (own draft)
+  portal: step POST                POST the applicant step with valid answers      expects 302
+
+It prints requests, req/s, p50/p95/p99 latency and errors per scenario, the portal ÷ baseline
+ratios, and writes the same to bench/results/step_pages-<timestamp>.json. It never asserts timings:
+the figures depend on the machine, and the load generator shares the machine with the servers.
+The servers are always stopped (terminate, then kill) when the run ends or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import http.client
+import itertools
+import json
+import math
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
+BIN = Path(sys.executable).parent
+
+HOST = "127.0.0.1"
+WORKERS = 2
+THREADS = 4
+MAX_REQUESTS = 200_000  # per scenario, on top of the time bound
+WARMUP_SECONDS = 1.0
+STARTUP_TIMEOUT = 60.0
+SECRET_KEY = "bench-" + "s" * 58
+# Every client comes from 127.0.0.1, so the per-address limits on saving a step would turn almost
+# every POST into a 429. The limiter stays on (its check is part of a request's cost); its limits
+# are raised out of reach.
+UNREACHABLE_LIMIT = "1000000 per minute"
+# gunicorn 27 opens a control socket at one shared default path (~/.gunicorn/gunicorn.ctl); three
+# servers (or a test run's live server) must not take it from each other.
+NO_CONTROL_SOCKET = "--no-control-socket"
+
+BASE = "/procedures/juminhyo-copy"
+STEP = f"{BASE}/apply/applicant"
+APPLICANT_ANSWERS = {
+    "applicant_name": "大原 太郎",
+    "applicant_kana": "オオハラ タロウ",
+    "phone": "090-1234-5678",
+    "relationship": "self",
+}
+CSRF_RE = re.compile(rb'name="csrf_token" value="([^"]+)"')
+
+HELLO = "baseline: hello GET"
+SQLITE = "baseline: flask+sqlite read GET"
+STEP_GET = "portal: step page GET"
+STEP_POST = "portal: step POST"
+
+
+# --------------------------------------------------------------------------------------------
+# Servers
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    health_path: str
+    log_path: Path
+    process: subprocess.Popen
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _gunicorn_baseline_argv(port: int, app: str) -> list[str]:
+    """The portal's gunicorn settings (portal/gunicorn_conf.py) as command-line options."""
+    return [
+        str(BIN / "gunicorn"),
+        "-k", "gthread",
+        "-w", str(WORKERS),
+        "--threads", str(THREADS),
+        "-b", f"{HOST}:{port}",
+        "--access-logfile", "/dev/null",
+        "--timeout", "60",
+        "--graceful-timeout", "10",
+        "--pythonpath", str(BENCH_DIR),
+        NO_CONTROL_SOCKET,
+        app,
+    ]  # fmt: skip
+
+
+def _clean_env() -> dict[str, str]:
+    """The inherited environment minus anything that would change the portal's configuration."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PORTAL_") and key not in {"DATABASE_URL", "SECRET_KEY", "FLASK_APP"}
+    }
+
+
+def _spawn(name: str, argv: list[str], env: dict, log_path: Path, port: int, health: str) -> Server:
+    log = log_path.open("wb")
+    try:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: master and workers stop together
+        )
+    finally:
+        log.close()
+    return Server(name, port, health, log_path, process)
+
+
+def _wait_ready(server: Server) -> None:
+    url = f"http://{HOST}:{server.port}{server.health_path}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            log_tail = server.log_path.read_text()[-4000:]
+            raise RuntimeError(f"{server.name} server did not start; its log:\n{log_tail}")
+        time.sleep(0.2)
+
+
+def _group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in a process group (server + workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _stop(server: Server) -> None:
+    process = server.process
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=15)
+    # Whatever is left in the server's own process group (a stuck master or worker): kill it.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def start_servers(workdir: Path, servers: list[Server]) -> dict[str, Server]:
+    """Start the three servers, appending each to `servers` at once so the caller can stop it."""
+    baseline_env = {**_clean_env(), "BENCH_SQLITE_PATH": str(workdir / "baseline.sqlite3")}
+
+    instance = workdir / "portal-instance"
+    instance.mkdir()
+    portal_port = _free_port()
+    portal_env = {
+        **_clean_env(),
+        "FLASK_APP": "portal",
+        "PORTAL_ENV": "development",
+        "PORTAL_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite3'}",
+        "SECRET_KEY": SECRET_KEY,
+        "PORTAL_BIND": f"{HOST}:{portal_port}",
+        "PORTAL_WORKERS": str(WORKERS),
+        "PORTAL_THREADS": str(THREADS),
+        "PORTAL_ACCESS_LOG": "/dev/null",
+        "PORTAL_RATELIMIT_SAVE": UNREACHABLE_LIMIT,
+        "PORTAL_RATELIMIT_SUBMIT": UNREACHABLE_LIMIT,
+        "PORTAL_RATELIMIT_RESUME": UNREACHABLE_LIMIT,
+    }
+    migrate = subprocess.run(
+        [str(BIN / "flask"), "db", "upgrade"],
+        env=portal_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if migrate.returncode != 0:
+        raise RuntimeError(f"flask db upgrade failed:\n{migrate.stdout}{migrate.stderr}")
+
+    by_name = {}
+    for name, app in (("hello", "baseline_apps:hello_app"), ("sqlite", "baseline_apps:sqlite_app")):
+        port = _free_port()
+        argv = _gunicorn_baseline_argv(port, app)
+        server = _spawn(name, argv, baseline_env, workdir / f"{name}.log", port, "/")
+        servers.append(server)
+        by_name[name] = server
+    portal_argv = [
+        str(BIN / "gunicorn"), "--config", "python:portal.gunicorn_conf", NO_CONTROL_SOCKET,
+        "portal:create_app()",
+    ]  # fmt: skip
+    server = _spawn(
+        "portal", portal_argv, portal_env, workdir / "portal.log", portal_port, "/healthz"
+    )
+    servers.append(server)
+    by_name["portal"] = server
+    for server in by_name.values():
+        _wait_ready(server)
+    return by_name
+
+
+# --------------------------------------------------------------------------------------------
+# Load generator
+
+
+class Connection(http.client.HTTPConnection):
+    """A keep-alive connection that counts how often it had to (re)connect."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(HOST, port, timeout=30)
+        self.connects = 0
+
+    def connect(self) -> None:
+        self.connects += 1
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class Client:
+    """One simulated resident: one keep-alive connection and a cookie jar."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = Connection(port)
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except Exception:
+            self.connection.close()  # the next request opens a fresh connection
+            raise
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, response.headers, data
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _csrf(body: bytes) -> str:
+    match = CSRF_RE.search(body)
+    if not match:
+        raise RuntimeError("page has no csrf_token input")
+    return match.group(1).decode()
+
+
+def start_draft(client: Client) -> str:
+    """GET the start page, POST /start with its token; return the step page's csrf token."""
+    status, _, body = client.request("GET", BASE)
+    if status != 200:
+        raise RuntimeError(f"GET {BASE} returned {status}")
+    form = urllib.parse.urlencode({"csrf_token": _csrf(body)}).encode()
+    status, headers, _ = client.request("POST", f"{BASE}/start", form)
+    location = headers.get("Location", "")
+    if status != 302 or not location.endswith(STEP):
+        raise RuntimeError(f"POST {BASE}/start returned {status} to {location!r}")
+    status, _, body = client.request("GET", STEP)
+    if status != 200:
+        raise RuntimeError(f"GET {STEP} returned {status}")
+    return _csrf(body)
+
+
+@dataclass
+class Scenario:
+    name: str
+    port: int
+    server_pid: int
+    method: str
+    path: str
+    # Prepares a client (e.g. starts its draft) and returns the request body it will send.
+    prepare: Callable[[Client], bytes | None] = lambda client: None
+    ok: Callable[[int], bool] = lambda status: 200 <= status < 400
+    expect: str = "2xx/3xx"
+
+
+@dataclass
+class ThreadResult:
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    warmup_requests: int = 0
+    last_end: float = 0.0
+
+
+def _client_loop(
+    client: Client,
+    scenario: Scenario,
+    body: bytes | None,
+    barrier: threading.Barrier,
+    clock: dict,
+    counter: itertools.count,
+    max_requests: int,
+    result: ThreadResult,
+) -> None:
+    barrier.wait()
+    warm_end, end = clock["warm_end"], clock["end"]
+    perf = time.perf_counter
+    while True:
+        started = perf()
+        if started >= end:
+            break
+        measured = started >= warm_end
+        if measured and next(counter) >= max_requests:
+            break
+        try:
+            status, _, _ = client.request(scenario.method, scenario.path, body)
+            error = None if scenario.ok(status) else f"HTTP {status}"
+        except Exception as exc:  # noqa: BLE001 - every failure is an error to report
+            error = type(exc).__name__
+        finished = perf()
+        if not measured:
+            result.warmup_requests += 1
+            if error:
+                result.errors[f"{error} (warm-up)"] += 1
+            continue
+        result.latencies.append(finished - started)
+        result.last_end = finished
+        if error:
+            result.errors[error] += 1
+
+
+def _percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def run_scenario(
+    scenario: Scenario, seconds: float, concurrency: int, warmup: float, max_requests: int
+) -> dict:
+    clients = [Client(scenario.port) for _ in range(concurrency)]
+    try:
+        bodies = [scenario.prepare(client) for client in clients]  # not timed
+        for client in clients:
+            if client.connection.sock is None:  # connect now, outside the measured window
+                client.connection.connect()
+        connects_before = sum(c.connection.connects for c in clients)
+        results = [ThreadResult() for _ in clients]
+        barrier = threading.Barrier(concurrency + 1)
+        clock: dict = {}
+        counter = itertools.count()
+        threads = [
+            threading.Thread(
+                target=_client_loop,
+                args=(c, scenario, b, barrier, clock, counter, max_requests, r),
+                daemon=True,
+            )
+            for c, b, r in zip(clients, bodies, results, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        server_cpu_before = _group_cpu_seconds(scenario.server_pid)
+        client_cpu_before = time.process_time()
+        now = time.perf_counter()
+        clock["warm_end"] = now + warmup
+        clock["end"] = now + warmup + seconds
+        barrier.wait()
+        for thread in threads:
+            thread.join()
+        client_cpu = time.process_time() - client_cpu_before
+        server_cpu = _group_cpu_seconds(scenario.server_pid) - server_cpu_before
+        reconnects = sum(c.connection.connects for c in clients) - connects_before
+    finally:
+        for client in clients:
+            client.close()
+
+    latencies = sorted(itertools.chain.from_iterable(r.latencies for r in results))
+    errors: Counter = Counter()
+    for r in results:
+        errors.update(r.errors)
+    measured_errors = sum(n for key, n in errors.items() if not key.endswith("(warm-up)"))
+    last_end = max((r.last_end for r in results), default=0.0)
+    elapsed = max(last_end - clock["warm_end"], 1e-9)
+    # CPU over warm-up and measurement together, per request sent in both.
+    sent = len(latencies) + sum(r.warmup_requests for r in results)
+    return {
+        "scenario": scenario.name,
+        "method": scenario.method,
+        "path": scenario.path,
+        "expect": scenario.expect,
+        "requests": len(latencies),
+        "seconds": round(elapsed, 3),
+        "req_per_s": len(latencies) / elapsed if latencies else 0.0,
+        "p50_ms": _percentile(latencies, 50) * 1000,
+        "p95_ms": _percentile(latencies, 95) * 1000,
+        "p99_ms": _percentile(latencies, 99) * 1000,
+        "max_ms": (latencies[-1] * 1000) if latencies else float("nan"),
+        "errors": measured_errors,
+        "error_kinds": dict(errors),
+        "warmup_requests": sum(r.warmup_requests for r in results),
+        "connections_opened_during_run": reconnects,
+        "server_cpu_ms_per_request": server_cpu * 1000 / sent if sent else float("nan"),
+        "client_cpu_ms_per_request": client_cpu * 1000 / sent if sent else float("nan"),
+        "hit_request_cap": len(latencies) >= max_requests,
+    }
+
+
+def scenarios(servers: dict[str, Server]) -> list[Scenario]:
+    def prepare_post(client: Client) -> bytes:
+        token = start_draft(client)
+        return urllib.parse.urlencode({**APPLICANT_ANSWERS, "csrf_token": token}).encode()
+
+    def prepare_get(client: Client) -> None:
+        start_draft(client)
+        return None
+
+    hello, sqlite, portal = servers["hello"], servers["sqlite"], servers["portal"]
+    return [
+        Scenario(HELLO, hello.port, hello.process.pid, "GET", "/"),
+        Scenario(SQLITE, sqlite.port, sqlite.process.pid, "GET", "/"),
+        Scenario(STEP_GET, portal.port, portal.process.pid, "GET", STEP, prepare_get),
+        Scenario(
+            STEP_POST,
+            portal.port,
+            portal.process.pid,
+            "POST",
+            STEP,
+            prepare_post,
+            ok=lambda s: s == 302,
+            expect="302",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def machine_info() -> dict:
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for package in ("flask", "werkzeug", "gunicorn", "sqlalchemy", "jinja2", "pydantic"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": list(os.getloadavg()),
+        "packages": versions,
+    }
+
+
+def ratios(by_name: dict[str, dict]) -> dict[str, float]:
+    out = {}
+    for portal_name, short in ((STEP_GET, "step GET"), (STEP_POST, "step POST")):
+        for base_name, base_short in ((HELLO, "hello"), (SQLITE, "sqlite-read")):
+            p, b = by_name[portal_name], by_name[base_name]
+            out[f"{short} req/s ÷ {base_short} req/s"] = (
+                p["req_per_s"] / b["req_per_s"] if b["req_per_s"] else float("nan")
+            )
+    for portal_name, short in ((STEP_GET, "step GET"), (STEP_POST, "step POST")):
+        for base_name, base_short in ((HELLO, "hello"), (SQLITE, "sqlite-read")):
+            p, b = by_name[portal_name], by_name[base_name]
+            out[f"{short} p95 ÷ {base_short} p95"] = (
+                p["p95_ms"] / b["p95_ms"] if b["p95_ms"] else float("nan")
+            )
+    return out
+
+
+def print_report(machine: dict, settings: dict, results: list[dict], ratio: dict) -> None:
+    print()
+    print(
+        f"machine: nproc={machine['nproc']}  python {machine['python']}  {machine['cpu_model']}"
+        f"  load avg at start {' '.join(f'{x:.2f}' for x in machine['load_average_at_start'])}"
+    )
+    print(f"         {machine['platform']}")
+    busy = max(machine["load_average_at_start"][0], machine["load_average_at_end"][0])
+    if busy > machine["nproc"] / 2:
+        print(
+            f"WARNING: 1-minute load average reached {busy:.2f} on {machine['nproc']} CPUs around "
+            "the run: other work shared the machine, so the figures are noisy."
+        )
+    print(
+        "settings: gunicorn gthread, {workers} workers x {threads} threads, access log off; "
+        "{concurrency} clients (keep-alive), {seconds:g} s per scenario after {warmup:g} s "
+        "warm-up, cap {max_requests} requests".format(**settings)
+    )
+    print(f"          portal: PORTAL_ENV=development, rate limits {settings['portal_rate_limits']}")
+    print()
+    header = f"{'scenario':<32} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
+    header += f"{'p99 ms':>8} {'errors':>7}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r['scenario']:<32} {r['requests']:>9} {r['req_per_s']:>9.1f} {r['p50_ms']:>8.2f} "
+            f"{r['p95_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7}"
+        )
+    print()
+    print("CPU per request (warm-up included; servers: master + workers, client: this process):")
+    for r in results:
+        print(
+            f"  {r['scenario']:<32} server {r['server_cpu_ms_per_request']:6.2f} ms"
+            f"   client {r['client_cpu_ms_per_request']:6.2f} ms"
+        )
+    print()
+    for r in results:
+        if r["error_kinds"]:
+            print(f"errors in {r['scenario']!r} (expected {r['expect']}): {r['error_kinds']}")
+        if r["connections_opened_during_run"]:
+            print(f"note: {r['scenario']!r} reconnected {r['connections_opened_during_run']} times")
+        if r["hit_request_cap"]:
+            print(f"note: {r['scenario']!r} stopped at the {settings['max_requests']}-request cap")
+    print("ratios (portal ÷ baseline):")
+    for key, value in ratio.items():
+        print(f"  {key:<36} {value:7.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per scenario (default 10)")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--warmup", type=float, default=WARMUP_SECONDS, help="uncounted seconds")
+    parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0 or args.max_requests < 1:
+        parser.error("--seconds and --max-requests must be positive, --concurrency at least 1")
+
+    # A plain `kill` of the benchmark still stops the servers (through the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    machine = machine_info()
+    settings = {
+        "workers": WORKERS,
+        "threads": THREADS,
+        "worker_class": "gthread",
+        "access_log": "off (/dev/null)",
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "warmup": args.warmup,
+        "max_requests": args.max_requests,
+        "portal_env": "development",
+        "database": "SQLite (scratch file, WAL)",
+        "portal_rate_limits": f"on, every limit raised to {UNREACHABLE_LIMIT}",
+        "gunicorn_control_socket": "off",
+    }
+    started_at = dt.datetime.now(dt.UTC)
+    servers: list[Server] = []
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-step-pages-") as tmp:
+        try:
+            print(f"starting servers (scratch directory {tmp}) ...", flush=True)
+            by_name = start_servers(Path(tmp), servers)
+            for server in servers:
+                print(f"  {server.name:<7} http://{HOST}:{server.port}", flush=True)
+            for scenario in scenarios(by_name):
+                print(f"running {scenario.name!r} ...", flush=True)
+                result = run_scenario(
+                    scenario, args.seconds, args.concurrency, args.warmup, args.max_requests
+                )
+                results.append(result)
+                if result["error_kinds"]:
+                    # The scratch directory (and the server's log) is gone after the run.
+                    server = next(s for s in servers if s.port == scenario.port)
+                    log_tail = server.log_path.read_text(errors="replace").splitlines()[-20:]
+                    print(f"  errors: {result['error_kinds']}; {server.name} log ends:")
+                    print("\n".join(f"    {line}" for line in log_tail), flush=True)
+        finally:
+            for server in servers:
+                _stop(server)
+
+    machine["load_average_at_end"] = list(os.getloadavg())
+    ratio = ratios({r["scenario"]: r for r in results})
+    print_report(machine, settings, results, ratio)
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"step_pages-{stamp}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "benchmark": "step_pages",
+                "started_at": started_at.isoformat(timespec="seconds"),
+                "machine": machine,
+                "settings": settings,
+                "scenarios": results,
+                "ratios": ratio,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"\nresults written to {path.relative_to(ROOT)}")
+    total_errors = sum(r["errors"] for r in results)
+    if total_errors:
+        print(f"WARNING: {total_errors} error responses; the figures above are not comparable.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
