@@ -379,6 +379,16 @@ def resume():
     return response
 
 
+def _upload_of(submission: Submission, upload_token: str) -> Upload:
+    """An attachment of this submission, or 404 (a token of another submission opens nothing)."""
+    upload = db.session.scalar(
+        select(Upload).where(Upload.token == upload_token, Upload.submission_id == submission.id)
+    )
+    if upload is None:
+        abort(404)
+    return upload
+
+
 def _upload_response(upload: Upload):
     data = _services().files.read(upload.storage_name)
     response = send_file(
@@ -397,12 +407,7 @@ def draft_file(procedure_id: str, upload_token: str):
     submission = _draft_for(procedure_id)
     if submission is None:
         abort(404)
-    upload = db.session.scalar(
-        select(Upload).where(Upload.token == upload_token, Upload.submission_id == submission.id)
-    )
-    if upload is None:
-        abort(404)
-    return _upload_response(upload)
+    return _upload_response(_upload_of(submission, upload_token))
 
 
 def _submission_by_status_token(token: str) -> Submission:
@@ -442,12 +447,7 @@ def status(token: str):
 @bp.get("/status/<token>/files/<upload_token>")
 def status_file(token: str, upload_token: str):
     submission = _submission_by_status_token(token)
-    upload = db.session.scalar(
-        select(Upload).where(Upload.token == upload_token, Upload.submission_id == submission.id)
-    )
-    if upload is None:
-        abort(404)
-    return _no_referrer(_upload_response(upload))
+    return _no_referrer(_upload_response(_upload_of(submission, upload_token)))
 
 
 @bp.route("/status/<token>/withdraw", methods=["GET", "POST"])

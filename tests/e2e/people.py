@@ -101,3 +101,12 @@ def fill_step(page, step: Step, answers: dict, files_dir: Path | None = None) ->
     for field in step.fields:
         if field.name in answers or field.type == "file":
             fill_field(page, page, field, answers.get(field.name), files_dir)
+
+
+def tab_to(page, locator, limit: int = 120) -> None:
+    """Press Tab until `locator` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if locator.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"could not reach {locator} with the Tab key")

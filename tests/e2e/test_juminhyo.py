@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.catalog import load_catalog
-from tests.e2e.people import by_label, fill_step
+from tests.e2e.people import by_label, fill_step, tab_to
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
@@ -201,13 +201,6 @@ def test_without_javascript(make_page, audit):
     audit(page)
 
 
-def tab_to(page, locator, limit: int = 80) -> None:
-    """Press Tab until `locator` has focus (as a keyboard user would)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if locator.evaluate("element => element === document.activeElement"):
-            return
-    raise AssertionError(f"could not reach {locator} with the Tab key")
 
 
 def test_keyboard_only(make_page, audit):

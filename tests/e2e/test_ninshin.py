@@ -7,16 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.people import by_label, group, sample_pdf
-
-
-def tab_to(page, locator, limit: int = 120) -> None:
-    """Press Tab until `locator` has focus (as a keyboard user would)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if locator.evaluate("element => element === document.activeElement"):
-            return
-    raise AssertionError(f"could not reach {locator} with the Tab key")
+from tests.e2e.people import by_label, group, sample_pdf, tab_to
 
 
 def press_next(page) -> None:
