@@ -42,6 +42,22 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(api_bp)
+    if app.config["MOCK_JPKI_ENABLED"]:
+        from portal.mock_jpki.provider import make_server
+        from portal.mock_jpki.views import bp as mock_jpki_bp
+
+        server, protector = make_server(app)
+        app.extensions["mock_jpki_server"] = server
+        app.extensions["mock_jpki_protector"] = protector
+        app.register_blueprint(mock_jpki_bp)
+
+        # The city's resident records, mocked from the same personas (read by issue 5's prefill).
+        from portal.mock_jpki.personas import load_personas
+        from portal.records.mock import MockResidentRecords
+
+        app.extensions["resident_records"] = MockResidentRecords(
+            load_personas(), lambda: database.session
+        )
     web.init_app(app)
     cli.init_app(app)
     return app

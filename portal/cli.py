@@ -18,6 +18,7 @@ from portal.config import PROJECT_ROOT
 catalog_cli = AppGroup("catalog", help="The procedure catalog.")
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+mock_jpki_cli = AppGroup("mock-jpki", help="The mock My Number card service (demo only).")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -76,7 +77,25 @@ def demo_load() -> None:
         click.echo(line)
 
 
+@mock_jpki_cli.command("fault")
+@click.argument("mode", type=click.Choice(["off", "down", "slow"]))
+@click.argument("seconds", type=float, default=5.0)
+def mock_jpki_fault(mode: str, seconds: float) -> None:
+    """Simulate the card service being down or slow (every worker sees it at once)."""
+    from portal.mock_jpki.views import fault_file
+
+    path = fault_file()
+    if mode == "off":
+        path.unlink(missing_ok=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("down" if mode == "down" else f"slow:{seconds}")
+    click.echo(f"mock card service: {mode}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    if app.config["MOCK_JPKI_ENABLED"]:
+        app.cli.add_command(mock_jpki_cli)

@@ -79,6 +79,11 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "RATELIMIT_SAVE": os.environ.get("PORTAL_RATELIMIT_SAVE", "60 per minute"),
         "RATELIMIT_SUBMIT": os.environ.get("PORTAL_RATELIMIT_SUBMIT", "20 per minute"),
         "RATELIMIT_RESUME": os.environ.get("PORTAL_RATELIMIT_RESUME", "10 per minute"),
+        # The mock My Number card service (demo only): on unless production.
+        "MOCK_JPKI_ENABLED": _env_flag("PORTAL_MOCK_JPKI_ENABLED", env != "production"),
+        "MOCK_JPKI_ISSUER": os.environ.get("PORTAL_MOCK_JPKI_ISSUER"),
+        # JSON list of relying parties: [{"client_id", "client_secret", "redirect_uris": [...]}]
+        "MOCK_JPKI_CLIENTS": os.environ.get("PORTAL_MOCK_JPKI_CLIENTS", "[]"),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
@@ -105,6 +110,10 @@ def validate(config: dict) -> None:
         raise ConfigError("TESTING must not be enabled in production")
     if not config.get("MY_NUMBER_KEY"):
         raise ConfigError("PORTAL_MY_NUMBER_KEY must be set in production (64 hex characters)")
+    if config.get("MOCK_JPKI_ENABLED"):
+        raise ConfigError(
+            "PORTAL_MOCK_JPKI_ENABLED: the mock My Number card service is a demo provider"
+        )
     if config.get("MALWARE_SCANNER") == "eicar-test":
         raise ConfigError(
             "PORTAL_MALWARE_SCANNER is the demo scanner 'eicar-test': production needs clamd://"

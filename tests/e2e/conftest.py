@@ -7,6 +7,7 @@ by default it gets a fresh SQLite file.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -22,6 +23,20 @@ from tests.e2e import axe
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+# Relying parties registered with the mock card service for the protocol tests. Their redirect
+# URIs are never contacted: the tests read the Location header.
+MOCK_JPKI_CLIENTS = [
+    {
+        "client_id": "test-rp",
+        "client_secret": "test-secret",
+        "redirect_uris": ["http://127.0.0.1:9/callback"],
+    },
+    {
+        "client_id": "other-rp",
+        "client_secret": "other-secret",
+        "redirect_uris": ["http://127.0.0.1:9/other"],
+    },
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -67,6 +82,7 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         "PORTAL_WORKERS": "2",
         "PORTAL_ACCESS_LOG": str(workdir / "access.log"),
         "FLASK_APP": "portal",
+        "PORTAL_MOCK_JPKI_CLIENTS": json.dumps(MOCK_JPKI_CLIENTS),
         **(extra_env or {}),
     }
     bindir = Path(sys.executable).parent
@@ -74,13 +90,14 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         [bindir / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
     )
     error_log = workdir / "error.log"
-    process = subprocess.Popen(
-        [bindir / "gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"],
-        env=env,
-        cwd=ROOT,
-        stdout=error_log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    with error_log.open("w") as log_file:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [bindir / "gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"],
+            env=env,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -201,8 +201,6 @@ def test_without_javascript(make_page, audit):
     audit(page)
 
 
-
-
 def test_keyboard_only(make_page, audit):
     page = make_page("desktop")
     page.goto(f"/procedures/{PROCEDURE.id}")

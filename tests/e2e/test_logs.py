@@ -1,12 +1,20 @@
 """Logs at DEBUG, with the access log and SQL echo on, never hold a My Number (plain, hyphenated,
-spaced or full-width) nor a status-link token, after a whole 妊娠の届出 has been filed."""
+spaced or full-width), a status-link token, a card PIN or a signature password, after a whole
+妊娠の届出 has been filed and card logins and a signature have been made (wrong PINs included)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 from tests.e2e.conftest import start_live_server, stop
 from tests.e2e.http_resident import HttpResident
+from tests.e2e.oidc_client import RelyingParty
+
+WRONG_PIN = "8642"
+PIN = "2345"  # persona `parent`
+SIGN_PASSWORD = "MISAKI2026"
 
 MY_NUMBER = "123456789018"
 FORMS = [
@@ -53,6 +61,24 @@ def test_logs_hold_no_my_number_and_no_status_token(tmp_path):
         assert status.status == 200 and "●●●● ●●●● 9018" in status.html
         resident.get(f"/status/{token}/receipt")
         resident.get("/status/not-a-token")
+
+        rp = RelyingParty(server.url)
+        params = rp.authorization_params()
+        assert rp.authorize(params, card="parent", pin=WRONG_PIN).status == 200
+        assert rp.authorize(params, card="parent", pin=PIN).status == 302
+        digest = base64.urlsafe_b64encode(b"\x01" * 32).decode().rstrip("=")
+        created = rp.request(
+            f"{server.url}/mock-jpki/sign/transactions",
+            json.dumps({"documents": [{"title": "テスト文書", "digest": digest}]}).encode(),
+            {
+                "Content-Type": "application/json",
+                "Authorization": "Basic " + base64.b64encode(b"test-rp:test-secret").decode(),
+            },
+        ).json()
+        sign = rp.authorization_params(
+            scope="openid sign", sign_transaction_id=created["sign_transaction_id"]
+        )
+        assert rp.authorize(sign, card="parent", pin=SIGN_PASSWORD).status == 302
     finally:
         stop(process)
 
@@ -63,3 +89,7 @@ def test_logs_hold_no_my_number_and_no_status_token(tmp_path):
     for form in FORMS:
         assert form not in logs, f"My Number found in the logs as {form!r}"
     assert token not in logs, "status token found in the logs"
+    assert SIGN_PASSWORD.lower() not in logs.lower(), "signature password found in the logs"
+    for pin in (PIN, WRONG_PIN):
+        assert not re.search(rf"(?i)pin\W{{0,40}}{pin}", logs), f"PIN {pin} found in the logs"
+    assert "/mock-jpki/authorize" in logs, "the card logins were logged (without secrets)"

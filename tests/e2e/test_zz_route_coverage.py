@@ -15,6 +15,12 @@ NOT_PAGES = {
     "pages.healthz": "JSON health check for the load balancer",
     "submissions.draft_file": "file download (attachment), tested in test_hoiku.py",
     "submissions.status_file": "file download (attachment), tested in tests/web",
+    "mock_jpki.discovery": "JSON (OpenID discovery), tested in test_mock_jpki_protocol.py",
+    "mock_jpki.jwks": "JSON (keys), tested in test_mock_jpki_protocol.py",
+    "mock_jpki.userinfo": "JSON (claims), tested in test_mock_jpki_protocol.py",
+    "mock_jpki.ca_root": "PEM certificate, tested in test_mock_jpki_pages.py",
+    "mock_jpki.ca_crl": "PEM revocation list, tested in test_mock_jpki_pages.py",
+    "mock_jpki.sign_transaction_result": "JSON (signatures), tested in test_mock_jpki_pages.py",
 }
 
 

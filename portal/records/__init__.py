@@ -1,0 +1,8 @@
+"""Resident records the procedures read: household (世帯), children, address history, health
+insurance and nursing care, tax status.
+
+`base` defines what a procedure may read (`ResidentRecords`, a Protocol, and plain dataclasses);
+`mock.MockResidentRecords` answers from the demo personas of portal.mock_jpki. Every read names
+who reads and why, and is written to `models.RecordRead` (ids only, never the data), so that the
+city can show a resident who looked at their records.
+"""

@@ -1,0 +1,96 @@
+"""What procedures may read about a resident, and the interface that answers.
+
+`ResidentRecords` is the one way procedures read the city's records (住民基本台帳, 国民健康保険・
+介護保険, 住民税). Every method names the reader (``"submission:ABC123"``, ``"staff:42"``) and
+the purpose (``"児童手当 認定請求: 児童の確認"``), and every call is recorded
+(portal.records.models) whatever the answer, so the city can later tell a resident who looked at
+what and why. The values are plain frozen dataclasses: procedures copy what they need and never
+hold a live record.
+Persons are named by their record id (in the mock, the persona id), never by My Number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class RecordNotFound(LookupError):
+    """No record of this person (or of this year, for tax status)."""
+
+
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    """Full years on ``on`` (a Feb 29 birthday counts from Mar 1 in common years)."""
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+@dataclass(frozen=True)
+class HouseholdMember:
+    person_id: str
+    name: str
+    kana: str
+    birth_date: dt.date
+    relationship: str  # to the head of the household: head, spouse, child, parent, other
+
+    def age(self, on: dt.date) -> int:
+        return age_on(self.birth_date, on)
+
+
+@dataclass(frozen=True)
+class Household:
+    household_id: str
+    head_person_id: str
+    address: str  # one line, without the postal code
+    members: tuple[HouseholdMember, ...]  # the head first, then in record order
+
+
+@dataclass(frozen=True)
+class Child:
+    person_id: str
+    name: str
+    kana: str
+    birth_date: dt.date
+    # Whether the child is in the parent's household (同一世帯): allowances differ for 別居.
+    same_household: bool
+
+    def age(self, on: dt.date) -> int:
+        return age_on(self.birth_date, on)
+
+
+@dataclass(frozen=True)
+class AddressHistoryEntry:
+    address: str  # one line, without the postal code
+    postal_code: str  # 7 digits
+    moved_in: dt.date
+    moved_out: dt.date | None  # None: the current address
+
+
+@dataclass(frozen=True)
+class InsuranceStatus:
+    kind: str  # health insurance: national (国保), employee (被用者保険), late-elderly (後期高齢者)
+    nursing_care_level: str | None  # support-1..2, care-1..5; None when not certified
+    nursing_care_insured_number: str | None  # 介護保険被保険者番号 (10 digits), 65 and over
+
+
+@dataclass(frozen=True)
+class TaxStatus:
+    year: int  # the calendar year of the income (所得年)
+    income: int  # yen
+    taxable: bool  # False: 住民税非課税
+
+
+class ResidentRecords(Protocol):
+    """Read access to resident records; each call is recorded. Unknown person: RecordNotFound."""
+
+    def household(self, person_id: str, *, reader: str, purpose: str) -> Household: ...
+
+    def children(self, person_id: str, *, reader: str, purpose: str) -> tuple[Child, ...]: ...
+
+    def address_history(
+        self, person_id: str, *, reader: str, purpose: str
+    ) -> tuple[AddressHistoryEntry, ...]: ...
+
+    def insurance(self, person_id: str, *, reader: str, purpose: str) -> InsuranceStatus: ...
+
+    def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus: ...

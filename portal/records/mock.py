@@ -1,0 +1,150 @@
+"""Resident records answered from the demo personas (portal.mock_jpki.personas).
+
+`MockResidentRecords` implements `ResidentRecords` over the personas' ``records`` and household
+fields. Each call first adds one `RecordRead` row to the caller's session and flushes it, without
+committing: the read log belongs to the caller's transaction, so it is kept exactly when the work
+that needed the data is. A call for an unknown person is logged too (someone asked) and then
+raises `RecordNotFound`.
+
+The mock keeps one year of income (``income_last_year``) and answers it for every year before the
+current one (Asia/Tokyo); the current and later years are not assessed yet and raise
+`RecordNotFound`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal import clock
+from portal.mock_jpki.personas import Persona
+from portal.records.base import (
+    AddressHistoryEntry,
+    Child,
+    Household,
+    HouseholdMember,
+    InsuranceStatus,
+    RecordNotFound,
+    TaxStatus,
+)
+from portal.records.models import PERSON_ID_MAX, PURPOSE_MAX, READER_MAX, RecordRead
+
+
+class MockResidentRecords:
+    """`ResidentRecords` from the personas; ``session`` is the caller's Session, or a function
+    returning the current one (e.g. ``lambda: db.session`` for the request's session)."""
+
+    def __init__(
+        self,
+        personas: Mapping[str, Persona],
+        session: Session | Callable[[], Session],
+        now_fn: Callable[[], dt.datetime] = clock.now,
+    ) -> None:
+        if isinstance(session, sessionmaker):
+            # A new session per call would flush the log row and then drop it uncommitted.
+            raise TypeError("pass a Session or a function returning the caller's session")
+        self._personas = personas
+        self._session = session
+        self._now = now_fn
+
+    def _current_session(self) -> Session:
+        return self._session if isinstance(self._session, Session) else self._session()
+
+    def _read(self, person_id: str, record: str, reader: str, purpose: str) -> Persona:
+        """Log the read, then return the persona or raise RecordNotFound."""
+        if not reader or len(reader) > READER_MAX:
+            raise ValueError(f"reader must be 1 to {READER_MAX} characters")
+        if not purpose or len(purpose) > PURPOSE_MAX:
+            raise ValueError(f"purpose must be 1 to {PURPOSE_MAX} characters")
+        if not person_id or len(person_id) > PERSON_ID_MAX:
+            raise RecordNotFound(person_id)  # cannot be a record id, so nothing was read
+        session = self._current_session()
+        session.add(
+            RecordRead(
+                at=self._now(), reader=reader, person_id=person_id, record=record, purpose=purpose
+            )
+        )
+        session.flush()
+        persona = self._personas.get(person_id)
+        if persona is None:
+            raise RecordNotFound(person_id)
+        return persona
+
+    def household(self, person_id: str, *, reader: str, purpose: str) -> Household:
+        persona = self._read(person_id, "household", reader, purpose)
+        members = [p for p in self._personas.values() if p.household_id == persona.household_id]
+        members.sort(key=lambda p: p.relationship_to_head != "head")  # stable: head first
+        head = members[0]
+        return Household(
+            household_id=persona.household_id,
+            head_person_id=head.id,
+            address=head.address.one_line(),
+            members=tuple(
+                HouseholdMember(
+                    person_id=p.id,
+                    name=p.name,
+                    kana=p.kana,
+                    birth_date=p.birth_date,
+                    relationship=p.relationship_to_head,
+                )
+                for p in members
+            ),
+        )
+
+    def children(self, person_id: str, *, reader: str, purpose: str) -> tuple[Child, ...]:
+        persona = self._read(person_id, "children", reader, purpose)
+        children = (self._personas[child_id] for child_id in persona.records.children)
+        return tuple(
+            Child(
+                person_id=child.id,
+                name=child.name,
+                kana=child.kana,
+                birth_date=child.birth_date,
+                same_household=child.household_id == persona.household_id,
+            )
+            for child in children
+        )
+
+    def address_history(
+        self, person_id: str, *, reader: str, purpose: str
+    ) -> tuple[AddressHistoryEntry, ...]:
+        persona = self._read(person_id, "address_history", reader, purpose)
+        entries = [
+            AddressHistoryEntry(
+                address=previous.address.one_line(),
+                postal_code=previous.address.postal_code,
+                moved_in=previous.moved_in,
+                moved_out=previous.moved_out,
+            )
+            for previous in persona.records.previous_addresses
+        ]
+        entries.append(
+            AddressHistoryEntry(
+                address=persona.address.one_line(),
+                postal_code=persona.address.postal_code,
+                moved_in=persona.records.resident_since,
+                moved_out=None,
+            )
+        )
+        return tuple(entries)
+
+    def insurance(self, person_id: str, *, reader: str, purpose: str) -> InsuranceStatus:
+        persona = self._read(person_id, "insurance", reader, purpose)
+        care = persona.records.nursing_care
+        return InsuranceStatus(
+            kind=persona.records.insurance,
+            nursing_care_level=care.level,
+            nursing_care_insured_number=care.insured_number,
+        )
+
+    def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus:
+        persona = self._read(person_id, f"tax_status:{int(year)}", reader, purpose)
+        if year >= clock.to_local(self._now()).year:
+            raise RecordNotFound(f"{person_id}: income of {year} is not assessed yet")
+        return TaxStatus(
+            year=year,
+            income=persona.records.income_last_year,
+            taxable=persona.records.tax_status == "taxable",
+        )
