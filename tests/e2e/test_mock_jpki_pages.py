@@ -130,8 +130,7 @@ def start_signing(page, live_server, rp, documents) -> dict:
         _json.dumps({"documents": documents}).encode(),
         {
             "Content-Type": "application/json",
-            "Authorization": "Basic "
-            + base64.b64encode(b"test-rp:test-secret").decode(),
+            "Authorization": "Basic " + base64.b64encode(b"test-rp:test-secret").decode(),
         },
     )
     assert created.status == 201, created.body

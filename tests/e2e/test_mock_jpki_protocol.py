@@ -213,3 +213,54 @@ def test_failure_simulators(rp, live_server):
     assert fault.read_text() == "down"
     subprocess.run([flask, "mock-jpki", "fault", "off"], env=env, check=True, capture_output=True)
     assert not fault.exists()
+
+
+def _sign_params(rp):
+    digest = base64.urlsafe_b64encode(b"\x02" * 32).decode().rstrip("=")
+    created = rp.request(
+        f"{rp.base}/mock-jpki/sign/transactions",
+        json.dumps({"documents": [{"title": "文書", "digest": digest}]}).encode(),
+        {
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(b"test-rp:test-secret").decode(),
+        },
+    )
+    assert created.status == 201
+    return rp.authorization_params(
+        scope="openid sign", sign_transaction_id=created.json()["sign_transaction_id"]
+    )
+
+
+def test_five_wrong_signature_passwords_lock_signing(rp):
+    for left in (4, 3, 2, 1):
+        page = rp.authorize(_sign_params(rp), card="foreign", pin="WRONG0000")
+        assert page.status == 200 and f"あと{left}回間違えると" in page.body
+    locked = rp.authorize(_sign_params(rp), card="foreign", pin="WRONG0000")
+    assert locked.status == 403 and "署名用のパスワードがロックされています" in locked.body
+    right = PERSONAS["foreign"]["sign_password"]
+    still = rp.authorize(_sign_params(rp), card="foreign", pin=right)
+    assert still.status == 403 and "ロックされています" in still.body
+    # Logging in (the other certificate) still works: only signing is locked.
+    params, result = login(rp)
+    assert result["code"]
+
+
+def test_sign_transactions_need_client_authentication_and_valid_digests(rp):
+    bad = rp.request(
+        f"{rp.base}/mock-jpki/sign/transactions", b"{}", {"Content-Type": "application/json"}
+    )
+    assert bad.status == 401 and bad.json()["error"] == "invalid_client"
+    auth = {
+        "Content-Type": "application/json",
+        "Authorization": "Basic " + base64.b64encode(b"test-rp:test-secret").decode(),
+    }
+    malformed = rp.request(
+        f"{rp.base}/mock-jpki/sign/transactions",
+        json.dumps({"documents": [{"title": "x", "digest": "short"}]}).encode(),
+        auth,
+    )
+    assert malformed.status == 400 and malformed.json()["error"] == "invalid_request"
+    unknown = rp.authorize(rp.authorization_params(scope="openid sign", sign_transaction_id="nope"))
+    assert unknown.status == 302
+    assert unknown.location_params["error"] == "access_denied"
+    assert unknown.location_params["error_description"] == "invalid_sign_transaction"
