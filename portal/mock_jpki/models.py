@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal import clock
 from portal.db import Base
 
 AUTH_PIN_TRIES = 3  # 利用者証明用電子証明書: locks after 3 wrong PINs
@@ -74,6 +75,16 @@ class MockAccessToken(Base):
     persona_id: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime]
+
+    # Authlib's TokenMixin
+    def is_expired(self) -> bool:
+        return self.expires_at <= clock.now()
+
+    def is_revoked(self) -> bool:
+        return False
+
+    def get_scope(self) -> str:
+        return self.scope
 
 
 class MockSignTransaction(Base):

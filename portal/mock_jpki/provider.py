@@ -297,15 +297,6 @@ class TokenValidator(BearerTokenValidator):
         )
 
 
-def _token_is_expired(self) -> bool:
-    return self.expires_at <= clock.now()
-
-
-# Authlib's TokenMixin, on our model.
-MockAccessToken.is_expired = _token_is_expired
-MockAccessToken.is_revoked = lambda self: False
-MockAccessToken.get_scope = lambda self: self.scope
-
 
 def make_server(app: Flask) -> tuple[AuthorizationServer, ResourceProtector]:
     app.extensions["mock_jpki_clients"] = load_clients(app.config)
