@@ -29,12 +29,12 @@ MOCK_JPKI_CLIENTS = [
     {
         "client_id": "test-rp",
         "client_secret": "test-secret",
-        "redirect_uris": ["http://127.0.0.1:9/callback"],
+        "redirect_uris": ["http://127.0.0.1:49151/callback"],
     },
     {
         "client_id": "other-rp",
         "client_secret": "other-secret",
-        "redirect_uris": ["http://127.0.0.1:9/other"],
+        "redirect_uris": ["http://127.0.0.1:49151/other"],
     },
 ]
 

@@ -46,7 +46,7 @@ class RelyingParty:
         base: str,
         client_id="test-rp",
         secret="test-secret",
-        redirect_uri="http://127.0.0.1:9/callback",
+        redirect_uri="http://127.0.0.1:49151/callback",
     ):
         self.base, self.client_id, self.secret, self.redirect_uri = (
             base,

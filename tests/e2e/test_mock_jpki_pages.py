@@ -27,7 +27,7 @@ PERSONAS = {
         (Path(__file__).parents[2] / "portal/mock_jpki/personas.yaml").read_text(encoding="utf-8")
     )["personas"]
 }
-CALLBACK = "http://127.0.0.1:9/callback"
+CALLBACK = "http://127.0.0.1:49151/callback"
 
 
 def open_card_reader(page, live_server) -> dict:
@@ -48,9 +48,11 @@ def choose_card(page, persona_id: str) -> None:
     ).check()
 
 
-def callback_params(page) -> dict:
-    page.wait_for_url(f"{CALLBACK}**")
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+def callback_params(page, press) -> dict:
+    """Do `press()` and return the query of the redirect it causes to the relying party."""
+    with page.expect_request(lambda r: r.url.startswith(CALLBACK)) as callback:
+        press()
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback.value.url).query))
 
 
 def test_pin_entry_on_a_phone(make_page, audit, live_server):
@@ -64,8 +66,7 @@ def test_pin_entry_on_a_phone(make_page, audit, live_server):
     by_label(page, "利用者証明用電子証明書の暗証番号（数字4桁）").fill(
         PERSONAS["parent"]["auth_pin"]
     )
-    page.get_by_role("button", name="本人確認する").click()
-    result = callback_params(page)
+    result = callback_params(page, page.get_by_role("button", name="本人確認する").click)
     assert result["state"] == params["state"] and result["code"]
 
 
@@ -97,8 +98,7 @@ def test_three_wrong_pins_lock_the_card_for_good(make_page, audit, live_server):
     pin.fill(PERSONAS["spouse"]["auth_pin"])
     page.get_by_role("button", name="本人確認する").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("カードがロックされています")
-    page.get_by_role("button", name="申請サービスに戻る").click()
-    result = callback_params(page)
+    result = callback_params(page, page.get_by_role("button", name="申請サービスに戻る").click)
     assert result["error"] == "access_denied" and result["state"] == params["state"]
 
 
@@ -173,8 +173,7 @@ def test_one_password_signs_two_documents(make_page, audit, live_server):
     audit(page)
     choose_card(page, "adult")
     password.fill(PERSONAS["adult"]["sign_password"].lower())  # case does not matter
-    page.get_by_role("button", name="電子署名する").click()
-    code = callback_params(page)["code"]
+    code = callback_params(page, page.get_by_role("button", name="電子署名する").click)["code"]
 
     token = rp.token(code, params["_verifier"]).json()["access_token"]
     result = rp.request(
@@ -217,10 +216,54 @@ def test_a_revoked_signature_certificate_cannot_sign(make_page, audit, live_serv
     expect(page.get_by_role("heading", level=1)).to_have_text("署名用電子証明書が失効しています")
     expect(page.get_by_text(re.compile("引越し"))).to_be_visible()
     audit(page)
-    page.get_by_role("button", name="申請サービスに戻る").click()
-    result = callback_params(page)
+    result = callback_params(page, page.get_by_role("button", name="申請サービスに戻る").click)
     assert result["error"] == "access_denied"
     assert result["error_description"] == "signature_certificate_revoked"
     assert result["state"] == params["state"]
     crl = rp.request(f"{live_server.url}/mock-jpki/ca/crl.pem")
     assert crl.status == 200 and "BEGIN X509 CRL" in crl.body
+
+
+def test_card_reader_by_keyboard_only(make_page, audit, live_server):
+    from tests.e2e.people import tab_to
+
+    page = make_page("desktop")
+    params = open_card_reader(page, live_server)
+    tab_to(page, group(page, "使うカード（デモ用）").get_by_role("radio").first)
+    # Arrow keys move through the cards, as in any radio group.
+    target = PERSONAS["gaiji"]["card_label"]
+    for _ in range(len(PERSONAS)):
+        if page.get_by_role("radio", name=target).is_checked():
+            break
+        page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("radio", name=target)).to_be_checked()
+    tab_to(page, by_label(page, "利用者証明用電子証明書の暗証番号（数字4桁）"))
+    page.keyboard.type(PERSONAS["gaiji"]["auth_pin"])
+    # Enter in the PIN box means 本人確認する, not cancel.
+    result = callback_params(page, lambda: page.keyboard.press("Enter"))
+    assert result["code"] and result["state"] == params["state"]
+
+
+def test_signing_pages_for_cards_that_cannot_sign(make_page, audit, live_server):
+    rp = RelyingParty(live_server.url)
+    page = make_page("phone")
+    start_signing(page, live_server, rp, [{"title": "文書", "digest": _digest({"y": 2})}])
+    choose_card(page, "teen-14")
+    by_label(page, "署名用電子証明書のパスワード（英数字6〜16文字）").fill("ANYTHING1")
+    page.get_by_role("button", name="電子署名する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "このカードには署名用電子証明書がありません"
+    )
+    expect(page.get_by_text(re.compile("15歳未満の方には発行されません"))).to_be_visible()
+    audit(page)
+
+    # Five wrong passwords lock signing; the page says where to reset it.
+    start_signing(page, live_server, rp, [{"title": "文書", "digest": _digest({"y": 3})}])
+    for _ in range(5):
+        choose_card(page, "care-manager")
+        by_label(page, "署名用電子証明書のパスワード（英数字6〜16文字）").fill("WRONG0000")
+        page.get_by_role("button", name="電子署名する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "署名用のパスワードがロックされています"
+    )
+    audit(page)

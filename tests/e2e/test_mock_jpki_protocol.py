@@ -71,7 +71,7 @@ def test_the_whole_flow(rp):
     ).json()
     assert info["sub"] == claims["sub"] and info["address"]["formatted"]
 
-    other = RelyingParty(rp.base, "other-rp", "other-secret", "http://127.0.0.1:9/other")
+    other = RelyingParty(rp.base, "other-rp", "other-secret", "http://127.0.0.1:49151/other")
     params2, result2 = login(other)
     claims2 = other.verify_id_token(
         other.token(result2["code"], params2["_verifier"]).json()["id_token"], params2["nonce"]
@@ -135,7 +135,7 @@ def test_a_code_works_once(rp):
 def test_redirect_uri_must_match_the_authorization_request(rp):
     params, result = login(rp)
     response = rp.token(
-        result["code"], params["_verifier"], redirect_uri="http://127.0.0.1:9/other"
+        result["code"], params["_verifier"], redirect_uri="http://127.0.0.1:49151/other"
     )
     assert response.status == 400 and response.json()["error"] == "invalid_grant"
 
@@ -167,7 +167,7 @@ def test_the_client_rejects_bad_id_tokens(rp, live_server):
         rp.verify_id_token(f"{header}.{forged}.{signature}", params["nonce"])
     with pytest.raises(ValueError, match="wrong nonce"):
         rp.verify_id_token(id_token, "another-nonce")
-    other = RelyingParty(rp.base, "other-rp", "other-secret", "http://127.0.0.1:9/other")
+    other = RelyingParty(rp.base, "other-rp", "other-secret", "http://127.0.0.1:49151/other")
     with pytest.raises(ValueError, match="wrong aud"):
         other.verify_id_token(id_token, params["nonce"])
     with pytest.raises(ValueError, match="expired"):
