@@ -31,6 +31,9 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.extensions["submission_services"] = _submission_services(app)
 
     database.init_app(app)
+    from portal.identity.sessions import DatabaseSessionInterface
+
+    app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     limiter.init_app(app)
 

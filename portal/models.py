@@ -1,5 +1,6 @@
 """Every model of the portal, imported in one place for Alembic and the tests."""
 
+from portal.identity.models import WebSession
 from portal.mock_jpki.models import (
     MockAccessToken,
     MockAuthorizationCode,
@@ -19,4 +20,5 @@ __all__ = [
     "Submission",
     "SubmissionEvent",
     "Upload",
+    "WebSession",
 ]

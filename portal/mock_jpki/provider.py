@@ -297,7 +297,6 @@ class TokenValidator(BearerTokenValidator):
         )
 
 
-
 def make_server(app: Flask) -> tuple[AuthorizationServer, ResourceProtector]:
     app.extensions["mock_jpki_clients"] = load_clients(app.config)
     app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": 600})

@@ -1,0 +1,154 @@
+"""A Flask session interface that keeps session data in the database.
+
+The cookie carries a random token (only its SHA-256 is stored). A session ends 12 hours after it
+began; a signed-in session (one that holds a "user") also after 30 minutes without a request. An
+anonymous session is not cut off after 30 idle minutes: it only points at drafts, and a resident
+who pauses must not lose the way back to what they typed. An ended or unknown token gives a
+fresh, empty session. `end_session()` deletes the row (logout), and `rotate()` gives the
+same data a new token (at login, against session fixation). Sessions are saved through their own
+database session, so a view's transaction never carries them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, select, update
+from werkzeug.datastructures import CallbackDict
+
+from portal import clock
+from portal.db import db, write_intent
+from portal.identity.models import WebSession
+from portal.security import new_token, token_hash
+
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+# Refreshing last_seen_at on every request would make every page view a write.
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+
+def idle_limit(data: dict) -> dt.timedelta:
+    return IDLE_TIMEOUT if data.get("user") else ABSOLUTE_TIMEOUT
+
+
+class ServerSession(CallbackDict[str, Any], SessionMixin):
+    def __init__(
+        self,
+        data: dict | None = None,
+        token: str | None = None,
+        last_seen_at: dt.datetime | None = None,
+    ) -> None:
+        def on_update(_self: ServerSession) -> None:
+            _self.modified = True
+
+        super().__init__(data or {}, on_update)
+        self.token = token
+        self.last_seen_at = last_seen_at
+        self.modified = False
+        self.rotate_requested = False
+        self.end_requested = False
+
+    def rotate(self) -> None:
+        """Give this session a new token at the next save (call at login)."""
+        self.rotate_requested = True
+        self.modified = True
+
+    def end(self) -> None:
+        """Delete this session on the server at the next save (logout)."""
+        self.clear()
+        self.end_requested = True
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def get_cookie_name(self, app: Flask) -> str:
+        # __Host- binds the cookie to this host, https and path / (production only: needs https).
+        return "__Host-session" if app.config["PORTAL_ENV"] == "production" else "portal_session"
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token:
+            return ServerSession()
+        now = clock.now()
+        with db.session_factory() as session:
+            row = session.scalar(
+                select(WebSession).where(WebSession.token_hash == token_hash(token))
+            )
+        if row is None or row.expires_at <= now or row.last_seen_at + idle_limit(row.data) <= now:
+            return ServerSession()
+        return ServerSession(dict(row.data), token, row.last_seen_at)
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        now = clock.now()
+        intent = write_intent.set(True)  # SQLite: take the write lock up front
+        try:
+            with db.session_factory() as store:
+                if session.end_requested or (not session and session.token):
+                    if session.token:
+                        store.execute(
+                            delete(WebSession).where(
+                                WebSession.token_hash == token_hash(session.token)
+                            )
+                        )
+                        store.commit()
+                    response.delete_cookie(name, path="/")
+                    return
+                if not session:
+                    return  # nothing to keep, nothing was ever stored
+                if session.token is None or session.rotate_requested:
+                    self._store_new(store, session, now)
+                elif session.modified:
+                    store.execute(
+                        update(WebSession)
+                        .where(WebSession.token_hash == token_hash(session.token))
+                        .values(data=dict(session), last_seen_at=now)
+                    )
+                elif session.last_seen_at and now - session.last_seen_at >= TOUCH_INTERVAL:
+                    store.execute(
+                        update(WebSession)
+                        .where(WebSession.token_hash == token_hash(session.token))
+                        .values(last_seen_at=now)
+                    )
+                else:
+                    return
+                store.commit()
+        finally:
+            write_intent.reset(intent)
+        response.set_cookie(
+            name,
+            session.token,
+            httponly=True,
+            secure=app.config["SESSION_COOKIE_SECURE"],
+            samesite="Lax",
+            path="/",
+        )
+
+    def _store_new(self, store, session: ServerSession, now: dt.datetime) -> None:
+        if session.token is not None:  # rotation: the old token stops working at once
+            store.execute(
+                delete(WebSession).where(WebSession.token_hash == token_hash(session.token))
+            )
+        session.token = new_token()
+        session.rotate_requested = False
+        store.add(
+            WebSession(
+                token_hash=token_hash(session.token),
+                data=dict(session),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + ABSOLUTE_TIMEOUT,
+            )
+        )
+
+
+def purge_expired(store, now: dt.datetime) -> int:
+    """Delete sessions past their limits (run by the worker; also safe to run any time)."""
+    result = store.execute(
+        delete(WebSession).where(
+            (WebSession.expires_at <= now) | (WebSession.last_seen_at <= now - IDLE_TIMEOUT)
+        )
+    )
+    return result.rowcount
