@@ -110,3 +110,18 @@ def tab_to(page, locator, limit: int = 120) -> None:
         if locator.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"could not reach {locator} with the Tab key")
+
+
+def open_file_chooser_by_keyboard(page):
+    """Open the focused file input's chooser with the keyboard. Headless Chromium now and then
+    drops the first activation, so Space and then Enter are tried; the mouse is never used."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for key in ("Space", "Enter", "Space"):
+        try:
+            with page.expect_file_chooser(timeout=4000) as chooser:
+                page.keyboard.press(key)
+            return chooser.value
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the file chooser did not open from the keyboard")

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.people import by_label, group, sample_pdf, tab_to
+from tests.e2e.people import by_label, group, open_file_chooser_by_keyboard, sample_pdf, tab_to
 
 
 def press_next(page) -> None:
@@ -85,9 +85,7 @@ def test_pregnancy_notification_by_keyboard_on_a_phone(make_page, audit, tmp_pat
         group(page, "多胎妊娠（双子など）ですか").get_by_role("radio", name="いいえ")
     ).to_be_checked()
     tab_to(page, by_label(page, "妊娠の診断書"))
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(sample_pdf(tmp_path, "診断書.pdf"))
+    open_file_chooser_by_keyboard(page).set_files(sample_pdf(tmp_path, "診断書.pdf"))
     press_next(page)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("相談したいこと")
