@@ -61,6 +61,9 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
         app.extensions["resident_records"] = MockResidentRecords(
             load_personas(), lambda: database.session
         )
+    from portal.identity import views as identity_views
+
+    identity_views.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -84,6 +84,18 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "MOCK_JPKI_ISSUER": os.environ.get("PORTAL_MOCK_JPKI_ISSUER"),
         # JSON list of relying parties: [{"client_id", "client_secret", "redirect_uris": [...]}]
         "MOCK_JPKI_CLIENTS": os.environ.get("PORTAL_MOCK_JPKI_CLIENTS", "[]"),
+        # The portal as a relying party of the card service (the mock, or the real one).
+        "JPKI_DISCOVERY_URL": os.environ.get(
+            "PORTAL_JPKI_DISCOVERY_URL",
+            "http://127.0.0.1:8000/mock-jpki/.well-known/openid-configuration",
+        ),
+        "JPKI_CLIENT_ID": os.environ.get("PORTAL_JPKI_CLIENT_ID", "isumi-portal"),
+        "JPKI_CLIENT_SECRET": os.environ.get("PORTAL_JPKI_CLIENT_SECRET"),
+        # Where the card service sends residents back; registered with the provider.
+        "JPKI_REDIRECT_URIS": os.environ.get(
+            "PORTAL_JPKI_REDIRECT_URIS",
+            "http://127.0.0.1:8000/login/callback http://localhost:8000/login/callback",
+        ).split(),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
@@ -91,6 +103,13 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             instance_path, "my_number_key"
         )
     config["STATUS_LINK_KEY"] = config["STATUS_LINK_KEY"] or config["SECRET_KEY"]
+    if not config["JPKI_CLIENT_SECRET"] and config["SECRET_KEY"] and env != "production":
+        # Development and tests: a secret derived from SECRET_KEY, shared with the mock.
+        import hashlib
+
+        config["JPKI_CLIENT_SECRET"] = hashlib.sha256(
+            f"jpki-client|{config['SECRET_KEY']}".encode()
+        ).hexdigest()
     config.update(overrides or {})
     validate(config)
     return config
@@ -108,6 +127,8 @@ def validate(config: dict) -> None:
         )
     if config.get("TESTING"):
         raise ConfigError("TESTING must not be enabled in production")
+    if not config.get("JPKI_CLIENT_SECRET"):
+        raise ConfigError("PORTAL_JPKI_CLIENT_SECRET must be set in production")
     if not config.get("MY_NUMBER_KEY"):
         raise ConfigError("PORTAL_MY_NUMBER_KEY must be set in production (64 hex characters)")
     if config.get("MOCK_JPKI_ENABLED"):

@@ -85,7 +85,15 @@ def clients(app: Flask) -> dict[str, Client]:
 
 
 def load_clients(config: dict) -> dict[str, Client]:
+    """The configured relying parties, plus the portal itself (the mock knows its own portal)."""
     raw = json.loads(config["MOCK_JPKI_CLIENTS"])
+    raw.append(
+        {
+            "client_id": config["JPKI_CLIENT_ID"],
+            "client_secret": config["JPKI_CLIENT_SECRET"],
+            "redirect_uris": config["JPKI_REDIRECT_URIS"],
+        }
+    )
     return {
         c["client_id"]: Client(c["client_id"], c["client_secret"], tuple(c["redirect_uris"]))
         for c in raw

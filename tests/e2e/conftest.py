@@ -83,6 +83,11 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         "PORTAL_ACCESS_LOG": str(workdir / "access.log"),
         "FLASK_APP": "portal",
         "PORTAL_MOCK_JPKI_CLIENTS": json.dumps(MOCK_JPKI_CLIENTS),
+        # The portal logs in through its own mock card service, over HTTP, like in production.
+        "PORTAL_JPKI_DISCOVERY_URL": (
+            f"http://127.0.0.1:{port}/mock-jpki/.well-known/openid-configuration"
+        ),
+        "PORTAL_JPKI_REDIRECT_URIS": f"http://127.0.0.1:{port}/login/callback",
         **(extra_env or {}),
     }
     bindir = Path(sys.executable).parent

@@ -28,6 +28,7 @@ def test_production_starts_with_proper_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
+    monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     app = create_app("production")
@@ -74,6 +75,7 @@ def test_naive_override_is_refused():
 
 def test_production_refuses_the_demo_malware_scanner(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
     monkeypatch.delenv("PORTAL_MALWARE_SCANNER", raising=False)
@@ -83,6 +85,7 @@ def test_production_refuses_the_demo_malware_scanner(monkeypatch):
 
 def test_production_requires_a_my_number_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.delenv("PORTAL_MY_NUMBER_KEY", raising=False)
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
     with pytest.raises(ConfigError, match="PORTAL_MY_NUMBER_KEY must be set"):
