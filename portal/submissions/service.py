@@ -155,7 +155,11 @@ def workflow_of(submission: Submission) -> Workflow:
 
 
 def start_draft(
-    session: Session, catalog: CatalogData, procedure: Procedure, now: dt.datetime
+    session: Session,
+    catalog: CatalogData,
+    procedure: Procedure,
+    now: dt.datetime,
+    owner_sub: str | None = None,
 ) -> tuple[Submission, str]:
     """Create a draft and return it with its bearer token (kept by the resident's browser)."""
     workflow = catalog.workflows[procedure.workflow]
@@ -163,6 +167,7 @@ def start_draft(
     submission = Submission(
         public_id=secrets.token_hex(16),
         procedure_id=procedure.id,
+        owner_sub=owner_sub,
         snapshot={
             "procedure": procedure.model_dump(mode="json", by_alias=True),
             "workflow": workflow.model_dump(mode="json", by_alias=True),
@@ -501,3 +506,32 @@ def refresh_snapshot(
     submission.steps_done = [s for s in submission.steps_done if s not in changed_ids]
     session.flush()
     return changed
+
+
+def applications_of(session: Session, owner_sub: str) -> list[Submission]:
+    """A signed-in resident's drafts and submissions, newest first."""
+    return list(
+        session.scalars(
+            select(Submission)
+            .where(Submission.owner_sub == owner_sub)
+            .order_by(Submission.updated_at.desc(), Submission.id.desc())
+        )
+    )
+
+
+def owned(session: Session, owner_sub: str, public_id: str) -> Submission | None:
+    """The submission if it is this resident's; None otherwise (shown as 404, not 403)."""
+    return session.scalar(
+        select(Submission).where(
+            Submission.public_id == public_id, Submission.owner_sub == owner_sub
+        )
+    )
+
+
+def take_over_draft(session: Session, submission: Submission, now: dt.datetime) -> str:
+    """A fresh bearer token for the owner's draft in this browser (continuing elsewhere)."""
+    token = new_token()
+    submission.draft_token_hash = token_hash(token)
+    submission.updated_at = now
+    session.flush()
+    return token

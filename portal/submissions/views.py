@@ -118,7 +118,10 @@ def begin(procedure_id: str):
     procedure = _procedure_or_404(procedure_id)
     if procedure.channel == "counter":
         abort(404)
-    submission, token = service.start_draft(db.session, _catalog(), procedure, clock.now())
+    user = session.get("user") or {}
+    submission, token = service.start_draft(
+        db.session, _catalog(), procedure, clock.now(), owner_sub=user.get("sub")
+    )
     db.session.commit()
     _remember_draft(procedure_id, token)
     return redirect(url_for(".step", procedure_id=procedure_id, step_id=procedure.steps[0].id))
@@ -497,3 +500,54 @@ def receipt(token: str):
             )
         )
     )
+
+
+def _signed_in_sub():
+    user = session.get("user")
+    return user["sub"] if user else None
+
+
+@bp.get("/my/applications")
+def my_applications():
+    """申請一覧: the signed-in resident's drafts and submissions."""
+    sub = _signed_in_sub()
+    if sub is None:
+        return redirect(url_for("identity.login", next=request.path))
+    rows = []
+    for submission in service.applications_of(db.session, sub):
+        workflow = service.workflow_of(submission)
+        rows.append(
+            {
+                "submission": submission,
+                "title": submission.snapshot["procedure"]["title"],
+                "state": workflow.states[submission.status],
+                "draft": service.is_draft(submission),
+            }
+        )
+    return render_template("submissions/my_applications.html", rows=rows)
+
+
+@bp.get("/my/applications/<public_id>")
+def my_application(public_id: str):
+    sub = _signed_in_sub()
+    if sub is None:
+        return redirect(url_for("identity.login", next=request.path))
+    submission = service.owned(db.session, sub, public_id)
+    if submission is None or service.is_draft(submission):
+        abort(404)
+    return redirect(url_for(".status", token=_status_token(submission)))
+
+
+@bp.post("/my/applications/<public_id>/continue")
+def continue_draft(public_id: str):
+    sub = _signed_in_sub()
+    submission = service.owned(db.session, sub, public_id) if sub else None
+    if submission is None or not service.is_draft(submission):
+        abort(404)
+    token = service.take_over_draft(db.session, submission, clock.now())
+    db.session.commit()
+    _remember_draft(submission.procedure_id, token)
+    first = service.first_incomplete_step(submission, clock.today_local())
+    if first is None:
+        return redirect(url_for(".check", procedure_id=submission.procedure_id))
+    return redirect(url_for(".step", procedure_id=submission.procedure_id, step_id=first.id))

@@ -150,3 +150,30 @@ def test_resume_codes_expire(app, client):
     clock.set_override(dt.datetime.now(dt.UTC) + dt.timedelta(days=29))
     response = post(other, "/resume", {"code": code})
     assert response.headers["Location"] == f"{JUMINHYO}/apply/target"
+
+
+def signed_in(app, sub: str):
+    client = app.test_client()
+    with client.session_transaction() as web_session:
+        web_session["user"] = {"sub": sub, "name": "テスト", "provider": "jpki"}
+    return client
+
+
+def test_applications_belong_to_their_owner(app):
+    assert app.test_client().get("/my/applications").headers["Location"].startswith("/login")
+    owner, stranger = signed_in(app, "sub-owner"), signed_in(app, "sub-stranger")
+    start(owner)
+    page = check_page(owner.get("/my/applications"))
+    form = page.select_one("form[action^='/my/applications/']")
+    continue_url = form["action"]
+    assert (
+        stranger.post(
+            continue_url, data={"csrf_token": csrf_token(stranger.get("/").text)}
+        ).status_code
+        == 404
+    )
+    assert "入力中" not in stranger.get("/my/applications").text
+    response = owner.post(continue_url, data={"csrf_token": csrf_token(owner.get("/").text)})
+    assert response.headers["Location"] == f"{JUMINHYO}/apply/applicant"
+    public_id = continue_url.split("/")[3]
+    assert owner.get(f"/my/applications/{public_id}").status_code == 404  # still a draft

@@ -1,0 +1,68 @@
+"""申請一覧 for signed-in residents: a draft started on the phone is continued on another device,
+submitted, and shown with its status; another resident gets 404 on its address."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.people import by_label, group
+from tests.e2e.test_juminhyo import ANSWERS, answer_steps, submit_and_read_reference
+from tests.e2e.test_login import to_card_reader, use_card
+
+
+def sign_in(page, audit, persona_id: str) -> None:
+    to_card_reader(page, audit)
+    use_card(page, persona_id)
+    expect(page.locator(".site-header__user")).to_be_visible()
+
+
+def test_my_applications_across_devices_and_residents(make_page, audit):
+    phone = make_page("phone")
+    phone.goto("/my/applications")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("マイナンバーカードでログイン")
+    sign_in(phone, audit, "adult")
+    phone.get_by_role("link", name="申請一覧").click()
+    expect(
+        phone.get_by_text("ログインしてから入力・申請した手続は、まだありません。")
+    ).to_be_visible()
+    audit(phone)
+
+    phone.goto("/procedures/juminhyo-copy")
+    phone.get_by_role("button", name="申請を始める").click()
+    by_label(phone, "氏名").fill("大原 太郎")
+    by_label(phone, "氏名（フリガナ）").fill("オオハラ タロウ")
+    by_label(phone, "日中に連絡のつく電話番号").fill("09012345678")
+    group(phone, "住民票が必要な方との関係").get_by_role("radio", name="本人").check()
+    phone.get_by_role("button", name="次へ進む").click()
+    phone.get_by_role("link", name="申請一覧").click()
+    expect(phone.get_by_text("入力中")).to_be_visible()
+    audit(phone)
+
+    # Another device, the same resident: continue where the phone stopped.
+    desktop = make_page("desktop")
+    sign_in(desktop, audit, "adult")
+    desktop.get_by_role("link", name="申請一覧").click()
+    desktop.get_by_role("button", name=re.compile("続きを入力する")).click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("必要な住民票")
+    answer_steps(desktop, audit, ANSWERS)
+    reference = submit_and_read_reference(desktop, audit)
+
+    desktop.get_by_role("link", name="申請一覧").click()
+    expect(desktop.get_by_text(f"受付番号 {reference}")).to_be_visible()
+    expect(desktop.locator(".status-tag")).to_have_text("申請済み")
+    audit(desktop)
+    desktop.get_by_role("link", name=re.compile("申請の状況を見る")).click()
+    expect(desktop.get_by_role("heading", level=1)).to_have_text("申請の状況")
+    expect(desktop.get_by_text(reference)).to_be_visible()
+
+    # Another resident gets 404 on the same address.
+    desktop.get_by_role("link", name="申請一覧").click()
+    detail = re.search(r'href="(/my/applications/[0-9a-f]+)"', desktop.content()).group(1)
+    stranger = make_page("phone")
+    sign_in(stranger, audit, "parent")
+    response = stranger.goto(detail)
+    assert response.status == 404
+    expect(stranger.get_by_role("heading", level=1)).to_have_text("ページが見つかりません")
+    audit(stranger)
