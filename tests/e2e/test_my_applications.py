@@ -7,8 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.people import by_label, group
-from tests.e2e.test_juminhyo import ANSWERS, answer_steps, submit_and_read_reference
+from tests.e2e.people import fill_step
+from tests.e2e.test_juminhyo import ANSWERS, PROCEDURE, answer_steps, submit_and_read_reference
 from tests.e2e.test_login import to_card_reader, use_card
 
 
@@ -31,10 +31,7 @@ def test_my_applications_across_devices_and_residents(make_page, audit):
 
     phone.goto("/procedures/juminhyo-copy")
     phone.get_by_role("button", name="申請を始める").click()
-    by_label(phone, "氏名").fill("大原 太郎")
-    by_label(phone, "氏名（フリガナ）").fill("オオハラ タロウ")
-    by_label(phone, "日中に連絡のつく電話番号").fill("09012345678")
-    group(phone, "住民票が必要な方との関係").get_by_role("radio", name="本人").check()
+    fill_step(phone, PROCEDURE.steps[0], ANSWERS)  # the first step only, then stop
     phone.get_by_role("button", name="次へ進む").click()
     phone.get_by_role("link", name="申請一覧").click()
     expect(phone.get_by_text("入力中")).to_be_visible()
