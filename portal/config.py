@@ -2,8 +2,9 @@
 
 Every setting comes from the environment (see `.env.example`). Development and test fill in safe
 defaults so that `make run` works on a fresh machine; production refuses to start when a secret is
-missing or a test-only switch (such as the settable clock) is on. `validate()` is called by
-`create_app()` and raises `ConfigError` with a message that names the setting.
+missing or a test-only switch (such as the settable clock) is on, and refuses the mock card
+service unless the deployment says it is a demonstration (PORTAL_DEMO_DEPLOYMENT). `validate()`
+is called by `create_app()` and raises `ConfigError` with a message that names the setting.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "RATELIMIT_SAVE": os.environ.get("PORTAL_RATELIMIT_SAVE", "60 per minute"),
         "RATELIMIT_SUBMIT": os.environ.get("PORTAL_RATELIMIT_SUBMIT", "20 per minute"),
         "RATELIMIT_RESUME": os.environ.get("PORTAL_RATELIMIT_RESUME", "10 per minute"),
+        # Starting a login, per client address; and failed login callbacks before a lockout.
+        "RATELIMIT_LOGIN": os.environ.get("PORTAL_RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_LOGIN_FAILURES": os.environ.get(
+            "PORTAL_RATELIMIT_LOGIN_FAILURES", "5 per 15 minutes"
+        ),
+        # A demonstration (banner on every page; may run the mock card service in production).
+        "DEMO_DEPLOYMENT": _env_flag("PORTAL_DEMO_DEPLOYMENT", env != "production"),
         # The mock My Number card service (demo only): on unless production.
         "MOCK_JPKI_ENABLED": _env_flag("PORTAL_MOCK_JPKI_ENABLED", env != "production"),
         "MOCK_JPKI_ISSUER": os.environ.get("PORTAL_MOCK_JPKI_ISSUER"),
@@ -91,11 +99,17 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         ),
         "JPKI_CLIENT_ID": os.environ.get("PORTAL_JPKI_CLIENT_ID", "isumi-portal"),
         "JPKI_CLIENT_SECRET": os.environ.get("PORTAL_JPKI_CLIENT_SECRET"),
-        # Where the card service sends residents back; registered with the provider.
+        # Where the card service sends residents back (login and signing); registered with it.
         "JPKI_REDIRECT_URIS": os.environ.get(
             "PORTAL_JPKI_REDIRECT_URIS",
-            "http://127.0.0.1:8000/login/callback http://localhost:8000/login/callback",
+            "http://127.0.0.1:8000/login/callback http://localhost:8000/login/callback "
+            "http://127.0.0.1:8000/sign/callback http://localhost:8000/sign/callback",
         ).split(),
+        # Which provider logs residents in (portal.identity.providers.PROVIDERS).
+        "IDENTITY_PROVIDER": os.environ.get("PORTAL_IDENTITY_PROVIDER", "jpki"),
+        # The trust anchor for signatures and its revocation list (default: next to discovery).
+        "JPKI_CA_ROOT_URL": os.environ.get("PORTAL_JPKI_CA_ROOT_URL"),
+        "JPKI_CRL_URL": os.environ.get("PORTAL_JPKI_CRL_URL"),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
@@ -111,6 +125,9 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             f"jpki-client|{config['SECRET_KEY']}".encode()
         ).hexdigest()
     config.update(overrides or {})
+    provider_base = config["JPKI_DISCOVERY_URL"].removesuffix("/.well-known/openid-configuration")
+    config["JPKI_CA_ROOT_URL"] = config["JPKI_CA_ROOT_URL"] or f"{provider_base}/ca/root.pem"
+    config["JPKI_CRL_URL"] = config["JPKI_CRL_URL"] or f"{provider_base}/ca/crl.pem"
     validate(config)
     return config
 
@@ -131,9 +148,10 @@ def validate(config: dict) -> None:
         raise ConfigError("PORTAL_JPKI_CLIENT_SECRET must be set in production")
     if not config.get("MY_NUMBER_KEY"):
         raise ConfigError("PORTAL_MY_NUMBER_KEY must be set in production (64 hex characters)")
-    if config.get("MOCK_JPKI_ENABLED"):
+    if config.get("MOCK_JPKI_ENABLED") and not config.get("DEMO_DEPLOYMENT"):
         raise ConfigError(
-            "PORTAL_MOCK_JPKI_ENABLED: the mock My Number card service is a demo provider"
+            "PORTAL_MOCK_JPKI_ENABLED: the mock My Number card service is a demo provider; "
+            "production refuses it unless this is an explicit demo: set PORTAL_DEMO_DEPLOYMENT=1"
         )
     if config.get("MALWARE_SCANNER") == "eicar-test":
         raise ConfigError(

@@ -121,5 +121,11 @@ class Database:
             g._db_session = self.session_factory()
         return g._db_session
 
+    def will_write(self) -> None:
+        """A GET that writes (a callback from the card service): SQLite takes the write lock
+        when this request's transaction begins, instead of failing to upgrade a read later.
+        Call it after any calls to other services, before the first query."""
+        write_intent.set(True)
+
 
 db = Database()

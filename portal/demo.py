@@ -6,6 +6,7 @@ fixed public id, so a newcomer can open a status page straight away. Refused in 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 
@@ -56,6 +57,33 @@ def example_answers(app: Flask, session, submission, procedure, today) -> dict:
     return logic.prune(procedure, answers, today)
 
 
+def _sign_as_demo_persona(app: Flask, session, submission, now) -> None:
+    """Sign a demo application with the mock card of the demo parent (岬 花子), as the card
+    service would: the status page then shows a signature that verifies."""
+    from cryptography.hazmat.primitives import serialization
+
+    from portal.identity import signature
+    from portal.mock_jpki.ca import MockCA
+    from portal.mock_jpki.personas import load_personas
+
+    ca = MockCA(f"{app.config['INSTANCE_PATH']}/mock_jpki/ca")
+    persona = load_personas()["parent"]
+    digest = signature.document_digest(service.signed_content(session, submission))
+    raw = ca.sign(persona, base64.urlsafe_b64decode(digest + "="), now)
+    certificate = ca.certificate(persona, "signature", now)
+    service.attach_signature(
+        session,
+        submission,
+        {
+            "digest": digest,
+            "signature": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            "signed_at": now.isoformat(),
+        },
+        now,
+    )
+
+
 def load_demo_data(app: Flask) -> list[str]:
     if app.config["PORTAL_ENV"] == "production":
         raise RuntimeError("demo data is never loaded in production")
@@ -75,6 +103,8 @@ def load_demo_data(app: Flask) -> list[str]:
                 submission.answers = example_answers(app, session, submission, procedure, today)
                 submission.steps_done = [step.id for step in procedure.steps]
                 session.flush()
+                if procedure.identity_level == "signature":
+                    _sign_as_demo_persona(app, session, submission, now)
                 service.submit(session, submission, True, app.config["STATUS_LINK_KEY"], today, now)
                 session.commit()
                 verb = "created"

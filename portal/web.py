@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    session,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -58,6 +66,15 @@ ERROR_PAGES = {
 }
 
 
+# Login attempts (starting a login, failed callbacks) have their own limits and their own words.
+LOGIN_ENDPOINTS = {"identity.start_login", "identity.callback"}
+LOGIN_LIMITED = (
+    "ログインの試行回数が上限に達しました",
+    "安全のため、ログインを続けて試すことはできません。"
+    "しばらく（15分ほど）たってからもう一度お試しください。入力中の申請の内容は保存されています。",
+)
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)  # a view may set a stricter one
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -82,6 +99,8 @@ def render_error(code: int, title: str | None = None, message: str | None = None
 
 def _handle_http_error(error: HTTPException) -> Response:
     code = error.code or 500
+    if code == 429 and request.endpoint in LOGIN_ENDPOINTS:
+        return render_error(429, *LOGIN_LIMITED)
     return render_error(code if code in ERROR_PAGES else 400)
 
 
@@ -100,6 +119,15 @@ def _handle_unexpected(error: Exception) -> Response:
     return render_error(500)
 
 
+def _session_seconds_left(now) -> int | None:
+    """Seconds before a signed-in session times out (None when nobody is signed in), for the
+    timeout warning (portal/identity/timeout.py)."""
+    if not has_request_context():
+        return None
+    seconds_left = getattr(session, "seconds_left", None)
+    return seconds_left(now) if seconds_left else None
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf_error)
@@ -110,7 +138,15 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict:
         catalog = current_app.extensions["catalog"]
-        return {"city": catalog.city, "now_local": clock.to_local(clock.now())}
+        now = clock.now()
+        return {
+            "city": catalog.city,
+            "now_local": clock.to_local(now),
+            # Real deployments show no demo banner; a demo with the mock card service says so.
+            "demo_deployment": current_app.config["DEMO_DEPLOYMENT"],
+            "mock_card_login": current_app.config["MOCK_JPKI_ENABLED"],
+            "session_seconds_left": _session_seconds_left(now),
+        }
 
     @app.template_filter("yen")
     def _yen(amount: int | None) -> str:

@@ -97,8 +97,15 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             for duplicate in _duplicates([option.value for option in field.options]):
                 problems.append(f"{field_path}.options: value {duplicate!r} is used twice")
             problems.extend(_check_group(field, field_path))
+            problems.extend(_check_prefill(field, field_path))
     if procedure.fee:
         check_rule(procedure.fee.rule, f"{path}.fee.rule")
+    uses_identity = procedure.on_behalf or any(f.prefill for f in procedure.fields())
+    if uses_identity and procedure.identity_level == "none":
+        problems.append(
+            f"{path}.identity_level: prefill and on_behalf need 'login' or 'signature' "
+            "(they read the signed-in resident's records)"
+        )
     for j, attachment in enumerate(procedure.attachments):
         check_rule(attachment.when, f"{path}.attachments[{j}].when")
     if problems:
@@ -121,6 +128,45 @@ def _check_group(field, path: str) -> list[str]:
             problems.append(f"{path}.fields[{k}].when: conditions inside a group are not supported")
         if sub.field_type.needs_options and not sub.options:
             problems.append(f"{path}.fields[{k}].options: a {sub.type} field needs options")
+    return problems
+
+
+# Which field type each prefill source fills.
+PREFILL_TYPES = {
+    "applicant.person": "person",
+    "applicant.address": "address",
+    "subject.person": "person",
+    "subject.address": "address",
+    "subject.children": "group",
+    "subject.care_insured_number": "text",
+    "subject.tax_lookup": "radio",
+}
+
+
+def _check_prefill(field, path: str) -> list[str]:
+    prefill = field.prefill
+    if prefill is None:
+        return []
+    problems = []
+    expected = PREFILL_TYPES[prefill.source]
+    if field.type != expected:
+        problems.append(
+            f"{path}.prefill.source: {prefill.source} fills a {expected} field, not {field.type}"
+        )
+    if prefill.source == "subject.children":
+        sub_names = {sub.name for sub in field.fields}
+        if not prefill.map:
+            problems.append(f"{path}.prefill.map: name the sub-fields the children fill")
+        for name in prefill.map:
+            if name not in sub_names:
+                problems.append(f"{path}.prefill.map: {name!r} is not a sub-field of this group")
+    elif prefill.source == "subject.tax_lookup" and {o.value for o in field.options} != {
+        "city",
+        "attach",
+    }:
+        problems.append(f"{path}.options: subject.tax_lookup needs options 'city' and 'attach'")
+    if prefill.source != "subject.children" and (prefill.map or prefill.max_age is not None):
+        problems.append(f"{path}.prefill: map and max_age are for subject.children only")
     return problems
 
 

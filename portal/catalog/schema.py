@@ -91,6 +91,30 @@ class Option(Model):
     hint: NonEmpty | None = None
 
 
+PrefillSource = Literal[
+    "applicant.person",  # name and birth date from the card, reading from the city's records
+    "applicant.address",  # the card's address, in parts from the city's records
+    "subject.person",  # the person the application is about (the applicant when for oneself)
+    "subject.address",
+    "subject.children",  # the subject's children in the records, into a group field
+    "subject.care_insured_number",  # 介護保険被保険者番号 from the records
+    # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
+    # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
+    "subject.tax_lookup",
+]
+ChildAttribute = Literal["name", "kana", "birth_date"]
+
+
+class Prefill(Model):
+    """Where a field's first value comes from when the resident is signed in (issue 5)."""
+
+    source: PrefillSource
+    editable: bool = True  # False: the resident cannot change it here (staff can)
+    # subject.children: which attribute of a child goes into which sub-field of the group
+    map: dict[SnakeName, ChildAttribute] = {}
+    max_age: Annotated[int, PydField(ge=0, le=30)] | None = None  # only children younger
+
+
 class Field(Model):
     name: SnakeName
     type: str
@@ -113,6 +137,7 @@ class Field(Model):
     min_items: Annotated[int, PydField(ge=0, le=20)] = 1
     max_items: Annotated[int, PydField(ge=1, le=20)] = 10
     item_label: NonEmpty = "項目"
+    prefill: Prefill | None = None
 
     @field_validator("type")
     @classmethod
@@ -160,6 +185,15 @@ class Deadline(Model):
     description: NonEmpty
 
 
+ProxyRelationship = Literal["household", "family", "care-manager", "guardian", "other"]
+
+
+class OnBehalf(Model):
+    """Who may apply for someone else (代理) and how the delegation is shown."""
+
+    relationships: Annotated[list[ProxyRelationship], PydField(min_length=1)]
+
+
 class Procedure(Model):
     id: KebabId
     national_procedure_id: str | None = None  # null unless known; never guessed
@@ -172,6 +206,7 @@ class Procedure(Model):
     department: KebabId
     channel: Literal["online", "counter", "both"]
     identity_level: Literal["none", "login", "signature"]
+    on_behalf: OnBehalf | None = None  # None: only for oneself
     what_you_need: list[NonEmpty] = []
     estimated_minutes: Annotated[int, PydField(ge=1, le=120)]
     processing_time: NonEmpty

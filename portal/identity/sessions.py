@@ -6,7 +6,8 @@ anonymous session is not cut off after 30 idle minutes: it only points at drafts
 who pauses must not lose the way back to what they typed. An ended or unknown token gives a
 fresh, empty session. `end_session()` deletes the row (logout), and `rotate()` gives the
 same data a new token (at login, against session fixation). Sessions are saved through their own
-database session, so a view's transaction never carries them.
+database session, so a view's transaction never carries them. `seconds_left()`, `touch()` and
+`leave_untouched()` serve the idle-timeout warning (portal/identity/timeout.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         data: dict | None = None,
         token: str | None = None,
         last_seen_at: dt.datetime | None = None,
+        expires_at: dt.datetime | None = None,
     ) -> None:
         def on_update(_self: ServerSession) -> None:
             _self.modified = True
@@ -47,9 +49,12 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         super().__init__(data or {}, on_update)
         self.token = token
         self.last_seen_at = last_seen_at
+        self.expires_at = expires_at
         self.modified = False
         self.rotate_requested = False
         self.end_requested = False
+        self.touch_requested = False
+        self.touch_refused = False
 
     def rotate(self) -> None:
         """Give this session a new token at the next save (call at login)."""
@@ -60,6 +65,36 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         """Delete this session on the server at the next save (logout)."""
         self.clear()
         self.end_requested = True
+
+    def touch(self, now: dt.datetime) -> None:
+        """Count this request as activity whatever TOUCH_INTERVAL says (extending a login)."""
+        self.last_seen_at = now
+        self.touch_requested = True
+
+    def leave_untouched(self) -> None:
+        """Do not count this request as activity (asking how long is left must not extend it)."""
+        self.touch_refused = True
+
+    def will_touch(self, now: dt.datetime) -> bool:
+        """Whether saving this session will move last_seen_at to now."""
+        if self.touch_requested or self.modified or self.token is None:
+            return True
+        if self.touch_refused or self.last_seen_at is None:
+            return False
+        return now - self.last_seen_at >= TOUCH_INTERVAL
+
+    def seconds_left(self, now: dt.datetime) -> int | None:
+        """Seconds until a signed-in session ends (idle or absolute limit, whichever is first),
+        counting this request as the save will; None when nobody is signed in."""
+        if not self.get("user"):
+            return None
+        last_seen = now if self.will_touch(now) else self.last_seen_at
+        ends = min(last_seen + IDLE_TIMEOUT, self.expires_at or now + ABSOLUTE_TIMEOUT)
+        return max(0, int((ends - now).total_seconds()))
+
+    def can_extend(self, now: dt.datetime) -> bool:
+        """Whether activity can still push the end back (not when the 12 hours are nearly up)."""
+        return self.expires_at is None or self.expires_at > now + IDLE_TIMEOUT
 
 
 class DatabaseSessionInterface(SessionInterface):
@@ -78,7 +113,7 @@ class DatabaseSessionInterface(SessionInterface):
             )
         if row is None or row.expires_at <= now or row.last_seen_at + idle_limit(row.data) <= now:
             return ServerSession()
-        return ServerSession(dict(row.data), token, row.last_seen_at)
+        return ServerSession(dict(row.data), token, row.last_seen_at, row.expires_at)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
@@ -106,7 +141,11 @@ class DatabaseSessionInterface(SessionInterface):
                         .where(WebSession.token_hash == token_hash(session.token))
                         .values(data=dict(session), last_seen_at=now)
                     )
-                elif session.last_seen_at and now - session.last_seen_at >= TOUCH_INTERVAL:
+                elif session.touch_requested or (
+                    session.last_seen_at
+                    and not session.touch_refused
+                    and now - session.last_seen_at >= TOUCH_INTERVAL
+                ):
                     store.execute(
                         update(WebSession)
                         .where(WebSession.token_hash == token_hash(session.token))
@@ -133,6 +172,7 @@ class DatabaseSessionInterface(SessionInterface):
             )
         session.token = new_token()
         session.rotate_requested = False
+        session.expires_at = now + ABSOLUTE_TIMEOUT
         store.add(
             WebSession(
                 token_hash=token_hash(session.token),

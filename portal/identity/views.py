@@ -1,17 +1,23 @@
-"""Login with the My Number card (OpenID Connect, through Authlib's client) and logout.
+"""Login with the My Number card and logout, through the configured identity provider
+(portal.identity.providers).
 
-The provider is found by discovery; Authlib keeps state, nonce and the PKCE verifier in the
-(server-side) session and checks the ID token's signature, issuer, audience, expiry and nonce; we
-also require the `acr` we asked for. At login the session gets a new token; at logout the
+The provider checks the ID token (signature, issuer, audience, expiry, nonce, `acr`); here the
+session gets a new token at login and keeps who logged in: the provider's `sub`, the card's four
+basic items (for prefilling forms) and the resident-record id they match, if any. At logout the
 session is deleted on the server, so a copied cookie no longer works. Every way a login can fail
-ends on a Japanese page that says what to do, never a 500.
+ends on a Japanese page that says what to do, never a 500, and keeps the draft.
 """
 
 from __future__ import annotations
 
-from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+import datetime as dt
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from requests.exceptions import RequestException
+
+from portal.db import db
+from portal.extensions import limiter
+from portal.identity.providers import Identity, ProviderError, current_provider
+from portal.records.base import RecordNotFound
 
 bp = Blueprint("identity", __name__)
 
@@ -43,13 +49,17 @@ FAILURES = {
 }
 
 
-def _client():
-    return current_app.extensions["jpki_oauth"].jpki
-
-
-def _failure(kind: str, status: int = 400):
-    heading, message = FAILURES[kind]
-    return render_template("identity/failed.html", heading=heading, message=message), status
+def _failure(kind: str, status: int = 400, retry_url: str | None = None):
+    heading, message = FAILURES.get(kind, FAILURES["invalid"])
+    return (
+        render_template(
+            "identity/failed.html",
+            heading=heading,
+            message=message,
+            retry_url=retry_url or url_for("identity.login", next=session.get("login_next")),
+        ),
+        status,
+    )
 
 
 @bp.get("/login")
@@ -58,37 +68,66 @@ def login():
 
 
 @bp.post("/login")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+# Locked out after repeated failed callbacks: checked here too, never counted here.
+@limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
+    "login-failures",
+    deduct_when=lambda _r: False,
+)
 def start_login():
     session["login_next"] = _safe_next(request.form.get("next"))
     try:
-        return _client().authorize_redirect(
-            url_for("identity.callback", _external=True), acr_values="aal3"
-        )
-    except RequestException:
-        return _failure("unreachable", 503)
+        return current_provider().begin_login(url_for("identity.callback", _external=True))
+    except ProviderError as error:
+        return _failure(error.kind, 503)
 
 
 @bp.get("/login/callback")
+# Only failures count (a success is a redirect; 503 is the provider's fault, not an attempt).
+@limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_LOGIN_FAILURES"],
+    "login-failures",
+    deduct_when=lambda response: 400 <= response.status_code < 500 and response.status_code != 429,
+)
 def callback():
-    error = request.args.get("error")
-    if error:
-        reason = request.args.get("error_description", "")
-        return _failure(reason if reason in FAILURES else "access_denied")
     try:
-        token = _client().authorize_access_token()
-    except MismatchingStateError:
-        return _failure("state")
-    except RequestException:
-        return _failure("unreachable", 503)
-    except (OAuthError, ValueError):
-        return _failure("invalid")
-    claims = token.get("userinfo") or {}
-    if claims.get("acr") != "aal3":
-        return _failure("invalid")
+        identity = current_provider().finish_login()
+    except ProviderError as error:
+        return _failure(error.kind, 503 if error.kind == "unreachable" else 400)
     next_url = session.pop("login_next", None) or url_for("pages.home")
-    session["user"] = {"sub": claims["sub"], "name": claims.get("name", ""), "provider": "jpki"}
+    db.will_write()  # the record lookup below is logged
+    session["user"] = {
+        "sub": identity.sub,
+        "name": identity.name,
+        "provider": identity.provider,
+        "card": {
+            "name": identity.name,
+            "address": identity.address,
+            "birthdate": identity.birthdate,
+            "gender": identity.gender,
+        },
+        "person_id": _record_id(identity),
+    }
     session.rotate()
+    db.session.commit()  # the record-read log of the lookup above
     return redirect(next_url)
+
+
+def _record_id(identity: Identity) -> str | None:
+    """The resident record the card's basic items match (None: not a resident we know)."""
+    records = current_app.extensions.get("resident_records")
+    if records is None or not identity.name or not identity.birthdate:
+        return None
+    try:
+        return records.find_person(
+            identity.name,
+            dt.date.fromisoformat(identity.birthdate),
+            reader="login",
+            purpose="ログインした方の住民記録の特定",
+        )
+    except (RecordNotFound, ValueError):
+        return None
 
 
 @bp.post("/logout")
@@ -105,19 +144,8 @@ def _safe_next(value: str | None) -> str | None:
 
 
 def init_app(app) -> None:
-    from authlib.integrations.flask_client import OAuth
+    from portal.identity import providers, timeout
 
-    oauth = OAuth(app)
-    oauth.register(
-        "jpki",
-        client_id=app.config["JPKI_CLIENT_ID"],
-        client_secret=app.config["JPKI_CLIENT_SECRET"],
-        server_metadata_url=app.config["JPKI_DISCOVERY_URL"],
-        client_kwargs={
-            "scope": "openid name address birthdate gender",
-            "code_challenge_method": "S256",
-            "timeout": 10,
-        },
-    )
-    app.extensions["jpki_oauth"] = oauth
+    providers.init_app(app)
     app.register_blueprint(bp)
+    app.register_blueprint(timeout.bp)

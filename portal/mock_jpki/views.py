@@ -96,6 +96,8 @@ def discovery():
         token_endpoint=f"{base}/token",
         userinfo_endpoint=f"{base}/userinfo",
         jwks_uri=f"{base}/jwks",
+        # Not standard OpenID metadata: where relying parties register documents to sign.
+        sign_transaction_endpoint=f"{base}/sign/transactions",
         response_types_supported=["code"],
         grant_types_supported=["authorization_code"],
         subject_types_supported=["pairwise"],

@@ -26,6 +26,33 @@ def age_on(birth_date: dt.date, on: dt.date) -> int:
 
 
 @dataclass(frozen=True)
+class Address:
+    postal_code: str  # 7 digits
+    prefecture: str
+    city: str
+    town: str
+    block: str
+    building: str | None
+
+    def one_line(self) -> str:
+        """As on the card: "千葉県いすみ市大原1234番地 コーポ大原203号室" (no postal code)."""
+        line = f"{self.prefecture}{self.city}{self.town}{self.block}"
+        return f"{line} {self.building}" if self.building else line
+
+
+@dataclass(frozen=True)
+class Resident:
+    """The basic record of one person (住民票の記載事項 the procedures use)."""
+
+    person_id: str
+    name: str
+    kana: str
+    birth_date: dt.date
+    gender: str  # male, female, other
+    address: Address
+
+
+@dataclass(frozen=True)
 class HouseholdMember:
     person_id: str
     name: str
@@ -82,6 +109,13 @@ class TaxStatus:
 
 class ResidentRecords(Protocol):
     """Read access to resident records; each call is recorded. Unknown person: RecordNotFound."""
+
+    def find_person(self, name: str, birth_date: dt.date, *, reader: str, purpose: str) -> str:
+        """The record id of the one person with this name and birth date (the card's basic
+        items identify a resident); RecordNotFound when none or more than one match."""
+        ...
+
+    def resident(self, person_id: str, *, reader: str, purpose: str) -> Resident: ...
 
     def household(self, person_id: str, *, reader: str, purpose: str) -> Household: ...
 

@@ -14,6 +14,7 @@ current one (Asia/Tokyo); the current and later years are not assessed yet and r
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Mapping
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,12 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from portal import clock
 from portal.mock_jpki.personas import Persona
 from portal.records.base import (
+    Address,
     AddressHistoryEntry,
     Child,
     Household,
     HouseholdMember,
     InsuranceStatus,
     RecordNotFound,
+    Resident,
     TaxStatus,
 )
 from portal.records.models import PERSON_ID_MAX, PURPOSE_MAX, READER_MAX, RecordRead
@@ -71,6 +74,35 @@ class MockResidentRecords:
         if persona is None:
             raise RecordNotFound(person_id)
         return persona
+
+    def find_person(self, name: str, birth_date: dt.date, *, reader: str, purpose: str) -> str:
+        matches = [
+            p.id
+            for p in self._personas.values()
+            if _same_name(p.name, name) and p.birth_date == birth_date
+        ]
+        # Logged under the id found (or "?" when none): the log names whose record was read.
+        self._read(matches[0] if len(matches) == 1 else "?", "find_person", reader, purpose)
+        return matches[0]
+
+    def resident(self, person_id: str, *, reader: str, purpose: str) -> Resident:
+        persona = self._read(person_id, "resident", reader, purpose)
+        address = persona.address
+        return Resident(
+            person_id=persona.id,
+            name=persona.name,
+            kana=persona.kana,
+            birth_date=persona.birth_date,
+            gender=persona.gender,
+            address=Address(
+                postal_code=address.postal_code,
+                prefecture=address.prefecture,
+                city=address.city,
+                town=address.town,
+                block=address.block,
+                building=address.building,
+            ),
+        )
 
     def household(self, person_id: str, *, reader: str, purpose: str) -> Household:
         persona = self._read(person_id, "household", reader, purpose)
@@ -148,3 +180,12 @@ class MockResidentRecords:
             income=persona.records.income_last_year,
             taxable=persona.records.tax_status == "taxable",
         )
+
+
+def _same_name(recorded: str, typed: str) -> bool:
+    """Names match ignoring spaces and full/half width (大原　太郎 = 大原 太郎 = 大原太郎)."""
+
+    def key(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).split())
+
+    return key(recorded) == key(typed)

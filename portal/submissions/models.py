@@ -33,6 +33,19 @@ class Submission(Base):
     # The signed-in resident who started it (their pairwise `sub`); None for anonymous drafts,
     # which are reached by their bearer token or secret status link only.
     owner_sub: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # The resident-record ids of who applied and whom the application is about (the same
+    # person unless acting for someone, 代理); None when not signed in or not found. The person
+    # concerned sees the application on their own "my applications".
+    applicant_person_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    subject_person_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # Acting for someone else: {"relationship", "applicant_name", "subject_name",
+    # "subject_birth_date", "delegation": "household_record" | "letter", "letter": upload token}
+    acting_for: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Answers filled in from the card or the city's records: {field name: "card" | "records"}
+    prefilled: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The electronic signature made at submit (identity level "signature"): {"digest",
+    # "signature", "certificate" (PEM), "signed_at" (ISO)}; None otherwise.
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # {"procedure": <procedure as in the catalog>, "workflow": <its workflow>}
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

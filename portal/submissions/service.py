@@ -64,6 +64,10 @@ class TransitionRefused(SubmissionError):
     pass
 
 
+class SignatureMissing(SubmissionError):
+    """A procedure at identity level "signature" is submitted only with its signature."""
+
+
 @dataclass
 class StepOutcome:
     """What a POSTed step produced: the values to keep, raw input by field, errors by path."""
@@ -160,14 +164,20 @@ def start_draft(
     procedure: Procedure,
     now: dt.datetime,
     owner_sub: str | None = None,
+    applicant_person_id: str | None = None,
 ) -> tuple[Submission, str]:
-    """Create a draft and return it with its bearer token (kept by the resident's browser)."""
+    """Create a draft and return it with its bearer token (kept by the resident's browser).
+    A signed-in resident owns it (`owner_sub`); until they say otherwise (acting for someone,
+    see `set_subject`) it is about themself."""
     workflow = catalog.workflows[procedure.workflow]
     token = new_token()
     submission = Submission(
         public_id=secrets.token_hex(16),
         procedure_id=procedure.id,
         owner_sub=owner_sub,
+        applicant_person_id=applicant_person_id,
+        subject_person_id=applicant_person_id,
+        prefilled={},
         snapshot={
             "procedure": procedure.model_dump(mode="json", by_alias=True),
             "workflow": workflow.model_dump(mode="json", by_alias=True),
@@ -214,7 +224,11 @@ def read_step(procedure: Procedure, step: Step, ctx: FormContext, today: dt.date
     Conditions may depend on other fields of the same page (「その他」 → details), so they are
     evaluated on the stored answers merged with this page's new values.
     """
-    parsed: dict[str, Parsed] = {f.name: f.field_type.read(f, ctx, f.name) for f in step.fields}
+    locked = locked_fields(ctx.submission)
+    parsed: dict[str, Parsed] = {
+        f.name: (_stored(f, ctx) if f.name in locked else f.field_type.read(f, ctx, f.name))
+        for f in step.fields
+    }
     merged = {**ctx.previous, **{name: p.value for name, p in parsed.items()}}
     outcome = StepOutcome()
     for f in step.fields:
@@ -228,6 +242,93 @@ def read_step(procedure: Procedure, step: Step, ctx: FormContext, today: dt.date
     if outcome.ok:
         outcome.errors.update(procedures.validate_step(procedure.id, step.id, merged))
     return outcome
+
+
+def _stored(f: Field, ctx: FormContext) -> Parsed:
+    """A field the resident may not change here: its stored answer, whatever was posted."""
+    value = ctx.previous.get(f.name)
+    return Parsed(value, {}, f.field_type.raw_from_value(f, value, ctx))
+
+
+def locked_fields(submission: Submission) -> set[str]:
+    """Prefilled answers the procedure does not let the resident change (shown, not asked).
+    A prefilled value that is incomplete stays editable, so nobody is stuck."""
+    procedure = procedure_of(submission)
+    locked = set()
+    for name in submission.prefilled or {}:
+        f = procedure.field(name)
+        value = submission.answers.get(name)
+        if (
+            f is not None
+            and f.prefill is not None
+            and not f.prefill.editable
+            and value is not None
+            and not f.field_type.check_value(f, value)
+        ):
+            locked.add(name)
+    return locked
+
+
+def apply_prefill(
+    session: Session, submission: Submission, answers: dict[str, Any], sources: dict[str, str]
+) -> None:
+    """Put prefilled answers on a draft; the resident still goes through every step. Answers
+    an earlier prefill gave (the resident has changed whom the application is about) go."""
+    procedure = procedure_of(submission)
+    fillable = {f.name for f in procedure.fields() if f.prefill is not None}
+    if submission.prefilled or submission.acting_for:
+        submission.steps_done = []
+    kept = {k: v for k, v in submission.answers.items() if k not in fillable}
+    submission.answers = {**kept, **answers}
+    submission.prefilled = dict(sources)
+    session.flush()
+
+
+# Relationships of someone acting for another person (代理), as shown to residents and staff.
+RELATIONSHIPS = {
+    "household": "同じ世帯の家族",
+    "family": "別の世帯の家族・親族",
+    "care-manager": "ケアマネジャー（居宅介護支援事業者）",
+    "guardian": "成年後見人",
+    "other": "その他の代理人",
+}
+
+
+def set_subject(
+    session: Session,
+    submission: Submission,
+    *,
+    relationship: str,
+    subject_person_id: str | None,
+    applicant_name: str = "",
+    subject_name: str = "",
+    subject_birth_date: str | None = None,
+    delegation: str | None = None,
+    letter: list[dict] | None = None,
+) -> None:
+    """Record whom the application is about. `relationship` "self", or one of RELATIONSHIPS
+    with the delegation: "household_record" (the records show the same household) or "letter"
+    (a 委任状 uploaded, checked by staff)."""
+    if relationship == "self":
+        submission.acting_for = {"relationship": "self"}
+        submission.subject_person_id = submission.applicant_person_id
+    else:
+        if relationship not in RELATIONSHIPS or delegation not in ("household_record", "letter"):
+            raise ValueError("unknown relationship or delegation")
+        submission.acting_for = {
+            "relationship": relationship,
+            "applicant_name": applicant_name,
+            "subject_name": subject_name,
+            "subject_birth_date": subject_birth_date,
+            "delegation": delegation,
+            "letter": letter or [],
+        }
+        submission.subject_person_id = subject_person_id
+    session.flush()
+
+
+def acting_for_someone(submission: Submission) -> bool:
+    return bool(submission.acting_for) and submission.acting_for["relationship"] != "self"
 
 
 def apply_action(
@@ -413,6 +514,8 @@ def submit(
         raise IncompleteAnswers(incomplete)
     if procedure.declaration and not declared:
         raise DeclarationMissing()
+    if procedure.identity_level == "signature" and not submission.signature:
+        raise SignatureMissing()
     fee = logic.fee_amount(procedure, submission.answers, today)
     reference = new_reference()
     while session.scalar(select(Submission.id).where(Submission.reference == reference)):
@@ -431,6 +534,56 @@ def submit(
     )
     # Whether this request won or a concurrent one did, the row now holds the one submission.
     return submission
+
+
+def signed_content(session: Session, submission: Submission) -> dict[str, Any]:
+    """The document the resident signs: the stored answers, the attachments by hash, who applies
+    and for whom (portal.identity.signature.signed_content, canonicalised with RFC 8785)."""
+    from portal.identity import signature
+
+    tokens = set(_upload_tokens(procedure_of(submission), submission.answers))
+    if acting_for_someone(submission):
+        tokens.update(submission.acting_for.get("letter") or [])
+    uploads = session.scalars(
+        select(Upload).where(Upload.submission_id == submission.id, Upload.token.in_(tokens))
+    )
+    procedure = procedure_of(submission)
+    answers = dict(submission.answers)
+    if acting_for_someone(submission):
+        answers["_acting_for"] = {k: v for k, v in submission.acting_for.items() if k != "letter"}
+    return signature.signed_content(
+        procedure_id=procedure.id,
+        procedure_title=procedure.title,
+        answers=answers,
+        attachments=[
+            {"field": u.field_name, "filename": u.filename, "sha256": u.sha256} for u in uploads
+        ],
+        applicant_sub=submission.owner_sub or "",
+        person_concerned=submission.subject_person_id if acting_for_someone(submission) else None,
+    )
+
+
+def _upload_tokens(procedure: Procedure, answers: dict[str, Any]) -> list[str]:
+    tokens = []
+    for f in procedure.fields():
+        if f.type == "file" and answers.get(f.name):
+            tokens.extend(answers[f.name])
+    return tokens
+
+
+def attach_signature(
+    session: Session, submission: Submission, signature: dict[str, Any], now: dt.datetime
+) -> None:
+    """Keep the signature with the draft it was made for (guarded: only while a draft)."""
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.status == workflow_of(submission).initial)
+        .values(signature=signature, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DraftNotEditable(submission.public_id)
+    set_committed_value(submission, "signature", signature)
 
 
 RESUME_DAYS = 30
@@ -508,24 +661,70 @@ def refresh_snapshot(
     return changed
 
 
-def applications_of(session: Session, owner_sub: str) -> list[Submission]:
-    """A signed-in resident's drafts and submissions, newest first."""
-    return list(
-        session.scalars(
-            select(Submission)
-            .where(Submission.owner_sub == owner_sub)
-            .order_by(Submission.updated_at.desc(), Submission.id.desc())
+# How a signed-in resident is related to an application they may see.
+ROLE_APPLICANT = "applicant"  # they made it (for themself or for someone else)
+ROLE_SUBJECT = "subject"  # someone else made it for them
+
+
+def _visible(owner_sub: str, person_id: str | None):
+    """Their own applications (drafts included), and submitted ones others made for them."""
+    condition = Submission.owner_sub == owner_sub
+    if person_id:
+        made_for_them = (Submission.subject_person_id == person_id) & (
+            Submission.submitted_at.is_not(None)
         )
+        condition = condition | made_for_them
+    return condition
+
+
+def role_of(submission: Submission, owner_sub: str, person_id: str | None) -> str | None:
+    if submission.owner_sub == owner_sub:
+        return ROLE_APPLICANT
+    if person_id and submission.subject_person_id == person_id and submission.submitted_at:
+        return ROLE_SUBJECT
+    return None
+
+
+def applications_of(
+    session: Session, owner_sub: str, person_id: str | None = None
+) -> list[tuple[Submission, str]]:
+    """A signed-in resident's applications, newest first, each with their role in it."""
+    rows = session.scalars(
+        select(Submission)
+        .where(_visible(owner_sub, person_id))
+        .order_by(Submission.updated_at.desc(), Submission.id.desc())
+    )
+    return [(submission, role_of(submission, owner_sub, person_id)) for submission in rows]
+
+
+def visible(
+    session: Session, owner_sub: str, person_id: str | None, public_id: str
+) -> Submission | None:
+    """The submission if this resident may see it; None otherwise (shown as 404, not 403)."""
+    return session.scalar(
+        select(Submission).where(Submission.public_id == public_id, _visible(owner_sub, person_id))
     )
 
 
 def owned(session: Session, owner_sub: str, public_id: str) -> Submission | None:
-    """The submission if it is this resident's; None otherwise (shown as 404, not 403)."""
+    """The submission if this resident made it; None otherwise (shown as 404, not 403)."""
     return session.scalar(
         select(Submission).where(
             Submission.public_id == public_id, Submission.owner_sub == owner_sub
         )
     )
+
+
+def owned_draft(session: Session, owner_sub: str, procedure_id: str) -> Submission | None:
+    """The resident's latest draft of a procedure (to continue after logging in again)."""
+    for submission in session.scalars(
+        select(Submission)
+        .where(Submission.owner_sub == owner_sub, Submission.procedure_id == procedure_id)
+        .order_by(Submission.updated_at.desc(), Submission.id.desc())
+    ):
+        if is_draft(submission):
+            return submission
+    return None
 
 
 def take_over_draft(session: Session, submission: Submission, now: dt.datetime) -> str:

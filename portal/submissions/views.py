@@ -7,6 +7,7 @@ status page's secret link, which access logs redact.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from flask import (
@@ -25,11 +26,12 @@ from sqlalchemy import select
 from portal import clock
 from portal.catalog import logic
 from portal.catalog.fields import html_id
-from portal.catalog.schema import CatalogData, Procedure
+from portal.catalog.schema import CatalogData, Field, Option, Procedure
 from portal.db import db
 from portal.extensions import limiter
 from portal.qr import qr_svg
-from portal.submissions import bp, service
+from portal.records.base import RecordNotFound
+from portal.submissions import bp, prefill, service, signing
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
 
@@ -60,9 +62,23 @@ def _procedure_or_404(procedure_id: str) -> Procedure:
     return procedure
 
 
+def _user() -> dict | None:
+    return session.get("user")
+
+
 def _draft_for(procedure_id: str) -> Submission | None:
+    """This browser's draft of the procedure; for a signed-in resident whose session has ended
+    and begun again, their latest draft of it (nothing typed and saved is lost to a timeout)."""
     token = session.get("drafts", {}).get(procedure_id)
-    return service.find_by_draft_token(db.session, token)
+    submission = service.find_by_draft_token(db.session, token)
+    user = _user()
+    if submission is None and user:
+        submission = service.owned_draft(db.session, user["sub"], procedure_id)
+        if submission is not None:
+            token = service.take_over_draft(db.session, submission, clock.now())
+            _remember_draft(procedure_id, token)
+            db.session.commit()
+    return submission
 
 
 def _remember_draft(procedure_id: str, token: str) -> None:
@@ -81,6 +97,14 @@ def _summary(submission: Submission) -> list[dict]:
     ctx = _context(submission)
     today = clock.today_local()
     groups = []
+    if service.acting_for_someone(submission):
+        groups.append(
+            {
+                "step": {"id": "acting-for", "title": "代理人"},
+                "rows": _acting_rows(submission, ctx),
+                "change_url": url_for(".who", procedure_id=submission.procedure_id),
+            }
+        )
     for step in logic.applicable_steps(procedure, submission.answers, today):
         rows = []
         for field in logic.applicable_fields(step, submission.answers, today):
@@ -89,6 +113,21 @@ def _summary(submission: Submission) -> list[dict]:
             rows.append({"label": field.label, "value": text})
         groups.append({"step": step, "rows": rows})
     return groups
+
+
+def _acting_rows(submission: Submission, ctx) -> list[dict]:
+    acting = submission.acting_for
+    if acting["delegation"] == "household_record":
+        delegation = "住民記録で同じ世帯であることを確認"
+    else:
+        delegation = WHO_LETTER.field_type.display(WHO_LETTER, acting.get("letter"), ctx)
+        delegation = f"委任状：{delegation}"
+    return [
+        {"label": "代理で申請した方", "value": acting["applicant_name"]},
+        {"label": "申請の対象となる方", "value": acting["subject_name"]},
+        {"label": "関係", "value": service.RELATIONSHIPS[acting["relationship"]]},
+        {"label": "代理の確認", "value": delegation},
+    ]
 
 
 def _status_qr(url: str, submission: Submission):
@@ -118,13 +157,222 @@ def begin(procedure_id: str):
     procedure = _procedure_or_404(procedure_id)
     if procedure.channel == "counter":
         abort(404)
-    user = session.get("user") or {}
+    user = _user()
+    if procedure.identity_level != "none" and user is None:
+        return redirect(
+            url_for("identity.login", next=url_for(".start", procedure_id=procedure_id))
+        )
     submission, token = service.start_draft(
-        db.session, _catalog(), procedure, clock.now(), owner_sub=user.get("sub")
+        db.session,
+        _catalog(),
+        procedure,
+        clock.now(),
+        owner_sub=user["sub"] if user else None,
+        applicant_person_id=user.get("person_id") if user else None,
     )
-    db.session.commit()
     _remember_draft(procedure_id, token)
+    if user and procedure.on_behalf:
+        db.session.commit()
+        return redirect(url_for(".who", procedure_id=procedure_id))
+    if user:
+        _prefill(submission, prefill.Subject(user.get("person_id"), readable=True))
+    db.session.commit()
     return redirect(url_for(".step", procedure_id=procedure_id, step_id=procedure.steps[0].id))
+
+
+def _prefill(submission: Submission, subject: prefill.Subject) -> None:
+    """Fill in what the card and the city's records already say (signed-in residents only)."""
+    user = _user()
+    answers, sources = prefill.prefill_answers(
+        service.procedure_of(submission),
+        prefill.Applicant(card=user.get("card", {}), person_id=user.get("person_id")),
+        subject,
+        current_app.extensions.get("resident_records"),
+        reader=f"submission:{submission.public_id}",
+        today=clock.today_local(),
+    )
+    service.apply_prefill(db.session, submission, answers, sources)
+
+
+# The "who is this application for" page (代理): its fields, read by the usual field types.
+WHO_SUBJECT = Field(name="subject", type="person", label="申請の対象となる方")
+WHO_LETTER = Field(
+    name="letter",
+    type="file",
+    label="委任状",
+    hint="ご本人が署名した委任状を、写真またはPDFで添付してください（3つまで）。",
+    max_files=3,
+)
+
+
+def _who_choice_field(procedure: Procedure, user: dict, members: list) -> Field:
+    options = [Option(value="self", label=f"ご本人（{user['name']} さん）の申請")]
+    options += [
+        Option(value=f"member-{m.person_id}", label=f"{m.name} さん（同じ世帯の方）")
+        for m in members
+    ]
+    if _letter_relationships(procedure):
+        options.append(
+            Option(
+                value="other",
+                label="ほかの方の代わりに申請する",
+                hint="別の世帯のご家族、ケアマネジャーなど。委任状が必要です。",
+            )
+        )
+    return Field(name="who", type="radio", label="どなたについての申請ですか", options=options)
+
+
+def _letter_relationships(procedure: Procedure) -> list[str]:
+    return [r for r in procedure.on_behalf.relationships if r != "household"]
+
+
+def _relationship_field(procedure: Procedure) -> Field:
+    return Field(
+        name="relationship",
+        type="select",
+        label="その方とのご関係",
+        options=[
+            Option(value=r, label=service.RELATIONSHIPS[r])
+            for r in _letter_relationships(procedure)
+        ],
+    )
+
+
+def _household_members(submission: Submission, procedure: Procedure, user: dict) -> list:
+    """The applicant's household in the records, but themself (they may act for these)."""
+    records = current_app.extensions.get("resident_records")
+    person_id = user.get("person_id")
+    if "household" not in procedure.on_behalf.relationships or not records or not person_id:
+        return []
+    try:
+        household = records.household(
+            person_id,
+            reader=f"submission:{submission.public_id}",
+            purpose=f"{procedure.title}：代理で申請できる同じ世帯の方の確認",
+        )
+    except RecordNotFound:
+        return []
+    return [m for m in household.members if m.person_id != person_id]
+
+
+@bp.route("/procedures/<procedure_id>/who", methods=["GET", "POST"])
+@_limit("RATELIMIT_SAVE")
+def who(procedure_id: str):
+    """Whom the application is about: the resident, a member of their household (the records
+    show the relationship), or someone else with a letter of delegation (委任状)."""
+    submission, elsewhere = _draft_or_redirect(procedure_id)
+    if elsewhere:
+        return elsewhere
+    procedure = service.procedure_of(submission)
+    user = _user()
+    if not procedure.on_behalf or user is None or submission.owner_sub != user["sub"]:
+        abort(404)
+    members = _household_members(submission, procedure, user)
+    choice_field = _who_choice_field(procedure, user, members)
+    other_fields = (
+        [WHO_SUBJECT, _relationship_field(procedure), WHO_LETTER]
+        if _letter_relationships(procedure)
+        else []
+    )
+    ctx = _context(submission, with_form=request.method == "POST")
+    acting = submission.acting_for or {}
+    raw = {"who": _who_raw(acting, submission)}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        parsed = {f.name: f.field_type.read(f, ctx, f.name) for f in [choice_field, *other_fields]}
+        raw = {name: p.raw for name, p in parsed.items()}
+        choice = parsed["who"].value
+        errors.update(parsed["who"].errors)
+        if choice == "self":
+            service.set_subject(db.session, submission, relationship="self", subject_person_id=None)
+            _prefill(submission, prefill.Subject(user.get("person_id"), readable=True))
+        elif choice and choice.startswith("member-"):
+            member = next(m for m in members if f"member-{m.person_id}" == choice)
+            service.set_subject(
+                db.session,
+                submission,
+                relationship="household",
+                subject_person_id=member.person_id,
+                applicant_name=user["name"],
+                subject_name=member.name,
+                subject_birth_date=member.birth_date.isoformat(),
+                delegation="household_record",
+            )
+            _prefill(submission, prefill.Subject(member.person_id, readable=True))
+        elif choice == "other":
+            for f in other_fields:
+                errors.update(parsed[f.name].errors)
+            if not errors:
+                person = parsed["subject"].value
+                service.set_subject(
+                    db.session,
+                    submission,
+                    relationship=parsed["relationship"].value,
+                    subject_person_id=_find_subject(submission, procedure, person),
+                    applicant_name=user["name"],
+                    subject_name=person["name"],
+                    subject_birth_date=person["birth_date"],
+                    delegation="letter",
+                    letter=parsed["letter"].value,
+                )
+                _prefill(
+                    submission,
+                    prefill.Subject(submission.subject_person_id, readable=False, typed=person),
+                )
+        if not errors:
+            db.session.commit()
+            return redirect(
+                url_for(".step", procedure_id=procedure_id, step_id=procedure.steps[0].id)
+            )
+        db.session.commit()  # a letter uploaded with this POST is kept for the next try
+    else:
+        raw.update({f.name: f.field_type.raw_from_value(f, None, ctx) for f in other_fields})
+        if acting.get("delegation") == "letter":
+            raw.update(
+                subject={"name": acting["subject_name"]},
+                relationship=acting["relationship"],
+                letter=WHO_LETTER.field_type.raw_from_value(WHO_LETTER, acting["letter"], ctx),
+            )
+    return render_template(
+        "submissions/who.html",
+        procedure=procedure,
+        choice_field=choice_field,
+        other_fields=other_fields,
+        raw=raw,
+        errors=errors,
+        error_links={path: html_id(path) for path in errors},
+        file_url=lambda token: url_for(
+            ".draft_file", procedure_id=procedure_id, upload_token=token
+        ),
+        back_url=url_for(".start", procedure_id=procedure_id),
+    )
+
+
+def _who_raw(acting: dict, submission: Submission) -> str:
+    if not acting:
+        return ""
+    if acting["relationship"] == "self":
+        return "self"
+    if acting["delegation"] == "household_record":
+        return f"member-{submission.subject_person_id}"
+    return "other"
+
+
+def _find_subject(submission: Submission, procedure: Procedure, person: dict) -> str | None:
+    """The record of the person a proxy named, if exactly one resident matches. Nothing of
+    the record is shown to the proxy: it only lets that person see the application later."""
+    records = current_app.extensions.get("resident_records")
+    if records is None:
+        return None
+    try:
+        return records.find_person(
+            person["name"],
+            dt.date.fromisoformat(person["birth_date"]),
+            reader=f"submission:{submission.public_id}",
+            purpose=f"{procedure.title}：代理申請の対象となる方の特定",
+        )
+    except RecordNotFound:
+        return None
 
 
 def _draft_or_redirect(procedure_id: str):
@@ -165,6 +413,8 @@ def step(procedure_id: str, step_id: str):
     current = procedure.step(step_id)
     if current is None:
         abort(404)
+    if _needs_who(submission, procedure):
+        return redirect(url_for(".who", procedure_id=procedure_id))
     applicable = logic.applicable_steps(procedure, submission.answers, today)
     first_incomplete = service.first_incomplete_step(submission, today)
     ids = [s.id for s in applicable]
@@ -204,17 +454,31 @@ def step(procedure_id: str, step_id: str):
     position, total = service.step_position(procedure, submission.answers, current, today)
     back = service.previous_step(procedure, submission.answers, current, today)
     same_step = {f.name for f in current.fields}
+    locked = service.locked_fields(submission)
     return render_template(
         "submissions/step.html",
         procedure=procedure,
         step=current,
+        department=_department(submission),
+        locked=locked,
+        prefill_notes={
+            name: PREFILL_NOTES[source]
+            for name, source in submission.prefilled.items()
+            if name in same_step
+        },
+        shown={
+            name: procedure.field(name).field_type.display(
+                procedure.field(name), submission.answers.get(name), ctx
+            )
+            for name in locked & same_step
+        },
         fields=[
-            f
+            _with_prefill_hint(f, submission)
             for f in current.fields
-            # Fields whose condition depends on this same page are always shown (no JavaScript
-            # needed); the others only when they apply.
+            # Fields whose condition depends on what may change on this same page are always
+            # shown (no JavaScript needed); the others only when they apply.
             if f.when is None
-            or logic.rule(f.when).names & same_step
+            or logic.rule(f.when).names & (same_step - locked)
             or logic.field_applies(f, submission.answers, today)
         ],
         raw=raw,
@@ -238,9 +502,38 @@ def step(procedure_id: str, step_id: str):
             if returning
             else url_for(".step", procedure_id=procedure_id, step_id=back.id)
             if back
+            else url_for(".who", procedure_id=procedure_id)
+            if procedure.on_behalf and submission.acting_for
             else url_for(".start", procedure_id=procedure_id)
         ),
         returning=returning,
+    )
+
+
+PREFILL_NOTES = {
+    prefill.CARD: "マイナンバーカードの情報から入力しました。",
+    prefill.RECORDS: "市の住民記録から入力しました。",
+}
+
+
+def _with_prefill_hint(f: Field, submission: Submission) -> Field:
+    """An editable prefilled field says where its value came from, in its hint (read out with
+    the input)."""
+    source = submission.prefilled.get(f.name)
+    if source is None:
+        return f
+    note = f"{PREFILL_NOTES[source]}違っている場合は直してください。"
+    return f.model_copy(update={"hint": f"{note}{f.hint or ''}"})
+
+
+def _needs_who(submission: Submission, procedure: Procedure) -> bool:
+    """A signed-in resident must first say whom an application that allows 代理 is for."""
+    user = _user()
+    return bool(
+        procedure.on_behalf
+        and user
+        and submission.owner_sub == user["sub"]
+        and submission.acting_for is None
     )
 
 
@@ -272,28 +565,40 @@ def check(procedure_id: str):
         return redirect(url_for(".step", procedure_id=procedure_id, step_id=first_incomplete.id))
 
     errors: dict[str, str] = {}
+    signing_needed = procedure.identity_level == "signature"
     if request.method == "POST":
         declared = request.form.get("declaration") == "yes"
-        try:
-            service.submit(
-                db.session,
-                submission,
-                declared,
-                current_app.config["STATUS_LINK_KEY"],
-                today,
-                clock.now(),
-            )
-        except service.DeclarationMissing:
-            errors["declaration"] = "申請内容の確認にチェックを入れてください"
+        if signing_needed:
+            user = _user()
+            if user is None or submission.owner_sub != user["sub"]:
+                return redirect(url_for("identity.login", next=request.path))
+            if procedure.declaration and not declared:
+                errors["declaration"] = "申請内容の確認にチェックを入れてください"
+            else:
+                db.session.commit()
+                return signing.begin(submission, declared)
         else:
-            db.session.commit()
-            return redirect(url_for(".done", procedure_id=procedure_id))
+            try:
+                service.submit(
+                    db.session,
+                    submission,
+                    declared,
+                    current_app.config["STATUS_LINK_KEY"],
+                    today,
+                    clock.now(),
+                )
+            except service.DeclarationMissing:
+                errors["declaration"] = "申請内容の確認にチェックを入れてください"
+            else:
+                db.session.commit()
+                return redirect(url_for(".done", procedure_id=procedure_id))
 
     return render_template(
         "submissions/check.html",
         procedure=procedure,
         summary=_summary(submission),
         fee=logic.fee_amount(procedure, submission.answers, today),
+        signing_needed=signing_needed,
         errors=errors,
         error_links={path: html_id(path) for path in errors},
     )
@@ -414,9 +719,18 @@ def draft_file(procedure_id: str, upload_token: str):
 
 
 def _submission_by_status_token(token: str) -> Submission:
+    """The submission of a secret status link. One made while signed in opens only for its
+    applicant and the person it concerns: anyone else signed in gets 404, and a visitor who is
+    not signed in is asked to log in first."""
     submission = service.find_by_status_token(db.session, token)
     if submission is None:
         abort(404)
+    if submission.owner_sub is not None:
+        user = _user()
+        if user is None:
+            abort(redirect(url_for("identity.login", next=request.path)))
+        if service.role_of(submission, user["sub"], user.get("person_id")) is None:
+            abort(404)
     return submission
 
 
@@ -440,7 +754,9 @@ def status(token: str):
                 states=workflow.states,
                 summary=_summary(submission),
                 token=token,
-                can_withdraw=service.can_withdraw(submission),
+                verification=signing.verification(submission),
+                can_withdraw=service.can_withdraw(submission)
+                and submission.owner_sub == (_user() or {}).get("sub", submission.owner_sub),
                 department=_department(submission),
             )
         )
@@ -458,6 +774,9 @@ def status_file(token: str, upload_token: str):
 def withdraw(token: str):
     """取下げ: the resident withdraws the application while no decision has been made."""
     submission = _submission_by_status_token(token)
+    user = _user()
+    if submission.owner_sub is not None and submission.owner_sub != (user or {}).get("sub"):
+        abort(404)  # the person concerned sees an application made for them; its maker withdraws
     if not service.can_withdraw(submission):
         flash("この申請は取り下げられません。担当課にお問い合わせください。")
         return redirect(url_for(".status", token=token))
@@ -503,18 +822,18 @@ def receipt(token: str):
 
 
 def _signed_in_sub():
-    user = session.get("user")
+    user = _user()
     return user["sub"] if user else None
 
 
 @bp.get("/my/applications")
 def my_applications():
-    """申請一覧: the signed-in resident's drafts and submissions."""
-    sub = _signed_in_sub()
-    if sub is None:
+    """申請一覧: the signed-in resident's drafts and submissions, and those made for them."""
+    user = _user()
+    if user is None:
         return redirect(url_for("identity.login", next=request.path))
     rows = []
-    for submission in service.applications_of(db.session, sub):
+    for submission, role in service.applications_of(db.session, user["sub"], user.get("person_id")):
         workflow = service.workflow_of(submission)
         rows.append(
             {
@@ -522,17 +841,30 @@ def my_applications():
                 "title": submission.snapshot["procedure"]["title"],
                 "state": workflow.states[submission.status],
                 "draft": service.is_draft(submission),
+                "role": _role_text(submission, role),
             }
         )
     return render_template("submissions/my_applications.html", rows=rows)
 
 
+def _role_text(submission: Submission, role: str) -> str:
+    acting = submission.acting_for if service.acting_for_someone(submission) else None
+    if role == service.ROLE_SUBJECT:
+        if not acting:
+            return "あなたについての申請"
+        relationship = service.RELATIONSHIPS[acting["relationship"]]
+        return f"あなたについての申請（代理人：{acting['applicant_name']} さん・{relationship}）"
+    if acting:
+        return f"{acting['subject_name']} さんの代理で申請"
+    return "ご本人の申請"
+
+
 @bp.get("/my/applications/<public_id>")
 def my_application(public_id: str):
-    sub = _signed_in_sub()
-    if sub is None:
+    user = _user()
+    if user is None:
         return redirect(url_for("identity.login", next=request.path))
-    submission = service.owned(db.session, sub, public_id)
+    submission = service.visible(db.session, user["sub"], user.get("person_id"), public_id)
     if submission is None or service.is_draft(submission):
         abort(404)
     return redirect(url_for(".status", token=_status_token(submission)))

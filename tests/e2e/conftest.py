@@ -54,6 +54,7 @@ class LiveServer:
     clock_file: Path
     access_log: Path
     error_log: Path
+    database_url: str
 
     def set_clock(self, iso: str | None) -> None:
         self.clock_file.write_text(iso or "")
@@ -83,11 +84,16 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         "PORTAL_ACCESS_LOG": str(workdir / "access.log"),
         "FLASK_APP": "portal",
         "PORTAL_MOCK_JPKI_CLIENTS": json.dumps(MOCK_JPKI_CLIENTS),
+        # Every browser test logs in from the same address: the lockout is tested in tests/web.
+        "PORTAL_RATELIMIT_LOGIN": "1000 per minute",
+        "PORTAL_RATELIMIT_LOGIN_FAILURES": "1000 per 15 minutes",
         # The portal logs in through its own mock card service, over HTTP, like in production.
         "PORTAL_JPKI_DISCOVERY_URL": (
             f"http://127.0.0.1:{port}/mock-jpki/.well-known/openid-configuration"
         ),
-        "PORTAL_JPKI_REDIRECT_URIS": f"http://127.0.0.1:{port}/login/callback",
+        "PORTAL_JPKI_REDIRECT_URIS": (
+            f"http://127.0.0.1:{port}/login/callback http://127.0.0.1:{port}/sign/callback"
+        ),
         **(extra_env or {}),
     }
     bindir = Path(sys.executable).parent
@@ -116,7 +122,10 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
             process.kill()
             raise RuntimeError(f"live server did not start:\n{error_log.read_text()}")
         time.sleep(0.2)
-    return LiveServer(url, workdir / "clock", workdir / "access.log", error_log), process
+    server = LiveServer(
+        url, workdir / "clock", workdir / "access.log", error_log, env["DATABASE_URL"]
+    )
+    return server, process
 
 
 def stop(process) -> None:

@@ -90,3 +90,89 @@ def test_production_requires_a_my_number_key(monkeypatch):
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
     with pytest.raises(ConfigError, match="PORTAL_MY_NUMBER_KEY must be set"):
         load_config("production")
+
+
+def production_env(monkeypatch, tmp_path) -> None:
+    """Everything production needs, and none of the demo-only settings."""
+    monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
+    monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
+    monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    for name in ("PORTAL_TEST_CLOCK_FILE", "PORTAL_MOCK_JPKI_ENABLED", "PORTAL_DEMO_DEPLOYMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_demo_deployment_is_the_default_outside_production(monkeypatch, tmp_path):
+    production_env(monkeypatch, tmp_path)
+    assert load_config("development")["DEMO_DEPLOYMENT"] is True
+    assert load_config("test")["DEMO_DEPLOYMENT"] is True
+    assert load_config("production")["DEMO_DEPLOYMENT"] is False
+
+
+def test_production_refuses_the_mock_card_service_unless_it_is_a_demo(monkeypatch, tmp_path):
+    production_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("PORTAL_MOCK_JPKI_ENABLED", "1")
+    with pytest.raises(ConfigError, match="set PORTAL_DEMO_DEPLOYMENT=1") as refused:
+        load_config("production")
+    assert "PORTAL_MOCK_JPKI_ENABLED" in str(refused.value)
+
+    monkeypatch.setenv("PORTAL_DEMO_DEPLOYMENT", "1")
+    config = load_config("production")
+    assert config["MOCK_JPKI_ENABLED"] is True and config["DEMO_DEPLOYMENT"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PORTAL_MALWARE_SCANNER", "eicar-test", "demo scanner"),
+        ("PORTAL_TEST_CLOCK_FILE", "/tmp/clock", "test-only setting"),  # noqa: S108
+        ("PORTAL_MY_NUMBER_KEY", "", "PORTAL_MY_NUMBER_KEY must be set"),
+    ],
+)
+def test_a_demo_deployment_still_refuses_test_only_settings(
+    monkeypatch, tmp_path, name, value, message
+):
+    production_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("PORTAL_DEMO_DEPLOYMENT", "1")
+    monkeypatch.setenv("PORTAL_MOCK_JPKI_ENABLED", "1")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config("production")
+
+
+def test_the_demo_banner_follows_the_setting(database_url, tmp_path):
+    from bs4 import BeautifulSoup
+
+    def home(env: str, **overrides) -> BeautifulSoup:
+        app = create_app(
+            env,
+            {
+                "DATABASE_URL": database_url,
+                "INSTANCE_PATH": str(tmp_path),
+                "SECRET_KEY": "p" * 64,
+                "MY_NUMBER_KEY": "ab" * 32,
+                "MALWARE_SCANNER": "clamd://127.0.0.1:3310",
+                "JPKI_CLIENT_SECRET": "s" * 40,
+                "TEST_CLOCK_FILE": None,
+                "TESTING": env == "test",
+                **overrides,
+            },
+        )
+        response = app.test_client().get("/", base_url="https://localhost")
+        assert response.status_code == 200
+        return BeautifulSoup(response.text, "html.parser")
+
+    demo = home("test")
+    banner = demo.find(class_="demo-banner").get_text()
+    assert "デモンストレーション用のシステムです" in banner
+    assert "マイナンバーカードでのログインと電子署名は模擬（デモ）です。" in banner
+    assert "（デモ）" in demo.title.get_text()
+
+    without_mock = home("test", MOCK_JPKI_ENABLED=False).find(class_="demo-banner").get_text()
+    assert "模擬" not in without_mock
+
+    real = home("production", MOCK_JPKI_ENABLED=False, DEMO_DEPLOYMENT=False)
+    assert real.find(class_="demo-banner") is None
+    assert "デモ" not in real.title.get_text()

@@ -91,7 +91,8 @@ def test_a_catalog_change_takes_the_resident_through_what_changed(app, client):
 
 
 def test_attachments_are_served_only_to_their_owner(app):
-    owner = app.test_client()
+    # 保育施設等の利用申込 needs a login (and a signature at the end, not reached here).
+    owner = signed_in(app, "owner-sub")
     start(owner, HOIKU)
     # Jump the draft to the employment step by answering the steps before it.
     answers = {
@@ -133,7 +134,7 @@ def test_attachments_are_served_only_to_their_owner(app):
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert "sandbox" in download.headers["Content-Security-Policy"]
 
-    stranger = app.test_client()
+    stranger = signed_in(app, "stranger-sub")
     start(stranger, HOIKU)
     assert stranger.get(link.group(1)).status_code == 404
 

@@ -1,0 +1,45 @@
+"""How long a signed-in session has left, and extending it (WCAG 2.2.1 Timing Adjustable).
+
+`session-timeout.js` warns two minutes before a signed-in session ends for want of activity. Before
+warning it asks `GET /session/time-left`, which answers without counting as activity, so a
+resident busy in another tab is not warned for nothing. 「ログインを延長する」 posts to
+`POST /session/extend` (CSRF token required), which counts as activity and answers the new time
+left. Both answer JSON; the extend form posted without JavaScript redirects back instead. The
+12-hour absolute limit cannot be extended: `extendable` says whether extending gives more time.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, request, session, url_for
+
+from portal import clock
+
+bp = Blueprint("session_timeout", __name__, url_prefix="/session")
+
+
+def _time_left(now):
+    seconds = session.seconds_left(now)
+    if seconds is None:
+        return jsonify(signed_in=False, seconds_left=0, extendable=False), 401
+    return jsonify(signed_in=True, seconds_left=seconds, extendable=session.can_extend(now))
+
+
+@bp.get("/time-left")
+def time_left():
+    session.leave_untouched()
+    return _time_left(clock.now())
+
+
+@bp.post("/extend")
+def extend():
+    now = clock.now()
+    if session.get("user"):
+        session.touch(now)
+    wanted = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if wanted == "text/html":
+        # The form posted without JavaScript: back to the page (only paths on this site).
+        back = request.form.get("next", "")
+        if not back.startswith("/") or back.startswith("//"):
+            back = url_for("pages.home")
+        return redirect(back, 303)
+    return _time_left(now)

@@ -1,0 +1,185 @@
+"""Answers filled in before the resident types anything: from the My Number card's four basic
+items and from the city's resident records (issue 5).
+
+A field opts in with `prefill:` in the catalog (portal.catalog.schema.Prefill). "applicant.*"
+sources describe the signed-in resident, "subject.*" the person the application is about: the
+applicant themself, or the person they act for (代理). The records of someone else are read only
+when the resident records themselves show the relationship (same household); an applicant with a
+letter of delegation (委任状) types the other person's details, because the letter is checked by
+staff later, not here. Every read is logged by the records service under the submission's
+reader id, with the procedure as the purpose.
+
+`prefill_answers` returns the answers and where each came from ({name: "card" | "records"}); the
+step pages mark those fields, and fields whose `prefill.editable` is false are shown, not asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from portal.catalog.fields import has_gaiji
+from portal.catalog.schema import Field, Procedure
+from portal.records.base import Address, RecordNotFound, ResidentRecords
+
+CARD = "card"
+RECORDS = "records"
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The signed-in resident: the card's four items and their record id (None if unknown)."""
+
+    card: dict[str, str]  # name, address, birthdate, gender
+    person_id: str | None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whom the application is about. `readable`: their records may be read (themself, or a
+    member of the applicant's household); otherwise only what the applicant typed is used."""
+
+    person_id: str | None
+    readable: bool
+    typed: dict[str, Any] | None = None  # {"name", "kana", "birth_date"} typed by a proxy
+
+
+def _address_value(address: Address) -> dict[str, str]:
+    value = {
+        "postal_code": address.postal_code,
+        "prefecture": address.prefecture,
+        "city": address.city,
+        "town": address.town,
+        "block": address.block,
+    }
+    if address.building:
+        value["building"] = address.building
+    return value
+
+
+class _Reader:
+    """Reads each record at most once per prefill, with the reader and purpose filled in."""
+
+    def __init__(self, records: ResidentRecords, reader: str, purpose: str) -> None:
+        self.records = records
+        self.reader = reader
+        self.purpose = purpose
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def get(self, kind: str, person_id: str) -> Any:
+        key = (kind, person_id)
+        if key not in self._cache:
+            method = getattr(self.records, kind)
+            try:
+                self._cache[key] = method(person_id, reader=self.reader, purpose=self.purpose)
+            except RecordNotFound:
+                self._cache[key] = None
+        return self._cache[key]
+
+
+def prefill_answers(
+    procedure: Procedure,
+    applicant: Applicant,
+    subject: Subject,
+    records: ResidentRecords | None,
+    reader: str,
+    today: dt.date,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The prefilled answers of a new draft and the source of each."""
+    answers: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    read = _Reader(records, reader, f"{procedure.title}：申請書の事前入力") if records else None
+    for field in procedure.fields():
+        if field.prefill is None:
+            continue
+        found = _value(field, applicant, subject, read, today)
+        if found is not None:
+            answers[field.name], source = found
+            if source:
+                sources[field.name] = source
+    return answers, sources
+
+
+def _value(
+    field: Field, applicant: Applicant, subject: Subject, read: _Reader | None, today: dt.date
+) -> tuple[Any, str | None] | None:
+    source = field.prefill.source
+    who, _, item = source.partition(".")
+    is_applicant = who == "applicant" or subject.person_id == applicant.person_id
+    if who == "subject" and not is_applicant:
+        if not subject.readable:
+            # Acting with a letter: only what the applicant typed on the "who" page.
+            if item == "person" and subject.typed:
+                return _person(subject.typed), None
+            return None
+        person_id = subject.person_id
+    else:
+        person_id = applicant.person_id
+    resident = read.get("resident", person_id) if read and person_id else None
+
+    if item == "person":
+        if is_applicant and applicant.card.get("name"):
+            value = {"name": applicant.card["name"], "birth_date": applicant.card["birthdate"]}
+            if resident is not None:
+                value["kana"] = resident.kana
+            return _person(value), CARD
+        if resident is None:
+            return None
+        return _person(
+            {"name": resident.name, "kana": resident.kana, "birth_date": resident.birth_date}
+        ), RECORDS
+    if item == "address":
+        if resident is None:
+            return None
+        # The card holds the address as one line; the records hold the same in parts.
+        same_as_card = is_applicant and resident.address.one_line() == applicant.card.get("address")
+        return _address_value(resident.address), CARD if same_as_card else RECORDS
+    if item == "children":
+        children = read.get("children", person_id) if read and person_id else None
+        if not children:
+            return None
+        limit = field.prefill.max_age
+        items = []
+        for child in children:
+            if limit is not None and child.age(today) >= limit:
+                continue
+            attributes = {
+                "name": child.name,
+                "kana": child.kana,
+                "birth_date": child.birth_date.isoformat(),
+            }
+            items.append({sub: attributes[attr] for sub, attr in field.prefill.map.items()})
+        return (items, RECORDS) if items else None
+    if item == "care_insured_number":
+        insurance = read.get("insurance", person_id) if read and person_id else None
+        if insurance is None or not insurance.nursing_care_insured_number:
+            return None
+        return insurance.nursing_care_insured_number, RECORDS
+    if item == "tax_lookup":
+        return _tax_lookup(person_id, read, today)
+    raise ValueError(f"unknown prefill source {source!r}")  # pragma: no cover - schema checks
+
+
+def _person(value: dict[str, Any]) -> dict[str, Any]:
+    """A person field's stored form (as PersonType.read makes it)."""
+    person = {k: v for k, v in value.items() if v}
+    if isinstance(person.get("birth_date"), dt.date):
+        person["birth_date"] = person["birth_date"].isoformat()
+    person["has_gaiji"] = has_gaiji(person.get("name", ""))
+    return person
+
+
+def _tax_lookup(person_id: str | None, read: _Reader | None, today: dt.date):
+    """ "city" when the city taxed the person on 1 January (it has last year's income), else
+    "attach" (they moved in since: the previous city issues the 課税証明書)."""
+    if read is None or person_id is None:
+        return None
+    history = read.get("address_history", person_id)
+    if not history:
+        return None
+    current = next((entry for entry in history if entry.moved_out is None), None)
+    if current is None:
+        return None
+    taxed_here = current.moved_in <= dt.date(today.year, 1, 1)
+    return ("city" if taxed_here else "attach"), RECORDS
