@@ -28,7 +28,11 @@ run: demo-data
 	@echo ""
 	@echo "  いすみ市 オンライン手続ポータル (demonstration)"
 	@echo "  Portal:  http://$(HOST):$(PORT)/"
-	@echo "  No login needed yet: pick a procedure and apply. Demo status links are listed above."
+	@echo "  Log in:  http://$(HOST):$(PORT)/login  (mock My Number card; the cards are fictional)"
+	@echo "    大原 太郎  PIN 1234  signature password OHARA2026   (any procedure)"
+	@echo "    岬 花子    PIN 2345  signature password MISAKI2026  (保育施設等の利用申込: prefilled, signed)"
+	@echo "    渡辺 健    PIN 3333  (care manager: 要介護・要支援認定の申請 for 中村 キヨ, PIN 1111)"
+	@echo "    all cards: portal/mock_jpki/personas.yaml. Demo status links are listed above."
 	@echo ""
 	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config python:portal.gunicorn_conf 'portal:create_app()'
 

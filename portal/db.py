@@ -121,6 +121,14 @@ class Database:
             g._db_session = self.session_factory()
         return g._db_session
 
+    def discard_uncommitted(self) -> None:
+        """Roll back what the request did not commit (teardown would, a moment later). Called
+        before the session is saved, so that a view that returns without committing never
+        holds SQLite's write lock against its own session save."""
+        session = g.get("_db_session")
+        if session is not None and session.in_transaction():
+            session.rollback()
+
     def will_write(self) -> None:
         """A GET that writes (a callback from the card service): SQLite takes the write lock
         when this request's transaction begins, instead of failing to upgrade a read later.

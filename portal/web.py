@@ -105,6 +105,12 @@ def _handle_http_error(error: HTTPException) -> Response:
 
 
 def _handle_csrf_error(_error: CSRFError) -> Response:
+    if request.endpoint == "submissions.step" and getattr(session, "expired_sub", None):
+        # A login ran out while a step was being filled in: keep what was posted for the same
+        # person, who continues after logging in again.
+        from portal.submissions.views import keep_unsent_step
+
+        return keep_unsent_step()
     return render_error(
         400,
         "ページの有効期限が切れました",

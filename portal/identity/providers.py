@@ -20,6 +20,7 @@ from typing import Protocol
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import Flask, Response, current_app, request
+from joserfc.errors import JoseError
 from requests.exceptions import RequestException
 
 from portal.identity.signature import TrustAnchorError, TrustAnchors, fetch_trust_anchors
@@ -137,7 +138,8 @@ class JPKIProvider:
             raise ProviderError("state") from None
         except RequestException:
             raise ProviderError("unreachable") from None
-        except (OAuthError, ValueError):
+        except (OAuthError, JoseError, ValueError):
+            # A bad or expired ID token (signature, issuer, audience, time claims, nonce).
             raise ProviderError("invalid") from None
         claims = token.get("userinfo") or {}
         if claims.get("acr") != LOGIN_ACR or not claims.get("sub"):

@@ -55,6 +55,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.end_requested = False
         self.touch_requested = False
         self.touch_refused = False
+        # When the browser's session has just run out: the `sub` of who was signed in, so that
+        # work posted into the ended session can be handed back to the same person only.
+        self.expired_sub: str | None = None
 
     def rotate(self) -> None:
         """Give this session a new token at the next save (call at login)."""
@@ -111,11 +114,17 @@ class DatabaseSessionInterface(SessionInterface):
             row = session.scalar(
                 select(WebSession).where(WebSession.token_hash == token_hash(token))
             )
-        if row is None or row.expires_at <= now or row.last_seen_at + idle_limit(row.data) <= now:
+        if row is None:
             return ServerSession()
+        if row.expires_at <= now or row.last_seen_at + idle_limit(row.data) <= now:
+            fresh = ServerSession()
+            user = row.data.get("user")
+            fresh.expired_sub = user.get("sub") if isinstance(user, dict) else None
+            return fresh
         return ServerSession(dict(row.data), token, row.last_seen_at, row.expires_at)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        db.discard_uncommitted()
         name = self.get_cookie_name(app)
         now = clock.now()
         intent = write_intent.set(True)  # SQLite: take the write lock up front

@@ -727,6 +727,17 @@ def owned_draft(session: Session, owner_sub: str, procedure_id: str) -> Submissi
     return None
 
 
+def adopt_draft(
+    session: Session, submission: Submission, owner_sub: str, person_id: str | None
+) -> None:
+    """An anonymous draft of this browser becomes the signed-in resident's (they logged in
+    while filling it in)."""
+    submission.owner_sub = owner_sub
+    submission.applicant_person_id = person_id
+    submission.subject_person_id = person_id
+    session.flush()
+
+
 def take_over_draft(session: Session, submission: Submission, now: dt.datetime) -> str:
     """A fresh bearer token for the owner's draft in this browser (continuing elsewhere)."""
     token = new_token()

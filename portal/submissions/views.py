@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from portal import clock
 from portal.catalog import logic
@@ -72,6 +73,11 @@ def _draft_for(procedure_id: str) -> Submission | None:
     token = session.get("drafts", {}).get(procedure_id)
     submission = service.find_by_draft_token(db.session, token)
     user = _user()
+    anonymous = submission is not None and submission.owner_sub is None
+    if anonymous and user and service.is_draft(submission):
+        # Started before logging in, in this browser: it becomes the resident's.
+        service.adopt_draft(db.session, submission, user["sub"], user.get("person_id"))
+        db.session.commit()
     if submission is None and user:
         submission = service.owned_draft(db.session, user["sub"], procedure_id)
         if submission is not None:
@@ -428,6 +434,7 @@ def step(procedure_id: str, step_id: str):
         return redirect(url_for(".step", procedure_id=procedure_id, step_id=first_incomplete.id))
 
     returning = request.args.get("return") == "check"
+    unsent = _unsent_step(procedure_id, current.id) if request.method == "GET" else None
     ctx = _context(submission, with_form=request.method == "POST")
     raw = {
         f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
@@ -450,6 +457,14 @@ def step(procedure_id: str, step_id: str):
                 return redirect(_after_step(procedure_id, submission, current.id, returning, today))
         db.session.commit()  # files uploaded with this POST are kept for the next try
         raw.update(outcome.raw)
+    elif unsent is not None:
+        # What was typed when the login ran out, shown again as typed (not saved yet).
+        ctx.form = MultiDict(unsent)
+        raw.update(service.read_step(procedure, current, ctx, today).raw)
+        outcome.notice = (
+            "ログインの有効期限が切れる前に入力していた内容を戻しました。"
+            "確認して「次へ進む」を押してください。"
+        )
 
     position, total = service.step_position(procedure, submission.answers, current, today)
     back = service.previous_step(procedure, submission.answers, current, today)
@@ -535,6 +550,38 @@ def _needs_who(submission: Submission, procedure: Procedure) -> bool:
         and submission.owner_sub == user["sub"]
         and submission.acting_for is None
     )
+
+
+def keep_unsent_step():
+    """A step posted after the login ran out (the CSRF check failed with the session): keep the
+    typed values in the new session for the same person, and ask them to log in again."""
+    procedure_id = request.view_args["procedure_id"]
+    step_url = url_for(".step", procedure_id=procedure_id, step_id=request.view_args["step_id"])
+    form = {k: v for k, v in request.form.lists() if k not in ("csrf_token", "_action")}
+    session["unsent_step"] = {
+        "sub": session.expired_sub,
+        "procedure_id": procedure_id,
+        "step_id": request.view_args["step_id"],
+        "form": form,
+    }
+    return (
+        render_template(
+            "submissions/session_expired.html", login_url=url_for("identity.login", next=step_url)
+        ),
+        401,
+    )
+
+
+def _unsent_step(procedure_id: str, step_id: str) -> dict | None:
+    """The values kept by keep_unsent_step, once, for the same person and page."""
+    kept = session.get("unsent_step")
+    user = _user()
+    if not kept or not user:
+        return None
+    if kept["procedure_id"] != procedure_id or kept["step_id"] != step_id:
+        return None
+    session.pop("unsent_step")
+    return kept["form"] if kept["sub"] == user["sub"] else None
 
 
 def _after_step(

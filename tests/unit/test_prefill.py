@@ -1,0 +1,219 @@
+"""Prefill from the card and the mock resident records: whose records are read, what each
+source fills, what is left for the resident, and the catalog's checks of `prefill:`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from portal.catalog.checks import _check_prefill
+from portal.catalog.schema import Field, Procedure
+from portal.mock_jpki.personas import load_personas
+from portal.records.base import RecordNotFound
+from portal.records.mock import MockResidentRecords
+from portal.submissions.prefill import Applicant, Subject, prefill_answers
+
+PERSONAS = load_personas()
+TODAY = dt.date(2026, 11, 22)
+
+
+class LogOnly:
+    """Stands in for the database session the read log goes to."""
+
+    def __init__(self) -> None:
+        self.rows = []
+
+    def add(self, row) -> None:
+        self.rows.append(row)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.fixture
+def log():
+    return LogOnly()
+
+
+@pytest.fixture
+def records(log):
+    return MockResidentRecords(PERSONAS, lambda: log)
+
+
+def procedure(*fields: Field) -> Procedure:
+    return Procedure.model_validate(
+        {
+            "id": "p",
+            "title": "テスト手続",
+            "summary": "s",
+            "kana": "てすと",
+            "purpose_of_use": "u",
+            "legal_basis": "b",
+            "department": "d",
+            "channel": "online",
+            "identity_level": "login",
+            "estimated_minutes": 1,
+            "processing_time": "t",
+            "next_steps": "n",
+            "retention": {"years": 1, "basis": "b"},
+            "steps": [{"id": "s", "title": "t", "fields": [f.model_dump() for f in fields]}],
+        }
+    )
+
+
+def applicant(persona_id: str) -> Applicant:
+    return Applicant(card=PERSONAS[persona_id].four_items(), person_id=persona_id)
+
+
+PERSON = Field(
+    name="guardian", type="person", label="保護者", prefill={"source": "applicant.person"}
+)
+ADDRESS = Field(
+    name="address", type="address", label="住所", prefill={"source": "applicant.address"}
+)
+CHILDREN = Field(
+    name="children",
+    type="group",
+    label="子ども",
+    fields=[
+        Field(name="child_name", type="text", label="氏名"),
+        Field(name="child_birth_date", type="date", label="生年月日"),
+    ],
+    prefill={
+        "source": "subject.children",
+        "map": {"child_name": "name", "child_birth_date": "birth_date"},
+        "max_age": 6,
+    },
+)
+INSURED = Field(
+    name="insured_number",
+    type="text",
+    label="番号",
+    prefill={"source": "subject.care_insured_number"},
+)
+
+
+def test_the_card_fills_the_applicant_and_the_records_add_the_reading(records, log):
+    answers, sources = prefill_answers(
+        procedure(PERSON, ADDRESS),
+        applicant("parent"),
+        Subject("parent", True),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers["guardian"] == {
+        "name": "岬 花子",
+        "kana": "ミサキ ハナコ",
+        "birth_date": "1990-04-10",
+        "has_gaiji": False,
+    }
+    assert answers["address"] == {
+        "postal_code": "2994503",
+        "prefecture": "千葉県",
+        "city": "いすみ市",
+        "town": "岬町和泉",
+        "block": "567番地",
+    }
+    assert sources == {"guardian": "card", "address": "card"}
+    # One read of the resident record, logged with the reader and the procedure as purpose.
+    assert [(r.reader, r.person_id, r.record, r.purpose) for r in log.rows] == [
+        ("r", "parent", "resident", "テスト手続：申請書の事前入力")
+    ]
+
+
+def test_children_are_filtered_by_age_and_mapped_into_the_group(records):
+    answers, sources = prefill_answers(
+        procedure(CHILDREN), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers["children"] == [{"child_name": "岬 ひなた", "child_birth_date": "2023-02-14"}]
+    assert sources == {"children": "records"}
+
+
+def test_a_household_member_is_read_from_the_records(records):
+    answers, sources = prefill_answers(
+        procedure(
+            Field(
+                name="insured",
+                type="person",
+                label="被保険者",
+                prefill={"source": "subject.person"},
+            ),
+            INSURED,
+        ),
+        applicant("family"),
+        Subject("elderly", readable=True),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers["insured"]["name"] == "中村 キヨ" and sources["insured"] == "records"
+    assert answers["insured_number"] == "9900000001"
+
+
+def test_a_proxy_with_a_letter_gets_only_what_they_typed(records, log):
+    typed = {"name": "中村 キヨ", "kana": "ナカムラ キヨ", "birth_date": "1946-03-08"}
+    answers, sources = prefill_answers(
+        procedure(
+            Field(
+                name="insured",
+                type="person",
+                label="被保険者",
+                prefill={"source": "subject.person"},
+            ),
+            INSURED,
+        ),
+        applicant("care-manager"),
+        Subject("elderly", readable=False, typed=typed),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers == {"insured": {**typed, "has_gaiji": False}}
+    assert sources == {}  # typed by the proxy: not marked as the city's
+    assert all(row.person_id != "elderly" for row in log.rows)
+
+
+def test_nothing_is_filled_without_a_record(records):
+    answers, sources = prefill_answers(
+        procedure(ADDRESS, CHILDREN),
+        Applicant(card={}, person_id=None),
+        Subject(None, True),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers == {} and sources == {}
+
+
+def test_find_person_matches_name_and_birth_date_ignoring_spacing(records, log):
+    assert (
+        records.find_person("岬　花子", dt.date(1990, 4, 10), reader="x", purpose="y") == "parent"
+    )
+    with pytest.raises(RecordNotFound):
+        records.find_person("岬 花子", dt.date(1990, 4, 11), reader="x", purpose="y")
+    assert [row.person_id for row in log.rows] == ["parent", "?"]
+
+
+def test_the_catalog_check_names_a_prefill_that_does_not_fit():
+    wrong_type = Field(name="x", type="text", label="x", prefill={"source": "applicant.address"})
+    assert _check_prefill(wrong_type, "f") == [
+        "f.prefill.source: applicant.address fills a address field, not text"
+    ]
+    unknown_sub = CHILDREN.model_copy(
+        update={"prefill": CHILDREN.prefill.model_copy(update={"map": {"nope": "name"}})}
+    )
+    assert _check_prefill(unknown_sub, "f") == [
+        "f.prefill.map: 'nope' is not a sub-field of this group"
+    ]
+    tax = Field(
+        name="t",
+        type="radio",
+        label="t",
+        options=[{"value": "a", "label": "a"}],
+        prefill={"source": "subject.tax_lookup"},
+    )
+    assert _check_prefill(tax, "f") == [
+        "f.options: subject.tax_lookup needs options 'city' and 'attach'"
+    ]
