@@ -46,9 +46,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.x509.oid import NameOID
 
+# The extension's format is the relying party's (portal.identity.signature reads it); the mock
+# writes it with _der_utf8_string below.
+from portal.identity.signature import (
+    FOUR_ITEMS_OID,
+    four_items_from_certificate,
+)
 from portal.mock_jpki.personas import CertificateKind, Persona, load_personas
 
-FOUR_ITEMS_OID = x509.ObjectIdentifier("1.3.6.1.4.1.99999.1.1")
 ROOT_SUBJECT = x509.Name(
     [
         x509.NameAttribute(NameOID.COMMON_NAME, "Mock JPKI Root CA (demo)"),
@@ -97,30 +102,6 @@ def _der_utf8_string(value: str) -> bytes:
         size = (len(data).bit_length() + 7) // 8
         length = bytes([0x80 | size]) + len(data).to_bytes(size, "big")
     return b"\x0c" + length + data
-
-
-def _parse_der_utf8_string(der: bytes) -> str:
-    if len(der) < 2 or der[0] != 0x0C:
-        raise ValueError("not a DER UTF8String")
-    first = der[1]
-    if first < 0x80:
-        start, length = 2, first
-    else:
-        size = first & 0x7F
-        start, length = 2 + size, int.from_bytes(der[2 : 2 + size], "big")
-    if start + length != len(der):
-        raise ValueError("DER UTF8String length does not match")
-    return der[start:].decode("utf-8")
-
-
-def four_items_from_certificate(cert: x509.Certificate) -> dict[str, str] | None:
-    """The four basic items of a signature certificate; None for an authentication one."""
-    try:
-        extension = cert.extensions.get_extension_for_oid(FOUR_ITEMS_OID)
-    except x509.ExtensionNotFound:
-        return None
-    assert isinstance(extension.value, x509.UnrecognizedExtension)
-    return json.loads(_parse_der_utf8_string(extension.value.value))
 
 
 def _certificate_items(persona: Persona) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select, update
 
@@ -34,6 +35,7 @@ def sign_with_card(page, persona_id: str, password: str | None = None) -> None:
     page.get_by_role("button", name="電子署名する").click()
 
 
+@pytest.mark.pg_smoke  # prefill, signing and the tampered answer on PostgreSQL too
 def test_nursery_application_without_javascript(make_page, audit, tmp_path, live_server):
     page = make_page("phone", javascript=False)
     page.goto("/?q=ほいく")

@@ -94,6 +94,11 @@ INSURED = Field(
 )
 
 
+INSURED_PERSON = Field(
+    name="insured", type="person", label="被保険者", prefill={"source": "subject.person"}
+)
+
+
 def test_the_card_fills_the_applicant_and_the_records_add_the_reading(records, log):
     answers, sources = prefill_answers(
         procedure(PERSON, ADDRESS),
@@ -133,15 +138,7 @@ def test_children_are_filtered_by_age_and_mapped_into_the_group(records):
 
 def test_a_household_member_is_read_from_the_records(records):
     answers, sources = prefill_answers(
-        procedure(
-            Field(
-                name="insured",
-                type="person",
-                label="被保険者",
-                prefill={"source": "subject.person"},
-            ),
-            INSURED,
-        ),
+        procedure(INSURED_PERSON, INSURED),
         applicant("family"),
         Subject("elderly", readable=True),
         records,
@@ -155,15 +152,7 @@ def test_a_household_member_is_read_from_the_records(records):
 def test_a_proxy_with_a_letter_gets_only_what_they_typed(records, log):
     typed = {"name": "中村 キヨ", "kana": "ナカムラ キヨ", "birth_date": "1946-03-08"}
     answers, sources = prefill_answers(
-        procedure(
-            Field(
-                name="insured",
-                type="person",
-                label="被保険者",
-                prefill={"source": "subject.person"},
-            ),
-            INSURED,
-        ),
+        procedure(INSURED_PERSON, INSURED),
         applicant("care-manager"),
         Subject("elderly", readable=False, typed=typed),
         records,

@@ -7,6 +7,7 @@ Japanese page that keeps the draft."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import re
 
@@ -19,16 +20,19 @@ from portal import clock
 from portal.db import db
 from portal.identity import signature as signatures
 from portal.identity.providers import Identity, ProviderError, SignedDocuments
+from portal.identity.sessions import IDLE_TIMEOUT
 from portal.mock_jpki.ca import MockCA
 from portal.mock_jpki.personas import load_personas
 from portal.records.models import RecordRead
 from portal.submissions import service
 from portal.submissions.models import Submission
 from tests.conftest import check_page, csrf_token
+from tests.web.test_engine import APPLICANT, JUMINHYO
 
 PERSONAS = load_personas()
 HOIKU = "/procedures/hoiku-riyou"
 KAIGO = "/procedures/kaigo-nintei"
+TARGET = f"{JUMINHYO}/apply/target"
 
 
 class StubProvider:
@@ -382,3 +386,43 @@ def test_a_draft_started_before_logging_in_becomes_the_residents(app, client, st
     draft = draft_of(app, "juminhyo-copy", "sub-adult")
     assert draft is not None and draft.applicant_person_id == "adult"
     assert "入力中" in check_page(client.get("/my/applications")).main.get_text()
+
+
+def expire_on_a_step(app, persona_id: str):
+    """Sign in, save the first step of 住民票, then post the second after the login ran out."""
+    client = login(app.test_client(), persona_id)
+    begin(client, JUMINHYO)
+    assert post(client, f"{JUMINHYO}/apply/applicant", APPLICANT).status_code == 302
+    token = csrf_token(client.get(TARGET).text)
+    clock.set_override(clock.now() + IDLE_TIMEOUT + dt.timedelta(minutes=1))
+    response = client.post(
+        TARGET, data={"csrf_token": token, "scope": "household-some", "members": "大原 花子"}
+    )
+    clock.set_override(None)
+    return client, response
+
+
+def test_a_step_posted_after_the_login_ran_out_is_given_back_after_logging_in(app, stub):
+    client, response = expire_on_a_step(app, "adult")
+    page = check_page(response, 401)
+    assert page.h1.get_text() == "ログインの有効期限が切れました"
+    assert page.find("a", string="もう一度ログインして続ける")["href"] == f"/login?next={TARGET}"
+    login(client, "adult")
+    page = check_page(client.get(TARGET))
+    assert "入力していた内容を戻しました" in page.find(role="status").get_text()
+    assert page.find("input", attrs={"name": "scope", "value": "household-some"}).has_attr(
+        "checked"
+    )
+    assert page.find("textarea", attrs={"name": "members"}).get_text() == "大原 花子"
+    # Given back once: the next visit shows the saved answers only.
+    assert "入力していた内容を戻しました" not in client.get(TARGET).get_data(as_text=True)
+
+
+def test_what_was_posted_is_not_given_to_someone_else(app, stub):
+    client, response = expire_on_a_step(app, "adult")
+    assert response.status_code == 401
+    login(client, "spouse")
+    begin(client, JUMINHYO)
+    assert post(client, f"{JUMINHYO}/apply/applicant", APPLICANT).status_code == 302
+    text = client.get(TARGET).get_data(as_text=True)
+    assert "入力していた内容を戻しました" not in text and "大原 花子" not in text

@@ -156,6 +156,18 @@
     expiredState.querySelector("a").focus();
   }
 
+  // On a form step, logging in again first sends what was typed on this page: the server keeps
+  // it for the same person and gives it back after the login (the page itself says so).
+  var keepForm = document.querySelector("form[data-keep-on-expiry]");
+  if (keepForm) {
+    var loginLink = expiredState.querySelector("a");
+    loginLink.textContent = "入力内容を預けて、もう一度ログインする";
+    loginLink.addEventListener("click", function (event) {
+      event.preventDefault();
+      keepForm.submit();
+    });
+  }
+
   function extend() {
     if (busy || expired) { return; }
     busy = true;
