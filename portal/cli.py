@@ -1,5 +1,5 @@
 """Command-line interface: `flask catalog check`, `flask db upgrade|downgrade|heads`,
-`flask demo load`. Each command says what it did in one or two lines."""
+`flask demo load`, `flask audit verify`. Each command says what it did in one or two lines."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from portal.audit.cli import audit_cli
 from portal.catalog import CatalogError, load_catalog
 from portal.config import PROJECT_ROOT
 
@@ -94,8 +95,12 @@ def mock_jpki_fault(mode: str, seconds: float) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.staff.cli import staff_cli
+
+    app.cli.add_command(staff_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(audit_cli)
     if app.config["MOCK_JPKI_ENABLED"]:
         app.cli.add_command(mock_jpki_cli)

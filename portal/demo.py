@@ -84,6 +84,53 @@ def _sign_as_demo_persona(app: Flask, session, submission, now) -> None:
     )
 
 
+# Demo staff accounts: fictional people, one shared demo password, and a TOTP secret derived
+# from the login id (so a tester's authenticator app keeps working across `make run`s).
+DEMO_STAFF_PASSWORD = "isumi-demo-2026"  # noqa: S105  (a published demo password)
+DEMO_STAFF = [
+    ("kosodate-clerk", "子育て 花子", [("clerk", "kosodate")]),
+    ("shimin-clerk", "市民 一郎", [("clerk", "shimin")]),
+    ("kaigo-reviewer", "介護 次郎", [("reviewer", "kaigo")]),
+    ("admin", "管理 太郎", None),  # administrator of every department
+]
+
+
+def demo_totp_secret(login_id: str) -> str:
+    digest = hashlib.sha256(f"demo-staff:{login_id}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def _load_demo_staff(app: Flask, session, catalog, now) -> list[str]:
+    from portal.staff import service as staff_service
+    from portal.staff.models import ROLES, StaffMember
+
+    key = app.extensions["submission_services"].my_number_key
+    names = {d.id: d.name for d in catalog.departments}
+    lines = []
+    for login_id, display_name, roles in DEMO_STAFF:
+        roles = roles or [("admin", d.id) for d in catalog.departments]
+        if session.scalar(select(StaffMember.id).where(StaffMember.login_id == login_id)) is None:
+            staff_service.create_member(
+                session,
+                login_id=login_id,
+                display_name=display_name,
+                password=DEMO_STAFF_PASSWORD,
+                roles=roles,
+                key=key,
+                now=now,
+                totp_secret=demo_totp_secret(login_id),
+                demo=True,
+            )
+            session.commit()
+        where = "、".join(f"{names[d]} {ROLES[r]}" for r, d in roles[:2])
+        where += " ほか" if len(roles) > 2 else ""
+        lines.append(
+            f"demo staff {login_id} ({display_name}, {where}): password {DEMO_STAFF_PASSWORD}, "
+            f"TOTP secret {demo_totp_secret(login_id)} (code now: flask staff code {login_id})"
+        )
+    return lines
+
+
 def load_demo_data(app: Flask) -> list[str]:
     if app.config["PORTAL_ENV"] == "production":
         raise RuntimeError("demo data is never loaded in production")
@@ -115,5 +162,7 @@ def load_demo_data(app: Flask) -> list[str]:
                 f"demo application {submission.reference} ({procedure.title}) {verb}: "
                 f"{url_for('submissions.status', token=token, _external=True)}"
             )
+        lines.extend(_load_demo_staff(app, session, catalog, now))
+        lines.append(f"staff sign-in: {url_for('staff.login', _external=True)}")
         session.close()
     return lines

@@ -1,5 +1,6 @@
 """Every model of the portal, imported in one place for Alembic and the tests."""
 
+from portal.audit.models import AuditEntry, AuditHead
 from portal.identity.models import WebSession
 from portal.mock_jpki.models import (
     MockAccessToken,
@@ -8,15 +9,20 @@ from portal.mock_jpki.models import (
     MockSignTransaction,
 )
 from portal.records.models import RecordRead
+from portal.staff.models import StaffMember, StaffRole
 from portal.submissions.models import Submission, SubmissionEvent
 from portal.uploads.models import Upload
 
 __all__ = [
+    "AuditEntry",
+    "AuditHead",
     "MockAccessToken",
     "MockAuthorizationCode",
     "MockCard",
     "MockSignTransaction",
     "RecordRead",
+    "StaffMember",
+    "StaffRole",
     "Submission",
     "SubmissionEvent",
     "Upload",

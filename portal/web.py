@@ -105,6 +105,11 @@ def _handle_http_error(error: HTTPException) -> Response:
 
 
 def _handle_csrf_error(_error: CSRFError) -> Response:
+    from portal.identity.sessions import is_staff_path
+
+    signing_in = request.endpoint in {"staff.login", "staff.code"}
+    if is_staff_path(request.path) and not session.get("staff") and not signing_in:
+        return render_error(404)  # staff pages do not even confirm they exist
     if request.endpoint == "submissions.step" and getattr(session, "expired_sub", None):
         # A login ran out while a step was being filled in: keep what was posted for the same
         # person, who continues after logging in again.

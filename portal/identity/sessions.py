@@ -8,6 +8,10 @@ fresh, empty session. `end_session()` deletes the row (logout), and `rotate()` g
 same data a new token (at login, against session fixation). Sessions are saved through their own
 database session, so a view's transaction never carries them. `seconds_left()`, `touch()` and
 `leave_untouched()` serve the idle-timeout warning (portal/identity/timeout.py).
+
+Staff pages (/staff/...) have sessions of their own: another cookie, scoped to the path /staff,
+so a resident's cookie is never read there and a staff cookie never reaches a resident page. A
+signed-in staff session ends after 15 idle minutes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
@@ -26,13 +30,21 @@ from portal.identity.models import WebSession
 from portal.security import new_token, token_hash
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
+STAFF_IDLE_TIMEOUT = dt.timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+STAFF_PATH = "/staff"
 # Refreshing last_seen_at on every request would make every page view a write.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
 
 def idle_limit(data: dict) -> dt.timedelta:
+    if data.get("staff"):
+        return STAFF_IDLE_TIMEOUT
     return IDLE_TIMEOUT if data.get("user") else ABSOLUTE_TIMEOUT
+
+
+def is_staff_path(path: str) -> bool:
+    return path == STAFF_PATH or path.startswith(STAFF_PATH + "/")
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -89,21 +101,28 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
     def seconds_left(self, now: dt.datetime) -> int | None:
         """Seconds until a signed-in session ends (idle or absolute limit, whichever is first),
         counting this request as the save will; None when nobody is signed in."""
-        if not self.get("user"):
+        if not (self.get("user") or self.get("staff")):
             return None
         last_seen = now if self.will_touch(now) else self.last_seen_at
-        ends = min(last_seen + IDLE_TIMEOUT, self.expires_at or now + ABSOLUTE_TIMEOUT)
+        ends = min(last_seen + idle_limit(self), self.expires_at or now + ABSOLUTE_TIMEOUT)
         return max(0, int((ends - now).total_seconds()))
 
     def can_extend(self, now: dt.datetime) -> bool:
         """Whether activity can still push the end back (not when the 12 hours are nearly up)."""
-        return self.expires_at is None or self.expires_at > now + IDLE_TIMEOUT
+        return self.expires_at is None or self.expires_at > now + idle_limit(self)
 
 
 class DatabaseSessionInterface(SessionInterface):
     def get_cookie_name(self, app: Flask) -> str:
+        production = app.config["PORTAL_ENV"] == "production"
+        if is_staff_path(request.path):
+            # __Secure-: https only (production); path-scoped, so __Host- cannot be used.
+            return "__Secure-staff_session" if production else "portal_staff_session"
         # __Host- binds the cookie to this host, https and path / (production only: needs https).
-        return "__Host-session" if app.config["PORTAL_ENV"] == "production" else "portal_session"
+        return "__Host-session" if production else "portal_session"
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return STAFF_PATH if is_staff_path(request.path) else "/"
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(self.get_cookie_name(app))
@@ -138,7 +157,7 @@ class DatabaseSessionInterface(SessionInterface):
                             )
                         )
                         store.commit()
-                    response.delete_cookie(name, path="/")
+                    response.delete_cookie(name, path=self.get_cookie_path(app))
                     return
                 if not session:
                     return  # nothing to keep, nothing was ever stored
@@ -171,7 +190,7 @@ class DatabaseSessionInterface(SessionInterface):
             httponly=True,
             secure=app.config["SESSION_COOKIE_SECURE"],
             samesite="Lax",
-            path="/",
+            path=self.get_cookie_path(app),
         )
 
     def _store_new(self, store, session: ServerSession, now: dt.datetime) -> None:

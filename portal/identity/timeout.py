@@ -10,11 +10,20 @@ left. Both answer JSON; the extend form posted without JavaScript redirects back
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, request, session, url_for
+from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
 
 from portal import clock
+from portal.identity.sessions import is_staff_path
 
 bp = Blueprint("session_timeout", __name__, url_prefix="/session")
+
+
+@bp.before_request
+def _staff_only_under_staff():
+    # Registered twice: /session for residents, /staff/session for staff, where anyone not
+    # signed in as staff gets the 404 every staff page gives.
+    if is_staff_path(request.path) and not session.get("staff"):
+        abort(404)
 
 
 def _time_left(now):
@@ -33,13 +42,13 @@ def time_left():
 @bp.post("/extend")
 def extend():
     now = clock.now()
-    if session.get("user"):
+    if session.get("user") or session.get("staff"):
         session.touch(now)
     wanted = request.accept_mimetypes.best_match(["application/json", "text/html"])
     if wanted == "text/html":
         # The form posted without JavaScript: back to the page (only paths on this site).
         back = request.form.get("next", "")
         if not back.startswith("/") or back.startswith("//"):
-            back = url_for("pages.home")
+            back = url_for("staff.home" if session.get("staff") else "pages.home")
         return redirect(back, 303)
     return _time_left(now)

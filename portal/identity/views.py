@@ -149,3 +149,5 @@ def init_app(app) -> None:
     providers.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(timeout.bp)
+    # The same endpoints for staff pages, under /staff where the staff session cookie is sent.
+    app.register_blueprint(timeout.bp, name="staff_session_timeout", url_prefix="/staff/session")

@@ -30,6 +30,9 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     procedure_id: Mapped[str] = mapped_column(String(64), index=True)
+    # The department that handles it (from the procedure when the draft started): staff see
+    # the applications of their own departments only.
+    department: Mapped[str] = mapped_column(String(64), index=True)
     # The signed-in resident who started it (their pairwise `sub`); None for anonymous drafts,
     # which are reached by their bearer token or secret status link only.
     owner_sub: Mapped[str | None] = mapped_column(String(64), index=True, default=None)

@@ -174,6 +174,7 @@ def start_draft(
     submission = Submission(
         public_id=secrets.token_hex(16),
         procedure_id=procedure.id,
+        department=procedure.department,
         owner_sub=owner_sub,
         applicant_person_id=applicant_person_id,
         subject_person_id=applicant_person_id,

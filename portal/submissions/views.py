@@ -24,7 +24,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from portal import clock
+from portal import audit, clock
 from portal.catalog import logic
 from portal.catalog.fields import html_id
 from portal.catalog.schema import CatalogData, Field, Option, Procedure
@@ -802,12 +802,22 @@ def status(token: str):
                 summary=_summary(submission),
                 token=token,
                 verification=signing.verification(submission),
+                looked_at=_looked_at(submission),
                 can_withdraw=service.can_withdraw(submission)
                 and submission.owner_sub == (_user() or {}).get("sub", submission.owner_sub),
                 department=_department(submission),
             )
         )
     )
+
+
+def _looked_at(submission: Submission) -> list[dict]:
+    """Which departments looked at this application and when (from the audit log)."""
+    names = {d.id: d.name for d in _catalog().departments}
+    return [
+        {"department": names.get(department, department), "at": at}
+        for department, at in audit.views_of(db.session, f"submission:{submission.public_id}")
+    ]
 
 
 @bp.get("/status/<token>/files/<upload_token>")

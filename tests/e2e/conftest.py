@@ -55,9 +55,22 @@ class LiveServer:
     access_log: Path
     error_log: Path
     database_url: str
+    env: dict
 
     def set_clock(self, iso: str | None) -> None:
         self.clock_file.write_text(iso or "")
+
+    def flask(self, *args: str) -> str:
+        """Run a `flask` command against this server's database and instance; its output."""
+        result = subprocess.run(
+            [Path(sys.executable).parent / "flask", *args],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout
 
 
 def _free_port() -> int:
@@ -123,7 +136,7 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
             raise RuntimeError(f"live server did not start:\n{error_log.read_text()}")
         time.sleep(0.2)
     server = LiveServer(
-        url, workdir / "clock", workdir / "access.log", error_log, env["DATABASE_URL"]
+        url, workdir / "clock", workdir / "access.log", error_log, env["DATABASE_URL"], env
     )
     return server, process
 

@@ -780,7 +780,7 @@ prepared = PreparedFile(b"x", "application/pdf", "申請書.pdf", "0" * 64, 1, N
 with Session(engine) as session:
     subs = []
     for n in (1, 2):
-        sub = Submission(public_id=f"p{n}", procedure_id="x", snapshot={}, status="draft",
+        sub = Submission(public_id=f"p{n}", procedure_id="x", department="shimin", snapshot={}, status="draft",
                          draft_token_hash=f"h{n}", created_at=now, updated_at=now)
         session.add(sub)
         subs.append(sub)

@@ -1,0 +1,316 @@
+"""Staff pages under /staff/: sign-in (password, then a one-time code), the department's newest
+applications and one application's detail (read-only for now), revealing a masked My Number
+with a reason, and, for administrators, signing a member out everywhere.
+
+Staff sessions use their own cookie, scoped to /staff (portal.identity.sessions), so a resident's
+session never reaches a staff page and a staff session never acts as a resident. Every page but
+the two sign-in pages answers 404 to anyone not signed in as staff — the same 404 as for a case
+of another department, so the pages do not even confirm they exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+
+from portal import audit, clock
+from portal.db import db
+from portal.extensions import limiter
+from portal.staff import service
+from portal.staff.models import ROLES, StaffMember
+from portal.submissions import service as submissions
+from portal.submissions.models import Submission
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+SIGN_IN_ENDPOINTS = {"staff.login", "staff.code"}
+PENDING_SECONDS = 300  # between the password and the code
+REFUSED = {
+    "invalid": "ログインIDまたはパスワードが違います",
+    "locked": (
+        "続けて間違えたため、このアカウントは15分間ロックされています。"
+        "急ぐ場合は管理者に連絡してください"
+    ),
+}
+CODE_REFUSED = {
+    "invalid": "確認コードが違います。認証アプリに表示されている6桁の数字を入力してください",
+    "locked": REFUSED["locked"],
+}
+
+
+def _key() -> bytes:
+    return current_app.extensions["submission_services"].my_number_key
+
+
+def _limit():
+    return limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+
+
+def _load_staff() -> StaffMember | None:
+    data = session.get("staff")
+    if not data:
+        return None
+    member = db.session.get(StaffMember, data["id"])
+    if member is None or not member.active or member.session_generation != data["generation"]:
+        return None
+    return member
+
+
+# GET pages that write (the audit entry of a view): on SQLite they take the write lock when their
+# transaction begins rather than failing to upgrade a read later.
+WRITING_GETS = {"staff.submission"}
+
+
+@bp.before_request
+def _require_staff():
+    if request.endpoint in WRITING_GETS:
+        db.will_write()
+    g.current_staff = _load_staff()
+    if g.current_staff is None and request.endpoint not in SIGN_IN_ENDPOINTS:
+        abort(404)
+
+
+@bp.app_context_processor
+def _staff_context() -> dict:
+    return {"current_staff": g.get("current_staff")}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit()
+def login():
+    errors: dict[str, str] = {}
+    login_id = request.form.get("login_id", "")
+    if request.method == "POST":
+        now = clock.now()
+        try:
+            member = service.check_password(
+                db.session,
+                login_id,
+                request.form.get("password", ""),
+                now,
+                allow_demo=current_app.config["DEMO_DEPLOYMENT"],
+            )
+        except service.SignInRefused as refused:
+            db.session.commit()  # the failure counts and is audited
+            errors["login_id"] = REFUSED[refused.reason]
+        else:
+            db.session.commit()
+            session["staff_pending"] = {"id": member.id, "at": now.isoformat()}
+            return redirect(url_for(".code"))
+    return render_template(
+        "staff/login.html",
+        login_id=login_id,
+        errors=errors,
+        error_links={name: f"f-{name}" for name in errors},
+    )
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@_limit()
+def code():
+    pending = session.get("staff_pending")
+    now = clock.now()
+    if not pending or (now - _parse(pending["at"])).total_seconds() > PENDING_SECONDS:
+        session.pop("staff_pending", None)
+        flash("時間がたったため、もう一度ログインIDとパスワードを入力してください。")
+        return redirect(url_for(".login"))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        member = db.session.get(StaffMember, pending["id"])
+        try:
+            service.check_code(db.session, member, request.form.get("code", ""), now, _key())
+        except service.SignInRefused as refused:
+            db.session.commit()
+            if refused.reason == "locked":
+                session.pop("staff_pending", None)
+            errors["code"] = CODE_REFUSED[refused.reason]
+        else:
+            db.session.commit()
+            session.pop("staff_pending", None)
+            session["staff"] = {"id": member.id, "generation": member.session_generation}
+            session.rotate()
+            return redirect(url_for(".home"))
+    return render_template(
+        "staff/code.html", errors=errors, error_links={name: f"f-{name}" for name in errors}
+    )
+
+
+def _parse(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso)
+
+
+@bp.post("/logout")
+def logout():
+    member = g.current_staff
+    audit.record(
+        db.session,
+        actor=f"staff:{member.id}",
+        action="sign_out",
+        target=f"staff:{member.id}",
+        at=clock.now(),
+    )
+    db.session.commit()
+    session.end()
+    return render_template("staff/logged_out.html")
+
+
+def _catalog():
+    return current_app.extensions["catalog"]
+
+
+@bp.get("/")
+def home():
+    """The newest applications of the member's departments (nothing personal in the list)."""
+    member = g.current_staff
+    departments = member.departments()
+    rows = db.session.scalars(
+        select(Submission)
+        .where(Submission.department.in_(departments), Submission.submitted_at.is_not(None))
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        .limit(50)
+    ).all()
+    names = {d.id: d.name for d in _catalog().departments}
+    return render_template(
+        "staff/home.html",
+        rows=[
+            {
+                "submission": s,
+                "title": s.snapshot["procedure"]["title"],
+                "state": submissions.workflow_of(s).states[s.status],
+                "department": names.get(s.department, s.department),
+            }
+            for s in rows
+        ],
+        departments=[names.get(d, d) for d in sorted(departments)],
+        roles=[(ROLES[r.role], names.get(r.department, r.department)) for r in member.roles],
+    )
+
+
+def _case(public_id: str) -> Submission:
+    """A submitted application of one of the member's departments; 404 for anything else."""
+    submission = db.session.scalar(select(Submission).where(Submission.public_id == public_id))
+    if (
+        submission is None
+        or submission.submitted_at is None
+        or submission.department not in g.current_staff.departments()
+    ):
+        abort(404)
+    return submission
+
+
+def _audit(submission: Submission, action: str, reason: str | None = None) -> None:
+    audit.record(
+        db.session,
+        actor=f"staff:{g.current_staff.id}",
+        action=action,
+        target=f"submission:{submission.public_id}",
+        department=submission.department,
+        reason=reason,
+        at=clock.now(),
+    )
+
+
+def _detail(submission: Submission, revealed: dict | None = None, errors=None, reason=""):
+    from portal.submissions.signing import verification
+    from portal.submissions.views import _summary
+
+    procedure = submissions.procedure_of(submission)
+    return render_template(
+        "staff/submission.html",
+        submission=submission,
+        procedure=procedure,
+        state=submissions.workflow_of(submission).states[submission.status],
+        summary=_summary(submission),
+        verification=verification(submission),
+        has_my_number=any(
+            f.type == "mynumber" and submission.answers.get(f.name) for f in procedure.fields()
+        ),
+        revealed=revealed,
+        reason=reason,
+        errors=errors or {},
+        error_links={name: f"f-{name}" for name in errors or {}},
+    )
+
+
+@bp.get("/submissions/<public_id>")
+def submission(public_id: str):
+    case = _case(public_id)
+    _audit(case, "view")
+    db.session.commit()
+    return _detail(case)
+
+
+REASON_MIN = 4
+REASON_MAX = 400
+
+
+@bp.post("/submissions/<public_id>/reveal")
+def reveal(public_id: str):
+    """Show the My Number in full, once, for a reason the member types (audited with it)."""
+    case = _case(public_id)
+    reason = " ".join(request.form.get("reason", "").split())
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        _audit(case, "view")
+        db.session.commit()
+        error = f"表示する理由を{REASON_MIN}文字以上{REASON_MAX}文字以内で入力してください"
+        return _detail(case, errors={"reason": error}, reason=reason), 400
+    procedure = submissions.procedure_of(case)
+    ctx = submissions.FormContext(
+        db.session, case, current_app.extensions["submission_services"], clock.now()
+    )
+    revealed = {
+        f.label: ctx.decrypt(case.answers[f.name])
+        for f in procedure.fields()
+        if f.type == "mynumber" and case.answers.get(f.name)
+    }
+    _audit(case, "reveal", reason)
+    db.session.commit()
+    response = current_app.make_response(_detail(case, revealed=revealed, reason=reason))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/members")
+def members():
+    """Administrators: the staff of their departments, and signing a member out everywhere."""
+    admin = g.current_staff
+    if not admin.is_admin():
+        abort(404)
+    rows = [
+        m
+        for m in db.session.scalars(select(StaffMember).order_by(StaffMember.login_id))
+        if m.departments() & admin.departments("admin") or m.id == admin.id
+    ]
+    names = {d.id: d.name for d in _catalog().departments}
+    return render_template("staff/members.html", rows=rows, roles=ROLES, names=names)
+
+
+@bp.post("/members/<int:member_id>/sign-out-everywhere")
+def sign_out_everywhere(member_id: int):
+    admin = g.current_staff
+    member = db.session.get(StaffMember, member_id)
+    if (
+        not admin.is_admin()
+        or member is None
+        or not (member.departments() & admin.departments("admin") or member.id == admin.id)
+    ):
+        abort(404)
+    service.sign_out_everywhere(db.session, member, admin, clock.now())
+    db.session.commit()
+    flash(f"{member.display_name} さんを、すべての端末からサインアウトさせました。")
+    if member.id == admin.id:
+        return redirect(url_for(".login"))
+    return redirect(url_for(".members"))
