@@ -34,7 +34,7 @@ run: demo-data
 	@echo "    渡辺 健    PIN 3333  (care manager: 要介護・要支援認定の申請 for 中村 キヨ, PIN 1111)"
 	@echo "    all cards: portal/mock_jpki/personas.yaml. Demo status links are listed above."
 	@echo "  Staff:   http://$(HOST):$(PORT)/staff/login  (demo accounts listed above; the sign-in"
-	@echo "           code of one: .venv/bin/flask staff code kosodate-clerk)"
+	@echo "           code of one: .venv/bin/flask --app portal staff code kosodate-clerk)"
 	@echo ""
 	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config python:portal.gunicorn_conf 'portal:create_app()'
 
