@@ -42,8 +42,9 @@ def example_answers(app: Flask, session, submission, procedure, today) -> dict:
         session, submission, app.extensions["submission_services"], clock.now()
     )
     answers = {}
+    examples = logic.resolve_examples(procedure.example_answers, today)
     for field in procedure.fields():
-        value = procedure.example_answers.get(field.name)
+        value = examples.get(field.name)
         if field.type == "file" and field.required:
             info, error = ctx.store_upload(field, demo_pdf(field.label))
             assert error is None, error
@@ -140,7 +141,7 @@ def load_demo_data(app: Flask) -> list[str]:
         session = db.session
         now, today = clock.now(), clock.today_local()
         for procedure in catalog.procedures:
-            if procedure.channel == "counter":
+            if procedure.channel == "counter" or procedure.ended is not None:
                 continue
             public_id = _demo_public_id(procedure.id)
             submission = session.scalar(select(Submission).where(Submission.public_id == public_id))

@@ -72,7 +72,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         problems.append(f"{path}.steps: field name {duplicate!r} is used twice")
     for duplicate in _duplicates([step.id for step in procedure.steps]):
         problems.append(f"{path}.steps: step id {duplicate!r} is used twice")
-    if procedure.channel != "counter" and not procedure.steps:
+    if procedure.channel != "counter" and not procedure.steps and procedure.ended is None:
         problems.append(f"{path}.steps: an online procedure needs at least one step")
 
     known = set(names)
@@ -87,6 +87,13 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
 
     for j, step in enumerate(procedure.steps):
         check_rule(step.when, f"{path}.steps[{j}].when")
+        step_fields = {f.name for f in step.fields}
+        for k, check in enumerate(step.checks):
+            check_rule(check.rule, f"{path}.steps[{j}].checks[{k}].rule")
+            if check.field not in step_fields:
+                problems.append(
+                    f"{path}.steps[{j}].checks[{k}].field: {check.field!r} is not on this step"
+                )
         for k, field in enumerate(step.fields):
             field_path = f"{path}.steps[{j}].fields[{k}]"
             check_rule(field.when, f"{field_path}.when")
@@ -100,6 +107,13 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             problems.extend(_check_prefill(field, field_path))
     if procedure.fee:
         check_rule(procedure.fee.rule, f"{path}.fee.rule")
+    for key, value in (
+        ("easy_summary", procedure.easy_summary),
+        ("en", procedure.en),
+        ("sources", procedure.sources),
+    ):
+        if value is None:
+            problems.append(f"{path}.{key}: missing (every procedure has it, in every language)")
     uses_identity = procedure.on_behalf or any(f.prefill for f in procedure.fields())
     if uses_identity and procedure.identity_level == "none":
         problems.append(
@@ -140,6 +154,7 @@ PREFILL_TYPES = {
     "subject.children": "group",
     "subject.care_insured_number": "text",
     "subject.tax_lookup": "radio",
+    "subject.household": "group",
 }
 
 
@@ -153,7 +168,7 @@ def _check_prefill(field, path: str) -> list[str]:
         problems.append(
             f"{path}.prefill.source: {prefill.source} fills a {expected} field, not {field.type}"
         )
-    if prefill.source == "subject.children":
+    if prefill.source in ("subject.children", "subject.household"):
         sub_names = {sub.name for sub in field.fields}
         if not prefill.map:
             problems.append(f"{path}.prefill.map: name the sub-fields the children fill")
@@ -165,16 +180,17 @@ def _check_prefill(field, path: str) -> list[str]:
         "attach",
     }:
         problems.append(f"{path}.options: subject.tax_lookup needs options 'city' and 'attach'")
-    if prefill.source != "subject.children" and (prefill.map or prefill.max_age is not None):
-        problems.append(f"{path}.prefill: map and max_age are for subject.children only")
+    group_source = prefill.source in ("subject.children", "subject.household")
+    if not group_source and (prefill.map or prefill.max_age is not None):
+        problems.append(f"{path}.prefill: map and max_age are for group sources only")
     return problems
 
 
 def _check_examples(procedure: Procedure, path: str) -> list[str]:
     """Example answers must be a complete, valid application: the tests submit them."""
-    if procedure.channel == "counter":
+    if procedure.channel == "counter" or procedure.ended is not None:
         return []
-    examples = procedure.example_answers
+    examples = logic.resolve_examples(procedure.example_answers, EXAMPLE_DATE)
     problems = [
         f"{path}.example_answers.{name}: not a field of this procedure"
         for name in examples
@@ -192,6 +208,10 @@ def _check_examples(procedure: Procedure, path: str) -> list[str]:
             error = field.field_type.check_value(field, value)
             if error:
                 problems.append(f"{path}.example_answers.{field.name}: {error}")
+    if not problems:
+        for step in logic.applicable_steps(procedure, examples, EXAMPLE_DATE):
+            for name, message in logic.check_errors(step, examples, EXAMPLE_DATE).items():
+                problems.append(f"{path}.example_answers.{name}: fails a check: {message}")
     if not problems and procedure.fee:
         try:
             logic.fee_amount(procedure, examples, EXAMPLE_DATE)

@@ -7,11 +7,12 @@ catalog check and the tests alike, so the rule language is applied the same way 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from typing import Any
 
 from portal.catalog.schema import Field, Procedure, Step
-from portal.rules import Rule, compile_rule
+from portal.rules import Rule, RuleEvaluationError, compile_rule
 
 
 @lru_cache(maxsize=2048)
@@ -38,6 +39,38 @@ def applicable_steps(procedure: Procedure, answers: dict[str, Any], today: dt.da
 
 def applicable_fields(step: Step, answers: dict[str, Any], today: dt.date) -> list[Field]:
     return [field for field in step.fields if field_applies(field, answers, today)]
+
+
+def check_errors(step: Step, answers: dict[str, Any], today: dt.date) -> dict[str, str]:
+    """The messages of the step's `checks:` whose rule is false, by field. A rule that cannot
+    be evaluated (it needs an answer that is missing) is left to the required-field errors."""
+    errors: dict[str, str] = {}
+    for check in step.checks:
+        try:
+            ok = rule(check.rule).is_true(context(answers, today))
+        except RuleEvaluationError:
+            continue
+        if not ok and check.field not in errors:
+            errors[check.field] = check.message
+    return errors
+
+
+EXAMPLE_DATE = re.compile(r"^today([+-]\d+)?$")
+
+
+def resolve_examples(value: Any, today: dt.date) -> Any:
+    """Example answers may give dates relative to the day they are used: "today", "today+7",
+    "today-30" (a move date must fall near today whenever the tests run)."""
+    if isinstance(value, str):
+        match = EXAMPLE_DATE.match(value)
+        if match:
+            return (today + dt.timedelta(days=int(match.group(1) or 0))).isoformat()
+        return value
+    if isinstance(value, dict):
+        return {k: resolve_examples(v, today) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_examples(v, today) for v in value]
+    return value
 
 
 def prune(procedure: Procedure, answers: dict[str, Any], today: dt.date) -> dict[str, Any]:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
@@ -98,11 +99,14 @@ PrefillSource = Literal[
     "subject.address",
     "subject.children",  # the subject's children in the records, into a group field
     "subject.care_insured_number",  # 介護保険被保険者番号 from the records
+    # The subject's household in the records, into a group field (map: name, kana, birth_date,
+    # relationship); e.g. the members moving out with the card holder.
+    "subject.household",
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",
 ]
-ChildAttribute = Literal["name", "kana", "birth_date"]
+ChildAttribute = Literal["name", "kana", "birth_date", "relationship"]
 
 
 class Prefill(Model):
@@ -157,12 +161,21 @@ class Field(Model):
         return list(self.options)
 
 
+class Check(Model):
+    """A rule over a step's answers that must be true; otherwise `message` is shown at `field`."""
+
+    rule: RuleText
+    message: NonEmpty
+    field: SnakeName
+
+
 class Step(Model):
     id: KebabId
     title: NonEmpty
     description: NonEmpty | None = None
     when: RuleText | None = None
     fields: Annotated[list[Field], PydField(min_length=1)]
+    checks: list[Check] = []
 
 
 class Fee(Model):
@@ -194,11 +207,29 @@ class OnBehalf(Model):
     relationships: Annotated[list[ProxyRelationship], PydField(min_length=1)]
 
 
+class English(Model):
+    title: NonEmpty
+    summary: NonEmpty
+
+
+class Ended(Model):
+    """A procedure the law no longer has (受付終了): shown, with what to do instead."""
+
+    date: dt.date  # the last day it was accepted
+    instead: NonEmpty
+    instead_easy: NonEmpty
+    instead_en: NonEmpty
+
+
 class Procedure(Model):
     id: KebabId
     national_procedure_id: str | None = None  # null unless known; never guessed
     title: NonEmpty
     summary: NonEmpty
+    easy_summary: NonEmpty | None = None  # やさしい日本語 (the catalog check requires it)
+    en: English | None = None  # English title and summary (the catalog check requires them)
+    sources: NonEmpty | None = None  # what the fields were modelled on (required by the check)
+    ended: Ended | None = None
     kana: Annotated[str, PydField(pattern=r"^[ぁ-ゖー・\s]+$")]  # reading, for search
     purpose_of_use: NonEmpty
     legal_basis: NonEmpty

@@ -148,6 +148,21 @@ def _value(
                 "name": child.name,
                 "kana": child.kana,
                 "birth_date": child.birth_date.isoformat(),
+                "relationship": _relationship(field, "child"),
+            }
+            items.append({sub: attributes[attr] for sub, attr in field.prefill.map.items()})
+        return (items, RECORDS) if items else None
+    if item == "household":
+        household = read.get("household", person_id) if read and person_id else None
+        if household is None:
+            return None
+        items = []
+        for member in household.members:
+            attributes = {
+                "name": member.name,
+                "kana": member.kana,
+                "birth_date": member.birth_date.isoformat(),
+                "relationship": _relationship(field, member.relationship),
             }
             items.append({sub: attributes[attr] for sub, attr in field.prefill.map.items()})
         return (items, RECORDS) if items else None
@@ -183,3 +198,24 @@ def _tax_lookup(person_id: str | None, read: _Reader | None, today: dt.date):
         return None
     taxed_here = current.moved_in <= dt.date(today.year, 1, 1)
     return ("city" if taxed_here else "attach"), RECORDS
+
+
+# The records' relationship to the head of the household, as a resident reads it.
+RELATIONSHIP_LABELS = {
+    "head": "世帯主",
+    "spouse": "配偶者",
+    "child": "子",
+    "parent": "父母",
+    "other": "その他",
+}
+
+
+def _relationship(field: Field, code: str) -> str:
+    """The code when the group's relationship sub-field offers it as an option, else the
+    Japanese word (for a text sub-field)."""
+    target = next(
+        (sub for sub in field.fields if field.prefill.map.get(sub.name) == "relationship"), None
+    )
+    if target is not None and code in {o.value for o in target.options}:
+        return code
+    return RELATIONSHIP_LABELS.get(code, code)

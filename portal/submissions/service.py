@@ -241,6 +241,7 @@ def read_step(procedure: Procedure, step: Step, ctx: FormContext, today: dt.date
         if result.ok:
             outcome.values[f.name] = result.value
     if outcome.ok:
+        outcome.errors.update(logic.check_errors(step, merged, today))
         outcome.errors.update(procedures.validate_step(procedure.id, step.id, merged))
     return outcome
 
@@ -422,6 +423,8 @@ def step_complete(step: Step, submission: Submission, today: dt.date) -> bool:
             continue
         if f.field_type.check_value(f, value):
             return False
+    if logic.check_errors(step, answers, today):
+        return False
     return not procedures.validate_step(submission.procedure_id, step.id, answers)
 
 

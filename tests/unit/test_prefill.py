@@ -206,3 +206,29 @@ def test_the_catalog_check_names_a_prefill_that_does_not_fit():
     assert _check_prefill(tax, "f") == [
         "f.options: subject.tax_lookup needs options 'city' and 'attach'"
     ]
+
+
+def test_the_household_fills_a_group_with_codes_or_words(records):
+    movers = Field(
+        name="movers",
+        type="group",
+        label="引っ越す方",
+        fields=[
+            Field(name="mover_name", type="text", label="氏名"),
+            Field(name="mover_relation", type="text", label="続柄"),
+        ],
+        prefill={
+            "source": "subject.household",
+            "map": {"mover_name": "name", "mover_relation": "relationship"},
+        },
+    )
+    answers, sources = prefill_answers(
+        procedure(movers), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers["movers"] == [
+        {"mover_name": "岬 花子", "mover_relation": "世帯主"},
+        {"mover_name": "岬 健一", "mover_relation": "配偶者"},
+        {"mover_name": "岬 蒼", "mover_relation": "子"},
+        {"mover_name": "岬 ひなた", "mover_relation": "子"},
+    ]
+    assert sources == {"movers": "records"}
