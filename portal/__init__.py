@@ -36,6 +36,9 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     limiter.init_app(app)
+    from portal import i18n
+
+    i18n.init_app(app)
 
     from portal import cli, web
     from portal.api import bp as api_bp

@@ -21,7 +21,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import clock
+from portal import clock, japanese
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,14 @@ def init_app(app: Flask) -> None:
     @app.template_filter("yen")
     def _yen(amount: int | None) -> str:
         return "" if amount is None else f"{amount:,}円"
+
+    @app.template_filter("long_date")
+    def _long_date(value) -> str:
+        from portal.i18n import current_language
+
+        if current_language() == "en":
+            return f"{value:%B} {value.day}, {value.year}"
+        return japanese.format_both(value)
 
     @app.template_filter("local_datetime")
     def _local_datetime(value) -> str:

@@ -50,6 +50,8 @@ class City(Model):
 class Department(Model):
     id: KebabId
     name: NonEmpty
+    name_en: NonEmpty
+    name_easy: NonEmpty
     phone: NonEmpty | None = None
 
 
@@ -64,6 +66,8 @@ class Counter(Model):
 class LifeEvent(Model):
     id: KebabId
     label: NonEmpty
+    label_en: NonEmpty
+    label_easy: NonEmpty
 
 
 class State(Model):

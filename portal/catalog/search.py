@@ -1,8 +1,8 @@
 """Procedure search by name, reading and life event.
 
-The query is normalised (NFKC, katakana folded to hiragana) and matched against each
-procedure's title, reading (kana) and summary, so 「ほいく」, 「ホイク」 and 「保育」 all find
-保育施設等の利用申込.
+The query is normalised (NFKC, case and katakana folded to hiragana) and matched against each
+procedure's title, reading (kana), summaries and English title and summary, so 「ほいく」,
+「ホイク」, 「保育」 and "childcare" all find 保育施設等の利用申込.
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ def search(catalog: CatalogData, query: str = "", life_event: str | None = None)
     for procedure in catalog.procedures:
         if life_event and life_event not in procedure.life_events:
             continue
-        haystack = _fold(" ".join([procedure.title, procedure.kana, procedure.summary]))
+        texts = [procedure.title, procedure.kana, procedure.summary, procedure.easy_summary or ""]
+        if procedure.en:
+            texts += [procedure.en.title, procedure.en.summary]
+        haystack = _fold(" ".join(texts))
         if all(term in haystack for term in terms):
             found.append(procedure)
     return found

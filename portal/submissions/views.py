@@ -30,6 +30,7 @@ from portal.catalog.fields import html_id
 from portal.catalog.schema import CatalogData, Field, Option, Procedure
 from portal.db import db
 from portal.extensions import limiter
+from portal.i18n import LANGUAGES
 from portal.qr import qr_svg
 from portal.records.base import RecordNotFound
 from portal.submissions import bp, prefill, service, signing
@@ -443,7 +444,12 @@ def step(procedure_id: str, step_id: str):
     outcome = service.StepOutcome()
     if request.method == "POST":
         action = request.form.get("_action")
-        if action:
+        if action and action.startswith("lang:"):
+            # The language menu of a form page: switch, and show the page again as typed.
+            if action[5:] in LANGUAGES:
+                session["lang"] = action[5:]
+            outcome = service.apply_action(procedure, current, ctx, action, today)
+        elif action:
             outcome = service.apply_action(procedure, current, ctx, action, today)
         else:
             outcome = service.read_step(procedure, current, ctx, today)

@@ -1,0 +1,136 @@
+"""Languages: 日本語, やさしい日本語 and English, for the page chrome and the catalog's texts.
+
+The resident's choice is kept in the session (`?lang=en` on any page sets it and comes back to
+the same page; on a form step the choice is a button of the form, so nothing typed is lost).
+Flask-Babel selects the locale: "en" for English, "ja" otherwise. Chrome strings are written in
+Japanese in the templates, wrapped in `_()`; English comes from the "messages" domain of locale
+en, やさしい日本語 from the "easy" domain of locale ja (both under portal/translations). The .po
+files are compiled to .mo under the instance folder at start-up, so no build step is needed and
+a new language is a new .po file plus an entry in LANGUAGES.
+
+Catalog texts come from the catalog itself (`title`/`en.title`, `summary`/`easy_summary`/
+`en.summary`). Forms stay in Japanese (they are the city's forms): in English, pages whose main
+content is Japanese mark it with lang="ja".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, redirect, request, session
+from flask_babel import Babel, Domain
+from flask_babel import gettext as babel_gettext
+
+LANGUAGES = {"ja": "日本語", "easy": "やさしい日本語", "en": "English"}
+HTML_LANG = {"ja": "ja", "easy": "ja", "en": "en"}
+SOURCE = Path(__file__).with_name("translations")
+
+_easy = Domain(domain="easy")
+
+
+def current_language() -> str:
+    lang = session.get("lang") if session else None
+    return lang if lang in LANGUAGES else "ja"
+
+
+def _locale() -> str:
+    return "en" if current_language() == "en" else "ja"
+
+
+def translate(text: str, **values) -> str:
+    """A chrome string in the chosen language (the Japanese text is the message id)."""
+    lang = current_language()
+    if lang == "easy":
+        translated = _easy.gettext(text)
+    elif lang == "en":
+        translated = babel_gettext(text)
+    else:
+        translated = text
+    return translated % values if values else translated
+
+
+def procedure_title(procedure) -> str:
+    if current_language() == "en" and procedure.en:
+        return procedure.en.title
+    return procedure.title
+
+
+def procedure_summary(procedure) -> str:
+    lang = current_language()
+    if lang == "en" and procedure.en:
+        return procedure.en.summary
+    if lang == "easy" and procedure.easy_summary:
+        return procedure.easy_summary
+    return procedure.summary
+
+
+def catalog_text(item, attribute: str) -> str:
+    """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants."""
+    lang = current_language()
+    if lang != "ja":
+        variant = getattr(item, f"{attribute}_{lang}", None)
+        if variant:
+            return variant
+    return getattr(item, attribute)
+
+
+def text_lang(procedure=None) -> str:
+    """The lang of catalog text shown now (English only when the catalog has it)."""
+    if current_language() == "en" and (procedure is None or procedure.en):
+        return "en"
+    return "ja"
+
+
+def compile_translations(target: Path) -> Path:
+    """Compile every .po under portal/translations to .mo under `target` when stale."""
+    for po_path in SOURCE.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target / po_path.relative_to(SOURCE).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parts[-3])
+        tmp = mo_path.with_suffix(".tmp")
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp.replace(mo_path)
+    return target
+
+
+def _switch_language():
+    """`?lang=xx` on a GET: remember the choice and show the same page without the parameter."""
+    lang = request.args.get("lang")
+    if request.method != "GET" or lang is None:
+        return None
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return redirect(request.path + (f"?{urlencode(rest)}" if rest else ""), 303)
+
+
+def switch_urls() -> dict[str, str]:
+    """The current page in each language (links of the language menu)."""
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return {lang: f"{request.path}?{urlencode([*rest, ('lang', lang)])}" for lang in LANGUAGES}
+
+
+def init_app(app: Flask) -> None:
+    compiled = compile_translations(Path(app.config["INSTANCE_PATH"]) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    Babel(app, locale_selector=_locale)
+    app.before_request(_switch_language)
+    app.jinja_env.globals.update(
+        _=translate,
+        gettext=translate,
+        languages=LANGUAGES,
+        current_language=current_language,
+        html_lang=lambda: HTML_LANG[current_language()],
+        procedure_title=procedure_title,
+        procedure_summary=procedure_summary,
+        catalog_text=catalog_text,
+        text_lang=text_lang,
+        language_urls=switch_urls,
+    )

@@ -1,0 +1,80 @@
+"""日本語 / やさしい日本語 / English: the choice is kept in the session, every procedure page reads
+in each language with the right `lang` attributes, a form step switches language without losing
+what was typed, and search finds procedures by kanji, reading and English title."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.catalog import load_catalog
+from tests.conftest import ROOT, check_page, csrf_token
+
+CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
+
+
+@pytest.mark.parametrize("procedure", CATALOG.procedures, ids=lambda p: p.id)
+def test_every_procedure_page_in_each_language(client, procedure):
+    page = check_page(client.get(f"/procedures/{procedure.id}?lang=ja", follow_redirects=True))
+    assert page.html["lang"] == "ja" and page.main["lang"] == "ja"
+    assert page.h1.get_text(strip=True) == procedure.title
+    assert procedure.summary in page.main.get_text()
+
+    page = check_page(client.get(f"/procedures/{procedure.id}?lang=easy", follow_redirects=True))
+    assert page.html["lang"] == "ja"
+    assert procedure.easy_summary in page.main.get_text()
+    assert page.find("a", attrs={"aria-current": "true"}).get_text() == "やさしい日本語"
+
+    page = check_page(client.get(f"/procedures/{procedure.id}?lang=en", follow_redirects=True))
+    assert page.html["lang"] == "en" and page.main["lang"] == "en"
+    assert page.h1.get_text(strip=True) == procedure.en.title and page.h1["lang"] == "en"
+    assert procedure.en.summary in page.main.get_text()
+    # Japanese-only catalog texts are marked as Japanese inside the English page.
+    purpose = page.find(string=procedure.purpose_of_use)
+    assert purpose is not None and purpose.parent["lang"] == "ja"
+    labels = [dt.get_text() for dt in page.select(".facts dt")]
+    if not procedure.ended:
+        assert "Time to complete" in labels and "Handled by" in labels
+
+
+def test_the_choice_is_kept_and_the_page_comes_back(client):
+    response = client.get("/?q=hoiku&lang=en")
+    assert response.status_code == 303 and response.headers["Location"] == "/?q=hoiku"
+    page = check_page(client.get("/procedures/juminhyo-copy"))
+    assert page.html["lang"] == "en"
+    assert page.find("a", string="Skip to main content")
+    assert page.find("a", string="Log in")
+    # A form page stays Japanese inside (the city's forms), marked so.
+    token = csrf_token(client.get("/procedures/juminhyo-copy").text)
+    client.post("/procedures/juminhyo-copy/start", data={"csrf_token": token})
+    step = check_page(client.get("/procedures/juminhyo-copy/apply/applicant"))
+    assert step.html["lang"] == "en" and step.main["lang"] == "ja"
+
+
+def test_switching_language_on_a_form_step_keeps_what_was_typed(client):
+    page = client.get("/procedures/juminhyo-copy")
+    client.post("/procedures/juminhyo-copy/start", data={"csrf_token": csrf_token(page.text)})
+    url = "/procedures/juminhyo-copy/apply/applicant"
+    token = csrf_token(client.get(url).text)
+    response = client.post(
+        url, data={"csrf_token": token, "applicant_name": "大原 太郎", "_action": "lang:easy"}
+    )
+    page = check_page(response)
+    assert page.find("input", attrs={"name": "applicant_name"})["value"] == "大原 太郎"
+    assert not page.select(".error-summary")
+    assert page.find("button", attrs={"aria-current": "true"}).get_text() == "やさしい日本語"
+    # The choice holds on the next page.
+    assert check_page(client.get("/")).find("a", string="本文（ほんぶん）へ すすむ")
+
+
+@pytest.mark.parametrize("query", ["ほいく", "ホイク", "保育", "childcare", "Childcare facility"])
+def test_search_by_kanji_reading_and_english(client, query):
+    page = check_page(client.get("/", query_string={"q": query}))
+    titles = [a.get_text(strip=True) for a in page.select(".card__title a")]
+    assert "保育施設等の利用申込" in titles
+
+
+def test_english_titles_are_shown_in_the_english_list(client):
+    client.get("/?lang=en")
+    page = check_page(client.get("/", query_string={"q": "childcare"}))
+    titles = [a.get_text(strip=True) for a in page.select(".card__title a")]
+    assert CATALOG.procedure("hoiku-riyou").en.title in titles
