@@ -82,24 +82,49 @@ def fill_field(page, scope, field: Field, value, files_dir: Path | None = None) 
             ("city", "市区町村"),
             ("town", "町名"),
             ("block", "番地・号"),
+            ("building", "建物名・部屋番号"),
         ):
             by_label(box, label).fill(value.get(part, ""))
-    elif kind == "group":
+    elif kind == "bank_account":
         box = group(scope, field.label)
+        group(box, "金融機関の種類").get_by_role("radio", name="銀行・信用金庫・農協など").check()
+        by_label(box, "金融機関コード").fill(value["bank_code"])
+        by_label(box, "支店コード").fill(value["branch_code"])
+        types = {"ordinary": "普通", "current": "当座", "savings": "貯蓄"}
+        group(box, "預金の種類").get_by_role("radio", name=types[value["account_type"]]).check()
+        by_label(box, "口座番号").fill(value["account_number"])
+        by_label(box, "口座名義（カナ）").fill(value["holder_kana"])
+    elif kind == "group":
+        # Items already on the page (prefilled from the records, say) are reused; missing ones
+        # are added, extra ones removed from the end.
+        label = f"{field.item_label}"
+        while group(group(page, field.label), f"{label}{len(value) + 1}").count():
+            shown = len(value) + 1
+            while group(group(page, field.label), f"{label}{shown + 1}").count():
+                shown += 1
+            page.get_by_role("button", name=f"{label}{shown}を削除する").click()
         for index, item in enumerate(value):
-            if index > 0:
-                box.get_by_role("button", name=f"{field.item_label}を追加する").click()
+            box = group(page, field.label)
+            if not group(box, f"{label}{index + 1}").count():
+                box.get_by_role("button", name=f"{label}を追加する").click()
                 box = group(page, field.label)
-            item_box = group(box, f"{field.item_label}{index + 1}")
+            item_box = group(box, f"{label}{index + 1}")
             for sub in field.fields:
                 fill_field(page, item_box, sub, item.get(sub.name), files_dir)
     else:
         by_label(scope, field.label).fill(str(value))
 
 
+def shown_as_input(page, field: Field) -> bool:
+    """False for a field the page shows as text (prefilled and not to be changed here) or hides
+    (its condition is false)."""
+    inputs = page.locator(f'[name="{field.name}"], [name^="{field.name}."]')
+    return inputs.count() > 0
+
+
 def fill_step(page, step: Step, answers: dict, files_dir: Path | None = None) -> None:
     for field in step.fields:
-        if field.name in answers or field.type == "file":
+        if (field.name in answers or field.type == "file") and shown_as_input(page, field):
             fill_field(page, page, field, answers.get(field.name), files_dir)
 
 
