@@ -314,3 +314,47 @@ def sign_out_everywhere(member_id: int):
     if member.id == admin.id:
         return redirect(url_for(".login"))
     return redirect(url_for(".members"))
+
+
+@bp.get("/preview")
+def previews():
+    """Staff preview of the catalog: every procedure, to open one step by step."""
+    return render_template("staff/previews.html", procedures=_catalog().procedures)
+
+
+@bp.get("/preview/<procedure_id>")
+def preview(procedure_id: str):
+    """Every step of a procedure rendered as residents see it, filled with its example answers
+    (a new catalog entry is checked here before it goes live). Nothing can be submitted."""
+    from portal.catalog import logic
+    from portal.catalog.fields import html_id
+
+    procedure = _catalog().procedure(procedure_id)
+    if procedure is None:
+        abort(404)
+    today = clock.today_local()
+    examples = logic.resolve_examples(procedure.example_answers, today)
+    stored = {
+        f.name: f.field_type.from_example(f, examples[f.name], None)
+        for f in procedure.fields()
+        if examples.get(f.name) is not None
+    }
+    steps = [
+        {
+            "step": step,
+            "applies": logic.step_applies(step, stored, today),
+            "raw": {
+                f.name: f.field_type.raw_from_value(f, stored.get(f.name), None)
+                for f in step.fields
+            },
+        }
+        for step in procedure.steps
+    ]
+    return render_template(
+        "staff/preview.html",
+        procedure=procedure,
+        department=_catalog().department(procedure.department),
+        steps=steps,
+        fee=logic.fee_amount(procedure, stored, today) if procedure.fee and stored else None,
+        html_id=html_id,
+    )

@@ -179,8 +179,8 @@ def test_nursery_application_without_javascript(make_page, audit, tmp_path, live
     expect(page.get_by_role("heading", level=1)).to_have_text("申請を受け付けました")
     audit(page)
 
-    page.get_by_role("link", name="申請一覧").click()
-    page.get_by_role("link", name=re.compile("申請の状況を見る")).click()
+    reference = page.locator(".reference").inner_text()
+    page.get_by_role("link", name=f"申請の状況を見る（受付番号 {reference}）").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("申請の状況")
     expect(page.get_by_text("署名検証: 有効")).to_be_visible()
     expect(page.get_by_text(re.compile("署名した方：岬 花子"))).to_be_visible()

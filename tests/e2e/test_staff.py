@@ -126,6 +126,15 @@ def test_an_administrator_signs_a_member_out_everywhere(make_page, audit, live_s
     admin.get_by_role("button", name="次へ").click()
     by_label(admin, "確認コード（数字6桁）").fill(pyotp.TOTP(secret).now())
     admin.get_by_role("button", name="ログインする").click()
+    # Previews of every procedure, as residents will see them, with the example answers.
+    admin.goto("/staff/preview")
+    expect(admin.get_by_role("heading", level=1)).to_have_text("手続のプレビュー")
+    audit(admin)
+    for procedure in load_catalog(ROOT / "procedure_catalog.yaml").procedures:
+        admin.goto(f"/staff/preview/{procedure.id}")
+        expect(admin.get_by_role("heading", level=1)).to_have_text(procedure.title)
+        audit(admin)
+    admin.goto("/staff/")
     admin.get_by_role("link", name="職員の管理").click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("職員の管理")
     audit(admin)

@@ -245,3 +245,20 @@ def test_demo_accounts_are_refused_outside_demo_deployments(app, staff):
         app.test_client(), "/staff/login", {"login_id": "kosodate-clerk", "password": PASSWORD}
     )
     assert "ログインIDまたはパスワードが違います" in response.text
+
+
+def test_staff_preview_every_procedure_with_its_examples(app, staff):
+    client = sign_in(app.test_client(), "shimin-clerk", staff["shimin-clerk"])
+    listing = check_page(client.get("/staff/preview"))
+    catalog = app.extensions["catalog"]
+    assert len(listing.select("main li a")) == len(catalog.procedures)
+    for procedure in catalog.procedures:
+        page = check_page(client.get(f"/staff/preview/{procedure.id}"))
+        assert page.h1.get_text() == procedure.title
+        steps = page.select("section.summary-card h2")
+        assert len(steps) == len(procedure.steps)
+    # Example answers are in the inputs.
+    page = check_page(client.get("/staff/preview/juminhyo-copy"))
+    assert page.find("input", attrs={"name": "applicant_name"})["value"] == "大原 太郎"
+    assert "記入例では 600円" in page.get_text()
+    assert app.test_client().get("/staff/preview").status_code == 404
