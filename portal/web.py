@@ -152,6 +152,7 @@ def init_app(app: Flask) -> None:
         now = clock.now()
         return {
             "city": catalog.city,
+            "counters": {c.id: c for c in catalog.counters},
             "now_local": clock.to_local(now),
             # Real deployments show no demo banner; a demo with the mock card service says so.
             "demo_deployment": current_app.config["DEMO_DEPLOYMENT"],

@@ -52,8 +52,11 @@ def check_catalog(data: CatalogData) -> list[str]:
         ):
             problems.append(f"{path}.transitions: no 'submit' transition from initial to submitted")
 
+    counter_ids = {c.id for c in data.counters}
     for i, procedure in enumerate(data.procedures):
         path = f"procedures[{i}]"
+        if procedure.counter is not None and procedure.counter not in counter_ids:
+            problems.append(f"{path}.counter: unknown counter {procedure.counter!r}")
         if procedure.department not in department_ids:
             problems.append(f"{path}.department: unknown department {procedure.department!r}")
         for j, event in enumerate(procedure.life_events):
@@ -72,6 +75,15 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         problems.append(f"{path}.steps: field name {duplicate!r} is used twice")
     for duplicate in _duplicates([step.id for step in procedure.steps]):
         problems.append(f"{path}.steps: step id {duplicate!r} is used twice")
+    if procedure.channel == "counter":
+        for key in ("counter", "in_person_reason"):
+            if getattr(procedure, key) is None:
+                problems.append(f"{path}.{key}: a counter procedure says {key.replace('_', ' ')}")
+        if not procedure.who_may_come or not procedure.what_you_need:
+            problems.append(f"{path}: a counter procedure lists who_may_come and what_you_need")
+    counting = procedure.deadline.counting if procedure.deadline else None
+    if counting and counting.event_field and counting.event_field not in names:
+        problems.append(f"{path}.deadline.counting.event_field: no field {counting.event_field!r}")
     if procedure.channel != "counter" and not procedure.steps and procedure.ended is None:
         problems.append(f"{path}.steps: an online procedure needs at least one step")
 

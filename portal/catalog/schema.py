@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PydField
 
 from portal.catalog.fields import FIELD_TYPES
@@ -198,8 +198,33 @@ class Retention(Model):
     basis: NonEmpty
 
 
+class DeadlineCounting(Model):
+    """How the law counts a deadline (portal.deadlines computes it).
+
+    `first_day: included` is 戸籍法 (the day of the event counts: 出生届 "14日以内" ends on the
+    13th day after the birth); `excluded` is the Civil Code rule (民法第140条: the period starts
+    the next day). A deadline that falls on a day the city offices are closed moves to the next
+    open day (`closed_day: next_open_day`, 行政機関の休日に関する法律第2条) unless the law says
+    otherwise (`no_change`)."""
+
+    days: Annotated[int, PydField(ge=1, le=366)] | None = None
+    months: Annotated[int, PydField(ge=1, le=24)] | None = None
+    event: NonEmpty  # what the period counts from, e.g. 出生の日, 死亡の事実を知った日
+    event_field: SnakeName | None = None  # the answer holding that date (online procedures)
+    first_day: Literal["included", "excluded"]
+    closed_day: Literal["next_open_day", "no_change"] = "next_open_day"
+    law: NonEmpty  # the article that sets the period and its counting
+
+    @model_validator(mode="after")
+    def _one_length(self) -> DeadlineCounting:
+        if (self.days is None) == (self.months is None):
+            raise ValueError("give either days or months")
+        return self
+
+
 class Deadline(Model):
     description: NonEmpty
+    counting: DeadlineCounting | None = None
 
 
 ProxyRelationship = Literal["household", "family", "care-manager", "guardian", "other"]
@@ -242,6 +267,10 @@ class Procedure(Model):
     channel: Literal["online", "counter", "both"]
     identity_level: Literal["none", "login", "signature"]
     on_behalf: OnBehalf | None = None  # None: only for oneself
+    # Counter procedures (channel: counter): where, why in person, and who may come.
+    counter: KebabId | None = None
+    in_person_reason: NonEmpty | None = None
+    who_may_come: list[NonEmpty] = []
     what_you_need: list[NonEmpty] = []
     estimated_minutes: Annotated[int, PydField(ge=1, le=120)]
     processing_time: NonEmpty

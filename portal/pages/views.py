@@ -18,7 +18,7 @@ def home():
     event = request.args.get("event") or None
     if event is not None and event not in {e.id for e in catalog.life_events}:
         event = None
-    procedures = [p for p in search(catalog, query, event) if p.channel != "counter"]
+    procedures = search(catalog, query, event)  # counter procedures too: they say why
     return render_template(
         "pages/home.html",
         procedures=procedures,

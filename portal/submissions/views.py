@@ -24,7 +24,7 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from portal import audit, clock
+from portal import audit, clock, deadlines
 from portal.catalog import logic
 from portal.catalog.fields import html_id
 from portal.catalog.schema import CatalogData, Field, Option, Procedure
@@ -651,10 +651,19 @@ def check(procedure_id: str):
         procedure=procedure,
         summary=_summary(submission),
         fee=logic.fee_amount(procedure, submission.answers, today),
+        deadline=_deadline_of(procedure, submission.answers),
         signing_needed=signing_needed,
         errors=errors,
         error_links={path: html_id(path) for path in errors},
     )
+
+
+def _deadline_of(procedure: Procedure, answers: dict):
+    """The last day to file, when the procedure's deadline counts from a date answered here."""
+    counting = procedure.deadline.counting if procedure.deadline else None
+    if counting is None or not counting.event_field or not answers.get(counting.event_field):
+        return None
+    return deadlines.deadline(dt.date.fromisoformat(answers[counting.event_field]), counting)
 
 
 @bp.get("/procedures/<procedure_id>/done")

@@ -56,6 +56,7 @@ def test_care_manager_applies_for_an_elderly_resident(make_page, audit, tmp_path
     expect(page.get_by_text(re.compile("住民記録から入力しました"))).to_have_count(0)
     audit(page)
     by_label(page, "介護保険被保険者番号").fill("9900000001")
+    by_label(page, "被保険者の個人番号（マイナンバー）").fill("1000 0000 0064")
     address = group(page, "被保険者の住所")
     by_label(address, "郵便番号").fill("2980123")
     page.get_by_role("button", name="郵便番号から住所を入力する").click()

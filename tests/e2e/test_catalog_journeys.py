@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.catalog import load_catalog, logic
-from tests.e2e.people import fill_step
+from tests.e2e.people import by_label, fill_step, group, sample_pdf
 from tests.e2e.test_hoiku import sign_with_card
 from tests.e2e.test_juminhyo import ROOT
 from tests.e2e.test_login import use_card
@@ -25,8 +25,15 @@ ENDED = [p for p in CATALOG.procedures if p.ended is not None]
 PERSONA = "parent"
 
 
-def complete(page, audit, procedure, files_dir, persona: str = PERSONA) -> None:
-    """From the procedure page to the confirmation, with the example answers."""
+# The person a care manager applies for in the proxy journey (the elderly demo persona).
+ELDERLY = {"name": "中村 キヨ", "kana": "ナカムラ キヨ", "birth_date": "昭和21年3月8日"}
+
+
+def complete(
+    page, audit, procedure, files_dir, persona: str = PERSONA, proxy_for: dict | None = None
+) -> None:
+    """From the procedure page to the confirmation, with the example answers; as a care manager
+    with a letter of delegation when `proxy_for` names the person applied for."""
     answers = logic.resolve_examples(procedure.example_answers, dt.date.today())
     page.goto(f"/procedures/{procedure.id}")
     audit(page)
@@ -37,7 +44,18 @@ def complete(page, audit, procedure, files_dir, persona: str = PERSONA) -> None:
     if procedure.on_behalf:
         expect(page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
         audit(page)
-        page.get_by_role("radio", name=re.compile(r"^ご本人（.*）の申請$")).check()
+        if proxy_for is None:
+            page.get_by_role("radio", name=re.compile(r"^ご本人（.*）の申請$")).check()
+        else:
+            page.get_by_role("radio", name="ほかの方の代わりに申請する").check()
+            subject = group(page, "申請の対象となる方")
+            by_label(subject, "氏名").fill(proxy_for["name"])
+            by_label(subject, "フリガナ").fill(proxy_for["kana"])
+            by_label(subject, "生年月日").fill(proxy_for["birth_date"])
+            by_label(page, "その方とのご関係").select_option(
+                label="ケアマネジャー（居宅介護支援事業者）"
+            )
+            by_label(page, "委任状").set_input_files(sample_pdf(files_dir, "委任状.pdf"))
         page.get_by_role("button", name="次へ進む").click()
     titles = {step.title: step for step in procedure.steps}
     for _ in range(len(procedure.steps) + 1):
@@ -67,6 +85,17 @@ def complete(page, audit, procedure, files_dir, persona: str = PERSONA) -> None:
 @pytest.mark.parametrize("procedure", ONLINE, ids=lambda p: p.id)
 def test_every_online_procedure_can_be_completed(make_page, audit, tmp_path, procedure):
     complete(make_page("phone"), audit, procedure, tmp_path)
+
+
+CARE_MANAGER_PROCEDURE = "kaigo-koshin"  # 要介護・要支援更新認定の申請
+
+
+def test_a_care_manager_applies_for_an_elderly_resident(make_page, audit, tmp_path):
+    procedure = CATALOG.procedure(CARE_MANAGER_PROCEDURE)
+    page = make_page("phone")
+    complete(page, audit, procedure, tmp_path, persona="care-manager", proxy_for=ELDERLY)
+    page.get_by_role("link", name="申請一覧").click()
+    expect(page.get_by_text("中村 キヨ さんの代理で申請").first).to_be_visible()
 
 
 @pytest.mark.parametrize("procedure", ENDED, ids=lambda p: p.id)
