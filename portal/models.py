@@ -1,5 +1,6 @@
 """Every model of the portal, imported in one place for Alembic and the tests."""
 
+from portal.appointments.models import Appointment, AppointmentSlot
 from portal.audit.models import AuditEntry, AuditHead
 from portal.identity.models import WebSession
 from portal.mock_jpki.models import (
@@ -14,6 +15,8 @@ from portal.submissions.models import Submission, SubmissionEvent
 from portal.uploads.models import Upload
 
 __all__ = [
+    "Appointment",
+    "AppointmentSlot",
     "AuditEntry",
     "AuditHead",
     "MockAccessToken",

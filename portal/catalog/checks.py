@@ -36,6 +36,8 @@ def check_catalog(data: CatalogData) -> list[str]:
     for i, counter in enumerate(data.counters):
         if counter.department not in department_ids:
             problems.append(f"counters[{i}].department: unknown department {counter.department!r}")
+        if counter.booking is not None:
+            problems.extend(_check_booking(counter.booking, f"counters[{i}].booking"))
 
     for name, workflow in data.workflows.items():
         path = f"workflows.{name}"
@@ -65,6 +67,22 @@ def check_catalog(data: CatalogData) -> list[str]:
         if procedure.workflow not in data.workflows:
             problems.append(f"{path}.workflow: unknown workflow {procedure.workflow!r}")
         problems.extend(_check_procedure(procedure, path))
+    return problems
+
+
+def _check_booking(booking, path: str) -> list[str]:
+    problems = []
+    weekdays = [day.weekday for day in booking.days]
+    for duplicate in _duplicates(weekdays):
+        problems.append(f"{path}.days: {duplicate} is given twice")
+    for j, day in enumerate(booking.days):
+        if day.open >= day.close:
+            problems.append(f"{path}.days[{j}]: opens at {day.open}, after closing at {day.close}")
+        for k, pause in enumerate(day.breaks):
+            if not day.open <= pause.start < pause.end <= day.close:
+                problems.append(f"{path}.days[{j}].breaks[{k}]: not within the opening hours")
+    for duplicate in _duplicates([service.id for service in booking.services]):
+        problems.append(f"{path}.services: id {duplicate!r} is used twice")
     return problems
 
 

@@ -55,12 +55,55 @@ class Department(Model):
     phone: NonEmpty | None = None
 
 
+HourMinute = Annotated[str, PydField(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Period(Model):
+    start: HourMinute
+    end: HourMinute
+
+
+class OpeningDay(Model):
+    """Bookable hours of one weekday, with breaks (lunch) in which no slot starts or runs."""
+
+    weekday: Weekday
+    open: HourMinute
+    close: HourMinute
+    breaks: list[Period] = []
+
+
+class Service(Model):
+    """Something a counter does for a visitor, with how long it takes."""
+
+    id: KebabId
+    name: NonEmpty
+    minutes: Annotated[int, PydField(ge=5, le=240)]
+
+
+class Booking(Model):
+    """How a counter takes appointments (issue 9). Slots start every `slot_minutes` within the
+    opening hours; an appointment takes as many consecutive slots as its services' minutes need
+    (plus `buffer_minutes` after it); each slot serves `capacity` visitors at once. Bookable from
+    `minimum_notice_hours` ahead up to `horizon_days` ahead, on days the offices are open."""
+
+    slot_minutes: Annotated[int, PydField(ge=5, le=120)]
+    capacity: Annotated[int, PydField(ge=1, le=20)]
+    buffer_minutes: Annotated[int, PydField(ge=0, le=60)] = 0
+    minimum_notice_hours: Annotated[int, PydField(ge=0, le=168)] = 2
+    horizon_days: Annotated[int, PydField(ge=1, le=366)] = 60
+    days: Annotated[list[OpeningDay], PydField(min_length=1)]
+    services: Annotated[list[Service], PydField(min_length=1)]
+    accessibility: list[NonEmpty] = []  # 車椅子, 筆談, 手話通訳の日, 授乳室, 駐車場 ...
+
+
 class Counter(Model):
     id: KebabId
     name: NonEmpty
     department: KebabId
     location: NonEmpty
     hours: NonEmpty
+    booking: Booking | None = None
 
 
 class LifeEvent(Model):

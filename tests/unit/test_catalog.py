@@ -132,3 +132,18 @@ def test_fee_and_conditions_follow_the_answers():
     assert logic.field_applies(members, {"scope": "household-some"}, today)
     pruned = logic.prune(procedure, {"scope": "self", "members": "大原 花子"}, today)
     assert pruned == {"scope": "self"}
+
+
+def test_booking_hours_are_checked():
+    from portal.catalog.checks import check_catalog
+    from portal.catalog.schema import CatalogData
+
+    data = yaml.safe_load((ROOT / "procedure_catalog.yaml").read_text(encoding="utf-8"))
+    booking = data["counters"][0]["booking"]
+    booking["days"][0] = {"weekday": "mon", "open": "17:00", "close": "08:30"}
+    booking["days"][1]["breaks"] = [{"start": "18:00", "end": "19:00"}]
+    booking["services"].append(dict(booking["services"][0]))
+    problems = check_catalog(CatalogData.model_validate(data))
+    assert "counters[0].booking.days[0]: opens at 17:00, after closing at 08:30" in problems
+    assert "counters[0].booking.days[1].breaks[0]: not within the opening hours" in problems
+    assert "counters[0].booking.services: id 'tennyu' is used twice" in problems

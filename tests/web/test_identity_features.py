@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.db import db
+from portal.demo import example_answers
 from portal.identity import signature as signatures
 from portal.identity.providers import Identity, ProviderError, SignedDocuments
 from portal.identity.sessions import IDLE_TIMEOUT
@@ -249,7 +250,8 @@ def submitted_by(app, client, persona_id: str) -> Submission:
             subject_birth_date="1946-03-08",
             delegation="letter",
         )
-        row.answers = dict(procedure.example_answers)
+        # The catalog's examples in their stored form (the My Number encrypted, as always).
+        row.answers = example_answers(app, db.session, row, procedure, clock.today_local())
         row.steps_done = [s.id for s in procedure.steps]
         service.submit(
             db.session, row, True, app.config["STATUS_LINK_KEY"], clock.today_local(), clock.now()
