@@ -1,5 +1,6 @@
 # The portal in production: slim Python, non-root, gunicorn, health check on /healthz (which also
-# checks the database). Migrations run as a separate one-shot command (see compose.yaml).
+# checks the database). Migrations run as a separate one-shot command, and the worker that sends
+# mail is the same image with `flask portal worker` as its command (see compose.yaml).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

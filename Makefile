@@ -53,6 +53,7 @@ check: setup
 # Benchmarks print figures (ratios against baselines measured in the same run); never in CI.
 bench: setup
 	$(BIN)/python bench/step_pages.py
+	$(BIN)/python bench/appointments.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

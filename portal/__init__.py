@@ -42,6 +42,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
 
     from portal import cli, web
     from portal.api import bp as api_bp
+    from portal.appointments.views import bp as appointments_bp
     from portal.pages import bp as pages_bp
     from portal.staff.views import bp as staff_bp
     from portal.submissions import bp as submissions_bp
@@ -50,6 +51,11 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(submissions_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
+    if app.config["PORTAL_ENV"] != "production":  # residents' mail: never served in production
+        from portal.outbox.views import bp as dev_mail_bp
+
+        app.register_blueprint(dev_mail_bp)
+    app.register_blueprint(appointments_bp)
     if app.config["MOCK_JPKI_ENABLED"]:
         from portal.mock_jpki.provider import make_server
         from portal.mock_jpki.views import bp as mock_jpki_bp

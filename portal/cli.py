@@ -1,5 +1,6 @@
 """Command-line interface: `flask catalog check`, `flask db upgrade|downgrade|heads`,
-`flask demo load`, `flask audit verify`. Each command says what it did in one or two lines."""
+`flask demo load`, `flask audit verify`, `flask portal worker`. Each command says what it did in
+one or two lines."""
 
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def mock_jpki_fault(mode: str, seconds: float) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.outbox.cli import portal_cli
     from portal.staff.cli import staff_cli
 
     app.cli.add_command(staff_cli)
@@ -102,5 +104,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(portal_cli)
     if app.config["MOCK_JPKI_ENABLED"]:
         app.cli.add_command(mock_jpki_cli)

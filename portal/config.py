@@ -2,9 +2,10 @@
 
 Every setting comes from the environment (see `.env.example`). Development and test fill in safe
 defaults so that `make run` works on a fresh machine; production refuses to start when a secret is
-missing or a test-only switch (such as the settable clock) is on, and refuses the mock card
-service unless the deployment says it is a demonstration (PORTAL_DEMO_DEPLOYMENT). `validate()`
-is called by `create_app()` and raises `ConfigError` with a message that names the setting.
+missing or a test-only switch (such as the settable clock) is on, refuses the mock card service
+unless the deployment says it is a demonstration (PORTAL_DEMO_DEPLOYMENT), and refuses to start
+without an SMTP server for its mail. `validate()` is called by `create_app()` and raises
+`ConfigError` with a message that names the setting.
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "RATELIMIT_SAVE": os.environ.get("PORTAL_RATELIMIT_SAVE", "60 per minute"),
         "RATELIMIT_SUBMIT": os.environ.get("PORTAL_RATELIMIT_SUBMIT", "20 per minute"),
         "RATELIMIT_RESUME": os.environ.get("PORTAL_RATELIMIT_RESUME", "10 per minute"),
+        # Booking, rescheduling and cancelling appointments, per client address.
+        "RATELIMIT_BOOKING": os.environ.get("PORTAL_RATELIMIT_BOOKING", "30 per minute"),
+        # Upcoming appointments one resident (login or e-mail address) may hold at once.
+        "APPOINTMENTS_PER_RESIDENT": int(os.environ.get("PORTAL_APPOINTMENTS_PER_RESIDENT", 3)),
         # Starting a login, per client address; and failed login callbacks before a lockout.
         "RATELIMIT_LOGIN": os.environ.get("PORTAL_RATELIMIT_LOGIN", "10 per minute"),
         "RATELIMIT_LOGIN_FAILURES": os.environ.get(
@@ -110,6 +115,19 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         # The trust anchor for signatures and its revocation list (default: next to discovery).
         "JPKI_CA_ROOT_URL": os.environ.get("PORTAL_JPKI_CA_ROOT_URL"),
         "JPKI_CRL_URL": os.environ.get("PORTAL_JPKI_CRL_URL"),
+        # Mail (portal/outbox): "outbox" keeps it in the database for the development mail page
+        # (/dev/mail); "smtp" sends it, and is the only backend production accepts.
+        "MAIL_BACKEND": os.environ.get(
+            "PORTAL_MAIL_BACKEND", "smtp" if env == "production" else "outbox"
+        ),
+        "MAIL_FROM": os.environ.get(
+            "PORTAL_MAIL_FROM", None if env == "production" else "noreply@localhost"
+        ),
+        "MAIL_SMTP_HOST": os.environ.get("PORTAL_MAIL_SMTP_HOST"),
+        "MAIL_SMTP_PORT": int(os.environ.get("PORTAL_MAIL_SMTP_PORT", 587)),
+        "MAIL_SMTP_USERNAME": os.environ.get("PORTAL_MAIL_SMTP_USERNAME"),
+        "MAIL_SMTP_PASSWORD": os.environ.get("PORTAL_MAIL_SMTP_PASSWORD"),
+        "MAIL_SMTP_STARTTLS": _env_flag("PORTAL_MAIL_SMTP_STARTTLS", True),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
@@ -135,6 +153,7 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
 def validate(config: dict) -> None:
     """Refuse settings that must never reach production."""
     if config["PORTAL_ENV"] != "production":
+        _validate_mail(config)
         return
     if not config.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY must be set (at least 32 characters) in production")
@@ -156,4 +175,32 @@ def validate(config: dict) -> None:
     if config.get("MALWARE_SCANNER") == "eicar-test":
         raise ConfigError(
             "PORTAL_MALWARE_SCANNER is the demo scanner 'eicar-test': production needs clamd://"
+        )
+    _validate_mail(config)
+
+
+def _validate_mail(config: dict) -> None:
+    backend = config.get("MAIL_BACKEND")
+    if backend not in {"outbox", "smtp"}:
+        raise ConfigError(f"PORTAL_MAIL_BACKEND must be outbox or smtp, not {backend!r}")
+    production = config["PORTAL_ENV"] == "production"
+    if production and backend != "smtp":
+        raise ConfigError(
+            "PORTAL_MAIL_BACKEND=outbox only keeps mail in the database (development): "
+            "production sends it, set PORTAL_MAIL_BACKEND=smtp"
+        )
+    if backend == "smtp" and not config.get("MAIL_SMTP_HOST"):
+        raise ConfigError(
+            "PORTAL_MAIL_SMTP_HOST must be set"
+            + (" in production" if production else " for PORTAL_MAIL_BACKEND=smtp")
+            + ": appointment confirmations and reminders are sent through that SMTP server"
+        )
+    if backend == "smtp" and not config.get("MAIL_FROM"):
+        raise ConfigError(
+            "PORTAL_MAIL_FROM must be set (the sender address, e.g. noreply@city.example.jp)"
+        )
+    if production and config.get("MAIL_SMTP_PASSWORD") and not config.get("MAIL_SMTP_STARTTLS"):
+        raise ConfigError(
+            "PORTAL_MAIL_SMTP_PASSWORD would be sent unencrypted: production needs "
+            "PORTAL_MAIL_SMTP_STARTTLS=1 to log in to the SMTP server"
         )

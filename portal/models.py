@@ -9,6 +9,7 @@ from portal.mock_jpki.models import (
     MockCard,
     MockSignTransaction,
 )
+from portal.outbox.models import OutboxMessage
 from portal.records.models import RecordRead
 from portal.staff.models import StaffMember, StaffRole
 from portal.submissions.models import Submission, SubmissionEvent
@@ -23,6 +24,7 @@ __all__ = [
     "MockAuthorizationCode",
     "MockCard",
     "MockSignTransaction",
+    "OutboxMessage",
     "RecordRead",
     "StaffMember",
     "StaffRole",

@@ -1,14 +1,14 @@
 """Keeping personal data and secrets out of logs: path redaction for access logs.
 
-Bearer tokens travel in a few URL paths (the status page's secret link). Access logs record the
-path with those segments replaced, and never the query string.
+Bearer tokens travel in a few URL paths (the status page's secret link, an appointment's manage
+link). Access logs record the path with those segments replaced, and never the query string.
 """
 
 from __future__ import annotations
 
 import re
 
-_SECRET_PATHS = re.compile(r"(/status/)[^/\s\"'?]+")
+_SECRET_PATHS = re.compile(r"(/status/|/appointments/manage/)[^/\s\"'?]+")
 
 
 def redact_path(path: str | None) -> str:

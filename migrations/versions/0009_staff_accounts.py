@@ -58,7 +58,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("department", sa.String(length=64), nullable=True))
     bind = op.get_bind()
     submissions = sa.table(
-        "submissions", sa.column("id", sa.Integer), sa.column("snapshot", sa.JSON),
+        "submissions",
+        sa.column("id", sa.Integer),
+        sa.column("snapshot", sa.JSON),
         sa.column("department", sa.String),
     )
     for row in bind.execute(sa.select(submissions.c.id, submissions.c.snapshot)).all():

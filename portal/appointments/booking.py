@@ -18,7 +18,14 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.appointments.models import BOOKED, CANCELLED, Appointment, AppointmentSlot
+from portal.appointments.models import (
+    BOOKED,
+    CANCELLED,
+    Appointment,
+    AppointmentHolder,
+    AppointmentSlot,
+    CounterQueue,
+)
 from portal.security import new_token, token_hash
 
 
@@ -27,8 +34,7 @@ class SlotTaken(Exception):
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _dialect_insert(session)
     statement = (
         insert(AppointmentSlot)
         .values(rows)
@@ -37,25 +43,18 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> None:
     session.execute(statement)
 
 
-def book(
+def _dialect_insert(session: Session):
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _take_slots(
     session: Session,
-    *,
     counter_id: str,
-    slot_starts: Sequence[dt.datetime],
-    slot_minutes: int,
+    starts: Sequence[dt.datetime],
     capacity: int,
-    services: list[str],
-    now: dt.datetime,
-    people: int = 1,
-    owner_sub: str | None = None,
-    submission_id: int | None = None,
-    details: dict | None = None,
-) -> tuple[Appointment, str, str]:
-    """Book consecutive slots; returns the appointment, its manage token and its ticket token
-    (both shown once; only their hashes are stored). Raises SlotTaken (roll back then)."""
-    if not slot_starts:
-        raise ValueError("an appointment needs at least one slot")
-    starts = sorted(slot_starts)
+) -> list[int]:
+    """Add one visitor to each slot (creating missing rows); SlotTaken if any has no room."""
     _insert_ignoring_duplicates(
         session,
         [
@@ -85,9 +84,60 @@ def book(
         if slot_id is None:
             raise SlotTaken(f"{counter_id} {start.isoformat()}")
         ids.append(slot_id)
-    manage, ticket = new_token(), new_token()
+    return ids
+
+
+def _release_slots(session: Session, slot_ids: Sequence[int]) -> None:
+    session.execute(
+        update(AppointmentSlot)
+        .where(AppointmentSlot.id.in_(list(slot_ids)), AppointmentSlot.booked > 0)
+        .values(booked=AppointmentSlot.booked - 1)
+    )
+
+
+def hold(session: Session, holder_key: str) -> None:
+    """Lock the resident's holder row for the rest of the transaction (created if missing), so
+    that the resident's concurrent bookings are counted one after the other."""
+    insert = _dialect_insert(session)
+    session.execute(
+        insert(AppointmentHolder)
+        .values(key=holder_key, bookings=0)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    session.execute(
+        update(AppointmentHolder)
+        .where(AppointmentHolder.key == holder_key)
+        .values(bookings=AppointmentHolder.bookings + 1)
+    )
+
+
+def book(
+    session: Session,
+    *,
+    counter_id: str,
+    slot_starts: Sequence[dt.datetime],
+    slot_minutes: int,
+    capacity: int,
+    services: list[str],
+    now: dt.datetime,
+    people: int = 1,
+    owner_sub: str | None = None,
+    submission_id: int | None = None,
+    details: dict | None = None,
+    holder_key: str | None = None,
+    public_id: str | None = None,
+    tokens: tuple[str, str] | None = None,
+) -> tuple[Appointment, str, str]:
+    """Book consecutive slots; returns the appointment, its manage token and its ticket token
+    (random unless given; only their hashes are stored). Raises SlotTaken (roll back then)."""
+    if not slot_starts:
+        raise ValueError("an appointment needs at least one slot")
+    starts = sorted(slot_starts)
+    ids = _take_slots(session, counter_id, starts, capacity)
+    manage, ticket = tokens or (new_token(), new_token())
     appointment = Appointment(
-        public_id=secrets.token_hex(16),
+        public_id=public_id or secrets.token_hex(16),
+        holder_key=holder_key,
         counter_id=counter_id,
         starts_at=starts[0],
         ends_at=starts[-1] + dt.timedelta(minutes=slot_minutes),
@@ -118,13 +168,51 @@ def cancel(session: Session, appointment: Appointment, now: dt.datetime) -> bool
     )
     if result.rowcount != 1:
         return False
-    session.execute(
-        update(AppointmentSlot)
-        .where(AppointmentSlot.id.in_(appointment.slot_ids), AppointmentSlot.booked > 0)
-        .values(booked=AppointmentSlot.booked - 1)
-    )
+    _release_slots(session, appointment.slot_ids)
     session.refresh(appointment)
     return True
+
+
+def move(
+    session: Session,
+    appointment: Appointment,
+    *,
+    slot_starts: Sequence[dt.datetime],
+    slot_minutes: int,
+    capacity: int,
+    now: dt.datetime,
+) -> None:
+    """Reschedule a booked appointment to other slots of its counter, in the caller's
+    transaction: its old slots are given back first (so a move by one slot can reuse them),
+    then the new ones are taken with the same guard. SlotTaken: roll back, nothing changed."""
+    if appointment.status != BOOKED:
+        raise ValueError("only a booked appointment can be moved")
+    starts = sorted(slot_starts)
+    _release_slots(session, appointment.slot_ids)
+    ids = _take_slots(session, appointment.counter_id, starts, capacity)
+    appointment.slot_ids = ids
+    appointment.starts_at = starts[0]
+    appointment.ends_at = starts[-1] + dt.timedelta(minutes=slot_minutes)
+    appointment.sequence += 1
+    appointment.updated_at = now
+    session.flush()
+
+
+def next_queue_number(session: Session, counter_id: str, day: dt.date) -> int:
+    """The next queue number of a counter on a day (1, 2, ...): a guarded increment of one row,
+    so concurrent check-ins get different numbers on both databases."""
+    insert = _dialect_insert(session)
+    session.execute(
+        insert(CounterQueue)
+        .values(counter_id=counter_id, day=day, last_number=0)
+        .on_conflict_do_nothing(index_elements=["counter_id", "day"])
+    )
+    return session.scalar(
+        update(CounterQueue)
+        .where(CounterQueue.counter_id == counter_id, CounterQueue.day == day)
+        .values(last_number=CounterQueue.last_number + 1)
+        .returning(CounterQueue.last_number)
+    )
 
 
 def taken(session: Session, counter_id: str, start: dt.datetime, end: dt.datetime) -> dict:

@@ -53,6 +53,9 @@ class Appointment(Base):
     people: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default=BOOKED)
     owner_sub: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # Whose appointment it is for the per-resident limit: "sub:<login>" or "mail:<keyed hash>".
+    holder_key: Mapped[str | None] = mapped_column(String(80), index=True, default=None)
+    sequence: Mapped[int] = mapped_column(default=0)  # +1 on each reschedule (.ics SEQUENCE)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), default=None)
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     ticket_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -60,3 +63,40 @@ class Appointment(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+class AppointmentHolder(Base):
+    """One row per resident who books: the booking transaction updates it first, so that two
+    bookings of one resident wait for each other and the per-resident limit is counted on
+    committed data (the row lock on PostgreSQL, the write lock on SQLite)."""
+
+    __tablename__ = "appointment_holders"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    bookings: Mapped[int] = mapped_column(default=0)  # ever made; the lock is what matters
+
+
+class CounterQueue(Base):
+    """The last queue number given at a counter on a day (check-in takes the next one with a
+    guarded increment, so two clerks never give out the same number)."""
+
+    __tablename__ = "counter_queues"
+
+    counter_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class AppointmentClosure(Base):
+    """A period in which a counter (or every counter, when counter_id is None) takes no new
+    appointments: a city closure, training, a system change. Set by staff."""
+
+    __tablename__ = "appointment_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id"), default=None)
+    created_at: Mapped[dt.datetime]

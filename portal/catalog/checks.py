@@ -59,6 +59,8 @@ def check_catalog(data: CatalogData) -> list[str]:
         path = f"procedures[{i}]"
         if procedure.counter is not None and procedure.counter not in counter_ids:
             problems.append(f"{path}.counter: unknown counter {procedure.counter!r}")
+        if procedure.appointment is not None:
+            problems.extend(_check_appointment_link(data, procedure, f"{path}.appointment"))
         if procedure.department not in department_ids:
             problems.append(f"{path}.department: unknown department {procedure.department!r}")
         for j, event in enumerate(procedure.life_events):
@@ -68,6 +70,17 @@ def check_catalog(data: CatalogData) -> list[str]:
             problems.append(f"{path}.workflow: unknown workflow {procedure.workflow!r}")
         problems.extend(_check_procedure(procedure, path))
     return problems
+
+
+def _check_appointment_link(data: CatalogData, procedure: Procedure, path: str) -> list[str]:
+    link = procedure.appointment
+    counter = data.counter(link.counter)
+    if counter is None or counter.booking is None:
+        return [f"{path}.counter: {link.counter!r} is not a counter that takes appointments"]
+    if counter.booking.service(link.service) is None:
+        known = ", ".join(s.id for s in counter.booking.services)
+        return [f"{path}.service: unknown service {link.service!r} (known: {known})"]
+    return []
 
 
 def _check_booking(booking, path: str) -> list[str]:

@@ -95,6 +95,19 @@ class Booking(Model):
     days: Annotated[list[OpeningDay], PydField(min_length=1)]
     services: Annotated[list[Service], PydField(min_length=1)]
     accessibility: list[NonEmpty] = []  # 車椅子, 筆談, 手話通訳の日, 授乳室, 駐車場 ...
+    # Each visitor after the first adds this much to an appointment (a household moving in).
+    extra_person_minutes: Annotated[int, PydField(ge=0, le=60)] = 5
+    max_people: Annotated[int, PydField(ge=1, le=10)] = 6
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+
+class AppointmentLink(Model):
+    """Where a procedure's visit is booked: a counter that takes appointments, and the service."""
+
+    counter: KebabId
+    service: KebabId
 
 
 class Counter(Model):
@@ -315,6 +328,7 @@ class Procedure(Model):
     in_person_reason: NonEmpty | None = None
     who_may_come: list[NonEmpty] = []
     what_you_need: list[NonEmpty] = []
+    appointment: AppointmentLink | None = None  # booking a visit from this procedure (issue 9)
     estimated_minutes: Annotated[int, PydField(ge=1, le=120)]
     processing_time: NonEmpty
     next_steps: NonEmpty
@@ -350,3 +364,6 @@ class CatalogData(Model):
 
     def department(self, department_id: str) -> Department | None:
         return next((d for d in self.departments if d.id == department_id), None)
+
+    def counter(self, counter_id: str) -> Counter | None:
+        return next((c for c in self.counters if c.id == counter_id), None)

@@ -358,3 +358,7 @@ def preview(procedure_id: str):
         fee=logic.fee_amount(procedure, stored, today) if procedure.fee and stored else None,
         html_id=html_id,
     )
+
+
+# The counters' appointments: more routes on this blueprint (imported last: it uses `bp`).
+from portal.staff import appointments as _appointments  # noqa: E402, F401

@@ -112,3 +112,118 @@ def test_a_blocked_slot_cannot_be_booked(app, engine):
         session.execute(update(AppointmentSlot).values(blocked=True))
         session.commit()
     assert race(engine, 1, 2, [NINE])[:2] == (0, 1)
+
+
+def _threads(count: int, work) -> list:
+    barrier = threading.Barrier(count, timeout=60)
+    errors: list = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            work(n)
+        except BaseException as error:  # noqa: BLE001 - reported by the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def test_one_residents_parallel_bookings_stop_at_the_limit(app, engine):
+    """Ten bookings of one resident at once, each for another slot: the holder row makes them
+    wait for each other, so exactly `limit` (3) are made."""
+    from portal.appointments import service
+
+    catalog = app.extensions["catalog"]
+    visit = service.visit_of(catalog.counter("shimin-main"), ["juminhyo"], 1)
+    day = dt.datetime(2026, 11, 25, 9, 0, tzinfo=service.TOKYO)
+    made, limited = [], []
+
+    def work(n: int) -> None:
+        with Session(engine) as session:
+            try:
+                service.make(
+                    session,
+                    visit=visit,
+                    start=day + dt.timedelta(minutes=15 * n),
+                    now=NOW,
+                    secret="s" * 64,
+                    holder="mail:same-resident",
+                    limit=3,
+                    owner_sub=None,
+                    submission_id=None,
+                    details={"name": f"n{n}"},
+                )
+                session.commit()
+                made.append(n)
+            except service.LimitReached:
+                session.rollback()
+                limited.append(n)
+
+    assert _threads(10, work) == []
+    assert (len(made), len(limited)) == (3, 7)
+
+
+def test_parallel_check_ins_get_different_queue_numbers(app, engine):
+    with Session(engine) as session:
+        for n in range(12):
+            booking.book(
+                session,
+                counter_id="shimin-main",
+                slot_starts=[NINE + dt.timedelta(minutes=15 * n)],
+                slot_minutes=15,
+                capacity=1,
+                services=["juminhyo"],
+                now=NOW,
+            )
+        session.commit()
+        ids = list(session.scalars(select(Appointment.id)))
+    from portal.appointments import service
+
+    numbers = []
+
+    def work(n: int) -> None:
+        with Session(engine) as session:
+            appointment = session.get(Appointment, ids[n])
+            numbers.append(service.check_in(session, appointment, NINE))
+            session.commit()
+
+    assert _threads(12, work) == []
+    assert sorted(numbers) == list(range(1, 13))
+    with Session(engine) as session:
+        assert {a.status for a in session.scalars(select(Appointment))} == {"arrived"}
+
+
+def test_moving_an_appointment_is_guarded_and_frees_the_old_slots(app, engine):
+    later = NINE + dt.timedelta(hours=1)
+    race(engine, 1, 1, [later])  # someone holds the later slot
+    with Session(engine) as session:
+        appointment, _, _ = booking.book(
+            session,
+            counter_id="shimin-main",
+            slot_starts=[NINE],
+            slot_minutes=30,
+            capacity=1,
+            services=["juminhyo"],
+            now=NOW,
+        )
+        session.commit()
+        with pytest.raises(booking.SlotTaken):
+            booking.move(
+                session, appointment, slot_starts=[later], slot_minutes=30, capacity=1, now=NOW
+            )
+        session.rollback()
+        session.refresh(appointment)
+        assert appointment.starts_at == NINE and appointment.sequence == 0
+        free = NINE + dt.timedelta(minutes=30)
+        booking.move(session, appointment, slot_starts=[free], slot_minutes=30, capacity=1, now=NOW)
+        session.commit()
+        counts = dict(
+            session.execute(select(AppointmentSlot.starts_at, AppointmentSlot.booked)).all()
+        )
+        assert (counts[NINE], counts[free], counts[later]) == (0, 1, 1)
+        assert appointment.sequence == 1

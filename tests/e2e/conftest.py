@@ -100,6 +100,8 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         # Every browser test logs in from the same address: the lockout is tested in tests/web.
         "PORTAL_RATELIMIT_LOGIN": "1000 per minute",
         "PORTAL_RATELIMIT_LOGIN_FAILURES": "1000 per 15 minutes",
+        # The booking races send 50 bookings at once from one address.
+        "PORTAL_RATELIMIT_BOOKING": "1000 per minute",
         # The portal logs in through its own mock card service, over HTTP, like in production.
         "PORTAL_JPKI_DISCOVERY_URL": (
             f"http://127.0.0.1:{port}/mock-jpki/.well-known/openid-configuration"

@@ -60,6 +60,14 @@ def test_a_clerk_reveals_a_my_number_and_the_resident_sees_who_looked(
     reference = resident.locator(".reference").inner_text()
     resident.get_by_role("link", name=f"申請の状況を見る（受付番号 {reference}）").click()
     expect(resident.get_by_text("まだ、市の職員はこの申請を開いていません。")).to_be_visible()
+    # The interview can be booked from here; the counter will see the application.
+    resident.get_by_role("link", name="窓口に行く日時を予約する").click()
+    expect(
+        resident.get_by_text(f"「妊娠の届出」（受付番号 {reference}）のための予約です。")
+    ).to_be_visible()
+    expect(resident.get_by_role("checkbox", name=re.compile("妊娠届の面談"))).to_be_checked()
+    audit(resident)
+    resident.go_back()
 
     clerk = make_page("desktop")
     clerk.goto("/staff/login")

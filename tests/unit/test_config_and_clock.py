@@ -29,6 +29,8 @@ def test_production_starts_with_proper_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
+    monkeypatch.setenv("PORTAL_MAIL_SMTP_HOST", "smtp.example.jp")
+    monkeypatch.setenv("PORTAL_MAIL_FROM", "noreply@isumi.example.jp")
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     app = create_app("production")
@@ -100,6 +102,8 @@ def production_env(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    monkeypatch.setenv("PORTAL_MAIL_SMTP_HOST", "smtp.example.jp")
+    monkeypatch.setenv("PORTAL_MAIL_FROM", "noreply@isumi.example.jp")
     for name in ("PORTAL_TEST_CLOCK_FILE", "PORTAL_MOCK_JPKI_ENABLED", "PORTAL_DEMO_DEPLOYMENT"):
         monkeypatch.delenv(name, raising=False)
 
@@ -157,6 +161,9 @@ def test_the_demo_banner_follows_the_setting(database_url, tmp_path):
                 "JPKI_CLIENT_SECRET": "s" * 40,
                 "TEST_CLOCK_FILE": None,
                 "TESTING": env == "test",
+                "MAIL_BACKEND": "smtp" if env == "production" else "outbox",
+                "MAIL_SMTP_HOST": "smtp.example.jp",
+                "MAIL_FROM": "noreply@isumi.example.jp",
                 **overrides,
             },
         )

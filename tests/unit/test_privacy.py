@@ -8,3 +8,12 @@ def test_status_tokens_are_redacted():
     assert redact_path("/status/abcDEF123_-x/receipt") == "/status/[redacted]/receipt"
     assert redact_path("/procedures/juminhyo-copy") == "/procedures/juminhyo-copy"
     assert redact_path(None) == ""
+
+
+def test_appointment_manage_tokens_are_redacted():
+    assert redact_path("/appointments/manage/Zx9_-a/cancel") == (
+        "/appointments/manage/[redacted]/cancel"
+    )
+    assert redact_path("/appointments/shimin-main/2026-12-01") == (
+        "/appointments/shimin-main/2026-12-01"
+    )
