@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := portal
 
-.PHONY: run test setup migrate demo-data browser lint check bench clean
+.PHONY: run worker test setup migrate demo-data browser lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -35,8 +35,16 @@ run: demo-data
 	@echo "    all cards: portal/mock_jpki/personas.yaml. Demo status links are listed above."
 	@echo "  Staff:   http://$(HOST):$(PORT)/staff/login  (demo accounts listed above; the sign-in"
 	@echo "           code of one: .venv/bin/flask --app portal staff code kosodate-clerk)"
+	@echo "  Pay:     mock payment service, test card 4242 4242 4242 4242; konbini numbers are paid at"
+	@echo "           http://$(HOST):$(PORT)/mock-pay/store. Run 'make worker' in another terminal for"
+	@echo "           its webhooks (and the mail)."
 	@echo ""
 	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config python:portal.gunicorn_conf 'portal:create_app()'
+
+# The background worker beside `make run`: mail, the mock payment service's webhooks, and the
+# other periodic jobs, every 5 seconds.
+worker: migrate
+	$(BIN)/flask portal worker --interval 5
 
 browser:
 	@bash scripts/ensure-browser.sh
@@ -54,6 +62,7 @@ check: setup
 bench: setup
 	$(BIN)/python bench/step_pages.py
 	$(BIN)/python bench/appointments.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

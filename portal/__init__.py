@@ -44,6 +44,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.api import bp as api_bp
     from portal.appointments.views import bp as appointments_bp
     from portal.pages import bp as pages_bp
+    from portal.payments.views import bp as payments_bp
     from portal.staff.views import bp as staff_bp
     from portal.submissions import bp as submissions_bp
 
@@ -56,6 +57,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
 
         app.register_blueprint(dev_mail_bp)
     app.register_blueprint(appointments_bp)
+    app.register_blueprint(payments_bp)
     if app.config["MOCK_JPKI_ENABLED"]:
         from portal.mock_jpki.provider import make_server
         from portal.mock_jpki.views import bp as mock_jpki_bp
@@ -72,6 +74,10 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
         app.extensions["resident_records"] = MockResidentRecords(
             load_personas(), lambda: database.session
         )
+    if app.config["MOCK_PAY_ENABLED"]:
+        from portal.mock_pay.views import bp as mock_pay_bp
+
+        app.register_blueprint(mock_pay_bp)
     from portal.identity import views as identity_views
 
     identity_views.init_app(app)

@@ -3,8 +3,9 @@
 Every setting comes from the environment (see `.env.example`). Development and test fill in safe
 defaults so that `make run` works on a fresh machine; production refuses to start when a secret is
 missing or a test-only switch (such as the settable clock) is on, refuses the mock card service
-unless the deployment says it is a demonstration (PORTAL_DEMO_DEPLOYMENT), and refuses to start
-without an SMTP server for its mail. `validate()` is called by `create_app()` and raises
+unless the deployment says it is a demonstration (PORTAL_DEMO_DEPLOYMENT), refuses to start
+without an SMTP server for its mail, and without the payment provider's API key and webhook
+secret when a payment provider is configured. `validate()` is called by `create_app()` and raises
 `ConfigError` with a message that names the setting.
 """
 
@@ -128,6 +129,37 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "MAIL_SMTP_USERNAME": os.environ.get("PORTAL_MAIL_SMTP_USERNAME"),
         "MAIL_SMTP_PASSWORD": os.environ.get("PORTAL_MAIL_SMTP_PASSWORD"),
         "MAIL_SMTP_STARTTLS": _env_flag("PORTAL_MAIL_SMTP_STARTTLS", True),
+        # Cashless payment of fees: the provider the portal uses ("mock": the mock payment
+        # service below, over HTTP). Production has none until one is configured.
+        "PAYMENT_PROVIDER": os.environ.get(
+            "PORTAL_PAYMENT_PROVIDER", "" if env == "production" else "mock"
+        ),
+        "PAYMENT_API_URL": os.environ.get(
+            "PORTAL_PAYMENT_API_URL", "http://127.0.0.1:8000/mock-pay/api"
+        ),
+        # Shared with the provider: the portal's API key there, and the secret its webhooks are
+        # signed with. Required in production; fixed demo values otherwise (the mock uses them).
+        "PAYMENT_API_KEY": os.environ.get(
+            "PORTAL_PAYMENT_API_KEY", None if env == "production" else "mock-pay-api-key"
+        ),
+        "PAYMENT_WEBHOOK_SECRET": os.environ.get(
+            "PORTAL_PAYMENT_WEBHOOK_SECRET",
+            None if env == "production" else "mock-pay-webhook-secret",
+        ),
+        # Where the mock payment service sends its webhooks (the portal's receiver).
+        "PAYMENT_WEBHOOK_URL": os.environ.get(
+            "PORTAL_PAYMENT_WEBHOOK_URL", "http://127.0.0.1:8000/payments/webhooks/mock"
+        ),
+        # The mock payment service (demo only): on unless production.
+        # Where the notice of each fee paid goes (the city's accounting); none when empty.
+        "PAYMENT_NOTIFY_ADDRESS": os.environ.get(
+            "PORTAL_PAYMENT_NOTIFY_ADDRESS",
+            "" if env == "production" else "kaikei@isumi.example.jp",
+        ),
+        "MOCK_PAY_ENABLED": _env_flag("PORTAL_MOCK_PAY_ENABLED", env != "production"),
+        # Faults its webhook delivery injects: comma list of duplicate, reorder, delay, drop,
+        # bad_signature (read on every delivery run).
+        "MOCK_PAY_FAULTS": os.environ.get("PORTAL_MOCK_PAY_FAULTS", ""),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
@@ -154,6 +186,7 @@ def validate(config: dict) -> None:
     """Refuse settings that must never reach production."""
     if config["PORTAL_ENV"] != "production":
         _validate_mail(config)
+        _validate_payments(config)
         return
     if not config.get("SECRET_KEY") or len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY must be set (at least 32 characters) in production")
@@ -172,11 +205,41 @@ def validate(config: dict) -> None:
             "PORTAL_MOCK_JPKI_ENABLED: the mock My Number card service is a demo provider; "
             "production refuses it unless this is an explicit demo: set PORTAL_DEMO_DEPLOYMENT=1"
         )
+    if config.get("MOCK_PAY_ENABLED") and not config.get("DEMO_DEPLOYMENT"):
+        raise ConfigError(
+            "PORTAL_MOCK_PAY_ENABLED: the mock payment service is a demo provider; "
+            "production refuses it unless this is an explicit demo: set PORTAL_DEMO_DEPLOYMENT=1"
+        )
     if config.get("MALWARE_SCANNER") == "eicar-test":
         raise ConfigError(
             "PORTAL_MALWARE_SCANNER is the demo scanner 'eicar-test': production needs clamd://"
         )
     _validate_mail(config)
+    _validate_payments(config)
+
+
+def _validate_payments(config: dict) -> None:
+    from portal.mock_pay.faults import parse_faults
+
+    try:
+        parse_faults(config.get("MOCK_PAY_FAULTS"))
+    except ValueError as error:
+        raise ConfigError(f"PORTAL_MOCK_PAY_FAULTS: {error}") from None
+    if config["PORTAL_ENV"] != "production":
+        return
+    provider = config.get("PAYMENT_PROVIDER")
+    if provider == "mock" and not config.get("DEMO_DEPLOYMENT"):
+        raise ConfigError(
+            "PORTAL_PAYMENT_PROVIDER=mock: the mock payment service is a demo provider; "
+            "production refuses it unless this is an explicit demo: set PORTAL_DEMO_DEPLOYMENT=1"
+        )
+    if provider or config.get("MOCK_PAY_ENABLED"):
+        for name in ("PAYMENT_API_KEY", "PAYMENT_WEBHOOK_SECRET"):
+            if not config.get(name):
+                raise ConfigError(
+                    f"PORTAL_{name} must be set in production when a payment provider is "
+                    "configured (PORTAL_PAYMENT_PROVIDER or PORTAL_MOCK_PAY_ENABLED)"
+                )
 
 
 def _validate_mail(config: dict) -> None:

@@ -9,7 +9,9 @@ from portal.mock_jpki.models import (
     MockCard,
     MockSignTransaction,
 )
+from portal.mock_pay.models import MockPayEvent, MockPayment, MockPayRefund
 from portal.outbox.models import OutboxMessage
+from portal.payments.models import Payment
 from portal.records.models import RecordRead
 from portal.staff.models import StaffMember, StaffRole
 from portal.submissions.models import Submission, SubmissionEvent
@@ -23,8 +25,12 @@ __all__ = [
     "MockAccessToken",
     "MockAuthorizationCode",
     "MockCard",
+    "MockPayEvent",
+    "MockPayRefund",
+    "MockPayment",
     "MockSignTransaction",
     "OutboxMessage",
+    "Payment",
     "RecordRead",
     "StaffMember",
     "StaffRole",

@@ -241,6 +241,9 @@ class Step(Model):
 class Fee(Model):
     rule: RuleText  # amount in yen, computed on the server from the stored answers
     description: NonEmpty
+    # When the resident pays: right after submitting, or once the department has reviewed the
+    # application and approved it (事後決済).
+    timing: Literal["on_submit", "after_review"] = "on_submit"
 
 
 class Attachment(Model):

@@ -362,3 +362,4 @@ def preview(procedure_id: str):
 
 # The counters' appointments: more routes on this blueprint (imported last: it uses `bp`).
 from portal.staff import appointments as _appointments  # noqa: E402, F401
+from portal.staff import payments as _payments  # noqa: E402, F401

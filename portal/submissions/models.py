@@ -19,7 +19,10 @@ from portal.db import Base
 
 # Payment status of a submission, independent of its workflow status.
 PAYMENT_NONE = "none"  # the procedure has no fee
-PAYMENT_UNPAID = "unpaid"  # a fee is due (paid at the counter until the payment issue)
+PAYMENT_UNPAID = "unpaid"  # a fee is due: the resident pays online or at the counter
+PAYMENT_AFTER_REVIEW = "after_review"  # 事後決済: payable once the department approved it
+PAYMENT_PAID = "paid"
+PAYMENT_REFUNDED = "refunded"
 # Appointment status of a submission.
 APPOINTMENT_NONE = "none"
 

@@ -32,6 +32,7 @@ from portal.security import (
     token_hash,
 )
 from portal.submissions.models import (
+    PAYMENT_AFTER_REVIEW,
     PAYMENT_NONE,
     PAYMENT_UNPAID,
     Submission,
@@ -147,6 +148,12 @@ class FormContext:
 
     def decrypt(self, token: str) -> str:
         return japanese.decrypt_sensitive(token, self.services.my_number_key)
+
+
+def _payment_status(procedure: Procedure, fee: int | None) -> str:
+    if not fee:
+        return PAYMENT_NONE  # no fee, or nothing to pay for these answers (exempt)
+    return PAYMENT_AFTER_REVIEW if procedure.fee.timing == "after_review" else PAYMENT_UNPAID
 
 
 def procedure_of(submission: Submission) -> Procedure:
@@ -533,7 +540,7 @@ def submit(
         reference=reference,
         submitted_at=now,
         fee_amount=fee,
-        payment_status=PAYMENT_UNPAID if fee else PAYMENT_NONE,
+        payment_status=_payment_status(procedure, fee),
         status_token_hash=token_hash(status_token(status_link_key, submission)),
     )
     # Whether this request won or a concurrent one did, the row now holds the one submission.

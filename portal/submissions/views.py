@@ -681,6 +681,7 @@ def done(procedure_id: str):
         procedure=service.procedure_of(submission),
         submission=submission,
         status_url=status_url,
+        status_token=token,
         receipt_url=url_for(".receipt", token=token),
         qr=_status_qr(status_url, submission),
         department=_department(submission),
@@ -914,9 +915,16 @@ def my_applications():
                 "state": workflow.states[submission.status],
                 "draft": service.is_draft(submission),
                 "role": _role_text(submission, role),
+                "payable": _payable(submission),
             }
         )
     return render_template("submissions/my_applications.html", rows=rows)
+
+
+def _payable(submission: Submission) -> bool:
+    from portal.payments import service as payments
+
+    return payments.payable(submission)
 
 
 def _role_text(submission: Submission, role: str) -> str:

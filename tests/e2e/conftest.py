@@ -106,6 +106,9 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         "PORTAL_JPKI_DISCOVERY_URL": (
             f"http://127.0.0.1:{port}/mock-jpki/.well-known/openid-configuration"
         ),
+        # The portal pays through the mock payment service over HTTP; its webhooks come back here.
+        "PORTAL_PAYMENT_API_URL": f"http://127.0.0.1:{port}/mock-pay/api",
+        "PORTAL_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{port}/payments/webhooks/mock",
         "PORTAL_JPKI_REDIRECT_URIS": (
             f"http://127.0.0.1:{port}/login/callback http://127.0.0.1:{port}/sign/callback"
         ),

@@ -22,10 +22,12 @@ NOT_PAGES = {
     "mock_jpki.ca_crl": "PEM revocation list, tested in test_mock_jpki_pages.py",
     "mock_jpki.sign_transaction_result": "JSON (signatures), tested in test_mock_jpki_pages.py",
     "appointments.calendar_file": ".ics download, tested in test_appointments.py (both kinds)",
+    "payments.return_from_provider": "redirect back from the provider, tested in test_payments.py",
     "submissions.sign_callback": "redirect back from signing, tested in test_hoiku.py",
     "staff_session_timeout.time_left": "JSON (seconds left of a staff login), as above",
     "session_timeout.time_left": "JSON (seconds left of a login), tested in test_session_timeout.py",
     "dev_mail.attachment": "file download (a mail's attachment), tested in test_dev_mail.py",
+    "mock_pay.api_payment": "JSON (the mock payment service's API), tests/web/test_mock_pay.py",
 }
 
 

@@ -17,3 +17,9 @@ def test_appointment_manage_tokens_are_redacted():
     assert redact_path("/appointments/shimin-main/2026-12-01") == (
         "/appointments/shimin-main/2026-12-01"
     )
+
+
+def test_payment_page_tokens_are_redacted():
+    assert redact_path("/payments/p/0a1b2c/SeCrEt_-9/receipt") == (
+        "/payments/p/0a1b2c/[redacted]/receipt"
+    )
