@@ -69,6 +69,39 @@ def check_catalog(data: CatalogData) -> list[str]:
         if procedure.workflow not in data.workflows:
             problems.append(f"{path}.workflow: unknown workflow {procedure.workflow!r}")
         problems.extend(_check_procedure(procedure, path))
+    procedure_ids = {p.id for p in data.procedures}
+    for i, event in enumerate(data.life_events):
+        problems.extend(_check_life_event(event, procedure_ids, f"life_events[{i}]"))
+    return problems
+
+
+def _check_life_event(event, procedure_ids: set[str], path: str) -> list[str]:
+    """The screening's rules name its own fields; items name catalog procedures; the event
+    date is a date field of the screening."""
+    problems: list[str] = []
+    fields = {f.name: f for f in event.screening.fields} if event.screening else {}
+    for duplicate in _duplicates(
+        [f.name for f in event.screening.fields] if event.screening else []
+    ):
+        problems.append(f"{path}.screening: field name {duplicate!r} is used twice")
+    if event.event_date is not None and (
+        event.event_date not in fields or fields[event.event_date].type != "date"
+    ):
+        problems.append(f"{path}.event_date: no date field {event.event_date!r} in the screening")
+    if event.items and event.screening is None:
+        problems.append(f"{path}.items: a checklist needs a screening")
+    rules = [(f"{path}.screening.fields[{k}].when", f.when) for k, f in enumerate(fields.values())]
+    for j, item in enumerate(event.items):
+        if item.procedure is not None and item.procedure not in procedure_ids:
+            problems.append(f"{path}.items[{j}].procedure: unknown procedure {item.procedure!r}")
+        rules.append((f"{path}.items[{j}].when", item.when))
+    for rule_path, source in rules:
+        if source is None:
+            continue
+        try:
+            compile_rule(source, names=set(fields))
+        except RuleError as error:
+            problems.append(f"{rule_path}: {error}")
     return problems
 
 

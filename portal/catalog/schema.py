@@ -119,13 +119,6 @@ class Counter(Model):
     booking: Booking | None = None
 
 
-class LifeEvent(Model):
-    id: KebabId
-    label: NonEmpty
-    label_en: NonEmpty
-    label_easy: NonEmpty
-
-
 class State(Model):
     label: NonEmpty
     description: NonEmpty
@@ -352,6 +345,40 @@ class Procedure(Model):
 
     def step(self, step_id: str) -> Step | None:
         return next((step for step in self.steps if step.id == step_id), None)
+
+
+class ChecklistItem(Model):
+    """One line of a life event's personal checklist: a procedure of the catalog (online, or at
+    a counter), or something handled by another office or a company (`title` and `where`).
+    `when` is a rule on the screening answers; without it the item always applies."""
+
+    procedure: KebabId | None = None
+    title: NonEmpty | None = None
+    where: NonEmpty | None = None
+    when: RuleText | None = None
+    note: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _procedure_or_elsewhere(self) -> ChecklistItem:
+        if (self.procedure is None) == (self.title is None):
+            raise ValueError("give either a procedure or a title (with where)")
+        if self.title is not None and self.where is None:
+            raise ValueError("an item handled elsewhere says where")
+        return self
+
+
+class LifeEvent(Model):
+    """A life event (引越し, 出産, おくやみ ...): a short screening questionnaire whose answers
+    select the checklist's items; deadlines count from the screening's `event_date` answer."""
+
+    id: KebabId
+    label: NonEmpty
+    label_en: NonEmpty
+    label_easy: NonEmpty
+    summary: NonEmpty | None = None
+    screening: Step | None = None
+    event_date: SnakeName | None = None
+    items: list[ChecklistItem] = []
 
 
 class CatalogData(Model):

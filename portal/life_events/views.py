@@ -1,0 +1,106 @@
+"""/life-events/<id>: the screening questions, then the personal checklist.
+
+The answers live in the resident's server-side session (never in the URL) so the checklist can
+be reopened; 「答え直す」 shows the questions again with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+
+from portal import clock
+from portal.catalog.schema import LifeEvent
+from portal.life_events import checklist
+
+bp = Blueprint("life_events", __name__, url_prefix="/life-events")
+
+
+@dataclass
+class ScreeningContext:
+    """What the catalog's field types need to read a screening form (no files, no drafts)."""
+
+    form: MultiDict
+    files: MultiDict = field(default_factory=MultiDict)
+    previous: dict = field(default_factory=dict)
+    now: object = None
+
+
+def _event_or_404(event_id: str) -> LifeEvent:
+    catalog = current_app.extensions["catalog"]
+    event = next((e for e in catalog.life_events if e.id == event_id), None)
+    if event is None or event.screening is None:
+        abort(404)
+    return event
+
+
+def _stored(event: LifeEvent) -> dict | None:
+    return session.get("life_events", {}).get(event.id)
+
+
+@bp.get("/")
+def index():
+    catalog = current_app.extensions["catalog"]
+    return render_template(
+        "life_events/index.html", events=[e for e in catalog.life_events if e.screening]
+    )
+
+
+@bp.route("/<event_id>", methods=["GET", "POST"])
+def screening(event_id: str):
+    event = _event_or_404(event_id)
+    stored = _stored(event) or {}
+    raw = (
+        {
+            f.name: f.field_type.raw_from_value(f, stored.get(f.name), None)
+            for f in event.screening.fields
+        }
+        if stored
+        else {}
+    )
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        ctx = ScreeningContext(form=request.form, now=clock.now())
+        answers = {}
+        for f in event.screening.fields:
+            parsed = f.field_type.read(f, ctx, f.name)
+            raw[f.name] = parsed.raw
+            errors.update(parsed.errors)
+            answers[f.name] = parsed.value
+        if not errors:
+            saved = dict(session.get("life_events", {}))
+            saved[event.id] = answers
+            session["life_events"] = saved
+            return redirect(url_for(".checklist_page", event_id=event.id), 303)
+    return (
+        render_template("life_events/screening.html", event=event, raw=raw, errors=errors),
+        422 if errors else 200,
+    )
+
+
+@bp.get("/<event_id>/checklist")
+def checklist_page(event_id: str):
+    event = _event_or_404(event_id)
+    answers = _stored(event)
+    if answers is None:
+        return redirect(url_for(".screening", event_id=event.id))
+    today = clock.today_local()
+    found = checklist.lines(current_app.extensions["catalog"], event, answers, today)
+    return render_template(
+        "life_events/checklist.html",
+        event=event,
+        groups=checklist.grouped(found),
+        event_day=checklist.event_day(event, answers),
+        count=len(found),
+    )
