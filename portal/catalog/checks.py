@@ -61,6 +61,11 @@ def check_catalog(data: CatalogData) -> list[str]:
             problems.append(f"{path}.counter: unknown counter {procedure.counter!r}")
         if procedure.appointment is not None:
             problems.extend(_check_appointment_link(data, procedure, f"{path}.appointment"))
+        for j, suggestion in enumerate(procedure.suggestions):
+            if data.procedure(suggestion.procedure) is None:
+                problems.append(
+                    f"{path}.suggestions[{j}].procedure: unknown procedure {suggestion.procedure!r}"
+                )
         if procedure.department not in department_ids:
             problems.append(f"{path}.department: unknown department {procedure.department!r}")
         for j, event in enumerate(procedure.life_events):
@@ -161,6 +166,8 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         except RuleError as error:
             problems.append(f"{rule_path}: {error}")
 
+    for j, suggestion in enumerate(procedure.suggestions):
+        check_rule(suggestion.when, f"{path}.suggestions[{j}].when")
     for j, step in enumerate(procedure.steps):
         check_rule(step.when, f"{path}.steps[{j}].when")
         step_fields = {f.name for f in step.fields}

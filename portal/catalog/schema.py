@@ -103,6 +103,15 @@ class Booking(Model):
         return next((s for s in self.services if s.id == service_id), None)
 
 
+class Suggestion(Model):
+    """A procedure the resident may need next, offered after this one is submitted; `when` is a
+    rule on this procedure's answers (without it, always offered)."""
+
+    procedure: KebabId
+    when: RuleText | None = None
+    note: NonEmpty | None = None
+
+
 class AppointmentLink(Model):
     """Where a procedure's visit is booked: a counter that takes appointments, and the service."""
 
@@ -325,6 +334,7 @@ class Procedure(Model):
     who_may_come: list[NonEmpty] = []
     what_you_need: list[NonEmpty] = []
     appointment: AppointmentLink | None = None  # booking a visit from this procedure (issue 9)
+    suggestions: list[Suggestion] = []  # offered after submitting (issue 11)
     estimated_minutes: Annotated[int, PydField(ge=1, le=120)]
     processing_time: NonEmpty
     next_steps: NonEmpty

@@ -89,3 +89,20 @@ def grouped(found: list[Line]) -> list[tuple[str, list[Line]]]:
         for kind, label in GROUPS.items()
         if any(line.kind == kind for line in found)
     ]
+
+
+def suggestions(
+    catalog: CatalogData, procedure: Procedure, answers: dict[str, Any], today: dt.date
+) -> list[tuple[Procedure, str | None]]:
+    """The procedures this submitted one suggests next (catalog rules on its answers), each
+    with its note; procedures no longer offered are left out."""
+    found = []
+    for suggestion in procedure.suggestions:
+        if suggestion.when is not None and not logic.rule(suggestion.when).is_true(
+            logic.context(answers, today)
+        ):
+            continue
+        suggested = catalog.procedure(suggestion.procedure)
+        if suggested is not None and suggested.ended is None:
+            found.append((suggested, suggestion.note))
+    return found

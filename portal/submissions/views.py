@@ -682,9 +682,18 @@ def done(procedure_id: str):
         submission=submission,
         status_url=status_url,
         status_token=token,
+        suggestions=_suggestions(submission),
         receipt_url=url_for(".receipt", token=token),
         qr=_status_qr(status_url, submission),
         department=_department(submission),
+    )
+
+
+def _suggestions(submission: Submission) -> list:
+    from portal.life_events.checklist import suggestions
+
+    return suggestions(
+        _catalog(), service.procedure_of(submission), submission.answers, clock.today_local()
     )
 
 

@@ -58,6 +58,9 @@ def test_a_clerk_reveals_a_my_number_and_the_resident_sees_who_looked(
     resident.get_by_role("checkbox", name=PROCEDURE.declaration).check()
     resident.get_by_role("button", name="この内容で申請する").click()
     reference = resident.locator(".reference").inner_text()
+    # What the resident may need next, from the catalog's suggestions.
+    expect(resident.get_by_role("heading", name="次に必要かもしれない手続")).to_be_visible()
+    expect(resident.get_by_role("link", name="出生届")).to_be_visible()
     resident.get_by_role("link", name=f"申請の状況を見る（受付番号 {reference}）").click()
     expect(resident.get_by_text("まだ、市の職員はこの申請を開いていません。")).to_be_visible()
     # The interview can be booked from here; the counter will see the application.

@@ -121,3 +121,14 @@ def test_the_catalog_check_refuses_unknown_names(change, problem):
         update={"life_events": [broken if e.id == "moving" else e for e in CATALOG.life_events]}
     )
     assert any(problem in line for line in check_catalog(data)), check_catalog(data)
+
+
+def test_suggestions_after_a_submission_follow_the_answers():
+    tennyu = CATALOG.procedure("tennyu-yoyaku")
+    picked = checklist.suggestions(CATALOG, tennyu, {"related": ["kokuho", "hoiku"]}, TODAY)
+    assert [p.id for p, _ in picked] == ["kokuho-kanyu-dattai", "hoiku-riyou"]
+    assert checklist.suggestions(CATALOG, tennyu, {"related": []}, TODAY) == []
+    ninshin = CATALOG.procedure("ninshin-todoke")
+    picked = checklist.suggestions(CATALOG, ninshin, {}, TODAY)
+    assert [p.id for p, _ in picked] == ["shussei-todoke", "jidoteate-nintei", "kodomo-iryohi"]
+    assert "14日以内" in picked[0][1]
