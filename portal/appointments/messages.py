@@ -118,33 +118,44 @@ def _calendar_attachment(appointment, visit, manage_url, now) -> list[dict]:
     ]
 
 
-def booked(session: Session, appointment: Appointment, visit: Visit, manage_url, now) -> None:
+def _confirm(session, appointment, visit, manage_url, now, *, subject: str, lead: str) -> None:
+    """The confirmation (with the .ics) and the reminder for the day before."""
     _send(
         session,
         appointment,
         kind="appointment_confirmation",
-        subject="窓口の予約を受け付けました",
-        body=_body(appointment, visit, "次のとおり、窓口の予約を受け付けました。", manage_url),
+        subject=subject,
+        body=_body(appointment, visit, lead, manage_url),
         send_after=now,
         now=now,
         attachments=_calendar_attachment(appointment, visit, manage_url, now),
     )
     _reminder(session, appointment, visit, manage_url, now)
+
+
+def booked(session: Session, appointment: Appointment, visit: Visit, manage_url, now) -> None:
+    _confirm(
+        session,
+        appointment,
+        visit,
+        manage_url,
+        now,
+        subject="窓口の予約を受け付けました",
+        lead="次のとおり、窓口の予約を受け付けました。",
+    )
 
 
 def rescheduled(session: Session, appointment: Appointment, visit: Visit, manage_url, now):
     outbox.cancel_pending(session, _related(appointment), kinds=["appointment_reminder"], now=now)
-    _send(
+    _confirm(
         session,
         appointment,
-        kind="appointment_confirmation",
+        visit,
+        manage_url,
+        now,
         subject="窓口の予約の日時を変更しました",
-        body=_body(appointment, visit, "予約の日時を次のとおり変更しました。", manage_url),
-        send_after=now,
-        now=now,
-        attachments=_calendar_attachment(appointment, visit, manage_url, now),
+        lead="予約の日時を次のとおり変更しました。",
     )
-    _reminder(session, appointment, visit, manage_url, now)
 
 
 def cancelled(session: Session, appointment: Appointment, visit: Visit, now) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.appointments import booking
 from portal.appointments.models import Appointment, AppointmentSlot
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.db
 
@@ -114,25 +115,6 @@ def test_a_blocked_slot_cannot_be_booked(app, engine):
     assert race(engine, 1, 2, [NINE])[:2] == (0, 1)
 
 
-def _threads(count: int, work) -> list:
-    barrier = threading.Barrier(count, timeout=60)
-    errors: list = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            work(n)
-        except BaseException as error:  # noqa: BLE001 - reported by the caller
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
-
-
 def test_one_residents_parallel_bookings_stop_at_the_limit(app, engine):
     """Ten bookings of one resident at once, each for another slot: the holder row makes them
     wait for each other, so exactly `limit` (3) are made."""
@@ -164,7 +146,7 @@ def test_one_residents_parallel_bookings_stop_at_the_limit(app, engine):
                 session.rollback()
                 limited.append(n)
 
-    assert _threads(10, work) == []
+    assert run_together(10, work) == []
     assert (len(made), len(limited)) == (3, 7)
 
 
@@ -192,7 +174,7 @@ def test_parallel_check_ins_get_different_queue_numbers(app, engine):
             numbers.append(service.check_in(session, appointment, NINE))
             session.commit()
 
-    assert _threads(12, work) == []
+    assert run_together(12, work) == []
     assert sorted(numbers) == list(range(1, 13))
     with Session(engine) as session:
         assert {a.status for a in session.scalars(select(Appointment))} == {"arrived"}

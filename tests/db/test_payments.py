@@ -7,7 +7,6 @@ reconciliation job."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -18,6 +17,7 @@ from portal.outbox.models import OutboxMessage
 from portal.payments import service
 from portal.payments.models import Payment, PaymentEvent, PaymentTransition
 from portal.submissions.models import Submission
+from tests.concurrency import run_together
 from tests.payment_fakes import FakeProvider, webhook
 
 pytestmark = pytest.mark.db
@@ -51,25 +51,6 @@ def paying(app, engine):
         payment_id = payment.id
     yield provider, payment_id, observed.id
     clock.set_override(None)
-
-
-def _threads(count: int, work) -> list:
-    barrier = threading.Barrier(count, timeout=60)
-    errors: list = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait()
-            work(n)
-        except BaseException as error:  # noqa: BLE001 - reported by the caller
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
 
 
 def counts(engine, payment_id: int) -> tuple[str, int, int, str]:
@@ -119,7 +100,7 @@ def test_the_return_and_the_webhook_at_the_same_moment_confirm_once(app, engine,
                 won.append(result.outcome == "applied")
             session.commit()
 
-    assert _threads(8, work) == []
+    assert run_together(8, work) == []
     assert won.count(True) == 1
     assert counts(engine, payment_id) == ("paid", 1, 1, "paid")
 
@@ -136,7 +117,7 @@ def test_the_same_webhook_ten_times_has_one_effect(app, engine, paying):
             outcomes.append(service.handle_webhook(session, provider, event, now=NOW).outcome)
             session.commit()
 
-    assert _threads(10, work) == []
+    assert run_together(10, work) == []
     assert sorted(outcomes) == ["applied"] + ["duplicate"] * 9
     assert counts(engine, payment_id)[:2] == ("paid", 1)
     with Session(engine) as session:
