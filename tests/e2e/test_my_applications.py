@@ -47,7 +47,12 @@ def test_my_applications_across_devices_and_residents(make_page, audit):
     reference = submit_and_read_reference(desktop, audit)
 
     desktop.get_by_role("link", name="申請一覧").click()
-    expect(desktop.get_by_text(f"受付番号 {reference}")).to_be_visible()
+    mine = desktop.locator(".applications__item")
+    expect(mine.get_by_text(f"受付番号 {reference}")).to_be_visible()
+    # Its fee can be paid from here, together with any other unpaid one.
+    expect(
+        desktop.get_by_role("checkbox", name=re.compile(f"受付番号 {reference}"))
+    ).to_be_checked()
     expect(desktop.locator(".status-tag")).to_have_text("申請済み")
     audit(desktop)
     desktop.get_by_role("link", name=re.compile("申請の状況を見る")).click()

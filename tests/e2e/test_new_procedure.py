@@ -50,6 +50,8 @@ def test_a_procedure_from_a_fixture_is_served_and_completed(
         expect(page.get_by_role("link", name="飼い犬の登録（テスト用）")).to_be_visible()
         audit(page)
         complete(page, audit, procedure, tmp_path)
-        expect(page.get_by_text("6,000円")).to_be_visible()  # two dogs, computed on the server
+        expect(
+            page.get_by_text("6,000円", exact=True)
+        ).to_be_visible()  # two dogs, computed on the server
     finally:
         context.close()
