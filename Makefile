@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python bench/step_pages.py
 	$(BIN)/python bench/appointments.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/klm.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

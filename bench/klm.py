@@ -1,0 +1,644 @@
+"""Benchmark: the 60-second target (issue 11), estimated with the keystroke-level model.
+
+    .venv/bin/python bench/klm.py [--runs N] [--network loopback,slow4g] [--journeys a,b]
+
+A logged-in resident on a phone (Playwright's Pixel 7, Debian Chromium) is replayed through whole
+journeys, from the portal's top page to 申請を受け付けました, login with the mock My Number card
+included:
+
+    tenshutsu       転出届, 岬 花子 (her household moves), signed with the card's signature password
+    shotoku-shomei  所得（課税）証明書の交付請求, 大原 太郎: the certificate request (login)
+    koseki-shomei   戸籍証明書等の交付請求, 大原 太郎: the other certificate request (login)
+
+(住民票の写し, juminhyo-copy, needs no login, so a logged-in resident is measured on the other two.)
+The values are the catalog's example answers (procedure_catalog.yaml), resolved for today.
+
+Every action goes through `Resident`, which performs it on the page and counts the operators of
+the keystroke-level model (Card, Moran & Newell) as a person on a phone performs them:
+
+    K 0.35 s  per character typed: the characters of the value, plus one per character deleted
+              when a prefilled value must be replaced. A prefilled value (from the card or the
+              city's records) that the resident keeps costs nothing.
+    P 1.1 s   per tap: each button or link, each radio or checkbox, one tap to put the cursor into
+              a text field before typing, and two for a drop-down (open the picker, pick).
+    M 1.35 s  per decision: each field typed, option chosen or box ticked, the choice of the
+              procedure in the list, the card and PIN (or password) on the card pages, and the
+              consent to identify (本人確認する) or to sign (電子署名する). Continue buttons
+              (次へ進む, 申請を始める, the final submit) and the postal-code lookup cost a tap only.
+    R         the measured page time: from the tap (or `goto`) until the next page's load event,
+              time.perf_counter() around Playwright's expect_navigation(wait_until="load"),
+              redirects (the card service's round trip) included. Navigation Timing of each page
+              is stored beside it.
+
+estimate = 0.35 K + 1.1 P + 1.35 M + R. Reading time beyond the M operators, scrolling and
+mistakes are not modelled; Japanese is counted per character of the final value (the IME's
+kana keystrokes and conversions would add to it). The fee payment after a certificate request is
+a separate journey and is not counted.
+
+The login and signature steps of tests/e2e/test_login.py:use_card and test_hoiku.py:
+sign_with_card are re-expressed here action by action, with the same locators, so that each one is
+counted; the live server (tests/e2e/conftest.py:start_live_server, the Pixel 7 descriptor) and the
+locator helpers (tests/e2e/people.py) are imported.
+
+Each journey runs once unmeasured (warm-up) and then --runs times (default 3) in a fresh browser
+context per run; the operator counts must be identical in every run, the page time is the median
+run's. Network profiles: `loopback` (no throttling: the server's own response times) and
+`slow4g` (Lighthouse's mobile profile as DevTools applies it: 562.5 ms request latency,
+1474.56 kbit/s down, 675 kbit/s up, CPU slowed 4x). Nothing is asserted; figures are printed and
+written to bench/results/klm-<UTC timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python bench/klm.py` puts only bench/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from portal import japanese  # noqa: E402
+from portal.catalog import load_catalog, logic  # noqa: E402
+from portal.catalog.schema import Field, Procedure, Step  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, _device, start_live_server, stop  # noqa: E402
+from tests.e2e.people import by_label, group, shown_as_input  # noqa: E402
+from tests.e2e.test_login import PERSONAS  # noqa: E402
+
+K_S, P_S, M_S = 0.35, 1.1, 1.35
+TARGET_S = 60.0
+RESULTS_DIR = ROOT / "bench" / "results"
+CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
+
+# journey id -> (procedure, persona, what it is)
+JOURNEYS = {
+    "tenshutsu": ("tenshutsu", "parent", "転出届 (signed)"),
+    "shotoku-shomei": ("shotoku-shomei", "adult", "所得（課税）証明書の交付請求 (login)"),
+    "koseki-shomei": ("koseki-shomei", "adult", "戸籍証明書等の交付請求 (login)"),
+}
+
+# The browser test harness's Chromium flags (tests/e2e/conftest.py:browser_type_launch_args, a
+# pytest fixture, so not importable as a value).
+LAUNCH_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
+
+# Lighthouse's mobile throttling ("slow 4G", 150 ms RTT, 1.6 Mbit/s) as applied through DevTools:
+# request latency 150 x 3.75, throughput x 0.9, and a 4x CPU slowdown.
+NETWORKS: dict[str, dict | None] = {
+    "loopback": None,
+    "slow4g": {
+        "latency_ms": 562.5,
+        "download_kbps": 1474.56,
+        "upload_kbps": 675.0,
+        "cpu_slowdown": 4,
+    },
+}
+
+NAV_TIMING = """() => {
+  const e = performance.getEntriesByType('navigation')[0];
+  if (!e) return null;
+  const r = (x) => Math.round(x * 10) / 10;
+  return {type: e.type, redirects: e.redirectCount, ttfb_ms: r(e.responseStart),
+          response_end_ms: r(e.responseEnd), dom_content_loaded_ms: r(e.domContentLoadedEventEnd),
+          load_ms: r(e.loadEventEnd), transfer_bytes: e.transferSize};
+}"""
+
+CONFIRMATION = "申請内容の確認"
+DONE = "申請を受け付けました"
+CARD_PAGE = "マイナンバーカードで本人確認"
+
+
+@dataclass
+class Op:
+    page: str  # the h1 of the page the action is on
+    action: str  # open, tap, choose, select, type, keep
+    target: str
+    chars: int = 0
+    taps: int = 0
+    mental: int = 0
+    page_s: float | None = None  # measured: tap (or goto) until the next page's load event
+    landed_on: str | None = None
+    nav_timing: dict | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.chars * K_S + self.taps * P_S + self.mental * M_S + (self.page_s or 0.0)
+
+
+@dataclass
+class Resident:
+    """The page as a person on a phone uses it. Each method performs one action and records its
+    operators; nothing is done to the page except through these methods."""
+
+    page: object
+    ops: list[Op] = field(default_factory=list)
+
+    def heading(self) -> str:
+        return self.page.get_by_role("heading", level=1).inner_text().strip()
+
+    def _record(self, op: Op) -> None:
+        self.ops.append(op)
+
+    def _after_navigation(self, op: Op, started: float, expect_heading: str | None) -> None:
+        op.page_s = time.perf_counter() - started
+        op.nav_timing = self.page.evaluate(NAV_TIMING)
+        errors = self.page.locator("[data-error-summary]")
+        if errors.count():
+            raise RuntimeError(f"{op.target}: the page shows errors: {errors.inner_text()}")
+        if expect_heading is not None:
+            expect(self.page.get_by_role("heading", level=1)).to_have_text(expect_heading)
+        op.landed_on = self.heading()
+        self._record(op)
+
+    def open(self, path: str, expect_heading: str) -> None:
+        """Open a page (the resident's bookmark or search result): page time only."""
+        op = Op(page="-", action="open", target=path)
+        started = time.perf_counter()
+        self.page.goto(path, wait_until="load")
+        self._after_navigation(op, started, expect_heading)
+
+    def tap(self, locator, target: str, expect_heading: str | None = None, decide=False) -> None:
+        """Tap a button or link that loads a page: P (+ M when it is a decision) + page time."""
+        op = Op(page=self.heading(), action="tap", target=target, taps=1, mental=int(decide))
+        started = time.perf_counter()
+        with self.page.expect_navigation(wait_until="load"):
+            locator.tap()
+        self._after_navigation(op, started, expect_heading)
+
+    def choose(self, locator, target: str, checked: bool = True) -> None:
+        """A radio button or checkbox: M + P, or nothing when it is already as wanted."""
+        if locator.is_checked() == checked:
+            # a box already ticked (prefilled) is kept; one left empty is no action at all
+            if checked:
+                self._record(Op(page=self.heading(), action="keep", target=target))
+            return
+        locator.set_checked(checked)
+        self._record(Op(page=self.heading(), action="choose", target=target, taps=1, mental=1))
+
+    def select(self, locator, value: str, label: str, target: str) -> None:
+        """A drop-down: M + 2 P (open the picker, pick), or nothing when already chosen."""
+        if locator.input_value() == value:
+            self._record(Op(page=self.heading(), action="keep", target=target))
+            return
+        locator.select_option(label=label)
+        self._record(Op(page=self.heading(), action="select", target=target, taps=2, mental=1))
+
+    def type(self, locator, text: str, target: str, same=None) -> None:
+        """A text field: M + P (cursor into the field) + K per character typed and deleted; a
+        prefilled value equal to `text` (by `same`) is kept and costs nothing."""
+        current = locator.input_value()
+        equal = same or (lambda a, b: a.strip() == b.strip())
+        if current and equal(current, text):
+            self._record(Op(page=self.heading(), action="keep", target=target))
+            return
+        locator.fill(text)
+        chars = len(text) + len(current)
+        self._record(
+            Op(page=self.heading(), action="type", target=target, chars=chars, taps=1, mental=1)
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Answering the portal's pages from the catalog's example answers
+
+
+def _same_date(a: str, b: str) -> bool:
+    try:
+        return japanese.parse_date(a) == japanese.parse_date(b)
+    except japanese.InputError:
+        return False
+
+
+def _same_digits(a: str, b: str) -> bool:
+    return re.sub(r"\D", "", a) == re.sub(r"\D", "", b)
+
+
+ADDRESS_PARTS = (
+    ("postal_code", "郵便番号"),
+    ("prefecture", "都道府県"),
+    ("city", "市区町村"),
+    ("town", "町名"),
+    ("block", "番地・号"),
+    ("building", "建物名・部屋番号"),
+)
+
+
+def answer_field(r: Resident, scope, f: Field, value, prefix: str = "") -> None:
+    name = f"{prefix}{f.label}"
+    kind = f.type
+    if value is None or kind == "file":  # no required upload in these journeys
+        return
+    if kind in {"radio", "yesno"}:
+        choice = {True: "yes", False: "no"}.get(value, value) if kind == "yesno" else value
+        label = next(o.label for o in f.choices() if o.value == choice)
+        radio = group(scope, f.label).get_by_role("radio", name=label, exact=True)
+        r.choose(radio, f"{name}: {label}")
+    elif kind == "checkboxes":
+        for option in f.options:
+            box = group(scope, f.label).get_by_role("checkbox", name=option.label, exact=True)
+            r.choose(box, f"{name}: {option.label}", checked=option.value in value)
+    elif kind == "select":
+        label = next(o.label for o in f.options if o.value == value)
+        r.select(by_label(scope, f.label), value, label, f"{name}: {label}")
+    elif kind == "declaration":
+        r.choose(scope.get_by_role("checkbox", name=f.label), name, checked=bool(value))
+    elif kind == "date":
+        text = japanese.format_wareki(dt.date.fromisoformat(value))  # as the hints show it
+        r.type(by_label(scope, f.label), text, name, same=_same_date)
+    elif kind == "person":
+        box = group(scope, f.label)
+        r.type(by_label(box, "氏名"), value["name"], f"{name} 氏名")
+        r.type(by_label(box, "フリガナ"), value["kana"], f"{name} フリガナ")
+        birth = japanese.format_wareki(dt.date.fromisoformat(value["birth_date"]))
+        r.type(by_label(box, "生年月日"), birth, f"{name} 生年月日", same=_same_date)
+    elif kind == "address":
+        answer_address(r, scope, f, value, name)
+    elif kind == "group":
+        answer_group(r, f, value)
+    elif kind == "tel":
+        r.type(by_label(scope, f.label), str(value), name, same=_same_digits)
+    else:
+        r.type(by_label(scope, f.label), str(value), name)
+
+
+def answer_address(r: Resident, scope, f: Field, value: dict, name: str) -> None:
+    """Postal code, then 郵便番号から住所を入力する when the rest is not already right (it fills
+    prefecture, city and town), then whatever is still missing."""
+    box = group(scope, f.label)
+    wanted = {part: value.get(part, "") for part, _ in ADDRESS_PARTS}
+    postal = by_label(box, "郵便番号")
+    r.type(postal, wanted["postal_code"], f"{name} 郵便番号", same=_same_digits)
+    lookup_fills = [by_label(box, label) for part, label in ADDRESS_PARTS[1:4]]
+    if any(
+        loc.input_value() != wanted[part]
+        for loc, (part, _) in zip(lookup_fills, ADDRESS_PARTS[1:4], strict=True)
+    ):
+        heading = r.heading()
+        r.tap(
+            scope.get_by_role("button", name="郵便番号から住所を入力する"),
+            f"{name} 郵便番号から住所を入力する",
+            expect_heading=heading,
+        )
+        box = group(r.page, f.label)
+    for part, label in ADDRESS_PARTS[1:]:
+        if wanted[part] or by_label(box, label).input_value():
+            r.type(by_label(box, label), wanted[part], f"{name} {label}")
+
+
+def answer_group(r: Resident, f: Field, items: list[dict]) -> None:
+    """Repeated items (the household that moves): the ones the portal shows from the records are
+    checked against the answers; extra ones are removed, missing ones added."""
+    label = f.item_label
+    shown = 0
+    while group(group(r.page, f.label), f"{label}{shown + 1}").count():
+        shown += 1
+    while shown > len(items):
+        r.tap(
+            r.page.get_by_role("button", name=f"{label}{shown}を削除する"),
+            f"{label}{shown}を削除する",
+            decide=True,
+        )
+        shown -= 1
+    for index, item in enumerate(items):
+        if index >= shown:
+            r.tap(
+                group(r.page, f.label).get_by_role("button", name=f"{label}を追加する"),
+                f"{label}を追加する",
+            )
+            shown += 1
+        item_box = group(group(r.page, f.label), f"{label}{index + 1}")
+        for sub in f.fields:
+            answer_field(r, item_box, sub, item.get(sub.name), prefix=f"{label}{index + 1} ")
+
+
+def answer_step(r: Resident, step: Step, answers: dict) -> None:
+    for f in step.fields:
+        if f.name in answers and shown_as_input(r.page, f):
+            answer_field(r, r.page, f, answers[f.name])
+
+
+# --------------------------------------------------------------------------------------------
+# Journeys
+
+
+def card_page(r: Resident, persona_id: str, signing: bool, then: str) -> None:
+    """The mock card service: choose the card (stands for holding it to the phone), enter the PIN
+    or the signature password, and consent."""
+    persona = PERSONAS[persona_id]
+    card = group(r.page, "使うカード（デモ用）").get_by_role("radio", name=persona["card_label"])
+    r.choose(card, "使うカード（デモ用）")
+    if signing:
+        label, secret, button = (
+            "署名用電子証明書のパスワード（英数字6〜16文字）",
+            persona["sign_password"],
+            "電子署名する",
+        )
+    else:
+        label, secret, button = (
+            "利用者証明用電子証明書の暗証番号（数字4桁）",
+            persona["auth_pin"],
+            "本人確認する",
+        )
+    r.type(by_label(r.page, label), secret, label)
+    r.tap(r.page.get_by_role("button", name=button), button, expect_heading=then, decide=True)
+
+
+def journey(r: Resident, procedure: Procedure, persona_id: str, today: dt.date) -> None:
+    answers = logic.resolve_examples(procedure.example_answers, today)
+    r.open("/", "いすみ市のオンライン手続")
+    r.tap(
+        r.page.get_by_role("link", name=procedure.title, exact=True),
+        f"手続の一覧: {procedure.title}",
+        expect_heading=procedure.title,
+        decide=True,
+    )
+    if procedure.identity_level != "none":
+        r.tap(
+            r.page.get_by_role("button", name="ログインして申請を始める"),
+            "ログインして申請を始める",
+            expect_heading=CARD_PAGE,
+        )
+        card_page(r, persona_id, signing=False, then=procedure.title)
+    r.tap(r.page.get_by_role("button", name="申請を始める"), "申請を始める")
+    if procedure.on_behalf:
+        expect(r.page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
+        r.choose(
+            r.page.get_by_role("radio", name=re.compile(r"^ご本人（.*）の申請$")), "ご本人の申請"
+        )
+        r.tap(r.page.get_by_role("button", name="次へ進む"), "次へ進む")
+    titles = {step.title: step for step in procedure.steps}
+    for _ in range(len(procedure.steps) + 1):
+        heading = r.heading()
+        if heading == CONFIRMATION:
+            break
+        if heading not in titles:
+            raise RuntimeError(f"{procedure.id}: unexpected page {heading!r}")
+        answer_step(r, titles[heading], answers)
+        r.tap(r.page.get_by_role("button", name="次へ進む"), "次へ進む")
+    expect(r.page.get_by_role("heading", level=1)).to_have_text(CONFIRMATION)
+    if procedure.declaration:
+        r.choose(r.page.get_by_role("checkbox", name=procedure.declaration), "確認事項（宣言）")
+    if procedure.identity_level == "signature":
+        r.tap(
+            r.page.get_by_role("button", name="署名して申請する"),
+            "署名して申請する",
+            expect_heading=CARD_PAGE,
+        )
+        card_page(r, persona_id, signing=True, then=DONE)
+    else:
+        r.tap(
+            r.page.get_by_role("button", name="この内容で申請する"),
+            "この内容で申請する",
+            expect_heading=DONE,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Running and reporting
+
+
+def totals(ops: list[Op]) -> dict:
+    chars = sum(o.chars for o in ops)
+    taps = sum(o.taps for o in ops)
+    mental = sum(o.mental for o in ops)
+    page_s = sum(o.page_s or 0.0 for o in ops)
+    pages = sum(1 for o in ops if o.page_s is not None)
+    parts = {"K": chars * K_S, "P": taps * P_S, "M": mental * M_S, "R": page_s}
+    return {
+        "chars": chars,
+        "taps": taps,
+        "mental": mental,
+        "page_loads": pages,
+        "page_s": page_s,
+        "seconds": parts,
+        "estimate_s": sum(parts.values()),
+        "kept_prefilled": sum(1 for o in ops if o.action == "keep"),
+    }
+
+
+def signature(ops: list[Op]) -> list[tuple]:
+    return [(o.page, o.action, o.target, o.chars, o.taps, o.mental) for o in ops]
+
+
+def new_context(browser, playwright, base_url: str, network: dict | None):
+    context = browser.new_context(
+        **_device(playwright, "Pixel 7"),
+        base_url=base_url,
+        locale="ja-JP",
+        timezone_id="Asia/Tokyo",
+    )
+    context.set_default_timeout(30_000 if network else 10_000)
+    page = context.new_page()
+    if network:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": network["latency_ms"],
+                "downloadThroughput": network["download_kbps"] * 1000 / 8,
+                "uploadThroughput": network["upload_kbps"] * 1000 / 8,
+            },
+        )
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": network["cpu_slowdown"]})
+    return context, page
+
+
+def run_journey(browser, playwright, base_url, journey_id, network) -> list[Op]:
+    procedure_id, persona, _ = JOURNEYS[journey_id]
+    context, page = new_context(browser, playwright, base_url, network)
+    try:
+        r = Resident(page)
+        journey(r, CATALOG.procedure(procedure_id), persona, dt.date.today())
+        return r.ops
+    finally:
+        context.close()
+
+
+def by_page(ops: list[Op]) -> list[dict]:
+    """Seconds per page, in journey order (consecutive actions on the same page; a page's R is
+    the load time of the page its last tap opens)."""
+    rows: list[dict] = []
+    for o in ops:
+        if not rows or rows[-1]["page"] != o.page:
+            rows.append({"page": o.page, "K": 0, "P": 0, "M": 0, "R": 0.0, "s": 0.0})
+        row = rows[-1]
+        row["K"] += o.chars
+        row["P"] += o.taps
+        row["M"] += o.mental
+        row["R"] += o.page_s or 0.0
+        row["s"] += o.seconds
+    return rows
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify for a terminal: East Asian wide characters take two columns."""
+    out, used = "", 0
+    for char in text:
+        w = 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if used + w > width:
+            break
+        out, used = out + char, used + w
+    return out + " " * (width - used)
+
+
+def print_journey(journey_id: str, network: str, ops: list[Op], page_runs: list[float]) -> dict:
+    t = totals(ops)
+    s = t["seconds"]
+    title = JOURNEYS[journey_id][2]
+    verdict = "meets" if t["estimate_s"] <= TARGET_S else "misses"
+    print(f"\n{journey_id} — {title} — network {network}")
+    print(
+        f"  operators: K {t['chars']} characters, P {t['taps']} taps, M {t['mental']} decisions; "
+        f"{t['page_loads']} page loads, R {t['page_s']:.2f} s "
+        f"(runs: {', '.join(f'{x:.2f}' for x in page_runs)}); {t['kept_prefilled']} values "
+        "already filled kept (prefill or postal-code lookup)"
+    )
+    print(
+        f"  estimate {t['estimate_s']:.1f} s = K {s['K']:.2f} + P {s['P']:.2f} + M {s['M']:.2f} "
+        f"+ R {s['R']:.2f}  ({verdict} the {TARGET_S:.0f} s target)"
+    )
+    print(f"  {'page':<34} {'K':>4} {'P':>3} {'M':>3} {'R s':>6} {'total s':>8}")
+    for row in by_page(ops):
+        print(
+            f"  {_pad(row['page'], 34)} {row['K']:>4.0f} {row['P']:>3.0f} {row['M']:>3.0f} "
+            f"{row['R']:>6.2f} {row['s']:>8.2f}"
+        )
+    return t
+
+
+def machine_info() -> dict:
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for package in ("flask", "gunicorn", "playwright"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": list(os.getloadavg()),
+        "packages": versions,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per journey")
+    parser.add_argument(
+        "--network", default="loopback,slow4g", help=f"comma-separated: {', '.join(NETWORKS)}"
+    )
+    parser.add_argument(
+        "--journeys", default=",".join(JOURNEYS), help=f"comma-separated: {', '.join(JOURNEYS)}"
+    )
+    args = parser.parse_args(argv)
+    networks = [n for n in args.network.split(",") if n]
+    journeys = [j for j in args.journeys.split(",") if j]
+    unknown = [n for n in networks if n not in NETWORKS] + [
+        j for j in journeys if j not in JOURNEYS
+    ]
+    if unknown or args.runs < 1:
+        parser.error(f"unknown: {', '.join(unknown)}" if unknown else "--runs must be >= 1")
+
+    started_at = dt.datetime.now(dt.UTC)
+    machine = machine_info()
+    print(
+        f"KLM: K {K_S} s/character, P {P_S} s/tap, M {M_S} s/decision, R measured; "
+        f"target {TARGET_S:.0f} s; {args.runs} runs per journey (median page time), Pixel 7, "
+        f"{machine['nproc']} CPUs, load {machine['load_average_at_start'][0]:.2f}"
+    )
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="klm-") as workdir:
+        server, process = start_live_server(Path(workdir))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                for network in networks:
+                    profile = NETWORKS[network]
+                    results[network] = {}
+                    for journey_id in journeys:
+                        run_journey(browser, playwright, server.url, journey_id, profile)  # warm-up
+                        runs = [
+                            run_journey(browser, playwright, server.url, journey_id, profile)
+                            for _ in range(args.runs)
+                        ]
+                        if any(signature(ops) != signature(runs[0]) for ops in runs):
+                            raise RuntimeError(f"{journey_id}: operator counts differ between runs")
+                        page_runs = [totals(ops)["page_s"] for ops in runs]
+                        median = sorted(range(len(runs)), key=lambda i: page_runs[i])[
+                            len(runs) // 2
+                        ]
+                        ops = runs[median]
+                        t = print_journey(journey_id, network, ops, page_runs)
+                        results[network][journey_id] = {
+                            "procedure": JOURNEYS[journey_id][0],
+                            "persona": JOURNEYS[journey_id][1],
+                            "totals": t,
+                            "meets_target": t["estimate_s"] <= TARGET_S,
+                            "page_s_runs": page_runs,
+                            "page_s_median": statistics.median(page_runs),
+                            "by_page": by_page(ops),
+                            "operations": [asdict(o) for o in ops],
+                        }
+                browser.close()
+        finally:
+            stop(process)
+
+    print("\nsummary (estimate s; target 60 s)")
+    print(f"  {'journey':<16}" + "".join(f" {n:>10}" for n in networks))
+    for journey_id in journeys:
+        cells = "".join(
+            f" {results[n][journey_id]['totals']['estimate_s']:>10.1f}" for n in networks
+        )
+        print(f"  {journey_id:<16}{cells}")
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"klm-{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+    machine["load_average_at_end"] = list(os.getloadavg())
+    payload = {
+        "benchmark": "klm",
+        "started_at": started_at.isoformat(),
+        "model": {"K_s": K_S, "P_s": P_S, "M_s": M_S, "target_s": TARGET_S},
+        "settings": {"runs": args.runs, "networks": {n: NETWORKS[n] for n in networks}},
+        "device": "Pixel 7",
+        "machine": machine,
+        "results": results,
+    }
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nwritten: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
