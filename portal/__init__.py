@@ -43,6 +43,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal import cli, web
     from portal.api import bp as api_bp
     from portal.appointments.views import bp as appointments_bp
+    from portal.bundles.views import bp as bundles_bp
     from portal.life_events import bp as life_events_bp
     from portal.pages import bp as pages_bp
     from portal.payments.views import bp as payments_bp
@@ -60,6 +61,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(appointments_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(life_events_bp)
+    app.register_blueprint(bundles_bp)
     if app.config["MOCK_JPKI_ENABLED"]:
         from portal.mock_jpki.provider import make_server
         from portal.mock_jpki.views import bp as mock_jpki_bp

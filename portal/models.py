@@ -2,6 +2,7 @@
 
 from portal.appointments.models import Appointment, AppointmentSlot
 from portal.audit.models import AuditEntry, AuditHead
+from portal.bundles.models import Bundle
 from portal.identity.models import WebSession
 from portal.mock_jpki.models import (
     MockAccessToken,
@@ -22,6 +23,7 @@ __all__ = [
     "AppointmentSlot",
     "AuditEntry",
     "AuditHead",
+    "Bundle",
     "MockAccessToken",
     "MockAuthorizationCode",
     "MockCard",

@@ -57,6 +57,9 @@ class Appointment(Base):
     holder_key: Mapped[str | None] = mapped_column(String(80), index=True, default=None)
     sequence: Mapped[int] = mapped_column(default=0)  # +1 on each reschedule (.ics SEQUENCE)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), default=None)
+    bundle_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bundles.id"), index=True, default=None
+    )
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     ticket_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     queue_number: Mapped[int | None] = mapped_column(default=None)

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.appointments import messages, service
 from portal.appointments.models import Appointment
+from portal.bundles import service as bundles
 from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db
@@ -97,7 +98,7 @@ def _carry(visit: service.Visit | None = None) -> dict:
     else:
         carry["service"] = request.values.getlist("service")
         carry["people"] = request.values.get("people", "1")
-    for key in ("procedure", "application"):
+    for key in ("procedure", "application", "bundle"):
         if request.values.get(key):
             carry[key] = request.values[key]
     return carry
@@ -116,6 +117,11 @@ def _origin() -> dict:
         if application is not None and application.submitted_at is not None:
             origin["application"] = application
             origin.setdefault("procedure", submissions.procedure_of(application))
+    bundle_id = request.values.get("bundle", "")
+    if bundle_id and user:
+        bundle = bundles.owned(db.session, user["sub"], bundle_id)
+        if bundle is not None and bundle.reference:
+            origin["bundle"] = bundle
     return origin
 
 
@@ -335,6 +341,9 @@ def _book(visit, start, form, origin, now) -> Response | None:
         "procedure_title": procedure.title if procedure else None,
         "application_reference": application.reference if application else None,
     }
+    bundle = origin.get("bundle")
+    if bundle is not None:
+        details["bundle_reference"] = bundle.reference
     try:
         appointment = service.make(
             db.session,
@@ -356,6 +365,8 @@ def _book(visit, start, form, origin, now) -> Response | None:
     except service.LimitReached:
         db.session.rollback()
         return None
+    if bundle is not None:
+        appointment.bundle_id = bundle.id  # the prepared applications come with the visit
     token = service.manage_token(secret, appointment.public_id)
     messages.booked(db.session, appointment, visit, _manage_url(token), now)
     db.session.commit()

@@ -74,13 +74,13 @@ def check_catalog(data: CatalogData) -> list[str]:
         if procedure.workflow not in data.workflows:
             problems.append(f"{path}.workflow: unknown workflow {procedure.workflow!r}")
         problems.extend(_check_procedure(procedure, path))
-    procedure_ids = {p.id for p in data.procedures}
+    procedures = {p.id: p for p in data.procedures}
     for i, event in enumerate(data.life_events):
-        problems.extend(_check_life_event(event, procedure_ids, f"life_events[{i}]"))
+        problems.extend(_check_life_event(event, procedures, f"life_events[{i}]"))
     return problems
 
 
-def _check_life_event(event, procedure_ids: set[str], path: str) -> list[str]:
+def _check_life_event(event, procedures: dict, path: str) -> list[str]:
     """The screening's rules name its own fields; items name catalog procedures; the event
     date is a date field of the screening."""
     problems: list[str] = []
@@ -97,7 +97,7 @@ def _check_life_event(event, procedure_ids: set[str], path: str) -> list[str]:
         problems.append(f"{path}.items: a checklist needs a screening")
     rules = [(f"{path}.screening.fields[{k}].when", f.when) for k, f in enumerate(fields.values())]
     for j, item in enumerate(event.items):
-        if item.procedure is not None and item.procedure not in procedure_ids:
+        if item.procedure is not None and item.procedure not in procedures:
             problems.append(f"{path}.items[{j}].procedure: unknown procedure {item.procedure!r}")
         rules.append((f"{path}.items[{j}].when", item.when))
     for rule_path, source in rules:
@@ -107,7 +107,64 @@ def _check_life_event(event, procedure_ids: set[str], path: str) -> list[str]:
             compile_rule(source, names=set(fields))
         except RuleError as error:
             problems.append(f"{rule_path}: {error}")
+    if event.bundle is not None:
+        problems.extend(_check_bundle(event, fields, procedures, f"{path}.bundle"))
     return problems
+
+
+def _check_bundle(event, screening: dict, procedures: dict, path: str) -> list[str]:
+    """Shared questions are ordinary fields (no files: they belong to one application) with
+    names of their own; every fill names a procedure of the event's checklist and its fields,
+    with rules on the screening and shared answers (a group's items: on the item's too)."""
+    problems: list[str] = []
+    shared = {f.name: f for step in event.bundle.shared for f in step.fields}
+    names = [f.name for step in event.bundle.shared for f in step.fields]
+    for duplicate in _duplicates(names + list(screening)):
+        problems.append(f"{path}.shared: field name {duplicate!r} is used twice")
+    for i, step in enumerate(event.bundle.shared):
+        for k, f in enumerate(step.fields):
+            if f.type in ("file", "mynumber"):
+                problems.append(f"{path}.shared[{i}].fields[{k}]: a {f.type} is not shared")
+        if step.when is not None:
+            problems.extend(_rule_problems(step.when, {*screening, *shared}, f"{path}.shared[{i}]"))
+    known = {*screening, *shared}
+    listed = {item.procedure for item in event.items if item.procedure}
+    for j, fill in enumerate(event.bundle.fills):
+        where = f"{path}.fills[{j}]"
+        procedure = procedures.get(fill.procedure)
+        if procedure is None or fill.procedure not in listed:
+            problems.append(f"{where}.procedure: {fill.procedure!r} is not on the checklist")
+            continue
+        for name, source in fill.answers.items():
+            target = procedure.field(name)
+            if target is None:
+                problems.append(f"{where}.answers.{name}: {fill.procedure} has no such field")
+                continue
+            if isinstance(source, str):
+                problems.extend(_rule_problems(source, known, f"{where}.answers.{name}"))
+                continue
+            group = shared.get(source.source)
+            if group is None or group.type != "group" or target.type != "group":
+                problems.append(f"{where}.answers.{name}: fill a group from a shared group")
+                continue
+            item_names = {*known, *(f.name for f in group.fields)}
+            sub_names = {f.name for f in target.fields}
+            if source.where:
+                problems.extend(_rule_problems(source.where, item_names, f"{where}.{name}.where"))
+            for sub, rule in source.map.items():
+                if sub not in sub_names:
+                    problems.append(f"{where}.answers.{name}.map: no item field {sub!r}")
+                problems.extend(_rule_problems(rule, item_names, f"{where}.{name}.map.{sub}"))
+    return problems
+
+
+def _rule_problems(source: str, names: set[str], path: str) -> list[str]:
+    allowed = {*names, *(f"{n}.*" for n in names)}
+    try:
+        compile_rule(source, names=allowed)
+    except RuleError as error:
+        return [f"{path}: {error}"]
+    return []
 
 
 def _check_appointment_link(data: CatalogData, procedure: Procedure, path: str) -> list[str]:

@@ -377,6 +377,34 @@ class ChecklistItem(Model):
         return self
 
 
+class GroupFill(Model):
+    """A group answer made from a shared group: one item per shared item (those for which
+    `where` holds), each sub-answer a rule on the shared item's answers and the bundle's."""
+
+    source: SnakeName = PydField(alias="from")
+    where: RuleText | None = None
+    map: Annotated[dict[SnakeName, RuleText], PydField(min_length=1)]
+
+
+class BundleFill(Model):
+    """How the shared answers of a bundle fill one procedure: field name → a rule on the
+    screening and shared answers (a name, a constant such as "move-in"), or a GroupFill."""
+
+    procedure: KebabId
+    answers: Annotated[dict[SnakeName, RuleText | GroupFill], PydField(min_length=1)]
+
+
+class BundleSpec(Model):
+    """One-stop filing of a life event: shared questions asked once (only those some chosen
+    procedure uses), mapped into every chosen procedure's fields by `fills`."""
+
+    shared: Annotated[list[Step], PydField(min_length=1)]
+    fills: list[BundleFill] = []
+
+    def fill(self, procedure_id: str) -> BundleFill | None:
+        return next((f for f in self.fills if f.procedure == procedure_id), None)
+
+
 class LifeEvent(Model):
     """A life event (引越し, 出産, おくやみ ...): a short screening questionnaire whose answers
     select the checklist's items; deadlines count from the screening's `event_date` answer."""
@@ -389,6 +417,7 @@ class LifeEvent(Model):
     screening: Step | None = None
     event_date: SnakeName | None = None
     items: list[ChecklistItem] = []
+    bundle: BundleSpec | None = None
 
 
 class CatalogData(Model):

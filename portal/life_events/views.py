@@ -21,6 +21,8 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from portal import clock
+from portal.bundles import service as bundle_service
+from portal.bundles import views as bundle_views
 from portal.catalog.schema import LifeEvent
 from portal.life_events import checklist
 
@@ -89,18 +91,47 @@ def screening(event_id: str):
     )
 
 
-@bp.get("/<event_id>/checklist")
+@bp.route("/<event_id>/checklist", methods=["GET", "POST"])
 def checklist_page(event_id: str):
+    """The personal checklist; with a bundle in the catalog, a form that files the chosen
+    online procedures together (portal.bundles)."""
     event = _event_or_404(event_id)
     answers = _stored(event)
     if answers is None:
         return redirect(url_for(".screening", event_id=event.id))
     today = clock.today_local()
     found = checklist.lines(current_app.extensions["catalog"], event, answers, today)
-    return render_template(
-        "life_events/checklist.html",
-        event=event,
-        groups=checklist.grouped(found),
-        event_day=checklist.event_day(event, answers),
-        count=len(found),
+    # Offered for filing together in the catalog's order (転入予約 before what follows it).
+    applying = {line.procedure.id for line in found if line.procedure}
+    catalog = current_app.extensions["catalog"]
+    offered = [
+        catalog.procedure(item.procedure)
+        for item in event.items
+        if event.bundle is not None
+        and item.procedure in applying
+        and bundle_service.bundleable(catalog.procedure(item.procedure))
+    ]
+    chosen = [p.id for p in offered]
+    errors: dict[str, str] = {}
+    if request.method == "POST" and offered:
+        chosen = [pid for pid in request.form.getlist("procedure") if pid in chosen]
+        if session.get("user") is None:
+            return redirect(url_for("identity.login", next=request.path))
+        if not chosen:
+            errors["procedure"] = "まとめて申請する手続を1つ以上選んでください"
+        else:
+            return bundle_views.start_bundle(event, answers, chosen)
+    return (
+        render_template(
+            "life_events/checklist.html",
+            event=event,
+            groups=checklist.grouped(found),
+            event_day=checklist.event_day(event, answers),
+            count=len(found),
+            offered=offered,
+            chosen=chosen,
+            errors=errors,
+            logged_in=session.get("user") is not None,
+        ),
+        422 if errors else 200,
     )

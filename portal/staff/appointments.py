@@ -68,12 +68,22 @@ def appointments():
         application = None
         if appointment.submission_id is not None:
             application = db.session.get(Submission, appointment.submission_id)
+        bundled = []  # the applications filed together for this visit (portal.bundles)
+        if appointment.bundle_id is not None:
+            bundled = list(
+                db.session.scalars(
+                    select(Submission)
+                    .where(Submission.bundle_id == appointment.bundle_id)
+                    .order_by(Submission.id)
+                )
+            )
         rows.append(
             {
                 "appointment": appointment,
                 "services": visit.service_names if visit else "、".join(appointment.services),
                 "status": service.STATUS_LABELS[appointment.status],
                 "application": application,
+                "bundled": bundled,
             }
         )
     audit.record(

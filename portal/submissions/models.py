@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.bundles.models import Bundle  # noqa: F401  (the table bundle_id refers to)
 from portal.db import Base
 
 # Payment status of a submission, independent of its workflow status.
@@ -69,6 +70,10 @@ class Submission(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Filed together with other procedures of a life event (portal.bundles).
+    bundle_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bundles.id"), index=True, default=None
+    )
 
     # Loaded when a page asks for them (status pages), not with every draft lookup.
     events: Mapped[list[SubmissionEvent]] = relationship(

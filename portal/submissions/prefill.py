@@ -16,6 +16,7 @@ step pages mark those fields, and fields whose `prefill.editable` is false are s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,10 +88,26 @@ def prefill_answers(
     today: dt.date,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The prefilled answers of a new draft and the source of each."""
+    return prefill_fields(
+        procedure.fields(), procedure.title, applicant, subject, records, reader, today
+    )
+
+
+def prefill_fields(
+    fields: Iterable[Field],
+    title: str,
+    applicant: Applicant,
+    subject: Subject,
+    records: ResidentRecords | None,
+    reader: str,
+    today: dt.date,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Prefilled answers of these fields (a procedure's, or a bundle's shared questions; `title`
+    names them in the records' read log) and the source of each."""
     answers: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    read = _Reader(records, reader, f"{procedure.title}：申請書の事前入力") if records else None
-    for field in procedure.fields():
+    read = _Reader(records, reader, f"{title}：申請書の事前入力") if records else None
+    for field in fields:
         if field.prefill is None:
             continue
         found = _value(field, applicant, subject, read, today)

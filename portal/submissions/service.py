@@ -232,7 +232,18 @@ def read_step(procedure: Procedure, step: Step, ctx: FormContext, today: dt.date
     Conditions may depend on other fields of the same page (「その他」 → details), so they are
     evaluated on the stored answers merged with this page's new values.
     """
-    locked = locked_fields(ctx.submission)
+    outcome = read_fields(step, ctx, today, locked_fields(ctx.submission))
+    if outcome.ok:
+        merged = {**ctx.previous, **outcome.values}
+        outcome.errors.update(procedures.validate_step(procedure.id, step.id, merged))
+    return outcome
+
+
+def read_fields(
+    step: Step, ctx: FormContext, today: dt.date, locked: set[str] | frozenset[str] = frozenset()
+) -> StepOutcome:
+    """Parse a step's fields and its `checks:` (no procedure hooks): `read_step` for a
+    procedure, and the shared questions of a bundle (portal.bundles) as they are."""
     parsed: dict[str, Parsed] = {
         f.name: (_stored(f, ctx) if f.name in locked else f.field_type.read(f, ctx, f.name))
         for f in step.fields
@@ -249,7 +260,6 @@ def read_step(procedure: Procedure, step: Step, ctx: FormContext, today: dt.date
             outcome.values[f.name] = result.value
     if outcome.ok:
         outcome.errors.update(logic.check_errors(step, merged, today))
-        outcome.errors.update(procedures.validate_step(procedure.id, step.id, merged))
     return outcome
 
 
@@ -341,11 +351,17 @@ def acting_for_someone(submission: Submission) -> bool:
 
 
 def apply_action(
-    procedure: Procedure, step: Step, ctx: FormContext, action: str, today: dt.date
+    procedure: Procedure | None,
+    step: Step,
+    ctx: FormContext,
+    action: str,
+    today: dt.date,
+    read: StepOutcome | None = None,
 ) -> StepOutcome:
     """A no-JavaScript button on a step page: add or remove a group item, look up an address
-    from its postal code, or remove an uploaded file. Answers are kept as typed, not saved."""
-    outcome = read_step(procedure, step, ctx, today)
+    from its postal code, or remove an uploaded file. Answers are kept as typed, not saved.
+    `read`: the page as already read (a bundle's shared step has no procedure to read it)."""
+    outcome = read if read is not None else read_step(procedure, step, ctx, today)
     outcome.errors = {}
     kind, _, target = action.partition(":")
     fields = {f.name: f for f in step.fields}
@@ -422,6 +438,14 @@ def step_complete(step: Step, submission: Submission, today: dt.date) -> bool:
     if step.id not in submission.steps_done:
         return False
     answers = submission.answers
+    if not fields_complete(step, answers, today):
+        return False
+    return not procedures.validate_step(submission.procedure_id, step.id, answers)
+
+
+def fields_complete(step: Step, answers: dict[str, Any], today: dt.date) -> bool:
+    """Every field of the step that applies has a valid answer (or is optional and empty), and
+    its `checks:` hold."""
     for f in logic.applicable_fields(step, answers, today):
         value = answers.get(f.name)
         if value is None or value == [] or (f.type == "declaration" and value is False):
@@ -430,9 +454,26 @@ def step_complete(step: Step, submission: Submission, today: dt.date) -> bool:
             continue
         if f.field_type.check_value(f, value):
             return False
-    if logic.check_errors(step, answers, today):
-        return False
-    return not procedures.validate_step(submission.procedure_id, step.id, answers)
+    return not logic.check_errors(step, answers, today)
+
+
+def mark_step_done(
+    session: Session, submission: Submission, step_id: str, now: dt.datetime
+) -> None:
+    """Count a step as gone through without a page (a bundle filled every field on it)."""
+    if step_id in submission.steps_done:
+        return
+    steps_done = [*submission.steps_done, step_id]
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.status == workflow_of(submission).initial)
+        .values(steps_done=steps_done, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DraftNotEditable(submission.public_id)
+    set_committed_value(submission, "steps_done", steps_done)
+    set_committed_value(submission, "updated_at", now)
 
 
 def first_incomplete_step(submission: Submission, today: dt.date) -> Step | None:
@@ -730,7 +771,11 @@ def owned_draft(session: Session, owner_sub: str, procedure_id: str) -> Submissi
     """The resident's latest draft of a procedure (to continue after logging in again)."""
     for submission in session.scalars(
         select(Submission)
-        .where(Submission.owner_sub == owner_sub, Submission.procedure_id == procedure_id)
+        .where(
+            Submission.owner_sub == owner_sub,
+            Submission.procedure_id == procedure_id,
+            Submission.bundle_id.is_(None),  # a bundle's drafts are filled in with the bundle
+        )
         .order_by(Submission.updated_at.desc(), Submission.id.desc())
     ):
         if is_draft(submission):

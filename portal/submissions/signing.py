@@ -21,7 +21,7 @@ from portal import clock
 from portal.db import db
 from portal.extensions import limiter
 from portal.identity import signature as signatures
-from portal.identity.providers import ProviderError, current_provider
+from portal.identity.providers import ProviderError, SignedDocuments, current_provider
 from portal.submissions import bp, service
 from portal.submissions.models import Submission
 
@@ -74,6 +74,10 @@ FAILURES = {
         "署名の間に申請内容が変わりました",
         "署名をしている間に、別の画面などで申請内容が変更されました。内容を確認して、もう一度署名してください。",
     ),
+    "bundle_failed": (
+        "申請をまとめて送信できませんでした",
+        "一部の手続で問題が起きたため、どの申請も送信していません。入力した内容はすべて保存されています。時間をおいて、もう一度お試しください。",
+    ),
     "not_valid": (
         "電子署名を確認できませんでした",
         "電子署名を検証できなかったため、申請は送信されていません。もう一度署名してください。",
@@ -82,12 +86,17 @@ FAILURES = {
 
 
 def failure(kind: str, procedure_id: str | None, status: int = 400):
-    heading, message = FAILURES.get(kind, FAILURES["invalid"])
     retry = (
         url_for("submissions.check", procedure_id=procedure_id)
         if procedure_id
         else url_for("pages.home")
     )
+    return failure_page(kind, retry, status)
+
+
+def failure_page(kind: str, retry: str, status: int = 400):
+    """The Japanese page of a signing failure, with the way back to the check page."""
+    heading, message = FAILURES.get(kind, FAILURES["invalid"])
     revoked = kind == "signature_certificate_revoked"
     moving = url_for("pages.home", event="moving") if revoked else None
     return (
@@ -132,8 +141,12 @@ def begin(submission: Submission, declared: bool):
 def sign_callback():
     pending = session.pop("signing", None)
     user = session.get("user")
+    if pending and user and pending.get("bundle"):
+        from portal.bundles import signing as bundle_signing
+
+        return bundle_signing.callback(pending, user)
     if not pending or not user:
-        return failure("state", pending["procedure_id"] if pending else None)
+        return failure("state", pending.get("procedure_id") if pending else None)
     procedure_id = pending["procedure_id"]
     # The provider first (network), the database after: no transaction spans the calls.
     provider = current_provider()
@@ -153,34 +166,10 @@ def sign_callback():
         abort(404)
     if signed.sub != user["sub"]:
         return failure("other_card", procedure_id)
-    content = service.signed_content(db.session, submission)
-    if signatures.document_digest(content) != pending["digest"]:
-        return failure("changed", procedure_id)
-    document = next((d for d in signed.signatures if d.get("digest") == pending["digest"]), None)
-    if document is None:
-        return failure("invalid", procedure_id)
     now = clock.now()
-    result = signatures.verify(
-        content,
-        document["signature"],
-        signed.certificate_pem,
-        now,
-        anchors,
-        digest=pending["digest"],
-    )
-    if not result.valid:
-        return failure("not_valid", procedure_id)
-    service.attach_signature(
-        db.session,
-        submission,
-        {
-            "digest": pending["digest"],
-            "signature": document["signature"],
-            "certificate": signed.certificate_pem,
-            "signed_at": now.isoformat(),
-        },
-        now,
-    )
+    problem = keep_signature(submission, pending["digest"], signed, anchors, now)
+    if problem:
+        return failure(problem, procedure_id)
     service.submit(
         db.session,
         submission,
@@ -191,6 +180,43 @@ def sign_callback():
     )
     db.session.commit()
     return redirect(url_for("submissions.done", procedure_id=procedure_id))
+
+
+def keep_signature(
+    submission: Submission,
+    digest: str,
+    signed: SignedDocuments,
+    anchors: signatures.TrustAnchors,
+    now: dt.datetime,
+    **extra: str,
+) -> str | None:
+    """Check the signature the card service made over `digest` against the draft's document
+    as it is now, and keep it with the draft. None when kept, else the failure kind: the draft
+    "changed" since, the digest was not signed ("invalid"), or it does not verify."""
+    content = service.signed_content(db.session, submission)
+    if signatures.document_digest(content) != digest:
+        return "changed"
+    document = next((d for d in signed.signatures if d.get("digest") == digest), None)
+    if document is None:
+        return "invalid"
+    result = signatures.verify(
+        content, document["signature"], signed.certificate_pem, now, anchors, digest=digest
+    )
+    if not result.valid:
+        return "not_valid"
+    service.attach_signature(
+        db.session,
+        submission,
+        {
+            "digest": digest,
+            "signature": document["signature"],
+            "certificate": signed.certificate_pem,
+            "signed_at": now.isoformat(),
+            **extra,
+        },
+        now,
+    )
+    return None
 
 
 def verification(submission: Submission) -> signatures.Verification | None:

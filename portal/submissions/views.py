@@ -27,7 +27,7 @@ from werkzeug.datastructures import MultiDict
 from portal import audit, clock, deadlines
 from portal.catalog import logic
 from portal.catalog.fields import html_id
-from portal.catalog.schema import CatalogData, Field, Option, Procedure
+from portal.catalog.schema import CatalogData, Field, Option, Procedure, Step
 from portal.db import db
 from portal.extensions import limiter
 from portal.i18n import LANGUAGES
@@ -474,10 +474,41 @@ def step(procedure_id: str, step_id: str):
 
     position, total = service.step_position(procedure, submission.answers, current, today)
     back = service.previous_step(procedure, submission.answers, current, today)
-    same_step = {f.name for f in current.fields}
-    locked = service.locked_fields(submission)
     return render_template(
         "submissions/step.html",
+        **step_page(submission, current, ctx, raw, outcome, today),
+        file_url=lambda token: url_for(
+            ".draft_file", procedure_id=procedure_id, upload_token=token
+        ),
+        position=position,
+        total=total,
+        back_url=(
+            url_for(".check", procedure_id=procedure_id)
+            if returning
+            else url_for(".step", procedure_id=procedure_id, step_id=back.id)
+            if back
+            else url_for(".who", procedure_id=procedure_id)
+            if procedure.on_behalf and submission.acting_for
+            else url_for(".start", procedure_id=procedure_id)
+        ),
+        returning=returning,
+    )
+
+
+def step_page(
+    submission: Submission,
+    current: Step,
+    ctx: service.FormContext,
+    raw: dict,
+    outcome: service.StepOutcome,
+    today: dt.date,
+) -> dict:
+    """What a step page shows of its fields (also the member pages of a bundle, whose `current`
+    holds only the fields still to ask)."""
+    procedure = service.procedure_of(submission)
+    same_step = {f.name for f in current.fields}
+    locked = service.locked_fields(submission)
+    return dict(
         procedure=procedure,
         step=current,
         department=_department(submission),
@@ -512,22 +543,7 @@ def step(procedure_id: str, step_id: str):
             for f in current.fields
             if f.type == "mynumber" and submission.answers.get(f.name)
         },
-        file_url=lambda token: url_for(
-            ".draft_file", procedure_id=procedure_id, upload_token=token
-        ),
         multipart=any(f.type == "file" for f in current.fields),
-        position=position,
-        total=total,
-        back_url=(
-            url_for(".check", procedure_id=procedure_id)
-            if returning
-            else url_for(".step", procedure_id=procedure_id, step_id=back.id)
-            if back
-            else url_for(".who", procedure_id=procedure_id)
-            if procedure.on_behalf and submission.acting_for
-            else url_for(".start", procedure_id=procedure_id)
-        ),
-        returning=returning,
     )
 
 
@@ -916,6 +932,8 @@ def my_applications():
         return redirect(url_for("identity.login", next=request.path))
     rows = []
     for submission, role in service.applications_of(db.session, user["sub"], user.get("person_id")):
+        if submission.bundle_id is not None and service.is_draft(submission):
+            continue  # shown with its bundle below
         workflow = service.workflow_of(submission)
         rows.append(
             {
@@ -927,7 +945,35 @@ def my_applications():
                 "payable": _payable(submission),
             }
         )
-    return render_template("submissions/my_applications.html", rows=rows)
+    return render_template(
+        "submissions/my_applications.html", rows=rows, bundles=_bundles_of(user["sub"])
+    )
+
+
+def _bundles_of(owner_sub: str) -> list[dict]:
+    """The resident's bundles (one-stop filings of a life event) with their progress."""
+    from portal.bundles import plan
+    from portal.bundles import service as bundles
+
+    catalog, today = _catalog(), clock.today_local()
+    found = []
+    for bundle in bundles.bundles_of(db.session, owner_sub):
+        parts = plan.progress(db.session, catalog, bundle, today) if bundle.reference else []
+        found.append(
+            {
+                "bundle": bundle,
+                "label": bundles.event_of(bundle).label,
+                "titles": [
+                    member.snapshot["procedure"]["title"]
+                    for member in bundles.members_of(db.session, bundle)
+                ],
+                "counts": {
+                    state: sum(1 for p in parts if p.state == state)
+                    for state in ("done", "waiting", "todo")
+                },
+            }
+        )
+    return found
 
 
 def _payable(submission: Submission) -> bool:
@@ -965,6 +1011,11 @@ def continue_draft(public_id: str):
     submission = service.owned(db.session, sub, public_id) if sub else None
     if submission is None or not service.is_draft(submission):
         abort(404)
+    if submission.bundle_id is not None:  # filed with its bundle: continue there
+        from portal.bundles.models import Bundle
+
+        bundle = db.session.get(Bundle, submission.bundle_id)
+        return redirect(url_for("bundles.overview", public_id=bundle.public_id), 303)
     token = service.take_over_draft(db.session, submission, clock.now())
     db.session.commit()
     _remember_draft(submission.procedure_id, token)

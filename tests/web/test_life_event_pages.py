@@ -50,7 +50,8 @@ def test_the_checklist_from_the_answers(client):
     assert response.headers["Location"] == "/life-events/moving/checklist"
     soup = check_page(client.get(response.headers["Location"]))
     headings = [h.get_text(" ", strip=True) for h in soup.select("h2")]
-    assert headings[:3] == [
+    assert headings[:4] == [
+        "オンラインの手続を、まとめて申請する",
         "オンラインで今すぐできる手続（4件）",
         "窓口に行く必要がある手続（2件）",
         "ほかの機関・会社での手続（4件）",

@@ -1,0 +1,92 @@
+"""One signature for every document of a bundle that needs one.
+
+At "submit" on the bundle's check page the portal builds each signing member's canonical
+document (as for a single application, portal.submissions.signing), registers the list of their
+digests with the identity provider in one transaction and sends the resident to enter the
+signature password once. The provider signs every digest of the list; back on /sign/callback
+(shared with single applications: the provider knows one return address) each signature is
+checked against its own document, kept with its member, and the bundle is filed all or nothing.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, session, url_for
+
+from portal import clock
+from portal.bundles import service
+from portal.bundles.models import Bundle
+from portal.db import db
+from portal.identity import signature as signatures
+from portal.identity.providers import ProviderError, current_provider
+from portal.submissions import service as submissions
+from portal.submissions.models import Submission
+from portal.submissions.signing import failure_page, keep_signature
+
+
+def _retry_url(public_id: str) -> str:
+    return url_for("bundles.check", public_id=public_id)
+
+
+def begin(bundle: Bundle, members: list[Submission]):
+    """Register the digests of every signing member and send the resident to sign them."""
+    documents = []
+    for member in service.needs_signature(members):
+        content = submissions.signed_content(db.session, member)
+        title = submissions.procedure_of(member).title
+        documents.append(
+            {
+                "public_id": member.public_id,
+                "title": f"{title}（申請書）",
+                "digest": signatures.document_digest(content),
+            }
+        )
+    retry = _retry_url(bundle.public_id)
+    db.session.commit()  # no transaction stays open across calls to the provider
+    try:
+        transaction_id, response = current_provider().begin_signature(
+            [{"title": d["title"], "digest": d["digest"]} for d in documents],
+            url_for("submissions.sign_callback", _external=True),
+        )
+    except ProviderError as error:
+        return failure_page(error.kind, retry, 503 if error.kind == "unreachable" else 400)
+    session["signing"] = {
+        "bundle": bundle.public_id,
+        "transaction_id": transaction_id,
+        "documents": [{"public_id": d["public_id"], "digest": d["digest"]} for d in documents],
+    }
+    return response
+
+
+def callback(pending: dict, user: dict):
+    """The resident is back from signing every document of the bundle."""
+    public_id = pending["bundle"]
+    retry = _retry_url(public_id)
+    provider = current_provider()
+    try:
+        signed = provider.finish_signature(pending["transaction_id"])
+        anchors = provider.trust_anchors()
+    except ProviderError as error:
+        return failure_page(error.kind, retry, 503 if error.kind == "unreachable" else 400)
+    db.will_write()
+    bundle = service.owned(db.session, user["sub"], public_id)
+    if bundle is None:
+        return failure_page("state", retry)
+    if bundle.status != "draft":
+        return redirect(url_for("bundles.overview", public_id=public_id))
+    if signed.sub != user["sub"]:
+        return failure_page("other_card", retry)
+    members = {m.public_id: m for m in service.members_of(db.session, bundle)}
+    now = clock.now()
+    for document in pending["documents"]:
+        member = members.get(document["public_id"])
+        if member is None or not submissions.is_draft(member):
+            return failure_page("changed", retry)
+        problem = keep_signature(member, document["digest"], signed, anchors, now, bundle=public_id)
+        if problem:
+            return failure_page(problem, retry)
+    from portal.bundles.views import file_all  # the views import this module
+
+    failed = file_all(bundle, service.members_of(db.session, bundle))
+    if failed is not None:
+        return failure_page("bundle_failed", retry, 500)
+    return redirect(url_for("bundles.overview", public_id=public_id, done=1), 303)

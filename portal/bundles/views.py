@@ -1,0 +1,598 @@
+"""/bundles/<id>: one-stop filing of a life event (portal.bundles.service).
+
+The resident starts a bundle from the checklist of a life event (portal.life_events.views),
+answers the shared questions once, then only what each chosen procedure still needs, checks
+everything on one page, signs once and files every procedure together. The bundle's page then
+shows its progress, the one payment, the one counter booking and the visit plan.
+
+Every page needs the signed-in resident who started the bundle; anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from portal import clock
+from portal.appointments import service as appointments
+from portal.bundles import plan, service
+from portal.bundles.models import Bundle
+from portal.catalog import logic
+from portal.catalog.fields import html_id
+from portal.catalog.schema import Step
+from portal.db import db
+from portal.extensions import limiter
+from portal.i18n import LANGUAGES
+from portal.payments import service as payments
+from portal.qr import qr_svg
+from portal.submissions import prefill
+from portal.submissions import service as submissions
+from portal.submissions import views as submission_views
+from portal.submissions.models import Submission
+
+bp = Blueprint("bundles", __name__, url_prefix="/bundles")
+
+DECLARATION_ERROR = "申請内容の確認にチェックを入れてください"
+
+
+def _limit(setting: str):
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+
+
+def _user() -> dict | None:
+    return session.get("user")
+
+
+def _bundle_or_404(public_id: str) -> Bundle:
+    user = _user()
+    bundle = service.owned(db.session, user["sub"], public_id) if user else None
+    if bundle is None:
+        abort(404)
+    return bundle
+
+
+def _login_first():
+    """Bundle pages are for the signed-in resident who started the bundle."""
+    if _user() is None:
+        return redirect(url_for("identity.login", next=request.path))
+    return None
+
+
+def start_bundle(event, screening: dict, procedure_ids: list[str]):
+    """Called by the checklist page: start the bundle and go to its first question."""
+    user = _user()
+    now, today = clock.now(), clock.today_local()
+    catalog = current_app.extensions["catalog"]
+    bundle, members = service.start(
+        db.session,
+        catalog,
+        event,
+        screening,
+        procedure_ids,
+        now,
+        owner_sub=user["sub"],
+        person_id=user.get("person_id"),
+    )
+    subject = prefill.Subject(user.get("person_id"), readable=True)
+    for member in members:
+        submission_views._prefill(member, subject)
+    answers, sources = prefill.prefill_fields(
+        service.shared_fields(bundle),
+        event.label,
+        prefill.Applicant(card=user.get("card", {}), person_id=user.get("person_id")),
+        subject,
+        current_app.extensions.get("resident_records"),
+        reader=f"bundle:{bundle.public_id}",
+        today=today,
+    )
+    service.apply_shared_prefill(db.session, bundle, answers, sources)
+    db.session.commit()
+    return redirect(_next_url(bundle), 303)
+
+
+def _next_url(bundle: Bundle) -> str:
+    today, now = clock.today_local(), clock.now()
+    members = service.members_of(db.session, bundle)
+    page = service.next_page(db.session, bundle, members, today, now)
+    db.session.commit()  # steps counted as done without a page
+    return _page_url(bundle, page)
+
+
+def _page_url(bundle: Bundle, page: service.Page) -> str:
+    if page.kind == "shared":
+        return url_for("bundles.shared", public_id=bundle.public_id, step_id=page.step.id)
+    if page.kind == "member":
+        return url_for(
+            "bundles.member",
+            public_id=bundle.public_id,
+            procedure_id=page.submission.procedure_id,
+            step_id=page.step.id,
+        )
+    return url_for("bundles.check", public_id=bundle.public_id)
+
+
+def _open_draft(public_id: str):
+    """(bundle, None) for a bundle still being filled in, or (None, where to go instead)."""
+    bundle = _bundle_or_404(public_id)
+    if bundle.status != "draft":
+        return None, redirect(url_for("bundles.overview", public_id=bundle.public_id))
+    return bundle, None
+
+
+def _returning() -> bool:
+    return request.args.get("return") == "check"
+
+
+def _after_save(bundle: Bundle) -> str:
+    if _returning():
+        members = service.members_of(db.session, bundle)
+        page = service.next_page(db.session, bundle, members, clock.today_local(), clock.now())
+        db.session.commit()
+        return _page_url(bundle, page)
+    return _next_url(bundle)
+
+
+def _pages(bundle: Bundle, today: dt.date) -> list[tuple[str, str, str]]:
+    """Every page of the bundle in order, as (kind, procedure id or "", step id)."""
+    pages = [("shared", "", step.id) for step in service.shared_steps(bundle, today)]
+    for member in service.members_of(db.session, bundle):
+        for step in service.member_pages(bundle, member, today):
+            pages.append(("member", member.procedure_id, step.id))
+    return pages
+
+
+def _position_and_back(bundle: Bundle, key: tuple[str, str, str], today: dt.date):
+    pages = _pages(bundle, today)
+    index = pages.index(key) if key in pages else 0
+    if _returning():
+        back = url_for("bundles.check", public_id=bundle.public_id)
+    elif index == 0:
+        back = url_for("life_events.checklist_page", event_id=bundle.life_event)
+    else:
+        kind, procedure_id, step_id = pages[index - 1]
+        back = (
+            url_for("bundles.shared", public_id=bundle.public_id, step_id=step_id)
+            if kind == "shared"
+            else url_for(
+                "bundles.member",
+                public_id=bundle.public_id,
+                procedure_id=procedure_id,
+                step_id=step_id,
+            )
+        )
+    return index + 1, len(pages), back
+
+
+class _SharedContext(submissions.FormContext):
+    """The form context of a shared step: its previous answers are the bundle's."""
+
+    bundle: Bundle | None = None
+
+    @property
+    def previous(self) -> dict:
+        return service.context_of(self.bundle)
+
+
+@bp.route("/<public_id>/shared/<step_id>", methods=["GET", "POST"])
+@_limit("RATELIMIT_SAVE")
+def shared(public_id: str, step_id: str):
+    elsewhere = _login_first()
+    if elsewhere:
+        return elsewhere
+    bundle, elsewhere = _open_draft(public_id)
+    if elsewhere:
+        return elsewhere
+    today = clock.today_local()
+    current = service.shared_step(bundle, step_id, today)
+    if current is None:
+        abort(404)
+    members = service.members_of(db.session, bundle)
+    ctx = _SharedContext(db.session, members[0], submission_views._services(), clock.now())
+    ctx.bundle = bundle
+    raw = {
+        f.name: f.field_type.raw_from_value(f, bundle.shared.get(f.name), ctx)
+        for f in current.fields
+    }
+    outcome = submissions.StepOutcome()
+    if request.method == "POST":
+        ctx.form, ctx.files = request.form, request.files
+        action = request.form.get("_action")
+        if action:
+            if action.startswith("lang:") and action[5:] in LANGUAGES:
+                session["lang"] = action[5:]
+            outcome = _shared_action(current, ctx, action, today)
+        else:
+            outcome = submissions.read_fields(current, ctx, today)
+            if outcome.ok:
+                try:
+                    service.save_shared(
+                        db.session, bundle, current, outcome.values, members, today, clock.now()
+                    )
+                except submissions.DraftNotEditable:
+                    db.session.rollback()
+                    return redirect(url_for("bundles.overview", public_id=bundle.public_id))
+                db.session.commit()
+                return redirect(_after_save(bundle), 303)
+        raw.update(outcome.raw)
+    position, total, back = _position_and_back(bundle, ("shared", "", current.id), today)
+    event = service.event_of(bundle)
+    return _render_step(
+        bundle,
+        event_label=event.label,
+        heading_context="まとめて申請（共通の質問）",
+        step=current,
+        fields=current.fields,
+        raw=raw,
+        outcome=outcome,
+        locked=set(),
+        prefill_notes={
+            name: submission_views.PREFILL_NOTES[source]
+            for name, source in bundle.shared_prefilled.items()
+        },
+        position=position,
+        total=total,
+        back_url=back,
+        procedure=None,
+        department=None,
+        shown={},
+        masks={},
+        file_url=lambda token: "",
+    )
+
+
+def _shared_action(step: Step, ctx, action: str, today: dt.date) -> submissions.StepOutcome:
+    """Add/remove a group item or look up an address on a shared step (nothing is saved)."""
+    outcome = submissions.read_fields(step, ctx, today)
+    return submissions.apply_action(None, step, ctx, action, today, read=outcome)
+
+
+def _render_step(bundle: Bundle, *, event_label: str, heading_context: str, **values):
+    outcome = values.pop("outcome")
+    return render_template(
+        "bundles/step.html",
+        bundle=bundle,
+        event_label=event_label,
+        heading_context=heading_context,
+        errors=outcome.errors,
+        error_links={path: html_id(path) for path in outcome.errors},
+        notice=outcome.notice,
+        focus=outcome.focus,
+        multipart=any(f.type == "file" for f in values["fields"]),
+        returning=_returning(),
+        **values,
+    ), (422 if outcome.errors else 200)
+
+
+def _member_or_404(bundle: Bundle, procedure_id: str) -> Submission:
+    member = next(
+        (m for m in service.members_of(db.session, bundle) if m.procedure_id == procedure_id),
+        None,
+    )
+    if member is None:
+        abort(404)
+    return member
+
+
+@bp.route("/<public_id>/apply/<procedure_id>/<step_id>", methods=["GET", "POST"])
+@_limit("RATELIMIT_SAVE")
+def member(public_id: str, procedure_id: str, step_id: str):
+    elsewhere = _login_first()
+    if elsewhere:
+        return elsewhere
+    bundle, elsewhere = _open_draft(public_id)
+    if elsewhere:
+        return elsewhere
+    submission = _member_or_404(bundle, procedure_id)
+    procedure = submissions.procedure_of(submission)
+    today = clock.today_local()
+    whole = procedure.step(step_id)
+    if whole is None or not submissions.is_draft(submission):
+        abort(404)
+    asked = service.asked_fields(bundle, submission, whole, today)
+    hidden = {f.name for f in whole.fields} - {f.name for f in asked}
+    if not asked or set(logic.check_errors(whole, submission.answers, today)) & hidden:
+        asked = whole.fields  # an answer from the shared questions does not fit here: show it
+    current = whole.model_copy(update={"fields": asked})
+    ctx = submission_views._context(submission, with_form=request.method == "POST")
+    outcome = submissions.StepOutcome()
+    if request.method == "POST":
+        action = request.form.get("_action")
+        if action:
+            if action.startswith("lang:") and action[5:] in LANGUAGES:
+                session["lang"] = action[5:]
+            outcome = submissions.apply_action(procedure, current, ctx, action, today)
+        else:
+            outcome = submissions.read_step(procedure, current, ctx, today)
+            if outcome.ok:
+                try:
+                    submissions.save_step(
+                        db.session, submission, current, outcome, today, clock.now()
+                    )
+                except submissions.DraftNotEditable:
+                    db.session.rollback()
+                    return redirect(url_for("bundles.overview", public_id=bundle.public_id))
+                db.session.commit()
+                return redirect(_after_save(bundle), 303)
+        db.session.commit()  # files uploaded with this POST are kept for the next try
+        if {path.split(".")[0] for path in outcome.errors} & hidden:
+            current = whole  # the error is on a field the page did not show: show them all
+    raw = {
+        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
+        for f in current.fields
+    }
+    raw.update(outcome.raw)
+    page = submission_views.step_page(submission, current, ctx, raw, outcome, today)
+    position, total, back = _position_and_back(bundle, ("member", procedure_id, step_id), today)
+    return _render_step(
+        bundle,
+        event_label=service.event_of(bundle).label,
+        heading_context=procedure.title,
+        step=current,
+        fields=page["fields"],
+        raw=raw,
+        outcome=outcome,
+        locked=page["locked"],
+        prefill_notes=page["prefill_notes"],
+        shown=page["shown"],
+        masks=page["masks"],
+        procedure=procedure,
+        department=page["department"],
+        position=position,
+        total=total,
+        back_url=back,
+        file_url=lambda token: url_for(
+            "bundles.member_file",
+            public_id=bundle.public_id,
+            procedure_id=procedure_id,
+            upload_token=token,
+        ),
+    )
+
+
+@bp.get("/<public_id>/files/<procedure_id>/<upload_token>")
+def member_file(public_id: str, procedure_id: str, upload_token: str):
+    """A file attached to one of the resident's bundle applications."""
+    elsewhere = _login_first()
+    if elsewhere:
+        return elsewhere
+    bundle = _bundle_or_404(public_id)
+    submission = _member_or_404(bundle, procedure_id)
+    return submission_views._upload_response(submission_views._upload_of(submission, upload_token))
+
+
+# --- the check page and submitting --------------------------------------------------------------
+
+
+def _shared_summary(bundle: Bundle, today: dt.date) -> list[dict]:
+    groups = []
+    members = service.members_of(db.session, bundle)
+    ctx = submission_views._context(members[0])
+    answers = service.context_of(bundle)
+    for step in service.shared_steps(bundle, today):
+        rows = []
+        for f in step.fields:
+            value = answers.get(f.name)
+            text = f.field_type.display(f, value, ctx) if value is not None else "未入力"
+            rows.append({"label": f.label, "value": text})
+        groups.append(
+            {
+                "title": step.title,
+                "rows": rows,
+                "change_url": url_for(
+                    "bundles.shared",
+                    public_id=bundle.public_id,
+                    step_id=step.id,
+                    **{"return": "check"},
+                ),
+            }
+        )
+    return groups
+
+
+def _member_summary(bundle: Bundle, submission: Submission, today: dt.date) -> list[dict]:
+    """A member's answers the resident gave on its own pages, by step."""
+    procedure = submissions.procedure_of(submission)
+    filled = service.filled_names(bundle, submission, today)
+    ctx = submission_views._context(submission)
+    groups = []
+    for step in logic.applicable_steps(procedure, submission.answers, today):
+        rows = []
+        for f in logic.applicable_fields(step, submission.answers, today):
+            if f.name in filled:
+                continue
+            value = submission.answers.get(f.name)
+            text = f.field_type.display(f, value, ctx) if value is not None else "未入力"
+            rows.append({"label": f.label, "value": text})
+        if rows:
+            groups.append(
+                {
+                    "title": step.title,
+                    "rows": rows,
+                    "change_url": url_for(
+                        "bundles.member",
+                        public_id=bundle.public_id,
+                        procedure_id=submission.procedure_id,
+                        step_id=step.id,
+                        **{"return": "check"},
+                    ),
+                }
+            )
+    return groups
+
+
+@bp.route("/<public_id>/check", methods=["GET", "POST"])
+@_limit("RATELIMIT_SUBMIT")
+def check(public_id: str):
+    elsewhere = _login_first()
+    if elsewhere:
+        return elsewhere
+    bundle, elsewhere = _open_draft(public_id)
+    if elsewhere:
+        return elsewhere
+    today, now = clock.today_local(), clock.now()
+    members = service.members_of(db.session, bundle)
+    page = service.next_page(db.session, bundle, members, today, now)
+    db.session.commit()
+    if page.kind != "check":
+        return redirect(_page_url(bundle, page))
+    signing_needed = service.needs_signature(members)
+    errors: dict[str, str] = {}
+    failed = None
+    if request.method == "POST":
+        declared = request.form.get("declaration") == "yes"
+        if not declared:
+            errors["declaration"] = DECLARATION_ERROR
+        elif signing_needed:
+            from portal.bundles import signing
+
+            return signing.begin(bundle, members)
+        else:
+            failed = file_all(bundle, members)
+            if failed is None:
+                done = url_for("bundles.overview", public_id=bundle.public_id, done=1)
+                return redirect(done, 303)
+    fees = [(m, submissions.procedure_of(m), _fee(m, today)) for m in members]
+    return (
+        render_template(
+            "bundles/check.html",
+            bundle=bundle,
+            event=service.event_of(bundle),
+            shared_summary=_shared_summary(bundle, today),
+            members=[
+                {
+                    "submission": m,
+                    "procedure": submissions.procedure_of(m),
+                    "summary": _member_summary(bundle, m, today),
+                    "signature": m in signing_needed,
+                }
+                for m in members
+            ],
+            fees=[(procedure, fee) for _, procedure, fee in fees if fee],
+            total_fee=sum(fee or 0 for _, _, fee in fees),
+            signing_needed=bool(signing_needed),
+            errors=errors,
+            error_links={path: html_id(path) for path in errors},
+            failed=failed,
+        ),
+        422 if errors or failed else 200,
+    )
+
+
+def _fee(submission: Submission, today: dt.date) -> int | None:
+    return logic.fee_amount(submissions.procedure_of(submission), submission.answers, today)
+
+
+def file_all(bundle: Bundle, members: list[Submission]) -> str | None:
+    """File every member, or none, and commit; None on success, else the title of the member
+    that failed (everything was rolled back: the drafts keep their answers)."""
+    try:
+        service.submit(
+            db.session,
+            bundle,
+            members,
+            True,
+            current_app.config["STATUS_LINK_KEY"],
+            clock.today_local(),
+            clock.now(),
+        )
+    except service.MemberFailed as failed:
+        db.session.rollback()
+        current_app.logger.warning(
+            "bundle %s not submitted: %s failed with %s",
+            bundle.public_id,
+            failed.procedure_id,
+            type(failed.__cause__).__name__,
+        )
+        return failed.title
+    plan.queue_reminders(db.session, current_app.extensions["catalog"], bundle, clock.now())
+    db.session.commit()
+    return None
+
+
+@bp.get("/<public_id>")
+def overview(public_id: str):
+    """The bundle's page: its reference, the progress of every part, the one payment, the
+    one counter booking and the visit plan."""
+    elsewhere = _login_first()
+    if elsewhere:
+        return elsewhere
+    bundle = _bundle_or_404(public_id)
+    if bundle.status == "draft":
+        return redirect(_next_url(bundle))
+    return render_template(
+        "bundles/overview.html",
+        **_plan_context(bundle),
+        just_done=request.args.get("done") == "1",
+        status_url=lambda s: url_for("submissions.status", token=submission_views._status_token(s)),
+    )
+
+
+def _plan_context(bundle: Bundle) -> dict:
+    catalog = current_app.extensions["catalog"]
+    progress = plan.progress(db.session, catalog, bundle, clock.today_local())
+    visit = plan.visit_of(db.session, catalog, bundle, progress)
+    unpaid = [
+        p.submission
+        for p in progress
+        if p.submission is not None and payments.payable(p.submission)
+    ]
+    booking_url = None
+    if visit.booking is not None:
+        booking_url = url_for(
+            "appointments.counter",
+            counter_id=visit.booking.counter.id,
+            service=visit.booking.services,
+            bundle=bundle.public_id,
+        )
+    ticket = None
+    if visit.appointment is not None:
+        token = appointments.ticket_token(
+            current_app.config["SECRET_KEY"], visit.appointment.public_id
+        )
+        ticket = qr_svg(token, "予約票のQRコード（窓口で読み取ります）")
+    return dict(
+        bundle=bundle,
+        event=service.event_of(bundle),
+        progress=progress,
+        counts={
+            state: sum(1 for p in progress if p.state == state)
+            for state in ("done", "waiting", "todo")
+        },
+        visit=visit,
+        booking_url=booking_url,
+        manage_url=(
+            url_for(
+                "appointments.manage",
+                token=appointments.manage_token(
+                    current_app.config["SECRET_KEY"], visit.appointment.public_id
+                ),
+            )
+            if visit.appointment
+            else None
+        ),
+        unpaid=unpaid,
+        unpaid_total=sum(payments.fee_of(s) for s in unpaid),
+        ticket=ticket,
+    )
+
+
+@bp.get("/<public_id>/plan")
+def visit_plan(public_id: str):
+    """The printable visit plan: counters in order, what to bring, the booking's QR ticket."""
+    elsewhere = _login_first()
+    if elsewhere:
+        return elsewhere
+    bundle = _bundle_or_404(public_id)
+    if bundle.status == "draft":
+        abort(404)
+    return render_template("bundles/plan.html", **_plan_context(bundle))
