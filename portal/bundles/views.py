@@ -378,6 +378,23 @@ def _shared_summary(bundle: Bundle, today: dt.date) -> list[dict]:
     members = service.members_of(db.session, bundle)
     ctx = submission_views._context(members[0])
     answers = service.context_of(bundle)
+    event = service.event_of(bundle)
+    used = service.used_names(service.spec_of(bundle), bundle.procedures)
+    screened = [f for f in event.screening.fields if f.name in used] if event.screening else []
+    if screened:  # answers of the first questions that went into the applications
+        groups.append(
+            {
+                "title": event.screening.title,
+                "rows": [
+                    {
+                        "label": f.label,
+                        "value": f.field_type.display(f, answers.get(f.name), ctx),
+                    }
+                    for f in screened
+                ],
+                "change_url": None,
+            }
+        )
     for step in service.shared_steps(bundle, today):
         rows = []
         for f in step.fields:
