@@ -34,6 +34,7 @@ from portal import clock
 from portal.appointments import messages, service
 from portal.appointments.models import Appointment
 from portal.bundles import service as bundles
+from portal.bundles.models import Bundle
 from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db
@@ -432,10 +433,12 @@ def manage(token: str):
     visit = service.visit_of_appointment(_catalog(), appointment)
     ticket = service.ticket_token(current_app.config["SECRET_KEY"], appointment.public_id)
     procedure = _catalog().procedure(appointment.details.get("procedure_id") or "")
+    bundle = db.session.get(Bundle, appointment.bundle_id) if appointment.bundle_id else None
     return _no_referrer(
         render_template(
             "appointments/manage.html",
             appointment=appointment,
+            bundle=bundle,
             visit=visit,
             counter=visit.counter,
             procedure=procedure,

@@ -265,16 +265,24 @@ def fill_values(
     return values
 
 
-def filled_names(bundle: Bundle, submission: Submission, today: dt.date) -> set[str]:
+def filled_names(
+    bundle: Bundle, submission: Submission, today: dt.date, *, expected: bool = False
+) -> set[str]:
     """The member's fields the bundle answers validly: not asked again on its pages. A fill
-    that does not fit (a group item still missing an answer, say) is put in but still asked."""
+    that does not fit (a group item still missing an answer, say) is put in but still asked.
+    `expected`: also the fields whose shared answers are not given yet (to count the pages
+    ahead before the shared questions are answered)."""
     procedure = submissions.procedure_of(submission)
-    values = fill_values(spec_of(bundle), procedure, context_of(bundle), today)
+    spec = spec_of(bundle)
+    values = fill_values(spec, procedure, context_of(bundle), today)
     names = set()
     for name, value in values.items():
         f = procedure.field(name)
         if f is not None and not f.field_type.check_value(f, value):
             names.add(name)
+    fill = spec.fill(procedure.id)
+    if expected and fill is not None:
+        names.update(name for name in fill.answers if name not in values)
     return names
 
 
@@ -295,6 +303,10 @@ def apply_fills(
         values = fill_values(spec, procedure, context, today)
         if not values:
             continue
+        fill = spec.fill(procedure.id)
+        for name, source in fill.answers.items():
+            if isinstance(source, GroupFill) and name in values:
+                values[name] = _keep_item_answers(values[name], submission.answers.get(name))
         answers = logic.prune(procedure, {**submission.answers, **values}, today)
         prefilled = {k: v for k, v in submission.prefilled.items() if k not in values}
         result = session.execute(
@@ -312,15 +324,36 @@ def apply_fills(
             set_committed_value(submission, name, value)
 
 
+def _keep_item_answers(items: list[dict], existing: Any) -> list[dict]:
+    """A group filled anew keeps what the resident answered on the member's own page for the
+    same person (an item whose filled sub-answers are all the same), never another's."""
+    if not isinstance(existing, list):
+        return items
+    kept = []
+    for item in items:
+        same = next(
+            (
+                old
+                for old in existing
+                if isinstance(old, dict) and all(old.get(k) == v for k, v in item.items())
+            ),
+            None,
+        )
+        kept.append({**same, **item} if same else item)
+    return kept
+
+
 def asked_fields(bundle: Bundle, submission: Submission, step: Step, today: dt.date) -> list[Field]:
     """The fields of a member's step its page shows: all but those the bundle filled."""
     filled = filled_names(bundle, submission, today)
     return [f for f in step.fields if f.name not in filled]
 
 
-def _needs_page(bundle: Bundle, submission: Submission, step: Step, today: dt.date) -> bool:
+def _needs_page(
+    bundle: Bundle, submission: Submission, step: Step, today: dt.date, expected: bool = False
+) -> bool:
     """Something on the step is the resident's to answer (not filled, not a fixed prefill)."""
-    filled = filled_names(bundle, submission, today)
+    filled = filled_names(bundle, submission, today, expected=expected)
     locked = submissions.locked_fields(submission)
     return any(
         f.name not in filled and f.name not in locked
@@ -363,12 +396,13 @@ def next_page(
 
 
 def member_pages(bundle: Bundle, submission: Submission, today: dt.date) -> list[Step]:
-    """The member's steps that have a page in the bundle (for positions and back links)."""
+    """The member's steps that have a page in the bundle (for positions and back links),
+    counting fields the shared questions not answered yet will fill as filled."""
     procedure = submissions.procedure_of(submission)
     return [
         step
         for step in logic.applicable_steps(procedure, submission.answers, today)
-        if _needs_page(bundle, submission, step, today)
+        if _needs_page(bundle, submission, step, today, expected=True)
     ]
 
 
@@ -387,13 +421,13 @@ def submit(
     status_link_key: str,
     today: dt.date,
     now: dt.datetime,
-) -> Bundle:
+) -> bool:
     """File every member under one bundle reference, or none: any member that cannot be
-    submitted raises (the engine's errors) and the caller rolls the whole transaction back, so
-    no member is left submitted and every draft keeps its answers. Idempotent: a bundle already
-    submitted is returned as it is."""
+    submitted raises MemberFailed and the caller rolls the whole transaction back, so no
+    member is left submitted and every draft keeps its answers. True when this call filed the
+    bundle; False when it was already filed (a double click, another tab)."""
     if bundle.status != DRAFT:
-        return bundle
+        return False
     reference = new_reference(REFERENCE_PREFIX)
     while session.scalar(select(Bundle.id).where(Bundle.reference == reference)):
         reference = new_reference(REFERENCE_PREFIX)
@@ -405,7 +439,7 @@ def submit(
     )
     if result.rowcount != 1:
         session.refresh(bundle)  # another request filed it: nothing more to do here
-        return bundle
+        return False
     for name, value in (
         ("status", SUBMITTED),
         ("reference", reference),
@@ -418,4 +452,4 @@ def submit(
             submissions.submit(session, submission, declared, status_link_key, today, now)
         except Exception as error:  # any failure of a member files nothing at all
             raise MemberFailed(submission) from error
-    return bundle
+    return True

@@ -96,6 +96,9 @@ def start_bundle(event, screening: dict, procedure_ids: list[str]):
         today=today,
     )
     service.apply_shared_prefill(db.session, bundle, answers, sources)
+    # What the screening and the prefilled shared answers already say goes in now (the pages
+    # ahead are counted from it).
+    service.apply_fills(db.session, bundle, members, today, now)
     db.session.commit()
     return redirect(_next_url(bundle), 303)
 
@@ -122,7 +125,9 @@ def _page_url(bundle: Bundle, page: service.Page) -> str:
 
 
 def _open_draft(public_id: str):
-    """(bundle, None) for a bundle still being filled in, or (None, where to go instead)."""
+    """(bundle, None) for a bundle still being filled in, or (None, where to go instead).
+    Every page of a bundle being filled in may write, GETs too (steps counted as done)."""
+    db.will_write()
     bundle = _bundle_or_404(public_id)
     if bundle.status != "draft":
         return None, redirect(url_for("bundles.overview", public_id=bundle.public_id))
@@ -513,7 +518,7 @@ def file_all(bundle: Bundle, members: list[Submission]) -> str | None:
     """File every member, or none, and commit; None on success, else the title of the member
     that failed (everything was rolled back: the drafts keep their answers)."""
     try:
-        service.submit(
+        filed = service.submit(
             db.session,
             bundle,
             members,
@@ -531,7 +536,8 @@ def file_all(bundle: Bundle, members: list[Submission]) -> str | None:
             type(failed.__cause__).__name__,
         )
         return failed.title
-    plan.queue_reminders(db.session, current_app.extensions["catalog"], bundle, clock.now())
+    if filed:  # not again when another request filed it first (a double click)
+        plan.queue_reminders(db.session, current_app.extensions["catalog"], bundle, clock.now())
     db.session.commit()
     return None
 
@@ -543,6 +549,7 @@ def overview(public_id: str):
     elsewhere = _login_first()
     if elsewhere:
         return elsewhere
+    db.will_write()  # a bundle still being filled in: its next page may count steps as done
     bundle = _bundle_or_404(public_id)
     if bundle.status == "draft":
         return redirect(_next_url(bundle))

@@ -112,10 +112,18 @@ def checklist_page(event_id: str):
         and bundle_service.bundleable(catalog.procedure(item.procedure))
     ]
     chosen = [p.id for p in offered]
+    kept = session.get("bundle_choice", {}).get(event.id)
+    if request.method == "GET" and kept is not None and session.get("user"):
+        # Chosen before logging in: shown again as chosen.
+        choices = dict(session["bundle_choice"])
+        choices.pop(event.id)
+        session["bundle_choice"] = choices
+        chosen = [pid for pid in kept if pid in chosen]
     errors: dict[str, str] = {}
     if request.method == "POST" and offered:
         chosen = [pid for pid in request.form.getlist("procedure") if pid in chosen]
         if session.get("user") is None:
+            session["bundle_choice"] = {**session.get("bundle_choice", {}), event.id: chosen}
             return redirect(url_for("identity.login", next=request.path))
         if not chosen:
             errors["procedure"] = "まとめて申請する手続を1つ以上選んでください"

@@ -28,6 +28,7 @@ NOT_PAGES = {
     "session_timeout.time_left": "JSON (seconds left of a login), tested in test_session_timeout.py",
     "dev_mail.attachment": "file download (a mail's attachment), tested in test_dev_mail.py",
     "mock_pay.api_payment": "JSON (the mock payment service's API), tests/web/test_mock_pay.py",
+    "bundles.member_file": "file download (a bundle application's attachment), tests/web",
 }
 
 
