@@ -151,8 +151,9 @@ def queue_reminders(
     now: dt.datetime,
 ) -> int:
     """A reminder three days before each open legal deadline (9:00 Tokyo), when the resident
-    gave an e-mail address on the shared questions. Returns how many were queued."""
-    address = bundle.shared.get("email")
+    gave the e-mail address the bundle notifies (`notify`). Returns how many were queued."""
+    spec = service.spec_of(bundle)
+    address = bundle.shared.get(spec.notify) if spec.notify else None
     if not address:
         return 0
     today = now.astimezone(TOKYO).date()

@@ -151,8 +151,9 @@ def bundles_of(session: Session, owner_sub: str) -> list[Bundle]:
 
 
 def used_names(spec: BundleSpec, procedure_ids: list[str]) -> set[str]:
-    """The screening and shared answers the fills of these procedures read."""
-    names: set[str] = set()
+    """The screening and shared answers the fills of these procedures read, and the address
+    the bundle's reminders go to."""
+    names: set[str] = {spec.notify} if spec.notify else set()
     for fill in spec.fills:
         if fill.procedure not in procedure_ids:
             continue

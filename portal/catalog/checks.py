@@ -127,6 +127,9 @@ def _check_bundle(event, screening: dict, procedures: dict, path: str) -> list[s
                 problems.append(f"{path}.shared[{i}].fields[{k}]: a {f.type} is not shared")
         if step.when is not None:
             problems.extend(_rule_problems(step.when, {*screening, *shared}, f"{path}.shared[{i}]"))
+    notify = event.bundle.notify
+    if notify is not None and (notify not in shared or shared[notify].type != "email"):
+        problems.append(f"{path}.notify: no shared e-mail question {notify!r}")
     known = {*screening, *shared}
     listed = {item.procedure for item in event.items if item.procedure}
     for j, fill in enumerate(event.bundle.fills):

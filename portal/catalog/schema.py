@@ -400,6 +400,7 @@ class BundleSpec(Model):
 
     shared: Annotated[list[Step], PydField(min_length=1)]
     fills: list[BundleFill] = []
+    notify: SnakeName | None = None  # the shared e-mail answer deadline reminders go to
 
     def fill(self, procedure_id: str) -> BundleFill | None:
         return next((f for f in self.fills if f.procedure == procedure_id), None)

@@ -203,6 +203,7 @@ def page(public_id: str, token: str):
         except ProviderError:
             live = None
         payment = _payment_or_404(public_id, token)
+    applications = _applications_of(payment)
     return _no_referrer(
         render_template(
             "payments/page.html",
@@ -210,9 +211,20 @@ def page(public_id: str, token: str):
             label=states.LABELS[payment.status],
             live=live,
             token=token,
-            applications=_applications_of(payment),
+            applications=applications,
+            bundle=_bundle_of(applications),
         )
     )
+
+
+def _bundle_of(applications: list):
+    """The bundle these applications were filed in together, if they were (for the way back)."""
+    from portal.bundles.models import Bundle
+
+    bundle_ids = {a.bundle_id for a in applications}
+    if len(bundle_ids) != 1 or None in bundle_ids:
+        return None
+    return db.session.get(Bundle, bundle_ids.pop())
 
 
 def _applications_of(payment: Payment) -> list:

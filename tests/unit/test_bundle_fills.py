@@ -200,23 +200,29 @@ def test_the_birth_bundle_fills_from_its_own_shared_answers():
 
 def test_used_names_are_what_the_chosen_fills_read():
     spec = MOVING.bundle
-    assert service.used_names(spec, []) == set()
+    # The e-mail address is always asked: the bundle's deadline reminders go to it (notify).
+    assert spec.notify == "email"
+    assert service.used_names(spec, []) == {"email"}
     assert service.used_names(spec, ["kaigo-tennyu-nintei"]) == {
+        "email",
         "phone",
         "new_address",
         "previous_address",  # from previous_address.city
         "move_date",
     }
     assert service.used_names(spec, ["jidoteate-nintei"]) == {
+        "email",
         "phone",
         "new_address",
         "previous_address",
         "move_date",
         "movers",
     }
-    assert "email" in service.used_names(spec, ["tennyu-yoyaku"])
-    assert "email" not in service.used_names(spec, ["kokuho-kanyu-dattai", "kodomo-iryohi"])
-    assert service.used_names(spec, ["juminhyo-copy"]) == set()  # not in the fills
+    assert "previous_address" in service.used_names(spec, ["tennyu-yoyaku"])
+    assert "previous_address" not in service.used_names(
+        spec, ["kokuho-kanyu-dattai", "kodomo-iryohi"]
+    )
+    assert service.used_names(spec, ["juminhyo-copy"]) == {"email"}  # not in the fills
 
 
 def a_bundle(procedures: list[str], shared: dict | None = None) -> Bundle:
@@ -232,7 +238,7 @@ def a_bundle(procedures: list[str], shared: dict | None = None) -> Bundle:
 def test_only_the_shared_questions_a_chosen_procedure_uses_are_asked():
     steps = service.shared_steps(a_bundle(["kaigo-tennyu-nintei"]), TODAY)
     assert [(s.id, [f.name for f in s.fields]) for s in steps] == [
-        ("contact", ["phone"]),
+        ("contact", ["phone", "email"]),
         ("addresses", ["previous_address", "new_address"]),
     ]
     steps = service.shared_steps(a_bundle(["tennyu-yoyaku", "hoiku-riyou"]), TODAY)
