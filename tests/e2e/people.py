@@ -95,24 +95,34 @@ def fill_field(page, scope, field: Field, value, files_dir: Path | None = None) 
         by_label(box, "口座番号").fill(value["account_number"])
         by_label(box, "口座名義（カナ）").fill(value["holder_kana"])
     elif kind == "group":
-        # Items already on the page (prefilled from the records, say) are reused; missing ones
-        # are added, extra ones removed from the end.
-        label = f"{field.item_label}"
-        while group(group(page, field.label), f"{label}{len(value) + 1}").count():
-            shown = len(value) + 1
-            while group(group(page, field.label), f"{label}{shown + 1}").count():
-                shown += 1
-            page.get_by_role("button", name=f"{label}{shown}を削除する").click()
-        for index, item in enumerate(value):
-            box = group(page, field.label)
-            if not group(box, f"{label}{index + 1}").count():
-                box.get_by_role("button", name=f"{label}を追加する").click()
-                box = group(page, field.label)
-            item_box = group(box, f"{label}{index + 1}")
-            for sub in field.fields:
-                fill_field(page, item_box, sub, item.get(sub.name), files_dir)
+        fill_group(
+            page,
+            field,
+            value,
+            lambda item_box, sub, answer: fill_field(page, item_box, sub, answer, files_dir),
+        )
     else:
         by_label(scope, field.label).fill(str(value))
+
+
+def fill_group(page, field: Field, items: list, fill_item) -> None:
+    """Make a group show exactly len(items) items and fill each sub-field with
+    fill_item(item_box, sub_field, answer). Items already on the page (prefilled from the
+    records, say) are reused; missing ones are added, extra ones removed from the end."""
+    label = f"{field.item_label}"
+    while group(group(page, field.label), f"{label}{len(items) + 1}").count():
+        shown = len(items) + 1
+        while group(group(page, field.label), f"{label}{shown + 1}").count():
+            shown += 1
+        page.get_by_role("button", name=f"{label}{shown}を削除する").click()
+    for index, item in enumerate(items):
+        box = group(page, field.label)
+        if not group(box, f"{label}{index + 1}").count():
+            box.get_by_role("button", name=f"{label}を追加する").click()
+            box = group(page, field.label)
+        item_box = group(box, f"{label}{index + 1}")
+        for sub in field.fields:
+            fill_item(item_box, sub, item.get(sub.name))
 
 
 def shown_as_input(page, field: Field) -> bool:

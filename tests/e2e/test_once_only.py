@@ -33,7 +33,7 @@ from portal.catalog import load_catalog
 from portal.catalog.schema import Field, Step
 from portal.clock import TOKYO
 from portal.submissions.models import Submission
-from tests.e2e.people import by_label, group
+from tests.e2e.people import by_label, fill_group, group
 from tests.e2e.test_juminhyo import ROOT
 from tests.e2e.test_login import PERSONAS
 
@@ -301,20 +301,12 @@ def answer_field(typist: Typist, page, scope, f: Field, value) -> None:
         for part, label in ADDRESS_PARTS:
             typist.text(by_label(box, label), value.get(part, ""))
     elif kind == "group":
-        label = f.item_label
-        while group(group(page, f.label), f"{label}{len(value) + 1}").count():
-            shown = len(value) + 1
-            while group(group(page, f.label), f"{label}{shown + 1}").count():
-                shown += 1
-            page.get_by_role("button", name=f"{label}{shown}を削除する").click()
-        for index, item in enumerate(value):
-            box = group(page, f.label)
-            if not group(box, f"{label}{index + 1}").count():
-                box.get_by_role("button", name=f"{label}を追加する").click()
-                box = group(page, f.label)
-            item_box = group(box, f"{label}{index + 1}")
-            for sub in f.fields:
-                answer_field(typist, page, item_box, sub, item.get(sub.name))
+        fill_group(
+            page,
+            f,
+            value,
+            lambda item_box, sub, answer: answer_field(typist, page, item_box, sub, answer),
+        )
     else:
         typist.text(by_label(scope, f.label), str(value))
 
