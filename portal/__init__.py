@@ -47,6 +47,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.life_events import bp as life_events_bp
     from portal.pages import bp as pages_bp
     from portal.payments.views import bp as payments_bp
+    from portal.staff.api import bp as staff_api_bp
     from portal.staff.views import bp as staff_bp
     from portal.submissions import bp as submissions_bp
 
@@ -54,6 +55,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(submissions_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(staff_api_bp)
     if app.config["PORTAL_ENV"] != "production":  # residents' mail: never served in production
         from portal.outbox.views import bp as dev_mail_bp
 

@@ -1,6 +1,7 @@
 """Command-line interface: `flask catalog check`, `flask db upgrade|downgrade|heads`,
-`flask demo load`, `flask audit verify`, `flask portal worker`, `flask mock-jpki fault`,
-`flask mock-pay deliver|store-pay`. Each command says what it did in one or two lines."""
+`flask demo load`, `flask audit verify`, `flask portal worker`, `flask retention purge`,
+`flask mock-jpki fault`, `flask mock-pay deliver|store-pay` (and `flask staff ...`,
+`flask payments reconcile`). Each command says what it did in one or two lines."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def mock_jpki_fault(mode: str, seconds: float) -> None:
 def init_app(app: Flask) -> None:
     from portal.outbox.cli import portal_cli
     from portal.payments.cli import payments_cli
+    from portal.retention.cli import retention_cli
     from portal.staff.cli import staff_cli
 
     app.cli.add_command(staff_cli)
@@ -107,6 +109,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(portal_cli)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(retention_cli)
     if app.config["MOCK_JPKI_ENABLED"]:
         app.cli.add_command(mock_jpki_cli)
     if app.config["MOCK_PAY_ENABLED"]:

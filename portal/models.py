@@ -14,7 +14,7 @@ from portal.mock_pay.models import MockPayEvent, MockPayment, MockPayRefund
 from portal.outbox.models import OutboxMessage
 from portal.payments.models import Payment
 from portal.records.models import RecordRead
-from portal.staff.models import StaffMember, StaffRole
+from portal.staff.models import StaffApiToken, StaffMember, StaffRole
 from portal.submissions.models import Submission, SubmissionEvent
 from portal.uploads.models import Upload
 
@@ -34,6 +34,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "RecordRead",
+    "StaffApiToken",
     "StaffMember",
     "StaffRole",
     "Submission",

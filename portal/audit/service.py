@@ -46,6 +46,9 @@ ACTIONS = frozenset(
         "sign_out",
         "sign_out_everywhere",
         "lockout",
+        "purge",
+        "token_created",
+        "token_revoked",
     }
 )
 # Looks at or changes to a resident's data: a staff entry of these names its department, and the

@@ -1,5 +1,6 @@
 """`flask portal worker`: the background worker. Each round delivers the outbox, then runs the
-periodic jobs listed in PERIODIC_JOBS (the mock payment service's webhooks, ...).
+periodic jobs listed in PERIODIC_JOBS (the mock payment service's webhooks, payment
+reconciliation, the daily retention purge).
 
 `--once` delivers everything due now and exits, printing the counts (cron, tests); otherwise it
 runs a round every `--interval` seconds until interrupted (Ctrl+C, or SIGTERM from the container
@@ -53,6 +54,8 @@ class PeriodicJob:
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("mock-pay webhooks", "portal.mock_pay.cli:worker_round", "MOCK_PAY_ENABLED"),
     PeriodicJob("payment reconciliation", "portal.payments.cli:worker_round", "PAYMENT_PROVIDER"),
+    # Once a day (it looks for the day's audit entry first): portal/retention.
+    PeriodicJob("retention purge", "portal.retention.cli:worker_round"),
 ]
 
 

@@ -1,5 +1,6 @@
-"""`flask staff create` (an account, its roles, and its authenticator set-up) and
-`flask staff code` (the current code of a demo account; refused outside demo deployments)."""
+"""`flask staff create` (an account, its roles, and its authenticator set-up), `flask staff code`
+(the current code of a demo account; refused outside demo deployments), and `flask staff token
+create|revoke` (tokens of the staff JSON API for the city's core systems)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from portal import clock
+from portal import audit, clock
 from portal.db import db
-from portal.staff import service
+from portal.staff import service, tokens
 from portal.staff.models import ROLES, StaffMember
 
 staff_cli = AppGroup("staff", help="Staff accounts.")
@@ -76,3 +77,49 @@ def code(login_id: str) -> None:
         click.echo(f"no demo staff account {login_id!r}", err=True)
         sys.exit(1)
     click.echo(service.current_code(member, _key(), clock.now()))
+
+
+token_cli = AppGroup("token", help="Tokens of the staff JSON API (/api/staff/v1).")
+staff_cli.add_command(token_cli)
+
+
+@token_cli.command("create")
+@click.argument("login_id")
+@click.option("--label", required=True, help="what uses it, e.g. 住民記録システム連携")
+@click.option(
+    "--days", type=int, default=90, show_default=True, help=f"lifetime (1 to {tokens.MAX_DAYS})"
+)
+def token_create(login_id: str, label: str, days: int) -> None:
+    """Create a token acting as LOGIN_ID; prints it once (only its hash is kept)."""
+    member = db.session.scalar(select(StaffMember).where(StaffMember.login_id == login_id))
+    if member is None or not member.active:
+        click.echo(f"no active staff account {login_id!r}", err=True)
+        sys.exit(1)
+    now = clock.now()
+    try:
+        row, token = tokens.create_token(db.session, member, label=label, days=days, now=now)
+    except ValueError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    audit.record(
+        db.session, actor="system", action="token_created", target=f"staff_token:{row.id}", at=now
+    )
+    db.session.commit()
+    expires = clock.to_local(row.expires_at).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"token {row.id} for {member.login_id} ({row.label}), expires {expires} JST")
+    click.echo(f"token (shown once): {token}")
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token at once."""
+    now = clock.now()
+    if not tokens.revoke_token(db.session, token_id, now):
+        click.echo(f"no token {token_id} that is not already revoked", err=True)
+        sys.exit(1)
+    audit.record(
+        db.session, actor="system", action="token_revoked", target=f"staff_token:{token_id}", at=now
+    )
+    db.session.commit()
+    click.echo(f"token {token_id} revoked")

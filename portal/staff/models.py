@@ -58,3 +58,23 @@ class StaffRole(Base):
     department: Mapped[str] = mapped_column(String(64))
 
     member: Mapped[StaffMember] = relationship(back_populates="roles")
+
+
+class StaffApiToken(Base):
+    """A bearer token for the staff JSON API (the city's core systems fetch applications with
+    it). It acts as its member: the member's departments, at the time of each request, decide
+    what it may read. Only the SHA-256 of the token is stored (`flask staff token create` prints
+    the token once); it expires, and can be revoked (`flask staff token revoke`)."""
+
+    __tablename__ = "staff_api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100))  # what uses it, e.g. 住民記録システム連携
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    member: Mapped[StaffMember] = relationship(lazy="joined")

@@ -360,6 +360,8 @@ def preview(procedure_id: str):
     )
 
 
-# The counters' appointments: more routes on this blueprint (imported last: it uses `bp`).
+# The counters' appointments, payments and exports: more routes on this blueprint (imported
+# last: they use `bp`).
 from portal.staff import appointments as _appointments  # noqa: E402, F401
+from portal.staff import export_views as _export_views  # noqa: E402, F401
 from portal.staff import payments as _payments  # noqa: E402, F401

@@ -70,6 +70,9 @@ class Submission(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Set when the retention period ended and the application was anonymised (portal.retention):
+    # its answers, files and who filed it are gone; reference, procedure, status and dates stay.
+    purged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     # Filed together with other procedures of a life event (portal.bundles).
     bundle_id: Mapped[int | None] = mapped_column(
         ForeignKey("bundles.id"), index=True, default=None

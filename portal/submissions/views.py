@@ -109,7 +109,7 @@ def _summary(submission: Submission) -> list[dict]:
             {
                 "step": {"id": "acting-for", "title": "代理人"},
                 "rows": _acting_rows(submission, ctx),
-                "change_url": url_for(".who", procedure_id=submission.procedure_id),
+                "change_url": url_for("submissions.who", procedure_id=submission.procedure_id),
             }
         )
     for step in logic.applicable_steps(procedure, submission.answers, today):

@@ -29,6 +29,8 @@ NOT_PAGES = {
     "dev_mail.attachment": "file download (a mail's attachment), tested in test_dev_mail.py",
     "mock_pay.api_payment": "JSON (the mock payment service's API), tests/web/test_mock_pay.py",
     "bundles.member_file": "file download (a bundle application's attachment), tests/web",
+    "staff.export_csv": "CSV download (downloaded in test_staff_exports.py; errors: its form)",
+    "staff_api.submissions": "JSON (the staff API for core systems), tests/web",
 }
 
 

@@ -262,3 +262,24 @@ def test_staff_preview_every_procedure_with_its_examples(app, staff):
     assert page.find("input", attrs={"name": "applicant_name"})["value"] == "大原 太郎"
     assert "記入例では 600円" in page.get_text()
     assert app.test_client().get("/staff/preview").status_code == 404
+
+
+def test_a_case_filed_for_someone_else_shows_who_acted(app, staff):
+    """The case page of a 代理 application lists the acting-for rows (it used to fail building
+    the resident's "change" link from a staff page)."""
+    case = submitted(app, "ninshin-todoke")
+    with app.app_context():
+        row = db.session.get(Submission, case.id)
+        row.acting_for = {
+            "relationship": "household",
+            "applicant_name": "岬 健一",
+            "subject_name": "岬 花子",
+            "subject_birth_date": "1990-04-10",
+            "delegation": "household_record",
+            "letter": [],
+        }
+        db.session.commit()
+    clerk = sign_in(app.test_client(), "kosodate-clerk", staff["kosodate-clerk"])
+    page = check_page(clerk.get(f"/staff/submissions/{case.public_id}")).main.get_text()
+    assert "同じ世帯の家族" in page
+    assert "岬 健一" in page and "岬 花子" in page
