@@ -90,6 +90,8 @@ def _sign_as_demo_persona(app: Flask, session, submission, now) -> None:
 DEMO_STAFF_PASSWORD = "isumi-demo-2026"  # noqa: S105  (a published demo password)
 DEMO_STAFF = [
     ("kosodate-clerk", "子育て 花子", [("clerk", "kosodate")]),
+    ("kosodate-reviewer", "審査 三郎", [("reviewer", "kosodate")]),
+    ("kosodate-approver", "決裁 和子", [("approver", "kosodate")]),
     ("shimin-clerk", "市民 一郎", [("clerk", "shimin")]),
     ("kaigo-reviewer", "介護 次郎", [("reviewer", "kaigo")]),
     ("admin", "管理 太郎", None),  # administrator of every department

@@ -48,6 +48,11 @@ def check_catalog(data: CatalogData) -> list[str]:
             for state in (transition.source, transition.target):
                 if state not in workflow.states:
                     problems.append(f"{path}.transitions[{j}]: unknown state {state!r}")
+            where = f"{path}.transitions[{j}]"
+            if transition.by == "staff" and not (transition.roles and transition.label):
+                problems.append(f"{where}: staff transitions need roles and a label")
+            if transition.by != "staff" and (transition.roles or transition.decision):
+                problems.append(f"{where}: roles and decision are for staff only")
         if not any(
             t.source == workflow.initial and t.target == workflow.submitted and t.name == "submit"
             for t in workflow.transitions

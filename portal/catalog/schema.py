@@ -132,6 +132,12 @@ class State(Model):
     label: NonEmpty
     description: NonEmpty
     final: bool = False
+    # The resident's turn (e.g. asked for a missing document): the case is not overdue meanwhile,
+    # and a transition into this state asks the resident through a correction request.
+    resident_turn: bool = False
+
+
+StaffRoleName = Literal["clerk", "reviewer", "approver", "admin"]
 
 
 class Transition(Model):
@@ -139,6 +145,14 @@ class Transition(Model):
     source: SnakeName = PydField(alias="from")
     target: SnakeName = PydField(alias="to")
     by: Literal["resident", "staff", "system"]
+    # For staff transitions (issue 12): which roles of the case's department may apply it, the
+    # button's text, whether a comment is asked for, whether it decides the case (electronically
+    # or by recording a paper decision), and whether the resident is told.
+    roles: list[StaffRoleName] = []
+    label: NonEmpty | None = None
+    comment: Literal["none", "optional", "required"] = "none"
+    decision: Literal["electronic", "paper"] | None = None
+    notify: bool = False
 
 
 class Workflow(Model):
@@ -337,6 +351,9 @@ class Procedure(Model):
     suggestions: list[Suggestion] = []  # offered after submitting (issue 11)
     estimated_minutes: Annotated[int, PydField(ge=1, le=120)]
     processing_time: NonEmpty
+    # The standard number of days from submission to a decision: cases older than this are
+    # highlighted as overdue in the staff inbox.
+    processing_days: Annotated[int, PydField(ge=1, le=365)]
     next_steps: NonEmpty
     fee: Fee | None = None
     attachments: list[Attachment] = []

@@ -39,7 +39,7 @@ from portal.bundles.models import Bundle
 from portal.catalog.schema import CatalogData
 from portal.outbox import cancel_pending
 from portal.payments.models import PaymentItem
-from portal.submissions.models import Submission, SubmissionEvent
+from portal.submissions.models import CorrectionRequest, Submission, SubmissionEvent
 from portal.uploads.models import Upload
 from portal.uploads.service import FileStore
 
@@ -248,9 +248,19 @@ def _anonymise(session: Session, files: FileStore, ids: list[int], now: dt.datet
         submission.status_token_hash = None
         submission.resume_code_hash = None
         submission.resume_expires_at = None
+        submission.applicant_search = None
         submission.purged_at = now
         counts.submissions += 1
     session.flush()
+    # What was asked and answered in correction requests, and staff comments, go with them.
+    session.execute(
+        update(CorrectionRequest)
+        .where(CorrectionRequest.submission_id.in_(ids))
+        .values(message="", answers_before=None, answers_after=None, resident_note=None)
+    )
+    session.execute(
+        update(SubmissionEvent).where(SubmissionEvent.submission_id.in_(ids)).values(comment=None)
+    )
     for bundle_id in sorted({s.bundle_id for s in rows if s.bundle_id is not None}):
         remaining = session.scalar(
             select(func.count(Submission.id)).where(
@@ -276,6 +286,9 @@ def _anonymise(session: Session, files: FileStore, ids: list[int], now: dt.datet
 def _delete_draft(session: Session, files: FileStore, submission_id: int) -> int:
     removed = _delete_files(session, files, submission_id)
     session.execute(delete(SubmissionEvent).where(SubmissionEvent.submission_id == submission_id))
+    session.execute(
+        delete(CorrectionRequest).where(CorrectionRequest.submission_id == submission_id)
+    )
     session.execute(
         update(Appointment)
         .where(Appointment.submission_id == submission_id)

@@ -71,7 +71,7 @@ def _load_staff() -> StaffMember | None:
 
 # GET pages that write (the audit entry of a view): on SQLite they take the write lock when their
 # transaction begins rather than failing to upgrade a read later.
-WRITING_GETS = {"staff.submission"}
+WRITING_GETS = {"staff.submission", "staff.case_file"}
 
 
 @bp.before_request
@@ -223,7 +223,15 @@ def _audit(submission: Submission, action: str, reason: str | None = None) -> No
     )
 
 
-def _detail(submission: Submission, revealed: dict | None = None, errors=None, reason=""):
+def _detail(
+    submission: Submission,
+    revealed: dict | None = None,
+    errors=None,
+    reason="",
+    forms: dict | None = None,
+):
+    """The case page; `forms` keeps what was typed into a workflow form that had an error."""
+    from portal.staff.cases import case_context
     from portal.submissions.signing import verification
     from portal.submissions.views import _summary
 
@@ -240,6 +248,8 @@ def _detail(submission: Submission, revealed: dict | None = None, errors=None, r
         ),
         revealed=revealed,
         reason=reason,
+        forms=forms or {},
+        **case_context(submission),
         errors=errors or {},
         error_links={name: f"f-{name}" for name in errors or {}},
     )
@@ -363,5 +373,6 @@ def preview(procedure_id: str):
 # The counters' appointments, payments and exports: more routes on this blueprint (imported
 # last: they use `bp`).
 from portal.staff import appointments as _appointments  # noqa: E402, F401
+from portal.staff import cases as _cases  # noqa: E402, F401
 from portal.staff import export_views as _export_views  # noqa: E402, F401
 from portal.staff import payments as _payments  # noqa: E402, F401

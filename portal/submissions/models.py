@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.bundles.models import Bundle  # noqa: F401  (the table bundle_id refers to)
@@ -77,6 +77,17 @@ class Submission(Base):
     bundle_id: Mapped[int | None] = mapped_column(
         ForeignKey("bundles.id"), index=True, default=None
     )
+    # Entered by a clerk at the counter for a visitor (書かない窓口): "staff:<id>"; None when the
+    # resident entered it themself.
+    entered_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The applicant's name and kana, normalised (NFKC, no spaces), set at submit for the staff
+    # inbox's search; cleared by the retention purge.
+    applicant_search: Mapped[str | None] = mapped_column(String(300), default=None)
+
+    __table_args__ = (
+        # The staff inbox: a department's submitted cases, newest first (keyset pagination).
+        Index("ix_submissions_inbox", "department", "submitted_at", "id"),
+    )
 
     # Loaded when a page asks for them (status pages), not with every draft lookup.
     events: Mapped[list[SubmissionEvent]] = relationship(
@@ -95,6 +106,29 @@ class SubmissionEvent(Base):
     from_status: Mapped[str] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(16))
+    # Who exactly: "staff:<id>" for a staff member (None for the resident and the system).
+    actor_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # What the member wrote with it (a reason to reject, a note when sending back, ...).
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
     at: Mapped[dt.datetime]
 
     submission: Mapped[Submission] = relationship(back_populates="events")
+
+
+class CorrectionRequest(Base):
+    """補正依頼: staff ask the resident for what is missing. The resident may change only the named
+    fields (and add attachments to named file fields), then resubmits; the answers before and after
+    are both kept, so staff see the difference."""
+
+    __tablename__ = "correction_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    fields: Mapped[list[str]] = mapped_column(JSON)  # field names the resident may change
+    requested_by: Mapped[str] = mapped_column(String(64))  # "staff:<id>"
+    requested_at: Mapped[dt.datetime]
+    answers_before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    answers_after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    resident_note: Mapped[str | None] = mapped_column(Text, default=None)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(default=None)

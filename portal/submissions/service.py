@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -510,11 +511,22 @@ def transition(
     name: str,
     actor: str,
     now: dt.datetime,
+    *,
+    roles: set[str] | None = None,
+    actor_id: str | None = None,
+    comment: str | None = None,
+    expected: str | None = None,
     **values: Any,
 ) -> bool:
-    """Apply a workflow transition with a conditional UPDATE; False if another request won."""
+    """Apply a workflow transition with a conditional UPDATE; False if another request won.
+
+    Staff transitions name the roles that may apply them: `roles` are the member's roles in the
+    case's department. `expected` is the status the actor saw (a staff page's form): when the
+    case has moved on since, nothing happens and False is returned, as when losing a race."""
     workflow = workflow_of(submission)
     source = submission.status
+    if expected is not None and expected != source:
+        return False
     match = next(
         (
             t
@@ -525,6 +537,8 @@ def transition(
     )
     if match is None:
         raise TransitionRefused(f"{name!r} by {actor} is not allowed from {source!r}")
+    if actor == "staff" and not (roles or set()) & set(match.roles):
+        raise TransitionRefused(f"{name!r} needs one of the roles {match.roles}")
     result = session.execute(
         update(Submission)
         .where(Submission.id == submission.id, Submission.status == source)
@@ -541,12 +555,30 @@ def transition(
             from_status=source,
             to_status=match.target,
             actor=actor,
+            actor_id=actor_id,
+            comment=comment,
             at=now,
         )
     )
     session.flush()
     session.refresh(submission)
     return True
+
+
+def search_text(submission: Submission) -> str | None:
+    """The applicant's name and kana for the staff inbox's search: the first person answered
+    (the applicant in every procedure's first step), NFKC, without spaces, kana in katakana."""
+    for f in procedure_of(submission).fields():
+        value = submission.answers.get(f.name)
+        if f.type == "person" and isinstance(value, dict):
+            text = f"{value.get('name', '')} {value.get('kana', '')}"
+            return normalize_search(text)[:300] or None
+    return None
+
+
+def normalize_search(text: str) -> str:
+    """Also for what staff type: full-width/half-width alike, hiragana as katakana."""
+    return japanese.to_katakana("".join(unicodedata.normalize("NFKC", text).split()))
 
 
 def submit(
@@ -580,6 +612,7 @@ def submit(
         now,
         reference=reference,
         submitted_at=now,
+        applicant_search=search_text(submission),
         fee_amount=fee,
         payment_status=_payment_status(procedure, fee),
         status_token_hash=token_hash(status_token(status_link_key, submission)),

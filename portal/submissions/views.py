@@ -33,7 +33,7 @@ from portal.extensions import limiter
 from portal.i18n import LANGUAGES
 from portal.qr import qr_svg
 from portal.records.base import RecordNotFound
-from portal.submissions import bp, prefill, service, signing
+from portal.submissions import bp, corrections, prefill, service, signing
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
 
@@ -847,6 +847,79 @@ def status(token: str):
                 can_withdraw=service.can_withdraw(submission)
                 and submission.owner_sub == (_user() or {}).get("sub", submission.owner_sub),
                 department=_department(submission),
+                correction=corrections.open_request(db.session, submission),
+                can_correct=_may_change(submission),
+                # What staff wrote for the resident (not internal notes such as a send-back).
+                decision_notes=[
+                    e
+                    for e in submission.events
+                    if e.comment
+                    and e.transition in {t.name for t in workflow.transitions if t.notify}
+                    and not workflow.states[e.to_status].resident_turn
+                ],
+            )
+        )
+    )
+
+
+def _may_change(submission: Submission) -> bool:
+    """Withdrawing and correcting are for who made the application (not the person it is about
+    when someone acted for them); an application made without signing in, for its link's holder."""
+    return submission.owner_sub in (None, (_user() or {}).get("sub"))
+
+
+@bp.route("/status/<token>/correct", methods=["GET", "POST"])
+@_limit("RATELIMIT_SAVE")
+def correct(token: str):
+    """補正: change what the department asked for (only those fields) and resubmit."""
+    submission = _submission_by_status_token(token)
+    if not _may_change(submission):
+        abort(404)
+    request_ = corrections.open_request(db.session, submission)
+    if request_ is None:
+        flash("いまは直していただく項目はありません。")
+        return redirect(url_for(".status", token=token))
+    today = clock.today_local()
+    current = corrections.correction_step(submission, request_)
+    ctx = _context(submission, with_form=request.method == "POST")
+    raw = {
+        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
+        for f in current.fields
+    }
+    outcome = service.StepOutcome()
+    note = request.form.get("note", "")
+    if request.method == "POST":
+        action = request.form.get("_action")
+        if action:
+            procedure = service.procedure_of(submission)
+            outcome = service.apply_action(procedure, current, ctx, action, today)
+        else:
+            outcome = service.read_fields(current, ctx, today)
+            if outcome.ok:
+                if corrections.resubmit(
+                    db.session, submission, request_, outcome.values, note, today, clock.now()
+                ):
+                    db.session.commit()
+                    flash("直した内容を再提出しました。担当課が確認します。")
+                else:
+                    db.session.rollback()
+                    flash("この申請の状況が変わったため、再提出できませんでした。")
+                return redirect(url_for(".status", token=token), 303)
+        db.session.commit()  # files uploaded with this POST are kept for the next try
+        raw.update(outcome.raw)
+    page = step_page(submission, current, ctx, raw, outcome, today)
+    page["locked"] = set()  # what the department asks for is changed here, prefilled or not
+    return _no_referrer(
+        current_app.make_response(
+            render_template(
+                "submissions/correct.html",
+                **page,
+                submission=submission,
+                correction=request_,
+                token=token,
+                note=note,
+                back_url=url_for(".status", token=token),
+                file_url=lambda upload: url_for(".status_file", token=token, upload_token=upload),
             )
         )
     )
@@ -872,8 +945,7 @@ def status_file(token: str, upload_token: str):
 def withdraw(token: str):
     """取下げ: the resident withdraws the application while no decision has been made."""
     submission = _submission_by_status_token(token)
-    user = _user()
-    if submission.owner_sub is not None and submission.owner_sub != (user or {}).get("sub"):
+    if not _may_change(submission):
         abort(404)  # the person concerned sees an application made for them; its maker withdraws
     if not service.can_withdraw(submission):
         flash("この申請は取り下げられません。担当課にお問い合わせください。")

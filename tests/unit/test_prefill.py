@@ -55,6 +55,7 @@ def procedure(*fields: Field) -> Procedure:
             "identity_level": "login",
             "estimated_minutes": 1,
             "processing_time": "t",
+            "processing_days": 7,
             "next_steps": "n",
             "retention": {"years": 1, "basis": "b"},
             "steps": [{"id": "s", "title": "t", "fields": [f.model_dump() for f in fields]}],

@@ -1,0 +1,281 @@
+"""Staff case pages beyond the answers (issue 12): the workflow actions a member may take, asking
+the resident for what is missing, the case's attachments (downloaded, never rendered inline), its
+payment, appointment, bundle siblings, corrections (before and after) and history, and the report
+of decisions made electronically per department.
+
+Routes live on the staff blueprint (`bp`, /staff); `views._case` scopes every case to the member's
+departments (404 otherwise), and every action is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from portal import clock
+from portal.appointments import service as appointment_service
+from portal.db import db
+from portal.payments import states as payment_states
+from portal.payments.models import Payment, PaymentItem
+from portal.staff import workflow
+from portal.staff.models import StaffMember
+from portal.staff.views import _audit, _case, _catalog, _detail, bp
+from portal.submissions import corrections
+from portal.submissions import service as submissions
+from portal.submissions.models import Submission
+from portal.uploads.models import Upload
+
+NOT_YOURS = "この操作は、あなたの役割（この課での権限）ではできません。"
+LOST_RACE = (
+    "ほかの職員が先にこの申請を処理したため、操作は行われませんでした。"
+    "いまの状況を確認してから、もう一度操作してください。"
+)
+
+
+def _status_url(submission: Submission) -> str:
+    """The resident's page for the case (their "my applications" entry; login asks who they are)."""
+    return url_for("submissions.my_application", public_id=submission.public_id, _external=True)
+
+
+def case_context(submission: Submission) -> dict:
+    """Everything about a case beyond its answers, for the case page."""
+    member = g.current_staff
+    ctx = submissions.FormContext(
+        db.session, submission, current_app.extensions["submission_services"], clock.now()
+    )
+    transitions = workflow.available(member, submission)
+    procedure = submissions.procedure_of(submission)
+    return {
+        "actions": [t for t in transitions if not workflow.asks_resident(submission, t)],
+        "ask": next((t for t in transitions if workflow.asks_resident(submission, t)), None),
+        "askable_fields": [
+            f
+            for f in procedure.fields()
+            if f.name in submission.answers or f.type == "file" or not f.required
+        ],
+        "corrections": [
+            {"request": r, "rows": corrections.changed_rows(submission, r, ctx)}
+            for r in workflow.corrections_of(db.session, submission)
+        ],
+        "history": _history(submission),
+        "attachments": list(
+            db.session.scalars(
+                select(Upload).where(Upload.submission_id == submission.id).order_by(Upload.id)
+            )
+        ),
+        "payments": _payments(submission),
+        "appointments": _appointments(submission),
+        "siblings": _siblings(submission),
+        "entered_by": _member_name(submission.entered_by),
+        "overdue_on": _due(submission, procedure.processing_days),
+        "today": clock.today_local(),
+        "payment_labels": payment_states.LABELS,
+        "appointment_labels": appointment_service.STATUS_LABELS,
+    }
+
+
+def _due(submission: Submission, days: int) -> dt.date | None:
+    """The day a decision is due (the catalog's processing days), while it is staff's turn."""
+    state = submissions.workflow_of(submission).states[submission.status]
+    if state.final or state.resident_turn or submission.submitted_at is None:
+        return None
+    return clock.to_local(submission.submitted_at + dt.timedelta(days=days)).date()
+
+
+def _member_name(actor_id: str | None) -> str | None:
+    if not actor_id or not actor_id.startswith("staff:"):
+        return None
+    member = db.session.get(StaffMember, int(actor_id.removeprefix("staff:")))
+    return member.display_name if member else actor_id
+
+
+def _history(submission: Submission) -> list[dict]:
+    workflow_ = submissions.workflow_of(submission)
+    names = {t.name: t.label for t in workflow_.transitions if t.label}
+    rows = []
+    for event in submission.events:
+        who = "申請者" if event.actor == "resident" else _member_name(event.actor_id) or "職員"
+        if event.actor == "system":
+            who = "システム"
+        rows.append(
+            {
+                "at": event.at,
+                "to": workflow_.states[event.to_status].label
+                if event.to_status in workflow_.states
+                else event.to_status,
+                "what": names.get(event.transition, ""),
+                "who": who,
+                "comment": event.comment,
+            }
+        )
+    return rows
+
+
+def _payments(submission: Submission) -> list[Payment]:
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .join(PaymentItem, PaymentItem.payment_id == Payment.id)
+            .where(PaymentItem.submission_id == submission.id)
+            .order_by(Payment.id)
+        )
+    )
+
+
+def _appointments(submission: Submission) -> list:
+    from portal.appointments.models import Appointment
+
+    conditions = [Appointment.submission_id == submission.id]
+    if submission.bundle_id is not None:
+        conditions.append(Appointment.bundle_id == submission.bundle_id)
+    return list(
+        db.session.scalars(
+            select(Appointment).where(or_(*conditions)).order_by(Appointment.starts_at)
+        )
+    )
+
+
+def _siblings(submission: Submission) -> list[dict]:
+    """The other applications filed with it in a bundle (only those the member may open link)."""
+    if submission.bundle_id is None:
+        return []
+    departments = g.current_staff.departments()
+    return [
+        {
+            "submission": s,
+            "title": s.snapshot["procedure"]["title"],
+            "state": submissions.workflow_of(s).states[s.status].label,
+            "open": s.department in departments and s.submitted_at is not None,
+        }
+        for s in db.session.scalars(
+            select(Submission)
+            .where(Submission.bundle_id == submission.bundle_id, Submission.id != submission.id)
+            .order_by(Submission.id)
+        )
+    ]
+
+
+@bp.post("/submissions/<public_id>/act")
+def act(public_id: str):
+    """Apply one workflow transition (a button of the case page)."""
+    case = _case(public_id)
+    name = request.form.get("transition", "")
+    expected = request.form.get("expected", "")
+    comment = request.form.get("comment", "")
+    now = clock.now()
+    try:
+        done = workflow.apply(
+            db.session,
+            case,
+            g.current_staff,
+            name,
+            expected=expected,
+            comment=comment,
+            now=now,
+            status_url=_status_url(case),
+        )
+    except workflow.Invalid as invalid:
+        db.session.rollback()
+        forms = {"transition": name, "comment": comment}
+        return _detail(case, errors=invalid.errors, forms=forms), 422
+    except submissions.TransitionRefused:
+        db.session.rollback()
+        flash(NOT_YOURS)
+        return redirect(url_for("staff.submission", public_id=public_id), 303)
+    if not done:
+        db.session.rollback()
+        flash(LOST_RACE)
+        return redirect(url_for("staff.submission", public_id=public_id), 303)
+    _audit(case, "change", f"workflow: {name}")
+    db.session.commit()
+    state = submissions.workflow_of(case).states[case.status]
+    flash(f"状況を「{state.label}」にしました。")
+    return redirect(url_for("staff.submission", public_id=public_id), 303)
+
+
+@bp.post("/submissions/<public_id>/ask")
+def ask(public_id: str):
+    """補正依頼: a message to the resident and the fields they may change."""
+    case = _case(public_id)
+    name = request.form.get("transition", "")
+    message = request.form.get("message", "")
+    fields = request.form.getlist("fields")
+    try:
+        done = workflow.ask_resident(
+            db.session,
+            case,
+            g.current_staff,
+            name,
+            expected=request.form.get("expected", ""),
+            message=message,
+            fields=fields,
+            now=clock.now(),
+            status_url=_status_url(case),
+        )
+    except workflow.Invalid as invalid:
+        db.session.rollback()
+        forms = {"message": message, "fields": fields}
+        return _detail(case, errors=invalid.errors, forms=forms), 422
+    except submissions.TransitionRefused:
+        db.session.rollback()
+        flash(NOT_YOURS)
+        return redirect(url_for("staff.submission", public_id=public_id), 303)
+    if not done:
+        db.session.rollback()
+        flash(LOST_RACE)
+        return redirect(url_for("staff.submission", public_id=public_id), 303)
+    _audit(case, "change", f"workflow: {name}")
+    db.session.commit()
+    flash("申請者に補正を依頼しました。申請者の画面とメールでお知らせします。")
+    return redirect(url_for("staff.submission", public_id=public_id), 303)
+
+
+@bp.get("/submissions/<public_id>/files/<upload_token>")
+def case_file(public_id: str, upload_token: str):
+    """An attachment of the case, always downloaded (never shown inline: a sandbox CSP, nosniff)."""
+    from portal.submissions.views import _upload_response
+
+    case = _case(public_id)
+    upload = db.session.scalar(
+        select(Upload).where(Upload.submission_id == case.id, Upload.token == upload_token)
+    )
+    if upload is None:
+        abort(404)
+    _audit(case, "view", f"添付ファイル: {upload.field_name}")
+    db.session.commit()
+    response = _upload_response(upload)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/reports/decisions")
+def decisions():
+    """電子決裁率: per department, decisions made electronically vs recorded from paper."""
+    member = g.current_staff
+    today = clock.today_local()
+    fiscal_start = dt.date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    periods = {
+        "month": ("今月", today.replace(day=1)),
+        "fiscal": (f"{fiscal_start.year}年度", fiscal_start),
+    }
+    chosen = request.args.get("period", "fiscal")
+    if chosen not in periods:
+        chosen = "fiscal"
+    label, first = periods[chosen]
+    since = dt.datetime.combine(first, dt.time(), tzinfo=clock.TOKYO)
+    names = {d.id: d.name for d in _catalog().departments}
+    shares = workflow.decision_shares(
+        db.session, _catalog(), member.departments(), since, clock.now() + dt.timedelta(seconds=1)
+    )
+    return render_template(
+        "staff/decisions.html",
+        shares=shares,
+        names=names,
+        periods=periods,
+        chosen=chosen,
+        label=label,
+        first=first,
+    )
