@@ -31,6 +31,7 @@ from portal.db import db
 from portal.extensions import limiter
 from portal.staff import service
 from portal.staff.models import ROLES, StaffMember
+from portal.submissions import corrections
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
 
@@ -236,20 +237,24 @@ def _detail(
     from portal.submissions.views import _summary
 
     procedure = submissions.procedure_of(submission)
+    extra = case_context(submission)
+    # After a correction the signature still covers the answers as they were submitted.
+    signed = corrections.signed_version(db.session, submission)
     return render_template(
         "staff/submission.html",
         submission=submission,
         procedure=procedure,
         state=submissions.workflow_of(submission).states[submission.status],
         summary=_summary(submission),
-        verification=verification(submission),
+        verification=verification(submission, signed),
+        signed_before_correction=signed is not None,
         has_my_number=any(
             f.type == "mynumber" and submission.answers.get(f.name) for f in procedure.fields()
         ),
         revealed=revealed,
         reason=reason,
         forms=forms or {},
-        **case_context(submission),
+        **extra,
         errors=errors or {},
         error_links={name: f"f-{name}" for name in errors or {}},
     )

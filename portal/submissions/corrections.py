@@ -36,6 +36,17 @@ def open_request(session: Session, submission: Submission) -> CorrectionRequest 
     )
 
 
+def signed_version(session: Session, submission: Submission) -> dict[str, Any] | None:
+    """The answers as first submitted, when a correction changed them since (what a signature
+    made at submit covers); None when never corrected."""
+    return session.scalar(
+        select(CorrectionRequest.answers_before)
+        .where(CorrectionRequest.submission_id == submission.id)
+        .order_by(CorrectionRequest.id)
+        .limit(1)
+    )
+
+
 def named_fields(submission: Submission, request: CorrectionRequest) -> list[Field]:
     procedure = service.procedure_of(submission)
     return [f for f in procedure.fields() if f.name in request.fields]

@@ -621,19 +621,22 @@ def submit(
     return submission
 
 
-def signed_content(session: Session, submission: Submission) -> dict[str, Any]:
+def signed_content(
+    session: Session, submission: Submission, answers: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The document the resident signs: the stored answers, the attachments by hash, who applies
-    and for whom (portal.identity.signature.signed_content, canonicalised with RFC 8785)."""
+    and for whom (portal.identity.signature.signed_content, canonicalised with RFC 8785).
+    `answers`: another version of the answers (the one signed, when corrected since)."""
     from portal.identity import signature
 
-    tokens = set(_upload_tokens(procedure_of(submission), submission.answers))
+    answers = dict(submission.answers if answers is None else answers)
+    tokens = set(_upload_tokens(procedure_of(submission), answers))
     if acting_for_someone(submission):
         tokens.update(submission.acting_for.get("letter") or [])
     uploads = session.scalars(
         select(Upload).where(Upload.submission_id == submission.id, Upload.token.in_(tokens))
     )
     procedure = procedure_of(submission)
-    answers = dict(submission.answers)
     if acting_for_someone(submission):
         answers["_acting_for"] = {k: v for k, v in submission.acting_for.items() if k != "letter"}
     return signature.signed_content(

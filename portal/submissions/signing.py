@@ -219,8 +219,11 @@ def keep_signature(
     return None
 
 
-def verification(submission: Submission) -> signatures.Verification | None:
-    """Check the stored signature against the stored answers now (None: nothing was signed).
+def verification(
+    submission: Submission, answers: dict | None = None
+) -> signatures.Verification | None:
+    """Check the stored signature against the stored answers now (None: nothing was signed), or
+    against `answers` (the version that was signed, when staff asked for a correction since).
     When the CA cannot be reached the result says so instead of guessing."""
     stored = submission.signature
     if not stored:
@@ -234,7 +237,7 @@ def verification(submission: Submission) -> signatures.Verification | None:
             reason="電子証明書の確認先に接続できないため、いまは検証できません",
         )
     return signatures.verify(
-        service.signed_content(db.session, submission),
+        service.signed_content(db.session, submission, answers),
         stored["signature"],
         stored["certificate"],
         dt.datetime.fromisoformat(stored["signed_at"]),

@@ -842,7 +842,10 @@ def status(token: str):
                 states=workflow.states,
                 summary=_summary(submission),
                 token=token,
-                verification=signing.verification(submission),
+                verification=signing.verification(
+                    submission, corrections.signed_version(db.session, submission)
+                ),
+                corrected=corrections.signed_version(db.session, submission) is not None,
                 looked_at=_looked_at(submission),
                 can_withdraw=service.can_withdraw(submission)
                 and submission.owner_sub == (_user() or {}).get("sub", submission.owner_sub),
