@@ -5,12 +5,13 @@ and the share of decisions made electronically."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from sqlalchemy import select
 
-from portal import clock
+from portal import audit, clock
 from portal.db import db
 from portal.outbox.models import OutboxMessage
 from portal.staff import service as staff_service
@@ -345,3 +346,73 @@ def test_the_share_of_decisions_made_electronically(app, members):
     # Another department's member sees only their own department.
     page = check_page(members["s-reviewer"].get("/staff/reports/decisions"))
     assert not page.find("th", string="子育て支援課")
+
+
+def test_an_attachment_added_in_a_correction_is_downloaded_never_shown(app, members):
+    from tests.web.test_engine import PDF
+
+    public_id = hoiku_case(app)
+    clerk = members["k-clerk"]
+    act(clerk, public_id, "start_review", expected="submitted")
+    ask(clerk, public_id, message="就労証明書を添付してください", fields=["work_certificate"])
+    with app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.public_id == public_id))
+        token = service.status_token(app.config["STATUS_LINK_KEY"], submission)
+    resident = app.test_client()
+    form = resident.get(f"/status/{token}/correct")
+    response = resident.post(
+        f"/status/{token}/correct",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "work_certificate": (io.BytesIO(PDF), "就労証明書.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.text
+    page = check_page(case_page(clerk, public_id))
+    link = page.find("a", string="就労証明書.pdf")
+    download = clerk.get(link["href"])
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in download.headers["Content-Security-Policy"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert members["s-reviewer"].get(link["href"]).status_code == 404
+    with app.app_context():
+        reasons = db.session.scalars(
+            select(audit.AuditEntry.reason).where(
+                audit.AuditEntry.target == f"submission:{public_id}"
+            )
+        ).all()
+    assert "添付ファイル: work_certificate" in reasons
+
+
+def test_the_resident_may_withdraw_until_a_decision(app, members):
+    def withdraw(token):
+        resident = app.test_client()
+        page = resident.get(f"/status/{token}/withdraw")
+        if page.status_code != 200:
+            return page.status_code
+        return resident.post(
+            f"/status/{token}/withdraw",
+            data={"csrf_token": csrf_token(page.text), "confirm": "yes"},
+        ).status_code
+
+    def token_of(public_id):
+        with app.app_context():
+            submission = db.session.scalar(
+                select(Submission).where(Submission.public_id == public_id)
+            )
+            return service.status_token(app.config["STATUS_LINK_KEY"], submission)
+
+    asked = hoiku_case(app)
+    act(members["k-clerk"], asked, "start_review", expected="submitted")
+    ask(members["k-clerk"], asked, message="電話番号を確認してください", fields=["phone"])
+    withdraw(token_of(asked))
+    assert status_of(app, asked) == "withdrawn"
+
+    decided = hoiku_case(app)
+    act(members["k-clerk"], decided, "start_review", expected="submitted")
+    act(members["k-reviewer"], decided, "request_approval", expected="in_review", comment="")
+    act(members["k-approver"], decided, "approve", expected="approval_requested", comment="")
+    withdraw(token_of(decided))
+    assert status_of(app, decided) == "approved"
