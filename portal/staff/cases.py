@@ -161,38 +161,25 @@ def _siblings(submission: Submission) -> list[dict]:
 def act(public_id: str):
     """Apply one workflow transition (a button of the case page)."""
     case = _case(public_id)
-    name = request.form.get("transition", "")
-    expected = request.form.get("expected", "")
-    comment = request.form.get("comment", "")
-    now = clock.now()
-    try:
-        done = workflow.apply(
+    name, comment = request.form.get("transition", ""), request.form.get("comment", "")
+    return _carry_out(
+        case,
+        name,
+        lambda: workflow.apply(
             db.session,
             case,
             g.current_staff,
             name,
-            expected=expected,
+            expected=request.form.get("expected", ""),
             comment=comment,
-            now=now,
+            now=clock.now(),
             status_url=_status_url(case),
-        )
-    except workflow.Invalid as invalid:
-        db.session.rollback()
-        forms = {"transition": name, "comment": comment}
-        return _detail(case, errors=invalid.errors, forms=forms), 422
-    except submissions.TransitionRefused:
-        db.session.rollback()
-        flash(NOT_YOURS)
-        return redirect(url_for("staff.submission", public_id=public_id), 303)
-    if not done:
-        db.session.rollback()
-        flash(LOST_RACE)
-        return redirect(url_for("staff.submission", public_id=public_id), 303)
-    _audit(case, "change", f"workflow: {name}")
-    db.session.commit()
-    state = submissions.workflow_of(case).states[case.status]
-    flash(f"状況を「{state.label}」にしました。")
-    return redirect(url_for("staff.submission", public_id=public_id), 303)
+        ),
+        forms={"transition": name, "comment": comment},
+        done_message=lambda: (
+            f"状況を「{submissions.workflow_of(case).states[case.status].label}」にしました。"
+        ),
+    )
 
 
 @bp.post("/submissions/<public_id>/ask")
@@ -200,10 +187,11 @@ def ask(public_id: str):
     """補正依頼: a message to the resident and the fields they may change."""
     case = _case(public_id)
     name = request.form.get("transition", "")
-    message = request.form.get("message", "")
-    fields = request.form.getlist("fields")
-    try:
-        done = workflow.ask_resident(
+    message, fields = request.form.get("message", ""), request.form.getlist("fields")
+    return _carry_out(
+        case,
+        name,
+        lambda: workflow.ask_resident(
             db.session,
             case,
             g.current_staff,
@@ -213,23 +201,33 @@ def ask(public_id: str):
             fields=fields,
             now=clock.now(),
             status_url=_status_url(case),
-        )
+        ),
+        forms={"message": message, "fields": fields},
+        done_message=lambda: "申請者に補正を依頼しました。申請者の画面とメールでお知らせします。",
+    )
+
+
+def _carry_out(case: Submission, name: str, change, *, forms: dict, done_message):
+    """Run a workflow change and answer: the page again with what was typed (bad input), or back
+    to the case with what happened (done, another member was first, or not this member's role)."""
+    back = redirect(url_for("staff.submission", public_id=case.public_id), 303)
+    try:
+        done = change()
     except workflow.Invalid as invalid:
         db.session.rollback()
-        forms = {"message": message, "fields": fields}
         return _detail(case, errors=invalid.errors, forms=forms), 422
     except submissions.TransitionRefused:
         db.session.rollback()
         flash(NOT_YOURS)
-        return redirect(url_for("staff.submission", public_id=public_id), 303)
+        return back
     if not done:
         db.session.rollback()
         flash(LOST_RACE)
-        return redirect(url_for("staff.submission", public_id=public_id), 303)
+        return back
     _audit(case, "change", f"workflow: {name}")
     db.session.commit()
-    flash("申請者に補正を依頼しました。申請者の画面とメールでお知らせします。")
-    return redirect(url_for("staff.submission", public_id=public_id), 303)
+    flash(done_message())
+    return back
 
 
 @bp.get("/submissions/<public_id>/files/<upload_token>")

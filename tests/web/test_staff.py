@@ -28,12 +28,11 @@ STAFF = {
 }
 
 
-@pytest.fixture
-def staff(app):
-    """login_id -> TOTP secret of three members."""
+def create_members(app, members: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    """{login_id: [(role, department)]} -> {login_id: TOTP secret}, with PASSWORD."""
     secrets = {}
     with app.app_context():
-        for login_id, roles in STAFF.values():
+        for login_id, roles in members.items():
             _member, secret = staff_service.create_member(
                 db.session,
                 login_id=login_id,
@@ -46,6 +45,12 @@ def staff(app):
             secrets[login_id] = secret
         db.session.commit()
     return secrets
+
+
+@pytest.fixture
+def staff(app):
+    """login_id -> TOTP secret of three members."""
+    return create_members(app, dict(STAFF.values()))
 
 
 def code_for(secret: str, *, ahead: int = 0) -> str:

@@ -14,11 +14,10 @@ from sqlalchemy import select
 from portal import audit, clock
 from portal.db import db
 from portal.outbox.models import OutboxMessage
-from portal.staff import service as staff_service
 from portal.submissions import service
 from portal.submissions.models import CorrectionRequest, Submission, SubmissionEvent
 from tests.conftest import check_page, csrf_token
-from tests.web.test_staff import PASSWORD, sign_in
+from tests.web.test_staff import create_members, sign_in
 
 MEMBERS = {
     "k-clerk": [("clerk", "kosodate")],
@@ -31,20 +30,8 @@ MEMBERS = {
 
 @pytest.fixture
 def members(app):
-    secrets = {}
-    with app.app_context():
-        for login_id, roles in MEMBERS.items():
-            _member, secret = staff_service.create_member(
-                db.session,
-                login_id=login_id,
-                display_name=f"{login_id} さん",
-                password=PASSWORD,
-                roles=roles,
-                key=app.extensions["submission_services"].my_number_key,
-                now=clock.now(),
-            )
-            secrets[login_id] = secret
-        db.session.commit()
+    """login_id -> a client signed in as that member."""
+    secrets = create_members(app, MEMBERS)
     return {login_id: sign_in(app.test_client(), login_id, s) for login_id, s in secrets.items()}
 
 
