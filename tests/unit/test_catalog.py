@@ -91,6 +91,22 @@ def test_unknown_field_type_stops_start_up_with_the_yaml_path(tmp_path):
             lambda d: d["procedures"].append(d["procedures"][0]),
             "procedures: duplicate id 'juminhyo-copy'",
         ),
+        (  # a staff transition says which roles may apply it (issue 12)
+            lambda d: d["workflows"]["standard"]["transitions"][6].pop("roles"),
+            "workflows.standard.transitions[6]: staff transitions need roles and a label",
+        ),
+        (
+            lambda d: d["workflows"]["standard"]["transitions"][6].update(roles=["mayor"]),
+            "workflows.standard.transitions[6].roles[0]: Input should be 'clerk', 'reviewer'",
+        ),
+        (
+            lambda d: d["workflows"]["standard"]["transitions"][0].update(decision="paper"),
+            "workflows.standard.transitions[0]: roles and decision are for staff only",
+        ),
+        (
+            lambda d: d["procedures"][0].pop("processing_days"),
+            "procedures[0].processing_days: Field required",
+        ),
     ],
 )
 def test_malformed_catalogs_are_refused_with_their_path(tmp_path, change, expected):
