@@ -48,6 +48,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.pages import bp as pages_bp
     from portal.payments.views import bp as payments_bp
     from portal.staff.api import bp as staff_api_bp
+    from portal.staff.counter import public_bp as counter_bp
     from portal.staff.views import bp as staff_bp
     from portal.submissions import bp as submissions_bp
 
@@ -56,6 +57,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(staff_api_bp)
+    app.register_blueprint(counter_bp)  # the visitor's screen of a counter application
     if app.config["PORTAL_ENV"] != "production":  # residents' mail: never served in production
         from portal.outbox.views import bp as dev_mail_bp
 

@@ -109,7 +109,11 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "JPKI_REDIRECT_URIS": os.environ.get(
             "PORTAL_JPKI_REDIRECT_URIS",
             "http://127.0.0.1:8000/login/callback http://localhost:8000/login/callback "
-            "http://127.0.0.1:8000/sign/callback http://localhost:8000/sign/callback",
+            "http://127.0.0.1:8000/sign/callback http://localhost:8000/sign/callback "
+            # 書かない窓口: the clerk reads the visitor's card; the visitor signs on their screen.
+            "http://127.0.0.1:8000/staff/counter/card http://localhost:8000/staff/counter/card "
+            "http://127.0.0.1:8000/counter/sign/callback "
+            "http://localhost:8000/counter/sign/callback",
         ).split(),
         # Which provider logs residents in (portal.identity.providers.PROVIDERS).
         "IDENTITY_PROVIDER": os.environ.get("PORTAL_IDENTITY_PROVIDER", "jpki"),

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-_SECRET_PATHS = re.compile(r"(/status/|/appointments/manage/|/payments/p/[0-9a-f]+/)[^/\s\"'?]+")
+_SECRET_PATHS = re.compile(
+    r"(/status/|/appointments/manage/|/payments/p/[0-9a-f]+/|/counter/confirm/)[^/\s\"'?]+"
+)
 
 
 def redact_path(path: str | None) -> str:

@@ -19,7 +19,7 @@ from portal.appointments import service as appointment_service
 from portal.db import db
 from portal.payments import states as payment_states
 from portal.payments.models import Payment, PaymentItem
-from portal.staff import workflow
+from portal.staff import counter, workflow
 from portal.staff.models import StaffMember
 from portal.staff.views import _audit, _case, _catalog, _detail, bp
 from portal.submissions import corrections
@@ -69,6 +69,9 @@ def case_context(submission: Submission) -> dict:
         "appointments": _appointments(submission),
         "siblings": _siblings(submission),
         "entered_by": _member_name(submission.entered_by),
+        "counter_confirmation": (
+            counter.confirmation_of(submission) if submission.entered_by else None
+        ),
         "overdue_on": _due(submission, procedure.processing_days),
         "today": clock.today_local(),
         "payment_labels": payment_states.LABELS,

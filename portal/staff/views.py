@@ -379,5 +379,6 @@ def preview(procedure_id: str):
 # last: they use `bp`).
 from portal.staff import appointments as _appointments  # noqa: E402, F401
 from portal.staff import cases as _cases  # noqa: E402, F401
+from portal.staff import counter as _counter  # noqa: E402, F401
 from portal.staff import export_views as _export_views  # noqa: E402, F401
 from portal.staff import payments as _payments  # noqa: E402, F401

@@ -811,6 +811,7 @@ def owned_draft(session: Session, owner_sub: str, procedure_id: str) -> Submissi
             Submission.owner_sub == owner_sub,
             Submission.procedure_id == procedure_id,
             Submission.bundle_id.is_(None),  # a bundle's drafts are filled in with the bundle
+            Submission.entered_by.is_(None),  # a clerk's counter draft stays at the counter
         )
         .order_by(Submission.updated_at.desc(), Submission.id.desc())
     ):

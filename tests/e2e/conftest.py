@@ -110,7 +110,8 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         "PORTAL_PAYMENT_API_URL": f"http://127.0.0.1:{port}/mock-pay/api",
         "PORTAL_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{port}/payments/webhooks/mock",
         "PORTAL_JPKI_REDIRECT_URIS": (
-            f"http://127.0.0.1:{port}/login/callback http://127.0.0.1:{port}/sign/callback"
+            f"http://127.0.0.1:{port}/login/callback http://127.0.0.1:{port}/sign/callback "
+            f"http://127.0.0.1:{port}/staff/counter/card http://127.0.0.1:{port}/counter/sign/callback"
         ),
         **(extra_env or {}),
     }

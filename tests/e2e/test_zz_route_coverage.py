@@ -31,6 +31,10 @@ NOT_PAGES = {
     "bundles.member_file": "file download (a bundle application's attachment), tests/web",
     "staff.export_csv": "CSV download (downloaded in test_staff_exports.py; errors: its form)",
     "staff_api.submissions": "JSON (the staff API for core systems), tests/web",
+    "staff.case_file": "file download (a case's attachment), test_staff_workflow.py",
+    "staff.counter_card": "redirect back from the card reader, test_staff_counter.py (errors: web)",
+    "staff.counter_file": "file download (a counter draft's attachment), tests/web",
+    "counter.sign_callback": "redirect back from signing at the counter, tests/web",
 }
 
 

@@ -7,6 +7,8 @@ def test_status_tokens_are_redacted():
     assert redact_path("/status/abcDEF123_-x") == "/status/[redacted]"
     assert redact_path("/status/abcDEF123_-x/receipt") == "/status/[redacted]/receipt"
     assert redact_path("/procedures/juminhyo-copy") == "/procedures/juminhyo-copy"
+    # the visitor's confirmation link at the counter (書かない窓口)
+    assert redact_path("/counter/confirm/1790000000.abc.def") == "/counter/confirm/[redacted]"
     assert redact_path(None) == ""
 
 

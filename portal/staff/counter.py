@@ -1,0 +1,916 @@
+"""書かない窓口 (no writing at the counter): a clerk enters an application for a visitor, and the
+visitor confirms it on a second screen or on a printout (docs/decisions/0035-counter-entry.md).
+
+Staff side (routes on the staff blueprint, so its sign-in and 404-for-everyone-else apply; only a
+member with the clerk role, and only for procedures of their clerk departments): choose a
+procedure and read the visitor's card through the identity provider — the visitor types their
+own PIN on the card-reader page, which returns to /staff/counter/card. The visitor's identity is
+never put into the staff session: it becomes the owner of a draft (`owner_sub`, the record id as
+`applicant_person_id`), prefilled from the card and the records as for a resident, with
+`entered_by` = the clerk. The clerk fills the steps through the engine and reaches a check page.
+
+Confirmation: the check page issues a link (and QR code) for the counter-facing screen, valid for
+15 minutes and good for one opening: it carries a random nonce, whose hash is the draft's bearer
+token, and its expiry under an HMAC. Opening it swaps the nonce for a new bearer token kept in
+that screen's own session, so the link opens nothing afterwards. The visitor's screen
+(`/counter/...`, the public blueprint `public_bp`, no staff cookie) shows the answers, the
+declaration, and submits through the engine — with the card's signature first for procedures at
+identity level "signature". Procedures at level "login" may instead be confirmed on a printout
+the visitor reads and signs by hand; the clerk then records that. Start and confirmation are in
+the audit log (ids only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+
+from portal import audit, clock
+from portal.catalog import logic
+from portal.catalog.fields import html_id
+from portal.catalog.schema import Field, Option, Procedure
+from portal.db import db
+from portal.extensions import limiter
+from portal.identity import signature as signatures
+from portal.identity.providers import Identity, ProviderError, current_provider
+from portal.qr import qr_svg
+from portal.records.base import RecordNotFound
+from portal.security import derived_token
+from portal.staff.models import StaffMember
+from portal.staff.views import WRITING_GETS, bp
+from portal.submissions import prefill, service, signing
+from portal.submissions.models import Submission
+
+CLERK = "clerk"
+LEVELS = ("login", "signature")  # the card is read, so the visitor is identified
+CONFIRM_MINUTES = 15
+CONFIRM_LIFETIME = dt.timedelta(minutes=CONFIRM_MINUTES)
+RECENT_VISITS = 20
+
+# A GET that writes (the print view is audited; see WRITING_GETS in portal.staff.views). The
+# card's return writes too, but only after calling the provider: it takes the lock itself.
+WRITING_GETS.update({"staff.counter_print"})
+
+CARD_FAILURES = {
+    "access_denied": (
+        "カードの読み取りを取りやめました",
+        "本人確認が取りやめられたため、申請は始めていません。",
+    ),
+    "card_locked": (
+        "カードがロックされています",
+        "暗証番号を続けて間違えたため、カードがロックされています。"
+        "暗証番号の初期化の手続をご案内してください。",
+    ),
+    "certificate_expired": (
+        "電子証明書の有効期限が切れています",
+        "電子証明書の更新の手続をご案内してください。更新すると、カードを読み取れます。",
+    ),
+    "state": (
+        "カードの読み取りの有効期限が切れました",
+        "読み取りに時間がかかったか、別の画面で読み取りを始めたため、続けられませんでした。"
+        "手続を選んで、もう一度カードを読み取ってください。",
+    ),
+    "unreachable": (
+        "本人確認サービスにつながりません",
+        "マイナンバーカードの本人確認サービスに接続できませんでした。"
+        "時間をおいてもう一度お試しください。",
+    ),
+    "invalid": (
+        "カードを読み取れませんでした",
+        "本人確認の結果を確かめられませんでした。もう一度カードを読み取ってください。",
+    ),
+}
+
+# Failures on the visitor's screen that differ from the resident's signing (portal.submissions
+# .signing.FAILURES has the rest).
+SIGN_FAILURES = {
+    "other_card": (
+        "窓口で読み取ったカードとは別のカードで署名されました",
+        "申請は、窓口で読み取ったご本人のマイナンバーカードで署名してください。",
+    ),
+}
+
+PRINTED_LABEL = (
+    "お客様が、印刷した申請書の内容を確認して署名したことを確かめました"
+    "（署名した申請書は担当課で保管します）"
+)
+PRINTED_ERROR = "お客様が内容を確認して署名したことを確かめて、チェックを入れてください"
+DECLARATION_ERROR = "申請内容の確認にチェックを入れてください"
+
+# The texts of the audit entries (`change` on the submission; ids only besides these).
+START_REASON = "窓口：マイナンバーカードでご本人を確認し、職員が申請の入力を開始"
+PRINTED_REASON = "窓口：ご本人が印刷した申請書を確認・署名し、職員が申請を受付"
+SCREEN_REASON = "窓口：職員が入力した申請を、ご本人が確認用の画面で確認して申請"
+
+
+def _catalog():
+    return current_app.extensions["catalog"]
+
+
+def _services() -> service.Services:
+    return current_app.extensions["submission_services"]
+
+
+def _actor(member: StaffMember | None = None) -> str:
+    return f"staff:{(member or g.current_staff).id}"
+
+
+def _clerk_departments() -> set[str]:
+    """The member's clerk departments; 404 for a member who is no clerk anywhere."""
+    departments = g.current_staff.departments(CLERK)
+    if not departments:
+        abort(404)
+    return departments
+
+
+def counter_procedures(catalog, departments: set[str]) -> list[Procedure]:
+    """Procedures a clerk of `departments` may enter at the counter: filed online (not counter
+    only, not bundles), with the card read (identity level login or signature)."""
+    return [
+        p
+        for p in catalog.procedures
+        if p.department in departments
+        and p.channel != "counter"
+        and p.identity_level in LEVELS
+        and p.steps
+    ]
+
+
+def _procedure_field(procedures: list[Procedure]) -> Field:
+    return Field(
+        name="procedure",
+        type="select",
+        label="手続",
+        hint="担当課の手続のうち、オンラインで申請できるものです。",
+        options=[Option(value=p.id, label=p.title) for p in procedures],
+    )
+
+
+def _visitor_name(submission: Submission) -> str:
+    """The name the application gives first (the applicant in every procedure's first step)."""
+    if submission.purged_at is not None:
+        return ""
+    for f in service.procedure_of(submission).fields():
+        value = submission.answers.get(f.name)
+        if f.type == "person" and isinstance(value, dict) and value.get("name"):
+            return value["name"]
+    return ""
+
+
+def _state_label(submission: Submission) -> str:
+    return service.workflow_of(submission).states[submission.status].label
+
+
+def _counter_case(public_id: str) -> Submission:
+    """An application this member entered at the counter, of one of their clerk departments;
+    404 for anything else (another clerk's, another department's, a resident's own)."""
+    departments = _clerk_departments()
+    submission = db.session.scalar(select(Submission).where(Submission.public_id == public_id))
+    if (
+        submission is None
+        or submission.entered_by != _actor()
+        or submission.department not in departments
+        or submission.purged_at is not None
+    ):
+        abort(404)
+    return submission
+
+
+def _record(submission: Submission, actor: str, reason: str) -> None:
+    audit.record(
+        db.session,
+        actor=actor,
+        action="change",
+        target=f"submission:{submission.public_id}",
+        department=submission.department,
+        reason=reason,
+        at=clock.now(),
+    )
+
+
+# --- staff: choose the procedure, read the card ------------------------------------------------
+
+
+@bp.get("/counter")
+def counter():
+    """Start a counter application, and the member's recent counter visits."""
+    return _start_page(request.args.get("procedure", ""))
+
+
+def _start_page(chosen: str, errors: dict | None = None, status: int = 200):
+    departments = _clerk_departments()
+    procedures = counter_procedures(_catalog(), departments)
+    visits = db.session.scalars(
+        select(Submission)
+        .where(Submission.entered_by == _actor(), Submission.purged_at.is_(None))
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(RECENT_VISITS)
+    ).all()
+    return (
+        render_template(
+            "staff/counter.html",
+            procedure_field=_procedure_field(procedures),
+            chosen=chosen,
+            errors=errors or {},
+            visits=[
+                {
+                    "submission": s,
+                    "title": s.snapshot["procedure"]["title"],
+                    "name": _visitor_name(s),
+                    "draft": service.is_draft(s),
+                    "state": _state_label(s),
+                }
+                for s in visits
+            ],
+        ),
+        status,
+    )
+
+
+@bp.post("/counter/start")
+def counter_start():
+    """Remember the chosen procedure (nothing about the visitor) and go to the card reader."""
+    departments = _clerk_departments()
+    chosen = request.form.get("procedure", "")
+    allowed = {p.id for p in counter_procedures(_catalog(), departments)}
+    if chosen not in allowed:
+        return _start_page(chosen, {"procedure": "手続を選んでください"}, 400)
+    session["counter_pending"] = {"procedure_id": chosen}
+    # No transaction stays open while the provider is called (SQLite: the mock provider runs on
+    # the same database and may need the write lock this POST took).
+    db.session.commit()
+    try:
+        return current_provider().begin_login(url_for("staff.counter_card", _external=True))
+    except ProviderError as error:
+        return _card_failure(error.kind, chosen, 503)
+
+
+def _card_failure(kind: str, procedure_id: str | None, status: int = 400):
+    heading, message = CARD_FAILURES.get(kind, CARD_FAILURES["invalid"])
+    return (
+        render_template(
+            "staff/counter_failed.html",
+            heading=heading,
+            message=message,
+            retry_url=url_for("staff.counter", procedure=procedure_id or None),
+        ),
+        status,
+    )
+
+
+@bp.get("/counter/card")
+def counter_card():
+    """Back from the card reader: start the visitor's draft, prefilled from the card."""
+    pending = session.pop("counter_pending", None)
+    departments = _clerk_departments()
+    if not pending:
+        return _card_failure("state", None)
+    procedure_id = pending["procedure_id"]
+    try:
+        identity = current_provider().finish_login()
+    except ProviderError as error:
+        return _card_failure(error.kind, procedure_id, 503 if error.kind == "unreachable" else 400)
+    procedure = _catalog().procedure(procedure_id)
+    allowed = {p.id for p in counter_procedures(_catalog(), departments)}
+    if procedure is None or procedure.id not in allowed:
+        return _card_failure("state", None)
+    # The provider was called with the staff lookup's read transaction open: end it, and take
+    # the write lock for what follows (SQLite).
+    member_id = g.current_staff.id
+    db.session.rollback()
+    db.will_write()
+    member = db.session.get(StaffMember, member_id)
+    g.current_staff = member
+    person_id = _record_id(identity, member)
+    submission, _token = service.start_draft(
+        db.session,
+        _catalog(),
+        procedure,
+        clock.now(),
+        owner_sub=identity.sub,
+        applicant_person_id=person_id,
+    )
+    submission.entered_by = _actor(member)
+    if procedure.on_behalf:
+        # At the counter the visitor applies for themself (a proxy applies with their own card).
+        service.set_subject(db.session, submission, relationship="self", subject_person_id=None)
+    answers, sources = prefill.prefill_answers(
+        procedure,
+        prefill.Applicant(
+            card={
+                "name": identity.name,
+                "address": identity.address,
+                "birthdate": identity.birthdate,
+                "gender": identity.gender,
+            },
+            person_id=person_id,
+        ),
+        prefill.Subject(person_id, readable=True),
+        current_app.extensions.get("resident_records"),
+        reader=f"submission:{submission.public_id}",
+        today=clock.today_local(),
+    )
+    service.apply_prefill(db.session, submission, answers, sources)
+    _record(submission, _actor(member), START_REASON)
+    db.session.commit()
+    return redirect(
+        url_for("staff.counter_step", public_id=submission.public_id, step_id=procedure.steps[0].id)
+    )
+
+
+def _record_id(identity: Identity, member: StaffMember) -> str | None:
+    """The resident record the card's basic items match (None: not a resident we know)."""
+    records = current_app.extensions.get("resident_records")
+    if records is None or not identity.name or not identity.birthdate:
+        return None
+    try:
+        return records.find_person(
+            identity.name,
+            dt.date.fromisoformat(identity.birthdate),
+            reader=_actor(member),
+            purpose="窓口で読み取ったマイナンバーカードの方の住民記録の特定",
+        )
+    except (RecordNotFound, ValueError):
+        return None
+
+
+# --- staff: the steps and the check page --------------------------------------------------------
+
+
+def _context(submission: Submission, with_form: bool = False) -> service.FormContext:
+    ctx = service.FormContext(db.session, submission, _services(), clock.now())
+    if with_form:
+        ctx.form, ctx.files = request.form, request.files
+    return ctx
+
+
+def _step_url(submission: Submission, step_id: str, returning: bool = False) -> str:
+    extra = {"return": "check"} if returning else {}
+    return url_for("staff.counter_step", public_id=submission.public_id, step_id=step_id, **extra)
+
+
+def _check_url(submission: Submission) -> str:
+    return url_for("staff.counter_check", public_id=submission.public_id)
+
+
+def _refreshed(submission: Submission):
+    """Move the draft to the catalog's current procedure, as the resident's pages do; a redirect
+    to the first step to go through again when it changed."""
+    today = clock.today_local()
+    changed = service.refresh_snapshot(db.session, _catalog(), submission, today)
+    if not changed:
+        return None
+    db.session.commit()
+    titles = "、".join(f"「{step.title}」" for step in changed)
+    flash(f"入力の途中で、この手続の内容が変わりました。{titles}をもう一度確認してください。")
+    first = service.first_incomplete_step(submission, today)
+    return redirect(_step_url(submission, first.id) if first else _check_url(submission))
+
+
+@bp.route("/counter/<public_id>/apply/<step_id>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SAVE"], methods=["POST"])
+def counter_step(public_id: str, step_id: str):
+    """One step of the form, filled in by the clerk with the engine's field types."""
+    from portal.submissions.views import step_page
+
+    submission = _counter_case(public_id)
+    if not service.is_draft(submission):
+        return redirect(_check_url(submission))
+    elsewhere = _refreshed(submission)
+    if elsewhere:
+        return elsewhere
+    procedure = service.procedure_of(submission)
+    today = clock.today_local()
+    current = procedure.step(step_id)
+    if current is None:
+        abort(404)
+    applicable = logic.applicable_steps(procedure, submission.answers, today)
+    first_incomplete = service.first_incomplete_step(submission, today)
+    ids = [s.id for s in applicable]
+    if current.id not in ids or (
+        first_incomplete is not None and ids.index(current.id) > ids.index(first_incomplete.id)
+    ):
+        if first_incomplete is None:
+            return redirect(_check_url(submission))
+        return redirect(_step_url(submission, first_incomplete.id))
+
+    returning = request.args.get("return") == "check"
+    ctx = _context(submission, with_form=request.method == "POST")
+    raw = {
+        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
+        for f in current.fields
+    }
+    outcome = service.StepOutcome()
+    if request.method == "POST":
+        action = request.form.get("_action")
+        if action:
+            outcome = service.apply_action(procedure, current, ctx, action, today)
+        else:
+            outcome = service.read_step(procedure, current, ctx, today)
+            if outcome.ok:
+                try:
+                    service.save_step(db.session, submission, current, outcome, today, clock.now())
+                except service.DraftNotEditable:
+                    db.session.rollback()
+                    return redirect(_check_url(submission))
+                db.session.commit()
+                return redirect(_after_step(submission, current.id, returning, today))
+        db.session.commit()  # files uploaded with this POST are kept for the next try
+        raw.update(outcome.raw)
+
+    position, total = service.step_position(procedure, submission.answers, current, today)
+    back = service.previous_step(procedure, submission.answers, current, today)
+    return render_template(
+        "staff/counter_step.html",
+        **step_page(submission, current, ctx, raw, outcome, today),
+        submission=submission,
+        file_url=lambda token: url_for(
+            "staff.counter_file", public_id=submission.public_id, upload_token=token
+        ),
+        position=position,
+        total=total,
+        back_url=(
+            _check_url(submission)
+            if returning
+            else _step_url(submission, back.id)
+            if back
+            else url_for("staff.counter")
+        ),
+        returning=returning,
+    )
+
+
+def _after_step(submission: Submission, step_id: str, returning: bool, today: dt.date) -> str:
+    procedure = service.procedure_of(submission)
+    first_incomplete = service.first_incomplete_step(submission, today)
+    if first_incomplete is None:
+        return _check_url(submission)
+    if returning:
+        return _step_url(submission, first_incomplete.id)
+    steps = logic.applicable_steps(procedure, submission.answers, today)
+    ids = [s.id for s in steps]
+    following = steps[ids.index(step_id) + 1] if step_id in ids[:-1] else first_incomplete
+    return _step_url(submission, following.id)
+
+
+@bp.get("/counter/<public_id>/files/<upload_token>")
+def counter_file(public_id: str, upload_token: str):
+    """A file attached to a counter draft (scanned at the counter, say)."""
+    from portal.submissions.views import _upload_of, _upload_response
+
+    submission = _counter_case(public_id)
+    return _upload_response(_upload_of(submission, upload_token))
+
+
+def _summary(submission: Submission) -> list[dict]:
+    from portal.submissions.views import _summary as summary_of
+
+    return summary_of(submission)
+
+
+def _deadline(procedure: Procedure, answers: dict):
+    from portal.submissions.views import _deadline_of
+
+    return _deadline_of(procedure, answers)
+
+
+def _live_link(submission: Submission) -> dict | None:
+    """The confirmation link this member issued for the draft, while it is valid: its URL, QR
+    code, expiry, and whether the visitor's screen has opened it."""
+    links = session.get("counter_links", {})
+    issued = links.get(submission.public_id)
+    if not issued or not service.is_draft(submission):
+        return None
+    expires = dt.datetime.fromisoformat(issued["expires"])
+    nonce = _nonce_of(issued["token"], clock.now())
+    if nonce is None:
+        return {"expired": True, "expires": expires}
+    opened = service.find_by_draft_token(db.session, nonce) is None
+    url = url_for("counter.open_link", token=issued["token"], _external=True)
+    return {
+        "expired": False,
+        "url": url,
+        "qr": qr_svg(url, "お客様用の確認画面を開くQRコード"),
+        "expires": expires,
+        "opened": opened,
+    }
+
+
+def _check_page(submission: Submission, errors: dict | None = None, status: int = 200):
+    procedure = service.procedure_of(submission)
+    today = clock.today_local()
+    draft = service.is_draft(submission)
+    return (
+        render_template(
+            "staff/counter_check.html",
+            submission=submission,
+            procedure=procedure,
+            draft=draft,
+            state=_state_label(submission),
+            summary=_summary(submission),
+            fee=logic.fee_amount(procedure, submission.answers, today) if draft else None,
+            deadline=_deadline(procedure, submission.answers) if draft else None,
+            link=_live_link(submission) if draft else None,
+            printable=procedure.identity_level != "signature",
+            printed_field=Field(name="printed", type="declaration", label=PRINTED_LABEL),
+            confirmation=confirmation_of(submission) if not draft else None,
+            errors=errors or {},
+            error_links={name: html_id(name) for name in errors or {}},
+            minutes=CONFIRM_MINUTES,
+        ),
+        status,
+    )
+
+
+@bp.get("/counter/<public_id>/check")
+def counter_check(public_id: str):
+    """The answers, and how the visitor confirms them; after the confirmation, the reference
+    (the clerk reloads this page to see it)."""
+    submission = _counter_case(public_id)
+    if service.is_draft(submission):
+        elsewhere = _refreshed(submission)
+        if elsewhere:
+            return elsewhere
+        first = service.first_incomplete_step(submission, clock.today_local())
+        if first is not None:
+            return redirect(_step_url(submission, first.id))
+    return _check_page(submission)
+
+
+@bp.post("/counter/<public_id>/link")
+def counter_link(public_id: str):
+    """Issue the confirmation link for the visitor's screen (any earlier one stops working)."""
+    submission = _counter_case(public_id)
+    if not service.is_draft(submission):
+        return redirect(_check_url(submission))
+    if service.first_incomplete_step(submission, clock.today_local()) is not None:
+        return redirect(_check_url(submission))
+    now = clock.now()
+    nonce = service.take_over_draft(db.session, submission, now)
+    expires = now + CONFIRM_LIFETIME
+    links = dict(session.get("counter_links", {}))
+    # Only live links are kept: the staff session does not collect old ones.
+    links = {
+        key: value
+        for key, value in links.items()
+        if dt.datetime.fromisoformat(value["expires"]) > now
+    }
+    links[submission.public_id] = {
+        "token": _link_token(nonce, expires),
+        "expires": expires.isoformat(),
+    }
+    session["counter_links"] = links
+    db.session.commit()
+    return redirect(_check_url(submission) + "#confirm")
+
+
+@bp.get("/counter/<public_id>/print")
+def counter_print(public_id: str):
+    """The application as a printout the visitor reads and signs by hand (an audited view)."""
+    submission = _counter_case(public_id)
+    procedure = service.procedure_of(submission)
+    audit.record(
+        db.session,
+        actor=_actor(),
+        action="view",
+        target=f"submission:{submission.public_id}",
+        department=submission.department,
+        reason="窓口：ご本人の確認用に申請書を印刷",
+        at=clock.now(),
+    )
+    db.session.commit()
+    return render_template(
+        "staff/counter_print.html",
+        submission=submission,
+        procedure=procedure,
+        department=_catalog().department(submission.department),
+        summary=_summary(submission),
+        fee=logic.fee_amount(procedure, submission.answers, clock.today_local()),
+        printed_at=clock.now(),
+    )
+
+
+@bp.post("/counter/<public_id>/printed")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
+def counter_printed(public_id: str):
+    """The clerk records that the visitor confirmed and signed the printout: submitted."""
+    submission = _counter_case(public_id)
+    if not service.is_draft(submission):
+        return redirect(_check_url(submission))
+    procedure = service.procedure_of(submission)
+    if procedure.identity_level == "signature":
+        abort(404)  # needs the card's electronic signature: the visitor's screen only
+    if request.form.get("printed") != "yes":
+        return _check_page(submission, {"printed": PRINTED_ERROR}, 400)
+    try:
+        service.submit(
+            db.session,
+            submission,
+            True,  # the declaration is on the printout the visitor signed
+            current_app.config["STATUS_LINK_KEY"],
+            clock.today_local(),
+            clock.now(),
+        )
+    except service.IncompleteAnswers as incomplete:
+        db.session.rollback()
+        return redirect(_step_url(submission, incomplete.step.id))
+    _record(submission, _actor(), PRINTED_REASON)
+    db.session.commit()
+    _forget_link(submission)
+    return redirect(_check_url(submission))
+
+
+def _forget_link(submission: Submission) -> None:
+    links = dict(session.get("counter_links", {}))
+    if links.pop(submission.public_id, None) is not None:
+        session["counter_links"] = links
+
+
+def confirmation_of(submission: Submission) -> str | None:
+    """How the visitor confirmed a counter application, from the audit log (for the check page
+    and the staff case page); None for an application not confirmed at the counter."""
+    reason = db.session.scalar(
+        select(audit.AuditEntry.reason)
+        .where(
+            audit.AuditEntry.target == f"submission:{submission.public_id}",
+            audit.AuditEntry.reason.in_([PRINTED_REASON, SCREEN_REASON]),
+        )
+        .order_by(audit.AuditEntry.id.desc())
+        .limit(1)
+    )
+    if reason == PRINTED_REASON:
+        return "印刷した申請書（ご本人の署名）"
+    if reason == SCREEN_REASON:
+        if submission.signature:
+            return "確認用の画面（マイナンバーカードによる電子署名）"
+        return "確認用の画面"
+    return None
+
+
+def entered_by(submission: Submission) -> StaffMember | None:
+    """The member who entered a counter application (for the staff case page)."""
+    if not submission.entered_by or not submission.entered_by.startswith("staff:"):
+        return None
+    member_id = submission.entered_by.partition(":")[2]
+    return db.session.get(StaffMember, int(member_id)) if member_id.isdigit() else None
+
+
+# --- the confirmation link --------------------------------------------------------------------
+
+
+def _link_token(nonce: str, expires: dt.datetime) -> str:
+    """`<expiry, unix seconds>.<nonce>.<HMAC of both>`: random, nothing personal."""
+    payload = f"{int(expires.timestamp())}.{nonce}"
+    return f"{payload}.{_mac(payload)}"
+
+
+def _mac(payload: str) -> str:
+    return derived_token(current_app.config["SECRET_KEY"], "counter-confirm", payload)
+
+
+def _nonce_of(token: str, now: dt.datetime) -> str | None:
+    """The nonce of a link that is authentic and not expired; None otherwise."""
+    payload, _, mac = token.rpartition(".")
+    expires, _, nonce = payload.partition(".")
+    if not (payload and mac and nonce and expires.isdigit()):
+        return None
+    if not hmac.compare_digest(mac, _mac(payload)):
+        return None
+    if int(expires) <= now.timestamp():
+        return None
+    return nonce
+
+
+# --- the visitor's screen -----------------------------------------------------------------------
+
+public_bp = Blueprint("counter", __name__, url_prefix="/counter")
+
+
+def _no_store(response):
+    # The visitor's answers on a shared counter screen: never cached, no referrer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@public_bp.after_request
+def _private(response):
+    return _no_store(response)
+
+
+def _unavailable(status: int = 404, busy: bool = False):
+    page = render_template("counter/unavailable.html", minutes=CONFIRM_MINUTES, busy=busy)
+    return page, status
+
+
+# Not rate-limited: the token is 256 random bits under an HMAC (nothing to guess), and the
+# screens of a whole city hall may reach the portal from one address.
+@public_bp.get("/confirm/<token>")
+def open_link(token: str):
+    """The link from the clerk's screen: opened once, it hands this screen its own bearer token
+    (kept in this browser's session) and stops working."""
+    db.will_write()
+    now = clock.now()
+    nonce = _nonce_of(token, now)
+    submission = service.find_by_draft_token(db.session, nonce) if nonce else None
+    if submission is None or not submission.entered_by or not service.is_draft(submission):
+        return _unavailable()
+    bearer = service.take_over_draft(db.session, submission, now)
+    db.session.commit()
+    session.pop("counter_done", None)
+    session["counter_confirm"] = {
+        "token": bearer,
+        "until": (now + CONFIRM_LIFETIME).isoformat(),
+    }
+    return redirect(url_for(".confirm"))
+
+
+def _visit() -> Submission | None:
+    """The counter draft this screen was handed, while the handing is valid."""
+    entry = session.get("counter_confirm")
+    if not entry or dt.datetime.fromisoformat(entry["until"]) <= clock.now():
+        return None
+    submission = service.find_by_draft_token(db.session, entry["token"])
+    if submission is None or not submission.entered_by:
+        return None
+    return submission
+
+
+def _version(submission: Submission) -> str:
+    """What the visitor is shown, as a digest: a change by the clerk meanwhile is noticed."""
+    return signatures.document_digest(service.signed_content(db.session, submission))
+
+
+def _confirm_page(submission: Submission, errors: dict | None = None, status: int = 200):
+    procedure = service.procedure_of(submission)
+    today = clock.today_local()
+    entry = session["counter_confirm"]
+    return (
+        render_template(
+            "counter/confirm.html",
+            procedure=procedure,
+            department=_catalog().department(submission.department),
+            summary=_summary(submission),
+            fee=logic.fee_amount(procedure, submission.answers, today),
+            deadline=_deadline(procedure, submission.answers),
+            signing_needed=procedure.identity_level == "signature",
+            version=_version(submission),
+            until=dt.datetime.fromisoformat(entry["until"]),
+            declared=request.form.get("declaration") == "yes",
+            errors=errors or {},
+            error_links={name: html_id(name) for name in errors or {}},
+        ),
+        status,
+    )
+
+
+@public_bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"], methods=["POST"])
+def confirm():
+    """The visitor checks the answers the clerk entered and applies (signing first if needed)."""
+    submission = _visit()
+    if submission is None:
+        return _unavailable()
+    if not service.is_draft(submission):
+        return _done_redirect(submission)
+    if service.first_incomplete_step(submission, clock.today_local()) is not None:
+        return _unavailable(409, busy=True)  # the clerk changed an answer: not complete now
+    if request.method == "GET":
+        return _confirm_page(submission)
+
+    procedure = service.procedure_of(submission)
+    declared = request.form.get("declaration") == "yes"
+    if request.form.get("version") != _version(submission):
+        flash("職員が申請内容を変更しました。変更後の内容を確認してください。")
+        return redirect(url_for(".confirm"))
+    if procedure.declaration and not declared:
+        return _confirm_page(submission, {"declaration": DECLARATION_ERROR}, 400)
+    if procedure.identity_level == "signature":
+        return _begin_signing(submission, declared)
+    service.submit(
+        db.session,
+        submission,
+        declared,
+        current_app.config["STATUS_LINK_KEY"],
+        clock.today_local(),
+        clock.now(),
+    )
+    _record(submission, f"resident:{submission.owner_sub}", SCREEN_REASON)
+    db.session.commit()
+    return _done_redirect(submission)
+
+
+def _done_redirect(submission: Submission):
+    session.pop("counter_confirm", None)
+    session["counter_done"] = {"public_id": submission.public_id}
+    return redirect(url_for(".done"))
+
+
+def _begin_signing(submission: Submission, declared: bool):
+    """Register the draft's digest with the provider and send the visitor to sign it."""
+    procedure = service.procedure_of(submission)
+    digest = signatures.document_digest(service.signed_content(db.session, submission))
+    db.session.commit()  # no transaction open across calls to the provider (see signing.begin)
+    try:
+        transaction_id, response = current_provider().begin_signature(
+            [{"title": f"{procedure.title}（申請書）", "digest": digest}],
+            url_for(".sign_callback", _external=True),
+        )
+    except ProviderError as error:
+        return _sign_failure(error.kind, 503 if error.kind == "unreachable" else 400)
+    session["counter_signing"] = {
+        "public_id": submission.public_id,
+        "transaction_id": transaction_id,
+        "digest": digest,
+        "declared": declared,
+    }
+    return response
+
+
+def _sign_failure(kind: str, status: int = 400):
+    heading, message = SIGN_FAILURES.get(kind) or signing.FAILURES.get(
+        kind, signing.FAILURES["invalid"]
+    )
+    return (
+        render_template(
+            "identity/failed.html",
+            heading=heading,
+            message=message,
+            retry_url=url_for(".confirm"),
+            retry_label="申請内容の確認に戻る",
+        ),
+        status,
+    )
+
+
+@public_bp.get("/sign/callback")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
+def sign_callback():
+    """Back from signing: check the signer is the visitor whose card was read, keep the
+    signature, submit."""
+    pending = session.pop("counter_signing", None)
+    if not pending or not session.get("counter_confirm"):
+        return _sign_failure("state")
+    # The provider first (network), the database after: no transaction spans the calls.
+    provider = current_provider()
+    try:
+        signed = provider.finish_signature(pending["transaction_id"])
+        anchors = provider.trust_anchors()
+    except ProviderError as error:
+        return _sign_failure(error.kind, 503 if error.kind == "unreachable" else 400)
+    db.will_write()
+    submission = _visit()
+    if submission is None or submission.public_id != pending["public_id"]:
+        return _unavailable()
+    if not service.is_draft(submission):
+        return _done_redirect(submission)
+    if signed.sub != submission.owner_sub:
+        return _sign_failure("other_card")
+    now = clock.now()
+    problem = signing.keep_signature(submission, pending["digest"], signed, anchors, now)
+    if problem:
+        return _sign_failure(problem)
+    service.submit(
+        db.session,
+        submission,
+        pending["declared"],
+        current_app.config["STATUS_LINK_KEY"],
+        clock.today_local(),
+        now,
+    )
+    _record(submission, f"resident:{submission.owner_sub}", SCREEN_REASON)
+    db.session.commit()
+    return _done_redirect(submission)
+
+
+@public_bp.get("/done")
+def done():
+    """The reference, shown once on the counter screen (the next visitor must not see it)."""
+    entry = session.pop("counter_done", None)
+    submission = (
+        db.session.scalar(select(Submission).where(Submission.public_id == entry["public_id"]))
+        if entry
+        else None
+    )
+    if submission is None or service.is_draft(submission):
+        return _unavailable()
+    return render_template(
+        "counter/done.html",
+        submission=submission,
+        procedure=service.procedure_of(submission),
+        department=_catalog().department(submission.department),
+    )
