@@ -173,6 +173,9 @@ def test_reading_the_card_makes_the_visitor_the_owner_and_the_clerk_who_entered_
     assert draft.prefilled["requester"] == "card"
     assert draft.answers["requester"]["name"] == "佐藤 由美"
     assert service.is_draft(draft) and draft.reference is None
+    # Signing in on their own phone, the visitor does not take the clerk's draft over.
+    with app.app_context():
+        assert service.owned_draft(db.session, f"sub-{VISITOR}", KOSEKI) is None
     # Nothing of the visitor went into the staff session: not as a login, not by name.
     with app.app_context():
         data = [s.data for s in db.session.scalars(select(WebSession)) if s.data.get("staff")]
