@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python bench/appointments.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/klm.py
+	$(BIN)/python bench/inbox.py  # needs PostgreSQL at $$BENCH_PG_URL
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

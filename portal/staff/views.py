@@ -381,4 +381,5 @@ from portal.staff import appointments as _appointments  # noqa: E402, F401
 from portal.staff import cases as _cases  # noqa: E402, F401
 from portal.staff import counter as _counter  # noqa: E402, F401
 from portal.staff import export_views as _export_views  # noqa: E402, F401
+from portal.staff import inbox as _inbox  # noqa: E402, F401
 from portal.staff import payments as _payments  # noqa: E402, F401

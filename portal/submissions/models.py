@@ -85,8 +85,16 @@ class Submission(Base):
     applicant_search: Mapped[str | None] = mapped_column(String(300), default=None)
 
     __table_args__ = (
-        # The staff inbox: a department's submitted cases, newest first (keyset pagination).
-        Index("ix_submissions_inbox", "department", "submitted_at", "id"),
+        # The staff inbox: a department's submitted cases, newest first (keyset pagination). On
+        # PostgreSQL it also covers the counts per status and the name search (index-only scans;
+        # docs/benchmarks.md, "Staff inbox").
+        Index(
+            "ix_submissions_inbox",
+            "department",
+            "submitted_at",
+            "id",
+            postgresql_include=["status", "procedure_id", "applicant_search"],
+        ),
     )
 
     # Loaded when a page asks for them (status pages), not with every draft lookup.

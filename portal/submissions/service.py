@@ -568,12 +568,15 @@ def transition(
 def search_text(submission: Submission) -> str | None:
     """The applicant's name and kana for the staff inbox's search: the first person answered
     (the applicant in every procedure's first step), NFKC, without spaces, kana in katakana."""
+    answers = submission.answers
     for f in procedure_of(submission).fields():
-        value = submission.answers.get(f.name)
+        value = answers.get(f.name)
         if f.type == "person" and isinstance(value, dict):
             text = f"{value.get('name', '')} {value.get('kana', '')}"
             return normalize_search(text)[:300] or None
-    return None
+    # Procedures that ask the name as two text fields (住民票の写し, for one).
+    text = f"{answers.get('applicant_name') or ''} {answers.get('applicant_kana') or ''}"
+    return normalize_search(text)[:300] or None
 
 
 def normalize_search(text: str) -> str:

@@ -403,3 +403,29 @@ def test_the_resident_may_withdraw_until_a_decision(app, members):
     act(members["k-approver"], decided, "approve", expected="approval_requested", comment="")
     withdraw(token_of(decided))
     assert status_of(app, decided) == "approved"
+
+
+def test_the_inbox_search_knows_the_applicant_whichever_way_the_form_asks(app):
+    """A person field (保育の現況届) or two text fields (住民票の写し): either way the name and kana
+    are searchable, kana in katakana."""
+    from tests.web.test_staff import submitted
+
+    person_id = hoiku_case(app)
+    fields_id = submitted(app, "juminhyo-copy").public_id
+    with app.app_context():
+        by_person, by_fields = (
+            db.session.scalar(select(Submission).where(Submission.public_id == public_id))
+            for public_id in (person_id, fields_id)
+        )
+        assert by_person.applicant_search
+        answers = by_fields.answers
+        assert by_fields.applicant_search == service.normalize_search(
+            f"{answers['applicant_name']}{answers['applicant_kana']}"
+        )
+        kana = service.normalize_search(japanese_kana_as_typed(answers["applicant_kana"]))
+        assert kana in by_fields.applicant_search
+
+
+def japanese_kana_as_typed(katakana: str) -> str:
+    """How a clerk may type a reading: in hiragana."""
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in katakana)
