@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import parse_qs, urlparse
 
 import pyotp
 from playwright.sync_api import expect
 
 from portal.catalog import load_catalog, logic
 from tests.e2e.people import by_label, fill_step, group
+from tests.e2e.staff_people import create_member
 from tests.e2e.test_juminhyo import REFERENCE, ROOT
 from tests.e2e.test_login import PERSONAS, use_card
 
@@ -33,11 +33,7 @@ PASSWORD = "e2e-counter-password"
 
 def sign_in_clerk(page, audit, live_server, login_id: str, name: str) -> None:
     """A 市民課 clerk made with `flask staff create`, signed in with password and code."""
-    output = live_server.flask(
-        "staff", "create", login_id, "--name", name, "--role", "clerk:shimin",
-        "--password", PASSWORD,
-    )  # fmt: skip
-    secret = parse_qs(urlparse(re.search(r"otpauth://\S+", output).group(0)).query)["secret"][0]
+    secret = create_member(live_server, login_id, name, "clerk:shimin", PASSWORD)
     page.goto("/staff/login")
     audit(page)
     by_label(page, "ログインID").fill(login_id)

@@ -9,12 +9,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
-import pyotp
 from playwright.sync_api import expect
 
 from tests.e2e.people import by_label
+from tests.e2e.staff_people import create_member, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "e2e-export-password"
@@ -28,18 +27,7 @@ print(submission.reference, submission.public_id)
 
 
 def test_a_clerk_downloads_the_csv_and_prints_a_case(make_page, audit, live_server):
-    output = live_server.flask(
-        "staff",
-        "create",
-        "e2e-exports",
-        "--name",
-        "出力 次郎",
-        "--role",
-        "clerk:kosodate",
-        "--password",
-        PASSWORD,
-    )
-    secret = parse_qs(urlparse(re.search(r"otpauth://\S+", output).group(0)).query)["secret"][0]
+    secret = create_member(live_server, "e2e-exports", "出力 次郎", "clerk:kosodate", PASSWORD)
     filed = subprocess.run(
         [sys.executable, "-c", FILE_ONE],
         env=live_server.env,
@@ -51,13 +39,7 @@ def test_a_clerk_downloads_the_csv_and_prints_a_case(make_page, audit, live_serv
     reference, public_id = filed.stdout.split()[-2:]
 
     clerk = make_page("desktop")
-    clerk.goto("/staff/login")
-    by_label(clerk, "ログインID").fill("e2e-exports")
-    by_label(clerk, "パスワード").fill(PASSWORD)
-    clerk.get_by_role("button", name="次へ").click()
-    by_label(clerk, "確認コード（数字6桁）").fill(pyotp.TOTP(secret).now())
-    clerk.get_by_role("button", name="ログインする").click()
-    expect(clerk.get_by_role("heading", level=1)).to_have_text("新しい申請")
+    sign_in(clerk, "e2e-exports", secret, PASSWORD)
 
     clerk.get_by_role("link", name="申請データの出力（CSV）").click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text("申請データの出力")

@@ -13,10 +13,10 @@ import urllib.parse
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import pyotp
 from playwright.sync_api import expect
 
 from tests.e2e.people import by_label
+from tests.e2e.staff_people import create_member, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "e2e-inbox-password"
@@ -35,18 +35,7 @@ for age in (dt.timedelta(days=10), dt.timedelta(hours=1)):
 
 
 def test_a_clerk_filters_searches_by_kana_and_opens_a_case(make_page, audit, live_server):
-    output = live_server.flask(
-        "staff",
-        "create",
-        "e2e-inbox",
-        "--name",
-        "受付 三郎",
-        "--role",
-        "clerk:kikikanri",
-        "--password",
-        PASSWORD,
-    )
-    secret = parse_qs(urlparse(re.search(r"otpauth://\S+", output).group(0)).query)["secret"][0]
+    secret = create_member(live_server, "e2e-inbox", "受付 三郎", "clerk:kikikanri", PASSWORD)
     filed = subprocess.run(
         [sys.executable, "-c", FILE_TWO],
         env=live_server.env,
@@ -58,13 +47,7 @@ def test_a_clerk_filters_searches_by_kana_and_opens_a_case(make_page, audit, liv
     (overdue, _), (recent, _) = (line.split() for line in filed.stdout.strip().splitlines()[-2:])
 
     clerk = make_page("phone")
-    clerk.goto("/staff/login")
-    by_label(clerk, "ログインID").fill("e2e-inbox")
-    by_label(clerk, "パスワード").fill(PASSWORD)
-    clerk.get_by_role("button", name="次へ").click()
-    by_label(clerk, "確認コード（数字6桁）").fill(pyotp.TOTP(secret).now())
-    clerk.get_by_role("button", name="ログインする").click()
-    expect(clerk.get_by_role("heading", level=1)).to_have_text("新しい申請")
+    sign_in(clerk, "e2e-inbox", secret, PASSWORD)
 
     clerk.get_by_role("link", name="受付一覧（絞り込み・検索）").click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text("受付一覧（危機管理課）")

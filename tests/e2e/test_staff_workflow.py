@@ -8,13 +8,12 @@ a desktop, the resident on a phone; axe runs on every page."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlparse
 
-import pyotp
 from playwright.sync_api import expect
 
 from portal.catalog import load_catalog
 from tests.e2e.people import by_label, fill_step, sample_pdf
+from tests.e2e.staff_people import create_member, sign_in
 from tests.e2e.test_juminhyo import ROOT
 from tests.e2e.test_login import use_card
 
@@ -25,24 +24,6 @@ REQUEST = (
 )
 
 
-def create_member(live_server, login_id: str, name: str, role: str) -> str:
-    """A staff member made with `flask staff create`; returns the TOTP secret."""
-    output = live_server.flask(
-        "staff", "create", login_id, "--name", name, "--role", role, "--password", PASSWORD
-    )
-    return parse_qs(urlparse(re.search(r"otpauth://\S+", output).group(0)).query)["secret"][0]
-
-
-def sign_in(page, login_id: str, secret: str) -> None:
-    page.goto("/staff/login")
-    by_label(page, "ログインID").fill(login_id)
-    by_label(page, "パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="次へ").click()
-    by_label(page, "確認コード（数字6桁）").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="ログインする").click()
-    expect(page.get_by_role("button", name="サインアウト")).to_be_visible()
-
-
 def expect_status(page, label: str) -> None:
     expect(page.locator(".status-tag").first).to_have_text(label)
 
@@ -50,12 +31,14 @@ def expect_status(page, label: str) -> None:
 def test_a_case_goes_from_submission_through_a_correction_to_approval(
     make_page, audit, live_server, tmp_path
 ):
-    clerk_secret = create_member(live_server, "e2e-wf-clerk", "窓口 一美", "clerk:kosodate")
+    clerk_secret = create_member(
+        live_server, "e2e-wf-clerk", "窓口 一美", "clerk:kosodate", PASSWORD
+    )
     reviewer_secret = create_member(
-        live_server, "e2e-wf-reviewer", "審査 二郎", "reviewer:kosodate"
+        live_server, "e2e-wf-reviewer", "審査 二郎", "reviewer:kosodate", PASSWORD
     )
     approver_secret = create_member(
-        live_server, "e2e-wf-approver", "決裁 三恵", "approver:kosodate"
+        live_server, "e2e-wf-approver", "決裁 三恵", "approver:kosodate", PASSWORD
     )
 
     # The resident files, leaving out the optional diagnosis document.
@@ -78,7 +61,7 @@ def test_a_case_goes_from_submission_through_a_correction_to_approval(
 
     # The clerk opens it, starts the review and asks for the document.
     clerk = make_page("desktop")
-    sign_in(clerk, "e2e-wf-clerk", clerk_secret)
+    sign_in(clerk, "e2e-wf-clerk", clerk_secret, PASSWORD)
     clerk.get_by_role("link", name=reference).click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text(f"受付番号 {reference}")
     case_url = clerk.url
@@ -138,7 +121,7 @@ def test_a_case_goes_from_submission_through_a_correction_to_approval(
 
     # The reviewer requests approval; the approver approves.
     reviewer = make_page("desktop")
-    sign_in(reviewer, "e2e-wf-reviewer", reviewer_secret)
+    sign_in(reviewer, "e2e-wf-reviewer", reviewer_secret, PASSWORD)
     reviewer.goto(case_url)
     by_label(reviewer, "決裁を依頼する：コメント").fill(
         "診断書を確認しました。受理してよいと考えます。"
@@ -150,7 +133,7 @@ def test_a_case_goes_from_submission_through_a_correction_to_approval(
     expect_status(resident, "決裁中")
 
     approver = make_page("desktop")
-    sign_in(approver, "e2e-wf-approver", approver_secret)
+    sign_in(approver, "e2e-wf-approver", approver_secret, PASSWORD)
     approver.goto(case_url)
     expect(approver.get_by_text("診断書を確認しました。受理してよいと考えます。")).to_be_visible()
     approver.get_by_role("button", name="承認する").click()
