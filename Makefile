@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := portal
 
-.PHONY: run worker test setup migrate demo-data browser lint check bench clean
+.PHONY: run worker test test-fast setup migrate demo-data browser lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -50,8 +50,14 @@ worker: migrate
 browser:
 	@bash scripts/ensure-browser.sh
 
+# The whole suite, spread over every CPU (pytest-xdist: a database, live server and browser per
+# worker). `make test-fast` is the inner loop: everything but the browser tests.
+TEST_WORKERS ?= auto
 test: setup browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" --ignore=tests/e2e $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -22,10 +22,38 @@ from portal.db import Base, make_engine
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_WORKER_DATABASES: dict[str, str] = {}
+
+
+def worker_database(url: str) -> str:
+    """Under pytest-xdist, each worker gets its own PostgreSQL database beside the one named
+    (created empty here, `<name>_gw0`, ...); SQLite files are per worker already (tmp_path)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    if url in _WORKER_DATABASES:  # once per process: a second live server shares it
+        return _WORKER_DATABASES[url]
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(
+        admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _WORKER_DATABASES[url] = parsed.set(database=name).render_as_string(hide_password=False)
+    return _WORKER_DATABASES[url]
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if not url:
+    if url:
+        url = worker_database(url)
+    else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     from alembic import command
 
@@ -129,3 +157,72 @@ def check_page(response, status: int = 200) -> BeautifulSoup:
             assert soup.find(id=ref), f"aria-describedby points at missing id {ref}"
     assert soup.find(class_="demo-banner"), "every page says it is a demonstration"
     return soup
+
+
+# --- The route-coverage check across test workers ---------------------------------------------
+# tests/e2e/test_zz_route_coverage.py checks that every page route was audited with axe by some
+# browser test. Run in one process it is an ordinary test that runs last. Under pytest-xdist each
+# worker audits only its share of the pages, so the workers leave the test out, report the paths
+# they audited, and the controller makes the same check over all of them when the run ends (and
+# fails the run if a route was never audited).
+ROUTE_CHECK = "test_every_page_route_was_audited"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):
+        return
+    check = [item for item in items if item.name == ROUTE_CHECK]
+    if check:
+        config.workeroutput_route_check = True
+        items[:] = [item for item in items if item not in check]
+        config.hook.pytest_deselected(items=check)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if hasattr(config, "workerinput"):  # a worker: report to the controller
+        from tests.e2e import axe
+
+        config.workeroutput["audited_paths"] = sorted(axe.AUDITED_PATHS)
+        config.workeroutput["axe_stats"] = dict(axe.STATS)
+        config.workeroutput["route_check"] = getattr(config, "workeroutput_route_check", False)
+        return
+    reports = getattr(config, "_worker_route_reports", [])
+    if not any(report.get("route_check") for report in reports):
+        return
+    from tests.e2e.test_zz_route_coverage import missing_routes
+
+    audited = {path for report in reports for path in report.get("audited_paths", [])}
+    missing = missing_routes(audited)
+    config._route_check_result = (len(audited), missing)
+    if missing and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_testnodedown(node, error):
+    reports = node.config.__dict__.setdefault("_worker_route_reports", [])
+    reports.append(getattr(node, "workeroutput", {}))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    reports = getattr(config, "_worker_route_reports", [])
+    audited = sum(r.get("axe_stats", {}).get("audited", 0) for r in reports)
+    skipped = sum(r.get("axe_stats", {}).get("skipped", 0) for r in reports)
+    if audited or skipped:
+        terminalreporter.write_line(
+            f"axe: {audited} page states audited, {skipped} repeats of an audited state skipped"
+        )
+    result = getattr(config, "_route_check_result", None)
+    if result is None:
+        return
+    paths, missing = result
+    if missing:
+        terminalreporter.write_line(
+            f"FAILED {ROUTE_CHECK} (all workers): page routes never audited with axe by a "
+            f"browser test: {missing}",
+            red=True,
+        )
+    else:
+        terminalreporter.write_line(
+            f"{ROUTE_CHECK} (all workers): every page route audited ({paths} paths)"
+        )

@@ -3,10 +3,17 @@ accessibility/axe-config.json, and a record of which routes have been audited.
 
 Pages served to a context without JavaScript cannot run axe, so their DOM, exactly as served, is
 copied into a JavaScript-enabled page (with a <base> so styles load) and audited there.
+
+Each page state is audited once per run (per test worker): a state is the page's structure
+(every element's tag, id, classes, role, ARIA attributes, input type and whether it holds text)
+at one viewport size, with or without JavaScript. The same page shown again in the same state,
+by another test or another step of the same test, is not audited again; the cheap checks
+(horizontal scrolling) still run on every call.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,8 +24,24 @@ ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = json.loads((ROOT / "accessibility" / "axe-config.json").read_text())
 _axe = Axe()
 
-# Paths of every page audited in this run; the route-coverage test maps them to endpoints.
+# Paths of every page audited in this run; the route-coverage check maps them to endpoints.
 AUDITED_PATHS: set[str] = set()
+# Page states already audited in this process, and how many audits that saved (reported).
+AUDITED_STATES: set[str] = set()
+STATS = {"audited": 0, "skipped": 0}
+
+# Everything axe's rules read from the DOM, except the text itself (which differs between
+# residents, references and dates but not between states).
+_SKELETON = """() => Array.from(document.querySelectorAll('*'), (el) => [
+    el.tagName, el.id, el.getAttribute('class') || '', el.getAttribute('role') || '',
+    el.getAttribute('type') || '', el.getAttribute('lang') || '',
+    Array.from(el.attributes).filter((a) => a.name.startsWith('aria-') || a.name === 'for'
+        || a.name === 'alt' || a.name === 'title' || a.name === 'tabindex'
+        || a.name === 'hidden' || a.name === 'open' || a.name === 'disabled')
+      .map((a) => a.name + (a.name === 'aria-describedby' || a.name === 'aria-labelledby'
+        || a.name === 'for' ? '=' + a.value : (a.value ? '+' : '-'))).join(' '),
+    Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim()) ? 't' : '',
+  ].join('|')).join('\\n')"""
 
 
 def _format(violations: list[dict]) -> str:
@@ -29,18 +52,35 @@ def _format(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def state_key(page, target) -> str:
+    """A page's state for de-duplication: its structure (read in `target`, the page itself or
+    its copy), the viewport, and whether JavaScript runs."""
+    viewport = page.viewport_size or {}
+    javascript = getattr(page, "portal_javascript", True)
+    skeleton = target.evaluate(_SKELETON)
+    key = f"{viewport.get('width')}x{viewport.get('height')} js={javascript}\n{skeleton}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def audit(page, axe_page) -> None:
     page.wait_for_load_state("load")
     url = page.url
     if getattr(page, "portal_javascript", True):
         target = page
-    else:
+    else:  # scripts cannot run here: audit and measure a copy of the DOM as served
         html = page.content().replace("<head>", f'<head><base href="{url}">', 1)
+        axe_page.set_viewport_size(page.viewport_size or {"width": 1280, "height": 800})
         axe_page.set_content(html, wait_until="load")
         target = axe_page
-    results = _axe.run(target, options=OPTIONS)
-    violations = results.response["violations"]
-    assert not violations, f"axe violations on {url}:\n{_format(violations)}"
+    key = state_key(page, target)
+    if key in AUDITED_STATES:
+        STATS["skipped"] += 1
+    else:
+        results = _axe.run(target, options=OPTIONS)
+        violations = results.response["violations"]
+        assert not violations, f"axe violations on {url}:\n{_format(violations)}"
+        AUDITED_STATES.add(key)
+        STATS["audited"] += 1
     overflow = target.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import worker_database
 from tests.e2e import axe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,8 +88,10 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         **os.environ,
         "PORTAL_ENV": "test",
         "PORTAL_INSTANCE_PATH": str(workdir),
-        "DATABASE_URL": os.environ.get(
-            "PORTAL_E2E_DATABASE_URL", f"sqlite:///{workdir / 'e2e.sqlite3'}"
+        "DATABASE_URL": (
+            worker_database(os.environ["PORTAL_E2E_DATABASE_URL"])
+            if os.environ.get("PORTAL_E2E_DATABASE_URL")
+            else f"sqlite:///{workdir / 'e2e.sqlite3'}"
         ),
         "SECRET_KEY": "e2e-" + "s" * 60,
         "PORTAL_TEST_CLOCK_FILE": str(workdir / "clock"),

@@ -1,10 +1,13 @@
 """Every page route of the portal has been audited with axe by some browser test in this run.
 
 A new route without a browser test fails here. Runs last (see conftest); run the whole browser
-suite for it to mean anything.
+suite for it to mean anything. Under pytest-xdist the controller makes the check over every
+worker's audits (tests/conftest.py).
 """
 
 from __future__ import annotations
+
+import tempfile
 
 from portal import create_app
 from tests.e2e import axe
@@ -38,8 +41,16 @@ NOT_PAGES = {
 }
 
 
-def test_every_page_route_was_audited(tmp_path):
-    app = create_app("test", {"INSTANCE_PATH": str(tmp_path)})
+def test_every_page_route_was_audited():
+    missing = missing_routes(axe.AUDITED_PATHS)
+    assert not missing, f"page routes never audited with axe by a browser test: {missing}"
+
+
+def missing_routes(audited_paths) -> list[str]:
+    """The page routes that none of `audited_paths` came from (also used by tests/conftest.py
+    to make this check over every worker of a parallel run)."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app("test", {"INSTANCE_PATH": instance})
     adapter = app.url_map.bind("localhost")
     page_endpoints = {
         rule.endpoint
@@ -48,10 +59,9 @@ def test_every_page_route_was_audited(tmp_path):
         and rule.endpoint not in NOT_PAGES
         and not rule.endpoint.startswith("api.")  # the JSON API, tested in tests/web/test_api.py
     }
-    audited = {endpoint_of(adapter, path) for path in axe.AUDITED_PATHS}
-    missing = sorted(page_endpoints - audited)
-    assert not missing, f"page routes never audited with axe by a browser test: {missing}"
+    audited = {endpoint_of(adapter, path) for path in audited_paths}
     assert audited <= {rule.endpoint for rule in app.url_map.iter_rules()}
+    return sorted(page_endpoints - audited)
 
 
 def endpoint_of(adapter, path: str) -> str:
