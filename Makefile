@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := portal
 
-.PHONY: run worker test test-fast setup migrate demo-data browser lint check bench clean
+.PHONY: run worker test test-fast test-durations setup migrate demo-data browser lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -55,6 +55,13 @@ browser:
 TEST_WORKERS ?= auto
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# Where the time goes: the whole suite with a JUnit report, summarised into docs/testing.md.
+test-durations: setup browser
+	@start=$$(date +%s); $(BIN)/python -m pytest -n $(TEST_WORKERS) -q -p no:cacheprovider \
+	  --junitxml=instance/junit.xml $(PYTEST_ARGS); rc=$$?; \
+	  $(BIN)/python scripts/test-durations.py instance/junit.xml --wall $$(( $$(date +%s) - start )) \
+	  --workers $(TEST_WORKERS); exit $$rc
 
 test-fast: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" --ignore=tests/e2e $(PYTEST_ARGS)

@@ -14,6 +14,7 @@ import hmac
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -24,9 +25,17 @@ MAX_FAILURES = 5
 LOCK_DURATION = dt.timedelta(minutes=15)
 TOTP_WINDOW = 1  # also accept the code of the step before and after (clock drift)
 
-_hasher = PasswordHasher()
+_STANDARD_HASHER = PasswordHasher()
+# The test configuration (TESTING, which production refuses) hashes with argon2's cheapest
+# parameters: the tests make hundreds of members. The standard parameters rehash such a hash.
+_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 # Verified against when the login id is unknown, so that both cases cost the same.
-_DUMMY_HASH = _hasher.hash("not-a-password")
+_DUMMY_HASH = _STANDARD_HASHER.hash("not-a-password")
+
+
+def _hasher() -> PasswordHasher:
+    testing = has_app_context() and current_app.config.get("TESTING")
+    return _TEST_HASHER if testing else _STANDARD_HASHER
 
 
 class SignInRefused(Exception):
@@ -38,7 +47,7 @@ class SignInRefused(Exception):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def new_totp_secret() -> str:
@@ -120,7 +129,7 @@ def check_password(
     member = session.scalar(select(StaffMember).where(StaffMember.login_id == login_id.strip()))
     usable = member is not None and member.active and (allow_demo or not member.demo)
     try:
-        _hasher.verify(member.password_hash if usable else _DUMMY_HASH, password)
+        _hasher().verify(member.password_hash if usable else _DUMMY_HASH, password)
         matched = usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         matched = False
@@ -133,7 +142,7 @@ def check_password(
     if not matched:
         _count_failure(session, member, now)
         raise SignInRefused("locked" if _locked(member, now) else "invalid")
-    if _hasher.check_needs_rehash(member.password_hash):
+    if _hasher().check_needs_rehash(member.password_hash):
         member.password_hash = hash_password(password)
     return member
 

@@ -10,28 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.catalog import logic
 from portal.submissions import service
 from portal.submissions.models import Submission, SubmissionEvent
+from tests.factories import complete_draft
 
 pytestmark = pytest.mark.db
 
 
-def make_complete_draft(app, engine) -> int:
-    catalog = app.extensions["catalog"]
-    procedure = catalog.procedure("juminhyo-copy")
-    with Session(engine) as session:
-        submission, _ = service.start_draft(session, catalog, procedure, clock.now())
-        submission.answers = logic.prune(
-            procedure, dict(procedure.example_answers), clock.today_local()
-        )
-        submission.steps_done = [step.id for step in procedure.steps]
-        session.commit()
-        return submission.id
-
-
 def test_ten_simultaneous_submits_make_one_submission(app, engine):
-    submission_id = make_complete_draft(app, engine)
+    submission_id = complete_draft(app, "juminhyo-copy", engine=engine)
     barrier = threading.Barrier(10, timeout=30)
     references: list[str] = []
     errors: list[BaseException] = []
@@ -65,7 +52,7 @@ def test_ten_simultaneous_submits_make_one_submission(app, engine):
 
 
 def test_a_guarded_transition_refuses_the_wrong_actor(app, engine):
-    submission_id = make_complete_draft(app, engine)
+    submission_id = complete_draft(app, "juminhyo-copy", engine=engine)
     with Session(engine) as session:
         submission = session.get(Submission, submission_id)
         with pytest.raises(service.TransitionRefused):

@@ -27,7 +27,7 @@ NOW = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
 
 def submitted_juminhyo(app, copies: int = 2) -> int:
     from portal.demo import example_answers  # noqa: F401  (used by `submitted`)
-    from tests.web.test_staff import submitted
+    from tests.factories import submitted
 
     with app.app_context():
         procedure = app.extensions["catalog"].procedure("juminhyo-copy")

@@ -16,14 +16,14 @@ from portal.staff import workflow
 from portal.staff.models import StaffMember
 from portal.submissions import service
 from portal.submissions.models import Submission, SubmissionEvent
-from tests.db.test_concurrency import make_complete_draft
+from tests.factories import complete_draft
 
 pytestmark = pytest.mark.db
 
 
 def approval_requested_case(app, engine) -> int:
     """A submitted 住民票 request of 市民課, reviewed and waiting for approval."""
-    submission_id = make_complete_draft(app, engine)
+    submission_id = complete_draft(app, "juminhyo-copy", engine=engine)
     with Session(engine) as session:
         submission = session.get(Submission, submission_id)
         service.submit(session, submission, True, "k" * 32, clock.today_local(), clock.now())

@@ -20,7 +20,7 @@ PASSWORD = "e2e-export-password"
 # A 妊娠の届出 filed with the catalog's example answers, straight into the server's database.
 FILE_ONE = """
 from portal import create_app
-from tests.web.test_staff import submitted
+from tests.factories import submitted
 submission = submitted(create_app(), "ninshin-todoke")
 print(submission.reference, submission.public_id)
 """

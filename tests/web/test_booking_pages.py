@@ -21,7 +21,7 @@ from portal.clock import TOKYO
 from portal.db import db
 from portal.outbox.models import OutboxMessage
 from tests.conftest import check_page, csrf_token
-from tests.web.test_staff import sign_in, staff  # noqa: F401  (fixture)
+from tests.factories import staff_sign_in as sign_in
 
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)  # Monday
 COUNTER = "/appointments/shimin-main"
@@ -324,8 +324,8 @@ def test_staff_block_slots_and_close_days(app, staff, client):  # noqa: F811
 
 def test_booking_from_an_application_links_it_for_the_counter(app, client, tmp_path):
     from portal.mock_jpki.ca import MockCA
+    from tests.factories import submitted
     from tests.web.test_identity_features import StubProvider, login
-    from tests.web.test_staff import submitted
 
     app.extensions["identity_provider"] = StubProvider(MockCA(tmp_path / "ca"))
     login(client, "parent")

@@ -21,8 +21,9 @@ from portal.payments.models import Payment
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
 from tests.conftest import check_page, csrf_token
+from tests.factories import staff_sign_in as sign_in
+from tests.factories import submitted
 from tests.payment_fakes import FakeProvider, webhook
-from tests.web.test_staff import sign_in, staff, submitted  # noqa: F401  (fixture)
 
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 

@@ -8,89 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pyotp
-import pytest
 from sqlalchemy import select
 
 from portal import audit, clock
 from portal.db import db
-from portal.staff import service as staff_service
 from portal.staff.models import StaffMember
 from portal.submissions import service
 from portal.submissions.models import Submission
 from tests.conftest import check_page, csrf_token
-
-PASSWORD = "correct horse battery"
-STAFF = {
-    "kosodate": ("kosodate-clerk", [("clerk", "kosodate")]),
-    "shimin": ("shimin-clerk", [("clerk", "shimin")]),
-    "admin": ("admin", [("admin", "kosodate"), ("admin", "shimin")]),
-}
-
-
-def create_members(app, members: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
-    """{login_id: [(role, department)]} -> {login_id: TOTP secret}, with PASSWORD."""
-    secrets = {}
-    with app.app_context():
-        for login_id, roles in members.items():
-            _member, secret = staff_service.create_member(
-                db.session,
-                login_id=login_id,
-                display_name=f"{login_id} さん",
-                password=PASSWORD,
-                roles=roles,
-                key=app.extensions["submission_services"].my_number_key,
-                now=clock.now(),
-            )
-            secrets[login_id] = secret
-        db.session.commit()
-    return secrets
-
-
-@pytest.fixture
-def staff(app):
-    """login_id -> TOTP secret of three members."""
-    return create_members(app, dict(STAFF.values()))
-
-
-def code_for(secret: str, *, ahead: int = 0) -> str:
-    return pyotp.TOTP(secret).at(clock.now() + dt.timedelta(seconds=30 * ahead))
-
-
-def post(client, url, data):
-    return client.post(url, data={**data, "csrf_token": csrf_token(client.get(url).text)})
-
-
-def sign_in(client, login_id, secret, ahead: int = 0):
-    response = post(client, "/staff/login", {"login_id": login_id, "password": PASSWORD})
-    assert response.headers["Location"] == "/staff/login/code", response.text
-    response = post(client, "/staff/login/code", {"code": code_for(secret, ahead=ahead)})
-    assert response.headers["Location"] == "/staff/", response.text
-    return client
-
-
-def submitted(app, procedure_id: str, answers: dict | None = None) -> Submission:
-    with app.app_context():
-        catalog = app.extensions["catalog"]
-        procedure = catalog.procedure(procedure_id)
-        submission, _token = service.start_draft(db.session, catalog, procedure, clock.now())
-        from portal.demo import example_answers
-
-        submission.answers = answers or example_answers(
-            app, db.session, submission, procedure, clock.today_local()
-        )
-        submission.steps_done = [s.id for s in procedure.steps]
-        db.session.flush()
-        service.submit(
-            db.session,
-            submission,
-            True,
-            app.config["STATUS_LINK_KEY"],
-            clock.today_local(),
-            clock.now(),
-        )
-        db.session.commit()
-        return submission
+from tests.factories import PASSWORD, code_for, submitted
+from tests.factories import post_form as post
+from tests.factories import staff_sign_in as sign_in
 
 
 def test_sign_in_with_password_and_code(app, staff):

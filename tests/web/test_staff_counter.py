@@ -23,8 +23,9 @@ from portal.staff import service as staff_service
 from portal.submissions import service
 from portal.submissions.models import Submission
 from tests.conftest import check_page, csrf_token
+from tests.factories import PASSWORD
+from tests.factories import staff_sign_in as sign_in
 from tests.web.test_identity_features import StubProvider
-from tests.web.test_staff import PASSWORD, sign_in
 
 KOSEKI = "koseki-shomei"  # 戸籍証明書等の交付請求: 市民課, identity level "login", a declaration
 TENSHUTSU = "tenshutsu"  # 転出届: 市民課, identity level "signature"

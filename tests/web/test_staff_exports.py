@@ -21,7 +21,7 @@ from portal.staff.models import StaffApiToken, StaffMember
 from portal.submissions import service
 from portal.submissions.models import Submission
 from tests.conftest import check_page
-from tests.web.test_staff import sign_in, staff, submitted  # noqa: F401  (fixture)
+from tests.factories import staff_sign_in as sign_in
 
 JST = clock.TOKYO
 MASKED = "●●●● ●●●● 9018"

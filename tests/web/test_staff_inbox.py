@@ -21,7 +21,7 @@ from portal.staff.exports import encode_cursor
 from portal.submissions import service
 from portal.submissions.models import Submission
 from tests.conftest import check_page, csrf_token
-from tests.web.test_staff import sign_in, staff  # noqa: F401  (fixture)
+from tests.factories import staff_sign_in as sign_in
 
 JST = clock.TOKYO
 NOW = dt.datetime(2026, 5, 20, 10, 0, tzinfo=JST)  # when the clerks look at the inbox

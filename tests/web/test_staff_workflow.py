@@ -17,7 +17,8 @@ from portal.outbox.models import OutboxMessage
 from portal.submissions import service
 from portal.submissions.models import CorrectionRequest, Submission, SubmissionEvent
 from tests.conftest import check_page, csrf_token
-from tests.web.test_staff import create_members, sign_in
+from tests.factories import staff_members as create_members
+from tests.factories import staff_sign_in as sign_in
 
 MEMBERS = {
     "k-clerk": [("clerk", "kosodate")],
@@ -408,7 +409,7 @@ def test_the_resident_may_withdraw_until_a_decision(app, members):
 def test_the_inbox_search_knows_the_applicant_whichever_way_the_form_asks(app):
     """A person field (保育の現況届) or two text fields (住民票の写し): either way the name and kana
     are searchable, kana in katakana."""
-    from tests.web.test_staff import submitted
+    from tests.factories import submitted
 
     person_id = hoiku_case(app)
     fields_id = submitted(app, "juminhyo-copy").public_id
