@@ -166,6 +166,18 @@ def live_server(tmp_path_factory) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
+def live_app(live_server):
+    """The portal app configured exactly like the live server (same database, keys and clock
+    file), for preparing states through the service layer (tests/e2e/prepared.py)."""
+    from unittest import mock
+
+    from portal import create_app
+
+    with mock.patch.dict(os.environ, live_server.env, clear=True):
+        return create_app()
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from portal.catalog import load_catalog
 from tests.e2e.people import by_label, group
+from tests.e2e.prepared import status_page
 from tests.e2e.test_catalog_journeys import complete
 from tests.e2e.test_juminhyo import ROOT
 
@@ -25,9 +26,21 @@ PASSWORD = "e2e-cashier-password"
 
 
 def apply_and_pay(page, audit, tmp_path, method: str) -> None:
-    """住民票の写し applied for, then 手数料を支払う and the method chosen at the provider."""
+    """住民票の写し applied for in the browser, then 手数料を支払う on the confirmation page."""
     complete(page, audit, JUMINHYO, tmp_path)
     expect(page.get_by_text("手数料：600円（未払い）")).to_be_visible()
+    choose_method(page, audit, method)
+
+
+def pay_from_status_page(page, audit, live_app, method: str) -> None:
+    """A 住民票の写し application prepared through the engine (its journey is the test above
+    and test_juminhyo.py), then 手数料を支払う from its status page."""
+    page.goto(status_page(live_app, "juminhyo-copy", dict(JUMINHYO.example_answers)))
+    expect(page.get_by_text("600円（未払い）").first).to_be_visible()
+    choose_method(page, audit, method)
+
+
+def choose_method(page, audit, method: str) -> None:
     page.get_by_role("button", name="手数料を支払う（600円）").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("お支払い方法を選んでください")
     audit(page)
@@ -68,9 +81,9 @@ def test_pay_by_card_then_see_the_receipt(make_page, audit, tmp_path):
     audit(page)
 
 
-def test_a_declined_card_then_3d_secure(make_page, audit, tmp_path):
+def test_a_declined_card_then_3d_secure(make_page, audit, live_app):
     page = make_page("phone")
-    apply_and_pay(page, audit, tmp_path, "クレジットカード")
+    pay_from_status_page(page, audit, live_app, "クレジットカード")
     pay_by_card(page, audit, "4000 0000 0000 0002")
     back_to_the_portal(page, audit)
     expect(page.get_by_text("お支払いできませんでした").first).to_be_visible()
@@ -92,9 +105,9 @@ def test_a_declined_card_then_3d_secure(make_page, audit, tmp_path):
     expect_paid(page, audit)
 
 
-def test_pay_by_qr_code(make_page, audit, tmp_path):
+def test_pay_by_qr_code(make_page, audit, live_app):
     page = make_page("phone")
-    apply_and_pay(page, audit, tmp_path, "QRコード決済")
+    pay_from_status_page(page, audit, live_app, "QRコード決済")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "QRコードを読み取って支払ってください"
     )
@@ -111,9 +124,9 @@ def test_pay_by_qr_code(make_page, audit, tmp_path):
     expect_paid(page, audit)
 
 
-def test_pay_at_a_convenience_store(make_page, audit, tmp_path, live_server):
+def test_pay_at_a_convenience_store(make_page, audit, live_app, live_server):
     page = make_page("phone")
-    apply_and_pay(page, audit, tmp_path, "コンビニ払い")
+    pay_from_status_page(page, audit, live_app, "コンビニ払い")
     expect(page.get_by_role("heading", level=1)).to_have_text("コンビニ払いのお支払い番号")
     number = page.locator(".reference").first.inner_text()
     back_to_the_portal(page, audit)
@@ -133,9 +146,9 @@ def test_pay_at_a_convenience_store(make_page, audit, tmp_path, live_server):
     expect_paid(page, audit)
 
 
-def test_pay_easy_with_a_lost_webhook(make_page, audit, tmp_path, live_server):
+def test_pay_easy_with_a_lost_webhook(make_page, audit, live_app, live_server):
     page = make_page("phone")
-    apply_and_pay(page, audit, tmp_path, "ペイジー")
+    pay_from_status_page(page, audit, live_app, "ペイジー")
     expect(page.get_by_role("heading", level=1)).to_have_text("ペイジーのお支払い番号")
     audit(page)
     number = page.locator(".reference").nth(1).inner_text()  # お客様番号
