@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := portal
 
-.PHONY: run worker test test-fast test-durations setup migrate demo-data browser lint check bench clean
+.PHONY: run worker test test-fast test-durations coverage setup migrate demo-data browser lint check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (found " + sys.version.split()[0] + ")")'
@@ -62,6 +62,10 @@ test-durations: setup browser
 	  --junitxml=instance/junit.xml $(PYTEST_ARGS); rc=$$?; \
 	  $(BIN)/python scripts/test-durations.py instance/junit.xml --wall $$(( $$(date +%s) - start )) \
 	  --workers $(TEST_WORKERS); exit $$rc
+
+# Line coverage of portal/ over the whole suite (browser tests' live servers included).
+coverage: setup browser
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" --ignore=tests/e2e $(PYTEST_ARGS)
