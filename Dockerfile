@@ -17,6 +17,7 @@ RUN useradd --create-home --uid 10001 portal
 COPY pyproject.toml README.md alembic.ini procedure_catalog.yaml wsgi.py ./
 COPY portal ./portal
 COPY migrations ./migrations
+COPY migrations_mocks ./migrations_mocks
 RUN pip install --no-cache-dir -e . \
     && mkdir -p /app/instance && chown portal:portal /app/instance
 

@@ -33,7 +33,7 @@ run: demo-data
 	@echo "    岬 花子    PIN 2345  signature password MISAKI2026  (保育施設等の利用申込: prefilled, signed)"
 	@echo "    渡辺 健    PIN 3333  (care manager: 要介護・要支援認定の申請 for 中村 キヨ, PIN 1111)"
 	@echo "    山本 結衣  PIN 1357  signature password YUI1992    (引越し: まとめて申請 from /life-events/)"
-	@echo "    all cards: portal/mock_jpki/personas.yaml. Demo status links are listed above."
+	@echo "    all cards: portal/demo_data/people.yaml. Demo status links are listed above."
 	@echo "  Staff:   http://$(HOST):$(PORT)/staff/login  (demo accounts listed above; the sign-in"
 	@echo "           code of one: .venv/bin/flask --app portal staff code kosodate-clerk)"
 	@echo "  Pay:     mock payment service, test card 4242 4242 4242 4242; konbini numbers are paid at"

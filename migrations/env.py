@@ -1,7 +1,8 @@
 """Alembic environment: migrates the database named by the portal's configuration.
 
 The URL is taken from `config.attributes["database_url"]` (set by `flask db ...`), else from
-DATABASE_URL via portal.config. SQLite uses batch mode so ALTERs work there too.
+DATABASE_URL via portal.config. SQLite uses batch mode so ALTERs work there too. The mocks'
+tables have their own chain (migrations_mocks/): autogenerate here ignores them.
 """
 
 from logging.config import fileConfig
@@ -10,6 +11,7 @@ from alembic import context
 
 from portal.config import load_config
 from portal.db import Base, make_engine
+from portal.mocks_db import VERSION_TABLE, load_models
 import portal.models  # noqa: F401  (imports every model so the metadata is complete)
 
 config = context.config
@@ -17,6 +19,12 @@ if config.config_file_name is not None and not config.attributes.get("skip_loggi
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 url = config.attributes.get("database_url") or load_config()["DATABASE_URL"]
+MOCK_TABLES = {VERSION_TABLE, *load_models().tables}
+
+
+def include_name(name, type_, _parent_names) -> bool:
+    """Autogenerate compares the production tables only (not the mocks' chain)."""
+    return not (type_ == "table" and name in MOCK_TABLES)
 
 
 def run_migrations_offline() -> None:
@@ -25,6 +33,7 @@ def run_migrations_offline() -> None:
         target_metadata=Base.metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -38,6 +47,7 @@ def run_migrations_online() -> None:
             target_metadata=Base.metadata,
             render_as_batch=url.startswith("sqlite"),
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

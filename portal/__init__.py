@@ -74,9 +74,10 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
         app.extensions["mock_jpki_server"] = server
         app.extensions["mock_jpki_protector"] = protector
         app.register_blueprint(mock_jpki_bp)
-
-        # The city's resident records, mocked from the same personas (read by issue 5's prefill).
-        from portal.mock_jpki.personas import load_personas
+    if app.config["MOCK_RECORDS_ENABLED"]:
+        # The city's resident records, mocked from the demo people the mock card service also
+        # reads (portal/demo_data); a real records adapter would be installed here instead.
+        from portal.demo_data.people import load_personas
         from portal.records.mock import MockResidentRecords
 
         app.extensions["resident_records"] = MockResidentRecords(

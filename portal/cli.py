@@ -8,15 +8,14 @@ from __future__ import annotations
 import sys
 
 import click
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from portal import migrate
 from portal.audit.cli import audit_cli
 from portal.catalog import CatalogError, load_catalog
-from portal.config import PROJECT_ROOT
+from portal.migrate import alembic_config
+from portal.mocks_db import mock_tables_wanted
 
 catalog_cli = AppGroup("catalog", help="The procedure catalog.")
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
@@ -24,11 +23,7 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 mock_jpki_cli = AppGroup("mock-jpki", help="The mock My Number card service (demo only).")
 
 
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["skip_logging"] = True
-    return config
+__all__ = ["alembic_config", "init_app"]
 
 
 @catalog_cli.command("check")
@@ -49,25 +44,32 @@ def catalog_check(path: str | None) -> None:
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
-    click.echo(f"database migrated to {revision}")
+    """Migrate the production schema; to head, also the mocks' tables where a mock is enabled."""
+    for line in migrate.upgrade(
+        current_app.config["DATABASE_URL"], revision, mocks=mock_tables_wanted(current_app.config)
+    ):
+        click.echo(line)
 
 
 @db_cli.command("downgrade")
 @click.argument("revision", default="base")
 def db_downgrade(revision: str) -> None:
-    command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
-    click.echo(f"database downgraded to {revision}")
+    """Drop the mocks' tables (if any), then downgrade the production schema."""
+    for line in migrate.downgrade(current_app.config["DATABASE_URL"], revision):
+        click.echo(line)
 
 
 @db_cli.command("heads")
 def db_heads() -> None:
-    script = ScriptDirectory.from_config(alembic_config(current_app.config["DATABASE_URL"]))
-    heads = script.get_heads()
-    for head in heads:
-        click.echo(head)
-    if len(heads) != 1:
-        click.echo(f"expected exactly one head, found {len(heads)}", err=True)
+    """The head of the production chain and of the mocks' chain; each must have exactly one."""
+    failed = False
+    for chain, heads in migrate.heads(current_app.config["DATABASE_URL"]).items():
+        for head in heads:
+            click.echo(head if chain == "production" else f"{head} ({chain})")
+        if len(heads) != 1:
+            click.echo(f"{chain}: expected exactly one head, found {len(heads)}", err=True)
+            failed = True
+    if failed:
         sys.exit(1)
 
 

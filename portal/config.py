@@ -2,8 +2,9 @@
 
 Every setting comes from the environment (see `.env.example`). Development and test fill in safe
 defaults so that `make run` works on a fresh machine; production refuses to start when a secret is
-missing or a test-only switch (such as the settable clock) is on, refuses the mock card service
-unless the deployment says it is a demonstration (PORTAL_DEMO_DEPLOYMENT), refuses to start
+missing or a test-only switch (such as the settable clock) is on, refuses the mock card service,
+the mock resident records and the mock payment service unless the deployment says it is a
+demonstration (PORTAL_DEMO_DEPLOYMENT), refuses to start
 without an SMTP server for its mail, and without the payment provider's API key and webhook
 secret when a payment provider is configured. `validate()` is called by `create_app()` and raises
 `ConfigError` with a message that names the setting.
@@ -96,6 +97,9 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         # The mock My Number card service (demo only): on unless production.
         "MOCK_JPKI_ENABLED": _env_flag("PORTAL_MOCK_JPKI_ENABLED", env != "production"),
         "MOCK_JPKI_ISSUER": os.environ.get("PORTAL_MOCK_JPKI_ISSUER"),
+        # The mock resident records (demo only; the demo people of portal/demo_data): on unless
+        # production. Off, procedures read no records unless a real adapter is installed.
+        "MOCK_RECORDS_ENABLED": _env_flag("PORTAL_MOCK_RECORDS_ENABLED", env != "production"),
         # JSON list of relying parties: [{"client_id", "client_secret", "redirect_uris": [...]}]
         "MOCK_JPKI_CLIENTS": os.environ.get("PORTAL_MOCK_JPKI_CLIENTS", "[]"),
         # The portal as a relying party of the card service (the mock, or the real one).
@@ -208,6 +212,12 @@ def validate(config: dict) -> None:
         raise ConfigError(
             "PORTAL_MOCK_JPKI_ENABLED: the mock My Number card service is a demo provider; "
             "production refuses it unless this is an explicit demo: set PORTAL_DEMO_DEPLOYMENT=1"
+        )
+    if config.get("MOCK_RECORDS_ENABLED") and not config.get("DEMO_DEPLOYMENT"):
+        raise ConfigError(
+            "PORTAL_MOCK_RECORDS_ENABLED: the mock resident records answer from fictional demo "
+            "people; production refuses them unless this is an explicit demo: set "
+            "PORTAL_DEMO_DEPLOYMENT=1"
         )
     if config.get("MOCK_PAY_ENABLED") and not config.get("DEMO_DEPLOYMENT"):
         raise ConfigError(

@@ -63,9 +63,9 @@ def _sign_as_demo_persona(app: Flask, session, submission, now) -> None:
     service would: the status page then shows a signature that verifies."""
     from cryptography.hazmat.primitives import serialization
 
+    from portal.demo_data.people import load_personas
     from portal.identity import signature
     from portal.mock_jpki.ca import MockCA
-    from portal.mock_jpki.personas import load_personas
 
     ca = MockCA(f"{app.config['INSTANCE_PATH']}/mock_jpki/ca")
     persona = load_personas()["parent"]

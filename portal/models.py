@@ -1,16 +1,11 @@
-"""Every model of the portal, imported in one place for Alembic and the tests."""
+"""Every model of the production schema, imported in one place for Alembic and the tests.
+
+The mocks' models are not here: they have their own metadata and migrations (portal.mocks_db)."""
 
 from portal.appointments.models import Appointment, AppointmentSlot
 from portal.audit.models import AuditEntry, AuditHead
 from portal.bundles.models import Bundle
 from portal.identity.models import WebSession
-from portal.mock_jpki.models import (
-    MockAccessToken,
-    MockAuthorizationCode,
-    MockCard,
-    MockSignTransaction,
-)
-from portal.mock_pay.models import MockPayEvent, MockPayment, MockPayRefund
 from portal.outbox.models import OutboxMessage
 from portal.payments.models import Payment
 from portal.records.models import RecordRead
@@ -24,13 +19,6 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Bundle",
-    "MockAccessToken",
-    "MockAuthorizationCode",
-    "MockCard",
-    "MockPayEvent",
-    "MockPayRefund",
-    "MockPayment",
-    "MockSignTransaction",
     "OutboxMessage",
     "Payment",
     "RecordRead",

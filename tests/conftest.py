@@ -14,10 +14,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import text
 
-from portal import clock, create_app
+from portal import clock, create_app, migrate
 from portal.audit import GENESIS_HASH
-from portal.cli import alembic_config
 from portal.db import Base, make_engine
+from portal.mocks_db import load_models
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,9 +55,7 @@ def database_url(tmp_path_factory) -> str:
         url = worker_database(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    from alembic import command
-
-    command.upgrade(alembic_config(url), "head")
+    migrate.upgrade(url, mocks=True)  # the test app runs every mock, as `make run` does
     return url
 
 
@@ -91,9 +89,12 @@ def audit_log_writable(connection):
 
 @pytest.fixture
 def clean_db(engine):
-    """Empty every table after the test (tests never see each other's rows)."""
+    """Empty every table after the test (tests never see each other's rows): the mocks' own
+    tables first, then the production schema's."""
     yield
     with engine.begin() as connection:
+        for table in reversed(load_models().sorted_tables):
+            connection.execute(text(f"DELETE FROM {table.name}"))
         for table in reversed(Base.metadata.sorted_tables):
             if table.name == "audit_log":
                 with audit_log_writable(connection):

@@ -23,7 +23,7 @@ encrypted: this is a demo CA). They are created on first use, one persona and ki
 under an exclusive flock on ``state_dir/.lock`` and written atomically, so every gunicorn worker
 and every restart sees the same keys and serial numbers. A stored certificate is reissued (same
 key, new serial) only when the persona's data no longer matches it, e.g. after editing
-personas.yaml.
+portal/demo_data/people.yaml.
 """
 
 from __future__ import annotations
@@ -46,13 +46,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.x509.oid import NameOID
 
+from portal.demo_data.people import CertificateKind, Persona, load_personas
+
 # The extension's format is the relying party's (portal.identity.signature reads it); the mock
 # writes it with _der_utf8_string below.
 from portal.identity.signature import (
     FOUR_ITEMS_OID,
     four_items_from_certificate,
 )
-from portal.mock_jpki.personas import CertificateKind, Persona, load_personas
 
 ROOT_SUBJECT = x509.Name(
     [

@@ -9,13 +9,13 @@ from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
-from portal.db import Base
+from portal.mocks_db import MockBase
 
 AUTH_PIN_TRIES = 3  # 利用者証明用電子証明書: locks after 3 wrong PINs
 SIGN_PASSWORD_TRIES = 5  # 署名用電子証明書: locks after 5 wrong passwords
 
 
-class MockCard(Base):
+class MockCard(MockBase):
     """One virtual card's counters. Wrong tries are counted with a conditional UPDATE, so two
     racing wrong PINs both count and the lock cannot be skipped."""
 
@@ -28,7 +28,7 @@ class MockCard(Base):
     sign_locked: Mapped[bool] = mapped_column(default=False)
 
 
-class MockAuthorizationCode(Base):
+class MockAuthorizationCode(MockBase):
     """A single-use code, bound to its client and redirect URI, valid for a minute."""
 
     __tablename__ = "mock_jpki_codes"
@@ -66,7 +66,7 @@ class MockAuthorizationCode(Base):
         return ["hwk", "pin"]  # a hardware key (the card) unlocked by a PIN
 
 
-class MockAccessToken(Base):
+class MockAccessToken(MockBase):
     __tablename__ = "mock_jpki_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +87,7 @@ class MockAccessToken(Base):
         return self.scope
 
 
-class MockSignTransaction(Base):
+class MockSignTransaction(MockBase):
     """Documents a relying party wants signed: their titles and SHA-256 digests, sent server to
     server before the resident comes; then the signatures and the signature certificate."""
 

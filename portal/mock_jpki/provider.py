@@ -268,7 +268,7 @@ def _basic_client_id() -> str:
 
 def user_claims(persona_id: str, scope: str, client_id: str) -> UserInfo:
     """The claims the card releases for these scopes (the four basic items, 基本4情報)."""
-    from portal.mock_jpki.personas import load_personas
+    from portal.demo_data.people import load_personas
 
     persona = load_personas()[persona_id]
     items = persona.four_items()

@@ -82,7 +82,7 @@ def _server():
 
 
 def _personas():
-    from portal.mock_jpki.personas import load_personas
+    from portal.demo_data.people import load_personas
 
     return load_personas()
 

@@ -15,7 +15,7 @@ import datetime as dt
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base
+from portal.mocks_db import MockBase
 
 # Payment statuses (the contract's names).
 CREATED = "created"
@@ -44,7 +44,7 @@ ERROR_MAX = 200
 TOKEN_LENGTH = 32
 
 
-class MockPayment(Base):
+class MockPayment(MockBase):
     __tablename__ = "mock_pay_payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
@@ -88,7 +88,7 @@ class MockPayment(Base):
     updated_at: Mapped[dt.datetime]
 
 
-class MockPayEvent(Base):
+class MockPayEvent(MockBase):
     """A webhook event: its JSON body is fixed when the change happens (the payment as it was
     then), and sent as is, at least once, until the merchant answers 2xx."""
 
@@ -113,7 +113,7 @@ class MockPayEvent(Base):
     updated_at: Mapped[dt.datetime]
 
 
-class MockPayRefund(Base):
+class MockPayRefund(MockBase):
     __tablename__ = "mock_pay_refunds"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 

@@ -2,7 +2,8 @@
 insurance and nursing care, tax status.
 
 `base` defines what a procedure may read (`ResidentRecords`, a Protocol, and plain dataclasses);
-`mock.MockResidentRecords` answers from the demo personas of portal.mock_jpki. Every read names
+`mock.MockResidentRecords` answers from the demo's fictional people (portal.demo_data, which
+the mock card service reads too; the records package never imports a mock). Every read names
 who reads and why, and is written to `models.RecordRead` (ids only, never the data), so that the
 city can show a resident who looked at their records.
 """

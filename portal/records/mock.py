@@ -1,4 +1,4 @@
-"""Resident records answered from the demo personas (portal.mock_jpki.personas).
+"""Resident records answered from the demo's fictional people (portal.demo_data.people).
 
 `MockResidentRecords` implements `ResidentRecords` over the personas' ``records`` and household
 fields. Each call first adds one `RecordRead` row to the caller's session and flushes it, without
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import clock
-from portal.mock_jpki.personas import Persona
+from portal.demo_data.people import Persona
 from portal.records.base import (
     Address,
     AddressHistoryEntry,

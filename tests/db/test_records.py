@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import Base
-from portal.mock_jpki.personas import REFERENCE_DATE, load_personas
+from portal.demo_data.people import REFERENCE_DATE, load_personas
 
 pytestmark = pytest.mark.db
 

@@ -13,7 +13,7 @@ from tests.e2e.people import by_label, group
 PERSONAS = {
     p["id"]: p
     for p in yaml.safe_load(
-        (Path(__file__).parents[2] / "portal/mock_jpki/personas.yaml").read_text(encoding="utf-8")
+        (Path(__file__).parents[2] / "portal/demo_data/people.yaml").read_text(encoding="utf-8")
     )["personas"]
 }
 

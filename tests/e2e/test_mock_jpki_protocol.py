@@ -16,7 +16,7 @@ from tests.e2e.oidc_client import RelyingParty
 PERSONAS = {
     p["id"]: p
     for p in yaml.safe_load(
-        (Path(__file__).parents[2] / "portal/mock_jpki/personas.yaml").read_text(encoding="utf-8")
+        (Path(__file__).parents[2] / "portal/demo_data/people.yaml").read_text(encoding="utf-8")
     )["personas"]
 }
 PIN = PERSONAS["adult"]["auth_pin"]

@@ -104,7 +104,12 @@ def production_env(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     monkeypatch.setenv("PORTAL_MAIL_SMTP_HOST", "smtp.example.jp")
     monkeypatch.setenv("PORTAL_MAIL_FROM", "noreply@isumi.example.jp")
-    for name in ("PORTAL_TEST_CLOCK_FILE", "PORTAL_MOCK_JPKI_ENABLED", "PORTAL_DEMO_DEPLOYMENT"):
+    for name in (
+        "PORTAL_TEST_CLOCK_FILE",
+        "PORTAL_MOCK_JPKI_ENABLED",
+        "PORTAL_MOCK_RECORDS_ENABLED",
+        "PORTAL_DEMO_DEPLOYMENT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -125,6 +130,20 @@ def test_production_refuses_the_mock_card_service_unless_it_is_a_demo(monkeypatc
     monkeypatch.setenv("PORTAL_DEMO_DEPLOYMENT", "1")
     config = load_config("production")
     assert config["MOCK_JPKI_ENABLED"] is True and config["DEMO_DEPLOYMENT"] is True
+
+
+def test_production_refuses_the_mock_records_unless_it_is_a_demo(monkeypatch, tmp_path):
+    production_env(monkeypatch, tmp_path)
+    assert load_config("development")["MOCK_RECORDS_ENABLED"] is True
+    assert load_config("production")["MOCK_RECORDS_ENABLED"] is False
+    monkeypatch.setenv("PORTAL_MOCK_RECORDS_ENABLED", "1")
+    with pytest.raises(ConfigError, match="set PORTAL_DEMO_DEPLOYMENT=1") as refused:
+        load_config("production")
+    assert "PORTAL_MOCK_RECORDS_ENABLED" in str(refused.value)
+
+    monkeypatch.setenv("PORTAL_DEMO_DEPLOYMENT", "1")
+    config = load_config("production")
+    assert config["MOCK_RECORDS_ENABLED"] is True and config["MOCK_JPKI_ENABLED"] is False
 
 
 @pytest.mark.parametrize(

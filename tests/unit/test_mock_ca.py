@@ -12,6 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from portal.demo_data.people import load_personas
 from portal.mock_jpki.ca import (
     AUTH_CN_PREFIX,
     FOUR_ITEMS_OID,
@@ -20,7 +21,6 @@ from portal.mock_jpki.ca import (
     NoCertificate,
     four_items_from_certificate,
 )
-from portal.mock_jpki.personas import load_personas
 
 NOW = dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.UTC)
 DIGEST = hashlib.sha256("住民票の写し交付申請 #ABC123".encode()).digest()

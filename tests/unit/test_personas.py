@@ -10,13 +10,13 @@ import pydantic
 import pytest
 import yaml
 
-from portal.japanese import is_valid_my_number
-from portal.mock_jpki.personas import (
+from portal.demo_data.people import (
     DEFAULT_PATH,
     REFERENCE_DATE,
     PersonaError,
     load_personas,
 )
+from portal.japanese import is_valid_my_number
 
 REQUIRED_IDS = {
     "adult",

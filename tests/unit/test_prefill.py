@@ -9,7 +9,7 @@ import pytest
 
 from portal.catalog.checks import _check_prefill
 from portal.catalog.schema import Field, Procedure
-from portal.mock_jpki.personas import load_personas
+from portal.demo_data.people import load_personas
 from portal.records.base import RecordNotFound
 from portal.records.mock import MockResidentRecords
 from portal.submissions.prefill import Applicant, Subject, prefill_answers

@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal.demo_data.people import load_personas
 from portal.identity import signature
 from portal.identity.signature import (
     FORMAT_VERSION,
@@ -34,7 +35,6 @@ from portal.identity.signature import (
     verify,
 )
 from portal.mock_jpki.ca import MockCA
-from portal.mock_jpki.personas import load_personas
 
 NOW = dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.UTC)
 JST = dt.timezone(dt.timedelta(hours=9))

@@ -19,11 +19,11 @@ from sqlalchemy import select
 from portal import clock
 from portal.db import db
 from portal.demo import example_answers
+from portal.demo_data.people import load_personas
 from portal.identity import signature as signatures
 from portal.identity.providers import Identity, ProviderError, SignedDocuments
 from portal.identity.sessions import IDLE_TIMEOUT
 from portal.mock_jpki.ca import MockCA
-from portal.mock_jpki.personas import load_personas
 from portal.records.models import RecordRead
 from portal.submissions import service
 from portal.submissions.models import Submission

@@ -1,12 +1,16 @@
-"""Demo personas: the virtual My Number cards of the mock デジタル認証アプリ and the city's records
-about their holders, loaded from personas.yaml and checked on load.
+"""The demo's fictional people, read by both mocks: the virtual My Number cards of the mock
+デジタル認証アプリ (portal.mock_jpki) and the city's records about them (portal.records.mock),
+loaded from people.yaml and checked on load.
 
-Each persona is one fictional resident (or a helper such as a care manager) with the card's
-secrets, the status of its two certificates, and the records procedures read through
-portal.records. The checks make the file safe to edit by hand: unique ids, My Numbers with a
-valid check digit, a 4-digit PIN, a 6–16 character signature password, references (represents,
-children) to existing personas, one head per household sharing one address, and no signature
-certificate under 15 (the law does not issue one). Ages in the card labels are checked against
+This package is the one demo-data place: neither mock owns it, so either can be replaced by the
+real service (the card service, a records adapter) without touching the other. Each persona is
+one fictional resident (or a helper such as a care manager) with the card's secrets, the status
+of its two certificates, and the records procedures read through portal.records.
+
+The checks make the file safe to edit by hand: unique ids, My Numbers with a valid check digit,
+a 4-digit PIN, a 6–16 character signature password, references (represents, children) to
+existing personas, one head per household sharing one address, and no signature certificate
+under 15 (the law does not issue one). Ages in the card labels are checked against
 :data:`REFERENCE_DATE`, the demo's "today".
 
 The real card's signature password uses upper-case letters and digits only; the YAML follows
@@ -27,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from portal.japanese import is_katakana_name, my_number_check_digit
 
-DEFAULT_PATH = Path(__file__).with_name("personas.yaml")
+DEFAULT_PATH = Path(__file__).with_name("people.yaml")
 # The demo's "today": ages in card labels and the under-15 rule are checked on this date.
 REFERENCE_DATE = dt.date(2026, 11, 22)
 # 署名用電子証明書 is not issued to children under 15 (公的個人認証法).
@@ -54,7 +58,7 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class PersonaError(ValueError):
-    """personas.yaml is malformed or inconsistent; the message says where."""
+    """people.yaml is malformed or inconsistent; the message says where."""
 
 
 class _Frozen(BaseModel):
@@ -248,7 +252,7 @@ def _load(path: Path) -> tuple[Persona, ...]:
 
 
 def load_personas(path: Path | str | None = None) -> dict[str, Persona]:
-    """The personas by id, in file order (default: personas.yaml next to this module).
+    """The personas by id, in file order (default: people.yaml next to this module).
 
     The file is parsed once per path and process; each call returns a new dict of the same
     (immutable) Persona objects. Raises :class:`PersonaError`.
