@@ -117,7 +117,11 @@ def applications_of(
         .where(_visible(owner_sub, person_id))
         .order_by(Submission.updated_at.desc(), Submission.id.desc())
     )
-    return [(submission, role_of(submission, owner_sub, person_id)) for submission in rows]
+    # Every row is visible to them, so each has a role.
+    return [
+        (submission, role_of(submission, owner_sub, person_id) or ROLE_APPLICANT)
+        for submission in rows
+    ]
 
 
 def visible(
@@ -219,4 +223,5 @@ def set_subject(
 
 
 def acting_for_someone(submission: Submission) -> bool:
-    return bool(submission.acting_for) and submission.acting_for["relationship"] != "self"
+    acting = submission.acting_for
+    return acting is not None and bool(acting) and acting["relationship"] != "self"

@@ -13,9 +13,9 @@ import datetime as dt
 import secrets
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -77,7 +77,8 @@ from portal.uploads.models import Upload
 def _payment_status(procedure: Procedure, fee: int | None) -> str:
     if not fee:
         return PAYMENT_NONE  # no fee, or nothing to pay for these answers (exempt)
-    return PAYMENT_AFTER_REVIEW if procedure.fee.timing == "after_review" else PAYMENT_UNPAID
+    after_review = procedure.fee is not None and procedure.fee.timing == "after_review"
+    return PAYMENT_AFTER_REVIEW if after_review else PAYMENT_UNPAID
 
 
 def start_draft(
@@ -206,7 +207,11 @@ def apply_action(
     """A no-JavaScript button on a step page: add or remove a group item, look up an address
     from its postal code, or remove an uploaded file. Answers are kept as typed, not saved.
     `read`: the page as already read (a bundle's shared step has no procedure to read it)."""
-    outcome = read if read is not None else read_step(procedure, step, ctx, today)
+    if read is None:
+        if procedure is None:
+            raise ValueError("a step without a procedure must be read by the caller")
+        read = read_step(procedure, step, ctx, today)
+    outcome = read
     outcome.errors = {}
     kind, _, target = action.partition(":")
     fields = {f.name: f for f in step.fields}
@@ -272,7 +277,7 @@ def save_step(
         .values(answers=answers, steps_done=steps_done, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         raise DraftNotEditable(submission.public_id)
     # The row now holds exactly these values: update the loaded object without re-reading it.
     for name, value in (("answers", answers), ("steps_done", steps_done), ("updated_at", now)):
@@ -315,7 +320,7 @@ def mark_step_done(
         .values(steps_done=steps_done, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         raise DraftNotEditable(submission.public_id)
     set_committed_value(submission, "steps_done", steps_done)
     set_committed_value(submission, "updated_at", now)
@@ -389,7 +394,7 @@ def transition(
         .values(status=match.target, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         session.refresh(submission)
         return False
     session.add(
@@ -484,14 +489,15 @@ def signed_content(
 
     answers = dict(submission.answers if answers is None else answers)
     tokens = set(_upload_tokens(procedure_of(submission), answers))
-    if acting_for_someone(submission):
-        tokens.update(submission.acting_for.get("letter") or [])
+    acting = submission.acting_for if acting_for_someone(submission) else None
+    if acting:
+        tokens.update(acting.get("letter") or [])
     uploads = session.scalars(
         select(Upload).where(Upload.submission_id == submission.id, Upload.token.in_(tokens))
     )
     procedure = procedure_of(submission)
-    if acting_for_someone(submission):
-        answers["_acting_for"] = {k: v for k, v in submission.acting_for.items() if k != "letter"}
+    if acting:
+        answers["_acting_for"] = {k: v for k, v in acting.items() if k != "letter"}
     return signature.signed_content(
         procedure_id=procedure.id,
         procedure_title=procedure.title,
@@ -522,7 +528,7 @@ def attach_signature(
         .values(signature=signature, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         raise DraftNotEditable(submission.public_id)
     set_committed_value(submission, "signature", signature)
 
@@ -569,3 +575,7 @@ def refresh_snapshot(
     session.flush()
     return changed
 
+
+def _row_count(result: Result[Any]) -> int:
+    """The rows an UPDATE changed (its result is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -6,9 +6,21 @@ and resume. Thin: find the draft, call the engine, commit, redirect. The 代理 
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as BaseResponse
 
 from portal import clock
 from portal.catalog.fields import html_id
@@ -79,9 +91,7 @@ def begin(procedure_id: str) -> ResponseReturnValue:
     return redirect(url_for(".step", procedure_id=procedure_id, step_id=procedure.steps[0].id))
 
 
-def draft_or_redirect(
-    procedure_id: str,
-) -> tuple[Submission, None] | tuple[None, ResponseReturnValue]:
+def draft_or_redirect(procedure_id: str) -> Submission | BaseResponse:
     """The session's draft for this procedure, or a redirect response to where to go instead.
 
     A draft started before the catalog changed this procedure moves to the new version here, and
@@ -92,9 +102,9 @@ def draft_or_redirect(
         flash(
             "入力中の申請が見つかりませんでした。最初から入力するか、再開コードをお使いください。"
         )
-        return None, redirect(url_for(".start", procedure_id=procedure_id))
+        return redirect(url_for(".start", procedure_id=procedure_id))
     if not service.is_draft(submission):
-        return None, redirect(url_for(".done", procedure_id=procedure_id))
+        return redirect(url_for(".done", procedure_id=procedure_id))
     today = clock.today_local()
     changed = service.refresh_snapshot(db.session, catalog(), submission, today)
     if changed:
@@ -102,23 +112,23 @@ def draft_or_redirect(
         titles = "、".join(f"「{step.title}」" for step in changed)
         flash(f"入力の途中で、この手続の内容が変わりました。{titles}をもう一度確認してください。")
         first = service.first_incomplete_step(submission, today)
-        return None, redirect(_step_or_check(procedure_id, first))
-    return submission, None
+        return redirect(_step_or_check(procedure_id, first))
+    return submission
 
 
 def _step_or_check(procedure_id: str, step: Step | None, returning: bool = False) -> str:
     if step is None:
         return url_for(".check", procedure_id=procedure_id)
-    extra = {"return": "check"} if returning else {}
+    extra: dict[str, Any] = {"return": "check"} if returning else {}
     return url_for(".step", procedure_id=procedure_id, step_id=step.id, **extra)
 
 
 @bp.route("/procedures/<procedure_id>/apply/<step_id>", methods=["GET", "POST"])
 @limit("RATELIMIT_SAVE")
 def step(procedure_id: str, step_id: str) -> ResponseReturnValue:
-    submission, elsewhere = draft_or_redirect(procedure_id)
-    if submission is None:
-        return elsewhere
+    submission = draft_or_redirect(procedure_id)
+    if not isinstance(submission, Submission):
+        return submission  # where to go instead
     procedure = service.procedure_of(submission)
     today = clock.today_local()
     current = procedure.step(step_id)
@@ -217,9 +227,9 @@ def _unsent_step(procedure_id: str, step_id: str) -> dict | None:
 @bp.route("/procedures/<procedure_id>/check", methods=["GET", "POST"])
 @limit("RATELIMIT_SUBMIT")
 def check(procedure_id: str) -> ResponseReturnValue:
-    submission, elsewhere = draft_or_redirect(procedure_id)
-    if submission is None:
-        return elsewhere
+    submission = draft_or_redirect(procedure_id)
+    if not isinstance(submission, Submission):
+        return submission  # where to go instead
     procedure = service.procedure_of(submission)
     today = clock.today_local()
     first_incomplete = service.first_incomplete_step(submission, today)
@@ -311,9 +321,9 @@ def _suggestions(submission: Submission) -> list:
 @limit("RATELIMIT_RESUME")
 def save_for_later(procedure_id: str) -> ResponseReturnValue:
     """あとで続ける: a resume code (and its QR code) to continue on another day or device."""
-    submission, elsewhere = draft_or_redirect(procedure_id)
-    if submission is None:
-        return elsewhere
+    submission = draft_or_redirect(procedure_id)
+    if not isinstance(submission, Submission):
+        return submission  # where to go instead
     procedure = service.procedure_of(submission)
     code = None
     qr = None

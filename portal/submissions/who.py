@@ -5,6 +5,7 @@ household (the records show the relationship), or someone else with a letter of 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -39,7 +40,8 @@ def _who_choice_field(procedure: Procedure, user: dict, members: list) -> Field:
 
 
 def _letter_relationships(procedure: Procedure) -> list[str]:
-    return [r for r in procedure.on_behalf.relationships if r != "household"]
+    relationships = procedure.on_behalf.relationships if procedure.on_behalf else []
+    return [r for r in relationships if r != "household"]
 
 
 def _relationship_field(procedure: Procedure) -> Field:
@@ -58,7 +60,8 @@ def _household_members(submission: Submission, procedure: Procedure, user: dict)
     """The applicant's household in the records, but themself (they may act for these)."""
     records = current_app.extensions.get("resident_records")
     person_id = user.get("person_id")
-    if "household" not in procedure.on_behalf.relationships or not records or not person_id:
+    relationships = procedure.on_behalf.relationships if procedure.on_behalf else []
+    if "household" not in relationships or not records or not person_id:
         return []
     try:
         household = records.household(
@@ -76,9 +79,9 @@ def _household_members(submission: Submission, procedure: Procedure, user: dict)
 def who(procedure_id: str) -> ResponseReturnValue:
     """Whom the application is about: the resident, a member of their household (the records
     show the relationship), or someone else with a letter of delegation (委任状)."""
-    submission, elsewhere = draft_or_redirect(procedure_id)
-    if submission is None:
-        return elsewhere
+    submission = draft_or_redirect(procedure_id)
+    if not isinstance(submission, Submission):
+        return submission  # where to go instead
     procedure = service.procedure_of(submission)
     user = access.user()
     if not procedure.on_behalf or user is None or submission.owner_sub != user["sub"]:
@@ -92,7 +95,7 @@ def who(procedure_id: str) -> ResponseReturnValue:
     )
     ctx = form_context(submission, with_form=request.method == "POST")
     acting = submission.acting_for or {}
-    raw = {"who": _who_raw(acting, submission)}
+    raw: dict[str, Any] = {"who": _who_raw(acting, submission)}
     errors: dict[str, str] = {}
     if request.method == "POST":
         parsed = {f.name: f.field_type.read(f, ctx, f.name) for f in [choice_field, *other_fields]}
