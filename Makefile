@@ -72,6 +72,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 check: setup
 	$(BIN)/flask catalog check

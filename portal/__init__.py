@@ -44,11 +44,11 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.api import bp as api_bp
     from portal.appointments.views import bp as appointments_bp
     from portal.bundles.views import bp as bundles_bp
+    from portal.counter import bp as counter_bp
     from portal.life_events import bp as life_events_bp
     from portal.pages import bp as pages_bp
     from portal.payments.views import bp as payments_bp
     from portal.staff.api import bp as staff_api_bp
-    from portal.staff.counter import public_bp as counter_bp
     from portal.staff.views import bp as staff_bp
     from portal.submissions import bp as submissions_bp
 
@@ -87,12 +87,28 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
         from portal.mock_pay.views import bp as mock_pay_bp
 
         app.register_blueprint(mock_pay_bp)
+    _register_channels(app)
     from portal.identity import views as identity_views
 
     identity_views.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _register_channels(app: Flask) -> None:
+    """The channels on the submission engine register with its extension points
+    (docs/decisions/0037-engine-extension-points.md), in the order their items show."""
+    import portal.models  # noqa: F401  (every table: foreign keys name tables by string)
+    from portal.appointments.engine import register_extensions as appointments
+    from portal.bundles.engine import register_extensions as bundles
+    from portal.counter.engine import register_extensions as counter
+    from portal.payments.engine import register_extensions as payments
+    from portal.submissions import extensions
+
+    registry = extensions.init_app(app)
+    for register in (payments, appointments, bundles, counter):
+        register(registry)
 
 
 def _submission_services(app: Flask):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -422,6 +423,7 @@ def submit(
     status_link_key: str,
     today: dt.date,
     now: dt.datetime,
+    on_submitted: Callable[[Session, Submission, dt.datetime], None] | None = None,
 ) -> bool:
     """File every member under one bundle reference, or none: any member that cannot be
     submitted raises MemberFailed and the caller rolls the whole transaction back, so no
@@ -450,7 +452,9 @@ def submit(
         set_committed_value(bundle, name, value)
     for submission in members:
         try:
-            submissions.submit(session, submission, declared, status_link_key, today, now)
+            submissions.submit(
+                session, submission, declared, status_link_key, today, now, on_submitted
+            )
         except Exception as error:  # any failure of a member files nothing at all
             raise MemberFailed(submission) from error
     return True

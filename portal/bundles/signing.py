@@ -10,7 +10,10 @@ checked against its own document, kept with its member, and the bundle is filed 
 
 from __future__ import annotations
 
-from flask import redirect, session, url_for
+from typing import Any
+
+from flask import redirect, url_for
+from flask.typing import ResponseReturnValue
 
 from portal import clock
 from portal.bundles import service
@@ -20,14 +23,18 @@ from portal.identity import signature as signatures
 from portal.identity.providers import ProviderError, current_provider
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
-from portal.submissions.signing import failure_page, keep_signature
+from portal.submissions.signing import Document, begin_signing, failure_page, keep_signature
+
+# The name of this signing flow in the engine's registry (extension point "sign several
+# documents at once"): the engine's /sign/callback hands the resident back to `callback`.
+FLOW = "bundle"
 
 
 def _retry_url(public_id: str) -> str:
     return url_for("bundles.check", public_id=public_id)
 
 
-def begin(bundle: Bundle, members: list[Submission]):
+def begin(bundle: Bundle, members: list[Submission]) -> ResponseReturnValue:
     """Register the digests of every signing member and send the resident to sign them."""
     documents = []
     for member in service.needs_signature(members):
@@ -40,24 +47,20 @@ def begin(bundle: Bundle, members: list[Submission]):
                 "digest": signatures.document_digest(content),
             }
         )
-    retry = _retry_url(bundle.public_id)
     db.session.commit()  # no transaction stays open across calls to the provider
-    try:
-        transaction_id, response = current_provider().begin_signature(
-            [{"title": d["title"], "digest": d["digest"]} for d in documents],
-            url_for("submissions.sign_callback", _external=True),
-        )
-    except ProviderError as error:
-        return failure_page(error.kind, retry, 503 if error.kind == "unreachable" else 400)
-    session["signing"] = {
+    state = {
         "bundle": bundle.public_id,
-        "transaction_id": transaction_id,
         "documents": [{"public_id": d["public_id"], "digest": d["digest"]} for d in documents],
     }
-    return response
+    return begin_signing(
+        [Document(d["title"], d["digest"]) for d in documents],
+        state,
+        _retry_url(bundle.public_id),
+        flow=FLOW,
+    )
 
 
-def callback(pending: dict, user: dict):
+def callback(pending: dict[str, Any], user: dict[str, Any]) -> ResponseReturnValue:
     """The resident is back from signing every document of the bundle."""
     public_id = pending["bundle"]
     retry = _retry_url(public_id)

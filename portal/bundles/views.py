@@ -22,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup
 
 from portal import clock
 from portal.appointments import service as appointments
@@ -35,10 +36,10 @@ from portal.extensions import limiter
 from portal.i18n import LANGUAGES
 from portal.payments import service as payments
 from portal.qr import qr_svg
-from portal.submissions import prefill
+from portal.submissions import access, extensions, prefill, steps
 from portal.submissions import service as submissions
-from portal.submissions import views as submission_views
 from portal.submissions.models import Submission
+from portal.submissions.summary import SummaryGroup, SummaryRow, answer_groups, rows_of
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 
@@ -85,7 +86,7 @@ def start_bundle(event, screening: dict, procedure_ids: list[str]):
     )
     subject = prefill.Subject(user.get("person_id"), readable=True)
     for member in members:
-        submission_views._prefill(member, subject)
+        access.prefill_signed_in(member, subject)
     answers, sources = prefill.prefill_fields(
         service.shared_fields(bundle),
         event.label,
@@ -202,7 +203,7 @@ def shared(public_id: str, step_id: str):
     if current is None:
         abort(404)
     members = service.members_of(db.session, bundle)
-    ctx = _SharedContext(db.session, members[0], submission_views._services(), clock.now())
+    ctx = _SharedContext(db.session, members[0], access.services(), clock.now())
     ctx.bundle = bundle
     raw = {
         f.name: f.field_type.raw_from_value(f, bundle.shared.get(f.name), ctx)
@@ -241,7 +242,7 @@ def shared(public_id: str, step_id: str):
         outcome=outcome,
         locked=set(),
         prefill_notes={
-            name: submission_views.PREFILL_NOTES[source]
+            name: steps.PREFILL_NOTES[source]
             for name, source in bundle.shared_prefilled.items()
         },
         position=position,
@@ -308,35 +309,17 @@ def member(public_id: str, procedure_id: str, step_id: str):
     if not asked or set(logic.check_errors(whole, submission.answers, today)) & hidden:
         asked = whole.fields  # an answer from the shared questions does not fit here: show it
     current = whole.model_copy(update={"fields": asked})
-    ctx = submission_views._context(submission, with_form=request.method == "POST")
-    outcome = submissions.StepOutcome()
-    if request.method == "POST":
-        action = request.form.get("_action")
-        if action:
-            if action.startswith("lang:") and action[5:] in LANGUAGES:
-                session["lang"] = action[5:]
-            outcome = submissions.apply_action(procedure, current, ctx, action, today)
-        else:
-            outcome = submissions.read_step(procedure, current, ctx, today)
-            if outcome.ok:
-                try:
-                    submissions.save_step(
-                        db.session, submission, current, outcome, today, clock.now()
-                    )
-                except submissions.DraftNotEditable:
-                    db.session.rollback()
-                    return redirect(url_for("bundles.overview", public_id=bundle.public_id))
-                db.session.commit()
-                return redirect(_after_save(bundle), 303)
-        db.session.commit()  # files uploaded with this POST are kept for the next try
-        if {path.split(".")[0] for path in outcome.errors} & hidden:
-            current = whole  # the error is on a field the page did not show: show them all
-    raw = {
-        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
-        for f in current.fields
-    }
-    raw.update(outcome.raw)
-    page = submission_views.step_page(submission, current, ctx, raw, outcome, today)
+    result = steps.handle(submission, current, today)
+    if result.not_editable:
+        return redirect(url_for("bundles.overview", public_id=bundle.public_id))
+    if result.saved:
+        return redirect(_after_save(bundle), 303)
+    outcome = result.outcome
+    if {path.split(".")[0] for path in outcome.errors} & hidden:
+        current = whole  # the error is on a field the page did not show: show them all
+        result.raw = {**steps.raw_values(submission, whole, result.ctx), **outcome.raw}
+    raw = result.raw
+    page = steps.page_values(submission, current, result.ctx, raw, outcome, today)
     position, total, back = _position_and_back(bundle, ("member", procedure_id, step_id), today)
     return _render_step(
         bundle,
@@ -372,84 +355,69 @@ def member_file(public_id: str, procedure_id: str, upload_token: str):
         return elsewhere
     bundle = _bundle_or_404(public_id)
     submission = _member_or_404(bundle, procedure_id)
-    return submission_views._upload_response(submission_views._upload_of(submission, upload_token))
+    return access.upload_response(access.upload_of(submission, upload_token))
 
 
 # --- the check page and submitting --------------------------------------------------------------
 
 
-def _shared_summary(bundle: Bundle, today: dt.date) -> list[dict]:
+def _shared_summary(bundle: Bundle, today: dt.date) -> list[SummaryGroup]:
     groups = []
     members = service.members_of(db.session, bundle)
-    ctx = submission_views._context(members[0])
+    ctx = access.form_context(members[0])
     answers = service.context_of(bundle)
     event = service.event_of(bundle)
     used = service.used_names(service.spec_of(bundle), bundle.procedures)
     screened = [f for f in event.screening.fields if f.name in used] if event.screening else []
-    if screened:  # answers of the first questions that went into the applications
+    if event.screening and screened:  # answers of the first questions, in the applications
+        again = url_for("life_events.screening", event_id=event.id)
         groups.append(
-            {
-                "title": event.screening.title,
-                "rows": [
-                    {
-                        "label": f.label,
-                        "value": f.field_type.display(f, answers.get(f.name), ctx),
-                    }
+            SummaryGroup(
+                "1",
+                event.screening.title,
+                [
+                    SummaryRow(f.label, f.field_type.display(f, answers.get(f.name), ctx))
                     for f in screened
                 ],
-                "change_url": None,
-            }
+                note=Markup(
+                    '<p class="small">最初の質問の答えです。変えるときは、'
+                    '<a href="{}">質問に答え直して</a>、もう一度まとめて申請を始めてください。</p>'
+                ).format(again),
+            )
         )
     for step in service.shared_steps(bundle, today):
-        rows = []
-        for f in step.fields:
-            value = answers.get(f.name)
-            text = f.field_type.display(f, value, ctx) if value is not None else "未入力"
-            rows.append({"label": f.label, "value": text})
         groups.append(
-            {
-                "title": step.title,
-                "rows": rows,
-                "change_url": url_for(
+            SummaryGroup(
+                str(len(groups) + 1),
+                step.title,
+                rows_of(step.fields, answers, ctx),
+                url_for(
                     "bundles.shared",
                     public_id=bundle.public_id,
                     step_id=step.id,
                     **{"return": "check"},
                 ),
-            }
+            )
         )
     return groups
 
 
-def _member_summary(bundle: Bundle, submission: Submission, today: dt.date) -> list[dict]:
+def _member_summary(bundle: Bundle, submission: Submission, today: dt.date) -> list[SummaryGroup]:
     """A member's answers the resident gave on its own pages, by step."""
-    procedure = submissions.procedure_of(submission)
-    filled = service.filled_names(bundle, submission, today)
-    ctx = submission_views._context(submission)
-    groups = []
-    for step in logic.applicable_steps(procedure, submission.answers, today):
-        rows = []
-        for f in logic.applicable_fields(step, submission.answers, today):
-            if f.name in filled:
-                continue
-            value = submission.answers.get(f.name)
-            text = f.field_type.display(f, value, ctx) if value is not None else "未入力"
-            rows.append({"label": f.label, "value": text})
-        if rows:
-            groups.append(
-                {
-                    "title": step.title,
-                    "rows": rows,
-                    "change_url": url_for(
-                        "bundles.member",
-                        public_id=bundle.public_id,
-                        procedure_id=submission.procedure_id,
-                        step_id=step.id,
-                        **{"return": "check"},
-                    ),
-                }
-            )
-    return groups
+    return answer_groups(
+        submission,
+        access.form_context(submission),
+        today,
+        change_url=lambda step: url_for(
+            "bundles.member",
+            public_id=bundle.public_id,
+            procedure_id=submission.procedure_id,
+            step_id=step.id,
+            **{"return": "check"},
+        ),
+        skip=service.filled_names(bundle, submission, today),
+        omit_empty=True,
+    )
 
 
 @bp.route("/<public_id>/check", methods=["GET", "POST"])
@@ -526,6 +494,7 @@ def file_all(bundle: Bundle, members: list[Submission]) -> str | None:
             current_app.config["STATUS_LINK_KEY"],
             clock.today_local(),
             clock.now(),
+            on_submitted=extensions.registry().submitted,
         )
     except service.MemberFailed as failed:
         db.session.rollback()
@@ -557,7 +526,7 @@ def overview(public_id: str):
         "bundles/overview.html",
         **_plan_context(bundle),
         just_done=request.args.get("done") == "1",
-        status_url=lambda s: url_for("submissions.status", token=submission_views._status_token(s)),
+        status_url=lambda s: url_for("submissions.status", token=access.status_token(s)),
     )
 
 

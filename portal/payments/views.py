@@ -117,12 +117,12 @@ def _problem(title: str, message: str, status: int) -> Response:
 def _applications() -> list:
     """The applications named in the form, each checked: a status link's token (anyone holding
     the link, as on the status page), or public ids of the signed-in resident's own."""
-    from portal.submissions.views import _submission_by_status_token
+    from portal.submissions.access import submission_by_status_token
 
     found = []
     token = request.form.get("status_token", "")
     if token:
-        found.append(_submission_by_status_token(token))
+        found.append(submission_by_status_token(token))
     user = _user()
     for public_id in request.form.getlist("application"):
         submission = (

@@ -236,7 +236,7 @@ def _carry_out(case: Submission, name: str, change, *, forms: dict, done_message
 @bp.get("/submissions/<public_id>/files/<upload_token>")
 def case_file(public_id: str, upload_token: str):
     """An attachment of the case, always downloaded (never shown inline: a sandbox CSP, nosniff)."""
-    from portal.submissions.views import _upload_response
+    from portal.submissions.access import upload_response
 
     case = _case(public_id)
     upload = db.session.scalar(
@@ -246,7 +246,7 @@ def case_file(public_id: str, upload_token: str):
         abort(404)
     _audit(case, "view", f"添付ファイル: {upload.field_name}")
     db.session.commit()
-    response = _upload_response(upload)
+    response = upload_response(upload)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,32 +1,26 @@
-"""書かない窓口 (no writing at the counter): a clerk enters an application for a visitor, and the
-visitor confirms it on a second screen or on a printout (docs/decisions/0035-counter-entry.md).
+"""書かない窓口 (no writing at the counter), the clerk's side: a clerk enters an application for
+a visitor, who confirms it on a second screen (portal.counter, a channel of its own) or on a
+printout (docs/decisions/0035-counter-entry.md).
 
-Staff side (routes on the staff blueprint, so its sign-in and 404-for-everyone-else apply; only a
-member with the clerk role, and only for procedures of their clerk departments): choose a
-procedure and read the visitor's card through the identity provider — the visitor types their
-own PIN on the card-reader page, which returns to /staff/counter/card. The visitor's identity is
-never put into the staff session: it becomes the owner of a draft (`owner_sub`, the record id as
-`applicant_person_id`), prefilled from the card and the records as for a resident, with
-`entered_by` = the clerk. The clerk fills the steps through the engine and reaches a check page.
-
-Confirmation: the check page issues a link (and QR code) for the counter-facing screen, valid for
-15 minutes and good for one opening: it carries a random nonce, whose hash is the draft's bearer
-token, and its expiry under an HMAC. Opening it swaps the nonce for a new bearer token kept in
-that screen's own session, so the link opens nothing afterwards. The visitor's screen
-(`/counter/...`, the public blueprint `public_bp`, no staff cookie) shows the answers, the
-declaration, and submits through the engine — with the card's signature first for procedures at
-identity level "signature". Procedures at level "login" may instead be confirmed on a printout
-the visitor reads and signs by hand; the clerk then records that. Start and confirmation are in
-the audit log (ids only).
+Routes on the staff blueprint, so its sign-in and 404-for-everyone-else apply; only a member
+with the clerk role, and only for procedures of their clerk departments: choose a procedure and
+read the visitor's card through the identity provider — the visitor types their own PIN on the
+card-reader page, which returns to /staff/counter/card. The visitor's identity is never put into
+the staff session: it becomes the owner of a draft (`owner_sub`, the record id as
+`applicant_person_id`), prefilled from the card and the records as for a resident, marked as
+entered by the clerk (the engine's helper kind "staff"). The clerk fills the steps with the
+engine's step controller (portal.submissions.steps) and reaches a check page, which issues the
+one-time link for the visitor's screen (portal.counter.confirmation). Procedures at level "login"
+may instead be confirmed on a printout the visitor reads and signs by hand; the clerk then
+records that. Start and confirmation are in the audit log (ids only).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
+from dataclasses import replace
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -42,23 +36,31 @@ from sqlalchemy import select
 from portal import audit, clock
 from portal.catalog import logic
 from portal.catalog.fields import html_id
-from portal.catalog.schema import Field, Option, Procedure
+from portal.catalog.schema import Field, Option, Procedure, Step
+from portal.counter.confirmation import (
+    CONFIRM_LIFETIME,
+    CONFIRM_MINUTES,
+    HELPER_KIND,
+    PRINTED_REASON,
+    START_REASON,
+    link_token,
+    nonce_of,
+    record,
+)
+from portal.counter.confirmation import confirmation_of as confirmation_of
 from portal.db import db
 from portal.extensions import limiter
-from portal.identity import signature as signatures
 from portal.identity.providers import Identity, ProviderError, current_provider
 from portal.qr import qr_svg
 from portal.records.base import RecordNotFound
-from portal.security import derived_token
 from portal.staff.models import StaffMember
 from portal.staff.views import WRITING_GETS, bp
-from portal.submissions import prefill, service, signing
+from portal.submissions import access, extensions, prefill, service, steps
 from portal.submissions.models import Submission
+from portal.submissions.summary import CheckSummary, check_summary
 
 CLERK = "clerk"
 LEVELS = ("login", "signature")  # the card is read, so the visitor is identified
-CONFIRM_MINUTES = 15
-CONFIRM_LIFETIME = dt.timedelta(minutes=CONFIRM_MINUTES)
 RECENT_VISITS = 20
 
 # A GET that writes (the print view is audited; see WRITING_GETS in portal.staff.views). The
@@ -95,34 +97,15 @@ CARD_FAILURES = {
     ),
 }
 
-# Failures on the visitor's screen that differ from the resident's signing (portal.submissions
-# .signing.FAILURES has the rest).
-SIGN_FAILURES = {
-    "other_card": (
-        "窓口で読み取ったカードとは別のカードで署名されました",
-        "申請は、窓口で読み取ったご本人のマイナンバーカードで署名してください。",
-    ),
-}
-
 PRINTED_LABEL = (
     "お客様が、印刷した申請書の内容を確認して署名したことを確かめました"
     "（署名した申請書は担当課で保管します）"
 )
 PRINTED_ERROR = "お客様が内容を確認して署名したことを確かめて、チェックを入れてください"
-DECLARATION_ERROR = "申請内容の確認にチェックを入れてください"
-
-# The texts of the audit entries (`change` on the submission; ids only besides these).
-START_REASON = "窓口：マイナンバーカードでご本人を確認し、職員が申請の入力を開始"
-PRINTED_REASON = "窓口：ご本人が印刷した申請書を確認・署名し、職員が申請を受付"
-SCREEN_REASON = "窓口：職員が入力した申請を、ご本人が確認用の画面で確認して申請"
 
 
 def _catalog():
     return current_app.extensions["catalog"]
-
-
-def _services() -> service.Services:
-    return current_app.extensions["submission_services"]
 
 
 def _actor(member: StaffMember | None = None) -> str:
@@ -188,18 +171,6 @@ def _counter_case(public_id: str) -> Submission:
     ):
         abort(404)
     return submission
-
-
-def _record(submission: Submission, actor: str, reason: str) -> None:
-    audit.record(
-        db.session,
-        actor=actor,
-        action="change",
-        target=f"submission:{submission.public_id}",
-        department=submission.department,
-        reason=reason,
-        at=clock.now(),
-    )
 
 
 # --- staff: choose the procedure, read the card ------------------------------------------------
@@ -304,7 +275,7 @@ def counter_card():
         owner_sub=identity.sub,
         applicant_person_id=person_id,
     )
-    submission.entered_by = _actor(member)
+    extensions.mark_helped(submission, HELPER_KIND, str(member.id))
     if procedure.on_behalf:
         # At the counter the visitor applies for themself (a proxy applies with their own card).
         service.set_subject(db.session, submission, relationship="self", subject_person_id=None)
@@ -325,7 +296,7 @@ def counter_card():
         today=clock.today_local(),
     )
     service.apply_prefill(db.session, submission, answers, sources)
-    _record(submission, _actor(member), START_REASON)
+    record(submission, _actor(member), START_REASON)
     db.session.commit()
     return redirect(
         url_for("staff.counter_step", public_id=submission.public_id, step_id=procedure.steps[0].id)
@@ -349,13 +320,6 @@ def _record_id(identity: Identity, member: StaffMember) -> str | None:
 
 
 # --- staff: the steps and the check page --------------------------------------------------------
-
-
-def _context(submission: Submission, with_form: bool = False) -> service.FormContext:
-    ctx = service.FormContext(db.session, submission, _services(), clock.now())
-    if with_form:
-        ctx.form, ctx.files = request.form, request.files
-    return ctx
 
 
 def _step_url(submission: Submission, step_id: str, returning: bool = False) -> str:
@@ -384,9 +348,7 @@ def _refreshed(submission: Submission):
 @bp.route("/counter/<public_id>/apply/<step_id>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_SAVE"], methods=["POST"])
 def counter_step(public_id: str, step_id: str):
-    """One step of the form, filled in by the clerk with the engine's field types."""
-    from portal.submissions.views import step_page
-
+    """One step of the form, filled in by the clerk with the engine's step controller."""
     submission = _counter_case(public_id)
     if not service.is_draft(submission):
         return redirect(_check_url(submission))
@@ -398,45 +360,23 @@ def counter_step(public_id: str, step_id: str):
     current = procedure.step(step_id)
     if current is None:
         abort(404)
-    applicable = logic.applicable_steps(procedure, submission.answers, today)
-    first_incomplete = service.first_incomplete_step(submission, today)
-    ids = [s.id for s in applicable]
-    if current.id not in ids or (
-        first_incomplete is not None and ids.index(current.id) > ids.index(first_incomplete.id)
-    ):
-        if first_incomplete is None:
-            return redirect(_check_url(submission))
-        return redirect(_step_url(submission, first_incomplete.id))
+    detour = steps.out_of_order(submission, current, today)
+    if detour is not False:
+        return redirect(_step_or_check(submission, detour if isinstance(detour, Step) else None))
 
     returning = request.args.get("return") == "check"
-    ctx = _context(submission, with_form=request.method == "POST")
-    raw = {
-        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
-        for f in current.fields
-    }
-    outcome = service.StepOutcome()
-    if request.method == "POST":
-        action = request.form.get("_action")
-        if action:
-            outcome = service.apply_action(procedure, current, ctx, action, today)
-        else:
-            outcome = service.read_step(procedure, current, ctx, today)
-            if outcome.ok:
-                try:
-                    service.save_step(db.session, submission, current, outcome, today, clock.now())
-                except service.DraftNotEditable:
-                    db.session.rollback()
-                    return redirect(_check_url(submission))
-                db.session.commit()
-                return redirect(_after_step(submission, current.id, returning, today))
-        db.session.commit()  # files uploaded with this POST are kept for the next try
-        raw.update(outcome.raw)
+    result = steps.handle(submission, current, today, languages=False)
+    if result.not_editable:
+        return redirect(_check_url(submission))
+    if result.saved:
+        following = steps.next_step(submission, current.id, returning, today)
+        return redirect(_step_or_check(submission, following))
 
     position, total = service.step_position(procedure, submission.answers, current, today)
     back = service.previous_step(procedure, submission.answers, current, today)
     return render_template(
         "staff/counter_step.html",
-        **step_page(submission, current, ctx, raw, outcome, today),
+        **steps.page_values(submission, current, result.ctx, result.raw, result.outcome, today),
         submission=submission,
         file_url=lambda token: url_for(
             "staff.counter_file", public_id=submission.public_id, upload_token=token
@@ -454,38 +394,25 @@ def counter_step(public_id: str, step_id: str):
     )
 
 
-def _after_step(submission: Submission, step_id: str, returning: bool, today: dt.date) -> str:
-    procedure = service.procedure_of(submission)
-    first_incomplete = service.first_incomplete_step(submission, today)
-    if first_incomplete is None:
-        return _check_url(submission)
-    if returning:
-        return _step_url(submission, first_incomplete.id)
-    steps = logic.applicable_steps(procedure, submission.answers, today)
-    ids = [s.id for s in steps]
-    following = steps[ids.index(step_id) + 1] if step_id in ids[:-1] else first_incomplete
-    return _step_url(submission, following.id)
+def _step_or_check(submission: Submission, step: Step | None) -> str:
+    return _step_url(submission, step.id) if step is not None else _check_url(submission)
 
 
 @bp.get("/counter/<public_id>/files/<upload_token>")
 def counter_file(public_id: str, upload_token: str):
     """A file attached to a counter draft (scanned at the counter, say)."""
-    from portal.submissions.views import _upload_of, _upload_response
-
     submission = _counter_case(public_id)
-    return _upload_response(_upload_of(submission, upload_token))
+    return access.upload_response(access.upload_of(submission, upload_token))
 
 
-def _summary(submission: Submission) -> list[dict]:
-    from portal.submissions.views import _summary as summary_of
-
-    return summary_of(submission)
-
-
-def _deadline(procedure: Procedure, answers: dict):
-    from portal.submissions.views import _deadline_of
-
-    return _deadline_of(procedure, answers)
+def _answers(submission: Submission, draft: bool) -> CheckSummary:
+    """The answers (with links to change them while a draft), the fee and the last day."""
+    return check_summary(
+        submission,
+        access.form_context(submission),
+        clock.today_local(),
+        change_url=(lambda step: _step_url(submission, step.id, returning=True)) if draft else None,
+    )
 
 
 def _live_link(submission: Submission) -> dict | None:
@@ -496,7 +423,7 @@ def _live_link(submission: Submission) -> dict | None:
     if not issued or not service.is_draft(submission):
         return None
     expires = dt.datetime.fromisoformat(issued["expires"])
-    nonce = _nonce_of(issued["token"], clock.now())
+    nonce = nonce_of(issued["token"], clock.now())
     if nonce is None:
         return {"expired": True, "expires": expires}
     opened = service.find_by_draft_token(db.session, nonce) is None
@@ -512,8 +439,8 @@ def _live_link(submission: Submission) -> dict | None:
 
 def _check_page(submission: Submission, errors: dict | None = None, status: int = 200):
     procedure = service.procedure_of(submission)
-    today = clock.today_local()
     draft = service.is_draft(submission)
+    answers = _answers(submission, draft)
     return (
         render_template(
             "staff/counter_check.html",
@@ -521,9 +448,8 @@ def _check_page(submission: Submission, errors: dict | None = None, status: int 
             procedure=procedure,
             draft=draft,
             state=_state_label(submission),
-            summary=_summary(submission),
-            fee=logic.fee_amount(procedure, submission.answers, today) if draft else None,
-            deadline=_deadline(procedure, submission.answers) if draft else None,
+            # The fee and the last day while a draft; after the confirmation, the answers only.
+            summary=answers if draft else replace(answers, fee=None, deadline=None),
             link=_live_link(submission) if draft else None,
             printable=procedure.identity_level != "signature",
             printed_field=Field(name="printed", type="declaration", label=PRINTED_LABEL),
@@ -570,7 +496,7 @@ def counter_link(public_id: str):
         if dt.datetime.fromisoformat(value["expires"]) > now
     }
     links[submission.public_id] = {
-        "token": _link_token(nonce, expires),
+        "token": link_token(nonce, expires),
         "expires": expires.isoformat(),
     }
     session["counter_links"] = links
@@ -598,7 +524,7 @@ def counter_print(public_id: str):
         submission=submission,
         procedure=procedure,
         department=_catalog().department(submission.department),
-        summary=_summary(submission),
+        summary=_answers(submission, False).groups,
         fee=logic.fee_amount(procedure, submission.answers, clock.today_local()),
         printed_at=clock.now(),
     )
@@ -628,7 +554,7 @@ def counter_printed(public_id: str):
     except service.IncompleteAnswers as incomplete:
         db.session.rollback()
         return redirect(_step_url(submission, incomplete.step.id))
-    _record(submission, _actor(), PRINTED_REASON)
+    record(submission, _actor(), PRINTED_REASON)
     db.session.commit()
     _forget_link(submission)
     return redirect(_check_url(submission))
@@ -640,277 +566,9 @@ def _forget_link(submission: Submission) -> None:
         session["counter_links"] = links
 
 
-def confirmation_of(submission: Submission) -> str | None:
-    """How the visitor confirmed a counter application, from the audit log (for the check page
-    and the staff case page); None for an application not confirmed at the counter."""
-    reason = db.session.scalar(
-        select(audit.AuditEntry.reason)
-        .where(
-            audit.AuditEntry.target == f"submission:{submission.public_id}",
-            audit.AuditEntry.reason.in_([PRINTED_REASON, SCREEN_REASON]),
-        )
-        .order_by(audit.AuditEntry.id.desc())
-        .limit(1)
-    )
-    if reason == PRINTED_REASON:
-        return "印刷した申請書（ご本人の署名）"
-    if reason == SCREEN_REASON:
-        if submission.signature:
-            return "確認用の画面（マイナンバーカードによる電子署名）"
-        return "確認用の画面"
-    return None
-
-
 def entered_by(submission: Submission) -> StaffMember | None:
     """The member who entered a counter application (for the staff case page)."""
     if not submission.entered_by or not submission.entered_by.startswith("staff:"):
         return None
     member_id = submission.entered_by.partition(":")[2]
     return db.session.get(StaffMember, int(member_id)) if member_id.isdigit() else None
-
-
-# --- the confirmation link --------------------------------------------------------------------
-
-
-def _link_token(nonce: str, expires: dt.datetime) -> str:
-    """`<expiry, unix seconds>.<nonce>.<HMAC of both>`: random, nothing personal."""
-    payload = f"{int(expires.timestamp())}.{nonce}"
-    return f"{payload}.{_mac(payload)}"
-
-
-def _mac(payload: str) -> str:
-    return derived_token(current_app.config["SECRET_KEY"], "counter-confirm", payload)
-
-
-def _nonce_of(token: str, now: dt.datetime) -> str | None:
-    """The nonce of a link that is authentic and not expired; None otherwise."""
-    payload, _, mac = token.rpartition(".")
-    expires, _, nonce = payload.partition(".")
-    if not (payload and mac and nonce and expires.isdigit()):
-        return None
-    if not hmac.compare_digest(mac, _mac(payload)):
-        return None
-    if int(expires) <= now.timestamp():
-        return None
-    return nonce
-
-
-# --- the visitor's screen -----------------------------------------------------------------------
-
-public_bp = Blueprint("counter", __name__, url_prefix="/counter")
-
-
-def _no_store(response):
-    # The visitor's answers on a shared counter screen: never cached, no referrer.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-@public_bp.after_request
-def _private(response):
-    return _no_store(response)
-
-
-def _unavailable(status: int = 404, busy: bool = False):
-    page = render_template("counter/unavailable.html", minutes=CONFIRM_MINUTES, busy=busy)
-    return page, status
-
-
-# Not rate-limited: the token is 256 random bits under an HMAC (nothing to guess), and the
-# screens of a whole city hall may reach the portal from one address.
-@public_bp.get("/confirm/<token>")
-def open_link(token: str):
-    """The link from the clerk's screen: opened once, it hands this screen its own bearer token
-    (kept in this browser's session) and stops working."""
-    db.will_write()
-    now = clock.now()
-    nonce = _nonce_of(token, now)
-    submission = service.find_by_draft_token(db.session, nonce) if nonce else None
-    if submission is None or not submission.entered_by or not service.is_draft(submission):
-        return _unavailable()
-    bearer = service.take_over_draft(db.session, submission, now)
-    db.session.commit()
-    session.pop("counter_done", None)
-    session["counter_confirm"] = {
-        "token": bearer,
-        "until": (now + CONFIRM_LIFETIME).isoformat(),
-    }
-    return redirect(url_for(".confirm"))
-
-
-def _visit() -> Submission | None:
-    """The counter draft this screen was handed, while the handing is valid."""
-    entry = session.get("counter_confirm")
-    if not entry or dt.datetime.fromisoformat(entry["until"]) <= clock.now():
-        return None
-    submission = service.find_by_draft_token(db.session, entry["token"])
-    if submission is None or not submission.entered_by:
-        return None
-    return submission
-
-
-def _version(submission: Submission) -> str:
-    """What the visitor is shown, as a digest: a change by the clerk meanwhile is noticed."""
-    return signatures.document_digest(service.signed_content(db.session, submission))
-
-
-def _confirm_page(submission: Submission, errors: dict | None = None, status: int = 200):
-    procedure = service.procedure_of(submission)
-    today = clock.today_local()
-    entry = session["counter_confirm"]
-    return (
-        render_template(
-            "counter/confirm.html",
-            procedure=procedure,
-            department=_catalog().department(submission.department),
-            summary=_summary(submission),
-            fee=logic.fee_amount(procedure, submission.answers, today),
-            deadline=_deadline(procedure, submission.answers),
-            signing_needed=procedure.identity_level == "signature",
-            version=_version(submission),
-            until=dt.datetime.fromisoformat(entry["until"]),
-            declared=request.form.get("declaration") == "yes",
-            errors=errors or {},
-            error_links={name: html_id(name) for name in errors or {}},
-        ),
-        status,
-    )
-
-
-@public_bp.route("/confirm", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"], methods=["POST"])
-def confirm():
-    """The visitor checks the answers the clerk entered and applies (signing first if needed)."""
-    submission = _visit()
-    if submission is None:
-        return _unavailable()
-    if not service.is_draft(submission):
-        return _done_redirect(submission)
-    if service.first_incomplete_step(submission, clock.today_local()) is not None:
-        return _unavailable(409, busy=True)  # the clerk changed an answer: not complete now
-    if request.method == "GET":
-        return _confirm_page(submission)
-
-    procedure = service.procedure_of(submission)
-    declared = request.form.get("declaration") == "yes"
-    if request.form.get("version") != _version(submission):
-        flash("職員が申請内容を変更しました。変更後の内容を確認してください。")
-        return redirect(url_for(".confirm"))
-    if procedure.declaration and not declared:
-        return _confirm_page(submission, {"declaration": DECLARATION_ERROR}, 400)
-    if procedure.identity_level == "signature":
-        return _begin_signing(submission, declared)
-    service.submit(
-        db.session,
-        submission,
-        declared,
-        current_app.config["STATUS_LINK_KEY"],
-        clock.today_local(),
-        clock.now(),
-    )
-    _record(submission, f"resident:{submission.owner_sub}", SCREEN_REASON)
-    db.session.commit()
-    return _done_redirect(submission)
-
-
-def _done_redirect(submission: Submission):
-    session.pop("counter_confirm", None)
-    session["counter_done"] = {"public_id": submission.public_id}
-    return redirect(url_for(".done"))
-
-
-def _begin_signing(submission: Submission, declared: bool):
-    """Register the draft's digest with the provider and send the visitor to sign it."""
-    procedure = service.procedure_of(submission)
-    digest = signatures.document_digest(service.signed_content(db.session, submission))
-    db.session.commit()  # no transaction open across calls to the provider (see signing.begin)
-    try:
-        transaction_id, response = current_provider().begin_signature(
-            [{"title": f"{procedure.title}（申請書）", "digest": digest}],
-            url_for(".sign_callback", _external=True),
-        )
-    except ProviderError as error:
-        return _sign_failure(error.kind, 503 if error.kind == "unreachable" else 400)
-    session["counter_signing"] = {
-        "public_id": submission.public_id,
-        "transaction_id": transaction_id,
-        "digest": digest,
-        "declared": declared,
-    }
-    return response
-
-
-def _sign_failure(kind: str, status: int = 400):
-    heading, message = SIGN_FAILURES.get(kind) or signing.FAILURES.get(
-        kind, signing.FAILURES["invalid"]
-    )
-    return (
-        render_template(
-            "identity/failed.html",
-            heading=heading,
-            message=message,
-            retry_url=url_for(".confirm"),
-            retry_label="申請内容の確認に戻る",
-        ),
-        status,
-    )
-
-
-@public_bp.get("/sign/callback")
-@limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
-def sign_callback():
-    """Back from signing: check the signer is the visitor whose card was read, keep the
-    signature, submit."""
-    pending = session.pop("counter_signing", None)
-    if not pending or not session.get("counter_confirm"):
-        return _sign_failure("state")
-    # The provider first (network), the database after: no transaction spans the calls.
-    provider = current_provider()
-    try:
-        signed = provider.finish_signature(pending["transaction_id"])
-        anchors = provider.trust_anchors()
-    except ProviderError as error:
-        return _sign_failure(error.kind, 503 if error.kind == "unreachable" else 400)
-    db.will_write()
-    submission = _visit()
-    if submission is None or submission.public_id != pending["public_id"]:
-        return _unavailable()
-    if not service.is_draft(submission):
-        return _done_redirect(submission)
-    if signed.sub != submission.owner_sub:
-        return _sign_failure("other_card")
-    now = clock.now()
-    problem = signing.keep_signature(submission, pending["digest"], signed, anchors, now)
-    if problem:
-        return _sign_failure(problem)
-    service.submit(
-        db.session,
-        submission,
-        pending["declared"],
-        current_app.config["STATUS_LINK_KEY"],
-        clock.today_local(),
-        now,
-    )
-    _record(submission, f"resident:{submission.owner_sub}", SCREEN_REASON)
-    db.session.commit()
-    return _done_redirect(submission)
-
-
-@public_bp.get("/done")
-def done():
-    """The reference, shown once on the counter screen (the next visitor must not see it)."""
-    entry = session.pop("counter_done", None)
-    submission = (
-        db.session.scalar(select(Submission).where(Submission.public_id == entry["public_id"]))
-        if entry
-        else None
-    )
-    if submission is None or service.is_draft(submission):
-        return _unavailable()
-    return render_template(
-        "counter/done.html",
-        submission=submission,
-        procedure=service.procedure_of(submission),
-        department=_catalog().department(submission.department),
-    )

@@ -101,8 +101,9 @@ def export_csv():
 @bp.get("/submissions/<public_id>/print")
 def submission_print(public_id: str):
     """One case laid out for paper (the same authorization and audit as the case page)."""
+    from portal.submissions.access import form_context
     from portal.submissions.signing import verification
-    from portal.submissions.views import _summary
+    from portal.submissions.summary import answer_groups
 
     case = _case(public_id)
     _audit(case, "view")
@@ -114,7 +115,9 @@ def submission_print(public_id: str):
         department=_catalog().department(case.department),
         state=submissions.workflow_of(case).states[case.status],
         payment=exports.PAYMENT_LABELS.get(case.payment_status, ""),
-        summary=[] if case.purged_at else _summary(case),
+        summary=(
+            [] if case.purged_at else answer_groups(case, form_context(case), clock.today_local())
+        ),
         verification=None if case.purged_at else verification(case),
         printed_at=clock.now(),
     )

@@ -233,8 +233,9 @@ def _detail(
 ):
     """The case page; `forms` keeps what was typed into a workflow form that had an error."""
     from portal.staff.cases import case_context
+    from portal.submissions.access import form_context
     from portal.submissions.signing import verification
-    from portal.submissions.views import _summary
+    from portal.submissions.summary import answer_groups
 
     procedure = submissions.procedure_of(submission)
     extra = case_context(submission)
@@ -245,7 +246,7 @@ def _detail(
         submission=submission,
         procedure=procedure,
         state=submissions.workflow_of(submission).states[submission.status],
-        summary=_summary(submission),
+        summary=answer_groups(submission, form_context(submission), clock.today_local()),
         verification=verification(submission, signed),
         signed_before_correction=signed is not None,
         has_my_number=any(

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("submissions", __name__)
 
-from portal.submissions import signing, views  # noqa: E402,F401  (register the routes)
+from portal.submissions import signing, tracking, views, who  # noqa: E402,F401  (the routes)

@@ -115,7 +115,7 @@ def resubmit(
 
 def changed_rows(
     submission: Submission, request: CorrectionRequest, ctx: service.FormContext
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """The named fields before and after, as the forms show them (for staff and the resident)."""
     rows = []
     for f in named_fields(submission, request):

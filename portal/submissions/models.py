@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.bundles.models import Bundle  # noqa: F401  (the table bundle_id refers to)
 from portal.db import Base
 
 # Payment status of a submission, independent of its workflow status.
@@ -73,12 +72,14 @@ class Submission(Base):
     # Set when the retention period ended and the application was anonymised (portal.retention):
     # its answers, files and who filed it are gone; reference, procedure, status and dates stay.
     purged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    # Filed together with other procedures of a life event (portal.bundles).
+    # Filed together with other procedures of a life event: the bundles channel's table, named
+    # by string so the engine imports no channel (portal.models imports every model).
     bundle_id: Mapped[int | None] = mapped_column(
         ForeignKey("bundles.id"), index=True, default=None
     )
-    # Entered by a clerk at the counter for a visitor (書かない窓口): "staff:<id>"; None when the
-    # resident entered it themself.
+    # Who entered it for the applicant, "<kind>:<id>" of a registered helper kind
+    # (portal.submissions.extensions.mark_helped): a counter clerk is "staff:<id>" (書かない窓口).
+    # None when the resident entered it themself.
     entered_by: Mapped[str | None] = mapped_column(String(64), default=None)
     # The applicant's name and kana, normalised (NFKC, no spaces), set at submit for the staff
     # inbox's search; cleared by the retention purge.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.catalog.fields import has_gaiji
-from portal.catalog.schema import Field, Procedure
+from portal.catalog.schema import Field, Prefill, Procedure
 from portal.records.base import Address, RecordNotFound, ResidentRecords
 
 CARD = "card"
@@ -121,7 +121,7 @@ def prefill_fields(
 def _value(
     field: Field, applicant: Applicant, subject: Subject, read: _Reader | None, today: dt.date
 ) -> tuple[Any, str | None] | None:
-    source = field.prefill.source
+    source = _spec(field).source
     who, _, item = source.partition(".")
     is_applicant = who == "applicant" or subject.person_id == applicant.person_id
     if who == "subject" and not is_applicant:
@@ -156,7 +156,7 @@ def _value(
         children = read.get("children", person_id) if read and person_id else None
         if not children:
             return None
-        limit = field.prefill.max_age
+        limit = _spec(field).max_age
         items = []
         for child in children:
             if limit is not None and child.age(today) >= limit:
@@ -167,7 +167,7 @@ def _value(
                 "birth_date": child.birth_date.isoformat(),
                 "relationship": _relationship(field, "child"),
             }
-            items.append({sub: attributes[attr] for sub, attr in field.prefill.map.items()})
+            items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
         return (items, RECORDS) if items else None
     if item == "household":
         household = read.get("household", person_id) if read and person_id else None
@@ -181,7 +181,7 @@ def _value(
                 "birth_date": member.birth_date.isoformat(),
                 "relationship": _relationship(field, member.relationship),
             }
-            items.append({sub: attributes[attr] for sub, attr in field.prefill.map.items()})
+            items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
         return (items, RECORDS) if items else None
     if item == "care_insured_number":
         insurance = read.get("insurance", person_id) if read and person_id else None
@@ -231,8 +231,15 @@ def _relationship(field: Field, code: str) -> str:
     """The code when the group's relationship sub-field offers it as an option, else the
     Japanese word (for a text sub-field)."""
     target = next(
-        (sub for sub in field.fields if field.prefill.map.get(sub.name) == "relationship"), None
+        (sub for sub in field.fields if _spec(field).map.get(sub.name) == "relationship"), None
     )
     if target is not None and code in {o.value for o in target.options}:
         return code
     return RELATIONSHIP_LABELS.get(code, code)
+
+
+def _spec(field: Field) -> Prefill:
+    """The prefill of a field that has one (every field this module reads)."""
+    if field.prefill is None:
+        raise ValueError(f"field {field.name!r} has no prefill")
+    return field.prefill

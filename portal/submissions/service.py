@@ -12,25 +12,57 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Result, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from werkzeug.datastructures import FileStorage, MultiDict
 
 from portal import japanese, procedures
 from portal.catalog import logic
 from portal.catalog.fields import AddressType, Parsed
-from portal.catalog.schema import CatalogData, Field, Procedure, Step, Workflow
+from portal.catalog.schema import CatalogData, Field, Procedure, Step
 from portal.security import (
-    derived_token,
     new_reference,
-    new_resume_code,
     new_token,
-    normalize_resume_code,
     token_hash,
+)
+
+# Re-exported: callers use the engine's service as one facade.
+from portal.submissions.drafts import (  # noqa: F401
+    RELATIONSHIPS,
+    RESUME_DAYS,
+    ROLE_APPLICANT,
+    ROLE_SUBJECT,
+    acting_for_someone,
+    adopt_draft,
+    applications_of,
+    find_by_draft_token,
+    find_by_status_token,
+    is_draft,
+    issue_resume_code,
+    owned,
+    owned_draft,
+    procedure_of,
+    resume_draft,
+    role_of,
+    set_subject,
+    status_token,
+    take_over_draft,
+    visible,
+    workflow_of,
+)
+from portal.submissions.forms import (  # noqa: F401
+    DeclarationMissing,
+    DraftNotEditable,
+    FormContext,
+    IncompleteAnswers,
+    Services,
+    SignatureMissing,
+    StepOutcome,
+    SubmissionError,
+    TransitionRefused,
 )
 from portal.submissions.models import (
     PAYMENT_AFTER_REVIEW,
@@ -40,130 +72,13 @@ from portal.submissions.models import (
     SubmissionEvent,
 )
 from portal.uploads.models import Upload
-from portal.uploads.scanners import Scanner
-from portal.uploads.service import FileStore, UploadRejected, prepare_upload
-
-
-class SubmissionError(Exception):
-    """Base class of the engine's domain errors."""
-
-
-class DraftNotEditable(SubmissionError):
-    """The draft has left the initial state (submitted in another tab, say)."""
-
-
-class IncompleteAnswers(SubmissionError):
-    def __init__(self, step: Step) -> None:
-        super().__init__(f"step {step.id!r} is incomplete")
-        self.step = step
-
-
-class DeclarationMissing(SubmissionError):
-    pass
-
-
-class TransitionRefused(SubmissionError):
-    pass
-
-
-class SignatureMissing(SubmissionError):
-    """A procedure at identity level "signature" is submitted only with its signature."""
-
-
-@dataclass
-class StepOutcome:
-    """What a POSTed step produced: the values to keep, raw input by field, errors by path."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    notice: str | None = None
-    focus: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass
-class Services:
-    """Outside collaborators of the engine, configured once per app."""
-
-    files: FileStore
-    scanner: Scanner
-    my_number_key: bytes
-    max_upload_bytes: int
-
-
-@dataclass
-class FormContext:
-    """The FieldContext the field types use: the POST, the stored answers, and the services."""
-
-    session: Session
-    submission: Submission
-    services: Services
-    now: dt.datetime
-    form: MultiDict = field(default_factory=MultiDict)
-    files: MultiDict = field(default_factory=MultiDict)
-
-    @property
-    def previous(self) -> dict[str, Any]:
-        return self.submission.answers
-
-    def store_upload(self, field: Field, storage: FileStorage) -> tuple[dict | None, str | None]:
-        data = storage.read(self.services.max_upload_bytes + 1)
-        try:
-            prepared = prepare_upload(
-                data,
-                storage.filename or "",
-                scanner=self.services.scanner,
-                max_bytes=self.services.max_upload_bytes,
-            )
-        except UploadRejected as rejected:
-            return None, str(rejected)
-        upload = Upload(
-            token=new_token(),
-            submission_id=self.submission.id,
-            field_name=field.name,
-            filename=prepared.filename,
-            content_type=prepared.content_type,
-            size=prepared.size,
-            sha256=prepared.sha256,
-            storage_name=self.services.files.save(prepared),
-            width=prepared.width,
-            height=prepared.height,
-            created_at=self.now,
-        )
-        self.session.add(upload)
-        self.session.flush()
-        return {"token": upload.token, "filename": upload.filename}, None
-
-    def upload_info(self, token: str) -> dict | None:
-        upload = self.session.scalar(
-            select(Upload).where(Upload.token == token, Upload.submission_id == self.submission.id)
-        )
-        return {"token": upload.token, "filename": upload.filename} if upload else None
-
-    def encrypt(self, plaintext: str) -> str:
-        return japanese.encrypt_sensitive(plaintext, self.services.my_number_key)
-
-    def decrypt(self, token: str) -> str:
-        return japanese.decrypt_sensitive(token, self.services.my_number_key)
 
 
 def _payment_status(procedure: Procedure, fee: int | None) -> str:
     if not fee:
         return PAYMENT_NONE  # no fee, or nothing to pay for these answers (exempt)
-    return PAYMENT_AFTER_REVIEW if procedure.fee.timing == "after_review" else PAYMENT_UNPAID
-
-
-def procedure_of(submission: Submission) -> Procedure:
-    """The procedure as it was when the draft started (not the catalog's current entry)."""
-    return Procedure.model_validate(submission.snapshot["procedure"])
-
-
-def workflow_of(submission: Submission) -> Workflow:
-    return Workflow.model_validate(submission.snapshot["workflow"])
+    after_review = procedure.fee is not None and procedure.fee.timing == "after_review"
+    return PAYMENT_AFTER_REVIEW if after_review else PAYMENT_UNPAID
 
 
 def start_draft(
@@ -202,29 +117,6 @@ def start_draft(
     session.add(submission)
     session.flush()
     return submission, token
-
-
-def find_by_draft_token(session: Session, token: str | None) -> Submission | None:
-    if not token:
-        return None
-    return session.scalar(
-        select(Submission).where(Submission.draft_token_hash == token_hash(token))
-    )
-
-
-def find_by_status_token(session: Session, token: str) -> Submission | None:
-    submission = session.scalar(
-        select(Submission).where(Submission.status_token_hash == token_hash(token))
-    )
-    return submission
-
-
-def status_token(key: str, submission: Submission) -> str:
-    return derived_token(key, "status", submission.public_id)
-
-
-def is_draft(submission: Submission) -> bool:
-    return submission.status == workflow_of(submission).initial
 
 
 def read_step(procedure: Procedure, step: Step, ctx: FormContext, today: dt.date) -> StepOutcome:
@@ -304,53 +196,6 @@ def apply_prefill(
     session.flush()
 
 
-# Relationships of someone acting for another person (代理), as shown to residents and staff.
-RELATIONSHIPS = {
-    "household": "同じ世帯の家族",
-    "family": "別の世帯の家族・親族",
-    "care-manager": "ケアマネジャー（居宅介護支援事業者）",
-    "guardian": "成年後見人",
-    "other": "その他の代理人",
-}
-
-
-def set_subject(
-    session: Session,
-    submission: Submission,
-    *,
-    relationship: str,
-    subject_person_id: str | None,
-    applicant_name: str = "",
-    subject_name: str = "",
-    subject_birth_date: str | None = None,
-    delegation: str | None = None,
-    letter: list[dict] | None = None,
-) -> None:
-    """Record whom the application is about. `relationship` "self", or one of RELATIONSHIPS
-    with the delegation: "household_record" (the records show the same household) or "letter"
-    (a 委任状 uploaded, checked by staff)."""
-    if relationship == "self":
-        submission.acting_for = {"relationship": "self"}
-        submission.subject_person_id = submission.applicant_person_id
-    else:
-        if relationship not in RELATIONSHIPS or delegation not in ("household_record", "letter"):
-            raise ValueError("unknown relationship or delegation")
-        submission.acting_for = {
-            "relationship": relationship,
-            "applicant_name": applicant_name,
-            "subject_name": subject_name,
-            "subject_birth_date": subject_birth_date,
-            "delegation": delegation,
-            "letter": letter or [],
-        }
-        submission.subject_person_id = subject_person_id
-    session.flush()
-
-
-def acting_for_someone(submission: Submission) -> bool:
-    return bool(submission.acting_for) and submission.acting_for["relationship"] != "self"
-
-
 def apply_action(
     procedure: Procedure | None,
     step: Step,
@@ -362,7 +207,11 @@ def apply_action(
     """A no-JavaScript button on a step page: add or remove a group item, look up an address
     from its postal code, or remove an uploaded file. Answers are kept as typed, not saved.
     `read`: the page as already read (a bundle's shared step has no procedure to read it)."""
-    outcome = read if read is not None else read_step(procedure, step, ctx, today)
+    if read is None:
+        if procedure is None:
+            raise ValueError("a step without a procedure must be read by the caller")
+        read = read_step(procedure, step, ctx, today)
+    outcome = read
     outcome.errors = {}
     kind, _, target = action.partition(":")
     fields = {f.name: f for f in step.fields}
@@ -428,7 +277,7 @@ def save_step(
         .values(answers=answers, steps_done=steps_done, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         raise DraftNotEditable(submission.public_id)
     # The row now holds exactly these values: update the loaded object without re-reading it.
     for name, value in (("answers", answers), ("steps_done", steps_done), ("updated_at", now)):
@@ -471,7 +320,7 @@ def mark_step_done(
         .values(steps_done=steps_done, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         raise DraftNotEditable(submission.public_id)
     set_committed_value(submission, "steps_done", steps_done)
     set_committed_value(submission, "updated_at", now)
@@ -545,7 +394,7 @@ def transition(
         .values(status=match.target, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         session.refresh(submission)
         return False
     session.add(
@@ -591,8 +440,12 @@ def submit(
     status_link_key: str,
     today: dt.date,
     now: dt.datetime,
+    on_submitted: Callable[[Session, Submission, dt.datetime], None] | None = None,
 ) -> Submission:
-    """Submit a complete draft. Idempotent: a submission already made is returned as it is."""
+    """Submit a complete draft. Idempotent: a submission already made is returned as it is.
+
+    `on_submitted` (the channels' after-submit hooks, `Extensions.submitted`) runs once, in this
+    transaction, when this call made the submission (not when a concurrent request did)."""
     if not is_draft(submission):
         return submission
     procedure = procedure_of(submission)
@@ -607,7 +460,7 @@ def submit(
     reference = new_reference()
     while session.scalar(select(Submission.id).where(Submission.reference == reference)):
         reference = new_reference()
-    transition(
+    won = transition(
         session,
         submission,
         "submit",
@@ -620,6 +473,8 @@ def submit(
         payment_status=_payment_status(procedure, fee),
         status_token_hash=token_hash(status_token(status_link_key, submission)),
     )
+    if won and on_submitted is not None:
+        on_submitted(session, submission, now)
     # Whether this request won or a concurrent one did, the row now holds the one submission.
     return submission
 
@@ -634,14 +489,15 @@ def signed_content(
 
     answers = dict(submission.answers if answers is None else answers)
     tokens = set(_upload_tokens(procedure_of(submission), answers))
-    if acting_for_someone(submission):
-        tokens.update(submission.acting_for.get("letter") or [])
+    acting = submission.acting_for if acting_for_someone(submission) else None
+    if acting:
+        tokens.update(acting.get("letter") or [])
     uploads = session.scalars(
         select(Upload).where(Upload.submission_id == submission.id, Upload.token.in_(tokens))
     )
     procedure = procedure_of(submission)
-    if acting_for_someone(submission):
-        answers["_acting_for"] = {k: v for k, v in submission.acting_for.items() if k != "letter"}
+    if acting:
+        answers["_acting_for"] = {k: v for k, v in acting.items() if k != "letter"}
     return signature.signed_content(
         procedure_id=procedure.id,
         procedure_title=procedure.title,
@@ -672,41 +528,9 @@ def attach_signature(
         .values(signature=signature, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if _row_count(result) != 1:
         raise DraftNotEditable(submission.public_id)
     set_committed_value(submission, "signature", signature)
-
-
-RESUME_DAYS = 30
-
-
-def issue_resume_code(session: Session, submission: Submission, now: dt.datetime) -> str:
-    """A new resume code for a draft (any earlier one stops working)."""
-    code = new_resume_code()
-    submission.resume_code_hash = token_hash(normalize_resume_code(code))
-    submission.resume_expires_at = now + dt.timedelta(days=RESUME_DAYS)
-    session.flush()
-    return code
-
-
-def resume_draft(session: Session, code: str, now: dt.datetime) -> tuple[Submission, str] | None:
-    """The draft a resume code opens, with a fresh bearer token for this browser; None when the
-    code is unknown, expired or its application was already submitted."""
-    normalized = normalize_resume_code(code)
-    if len(normalized) != 12:
-        return None
-    submission = session.scalar(
-        select(Submission).where(Submission.resume_code_hash == token_hash(normalized))
-    )
-    if submission is None or not is_draft(submission):
-        return None
-    if submission.resume_expires_at is None or submission.resume_expires_at <= now:
-        return None
-    token = new_token()
-    submission.draft_token_hash = token_hash(token)
-    submission.updated_at = now
-    session.flush()
-    return submission, token
 
 
 def withdraw(session: Session, submission: Submission, now: dt.datetime) -> bool:
@@ -752,92 +576,6 @@ def refresh_snapshot(
     return changed
 
 
-# How a signed-in resident is related to an application they may see.
-ROLE_APPLICANT = "applicant"  # they made it (for themself or for someone else)
-ROLE_SUBJECT = "subject"  # someone else made it for them
-
-
-def _visible(owner_sub: str, person_id: str | None):
-    """Their own applications (drafts included), and submitted ones others made for them."""
-    condition = Submission.owner_sub == owner_sub
-    if person_id:
-        made_for_them = (Submission.subject_person_id == person_id) & (
-            Submission.submitted_at.is_not(None)
-        )
-        condition = condition | made_for_them
-    return condition
-
-
-def role_of(submission: Submission, owner_sub: str, person_id: str | None) -> str | None:
-    if submission.owner_sub == owner_sub:
-        return ROLE_APPLICANT
-    if person_id and submission.subject_person_id == person_id and submission.submitted_at:
-        return ROLE_SUBJECT
-    return None
-
-
-def applications_of(
-    session: Session, owner_sub: str, person_id: str | None = None
-) -> list[tuple[Submission, str]]:
-    """A signed-in resident's applications, newest first, each with their role in it."""
-    rows = session.scalars(
-        select(Submission)
-        .where(_visible(owner_sub, person_id))
-        .order_by(Submission.updated_at.desc(), Submission.id.desc())
-    )
-    return [(submission, role_of(submission, owner_sub, person_id)) for submission in rows]
-
-
-def visible(
-    session: Session, owner_sub: str, person_id: str | None, public_id: str
-) -> Submission | None:
-    """The submission if this resident may see it; None otherwise (shown as 404, not 403)."""
-    return session.scalar(
-        select(Submission).where(Submission.public_id == public_id, _visible(owner_sub, person_id))
-    )
-
-
-def owned(session: Session, owner_sub: str, public_id: str) -> Submission | None:
-    """The submission if this resident made it; None otherwise (shown as 404, not 403)."""
-    return session.scalar(
-        select(Submission).where(
-            Submission.public_id == public_id, Submission.owner_sub == owner_sub
-        )
-    )
-
-
-def owned_draft(session: Session, owner_sub: str, procedure_id: str) -> Submission | None:
-    """The resident's latest draft of a procedure (to continue after logging in again)."""
-    for submission in session.scalars(
-        select(Submission)
-        .where(
-            Submission.owner_sub == owner_sub,
-            Submission.procedure_id == procedure_id,
-            Submission.bundle_id.is_(None),  # a bundle's drafts are filled in with the bundle
-            Submission.entered_by.is_(None),  # a clerk's counter draft stays at the counter
-        )
-        .order_by(Submission.updated_at.desc(), Submission.id.desc())
-    ):
-        if is_draft(submission):
-            return submission
-    return None
-
-
-def adopt_draft(
-    session: Session, submission: Submission, owner_sub: str, person_id: str | None
-) -> None:
-    """An anonymous draft of this browser becomes the signed-in resident's (they logged in
-    while filling it in)."""
-    submission.owner_sub = owner_sub
-    submission.applicant_person_id = person_id
-    submission.subject_person_id = person_id
-    session.flush()
-
-
-def take_over_draft(session: Session, submission: Submission, now: dt.datetime) -> str:
-    """A fresh bearer token for the owner's draft in this browser (continuing elsewhere)."""
-    token = new_token()
-    submission.draft_token_hash = token_hash(token)
-    submission.updated_at = now
-    session.flush()
-    return token
+def _row_count(result: Result[Any]) -> int:
+    """The rows an UPDATE changed (its result is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount

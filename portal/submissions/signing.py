@@ -14,15 +14,18 @@ Every failure ends on a Japanese page that keeps the draft and offers to sign ag
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from flask import abort, current_app, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 
 from portal import clock
 from portal.db import db
 from portal.extensions import limiter
 from portal.identity import signature as signatures
 from portal.identity.providers import ProviderError, SignedDocuments, current_provider
-from portal.submissions import bp, service
+from portal.submissions import bp, extensions, service
 from portal.submissions.models import Submission
 
 FAILURES = {
@@ -85,7 +88,7 @@ FAILURES = {
 }
 
 
-def failure(kind: str, procedure_id: str | None, status: int = 400):
+def failure(kind: str, procedure_id: str | None, status: int = 400) -> ResponseReturnValue:
     retry = (
         url_for("submissions.check", procedure_id=procedure_id)
         if procedure_id
@@ -94,7 +97,7 @@ def failure(kind: str, procedure_id: str | None, status: int = 400):
     return failure_page(kind, retry, status)
 
 
-def failure_page(kind: str, retry: str, status: int = 400):
+def failure_page(kind: str, retry: str, status: int = 400) -> ResponseReturnValue:
     """The Japanese page of a signing failure, with the way back to the check page."""
     heading, message = FAILURES.get(kind, FAILURES["invalid"])
     revoked = kind == "signature_certificate_revoked"
@@ -112,40 +115,58 @@ def failure_page(kind: str, retry: str, status: int = 400):
     )
 
 
-def begin(submission: Submission, declared: bool):
+@dataclass(frozen=True)
+class Document:
+    """One document to sign: its title on the card service's page and its digest."""
+
+    title: str
+    digest: str
+
+
+def begin_signing(
+    documents: list[Document], state: dict[str, Any], retry: str, *, flow: str | None = None
+) -> ResponseReturnValue:
+    """Register the digests of `documents` with the card service in one transaction and send
+    the resident to sign them all with one password. `state` is kept in the session for the
+    callback; `flow` names a registered signing flow (extension point "sign several documents
+    at once") whose callback takes over on the way back. No transaction may be open."""
+    try:
+        transaction_id, response = current_provider().begin_signature(
+            [{"title": d.title, "digest": d.digest} for d in documents],
+            url_for("submissions.sign_callback", _external=True),
+        )
+    except ProviderError as error:
+        return failure_page(error.kind, retry, 503 if error.kind == "unreachable" else 400)
+    session["signing"] = {**state, "flow": flow, "transaction_id": transaction_id}
+    return response
+
+
+def begin(submission: Submission, declared: bool) -> ResponseReturnValue:
     """Register the draft's digest with the provider and send the resident to sign it."""
     procedure = service.procedure_of(submission)
     digest = signatures.document_digest(service.signed_content(db.session, submission))
     # No transaction stays open across calls to the provider (SQLite: the mock provider in the
     # same database needs the write lock this POST would hold).
     db.session.commit()
-    try:
-        transaction_id, response = current_provider().begin_signature(
-            [{"title": f"{procedure.title}（申請書）", "digest": digest}],
-            url_for("submissions.sign_callback", _external=True),
-        )
-    except ProviderError as error:
-        return failure(error.kind, procedure.id, 503 if error.kind == "unreachable" else 400)
-    session["signing"] = {
+    state = {
         "public_id": submission.public_id,
         "procedure_id": procedure.id,
-        "transaction_id": transaction_id,
         "digest": digest,
         "declared": declared,
     }
-    return response
+    retry = url_for("submissions.check", procedure_id=procedure.id)
+    return begin_signing([Document(f"{procedure.title}（申請書）", digest)], state, retry)
 
 
 @bp.get("/sign/callback")
 @limiter.limit(lambda: current_app.config["RATELIMIT_SUBMIT"])
-def sign_callback():
+def sign_callback() -> ResponseReturnValue:
     pending = session.pop("signing", None)
     user = session.get("user")
-    if pending and user and pending.get("bundle"):
-        from portal.bundles import signing as bundle_signing
-
-        return bundle_signing.callback(pending, user)
-    if not pending or not user:
+    flow = extensions.registry().signing_flows.get(pending.get("flow") or "") if pending else None
+    if pending and user and flow is not None:
+        return flow(pending, user)
+    if not pending or not user or pending.get("flow"):
         return failure("state", pending.get("procedure_id") if pending else None)
     procedure_id = pending["procedure_id"]
     # The provider first (network), the database after: no transaction spans the calls.
@@ -177,6 +198,7 @@ def sign_callback():
         current_app.config["STATUS_LINK_KEY"],
         clock.today_local(),
         now,
+        on_submitted=extensions.registry().submitted,
     )
     db.session.commit()
     return redirect(url_for("submissions.done", procedure_id=procedure_id))

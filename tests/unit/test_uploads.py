@@ -767,6 +767,7 @@ MODEL_CHECK = r"""
 import datetime as dt, json
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.orm import Session
+import portal.models  # every table (submissions.bundle_id names the bundles table by string)
 from portal.db import Base
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload, find_upload, record_upload, uploads_of

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import audit, clock
+from portal.counter import confirmation
 from portal.db import db
 from portal.demo import example_answers
 from portal.identity.models import WebSession
@@ -355,7 +356,7 @@ def test_the_visitor_confirms_on_a_second_screen(app, staff, stub):
     assert (confirmed.actor, confirmed.action, confirmed.reason) == (
         f"resident:sub-{VISITOR}",
         "change",
-        counter_views.SCREEN_REASON,
+        confirmation.SCREEN_REASON,
     )
     with app.app_context():
         assert audit.verify(db.session).ok

@@ -1,0 +1,227 @@
+"""Drafts and who may see an application: the procedure and workflow a draft carries, its
+bearer and status tokens, resume codes, and the signed-in resident's own applications and those
+made for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.catalog.schema import Procedure, Workflow
+from portal.security import (
+    derived_token,
+    new_resume_code,
+    new_token,
+    normalize_resume_code,
+    token_hash,
+)
+from portal.submissions.models import Submission
+
+
+def procedure_of(submission: Submission) -> Procedure:
+    """The procedure as it was when the draft started (not the catalog's current entry)."""
+    return Procedure.model_validate(submission.snapshot["procedure"])
+
+
+def workflow_of(submission: Submission) -> Workflow:
+    return Workflow.model_validate(submission.snapshot["workflow"])
+
+
+def find_by_draft_token(session: Session, token: str | None) -> Submission | None:
+    if not token:
+        return None
+    return session.scalar(
+        select(Submission).where(Submission.draft_token_hash == token_hash(token))
+    )
+
+
+def find_by_status_token(session: Session, token: str) -> Submission | None:
+    submission = session.scalar(
+        select(Submission).where(Submission.status_token_hash == token_hash(token))
+    )
+    return submission
+
+
+def status_token(key: str, submission: Submission) -> str:
+    return derived_token(key, "status", submission.public_id)
+
+
+def is_draft(submission: Submission) -> bool:
+    return submission.status == workflow_of(submission).initial
+
+
+RESUME_DAYS = 30
+
+
+def issue_resume_code(session: Session, submission: Submission, now: dt.datetime) -> str:
+    """A new resume code for a draft (any earlier one stops working)."""
+    code = new_resume_code()
+    submission.resume_code_hash = token_hash(normalize_resume_code(code))
+    submission.resume_expires_at = now + dt.timedelta(days=RESUME_DAYS)
+    session.flush()
+    return code
+
+
+def resume_draft(session: Session, code: str, now: dt.datetime) -> tuple[Submission, str] | None:
+    """The draft a resume code opens, with a fresh bearer token for this browser; None when the
+    code is unknown, expired or its application was already submitted."""
+    normalized = normalize_resume_code(code)
+    if len(normalized) != 12:
+        return None
+    submission = session.scalar(
+        select(Submission).where(Submission.resume_code_hash == token_hash(normalized))
+    )
+    if submission is None or not is_draft(submission):
+        return None
+    if submission.resume_expires_at is None or submission.resume_expires_at <= now:
+        return None
+    token = new_token()
+    submission.draft_token_hash = token_hash(token)
+    submission.updated_at = now
+    session.flush()
+    return submission, token
+
+
+# How a signed-in resident is related to an application they may see.
+ROLE_APPLICANT = "applicant"  # they made it (for themself or for someone else)
+ROLE_SUBJECT = "subject"  # someone else made it for them
+
+
+def _visible(owner_sub: str, person_id: str | None):
+    """Their own applications (drafts included), and submitted ones others made for them."""
+    condition = Submission.owner_sub == owner_sub
+    if person_id:
+        made_for_them = (Submission.subject_person_id == person_id) & (
+            Submission.submitted_at.is_not(None)
+        )
+        condition = condition | made_for_them
+    return condition
+
+
+def role_of(submission: Submission, owner_sub: str, person_id: str | None) -> str | None:
+    if submission.owner_sub == owner_sub:
+        return ROLE_APPLICANT
+    if person_id and submission.subject_person_id == person_id and submission.submitted_at:
+        return ROLE_SUBJECT
+    return None
+
+
+def applications_of(
+    session: Session, owner_sub: str, person_id: str | None = None
+) -> list[tuple[Submission, str]]:
+    """A signed-in resident's applications, newest first, each with their role in it."""
+    rows = session.scalars(
+        select(Submission)
+        .where(_visible(owner_sub, person_id))
+        .order_by(Submission.updated_at.desc(), Submission.id.desc())
+    )
+    # Every row is visible to them, so each has a role.
+    return [
+        (submission, role_of(submission, owner_sub, person_id) or ROLE_APPLICANT)
+        for submission in rows
+    ]
+
+
+def visible(
+    session: Session, owner_sub: str, person_id: str | None, public_id: str
+) -> Submission | None:
+    """The submission if this resident may see it; None otherwise (shown as 404, not 403)."""
+    return session.scalar(
+        select(Submission).where(Submission.public_id == public_id, _visible(owner_sub, person_id))
+    )
+
+
+def owned(session: Session, owner_sub: str, public_id: str) -> Submission | None:
+    """The submission if this resident made it; None otherwise (shown as 404, not 403)."""
+    return session.scalar(
+        select(Submission).where(
+            Submission.public_id == public_id, Submission.owner_sub == owner_sub
+        )
+    )
+
+
+def owned_draft(session: Session, owner_sub: str, procedure_id: str) -> Submission | None:
+    """The resident's latest draft of a procedure (to continue after logging in again)."""
+    for submission in session.scalars(
+        select(Submission)
+        .where(
+            Submission.owner_sub == owner_sub,
+            Submission.procedure_id == procedure_id,
+            Submission.bundle_id.is_(None),  # a bundle's drafts are filled in with the bundle
+            Submission.entered_by.is_(None),  # a clerk's counter draft stays at the counter
+        )
+        .order_by(Submission.updated_at.desc(), Submission.id.desc())
+    ):
+        if is_draft(submission):
+            return submission
+    return None
+
+
+def adopt_draft(
+    session: Session, submission: Submission, owner_sub: str, person_id: str | None
+) -> None:
+    """An anonymous draft of this browser becomes the signed-in resident's (they logged in
+    while filling it in)."""
+    submission.owner_sub = owner_sub
+    submission.applicant_person_id = person_id
+    submission.subject_person_id = person_id
+    session.flush()
+
+
+def take_over_draft(session: Session, submission: Submission, now: dt.datetime) -> str:
+    """A fresh bearer token for the owner's draft in this browser (continuing elsewhere)."""
+    token = new_token()
+    submission.draft_token_hash = token_hash(token)
+    submission.updated_at = now
+    session.flush()
+    return token
+
+
+# Relationships of someone acting for another person (代理), as shown to residents and staff.
+RELATIONSHIPS = {
+    "household": "同じ世帯の家族",
+    "family": "別の世帯の家族・親族",
+    "care-manager": "ケアマネジャー（居宅介護支援事業者）",
+    "guardian": "成年後見人",
+    "other": "その他の代理人",
+}
+
+
+def set_subject(
+    session: Session,
+    submission: Submission,
+    *,
+    relationship: str,
+    subject_person_id: str | None,
+    applicant_name: str = "",
+    subject_name: str = "",
+    subject_birth_date: str | None = None,
+    delegation: str | None = None,
+    letter: list[dict] | None = None,
+) -> None:
+    """Record whom the application is about. `relationship` "self", or one of RELATIONSHIPS
+    with the delegation: "household_record" (the records show the same household) or "letter"
+    (a 委任状 uploaded, checked by staff)."""
+    if relationship == "self":
+        submission.acting_for = {"relationship": "self"}
+        submission.subject_person_id = submission.applicant_person_id
+    else:
+        if relationship not in RELATIONSHIPS or delegation not in ("household_record", "letter"):
+            raise ValueError("unknown relationship or delegation")
+        submission.acting_for = {
+            "relationship": relationship,
+            "applicant_name": applicant_name,
+            "subject_name": subject_name,
+            "subject_birth_date": subject_birth_date,
+            "delegation": delegation,
+            "letter": letter or [],
+        }
+        submission.subject_person_id = subject_person_id
+    session.flush()
+
+
+def acting_for_someone(submission: Submission) -> bool:
+    acting = submission.acting_for
+    return acting is not None and bool(acting) and acting["relationship"] != "self"

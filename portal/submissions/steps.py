@@ -1,0 +1,187 @@
+"""The one step-page controller, for every channel that fills a draft's steps: the resident's
+pages (portal.submissions.views), the counter clerk's (portal.staff.counter) and a bundle's member
+pages (portal.bundles.views). Channels differ only in URLs, templates and where to go next.
+
+A channel's view does, for one step of a draft:
+
+    result = steps.handle(submission, current, today)      # reads a POST: action, or save
+    if result.saved:      -> redirect to the next page (steps.next_step / its own order)
+    if result.not_editable:-> redirect to where a submitted application is shown
+    values = steps.page_values(submission, current, result.ctx, result.raw, result.outcome, today)
+    render its template with **values and its own URLs
+
+`out_of_order` says where a step opened by URL ahead of the answers goes instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import request, session
+
+from portal import clock
+from portal.catalog import logic
+from portal.catalog.fields import html_id
+from portal.catalog.schema import Field, Step
+from portal.db import db
+from portal.i18n import LANGUAGES
+from portal.submissions import prefill, service
+from portal.submissions.access import department_of, form_context
+from portal.submissions.models import Submission
+
+PREFILL_NOTES = {
+    prefill.CARD: "マイナンバーカードの情報から入力しました。",
+    prefill.RECORDS: "市の住民記録から入力しました。",
+}
+
+
+@dataclass
+class StepResult:
+    """What `handle` did with the request: `saved` (go on), `not_editable` (submitted
+    meanwhile: nothing was saved), else the page to show again with `raw` and `outcome`."""
+
+    ctx: service.FormContext
+    raw: dict[str, Any]
+    outcome: service.StepOutcome = field(default_factory=service.StepOutcome)
+    saved: bool = False
+    not_editable: bool = False
+
+
+def raw_values(submission: Submission, step: Step, ctx: service.FormContext) -> dict[str, Any]:
+    """The stored answers of a step's fields, as their inputs show them."""
+    return {
+        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
+        for f in step.fields
+    }
+
+
+def handle(
+    submission: Submission, current: Step, today: dt.date, *, languages: bool = True
+) -> StepResult:
+    """Read this request for one step of the draft. A GET shows the stored answers. A POST with
+    an `_action` (add/remove a group item, look up an address, switch the language when
+    `languages`) shows the page again as typed; any other POST reads and checks the step and,
+    when it is fine, saves it and commits. Files uploaded with a POST that had errors are kept
+    (committed) for the next try."""
+    posted = request.method == "POST"
+    ctx = form_context(submission, with_form=posted)
+    procedure = service.procedure_of(submission)
+    result = StepResult(ctx, raw_values(submission, current, ctx))
+    if not posted:
+        return result
+    action = request.form.get("_action")
+    if action:
+        if languages and action.startswith("lang:") and action[5:] in LANGUAGES:
+            session["lang"] = action[5:]
+        result.outcome = service.apply_action(procedure, current, ctx, action, today)
+    else:
+        result.outcome = service.read_step(procedure, current, ctx, today)
+        if result.outcome.ok:
+            try:
+                service.save_step(
+                    db.session, submission, current, result.outcome, today, clock.now()
+                )
+            except service.DraftNotEditable:
+                db.session.rollback()
+                result.not_editable = True
+                return result
+            db.session.commit()
+            result.saved = True
+            return result
+    db.session.commit()  # files uploaded with this POST are kept for the next try
+    result.raw.update(result.outcome.raw)
+    return result
+
+
+def out_of_order(submission: Submission, current: Step, today: dt.date) -> Step | None | bool:
+    """Skipping ahead by URL (or opening a step that no longer applies) leads back to the first
+    step that still needs an answer: that step, True for the check page (every step done), or
+    False when `current` may be shown."""
+    procedure = service.procedure_of(submission)
+    ids = [s.id for s in logic.applicable_steps(procedure, submission.answers, today)]
+    first_incomplete = service.first_incomplete_step(submission, today)
+    if current.id in ids and (
+        first_incomplete is None or ids.index(current.id) <= ids.index(first_incomplete.id)
+    ):
+        return False
+    return first_incomplete if first_incomplete is not None else True
+
+
+def next_step(
+    submission: Submission, step_id: str, returning: bool, today: dt.date
+) -> Step | None:
+    """The step after a saved one (None: the check page). Returning from the check page goes
+    back there unless a step still needs an answer."""
+    procedure = service.procedure_of(submission)
+    first_incomplete = service.first_incomplete_step(submission, today)
+    if first_incomplete is None:
+        return None
+    if returning:
+        return first_incomplete
+    steps = logic.applicable_steps(procedure, submission.answers, today)
+    ids = [s.id for s in steps]
+    return steps[ids.index(step_id) + 1] if step_id in ids[:-1] else first_incomplete
+
+
+def page_values(
+    submission: Submission,
+    current: Step,
+    ctx: service.FormContext,
+    raw: dict[str, Any],
+    outcome: service.StepOutcome,
+    today: dt.date,
+) -> dict[str, Any]:
+    """What a step page shows of its fields (also the member pages of a bundle, whose `current`
+    holds only the fields still to ask): the template values every step template reads."""
+    procedure = service.procedure_of(submission)
+    same_step = {f.name for f in current.fields}
+    locked = service.locked_fields(submission)
+    shown = {}
+    for name in locked & same_step:
+        f = procedure.field(name)
+        if f is not None:
+            shown[name] = f.field_type.display(f, submission.answers.get(name), ctx)
+    return dict(
+        procedure=procedure,
+        step=current,
+        department=department_of(submission),
+        locked=locked,
+        prefill_notes={
+            name: PREFILL_NOTES[source]
+            for name, source in submission.prefilled.items()
+            if name in same_step
+        },
+        shown=shown,
+        fields=[
+            with_prefill_hint(f, submission)
+            for f in current.fields
+            # Fields whose condition depends on what may change on this same page are always
+            # shown (no JavaScript needed); the others only when they apply.
+            if f.when is None
+            or logic.rule(f.when).names & (same_step - locked)
+            or logic.field_applies(f, submission.answers, today)
+        ],
+        raw=raw,
+        errors=outcome.errors,
+        error_links={path: html_id(path) for path in outcome.errors},
+        notice=outcome.notice,
+        focus=outcome.focus,
+        masks={
+            f.name: f.field_type.display(f, submission.answers.get(f.name), ctx)
+            for f in current.fields
+            if f.type == "mynumber" and submission.answers.get(f.name)
+        },
+        multipart=any(f.type == "file" for f in current.fields),
+    )
+
+
+def with_prefill_hint(f: Field, submission: Submission) -> Field:
+    """An editable prefilled field says where its value came from, in its hint (read out with
+    the input)."""
+    source = submission.prefilled.get(f.name)
+    if source is None:
+        return f
+    note = f"{PREFILL_NOTES[source]}違っている場合は直してください。"
+    return f.model_copy(update={"hint": f"{note}{f.hint or ''}"})

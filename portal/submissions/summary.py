@@ -1,0 +1,156 @@
+"""The check-answers summary: one Python builder and one Jinja component
+(`components/answers.html`: `answer_groups` and `check_summary`) for every page that shows an
+application's answers — the resident's check, status and receipt pages, the counter's check,
+print and confirmation pages, a bundle's check page and the staff case pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from portal import deadlines
+from portal.catalog import logic
+from portal.catalog.schema import Field, Procedure, Step
+from portal.submissions import service
+from portal.submissions.models import Submission
+
+NOT_ANSWERED = "未入力"
+
+# The "who is this application for" page's file field (代理): the letter of delegation.
+WHO_LETTER = Field(
+    name="letter",
+    type="file",
+    label="委任状",
+    hint="ご本人が署名した委任状を、写真またはPDFで添付してください（3つまで）。",
+    max_files=3,
+)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SummaryGroup:
+    """One card of answers: `key` makes its heading's id, `change_url` its "変更する" link (None:
+    no link), `note` an optional fragment under the answers."""
+
+    key: str
+    title: str
+    rows: list[SummaryRow]
+    change_url: str | None = None
+    note: Markup | None = None
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """What a check-answers page shows before the declaration: the answers, the fee and the
+    last day to file."""
+
+    groups: list[SummaryGroup]
+    procedure: Procedure
+    fee: int | None = None
+    deadline: dt.date | None = None
+
+
+def rows_of(
+    fields: list[Field], answers: dict[str, Any], ctx: service.FormContext
+) -> list[SummaryRow]:
+    rows = []
+    for f in fields:
+        value = answers.get(f.name)
+        text = f.field_type.display(f, value, ctx) if value is not None else NOT_ANSWERED
+        rows.append(SummaryRow(f.label, text))
+    return rows
+
+
+def answer_groups(
+    submission: Submission,
+    ctx: service.FormContext,
+    today: dt.date,
+    *,
+    change_url: Callable[[Step], str] | None = None,
+    acting_change_url: str | None = None,
+    skip: Collection[str] = (),
+    omit_empty: bool = False,
+) -> list[SummaryGroup]:
+    """The answers grouped by step, as label/value rows (who the application is for first, when
+    someone acted for someone else). `change_url(step)`: the link that changes a step's answers
+    (None: no links); `skip`: field names not to show (a bundle's shared answers)."""
+    procedure = service.procedure_of(submission)
+    groups = []
+    if service.acting_for_someone(submission):
+        groups.append(
+            SummaryGroup("acting-for", "代理人", acting_rows(submission, ctx), acting_change_url)
+        )
+    for step in logic.applicable_steps(procedure, submission.answers, today):
+        fields = [
+            f
+            for f in logic.applicable_fields(step, submission.answers, today)
+            if f.name not in skip
+        ]
+        if omit_empty and not fields:
+            continue
+        groups.append(
+            SummaryGroup(
+                step.id,
+                step.title,
+                rows_of(fields, submission.answers, ctx),
+                change_url(step) if change_url else None,
+            )
+        )
+    return groups
+
+
+def acting_rows(submission: Submission, ctx: service.FormContext) -> list[SummaryRow]:
+    acting = submission.acting_for or {}
+    if acting["delegation"] == "household_record":
+        delegation = "住民記録で同じ世帯であることを確認"
+    else:
+        letter = WHO_LETTER.field_type.display(WHO_LETTER, acting.get("letter"), ctx)
+        delegation = f"委任状：{letter}"
+    return [
+        SummaryRow("代理で申請した方", acting["applicant_name"]),
+        SummaryRow("申請の対象となる方", acting["subject_name"]),
+        SummaryRow("関係", service.RELATIONSHIPS[acting["relationship"]]),
+        SummaryRow("代理の確認", delegation),
+    ]
+
+
+def deadline_of(procedure: Procedure, answers: dict[str, Any]) -> dt.date | None:
+    """The last day to file, when the procedure's deadline counts from a date answered here."""
+    counting = procedure.deadline.counting if procedure.deadline else None
+    if counting is None or not counting.event_field or not answers.get(counting.event_field):
+        return None
+    return deadlines.deadline(dt.date.fromisoformat(answers[counting.event_field]), counting)
+
+
+def check_summary(
+    submission: Submission,
+    ctx: service.FormContext,
+    today: dt.date,
+    *,
+    change_url: Callable[[Step], str] | None = None,
+    acting_change_url: str | None = None,
+) -> CheckSummary:
+    """Everything a check-answers page shows above its declaration (`components/answers.html`,
+    macro `check_summary`)."""
+    procedure = service.procedure_of(submission)
+    return CheckSummary(
+        groups=answer_groups(
+            submission,
+            ctx,
+            today,
+            change_url=change_url,
+            acting_change_url=acting_change_url,
+        ),
+        procedure=procedure,
+        fee=logic.fee_amount(procedure, submission.answers, today),
+        deadline=deadline_of(procedure, submission.answers),
+    )
