@@ -324,3 +324,16 @@ def test_booking_hours_are_checked():
     assert "counters[0].booking.days[0]: opens at 17:00, after closing at 08:30" in problems
     assert "counters[0].booking.days[1].breaks[0]: not within the opening hours" in problems
     assert "counters[0].booking.services: id 'tennyu' is used twice" in problems
+
+
+def test_flask_catalog_check_prints_each_problem_with_its_file(tmp_path):
+    app = create_app("test", {"INSTANCE_PATH": str(tmp_path)})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["catalog", "check"])
+    assert result.exit_code == 0 and "catalog OK: " in result.output
+
+    entry = small_catalog(tmp_path / "broken")
+    edit(procedure_file(entry, "juminhyo-copy"), lambda d: d["fee"].update(rule="copie * 300"))
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 1
+    assert f"{JUMINHYO}: fee.rule: unknown name 'copie'" in result.output
