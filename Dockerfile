@@ -15,6 +15,7 @@ WORKDIR /app
 RUN useradd --create-home --uid 10001 portal
 
 COPY pyproject.toml README.md alembic.ini procedure_catalog.yaml wsgi.py ./
+COPY catalog ./catalog
 COPY portal ./portal
 COPY migrations ./migrations
 COPY migrations_mocks ./migrations_mocks

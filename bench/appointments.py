@@ -44,6 +44,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -150,6 +151,8 @@ def write_catalog(path: Path, counters: int) -> None:
         dumped = re.sub(r"(\n\s+horizon_days:) \d+", rf"\1 {DAYS}", dumped)
         section = dumped + section
     path.write_text(head + sep + section + rest, encoding="utf-8")
+    # The files the entry file lists (one per procedure and life event), unchanged.
+    shutil.copytree(CATALOG.parent / "catalog", path.parent / "catalog", dirs_exist_ok=True)
 
 
 def months_covering(first: dt.date, last: dt.date) -> list[dt.date]:

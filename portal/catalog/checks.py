@@ -28,8 +28,10 @@ def check_catalog(data: CatalogData) -> list[str]:
         ("life_events", data.life_events),
         ("procedures", data.procedures),
     ):
-        for duplicate in _duplicates([item.id for item in items]):
-            problems.append(f"{key}: duplicate id {duplicate!r}")
+        duplicates = _duplicates([item.id for item in items])
+        for i, item in enumerate(items):  # each one at its own path: the loader names its file
+            if item.id in duplicates:
+                problems.append(f"{key}[{i}].id: duplicate id {item.id!r}")
 
     department_ids = {d.id for d in data.departments}
     event_ids = {e.id for e in data.life_events}

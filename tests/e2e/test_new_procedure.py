@@ -1,30 +1,30 @@
-"""A new online service is a catalog entry: a procedure that exists only in a test fixture
-(tests/e2e/fixtures/extra_procedure.yaml) is added to a copy of the catalog, the portal serves it
-with no Python written for it, staff preview it, and a resident completes it on a phone."""
+"""A new online service is a catalog file: a procedure that exists only in a test fixture
+(tests/e2e/fixtures/inu-toroku.yaml) is added to a copy of the catalog as its own file, listed in
+the entry file, the portal serves it with no Python written for it, staff preview it, and a
+resident completes it on a phone."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from playwright.sync_api import expect
 
 from portal.catalog import load_catalog
+from tests.catalog_files import copy_catalog, edit, procedure_file
 from tests.e2e.conftest import start_live_server, stop
 from tests.e2e.test_catalog_journeys import complete
-from tests.e2e.test_juminhyo import ROOT
 
-FIXTURE = Path(__file__).with_name("fixtures") / "extra_procedure.yaml"
+FIXTURE = Path(__file__).with_name("fixtures") / "inu-toroku.yaml"
 
 
 @pytest.fixture(scope="module")
 def extended_server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("extended")
-    catalog = yaml.safe_load((ROOT / "procedure_catalog.yaml").read_text(encoding="utf-8"))
-    catalog["procedures"] += yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
-    path = workdir / "catalog.yaml"
-    path.write_text(yaml.safe_dump(catalog, allow_unicode=True, sort_keys=False), "utf-8")
+    path = copy_catalog(workdir / "catalog")
+    shutil.copy(FIXTURE, procedure_file(path, "inu-toroku"))
+    edit(path, lambda entry: entry["procedures"].append("catalog/procedures/inu-toroku.yaml"))
     server, process = start_live_server(workdir, {"PORTAL_CATALOG_PATH": str(path)})
     yield server, load_catalog(path)
     stop(process)

@@ -11,18 +11,19 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import yaml
 
 from portal.bundles import service
 from portal.bundles.models import Bundle
 from portal.catalog import CatalogError, load_catalog
 from portal.catalog.checks import check_catalog
+from portal.catalog.loader import read_catalog
 from portal.catalog.schema import CatalogData
+from tests.catalog_files import copy_catalog, edit, life_event_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_PATH = ROOT / "procedure_catalog.yaml"
 CATALOG = load_catalog(CATALOG_PATH)
-RAW = yaml.safe_load(CATALOG_PATH.read_text(encoding="utf-8"))
+RAW = read_catalog(CATALOG_PATH).data  # as validated: each file read, option lists in place
 TODAY = dt.date(2026, 11, 22)
 
 MOVING = next(e for e in CATALOG.life_events if e.id == "moving")
@@ -359,10 +360,14 @@ def test_the_check_refuses_fills_that_do_not_fit(change, expected):
 
 
 def test_a_refused_bundle_stops_the_catalog_loading(tmp_path):
-    data = copy.deepcopy(RAW)
-    add_fill(data, "juminhyo-copy")
-    path = tmp_path / "catalog.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    entry = copy_catalog(tmp_path)
+    edit(
+        life_event_file(entry, "moving"),
+        lambda event: add_fill({"life_events": [event]}, "juminhyo-copy"),
+    )
     with pytest.raises(CatalogError) as raised:
-        load_catalog(path)
-    assert f"{FILL}[6].procedure: 'juminhyo-copy' is not on the checklist" in str(raised.value)
+        load_catalog(entry)
+    assert (
+        "catalog/life-events/moving.yaml: bundle.fills[6].procedure: 'juminhyo-copy' is not on "
+        "the checklist" in raised.value.problems
+    )

@@ -1,8 +1,11 @@
-"""The catalog: the real one loads; malformed ones are refused with the YAML path named."""
+"""The catalog: the real one loads, one procedure per file; malformed ones are refused with the
+file and YAML path named."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,17 +13,22 @@ import yaml
 
 from portal import create_app
 from portal.catalog import CatalogError, load_catalog, logic
+from portal.catalog.checks import check_catalog
+from portal.catalog.loader import read_catalog
+from portal.catalog.schema import CatalogData
+from tests.catalog_files import (
+    ENTRY,
+    LIFE_EVENTS,
+    PROCEDURES,
+    edit,
+    procedure_file,
+    read,
+    small_catalog,
+    write,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "procedure_catalog.yaml"
-
-
-def write_variant(tmp_path: Path, change) -> Path:
-    data = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
-    change(data)
-    path = tmp_path / "catalog.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+CATALOG = ENTRY
+JUMINHYO = "catalog/procedures/juminhyo-copy.yaml"
 
 
 def test_the_real_catalog_loads():
@@ -32,110 +40,266 @@ def test_the_real_catalog_loads():
     assert [e.id for e in catalog.life_events][:3] == ["moving", "birth", "bereavement"]
 
 
-def test_unknown_field_type_stops_start_up_with_the_yaml_path(tmp_path):
-    def change(data):
-        data["procedures"][0]["steps"][1]["fields"][0]["type"] = "postcode"
+@pytest.mark.parametrize(
+    ("folder", "key"), [(PROCEDURES, "procedures"), (LIFE_EVENTS, "life_events")]
+)
+def test_each_file_holds_one_entry_named_by_the_file(folder, key):
+    files = sorted(folder.glob("*.yaml"))
+    assert files and sorted(path.name for path in folder.iterdir()) == [p.name for p in files]
+    for path in files:
+        data = read(path)
+        assert isinstance(data, dict), f"{path.name}: one mapping (one entry) per file"
+        assert data["id"] == path.stem, f"{path.name} holds {data['id']!r}"
+    listed = read(ENTRY)[key]
+    assert sorted(listed) == [f"catalog/{folder.name}/{path.name}" for path in files]
+    assert [entry.id for entry in getattr(load_catalog(CATALOG), key)] == [
+        Path(name).stem for name in listed
+    ]
 
-    path = write_variant(tmp_path, change)
+
+def test_the_catalog_uses_no_yaml_anchors():
+    """Shared options are named lists: an anchor cannot cross files."""
+    for path in [ENTRY, *PROCEDURES.glob("*.yaml"), *LIFE_EVENTS.glob("*.yaml")]:
+        text = path.read_text(encoding="utf-8")
+        events = yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        anchored = [e for e in events if getattr(e, "anchor", None)]
+        assert not anchored, f"{path.name}: line {anchored[0].start_mark.line + 1}"
+
+
+def test_every_named_option_list_is_used():
+    lists = set(read(ENTRY)["option_lists"])
+    used = {
+        match.group(1)
+        for path in PROCEDURES.glob("*.yaml")
+        for match in re.finditer(r"options: ([a-z][a-z0-9-]*)\b", path.read_text(encoding="utf-8"))
+    }
+    assert lists <= used, lists - used
+
+
+def test_a_named_option_list_gives_the_same_field_as_the_options_written_out(tmp_path):
+    entry = small_catalog(tmp_path)
+    before = load_catalog(entry).procedure("juminhyo-copy").steps[0].fields[3]
+    inline = read(procedure_file(entry, "juminhyo-copy"))["steps"][0]["fields"][3]["options"]
+    edit(entry, lambda data: data["option_lists"].update({"applicants": inline}))
+    path = procedure_file(entry, "juminhyo-copy")
+    edit(path, lambda data: data["steps"][0]["fields"][3].update(options="applicants"))
+    assert load_catalog(entry).procedure("juminhyo-copy").steps[0].fields[3] == before
+
+
+def test_an_unknown_option_list_is_reported_with_its_file_and_path(tmp_path):
+    entry = small_catalog(tmp_path)
+    path = procedure_file(entry, "juminhyo-copy")
+    edit(path, lambda data: data["steps"][0]["fields"][3].update(options="nurserys"))
     with pytest.raises(CatalogError) as raised:
-        create_app("test", {"CATALOG_PATH": str(path), "INSTANCE_PATH": str(tmp_path)})
-    assert "procedures[0].steps[1].fields[0].type: unknown field type 'postcode'" in str(
+        load_catalog(entry)
+    assert (
+        f"{JUMINHYO}: steps[0].fields[3].options: unknown option list 'nurserys' (known: nurseries,"
+        in str(raised.value)
+    )
+
+
+def test_a_malformed_option_list_is_reported_in_the_entry_file(tmp_path):
+    entry = small_catalog(tmp_path)
+    edit(entry, lambda data: data["option_lists"]["nurseries"].append({"value": "No Such"}))
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(entry)
+    problems = raised.value.problems
+    assert "procedure_catalog.yaml: option_lists.nurseries[5].label: Field required" in problems
+    assert any(
+        p.startswith("procedure_catalog.yaml: option_lists.nurseries[5].value: ") for p in problems
+    )
+
+
+def test_unknown_field_type_stops_start_up_with_the_file_and_yaml_path(tmp_path):
+    entry = small_catalog(tmp_path / "catalog")
+    path = procedure_file(entry, "juminhyo-copy")
+    edit(path, lambda data: data["steps"][1]["fields"][0].update(type="postcode"))
+    with pytest.raises(CatalogError) as raised:
+        create_app("test", {"CATALOG_PATH": str(entry), "INSTANCE_PATH": str(tmp_path)})
+    assert f"{JUMINHYO}: steps[1].fields[0].type: unknown field type 'postcode'" in str(
         raised.value
     )
+
+
+def juminhyo(change):
+    return ("procedure", change)
+
+
+def workflow(change):
+    return ("entry", change)
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
         (
-            lambda d: d["procedures"][0].update(surprise=1),
-            "procedures[0].surprise: Extra inputs are not permitted",
+            juminhyo(lambda d: d.update(surprise=1)),
+            f"{JUMINHYO}: surprise: Extra inputs are not permitted",
         ),
         (
-            lambda d: d["procedures"][0].update(id="Juminhyo Copy"),
-            "procedures[0].id: String should match pattern",
+            juminhyo(lambda d: d.update(id="Juminhyo Copy")),
+            f"{JUMINHYO}: id: String should match pattern",
         ),
         (
-            lambda d: d["procedures"][0].update(department="nowhere"),
-            "procedures[0].department: unknown department 'nowhere'",
+            juminhyo(lambda d: d.update(department="nowhere")),
+            f"{JUMINHYO}: department: unknown department 'nowhere'",
         ),
         (
-            lambda d: d["procedures"][0].update(life_events=["moving", "wedding"]),
-            "procedures[0].life_events[1]: unknown life event 'wedding'",
+            juminhyo(lambda d: d.update(life_events=["moving", "wedding"])),
+            f"{JUMINHYO}: life_events[1]: unknown life event 'wedding'",
         ),
         (
-            lambda d: d["procedures"][0]["fee"].update(rule="copie * 300"),
-            "procedures[0].fee.rule: unknown name 'copie'",
+            juminhyo(lambda d: d["fee"].update(rule="copie * 300")),
+            f"{JUMINHYO}: fee.rule: unknown name 'copie'",
         ),
         (
-            lambda d: d["procedures"][0]["steps"][1]["fields"][1].update(when="__import__('os')"),
-            "procedures[0].steps[1].fields[1].when:",
+            juminhyo(lambda d: d["steps"][1]["fields"][1].update(when="__import__('os')")),
+            f"{JUMINHYO}: steps[1].fields[1].when:",
         ),
         (
-            lambda d: d["procedures"][0]["steps"][0]["fields"][3].update(options=[]),
-            "procedures[0].steps[0].fields[3].options: a radio field needs options",
+            juminhyo(lambda d: d["steps"][0]["fields"][3].update(options=[])),
+            f"{JUMINHYO}: steps[0].fields[3].options: a radio field needs options",
         ),
         (
-            lambda d: d["procedures"][0]["example_answers"].update(copies=99),
-            "procedures[0].example_answers.copies: 通数は10以下で入力してください",
+            juminhyo(lambda d: d["example_answers"].update(copies=99)),
+            f"{JUMINHYO}: example_answers.copies: 通数は10以下で入力してください",
         ),
         (
-            lambda d: d["procedures"][0]["example_answers"].pop("phone"),
-            "procedures[0].example_answers.phone: missing (required)",
+            juminhyo(lambda d: d["example_answers"].pop("phone")),
+            f"{JUMINHYO}: example_answers.phone: missing (required)",
         ),
         (
-            lambda d: d["workflows"]["standard"]["transitions"].pop(0),
-            "workflows.standard.transitions: no 'submit' transition",
+            juminhyo(lambda d: d.pop("processing_days")),
+            f"{JUMINHYO}: processing_days: Field required",
         ),
         (
-            lambda d: d["procedures"].append(d["procedures"][0]),
-            "procedures: duplicate id 'juminhyo-copy'",
+            workflow(lambda d: d["workflows"]["standard"]["transitions"].pop(0)),
+            "procedure_catalog.yaml: workflows.standard.transitions: no 'submit' transition",
         ),
         (  # a staff transition says which roles may apply it (issue 12)
-            lambda d: d["workflows"]["standard"]["transitions"][6].pop("roles"),
-            "workflows.standard.transitions[6]: staff transitions need roles and a label",
+            workflow(lambda d: d["workflows"]["standard"]["transitions"][6].pop("roles")),
+            "procedure_catalog.yaml: workflows.standard.transitions[6]: staff transitions need "
+            "roles and a label",
         ),
         (
-            lambda d: d["workflows"]["standard"]["transitions"][6].update(roles=["mayor"]),
-            "workflows.standard.transitions[6].roles[0]: Input should be 'clerk', 'reviewer'",
+            workflow(
+                lambda d: d["workflows"]["standard"]["transitions"][6].update(roles=["mayor"])
+            ),
+            "procedure_catalog.yaml: workflows.standard.transitions[6].roles[0]: Input should be "
+            "'clerk', 'reviewer'",
         ),
         (
-            lambda d: d["workflows"]["standard"]["transitions"][0].update(decision="paper"),
-            "workflows.standard.transitions[0]: roles and decision are for staff only",
+            workflow(
+                lambda d: d["workflows"]["standard"]["transitions"][0].update(decision="paper")
+            ),
+            "procedure_catalog.yaml: workflows.standard.transitions[0]: roles and decision are for "
+            "staff only",
         ),
         (
-            lambda d: d["procedures"][0].pop("processing_days"),
-            "procedures[0].processing_days: Field required",
+            workflow(lambda d: d["counters"][0].update(department="nowhere")),
+            "procedure_catalog.yaml: counters[0].department: unknown department 'nowhere'",
         ),
     ],
 )
-def test_malformed_catalogs_are_refused_with_their_path(tmp_path, change, expected):
-    path = write_variant(tmp_path, change)
+def test_malformed_catalogs_are_refused_with_their_file_and_path(tmp_path, change, expected):
+    entry = small_catalog(tmp_path)
+    target, alter = change
+    edit(entry if target == "entry" else procedure_file(entry, "juminhyo-copy"), alter)
     with pytest.raises(CatalogError) as raised:
-        load_catalog(path)
+        load_catalog(entry)
     assert expected in str(raised.value)
+
+
+def test_the_small_catalog_of_these_tests_is_valid(tmp_path):
+    assert [p.id for p in load_catalog(small_catalog(tmp_path)).procedures] == ["juminhyo-copy"]
+
+
+def test_a_duplicate_id_names_both_files(tmp_path):
+    entry = small_catalog(tmp_path)
+    shutil.copy(procedure_file(entry, "juminhyo-copy"), procedure_file(entry, "copy"))
+    edit(entry, lambda data: data["procedures"].append("catalog/procedures/copy.yaml"))
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(entry)
+    assert raised.value.problems == [
+        f"{JUMINHYO}: id: duplicate id 'juminhyo-copy'",
+        "catalog/procedures/copy.yaml: id: duplicate id 'juminhyo-copy'",
+    ]
+
+
+def test_a_procedure_file_that_is_not_listed_is_reported(tmp_path):
+    entry = small_catalog(tmp_path)
+    shutil.copy(procedure_file(entry, "juminhyo-copy"), procedure_file(entry, "forgotten"))
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(entry)
+    assert raised.value.problems == [
+        "catalog/procedures/forgotten.yaml: not listed under procedures: in procedure_catalog.yaml"
+    ]
+
+
+def test_a_listed_file_that_is_missing_or_broken_is_reported(tmp_path):
+    entry = small_catalog(tmp_path)
+    edit(entry, lambda data: data["procedures"].append("catalog/procedures/gone.yaml"))
+    procedure_file(entry, "juminhyo-copy").write_text("id: [unclosed", encoding="utf-8")
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(entry)
+    problems = raised.value.problems
+    assert problems[0].startswith(f"{JUMINHYO}: not valid YAML: ")
+    assert problems[0].endswith("(listed as procedures[0] in procedure_catalog.yaml)")
+    assert problems[1] == (
+        "catalog/procedures/gone.yaml: file not found (listed as procedures[1] in "
+        "procedure_catalog.yaml)"
+    )
+
+
+def test_a_life_event_problem_names_its_file(tmp_path):
+    entry = small_catalog(tmp_path, ["tenshutsu"], life_events=["moving"])
+    edit(entry.parent / "catalog/life-events/moving.yaml", lambda d: d.update(event_date="nope"))
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(entry)
+    assert (
+        "catalog/life-events/moving.yaml: event_date: no date field 'nope' in the screening"
+        in raised.value.problems
+    )
 
 
 def test_invalid_yaml_is_reported(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("procedures: [unclosed", encoding="utf-8")
-    with pytest.raises(CatalogError, match="not valid YAML"):
+    with pytest.raises(CatalogError, match="broken.yaml: not valid YAML"):
         load_catalog(path)
 
 
-def test_includes_append_procedures(tmp_path):
-    data = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
-    extra = dict(data["procedures"][0], id="juminhyo-copy-two")
-    (tmp_path / "more.yaml").write_text(
-        yaml.safe_dump({"procedures": [extra]}, allow_unicode=True), encoding="utf-8"
-    )
-    data["include"] = ["more.yaml"]
-    main = tmp_path / "catalog.yaml"
-    main.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    catalog = load_catalog(main)
-    ids = [p.id for p in catalog.procedures]
-    assert ids[0] == "juminhyo-copy" and ids[-1] == "juminhyo-copy-two"
-    assert len(ids) == len(yaml.safe_load(CATALOG.read_text(encoding="utf-8"))["procedures"]) + 1
+def test_includes_append_procedures_and_their_problems_name_the_included_file(tmp_path):
+    entry = small_catalog(tmp_path)
+    extra = dict(read(procedure_file(entry, "juminhyo-copy")), id="juminhyo-copy-two")
+    write(tmp_path / "more.yaml", {"procedures": [extra]})
+    edit(entry, lambda data: data.update(include=["more.yaml"]))
+    catalog = load_catalog(entry)
+    assert [p.id for p in catalog.procedures] == ["juminhyo-copy", "juminhyo-copy-two"]
+
+    extra["department"] = "nowhere"
+    write(tmp_path / "more.yaml", {"procedures": [extra]})
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(entry)
+    assert raised.value.problems == [
+        "more.yaml: procedures[0].department: unknown department 'nowhere'"
+    ]
+
+
+def test_the_catalog_is_parsed_once_per_content_of_every_file(tmp_path):
+    entry = small_catalog(tmp_path, ["juminhyo-copy", "koseki-shomei"])
+    first = load_catalog(entry)
+    assert load_catalog(entry) is first
+    path = procedure_file(entry, "koseki-shomei")
+    edit(path, lambda data: data.update(title="戸籍証明書の請求（変更）"))
+    changed = load_catalog(entry)
+    assert changed is not first
+    assert changed.procedure("koseki-shomei").title == "戸籍証明書の請求（変更）"
+    assert load_catalog(entry) is changed
+    # A file added to a listed folder changes the folder: the new file is reported.
+    shutil.copy(path, procedure_file(entry, "added"))
+    with pytest.raises(CatalogError, match="added.yaml: not listed"):
+        load_catalog(entry)
 
 
 def test_fee_and_conditions_follow_the_answers():
@@ -151,10 +315,7 @@ def test_fee_and_conditions_follow_the_answers():
 
 
 def test_booking_hours_are_checked():
-    from portal.catalog.checks import check_catalog
-    from portal.catalog.schema import CatalogData
-
-    data = yaml.safe_load((ROOT / "procedure_catalog.yaml").read_text(encoding="utf-8"))
+    data = read_catalog(CATALOG).data
     booking = data["counters"][0]["booking"]
     booking["days"][0] = {"weekday": "mon", "open": "17:00", "close": "08:30"}
     booking["days"][1]["breaks"] = [{"start": "18:00", "end": "19:00"}]
@@ -163,3 +324,16 @@ def test_booking_hours_are_checked():
     assert "counters[0].booking.days[0]: opens at 17:00, after closing at 08:30" in problems
     assert "counters[0].booking.days[1].breaks[0]: not within the opening hours" in problems
     assert "counters[0].booking.services: id 'tennyu' is used twice" in problems
+
+
+def test_flask_catalog_check_prints_each_problem_with_its_file(tmp_path):
+    app = create_app("test", {"INSTANCE_PATH": str(tmp_path)})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["catalog", "check"])
+    assert result.exit_code == 0 and "catalog OK: " in result.output
+
+    entry = small_catalog(tmp_path / "broken")
+    edit(procedure_file(entry, "juminhyo-copy"), lambda d: d["fee"].update(rule="copie * 300"))
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 1
+    assert f"{JUMINHYO}: fee.rule: unknown name 'copie'" in result.output

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import pytest
-import yaml
 
 from portal import clock, create_app
 from portal.catalog import load_catalog
-from tests.conftest import ROOT, check_page, csrf_token
+from tests.catalog_files import edit, procedure_file, small_catalog
+from tests.conftest import check_page, csrf_token
 
 pytestmark = pytest.mark.db
 
@@ -66,15 +67,15 @@ def test_a_catalog_change_takes_the_resident_through_what_changed(app, client):
     assert post(client, f"{JUMINHYO}/apply/applicant", APPLICANT).status_code == 302
     assert post(client, f"{JUMINHYO}/apply/target", {"scope": "self"}).status_code == 302
 
-    data = yaml.safe_load((ROOT / "procedure_catalog.yaml").read_text(encoding="utf-8"))
-    target = data["procedures"][0]["steps"][1]
-    target["title"] = "必要な住民票の範囲"
-    target["fields"][2]["required"] = True  # 記載する項目 becomes required
-    data["procedures"][0]["example_answers"]["items"] = ["householder"]
-    path = app.instance_path + "/changed.yaml"
-    with open(path, "w", encoding="utf-8") as file:
-        yaml.safe_dump(data, file, allow_unicode=True)
-    app.extensions["catalog"] = load_catalog(path)
+    def change(procedure: dict) -> None:
+        target = procedure["steps"][1]
+        target["title"] = "必要な住民票の範囲"
+        target["fields"][2]["required"] = True  # 記載する項目 becomes required
+        procedure["example_answers"]["items"] = ["householder"]
+
+    entry = small_catalog(Path(app.instance_path) / "changed")
+    edit(procedure_file(entry, "juminhyo-copy"), change)
+    app.extensions["catalog"] = load_catalog(entry)
 
     response = client.get(f"{JUMINHYO}/apply/copies-purpose")
     assert response.headers["Location"] == f"{JUMINHYO}/apply/target"
