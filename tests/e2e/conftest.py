@@ -132,7 +132,7 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded 2-CPU machine starts slowly
     while True:
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310
