@@ -47,9 +47,9 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.life_events import bp as life_events_bp
     from portal.pages import bp as pages_bp
     from portal.payments.views import bp as payments_bp
+    from portal.staff import bp as staff_bp
     from portal.staff.api import bp as staff_api_bp
     from portal.staff.counter import public_bp as counter_bp
-    from portal.staff.views import bp as staff_bp
     from portal.submissions import bp as submissions_bp
 
     app.register_blueprint(pages_bp)

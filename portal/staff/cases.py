@@ -3,7 +3,7 @@ the resident for what is missing, the case's attachments (downloaded, never rend
 payment, appointment, bundle siblings, corrections (before and after) and history, and the report
 of decisions made electronically per department.
 
-Routes live on the staff blueprint (`bp`, /staff); `views._case` scopes every case to the member's
+Routes live on the staff blueprint (`bp`, /staff); `access._case` scopes every case to the member's
 departments (404 otherwise), and every action is audited.
 """
 
@@ -19,9 +19,9 @@ from portal.appointments import service as appointment_service
 from portal.db import db
 from portal.payments import states as payment_states
 from portal.payments.models import Payment, PaymentItem
-from portal.staff import counter, workflow
+from portal.staff import bp, counter, workflow
+from portal.staff.access import _audit, _case, _catalog
 from portal.staff.models import StaffMember
-from portal.staff.views import _audit, _case, _catalog, _detail, bp
 from portal.submissions import corrections
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
@@ -158,6 +158,41 @@ def _siblings(submission: Submission) -> list[dict]:
             .order_by(Submission.id)
         )
     ]
+
+
+def _detail(
+    submission: Submission,
+    revealed: dict | None = None,
+    errors=None,
+    reason="",
+    forms: dict | None = None,
+):
+    """The case page; `forms` keeps what was typed into a workflow form that had an error."""
+    from portal.submissions.signing import verification
+    from portal.submissions.views import _summary
+
+    procedure = submissions.procedure_of(submission)
+    extra = case_context(submission)
+    # After a correction the signature still covers the answers as they were submitted.
+    signed = corrections.signed_version(db.session, submission)
+    return render_template(
+        "staff/submission.html",
+        submission=submission,
+        procedure=procedure,
+        state=submissions.workflow_of(submission).states[submission.status],
+        summary=_summary(submission),
+        verification=verification(submission, signed),
+        signed_before_correction=signed is not None,
+        has_my_number=any(
+            f.type == "mynumber" and submission.answers.get(f.name) for f in procedure.fields()
+        ),
+        revealed=revealed,
+        reason=reason,
+        forms=forms or {},
+        **extra,
+        errors=errors or {},
+        error_links={name: f"f-{name}" for name in errors or {}},
+    )
 
 
 @bp.post("/submissions/<public_id>/act")

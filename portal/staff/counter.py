@@ -50,8 +50,9 @@ from portal.identity.providers import Identity, ProviderError, current_provider
 from portal.qr import qr_svg
 from portal.records.base import RecordNotFound
 from portal.security import derived_token
+from portal.staff import bp
+from portal.staff.access import WRITING_GETS
 from portal.staff.models import StaffMember
-from portal.staff.views import WRITING_GETS, bp
 from portal.submissions import prefill, service, signing
 from portal.submissions.models import Submission
 
@@ -61,7 +62,7 @@ CONFIRM_MINUTES = 15
 CONFIRM_LIFETIME = dt.timedelta(minutes=CONFIRM_MINUTES)
 RECENT_VISITS = 20
 
-# A GET that writes (the print view is audited; see WRITING_GETS in portal.staff.views). The
+# A GET that writes (the print view is audited; see WRITING_GETS in portal.staff.access). The
 # card's return writes too, but only after calling the provider: it takes the lock itself.
 WRITING_GETS.update({"staff.counter_print"})
 
