@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from portal.catalog.checks import check_catalog
 from portal.catalog.schema import CatalogData, Procedure
@@ -84,7 +85,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     message = error["msg"]
     return message.removeprefix("Value error, ")
 

@@ -9,7 +9,7 @@ import datetime as dt
 from collections import Counter as Tally
 
 from portal.catalog import logic
-from portal.catalog.schema import CatalogData, Procedure
+from portal.catalog.schema import AppointmentLink, CatalogData, Procedure
 from portal.rules import RuleError, compile_rule
 
 # Example answers are checked as of a fixed date so the check does not depend on today.
@@ -65,7 +65,9 @@ def check_catalog(data: CatalogData) -> list[str]:
         if procedure.counter is not None and procedure.counter not in counter_ids:
             problems.append(f"{path}.counter: unknown counter {procedure.counter!r}")
         if procedure.appointment is not None:
-            problems.extend(_check_appointment_link(data, procedure, f"{path}.appointment"))
+            problems.extend(
+                _check_appointment_link(data, procedure.appointment, f"{path}.appointment")
+            )
         for j, suggestion in enumerate(procedure.suggestions):
             if data.procedure(suggestion.procedure) is None:
                 problems.append(
@@ -73,9 +75,9 @@ def check_catalog(data: CatalogData) -> list[str]:
                 )
         if procedure.department not in department_ids:
             problems.append(f"{path}.department: unknown department {procedure.department!r}")
-        for j, event in enumerate(procedure.life_events):
-            if event not in event_ids:
-                problems.append(f"{path}.life_events[{j}]: unknown life event {event!r}")
+        for j, event_id in enumerate(procedure.life_events):
+            if event_id not in event_ids:
+                problems.append(f"{path}.life_events[{j}]: unknown life event {event_id!r}")
         if procedure.workflow not in data.workflows:
             problems.append(f"{path}.workflow: unknown workflow {procedure.workflow!r}")
         problems.extend(_check_procedure(procedure, path))
@@ -175,8 +177,7 @@ def _rule_problems(source: str, names: set[str], path: str) -> list[str]:
     return []
 
 
-def _check_appointment_link(data: CatalogData, procedure: Procedure, path: str) -> list[str]:
-    link = procedure.appointment
+def _check_appointment_link(data: CatalogData, link: AppointmentLink, path: str) -> list[str]:
     counter = data.counter(link.counter)
     if counter is None or counter.booking is None:
         return [f"{path}.counter: {link.counter!r} is not a counter that takes appointments"]
