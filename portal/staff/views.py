@@ -277,3 +277,8 @@ def preview(procedure_id: str):
         fee=logic.fee_amount(procedure, stored, today) if procedure.fee and stored else None,
         html_id=html_id,
     )
+
+
+# The other route modules of the blueprint: importing this module (as the app factory does) adds
+# every staff page to `bp`.
+from portal.staff import appointments, counter, export_views, inbox, payments  # noqa: E402,F401

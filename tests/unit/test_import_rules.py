@@ -12,10 +12,12 @@ importing `portal.x.y` also imports `portal.x`. That implied edge is added when 
 OUTSIDE `portal.x` (entering a package from outside runs its `__init__`, and a circle through it
 is a real one). A module's edges to its own ancestor packages — implied or written, such as a
 route module's `from portal.staff import bp` — are left out: the ancestor's `__init__` has
-always started running before any of its submodules can, so such an edge adds no ordering, and
-it is the usual shape of a Flask package (the blueprint defined in `__init__.py`, which imports
-its route modules at its end). A package's `__init__` importing its own submodules is an edge
-like any other, so two submodules importing each other through it still show up.
+always started running before any of its submodules can, so such an edge adds no ordering (the
+blueprint defined in `__init__.py` and imported from there by the route modules is the shape of
+every package, docs/decisions/0038-package-shape-and-import-rules.md). A package's `__init__`
+importing its own submodules is an edge like any other, so two submodules importing each other
+through it still show up, and so does a circle that enters a package whose `__init__` loads its
+pages.
 
 Rules (the test names say which failed and list every offending import with file and line):
 (a) no import circle: no strongly connected component of more than one module;
