@@ -10,11 +10,10 @@ modules import the helpers from here (never from one another), so they form no c
 from __future__ import annotations
 
 from flask import abort, current_app, g, request, session
-from sqlalchemy import select
 
 from portal import audit, clock
 from portal.db import db
-from portal.staff import bp
+from portal.staff import bp, case_service
 from portal.staff.models import StaffMember
 from portal.submissions.models import Submission
 
@@ -56,12 +55,8 @@ def _catalog():
 
 def _case(public_id: str) -> Submission:
     """A submitted application of one of the member's departments; 404 for anything else."""
-    submission = db.session.scalar(select(Submission).where(Submission.public_id == public_id))
-    if (
-        submission is None
-        or submission.submitted_at is None
-        or submission.department not in g.current_staff.departments()
-    ):
+    submission = case_service.submitted_case(db.session, public_id)
+    if submission is None or submission.department not in g.current_staff.departments():
         abort(404)
     return submission
 

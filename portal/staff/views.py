@@ -23,17 +23,15 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
 
 from portal import audit, clock
 from portal.db import db
 from portal.extensions import limiter
-from portal.staff import bp, service
+from portal.staff import bp, case_service, service
 from portal.staff.access import _audit, _case, _catalog
 from portal.staff.cases import _detail
 from portal.staff.models import ROLES, StaffMember
 from portal.submissions import service as submissions
-from portal.submissions.models import Submission
 
 PENDING_SECONDS = 300  # between the password and the code
 REFUSED = {
@@ -141,12 +139,7 @@ def home():
     """The newest applications of the member's departments (nothing personal in the list)."""
     member = g.current_staff
     departments = member.departments()
-    rows = db.session.scalars(
-        select(Submission)
-        .where(Submission.department.in_(departments), Submission.submitted_at.is_not(None))
-        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
-        .limit(50)
-    ).all()
+    rows = case_service.newest_cases(db.session, departments)
     names = {d.id: d.name for d in _catalog().departments}
     return render_template(
         "staff/home.html",
@@ -208,11 +201,7 @@ def members():
     admin = g.current_staff
     if not admin.is_admin():
         abort(404)
-    rows = [
-        m
-        for m in db.session.scalars(select(StaffMember).order_by(StaffMember.login_id))
-        if m.departments() & admin.departments("admin") or m.id == admin.id
-    ]
+    rows = case_service.members_seen_by(db.session, admin)
     names = {d.id: d.name for d in _catalog().departments}
     return render_template("staff/members.html", rows=rows, roles=ROLES, names=names)
 
