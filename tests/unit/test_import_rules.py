@@ -299,8 +299,9 @@ def test_the_checker_finds_a_circle_hidden_in_a_function(tmp_path):
 
 
 def test_the_checker_allows_a_blueprint_in_the_package_init(tmp_path):
-    """`__init__` defines the blueprint and imports its route modules at its end; route modules
-    import the blueprint from the package: no circle (the rule in the module docstring)."""
+    """Route modules import the blueprint from their package's `__init__`: no circle, even when
+    the `__init__` also imports them at its end (the rule in the module docstring; portal's own
+    packages leave that import to the app factory, see decision 0038)."""
     _tree(
         tmp_path,
         {
