@@ -72,7 +72,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy
+	$(BIN)/mypy  # the files listed under [tool.mypy] in pyproject.toml
 
 check: setup
 	$(BIN)/flask catalog check

@@ -40,16 +40,23 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
 
     i18n.init_app(app)
 
+    # A package's blueprint is defined in its __init__; its pages are added by its route modules,
+    # imported here (not by the __init__: importing a package's models or services never loads
+    # its pages). See docs/decisions/0038-package-shape-and-import-rules.md.
     from portal import cli, web
     from portal.api import bp as api_bp
+    from portal.api import views as _api_pages  # noqa: F401
     from portal.appointments.views import bp as appointments_bp
     from portal.bundles.views import bp as bundles_bp
     from portal.counter import bp as counter_bp
     from portal.life_events import bp as life_events_bp
+    from portal.life_events import views as _life_event_pages  # noqa: F401
     from portal.pages import bp as pages_bp
+    from portal.pages import views as _site_pages  # noqa: F401
     from portal.payments.views import bp as payments_bp
+    from portal.staff import bp as staff_bp
+    from portal.staff import views as _staff_pages  # noqa: F401
     from portal.staff.api import bp as staff_api_bp
-    from portal.staff.views import bp as staff_bp
     from portal.submissions import bp as submissions_bp
 
     app.register_blueprint(pages_bp)

@@ -64,7 +64,7 @@ _COMPARE_OPS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.In: ("in", operator.contains),
     ast.NotIn: ("not in", operator.contains),
 }
-_UNARY_OPS = {ast.Not: "not", ast.USub: "-"}
+_UNARY_OPS: dict[type, str] = {ast.Not: "not", ast.USub: "-"}
 # Forbidden operators, only so that messages can name them.
 _OTHER_OPS = {
     ast.Div: "/",
@@ -201,8 +201,8 @@ def _validate(node: ast.expr, source: str, allowed: frozenset[str] | None, found
             raise _error(node, source, f"unknown name '{name}' (known: {known})")
         found.add(name)
     elif isinstance(node, ast.BoolOp):
-        for value in node.values:
-            check(value)
+        for operand in node.values:
+            check(operand)
     elif isinstance(node, ast.UnaryOp):
         check_op(node.op, _UNARY_OPS)
         check(node.operand)

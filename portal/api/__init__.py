@@ -7,5 +7,3 @@ under /api/v1 are JSON, never the HTML error page.
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from portal.api import views  # noqa: E402,F401  (registers the routes)

@@ -9,7 +9,7 @@ import datetime as dt
 from collections import Counter as Tally
 
 from portal.catalog import logic
-from portal.catalog.schema import CatalogData, Procedure
+from portal.catalog.schema import AppointmentLink, CatalogData, Procedure
 from portal.rules import RuleError, compile_rule
 
 # Example answers are checked as of a fixed date so the check does not depend on today.
@@ -22,16 +22,16 @@ def _duplicates(values: list[str]) -> list[str]:
 
 def check_catalog(data: CatalogData) -> list[str]:
     problems: list[str] = []
-    for key, items in (
-        ("departments", data.departments),
-        ("counters", data.counters),
-        ("life_events", data.life_events),
-        ("procedures", data.procedures),
+    for key, ids in (
+        ("departments", [d.id for d in data.departments]),
+        ("counters", [c.id for c in data.counters]),
+        ("life_events", [e.id for e in data.life_events]),
+        ("procedures", [p.id for p in data.procedures]),
     ):
-        duplicates = _duplicates([item.id for item in items])
-        for i, item in enumerate(items):  # each one at its own path: the loader names its file
-            if item.id in duplicates:
-                problems.append(f"{key}[{i}].id: duplicate id {item.id!r}")
+        duplicates = _duplicates(ids)
+        for i, item_id in enumerate(ids):  # each one at its own path: the loader names its file
+            if item_id in duplicates:
+                problems.append(f"{key}[{i}].id: duplicate id {item_id!r}")
 
     department_ids = {d.id for d in data.departments}
     event_ids = {e.id for e in data.life_events}
@@ -67,7 +67,9 @@ def check_catalog(data: CatalogData) -> list[str]:
         if procedure.counter is not None and procedure.counter not in counter_ids:
             problems.append(f"{path}.counter: unknown counter {procedure.counter!r}")
         if procedure.appointment is not None:
-            problems.extend(_check_appointment_link(data, procedure, f"{path}.appointment"))
+            problems.extend(
+                _check_appointment_link(data, procedure.appointment, f"{path}.appointment")
+            )
         for j, suggestion in enumerate(procedure.suggestions):
             if data.procedure(suggestion.procedure) is None:
                 problems.append(
@@ -75,9 +77,9 @@ def check_catalog(data: CatalogData) -> list[str]:
                 )
         if procedure.department not in department_ids:
             problems.append(f"{path}.department: unknown department {procedure.department!r}")
-        for j, event in enumerate(procedure.life_events):
-            if event not in event_ids:
-                problems.append(f"{path}.life_events[{j}]: unknown life event {event!r}")
+        for j, event_id in enumerate(procedure.life_events):
+            if event_id not in event_ids:
+                problems.append(f"{path}.life_events[{j}]: unknown life event {event_id!r}")
         if procedure.workflow not in data.workflows:
             problems.append(f"{path}.workflow: unknown workflow {procedure.workflow!r}")
         problems.extend(_check_procedure(procedure, path))
@@ -177,8 +179,7 @@ def _rule_problems(source: str, names: set[str], path: str) -> list[str]:
     return []
 
 
-def _check_appointment_link(data: CatalogData, procedure: Procedure, path: str) -> list[str]:
-    link = procedure.appointment
+def _check_appointment_link(data: CatalogData, link: AppointmentLink, path: str) -> list[str]:
     counter = data.counter(link.counter)
     if counter is None or counter.booking is None:
         return [f"{path}.counter: {link.counter!r} is not a counter that takes appointments"]

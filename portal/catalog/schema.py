@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PydField
 
-from portal.catalog.fields import FIELD_TYPES
+from portal.catalog.fields import FIELD_TYPES, FieldSpec, FieldType
 
 KEBAB = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 SNAKE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
@@ -227,7 +227,7 @@ class Field(Model):
         return value
 
     @property
-    def field_type(self):
+    def field_type(self) -> FieldType:
         return FIELD_TYPES[self.type]
 
     def choices(self) -> list[Option]:
@@ -235,6 +235,12 @@ class Field(Model):
         if self.type == "yesno":
             return [Option(value="yes", label="はい"), Option(value="no", label="いいえ")]
         return list(self.options)
+
+
+if TYPE_CHECKING:
+
+    def _readable_by_field_types(field: Field) -> FieldSpec:
+        return field  # mypy checks here that a catalog field is a FieldSpec
 
 
 class Check(Model):

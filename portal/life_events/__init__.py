@@ -1,5 +1,5 @@
 """Life events (引越し, 出産, おくやみ ...): screening questions and the personal checklist."""
 
-from portal.life_events.views import bp
+from flask import Blueprint
 
-__all__ = ["bp"]
+bp = Blueprint("life_events", __name__, url_prefix="/life-events")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     redirect,
@@ -24,9 +23,7 @@ from portal import clock
 from portal.bundles import service as bundle_service
 from portal.bundles import views as bundle_views
 from portal.catalog.schema import LifeEvent
-from portal.life_events import checklist
-
-bp = Blueprint("life_events", __name__, url_prefix="/life-events")
+from portal.life_events import bp, checklist
 
 
 @dataclass

@@ -20,7 +20,8 @@ from portal.appointments.models import Appointment, AppointmentClosure
 from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db
-from portal.staff.views import WRITING_GETS, bp
+from portal.staff import bp
+from portal.staff.access import WRITING_GETS
 from portal.submissions.models import Submission
 
 WRITING_GETS.add("staff.appointments")

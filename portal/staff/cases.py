@@ -3,7 +3,7 @@ the resident for what is missing, the case's attachments (downloaded, never rend
 payment, appointment, bundle siblings, corrections (before and after) and history, and the report
 of decisions made electronically per department.
 
-Routes live on the staff blueprint (`bp`, /staff); `views._case` scopes every case to the member's
+Routes live on the staff blueprint (`bp`, /staff); `access._case` scopes every case to the member's
 departments (404 otherwise), and every action is audited.
 """
 
@@ -12,16 +12,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from portal import clock
 from portal.appointments import service as appointment_service
 from portal.db import db
 from portal.payments import states as payment_states
-from portal.payments.models import Payment, PaymentItem
-from portal.staff import counter, workflow
-from portal.staff.models import StaffMember
-from portal.staff.views import _audit, _case, _catalog, _detail, bp
+from portal.staff import bp, case_service, counter, workflow
+from portal.staff.access import _audit, _case, _catalog
 from portal.submissions import corrections
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
@@ -60,15 +58,11 @@ def case_context(submission: Submission) -> dict:
             for r in workflow.corrections_of(db.session, submission)
         ],
         "history": _history(submission),
-        "attachments": list(
-            db.session.scalars(
-                select(Upload).where(Upload.submission_id == submission.id).order_by(Upload.id)
-            )
-        ),
-        "payments": _payments(submission),
-        "appointments": _appointments(submission),
+        "attachments": case_service.attachments(db.session, submission),
+        "payments": case_service.payments(db.session, submission),
+        "appointments": case_service.appointments(db.session, submission),
         "siblings": _siblings(submission),
-        "entered_by": _member_name(submission.entered_by),
+        "entered_by": case_service.member_name(db.session, submission.entered_by),
         "counter_confirmation": (
             counter.confirmation_of(submission) if submission.entered_by else None
         ),
@@ -87,19 +81,16 @@ def _due(submission: Submission, days: int) -> dt.date | None:
     return clock.to_local(submission.submitted_at + dt.timedelta(days=days)).date()
 
 
-def _member_name(actor_id: str | None) -> str | None:
-    if not actor_id or not actor_id.startswith("staff:"):
-        return None
-    member = db.session.get(StaffMember, int(actor_id.removeprefix("staff:")))
-    return member.display_name if member else actor_id
-
-
 def _history(submission: Submission) -> list[dict]:
     workflow_ = submissions.workflow_of(submission)
     names = {t.name: t.label for t in workflow_.transitions if t.label}
     rows = []
     for event in submission.events:
-        who = "申請者" if event.actor == "resident" else _member_name(event.actor_id) or "職員"
+        who = (
+            "申請者"
+            if event.actor == "resident"
+            else case_service.member_name(db.session, event.actor_id) or "職員"
+        )
         if event.actor == "system":
             who = "システム"
         rows.append(
@@ -116,34 +107,8 @@ def _history(submission: Submission) -> list[dict]:
     return rows
 
 
-def _payments(submission: Submission) -> list[Payment]:
-    return list(
-        db.session.scalars(
-            select(Payment)
-            .join(PaymentItem, PaymentItem.payment_id == Payment.id)
-            .where(PaymentItem.submission_id == submission.id)
-            .order_by(Payment.id)
-        )
-    )
-
-
-def _appointments(submission: Submission) -> list:
-    from portal.appointments.models import Appointment
-
-    conditions = [Appointment.submission_id == submission.id]
-    if submission.bundle_id is not None:
-        conditions.append(Appointment.bundle_id == submission.bundle_id)
-    return list(
-        db.session.scalars(
-            select(Appointment).where(or_(*conditions)).order_by(Appointment.starts_at)
-        )
-    )
-
-
 def _siblings(submission: Submission) -> list[dict]:
     """The other applications filed with it in a bundle (only those the member may open link)."""
-    if submission.bundle_id is None:
-        return []
     departments = g.current_staff.departments()
     return [
         {
@@ -152,12 +117,44 @@ def _siblings(submission: Submission) -> list[dict]:
             "state": submissions.workflow_of(s).states[s.status].label,
             "open": s.department in departments and s.submitted_at is not None,
         }
-        for s in db.session.scalars(
-            select(Submission)
-            .where(Submission.bundle_id == submission.bundle_id, Submission.id != submission.id)
-            .order_by(Submission.id)
-        )
+        for s in case_service.bundle_siblings(db.session, submission)
     ]
+
+
+def _detail(
+    submission: Submission,
+    revealed: dict | None = None,
+    errors=None,
+    reason="",
+    forms: dict | None = None,
+):
+    """The case page; `forms` keeps what was typed into a workflow form that had an error."""
+    from portal.submissions.access import form_context
+    from portal.submissions.signing import verification
+    from portal.submissions.summary import answer_groups
+
+    procedure = submissions.procedure_of(submission)
+    extra = case_context(submission)
+    # After a correction the signature still covers the answers as they were submitted.
+    signed = corrections.signed_version(db.session, submission)
+    return render_template(
+        "staff/submission.html",
+        submission=submission,
+        procedure=procedure,
+        state=submissions.workflow_of(submission).states[submission.status],
+        summary=answer_groups(submission, form_context(submission), clock.today_local()),
+        verification=verification(submission, signed),
+        signed_before_correction=signed is not None,
+        has_my_number=any(
+            f.type == "mynumber" and submission.answers.get(f.name) for f in procedure.fields()
+        ),
+        revealed=revealed,
+        reason=reason,
+        forms=forms or {},
+        **extra,
+        errors=errors or {},
+        error_links={name: f"f-{name}" for name in errors or {}},
+    )
 
 
 @bp.post("/submissions/<public_id>/act")

@@ -53,8 +53,9 @@ from portal.extensions import limiter
 from portal.identity.providers import Identity, ProviderError, current_provider
 from portal.qr import qr_svg
 from portal.records.base import RecordNotFound
+from portal.staff import bp
+from portal.staff.access import WRITING_GETS
 from portal.staff.models import StaffMember
-from portal.staff.views import WRITING_GETS, bp
 from portal.submissions import access, extensions, prefill, service, steps
 from portal.submissions.models import Submission
 from portal.submissions.summary import CheckSummary, check_summary
@@ -63,7 +64,7 @@ CLERK = "clerk"
 LEVELS = ("login", "signature")  # the card is read, so the visitor is identified
 RECENT_VISITS = 20
 
-# A GET that writes (the print view is audited; see WRITING_GETS in portal.staff.views). The
+# A GET that writes (the print view is audited; see WRITING_GETS in portal.staff.access). The
 # card's return writes too, but only after calling the provider: it takes the lock itself.
 WRITING_GETS.update({"staff.counter_print"})
 

@@ -14,8 +14,8 @@ from flask import abort, current_app, g, render_template, request
 
 from portal import audit, clock
 from portal.db import db
-from portal.staff import exports
-from portal.staff.views import WRITING_GETS, _audit, _case, bp
+from portal.staff import bp, exports
+from portal.staff.access import WRITING_GETS, _audit, _case
 from portal.submissions import service as submissions
 
 PERIOD_ERRORS = {
@@ -24,7 +24,7 @@ PERIOD_ERRORS = {
     ("to", "order"): "終了日は、開始日と同じ日か、それより後の日にしてください",
 }
 
-# These GETs write an audit entry (see WRITING_GETS in portal.staff.views).
+# These GETs write an audit entry (see WRITING_GETS in portal.staff.access).
 WRITING_GETS.update({"staff.export_csv", "staff.submission_print"})
 
 

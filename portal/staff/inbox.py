@@ -33,8 +33,8 @@ from portal import clock, japanese
 from portal.catalog.schema import Procedure, State
 from portal.db import db
 from portal.security import REFERENCE_ALPHABET
+from portal.staff import bp
 from portal.staff.exports import BadCursor, decode_cursor, encode_cursor
-from portal.staff.views import bp
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
 

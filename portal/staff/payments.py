@@ -16,7 +16,7 @@ from portal.payments.models import PAID, REFUNDED, Payment, PaymentTransition
 from portal.payments.providers import ProviderError
 from portal.payments.views import notify_to, provider
 from portal.qr import qr_svg
-from portal.staff.views import bp
+from portal.staff import bp
 
 REFUND_ROLES = ("approver", "admin")
 REASON_MIN, REASON_MAX = 4, 400

@@ -3,9 +3,9 @@ applications and one application's detail (read-only for now), revealing a maske
 with a reason, and, for administrators, signing a member out everywhere.
 
 Staff sessions use their own cookie, scoped to /staff (portal.identity.sessions), so a resident's
-session never reaches a staff page and a staff session never acts as a resident. Every page but
-the two sign-in pages answers 404 to anyone not signed in as staff — the same 404 as for a case
-of another department, so the pages do not even confirm they exist.
+session never reaches a staff page and a staff session never acts as a resident. The gate in
+front of every page is portal.staff.access; the case page itself is rendered by
+portal.staff.cases.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -24,20 +23,16 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
 
 from portal import audit, clock
 from portal.db import db
 from portal.extensions import limiter
-from portal.staff import service
+from portal.staff import bp, case_service, service
+from portal.staff.access import _audit, _case, _catalog
+from portal.staff.cases import _detail
 from portal.staff.models import ROLES, StaffMember
-from portal.submissions import corrections
 from portal.submissions import service as submissions
-from portal.submissions.models import Submission
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-SIGN_IN_ENDPOINTS = {"staff.login", "staff.code"}
 PENDING_SECONDS = 300  # between the password and the code
 REFUSED = {
     "invalid": "ログインIDまたはパスワードが違います",
@@ -58,35 +53,6 @@ def _key() -> bytes:
 
 def _limit():
     return limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-
-
-def _load_staff() -> StaffMember | None:
-    data = session.get("staff")
-    if not data:
-        return None
-    member = db.session.get(StaffMember, data["id"])
-    if member is None or not member.active or member.session_generation != data["generation"]:
-        return None
-    return member
-
-
-# GET pages that write (the audit entry of a view): on SQLite they take the write lock when their
-# transaction begins rather than failing to upgrade a read later.
-WRITING_GETS = {"staff.submission", "staff.case_file"}
-
-
-@bp.before_request
-def _require_staff():
-    if request.endpoint in WRITING_GETS:
-        db.will_write()
-    g.current_staff = _load_staff()
-    if g.current_staff is None and request.endpoint not in SIGN_IN_ENDPOINTS:
-        abort(404)
-
-
-@bp.app_context_processor
-def _staff_context() -> dict:
-    return {"current_staff": g.get("current_staff")}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -168,21 +134,12 @@ def logout():
     return render_template("staff/logged_out.html")
 
 
-def _catalog():
-    return current_app.extensions["catalog"]
-
-
 @bp.get("/")
 def home():
     """The newest applications of the member's departments (nothing personal in the list)."""
     member = g.current_staff
     departments = member.departments()
-    rows = db.session.scalars(
-        select(Submission)
-        .where(Submission.department.in_(departments), Submission.submitted_at.is_not(None))
-        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
-        .limit(50)
-    ).all()
+    rows = case_service.newest_cases(db.session, departments)
     names = {d.id: d.name for d in _catalog().departments}
     return render_template(
         "staff/home.html",
@@ -197,67 +154,6 @@ def home():
         ],
         departments=[names.get(d, d) for d in sorted(departments)],
         roles=[(ROLES[r.role], names.get(r.department, r.department)) for r in member.roles],
-    )
-
-
-def _case(public_id: str) -> Submission:
-    """A submitted application of one of the member's departments; 404 for anything else."""
-    submission = db.session.scalar(select(Submission).where(Submission.public_id == public_id))
-    if (
-        submission is None
-        or submission.submitted_at is None
-        or submission.department not in g.current_staff.departments()
-    ):
-        abort(404)
-    return submission
-
-
-def _audit(submission: Submission, action: str, reason: str | None = None) -> None:
-    audit.record(
-        db.session,
-        actor=f"staff:{g.current_staff.id}",
-        action=action,
-        target=f"submission:{submission.public_id}",
-        department=submission.department,
-        reason=reason,
-        at=clock.now(),
-    )
-
-
-def _detail(
-    submission: Submission,
-    revealed: dict | None = None,
-    errors=None,
-    reason="",
-    forms: dict | None = None,
-):
-    """The case page; `forms` keeps what was typed into a workflow form that had an error."""
-    from portal.staff.cases import case_context
-    from portal.submissions.access import form_context
-    from portal.submissions.signing import verification
-    from portal.submissions.summary import answer_groups
-
-    procedure = submissions.procedure_of(submission)
-    extra = case_context(submission)
-    # After a correction the signature still covers the answers as they were submitted.
-    signed = corrections.signed_version(db.session, submission)
-    return render_template(
-        "staff/submission.html",
-        submission=submission,
-        procedure=procedure,
-        state=submissions.workflow_of(submission).states[submission.status],
-        summary=answer_groups(submission, form_context(submission), clock.today_local()),
-        verification=verification(submission, signed),
-        signed_before_correction=signed is not None,
-        has_my_number=any(
-            f.type == "mynumber" and submission.answers.get(f.name) for f in procedure.fields()
-        ),
-        revealed=revealed,
-        reason=reason,
-        forms=forms or {},
-        **extra,
-        errors=errors or {},
-        error_links={name: f"f-{name}" for name in errors or {}},
     )
 
 
@@ -305,11 +201,7 @@ def members():
     admin = g.current_staff
     if not admin.is_admin():
         abort(404)
-    rows = [
-        m
-        for m in db.session.scalars(select(StaffMember).order_by(StaffMember.login_id))
-        if m.departments() & admin.departments("admin") or m.id == admin.id
-    ]
+    rows = case_service.members_seen_by(db.session, admin)
     names = {d.id: d.name for d in _catalog().departments}
     return render_template("staff/members.html", rows=rows, roles=ROLES, names=names)
 
@@ -376,11 +268,6 @@ def preview(procedure_id: str):
     )
 
 
-# The counters' appointments, payments and exports: more routes on this blueprint (imported
-# last: they use `bp`).
-from portal.staff import appointments as _appointments  # noqa: E402, F401
-from portal.staff import cases as _cases  # noqa: E402, F401
-from portal.staff import counter as _counter  # noqa: E402, F401
-from portal.staff import export_views as _export_views  # noqa: E402, F401
-from portal.staff import inbox as _inbox  # noqa: E402, F401
-from portal.staff import payments as _payments  # noqa: E402, F401
+# The other route modules of the blueprint: importing this module (as the app factory does) adds
+# every staff page to `bp`.
+from portal.staff import appointments, counter, export_views, inbox, payments  # noqa: E402,F401

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from portal import japanese
-from portal.catalog.schema import Field, Step
+from portal.catalog.fields import FieldSpec
+from portal.catalog.schema import Step
 from portal.security import new_token
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
@@ -87,7 +88,9 @@ class FormContext:
     def previous(self) -> dict[str, Any]:
         return self.submission.answers
 
-    def store_upload(self, field: Field, storage: FileStorage) -> tuple[dict | None, str | None]:
+    def store_upload(
+        self, field: FieldSpec, storage: FileStorage
+    ) -> tuple[dict | None, str | None]:
         data = storage.read(self.services.max_upload_bytes + 1)
         try:
             prepared = prepare_upload(

@@ -1,0 +1,181 @@
+"""What every field type shares: the outcome of reading a field (`Parsed`), what a field type may
+ask of the engine (`FieldContext`), what it reads of a catalog field (`FieldSpec`), the base
+class `FieldType` and the HTML id of an input path.
+
+`FieldSpec` is a Protocol, so the field types know nothing of the catalog's pydantic models
+(`portal.catalog.schema.Field` is one `FieldSpec`): the schema imports the field types, never the
+other way round.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import FileStorage, MultiDict
+
+
+class OptionSpec(Protocol):
+    """One option of a choice field, as the field types read it."""
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+
+class FieldSpec(Protocol):
+    """What a field type reads of a catalog field (see portal.catalog.schema.Field)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def required(self) -> bool: ...
+
+    @property
+    def options(self) -> Sequence[OptionSpec]: ...
+
+    @property
+    def min(self) -> int | None: ...
+
+    @property
+    def max(self) -> int | None: ...
+
+    @property
+    def max_length(self) -> int | None: ...
+
+    @property
+    def suffix(self) -> str | None: ...
+
+    @property
+    def alias(self) -> bool: ...
+
+    @property
+    def max_files(self) -> int: ...
+
+    @property
+    def fields(self) -> Sequence[FieldSpec]: ...
+
+    @property
+    def min_items(self) -> int: ...
+
+    @property
+    def max_items(self) -> int: ...
+
+    @property
+    def item_label(self) -> str: ...
+
+    @property
+    def field_type(self) -> FieldType: ...
+
+
+@dataclass
+class Parsed:
+    """The outcome of reading one field: the value to store, errors by input path, raw input."""
+
+    value: Any
+    errors: dict[str, str] = dc_field(default_factory=dict)
+    raw: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class FieldContext(Protocol):
+    """What a field type may ask of the engine while reading or displaying a value."""
+
+    form: MultiDict
+    files: MultiDict
+
+    @property
+    def previous(self) -> dict[str, Any]:
+        """The answers stored before this request."""
+
+    def store_upload(
+        self, field: FieldSpec, storage: FileStorage
+    ) -> tuple[dict | None, str | None]:
+        """Store one uploaded file: ({"token", "filename"}, None) or (None, Japanese error)."""
+
+    def upload_info(self, token: str) -> dict | None:
+        """{"token", "filename"} of an upload that belongs to this application, else None."""
+
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+
+def html_id(path: str) -> str:
+    return "f-" + path.replace(".", "-")
+
+
+def _nfkc(text: str) -> str:
+    # Full-width digits and letters become ASCII; the ideographic space becomes a normal space.
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _iso(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def _suffix(field: FieldSpec, text: str) -> str:
+    return f"{text}{field.suffix}" if field.suffix and text else text
+
+
+class FieldType:
+    name: str = ""
+    macro: str = ""
+    needs_options = False
+    composite = False  # value is a dict or list: conditions may not compare it directly
+
+    # -- reading a POST -------------------------------------------------------------------
+    def read(self, field: FieldSpec, ctx: FieldContext, path: str) -> Parsed:
+        raw = ctx.form.get(path, "")
+        text = raw.strip()
+        if not text:
+            error = self.missing_message(field) if field.required else None
+            return Parsed(None, {path: error} if error else {}, raw)
+        value, error = self.parse(field, text)
+        return Parsed(value if error is None else None, {path: error} if error else {}, raw)
+
+    def missing_message(self, field: FieldSpec) -> str:
+        return f"{field.label}を入力してください"
+
+    def parse(self, field: FieldSpec, text: str) -> tuple[Any, str | None]:
+        """Turn non-empty text into a value, or return an error message."""
+        if field.max_length and len(text) > field.max_length:
+            return None, f"{field.label}は{field.max_length}文字以内で入力してください"
+        return text, None
+
+    # -- showing values ---------------------------------------------------------------------
+    def raw_from_value(self, field: FieldSpec, value: Any, ctx: FieldContext | None) -> Any:
+        """What to put back in the inputs when a stored answer is shown for editing."""
+        return "" if value is None else str(value)
+
+    def display(self, field: FieldSpec, value: Any, ctx: FieldContext | None) -> str:
+        return "" if value is None else _suffix(field, str(value))
+
+    # -- catalog examples ------------------------------------------------------------------
+    def check_value(self, field: FieldSpec, value: Any) -> str | None:
+        """Check a stored or example value (catalog check, completeness): an error or None."""
+        if value is None:
+            return None
+        _value, error = self.parse(field, str(value).strip())
+        return error
+
+    def from_example(self, field: FieldSpec, value: Any, ctx: FieldContext | None) -> Any:
+        """The stored form of a catalog example value (demo data and tests)."""
+        if value is None:
+            return None
+        parsed, _error = self.parse(field, str(value).strip())
+        return parsed
