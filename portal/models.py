@@ -4,6 +4,7 @@ from portal.appointments.models import Appointment, AppointmentSlot
 from portal.audit.models import AuditEntry, AuditHead
 from portal.bundles.models import Bundle
 from portal.identity.models import WebSession
+from portal.jobs.models import Job
 from portal.mock_jpki.models import (
     MockAccessToken,
     MockAuthorizationCode,
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Bundle",
+    "Job",
     "MockAccessToken",
     "MockAuthorizationCode",
     "MockCard",
