@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
 from portal.db import write_intent
@@ -241,11 +241,13 @@ def _run(
 
 
 def prune_finished(session: Session, now: dt.datetime) -> int:
-    """Delete jobs done more than KEEP_DONE ago and failed more than KEEP_FAILED ago."""
-    done = session.execute(
-        delete(Job).where(Job.status == DONE, Job.updated_at < now - KEEP_DONE)
-    ).rowcount  # type: ignore[attr-defined]
-    failed = session.execute(
-        delete(Job).where(Job.status == FAILED, Job.updated_at < now - KEEP_FAILED)
-    ).rowcount  # type: ignore[attr-defined]
-    return done + failed
+    """Delete jobs done more than KEEP_DONE ago and failed more than KEEP_FAILED ago, and the
+    periods of duties no worker ran for KEEP_FAILED (a duty that was switched off)."""
+    count = 0
+    for condition in (
+        and_(Job.status == DONE, Job.updated_at < now - KEEP_DONE),
+        and_(Job.status == FAILED, Job.updated_at < now - KEEP_FAILED),
+        and_(Job.status == PENDING, Job.key.is_not(None), Job.run_after < now - KEEP_FAILED),
+    ):
+        count += session.execute(delete(Job).where(condition)).rowcount  # type: ignore[attr-defined]
+    return count

@@ -100,6 +100,13 @@ SCHEDULE: list[Duty] = [
         "portal.identity.sessions:expired_sessions_duty",
         every=dt.timedelta(minutes=15),
     ),
+    # The mock card service's expired codes, tokens and signing transactions.
+    Duty(
+        "mock-jpki-expired",
+        "portal.mock_jpki.housekeeping:expired_rows_duty",
+        every=dt.timedelta(hours=1),
+        enabled_by="MOCK_JPKI_ENABLED",
+    ),
     # Finished jobs kept for a while (what ran and why it failed), then deleted.
     Duty("finished-jobs", "portal.jobs.worker:prune_duty", daily_at=dt.time(4, 30)),
 ]

@@ -1,6 +1,7 @@
 """`flask mock-pay deliver` (send the webhooks that are due, expiring what ran out of time first)
 and `flask mock-pay store-pay <number>` (pay a konbini number or Pay-easy お客様番号 as the store
-terminal does). `worker_round` is what `flask portal worker` runs each round (portal/jobs/worker.py DRAINS).
+terminal does). `worker_round` is what `flask portal worker` runs each round
+(portal/jobs/worker.py DRAINS).
 """
 
 from __future__ import annotations

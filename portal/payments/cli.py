@@ -1,6 +1,6 @@
 """`flask payments reconcile`: ask the provider about payments still open after ten quiet
-minutes (a webhook that never came) and apply the answers. `flask portal worker` runs it every minute (the `payment-reconciliation` duty,
-portal/jobs/schedule.py)."""
+minutes (a webhook that never came) and apply the answers. `flask portal worker` runs it every
+minute (the `payment-reconciliation` duty, portal/jobs/schedule.py)."""
 
 from __future__ import annotations
 

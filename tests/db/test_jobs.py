@@ -302,6 +302,7 @@ def test_the_schedule_is_complete_and_importable():
         "payment-reconciliation",
         "retention-purge",
         "expired-sessions",
+        "mock-jpki-expired",
         "finished-jobs",
     ]
     for duty in schedule.SCHEDULE:
@@ -310,23 +311,82 @@ def test_the_schedule_is_complete_and_importable():
 
 def test_finished_jobs_are_pruned(clean_db, engine):
     kind = kind_of(Recorder())
-    done_old, done_new, failed_old, pending_old = add(engine, kind, 4)
+    done_old, done_new, failed_old, pending_old, period_old = add(engine, kind, 5)
     with Session(engine) as session:
         for job_id, status, age in [
             (done_old, DONE, queue.KEEP_DONE),
             (done_new, DONE, dt.timedelta(days=1)),
             (failed_old, FAILED, queue.KEEP_FAILED),
             (pending_old, PENDING, queue.KEEP_FAILED),
+            (period_old, PENDING, queue.KEEP_FAILED),
         ]:
+            then = NOW - age - dt.timedelta(seconds=1)
             session.execute(
                 update(Job)
                 .where(Job.id == job_id)
-                .values(status=status, updated_at=NOW - age - dt.timedelta(seconds=1))
+                .values(status=status, updated_at=then, run_after=then)
             )
+        # A period of a duty that was switched off since.
+        session.execute(update(Job).where(Job.id == period_old).values(key="gone@2026-10-01"))
         session.commit()
     with Session(engine) as session, session.begin():
-        assert queue.prune_finished(session, NOW) == 2
+        assert queue.prune_finished(session, NOW) == 3
+    # A typed job still waiting (for a worker that has its kind) is kept, however old.
     assert sorted(jobs(engine)) == [done_new, pending_old]
+
+
+def test_the_mock_card_services_expired_rows_are_deleted(clean_db, engine):
+    from portal.mock_jpki.housekeeping import KEEP_EXPIRED_TRANSACTIONS, delete_expired
+    from portal.mock_jpki.models import MockAccessToken, MockAuthorizationCode, MockSignTransaction
+
+    def code(name: str, expires_at: dt.datetime) -> MockAuthorizationCode:
+        return MockAuthorizationCode(
+            code=name,
+            client_id="portal",
+            redirect_uri="http://127.0.0.1/cb",
+            scope="openid",
+            persona_id="p",
+            auth_time=0,
+            expires_at=expires_at,
+        )
+
+    def token(name: str, expires_at: dt.datetime) -> MockAccessToken:
+        return MockAccessToken(
+            access_token=name,
+            client_id="portal",
+            persona_id="p",
+            scope="openid",
+            expires_at=expires_at,
+        )
+
+    def transaction(name: str, expires_at: dt.datetime) -> MockSignTransaction:
+        return MockSignTransaction(
+            transaction_id=name,
+            client_id="portal",
+            documents=[],
+            created_at=NOW,
+            expires_at=expires_at,
+        )
+
+    second = dt.timedelta(seconds=1)
+    with Session(engine) as session:
+        session.add_all(
+            [
+                code("old", NOW),
+                code("live", NOW + second),
+                token("old", NOW - second),
+                token("live", NOW + second),
+                transaction("old", NOW - KEEP_EXPIRED_TRANSACTIONS),
+                transaction("late", NOW - second),
+            ]
+        )
+        session.commit()
+    with Session(engine) as session, session.begin():
+        assert delete_expired(session, NOW) == 3
+    with Session(engine) as session:
+        assert session.scalars(select(MockAuthorizationCode.code)).all() == ["live"]
+        assert session.scalars(select(MockAccessToken.access_token)).all() == ["live"]
+        assert session.scalars(select(MockSignTransaction.transaction_id)).all() == ["late"]
 
 
 # --- The expired-sessions duty, through the worker ------------------------------------------
