@@ -6,11 +6,11 @@ Each round
 2. plans the current period of every periodic duty (portal/jobs/schedule.py SCHEDULE);
 3. runs the due jobs (portal/jobs/queue.py): duties' periods and typed jobs, each claimed once.
 
-`--once` does one round until nothing more is due and exits, printing the outbox's line and the
-summary of whatever else did something (cron, tests); otherwise a round runs every `--interval`
-seconds until interrupted (Ctrl+C, or SIGTERM from the container runtime, which lets the job or
-message in hand finish first). Any number of workers may run at once, on SQLite or PostgreSQL.
-See docs/decisions/0040-one-job-mechanism.md.
+`--once` does one round until nothing more is due and exits, printing the outbox's line (also
+when there was no mail) and the summary of whatever else did something (cron, tests); otherwise
+a round runs every `--interval` seconds until interrupted (Ctrl+C, or SIGTERM from the container
+runtime, which lets the job or message in hand finish first). Any number of workers may run at
+once, on SQLite or PostgreSQL. See docs/decisions/0040-one-job-mechanism.md.
 """
 
 from __future__ import annotations
@@ -43,9 +43,18 @@ class Drain:
     """A queue whose rows are its own jobs, worked every round by every worker."""
 
     name: str
-    # "module:function(should_stop) -> str | None", imported when it runs.
+    # "module:function(should_stop) -> str | None" (a line when it did something), imported
+    # when it runs.
     target: str
     enabled_by: str | None = None
+    # "module:ATTRIBUTE": the line `--once` prints when the drain had nothing to do (None: none).
+    idle: str | None = None
+
+    def idle_line(self) -> str | None:
+        if self.idle is None:
+            return None
+        module, _, name = self.idle.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def function(self) -> Callable[[Callable[[], bool] | None], str | None]:
         module, _, name = self.target.partition(":")
@@ -53,7 +62,7 @@ class Drain:
 
 
 DRAINS: list[Drain] = [
-    Drain("outbox", "portal.outbox.delivery:worker_round"),
+    Drain("outbox", "portal.outbox.delivery:worker_round", idle="portal.outbox.delivery:IDLE"),
     Drain("mock-pay webhooks", "portal.mock_pay.cli:worker_round", "MOCK_PAY_ENABLED"),
 ]
 
@@ -77,10 +86,11 @@ def run_round(
     should_stop: Callable[[], bool] | None = None,
     *,
     duties: Sequence[schedule.Duty] | None = None,
-    drain_all: bool = False,
+    once: bool = False,
 ) -> list[str]:
-    """One round in the app context; the summary lines of what did something (the outbox's
-    always). `drain_all`: run jobs until none is due (`--once`), not one batch."""
+    """One round in the app context; the summary lines of what did something. `once` (the
+    `--once` run): run jobs until none is due, not one batch, and say that the outbox had
+    nothing to send."""
     assert db.session_factory is not None, "Database.init_app() was not called"
     config = current_app.config
     stop = should_stop or (lambda: False)
@@ -95,6 +105,8 @@ def run_round(
         except Exception as error:  # noqa: BLE001 - the database may be back next round
             log.error("worker: %s failed (%s)", drain.name, type(error).__name__)
             continue
+        if not line and once:
+            line = drain.idle_line()
         if line:
             lines.append(line)
     active = schedule.enabled(schedule.SCHEDULE if duties is None else duties, config)
@@ -104,7 +116,7 @@ def run_round(
         while not stop():
             ran = queue.run_due(db.session_factory, kinds, now=clock.now(), should_stop=stop)
             lines.extend(r.summary for r in ran if r.summary)
-            if not drain_all or len(ran) < queue.BATCH_SIZE:
+            if not once or len(ran) < queue.BATCH_SIZE:
                 break
     except Exception as error:  # noqa: BLE001 - the database may be back next round
         log.error("worker: jobs failed (%s)", type(error).__name__)
@@ -131,7 +143,7 @@ def prune_duty(_should_stop: Callable[[], bool] | None = None) -> str | None:
 def worker(once: bool, interval: float) -> None:
     """Send the outbox's mail and run the due jobs (once, or every --interval seconds)."""
     if once:
-        for line in run_round(drain_all=True):
+        for line in run_round(once=True):
             click.echo(line)
         return
 

@@ -36,10 +36,14 @@ def summary(counts: dict[str, int]) -> str:
     )
 
 
-def worker_round(should_stop: Callable[[], bool] | None = None) -> str:
-    """Deliver what is due; the summary line, also when nothing was (the worker always says
-    how the mail went)."""
-    return summary(deliver_all_due(backend_from_config(current_app.config), should_stop))
+def worker_round(should_stop: Callable[[], bool] | None = None) -> str | None:
+    """Deliver what is due; the summary line when anything was."""
+    counts = deliver_all_due(backend_from_config(current_app.config), should_stop)
+    return summary(counts) if any(counts.values()) else None
+
+
+# What `flask portal worker --once` says when there was no mail to deliver.
+IDLE = summary(dict.fromkeys(OUTCOMES, 0))
 
 
 def backend_id() -> str:
