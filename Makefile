@@ -43,7 +43,7 @@ run: demo-data
 	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config python:portal.gunicorn_conf 'portal:create_app()'
 
 # The background worker beside `make run`: mail, the mock payment service's webhooks, and the
-# other periodic jobs, every 5 seconds.
+# periodic duties (portal/jobs), a round every 5 seconds.
 worker: migrate
 	$(BIN)/flask portal worker --interval 5
 

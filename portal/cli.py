@@ -99,7 +99,7 @@ def mock_jpki_fault(mode: str, seconds: float) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal.outbox.cli import portal_cli
+    from portal.jobs.worker import portal_cli
     from portal.payments.cli import payments_cli
     from portal.retention.cli import retention_cli
     from portal.staff.cli import staff_cli

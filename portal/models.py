@@ -6,6 +6,7 @@ from portal.appointments.models import Appointment, AppointmentSlot
 from portal.audit.models import AuditEntry, AuditHead
 from portal.bundles.models import Bundle
 from portal.identity.models import WebSession
+from portal.jobs.models import Job
 from portal.outbox.models import OutboxMessage
 from portal.payments.models import Payment
 from portal.records.models import RecordRead
@@ -19,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Bundle",
+    "Job",
     "OutboxMessage",
     "Payment",
     "RecordRead",

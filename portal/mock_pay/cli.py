@@ -1,6 +1,7 @@
 """`flask mock-pay deliver` (send the webhooks that are due, expiring what ran out of time first)
 and `flask mock-pay store-pay <number>` (pay a konbini number or Pay-easy お客様番号 as the store
-terminal does). `worker_round` is the job `flask portal worker` runs each round.
+terminal does). `worker_round` is what `flask portal worker` runs each round
+(portal/jobs/worker.py DRAINS).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def summary(counts: dict[str, int]) -> str:
 
 
 def worker_round(should_stop=None) -> str | None:
-    """One round of the worker (portal/outbox/cli.py PERIODIC_JOBS): a summary line when
-    anything happened."""
+    """One round of the worker (portal/jobs/worker.py DRAINS): a summary line when anything
+    happened."""
     counts = deliver_all_due(should_stop=should_stop)
     return summary(counts) if any(counts.values()) else None
 

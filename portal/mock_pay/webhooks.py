@@ -4,15 +4,16 @@
 worker` while MOCK_PAY_ENABLED). A run
 
 1. expires open payments whose time has run out (each writes its `payment.expired` event);
-2. claims up to `limit` due events with guarded UPDATEs (`FOR UPDATE SKIP LOCKED` on
-   PostgreSQL; SQLite's BEGIN IMMEDIATE serialises the step), committed before anything is sent,
-   so two deliverers running at once never send one event (the outbox's pattern,
-   docs/decisions/0027-outbox-and-mail.md);
+2. claims up to `limit` due events through the one lease mechanism (portal/jobs/lease.py:
+   guarded UPDATEs, `FOR UPDATE SKIP LOCKED` on PostgreSQL, committed before anything is sent),
+   so two deliverers running at once never send one event
+   (docs/decisions/0040-one-job-mechanism.md);
 3. POSTs each event's stored JSON body to PAYMENT_WEBHOOK_URL over HTTP, signed in the
    `Mock-Pay-Signature` header (portal/mock_pay/signing.py); a 2xx answer means delivered,
    anything else (or no answer within the timeout) is retried after 10 s, 1 min, 5 min, 30 min
    and 2 h, and the event is given up after the sixth attempt;
-4. records each result with an UPDATE guarded by the run's claim token.
+4. records each result with an UPDATE guarded by the run's claim token (lease.settle and
+   lease.record_failure).
 
 Faults (MOCK_PAY_FAULTS, read on every run; or `faults=` for one call): `duplicate` sends each
 event twice, `reorder` sends a run's events newest first, `delay` holds each event's first
@@ -29,10 +30,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import requests
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import write_intent
+from portal.jobs import lease
 from portal.mock_pay import service, signing
 from portal.mock_pay.faults import parse_faults
 from portal.mock_pay.models import (
@@ -64,6 +66,23 @@ USER_AGENT = "MockPay-Webhooks/1.0"
 # What a run did: payments expired; events delivered, dropped (the `drop` fault), back in the
 # queue, given up, or lost (this run's claim was taken over before it could record the result).
 OUTCOMES = ("expired", "delivered", "dropped", "retrying", "failed", "lost")
+
+
+# The events are work for the one lease mechanism (portal/jobs/lease.py).
+LEASE = lease.LeaseTable(
+    model=MockPayEvent,
+    id=MockPayEvent.id,
+    status=MockPayEvent.status,
+    due_at=MockPayEvent.next_attempt_at,
+    attempts=MockPayEvent.attempts,
+    claimed_at=MockPayEvent.claimed_at,
+    claim_token=MockPayEvent.claim_token,
+    last_error=MockPayEvent.last_error,
+    updated_at=MockPayEvent.updated_at,
+    pending=EVENT_PENDING,
+    failed=EVENT_FAILED,
+    error_max=ERROR_MAX,
+)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -107,24 +126,26 @@ def deliver_due(
     if "bad_signature" in active:
         secret = "not-" + secrets.token_hex(8) + "-" + (secret or "")
     factory = _factory(sessions)
+    policy = lease.Policy(max_attempts=max_attempts, retry_delays=RETRY_DELAYS, lease=claim_timeout)
     token = secrets.token_hex(16)
     counts = dict.fromkeys(OUTCOMES, 0)
     intent = write_intent.set(True)  # every transaction here writes: SQLite locks at BEGIN
     try:
         with factory() as session, session.begin():
             counts["expired"] = service.expire_due(session, now=now)
-        counts["failed"] += _fail_abandoned(factory, now, max_attempts, claim_timeout)
-        claimed = _claim(factory, now, token, limit, max_attempts, claim_timeout, "delay" in active)
+        with factory() as session, session.begin():
+            counts["failed"] += lease.abandon_expired(session, LEASE, policy, now=now)
+        claimed = _claim(factory, now, token, limit, policy, "delay" in active)
         claimed.sort(key=lambda event: event.id, reverse="reorder" in active)
         with requests.Session() as http:
             http.trust_env = False  # the merchant is addressed directly, never via a proxy
             for index, event in enumerate(claimed):
                 if should_stop is not None and should_stop():
-                    _release(factory, [e.id for e in claimed[index:]], token, now)
+                    with factory() as session, session.begin():
+                        ids = [e.id for e in claimed[index:]]
+                        lease.release(session, LEASE, ids, token, now=now)
                     break
-                outcome = _deliver(
-                    factory, http, event, url, secret, now, token, max_attempts, active
-                )
+                outcome = _deliver(factory, http, event, url, secret, now, token, policy, active)
                 counts[outcome] += 1
     finally:
         write_intent.reset(intent)
@@ -137,67 +158,36 @@ def deliver_due(
     return counts
 
 
-def _due(now: dt.datetime, max_attempts: int, claim_timeout: dt.timedelta, delay: bool):
-    conditions = [
-        MockPayEvent.status == EVENT_PENDING,
-        MockPayEvent.next_attempt_at <= now,
-        MockPayEvent.attempts < max_attempts,
-        or_(MockPayEvent.claimed_at.is_(None), MockPayEvent.claimed_at < now - claim_timeout),
-    ]
-    if delay:
-        conditions.append(
-            or_(
-                MockPayEvent.attempts > 0,
-                MockPayEvent.next_attempt_at <= now - FIRST_ATTEMPT_DELAY,
-            )
-        )
-    return and_(*conditions)
-
-
 def _claim(
     factory: Callable[[], Session],
     now: dt.datetime,
     token: str,
     limit: int,
-    max_attempts: int,
-    claim_timeout: dt.timedelta,
+    policy: lease.Policy,
     delay: bool,
 ) -> list[_Claimed]:
-    due = _due(now, max_attempts, claim_timeout, delay)
-    claimed: list[_Claimed] = []
-    with factory() as session, session.begin():
-        query = (
-            select(MockPayEvent.id)
-            .where(due)
-            .order_by(MockPayEvent.next_attempt_at, MockPayEvent.id)
-            .limit(limit)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        for event_id in session.scalars(query).all():
-            won = session.execute(
-                update(MockPayEvent)
-                .where(MockPayEvent.id == event_id, due)
-                .values(
-                    claimed_at=now,
-                    claim_token=token,
-                    attempts=MockPayEvent.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
+    where = []
+    if delay:  # the `delay` fault holds each event's first attempt back
+        where.append(
+            or_(
+                MockPayEvent.attempts > 0,
+                MockPayEvent.next_attempt_at <= now - FIRST_ATTEMPT_DELAY,
             )
-            if won.rowcount != 1:
-                continue
-            row = session.execute(
-                select(
-                    MockPayEvent.event_id,
-                    MockPayEvent.type,
-                    MockPayEvent.body,
-                    MockPayEvent.attempts,
-                ).where(MockPayEvent.id == event_id)
-            ).one()
-            claimed.append(_Claimed(event_id, row.event_id, row.type, row.body, row.attempts))
-    return claimed
+        )
+    with factory() as session, session.begin():
+        ids = lease.claim(session, LEASE, policy, now=now, token=token, limit=limit, where=where)
+        if not ids:
+            return []
+        rows = session.execute(
+            select(
+                MockPayEvent.id,
+                MockPayEvent.event_id,
+                MockPayEvent.type,
+                MockPayEvent.body,
+                MockPayEvent.attempts,
+            ).where(MockPayEvent.id.in_(ids))
+        ).all()
+    return [_Claimed(r.id, r.event_id, r.type, r.body, r.attempts) for r in rows]
 
 
 def _post(http: requests.Session, url: str, body: bytes, secret: str, now: dt.datetime) -> str:
@@ -227,11 +217,9 @@ def _deliver(
     secret: str,
     now: dt.datetime,
     token: str,
-    max_attempts: int,
+    policy: lease.Policy,
     faults: frozenset[str],
 ) -> str:
-    mine = and_(MockPayEvent.id == event.id, MockPayEvent.claim_token == token)
-    released = {"claimed_at": None, "claim_token": None, "updated_at": now}
     if "drop" in faults:
         error = ""
     else:
@@ -242,19 +230,20 @@ def _deliver(
     dropped = "drop" in faults
     if not error:
         with factory() as session, session.begin():
-            done = session.execute(
-                update(MockPayEvent)
-                .where(mine)
-                .values(
-                    status=EVENT_DELIVERED,
-                    delivered_at=now,
-                    dropped=dropped,
-                    last_error=None,
-                    **released,
-                )
-                .execution_options(synchronize_session=False)
+            done = lease.settle(
+                session,
+                LEASE,
+                event.id,
+                token,
+                now=now,
+                values={
+                    MockPayEvent.status: EVENT_DELIVERED,
+                    MockPayEvent.delivered_at: now,
+                    MockPayEvent.dropped: dropped,
+                    MockPayEvent.last_error: None,
+                },
             )
-        if done.rowcount != 1:
+        if not done:
             log.warning("mock-pay webhook %s sent but its claim had expired", event.event_id)
             return "lost"
         log.info(
@@ -265,76 +254,22 @@ def _deliver(
         )
         return "dropped" if dropped else "delivered"
 
-    final = event.attempts >= max_attempts
-    values = {"last_error": error[:ERROR_MAX], **released}
-    if final:
-        values["status"] = EVENT_FAILED
-    else:
-        values["next_attempt_at"] = now + retry_delay(event.attempts)
     with factory() as session, session.begin():
-        done = session.execute(
-            update(MockPayEvent)
-            .where(mine)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        failure = lease.record_failure(
+            session, LEASE, policy, event.id, token, now=now, reason=error
         )
-    if done.rowcount != 1:
+    if failure.outcome == lease.LOST:
         return "lost"
     log.warning(
         "mock-pay webhook %s (%s) not delivered (%s), attempt %d of %d%s",
         event.event_id,
         event.type,
         error,
-        event.attempts,
-        max_attempts,
-        "; given up" if final else "; retrying",
+        failure.attempts,
+        policy.max_attempts,
+        "; given up" if failure.outcome == lease.FAILED else "; retrying",
     )
-    return "failed" if final else "retrying"
-
-
-def _release(factory: Callable[[], Session], ids: list[int], token: str, now: dt.datetime) -> None:
-    """Give back claims a stopping run will not send (the attempt did not happen)."""
-    if not ids:
-        return
-    with factory() as session, session.begin():
-        session.execute(
-            update(MockPayEvent)
-            .where(MockPayEvent.id.in_(ids), MockPayEvent.claim_token == token)
-            .values(
-                claimed_at=None,
-                claim_token=None,
-                attempts=MockPayEvent.attempts - 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _fail_abandoned(
-    factory: Callable[[], Session],
-    now: dt.datetime,
-    max_attempts: int,
-    claim_timeout: dt.timedelta,
-) -> int:
-    """A claim that expired on the last attempt (its deliverer died while sending): give up."""
-    with factory() as session, session.begin():
-        result = session.execute(
-            update(MockPayEvent)
-            .where(
-                MockPayEvent.status == EVENT_PENDING,
-                MockPayEvent.attempts >= max_attempts,
-                MockPayEvent.claimed_at < now - claim_timeout,
-            )
-            .values(
-                status=EVENT_FAILED,
-                last_error="claim expired on the last attempt",
-                claimed_at=None,
-                claim_token=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    return result.rowcount
+    return failure.outcome
 
 
 def _factory(sessions: Callable[[], Session] | Session) -> Callable[[], Session]:

@@ -2,12 +2,11 @@
 
 `enqueue` and `cancel_pending` work in the caller's transaction (they flush; the caller commits
 with the change the mail tells about, so a rolled-back booking never sends a confirmation).
-`deliver_due` runs in the worker with its own short transactions, one message at a time:
+`deliver_due` runs in the worker with its own short transactions, one message at a time, through
+the one lease mechanism (portal/jobs/lease.py, docs/decisions/0040-one-job-mechanism.md):
 
-1. claim: pick the oldest due message (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so racing workers
-   pick different rows; SQLite serialises writers with BEGIN IMMEDIATE) and take it with a
-   guarded UPDATE (`status = 'pending' AND (claimed_at IS NULL OR claimed_at < now - timeout)`);
-   the row count says whether this worker won, and the claim is committed before sending, so no
+1. claim: the oldest due message, taken with a guarded UPDATE (`FOR UPDATE SKIP LOCKED` on
+   PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE), committed before sending, so no
    database lock is held while the mail server is talked to;
 2. send through the backend (portal/outbox/backends.py);
 3. finish with an UPDATE guarded by this run's claim token: sent, or back to pending with a
@@ -28,10 +27,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import write_intent
+from portal.jobs import lease
 from portal.outbox.models import (
     ADDRESS_MAX,
     CANCELLED,
@@ -63,6 +63,22 @@ BATCH_SIZE = 10
 # good; or "lost": this run could not record its result because the message was cancelled while
 # its send failed, or its claim expired and another worker took it over.
 OUTCOMES = ("sent", "retrying", "failed", "lost")
+
+# The outbox's rows are work for the one lease mechanism (portal/jobs/lease.py).
+LEASE = lease.LeaseTable(
+    model=OutboxMessage,
+    id=OutboxMessage.id,
+    status=OutboxMessage.status,
+    due_at=OutboxMessage.send_after,
+    attempts=OutboxMessage.attempts,
+    claimed_at=OutboxMessage.claimed_at,
+    claim_token=OutboxMessage.claim_token,
+    last_error=OutboxMessage.last_error,
+    updated_at=OutboxMessage.updated_at,
+    pending=PENDING,
+    failed=FAILED,
+    error_max=ERROR_MAX,
+)
 
 _KIND = re.compile(r"[a-z][a-z0-9_]*")
 _RELATED = re.compile(r"[a-z][a-z0-9_-]*:[A-Za-z0-9._~:/-]+")
@@ -208,19 +224,24 @@ def deliver_due(
     """
     _check_aware(now=now)
     factory = _factory(sessions)
+    policy = lease.Policy(max_attempts=max_attempts, retry_delays=RETRY_DELAYS, lease=claim_timeout)
     token = secrets.token_hex(16)
     counts = dict.fromkeys(OUTCOMES, 0)
     # The worker's transactions all write: on SQLite take the write lock at BEGIN.
     intent = write_intent.set(True)
     try:
-        counts["failed"] += _fail_abandoned(factory, now, max_attempts, claim_timeout)
+        with factory() as session, session.begin():
+            abandoned = lease.abandon_expired(session, LEASE, policy, now=now)
+        if abandoned:
+            log.warning("outbox: %d message(s) failed: %s", abandoned, lease.ABANDONED)
+        counts["failed"] += abandoned
         for _ in range(limit):
             if should_stop is not None and should_stop():
                 break
-            message = _claim_next(factory, now, token, max_attempts, claim_timeout)
+            message = _claim_next(factory, now, token, policy)
             if message is None:
                 break
-            outcome = _send(factory, backend, message, now, token, max_attempts)
+            outcome = _send(factory, backend, message, now, token, policy)
             counts[outcome] += 1
     finally:
         write_intent.reset(intent)
@@ -240,69 +261,33 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
-def _due(now: dt.datetime, max_attempts: int, claim_timeout: dt.timedelta):
-    return and_(
-        OutboxMessage.status == PENDING,
-        OutboxMessage.send_after <= now,
-        OutboxMessage.attempts < max_attempts,
-        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - claim_timeout),
-    )
-
-
 def _claim_next(
-    factory: Callable[[], Session],
-    now: dt.datetime,
-    token: str,
-    max_attempts: int,
-    claim_timeout: dt.timedelta,
+    factory: Callable[[], Session], now: dt.datetime, token: str, policy: lease.Policy
 ) -> Outgoing | None:
-    due = _due(now, max_attempts, claim_timeout)
     with factory() as session, session.begin():
-        postgresql = session.get_bind().dialect.name == "postgresql"
-        for _ in range(3):  # a lost race moves on to the next row
-            query = (
-                select(OutboxMessage.id)
-                .where(due)
-                .order_by(OutboxMessage.send_after, OutboxMessage.id)
-                .limit(1)
-            )
-            if postgresql:
-                query = query.with_for_update(skip_locked=True)
-            message_id = session.scalar(query)
-            if message_id is None:
-                return None
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, due)
-                .values(
-                    claimed_at=now,
-                    claim_token=token,
-                    attempts=OutboxMessage.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount == 1:
-                row = session.execute(
-                    select(
-                        OutboxMessage.kind,
-                        OutboxMessage.to_address,
-                        OutboxMessage.subject,
-                        OutboxMessage.body,
-                        OutboxMessage.attachments,
-                        OutboxMessage.created_at,
-                    ).where(OutboxMessage.id == message_id)
-                ).one()
-                return Outgoing(
-                    id=message_id,
-                    kind=row.kind,
-                    to=row.to_address,
-                    subject=row.subject,
-                    body=row.body,
-                    attachments=tuple(Attachment(**a) for a in row.attachments or ()),
-                    created_at=row.created_at,
-                )
-    return None
+        claimed = lease.claim(session, LEASE, policy, now=now, token=token, limit=1)
+        if not claimed:
+            return None
+        [message_id] = claimed
+        row = session.execute(
+            select(
+                OutboxMessage.kind,
+                OutboxMessage.to_address,
+                OutboxMessage.subject,
+                OutboxMessage.body,
+                OutboxMessage.attachments,
+                OutboxMessage.created_at,
+            ).where(OutboxMessage.id == message_id)
+        ).one()
+        return Outgoing(
+            id=message_id,
+            kind=row.kind,
+            to=row.to_address,
+            subject=row.subject,
+            body=row.body,
+            attachments=tuple(Attachment(**a) for a in row.attachments or ()),
+            created_at=row.created_at,
+        )
 
 
 def _send(
@@ -311,109 +296,69 @@ def _send(
     message: Outgoing,
     now: dt.datetime,
     token: str,
-    max_attempts: int,
+    policy: lease.Policy,
 ) -> str:
-    mine = and_(OutboxMessage.id == message.id, OutboxMessage.claim_token == token)
     try:
         backend.send(message, now=now)
     except Exception as error:  # noqa: BLE001 - every failure is recorded, none stops the run
         reason = _describe(error)
         permanent = isinstance(error, DeliveryError) and error.permanent
         with factory() as session, session.begin():
-            attempts = session.scalar(select(OutboxMessage.attempts).where(mine)) or 0
-            final = permanent or attempts >= max_attempts
-            values = {
-                "last_error": reason,
-                "claimed_at": None,
-                "claim_token": None,
-                "updated_at": now,
-            }
-            if final:
-                values["status"] = FAILED
-            else:
-                values["send_after"] = now + retry_delay(attempts)
             # Only a pending message goes back to the queue: one cancelled meanwhile stays so.
-            done = session.execute(
-                update(OutboxMessage)
-                .where(mine, OutboxMessage.status == PENDING)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            failure = lease.record_failure(
+                session,
+                LEASE,
+                policy,
+                message.id,
+                token,
+                now=now,
+                reason=reason,
+                permanent=permanent,
+                where=[OutboxMessage.status == PENDING],
             )
-        if done.rowcount != 1:
+        if failure.outcome == lease.LOST:
             log.info(
                 "outbox: message %d not sent (%s); cancelled or taken over", message.id, reason
             )
-            return "lost"
-        if final:
+        elif failure.outcome == lease.FAILED:
             log.warning(
                 "outbox: message %d failed (%s) after %d attempt(s)%s",
                 message.id,
                 reason,
-                attempts,
+                failure.attempts,
                 "; permanent refusal" if permanent else "",
             )
-            return "failed"
-        log.warning(
-            "outbox: message %d not sent (%s), attempt %d of %d; retrying",
-            message.id,
-            reason,
-            attempts,
-            max_attempts,
-        )
-        return "retrying"
+        else:
+            log.warning(
+                "outbox: message %d not sent (%s), attempt %d of %d; retrying",
+                message.id,
+                reason,
+                failure.attempts,
+                policy.max_attempts,
+            )
+        return failure.outcome
 
     with factory() as session, session.begin():
         # Sent is recorded even if the message was cancelled meanwhile: it did go out.
-        done = session.execute(
-            update(OutboxMessage)
-            .where(mine, OutboxMessage.status.in_((PENDING, CANCELLED)))
-            .values(
-                status=SENT,
-                sent_at=now,
-                claimed_at=None,
-                claim_token=None,
-                last_error=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        done = lease.settle(
+            session,
+            LEASE,
+            message.id,
+            token,
+            now=now,
+            values={
+                OutboxMessage.status: SENT,
+                OutboxMessage.sent_at: now,
+                OutboxMessage.last_error: None,
+            },
+            where=[OutboxMessage.status.in_((PENDING, CANCELLED))],
         )
-    if done.rowcount != 1:
+    if not done:
         # Our claim expired and another worker took the message: it may go out twice.
         log.warning("outbox: message %d sent but its claim had expired", message.id)
         return "lost"
     log.info("outbox: message %d sent (%s)", message.id, backend.id)
     return "sent"
-
-
-def _fail_abandoned(
-    factory: Callable[[], Session],
-    now: dt.datetime,
-    max_attempts: int,
-    claim_timeout: dt.timedelta,
-) -> int:
-    """A claim that expired on the last attempt (its worker died while sending): give up."""
-    with factory() as session, session.begin():
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.status == PENDING,
-                OutboxMessage.attempts >= max_attempts,
-                OutboxMessage.claimed_at < now - claim_timeout,
-            )
-            .values(
-                status=FAILED,
-                last_error="claim expired on the last attempt",
-                claimed_at=None,
-                claim_token=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    if result.rowcount:
-        log.warning(
-            "outbox: %d message(s) failed: claim expired on the last attempt", result.rowcount
-        )
-    return result.rowcount
 
 
 def _describe(error: Exception) -> str:
@@ -434,7 +379,4 @@ def _factory(sessions: Callable[[], Session] | Session) -> Callable[[], Session]
     return sessions
 
 
-def _check_aware(**values: dt.datetime) -> None:
-    for name, value in values.items():
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            raise ValueError(f"{name} must be an aware datetime (portal.clock.now())")
+_check_aware = lease.check_aware

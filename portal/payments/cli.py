@@ -1,5 +1,6 @@
 """`flask payments reconcile`: ask the provider about payments still open after ten quiet
-minutes (a webhook that never came) and apply the answers. `flask portal worker` runs it too."""
+minutes (a webhook that never came) and apply the answers. `flask portal worker` runs it every
+minute (the `payment-reconciliation` duty, portal/jobs/schedule.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def summary(counts: dict[str, int]) -> str:
 
 
 def worker_round(_should_stop=None) -> str | None:
-    """The worker's periodic job: a line only when something was checked."""
+    """The worker's duty: a line only when something was checked."""
     counts = reconcile_now()
     return summary(counts) if counts["checked"] else None
 

@@ -1,6 +1,6 @@
-"""`flask retention purge [--dry-run]`, and the worker's daily job (`worker_round`, listed in
-portal.outbox.cli.PERIODIC_JOBS): the first round of each day in Japan purges, later rounds see
-that day's audit entry and do nothing."""
+"""`flask retention purge [--dry-run]`, and the worker's daily duty (`worker_round`, the
+`retention-purge` line of portal.jobs.schedule.SCHEDULE): the day's job purges unless that day's
+audit entry says a purge ran already (by hand, say)."""
 
 from __future__ import annotations
 

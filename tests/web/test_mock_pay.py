@@ -997,7 +997,9 @@ def test_production_refuses_the_mock_unless_it_is_a_demo(monkeypatch, tmp_path):
     assert config["MOCK_PAY_ENABLED"] is True and config["PAYMENT_API_KEY"] == "k" * 32
 
 
-def test_without_the_mock_there_are_no_pages_and_no_cli(database_url, tmp_path):
+def test_without_the_mock_there_are_no_pages_and_no_cli(database_url, clean_db, tmp_path):
+    # clean_db: the worker below writes (the day's retention purge, the duties' periods), and
+    # later tests must not find it.
     app = create_app(
         "test",
         {
