@@ -11,7 +11,8 @@ from alembic import context
 
 from portal.config import load_config
 from portal.db import Base, make_engine
-from portal.mocks_db import VERSION_TABLE, load_models
+from portal.mock_models import load_models
+from portal.mocks_db import VERSION_TABLE
 import portal.models  # noqa: F401  (imports every model so the metadata is complete)
 
 config = context.config

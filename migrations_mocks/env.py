@@ -12,7 +12,8 @@ from alembic import context
 
 from portal.config import load_config
 from portal.db import make_engine
-from portal.mocks_db import VERSION_TABLE, load_models
+from portal.mock_models import load_models
+from portal.mocks_db import VERSION_TABLE
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):

@@ -34,11 +34,3 @@ class MockBase(DeclarativeBase):
 def mock_tables_wanted(config: Mapping) -> bool:
     """Whether this configuration runs a mock that keeps tables (so needs its migrations)."""
     return any(config.get(name) for name in SETTINGS_WITH_TABLES)
-
-
-def load_models() -> MetaData:
-    """Import every mock model (for Alembic and the tests) and return their metadata."""
-    import portal.mock_jpki.models  # noqa: F401
-    import portal.mock_pay.models  # noqa: F401
-
-    return MockBase.metadata

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from portal import clock, create_app, migrate
 from portal.audit import GENESIS_HASH
 from portal.db import Base, make_engine
-from portal.mocks_db import load_models
+from portal.mock_models import load_models
 
 ROOT = Path(__file__).resolve().parent.parent
 

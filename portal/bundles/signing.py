@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from portal import clock
 from portal.bundles import service
+from portal.bundles.filing import file_all
 from portal.bundles.models import Bundle
 from portal.db import db
 from portal.identity import signature as signatures
@@ -87,8 +88,6 @@ def callback(pending: dict[str, Any], user: dict[str, Any]) -> ResponseReturnVal
         problem = keep_signature(member, document["digest"], signed, anchors, now, bundle=public_id)
         if problem:
             return failure_page(problem, retry)
-    from portal.bundles.views import file_all  # the views import this module
-
     failed = file_all(bundle, service.members_of(db.session, bundle))
     if failed is not None:
         return failure_page("bundle_failed", retry, 500)

@@ -26,7 +26,8 @@ from markupsafe import Markup
 
 from portal import clock
 from portal.appointments import service as appointments
-from portal.bundles import plan, service
+from portal.bundles import plan, service, signing
+from portal.bundles.filing import file_all
 from portal.bundles.models import Bundle
 from portal.catalog import logic
 from portal.catalog.fields import html_id
@@ -36,7 +37,7 @@ from portal.extensions import limiter
 from portal.i18n import LANGUAGES
 from portal.payments import service as payments
 from portal.qr import qr_svg
-from portal.submissions import access, extensions, prefill, steps
+from portal.submissions import access, prefill, steps
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
 from portal.submissions.summary import SummaryGroup, SummaryRow, answer_groups, rows_of
@@ -242,8 +243,7 @@ def shared(public_id: str, step_id: str):
         outcome=outcome,
         locked=set(),
         prefill_notes={
-            name: steps.PREFILL_NOTES[source]
-            for name, source in bundle.shared_prefilled.items()
+            name: steps.PREFILL_NOTES[source] for name, source in bundle.shared_prefilled.items()
         },
         position=position,
         total=total,
@@ -443,8 +443,6 @@ def check(public_id: str):
         if not declared:
             errors["declaration"] = DECLARATION_ERROR
         elif signing_needed:
-            from portal.bundles import signing
-
             return signing.begin(bundle, members)
         else:
             failed = file_all(bundle, members)
@@ -480,35 +478,6 @@ def check(public_id: str):
 
 def _fee(submission: Submission, today: dt.date) -> int | None:
     return logic.fee_amount(submissions.procedure_of(submission), submission.answers, today)
-
-
-def file_all(bundle: Bundle, members: list[Submission]) -> str | None:
-    """File every member, or none, and commit; None on success, else the title of the member
-    that failed (everything was rolled back: the drafts keep their answers)."""
-    try:
-        filed = service.submit(
-            db.session,
-            bundle,
-            members,
-            True,
-            current_app.config["STATUS_LINK_KEY"],
-            clock.today_local(),
-            clock.now(),
-            on_submitted=extensions.registry().submitted,
-        )
-    except service.MemberFailed as failed:
-        db.session.rollback()
-        current_app.logger.warning(
-            "bundle %s not submitted: %s failed with %s",
-            bundle.public_id,
-            failed.procedure_id,
-            type(failed.__cause__).__name__,
-        )
-        return failed.title
-    if filed:  # not again when another request filed it first (a double click)
-        plan.queue_reminders(db.session, current_app.extensions["catalog"], bundle, clock.now())
-    db.session.commit()
-    return None
 
 
 @bp.get("/<public_id>")

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, inspect, text
 from portal import create_app, migrate
 from portal.cli import alembic_config
 from portal.db import Base, make_engine
-from portal.mocks_db import VERSION_TABLE, load_models
+from portal.mock_models import load_models
+from portal.mocks_db import VERSION_TABLE
 
 pytestmark = pytest.mark.db
 
