@@ -87,5 +87,3 @@ def nonce_of(token: str, now: dt.datetime) -> str | None:
     if int(expires) <= now.timestamp():
         return None
     return nonce
-
-

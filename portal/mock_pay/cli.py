@@ -78,7 +78,7 @@ def deliver(faults: tuple[str, ...]) -> None:
 @click.argument("payment_number")
 def store_pay(payment_number: str) -> None:
     """Pay a konbini number (11 digits) or a Pay-easy お客様番号 (16 digits)."""
-    from portal.mock_pay.service import pay_at_store
+    from portal.mock_pay.paying import pay_at_store
 
     session = db.session
     outcome = pay_at_store(session, payment_number, now=clock.now())

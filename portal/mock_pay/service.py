@@ -18,7 +18,6 @@ import secrets
 import string
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -30,12 +29,10 @@ from portal.mock_pay.models import (
     DESCRIPTION_MAX,
     EVENT_PENDING,
     EXPIRED,
-    FAILED,
     KEY_MAX,
     METHODS,
     OPEN,
     PAID,
-    PENDING,
     REASON_MAX,
     REFERENCE_MAX,
     REFUNDED,
@@ -92,7 +89,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_" + "".join(secrets.choice(_ALPHANUMERIC) for _ in range(24))
 
 
-def _digits(length: int) -> str:
+def digits(length: int) -> str:
     return "".join(secrets.choice(string.digits) for _ in range(length))
 
 
@@ -288,7 +285,7 @@ def get_payment(session: Session, payment_id: str, *, now: dt.datetime) -> MockP
 
 def expire_if_due(session: Session, payment: MockPayment, *, now: dt.datetime) -> MockPayment:
     if payment.status in OPEN and payment.expires_at <= now:
-        expired = _transition(
+        expired = transition(
             session,
             payment.id,
             expected=OPEN,
@@ -313,7 +310,7 @@ def expire_due(session: Session, *, now: dt.datetime, limit: int = EXPIRE_BATCH)
     ).all()
     count = 0
     for payment_id in ids:
-        expired = _transition(
+        expired = transition(
             session,
             payment_id,
             expected=OPEN,
@@ -329,7 +326,7 @@ def expire_due(session: Session, *, now: dt.datetime, limit: int = EXPIRE_BATCH)
 # --- Transitions ---------------------------------------------------------------------------
 
 
-def _transition(
+def transition(
     session: Session,
     payment_id: str,
     *,
@@ -388,189 +385,6 @@ def record_event(
     session.add(event)
     session.flush()
     return event
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of a step the resident (or the store) took. `result` is one of the values
-    each function documents; `payment` is the payment afterwards (None if there is none)."""
-
-    result: str
-    payment: MockPayment | None
-    tries_left: int | None = None
-
-
-def _closed(session: Session, payment_id: str, now: dt.datetime) -> Outcome:
-    """A step that lost its guard: say why (the payment may have expired just now)."""
-    payment = session.get(MockPayment, payment_id, populate_existing=True)
-    if payment is None:
-        return Outcome("not_found", None)
-    payment = expire_if_due(session, payment, now=now)
-    return Outcome("closed", payment)
-
-
-def choose_method(session: Session, payment_id: str, method: str, *, now: dt.datetime) -> Outcome:
-    """The resident picks a method on the hosted page. Card: the card form comes next (no status
-    change). QR: pending, the QR code comes next. Konbini / Pay-easy: pending with a payment
-    number valid for 3 days. Results: "chosen", "closed", "not_found"; InvalidRequest for a
-    method this payment does not offer."""
-    payment = get_payment(session, payment_id, now=now)
-    if method not in payment.methods:
-        raise InvalidRequest("invalid_method", "this payment does not offer that method")
-    if method == "card":
-        chosen = _transition(
-            session, payment_id, expected=(CREATED,), now=now, values={"method": "card"}
-        )
-    elif method == "qr":
-        chosen = _transition(
-            session,
-            payment_id,
-            expected=(CREATED,),
-            now=now,
-            values={"status": PENDING, "method": "qr", "challenge": False},
-        )
-    else:
-        number, confirmation = _new_payment_number(session, method)
-        chosen = _transition(
-            session,
-            payment_id,
-            expected=(CREATED,),
-            now=now,
-            values={
-                "status": PENDING,
-                "method": method,
-                "payment_number": number,
-                "confirmation_number": confirmation,
-                "expires_at": now + NUMBER_LIFETIME,
-                "challenge": False,
-            },
-        )
-    if chosen is None:
-        return _closed(session, payment_id, now)
-    return Outcome("chosen", chosen)
-
-
-def _new_payment_number(session: Session, method: str) -> tuple[str, str | None]:
-    """Konbini: 11 digits. Pay-easy: a 16-digit お客様番号 and a 4-digit 確認番号."""
-    while True:
-        number = _digits(11) if method == "konbini" else _digits(16)
-        if number[0] == "0":
-            continue  # a leading zero is easily lost when people copy numbers into a spreadsheet
-        taken = session.scalar(select(MockPayment.id).where(MockPayment.payment_number == number))
-        if taken is None:
-            return number, (_digits(4) if method == "payeasy" else None)
-
-
-def pay_by_card(session: Session, payment_id: str, number: str, *, now: dt.datetime) -> Outcome:
-    """A checked card (see forms.py) is submitted. Results: "paid", "declined" (failed),
-    "challenge" (3-D Secure comes next), "closed", "not_found". Only TEST_CARDS reach here."""
-    behaviour = TEST_CARDS[number]
-    last4 = number[-4:]
-    # Another card typed while a 3-D Secure challenge waits replaces that challenge.
-    values = {"method": "card", "card_last4": last4, "challenge": False}
-    if behaviour == "succeeds":
-        values.update(status=PAID, paid_at=now)
-    elif behaviour == "declined":
-        values.update(status=FAILED, failure_code="declined")
-    else:
-        values.update(challenge=True, challenge_failures=0)
-    done = _transition(session, payment_id, expected=(CREATED,), now=now, values=values)
-    if done is None:
-        return _closed(session, payment_id, now)
-    return Outcome({"succeeds": "paid", "declined": "declined"}.get(behaviour, "challenge"), done)
-
-
-def answer_challenge(
-    session: Session, payment_id: str, password: str, *, now: dt.datetime
-) -> Outcome:
-    """The 3-D Secure one-time password. Results: "paid"; "wrong" (tries_left > 0); "failed"
-    after CHALLENGE_TRIES wrong answers; "closed"; "not_found"."""
-    waiting = (MockPayment.challenge.is_(True),)
-    typed = normalize_number(password)
-    if secrets.compare_digest(typed.encode(), CHALLENGE_PASSWORD.encode()):
-        done = _transition(
-            session,
-            payment_id,
-            expected=(CREATED,),
-            now=now,
-            values={"status": PAID, "challenge": False, "paid_at": now},
-            where=waiting,
-        )
-        return Outcome("paid", done) if done else _closed(session, payment_id, now)
-    counted = _transition(
-        session,
-        payment_id,
-        expected=(CREATED,),
-        now=now,
-        values={"challenge_failures": MockPayment.challenge_failures + 1},
-        where=waiting,
-    )
-    if counted is None:
-        return _closed(session, payment_id, now)
-    left = CHALLENGE_TRIES - counted.challenge_failures
-    if left > 0:
-        return Outcome("wrong", counted, tries_left=left)
-    failed = _transition(
-        session,
-        payment_id,
-        expected=(CREATED,),
-        now=now,
-        values={"status": FAILED, "challenge": False, "failure_code": "3ds_failed"},
-        where=(*waiting, MockPayment.challenge_failures >= CHALLENGE_TRIES),
-    )
-    return Outcome("failed", failed) if failed else _closed(session, payment_id, now)
-
-
-def cancel_challenge(session: Session, payment_id: str, *, now: dt.datetime) -> Outcome:
-    """キャンセル on the 3-D Secure page: the payment fails. Results: "failed", "closed"."""
-    failed = _transition(
-        session,
-        payment_id,
-        expected=(CREATED,),
-        now=now,
-        values={"status": FAILED, "challenge": False, "failure_code": "3ds_cancelled"},
-        where=(MockPayment.challenge.is_(True),),
-    )
-    return Outcome("failed", failed) if failed else _closed(session, payment_id, now)
-
-
-def pay_by_qr(session: Session, payment_id: str, *, now: dt.datetime) -> Outcome:
-    """支払う in the (simulated) phone app. Results: "paid", "closed", "not_found"."""
-    done = _transition(
-        session,
-        payment_id,
-        expected=(PENDING,),
-        now=now,
-        values={"status": PAID, "paid_at": now},
-        where=(MockPayment.method == "qr",),
-    )
-    return Outcome("paid", done) if done else _closed(session, payment_id, now)
-
-
-def pay_at_store(session: Session, number: str, *, now: dt.datetime) -> Outcome:
-    """The store terminal (or ATM) takes a konbini number or a Pay-easy お客様番号. Results:
-    "paid", "unknown" (no such number), "expired", "already_paid"."""
-    number = normalize_number(number)
-    payment = None
-    if number.isascii() and number.isdigit():
-        payment = session.scalar(select(MockPayment).where(MockPayment.payment_number == number))
-    if payment is None:
-        return Outcome("unknown", None)
-    done = _transition(
-        session,
-        payment.id,
-        expected=(PENDING,),
-        now=now,
-        values={"status": PAID, "paid_at": now},
-        where=(MockPayment.method.in_(("konbini", "payeasy")),),
-    )
-    if done is not None:
-        return Outcome("paid", done)
-    payment = expire_if_due(session, payment, now=now)
-    session.refresh(payment)
-    if payment.status in (PAID, REFUNDED):
-        return Outcome("already_paid", payment)
-    return Outcome("expired", payment)
 
 
 def refund(

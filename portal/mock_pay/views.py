@@ -29,7 +29,7 @@ from flask import (
 from portal import clock
 from portal.db import db
 from portal.extensions import csrf
-from portal.mock_pay import forms, service
+from portal.mock_pay import forms, paying, service
 from portal.mock_pay.models import CREATED, PENDING, MockPayment
 from portal.qr import qr_svg
 
@@ -216,7 +216,7 @@ def checkout(payment_id: str):
         if chosen not in payment.methods:
             errors["method"] = "支払い方法を選んでください"
         else:
-            outcome = service.choose_method(db.session, payment.id, chosen, now=clock.now())
+            outcome = paying.choose_method(db.session, payment.id, chosen, now=clock.now())
             db.session.commit()
             return _next_page(outcome.payment)
     return render_template(
@@ -236,7 +236,7 @@ def card(payment_id: str):
     if request.method == "POST":
         form = forms.read_card(request.form, today=clock.today_local())
         if not form.errors:
-            outcome = service.pay_by_card(db.session, payment.id, form.number, now=now)
+            outcome = paying.pay_by_card(db.session, payment.id, form.number, now=now)
             db.session.commit()
             if outcome.result == "paid":
                 return _back(outcome.payment)
@@ -261,14 +261,14 @@ def three_ds(payment_id: str):
     errors: dict[str, str] = {}
     if request.method == "POST":
         if request.form.get("action") == "cancel":
-            outcome = service.cancel_challenge(db.session, payment.id, now=now)
+            outcome = paying.cancel_challenge(db.session, payment.id, now=now)
             db.session.commit()
             return _back(outcome.payment)
         typed, error = forms.read_password(request.form)
         if error:
             errors["otp"] = error
         else:
-            outcome = service.answer_challenge(db.session, payment.id, typed, now=now)
+            outcome = paying.answer_challenge(db.session, payment.id, typed, now=now)
             db.session.commit()
             if outcome.result == "paid":
                 return _back(outcome.payment)
@@ -312,7 +312,7 @@ def qr_app(payment_id: str):
         abort(404)
     just_paid = False
     if request.method == "POST" and payment.status == PENDING:
-        outcome = service.pay_by_qr(db.session, payment.id, now=clock.now())
+        outcome = paying.pay_by_qr(db.session, payment.id, now=clock.now())
         db.session.commit()
         payment = outcome.payment
         just_paid = outcome.result == "paid"
@@ -360,7 +360,7 @@ def store():
         if error:
             errors["number"] = error
         else:
-            outcome = service.pay_at_store(db.session, typed, now=clock.now())
+            outcome = paying.pay_at_store(db.session, typed, now=clock.now())
             db.session.commit()
             if outcome.result == "paid":
                 paid, typed = outcome.payment, ""

@@ -109,9 +109,7 @@ def out_of_order(submission: Submission, current: Step, today: dt.date) -> Step 
     return first_incomplete if first_incomplete is not None else True
 
 
-def next_step(
-    submission: Submission, step_id: str, returning: bool, today: dt.date
-) -> Step | None:
+def next_step(submission: Submission, step_id: str, returning: bool, today: dt.date) -> Step | None:
     """The step after a saved one (None: the check page). Returning from the check page goes
     back there unless a step still needs an answer."""
     procedure = service.procedure_of(submission)

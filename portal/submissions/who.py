@@ -22,6 +22,7 @@ from portal.submissions.views import draft_or_redirect
 
 WHO_SUBJECT = Field(name="subject", type="person", label="申請の対象となる方")
 
+
 def _who_choice_field(procedure: Procedure, user: dict, members: list) -> Field:
     options = [Option(value="self", label=f"ご本人（{user['name']} さん）の申請")]
     options += [
@@ -192,5 +193,3 @@ def _find_subject(submission: Submission, procedure: Procedure, person: dict) ->
         )
     except RecordNotFound:
         return None
-
-

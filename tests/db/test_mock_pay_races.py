@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal.mock_pay import service, webhooks
+from portal.mock_pay import paying, service, webhooks
 from portal.mock_pay.models import MockPayEvent, MockPayment, MockPayRefund
 
 pytestmark = pytest.mark.db
@@ -41,7 +41,7 @@ def new_payment(factory, key: str, method: str | None = None) -> MockPayment:
             session, idempotency_key=key, body=REQUEST, checkout_url=checkout_url, now=NOW
         )
         if method:
-            payment = service.choose_method(session, payment.id, method, now=NOW).payment
+            payment = paying.choose_method(session, payment.id, method, now=NOW).payment
         session.commit()
         return payment
 
@@ -91,7 +91,7 @@ def test_racing_qr_confirmations_pay_once(clean_db, engine):
     factory = sessionmaker(engine, expire_on_commit=False)
     payment = new_payment(factory, "qr-1", "qr")
     results = race(
-        10, lambda _i: in_session(factory, lambda s: service.pay_by_qr(s, payment.id, now=NOW))
+        10, lambda _i: in_session(factory, lambda s: paying.pay_by_qr(s, payment.id, now=NOW))
     )
     assert Counter(results) == {"paid": 1, "closed": 9}
     assert paid_events(engine, payment.id) == ["payment.pending", "payment.paid"]
@@ -103,7 +103,7 @@ def test_racing_store_payments_pay_once(clean_db, engine):
     results = race(
         10,
         lambda _i: in_session(
-            factory, lambda s: service.pay_at_store(s, payment.payment_number, now=NOW)
+            factory, lambda s: paying.pay_at_store(s, payment.payment_number, now=NOW)
         ),
     )
     assert Counter(results) == {"paid": 1, "already_paid": 9}
@@ -119,7 +119,7 @@ def test_a_store_payment_racing_the_expiry_is_one_or_the_other(clean_db, engine)
     def act(i: int):
         if i % 2:
             return in_session(
-                factory, lambda s: service.pay_at_store(s, payment.payment_number, now=just_before)
+                factory, lambda s: paying.pay_at_store(s, payment.payment_number, now=just_before)
             )
         with factory() as session:
             expired = service.expire_due(session, now=deadline)
@@ -139,12 +139,12 @@ def test_racing_3d_secure_answers_pay_once(clean_db, engine):
     factory = sessionmaker(engine, expire_on_commit=False)
     payment = new_payment(factory, "card-1")
     with factory() as session:
-        service.pay_by_card(session, payment.id, service.CARD_CHALLENGE, now=NOW)
+        paying.pay_by_card(session, payment.id, service.CARD_CHALLENGE, now=NOW)
         session.commit()
     results = race(
         10,
         lambda _i: in_session(
-            factory, lambda s: service.answer_challenge(s, payment.id, "1234", now=NOW)
+            factory, lambda s: paying.answer_challenge(s, payment.id, "1234", now=NOW)
         ),
     )
     assert Counter(results) == {"paid": 1, "closed": 9}
@@ -155,7 +155,7 @@ def test_racing_refunds_never_refund_more_than_was_paid(clean_db, engine):
     factory = sessionmaker(engine, expire_on_commit=False)
     payment = new_payment(factory, "card-2")
     with factory() as session:
-        service.pay_by_card(session, payment.id, service.CARD_SUCCEEDS, now=NOW)
+        paying.pay_by_card(session, payment.id, service.CARD_SUCCEEDS, now=NOW)
         session.commit()
 
     def refund(_i: int) -> str:
@@ -181,7 +181,7 @@ def test_racing_refunds_with_one_key_refund_once(clean_db, engine):
     factory = sessionmaker(engine, expire_on_commit=False)
     payment = new_payment(factory, "card-3")
     with factory() as session:
-        service.pay_by_card(session, payment.id, service.CARD_SUCCEEDS, now=NOW)
+        paying.pay_by_card(session, payment.id, service.CARD_SUCCEEDS, now=NOW)
         session.commit()
 
     def refund(_i: int) -> str:

@@ -125,13 +125,15 @@ def test_a_channel_adds_itself_through_the_extension_points_alone(app, client):
     # (c) and (e) on the status page: the channel's facts and item, and who helped.
     status = check_page(client.get(status_link))
     facts = {
-        row.dt.get_text(): row.dd.get_text(" ", strip=True)
-        for row in status.select(".facts__row")
+        row.dt.get_text(): row.dd.get_text(" ", strip=True) for row in status.select(".facts__row")
     }
     assert facts["支援の種類"] == "ボランティアによる入力支援"
     assert facts["入力の支援"] == "ボランティア（支援者番号 V-07）"
     assert facts["手数料"] == "600円（未払い）"  # the payments channel's fact, as before
-    assert status.select_one("#volunteer-item").get_text() == "お手伝いした方への感想をお寄せください。"
+    assert (
+        status.select_one("#volunteer-item").get_text()
+        == "お手伝いした方への感想をお寄せください。"
+    )
 
 
 def test_the_engine_refuses_what_it_cannot_honour(app):
