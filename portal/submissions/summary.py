@@ -57,6 +57,7 @@ class CheckSummary:
     procedure: Procedure
     fee: int | None = None
     deadline: dt.date | None = None
+    overdue: bool = False  # the deadline is before the day the summary was made
 
 
 def rows_of(
@@ -142,6 +143,7 @@ def check_summary(
     """Everything a check-answers page shows above its declaration (`components/answers.html`,
     macro `check_summary`)."""
     procedure = service.procedure_of(submission)
+    deadline = deadline_of(procedure, submission.answers)
     return CheckSummary(
         groups=answer_groups(
             submission,
@@ -152,5 +154,6 @@ def check_summary(
         ),
         procedure=procedure,
         fee=logic.fee_amount(procedure, submission.answers, today),
-        deadline=deadline_of(procedure, submission.answers),
+        deadline=deadline,
+        overdue=deadline is not None and deadline < today,
     )
