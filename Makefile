@@ -54,14 +54,12 @@ browser:
 # worker). `make test-fast` is the inner loop: everything but the browser tests.
 TEST_WORKERS ?= auto
 test: setup browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --junitxml=instance/junit.xml $(PYTEST_ARGS)
 
-# Where the time goes: the whole suite with a JUnit report, summarised into docs/testing.md.
-test-durations: setup browser
-	@start=$$(date +%s); $(BIN)/python -m pytest -n $(TEST_WORKERS) -q -p no:cacheprovider \
-	  --junitxml=instance/junit.xml $(PYTEST_ARGS); rc=$$?; \
-	  $(BIN)/python scripts/test-durations.py instance/junit.xml --wall $$(( $$(date +%s) - start )) \
-	  --workers $(TEST_WORKERS); exit $$rc
+# Where the time goes: the JUnit report of the last `make test` (run it first) summarised into
+# the "Where the time goes" section of docs/testing.md.
+test-durations:
+	$(BIN)/python scripts/test-durations.py instance/junit.xml
 
 # Line coverage of portal/ over the whole suite (browser tests' live servers included).
 coverage: setup browser

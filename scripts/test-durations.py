@@ -1,9 +1,8 @@
 """Regenerate the "Where the time goes" section of docs/testing.md from a pytest JUnit report.
 
-    .venv/bin/python -m pytest -n auto --junitxml=instance/junit.xml
-    .venv/bin/python scripts/test-durations.py instance/junit.xml [--wall SECONDS]
-
-`make test-durations` does both. The section lists the time per test directory (summed over
+    make test                   (writes instance/junit.xml)
+    make test-durations         (.venv/bin/python scripts/test-durations.py instance/junit.xml)
+ The section lists the time per test directory (summed over
 tests: with several workers the wall-clock time is shorter) and the 30 slowest tests; it is
 rewritten between the two marker lines, never typed by hand.
 """
@@ -29,6 +28,8 @@ def main() -> None:
     parser.add_argument("--workers", default="", help="how many test workers ran")
     args = parser.parse_args()
     root = ET.parse(args.junit).getroot()  # noqa: S314
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    wall = args.wall or (float(suite.get("time", 0)) if suite is not None else 0)
     cases = []
     for case in root.iter("testcase"):
         classname = case.get("classname", "")
@@ -41,8 +42,8 @@ def main() -> None:
     lines = [BEGIN, ""]
     total = sum(seconds for seconds, _, _ in cases)
     summary = f"{len(cases)} tests, {total / 60:.1f} minutes of test time"
-    if args.wall:
-        summary += f", {args.wall / 60:.1f} minutes wall clock"
+    if wall:
+        summary += f", {wall / 60:.1f} minutes wall clock"
     if args.workers:
         summary += f" on {args.workers} workers"
     lines += [summary + ".", "", "| directory | tests | minutes |", "| --- | ---: | ---: |"]
