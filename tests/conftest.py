@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import settings
 from sqlalchemy import text
 
 from portal import clock, create_app, migrate
@@ -20,6 +21,11 @@ from portal.db import Base, make_engine
 from portal.mock_models import load_models
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests check behaviour, not speed: no per-example deadline (the suite runs beside
+# browsers on two CPUs, where a 200 ms deadline fails by chance). Speed lives in bench/.
+settings.register_profile("portal", deadline=None)
+settings.load_profile("portal")
 
 
 _WORKER_DATABASES: dict[str, str] = {}
