@@ -294,3 +294,18 @@ def test_flask_payments_reconcile_finds_a_lost_webhook(client, app, provider):
     output = runner.invoke(args=["payments", "reconcile"]).output
     assert output.strip() == "payments: 1 checked, 1 changed, 0 refused, 0 unreachable"
     assert payment_row(app).status == "paid"
+
+
+def test_a_paid_application_shows_its_fee_as_paid_and_offers_no_payment(client, app, provider):
+    """The `paid` state of tests/factories.py, as the resident's status page shows it."""
+    from tests.factories import paid
+
+    application = juminhyo(app)
+    paid(app, application.id, provider)
+    with app.app_context():
+        row = db.session.get(Submission, application.id)
+        assert row.payment_status == "paid"
+        fee = row.fee_amount
+    page = check_page(client.get(status_path(app, application)))
+    assert f"{fee:,}円（支払い済み）" in page.get_text()
+    assert not page.find("button", string=re.compile("手数料を支払う"))
