@@ -98,6 +98,21 @@ def mock_jpki_fault(mode: str, seconds: float) -> None:
     click.echo(f"mock card service: {mode}")
 
 
+@mock_jpki_cli.command("reset-pin")
+@click.argument("card")
+def mock_jpki_reset_pin(card: str) -> None:
+    """Unlock a demo card after wrong PINs, as 暗証番号の初期化 at a city counter would."""
+    from sqlalchemy import update
+
+    from portal.db import db
+    from portal.mock_jpki.models import MockCard
+
+    unlocked = {"auth_failures": 0, "auth_locked": False, "sign_failures": 0, "sign_locked": False}
+    db.session.execute(update(MockCard).where(MockCard.persona_id == card).values(**unlocked))
+    db.session.commit()
+    click.echo(f"mock card {card}: PINs reset")
+
+
 def init_app(app: Flask) -> None:
     from portal.jobs.worker import portal_cli
     from portal.payments.cli import payments_cli

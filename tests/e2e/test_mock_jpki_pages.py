@@ -101,6 +101,18 @@ def test_three_wrong_pins_lock_the_card_for_good(make_page, audit, live_server):
     result = callback_params(page, page.get_by_role("button", name="申請サービスに戻る").click)
     assert result["error"] == "access_denied" and result["state"] == params["state"]
 
+    # 暗証番号の初期化 at the counter (the demo's command) unlocks it: the right PIN works again,
+    # and the card is left as the other tests expect it.
+    live_server.flask("mock-jpki", "reset-pin", "spouse")
+    page = make_page("phone")
+    params = open_card_reader(page, live_server)
+    choose_card(page, "spouse")
+    by_label(page, "利用者証明用電子証明書の暗証番号（数字4桁）").fill(
+        PERSONAS["spouse"]["auth_pin"]
+    )
+    result = callback_params(page, page.get_by_role("button", name="本人確認する").click)
+    assert result["code"] and result["state"] == params["state"]
+
 
 def test_an_expired_certificate_and_a_bad_request(make_page, audit, live_server):
     page = make_page("phone")
@@ -267,3 +279,4 @@ def test_signing_pages_for_cards_that_cannot_sign(make_page, audit, live_server)
         "署名用のパスワードがロックされています"
     )
     audit(page)
+    live_server.flask("mock-jpki", "reset-pin", "care-manager")  # as other tests expect it

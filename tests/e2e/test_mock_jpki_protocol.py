@@ -231,7 +231,7 @@ def _sign_params(rp):
     )
 
 
-def test_five_wrong_signature_passwords_lock_signing(rp):
+def test_five_wrong_signature_passwords_lock_signing(rp, live_server):
     for left in (4, 3, 2, 1):
         page = rp.authorize(_sign_params(rp), card="foreign", pin="WRONG0000")
         assert page.status == 200 and f"あと{left}回間違えると" in page.body
@@ -243,6 +243,7 @@ def test_five_wrong_signature_passwords_lock_signing(rp):
     # Logging in (the other certificate) still works: only signing is locked.
     params, result = login(rp)
     assert result["code"]
+    live_server.flask("mock-jpki", "reset-pin", "foreign")  # unlocked, as other tests expect it
 
 
 def test_sign_transactions_need_client_authentication_and_valid_digests(rp):
