@@ -67,18 +67,24 @@ def _complete(session, catalog, procedure, answers: dict[str, Any]) -> int:
     return row.id
 
 
-def submitted(app, procedure_id: str, answers: dict | None = None) -> Submission:
+def submitted(
+    app, procedure_id: str, answers: dict | None = None, *, extra: dict | None = None
+) -> Submission:
     """A submitted application (the catalog's example answers unless given, read for the
-    applicant the way `flask demo load` does)."""
+    applicant the way `flask demo load` does; `extra` answers added to them)."""
     with app.app_context():
         catalog = app.extensions["catalog"]
         procedure = catalog.procedure(procedure_id)
         submission, _token = service.start_draft(db.session, catalog, procedure, clock.now())
         from portal.demo import example_answers
 
-        submission.answers = answers or example_answers(
-            app, db.session, submission, procedure, clock.today_local()
-        )
+        submission.answers = {
+            **(
+                answers
+                or example_answers(app, db.session, submission, procedure, clock.today_local())
+            ),
+            **(extra or {}),
+        }
         submission.steps_done = [s.id for s in procedure.steps]
         db.session.flush()
         service.submit(
@@ -134,6 +140,16 @@ def staff_members(app, members: dict[str, list[tuple[str, str]]]) -> dict[str, s
             secrets[login_id] = secret
         db.session.commit()
     return secrets
+
+
+def member_id(app, login_id: str) -> int:
+    """The database id of a staff member (what `entered_by` and the audit log name)."""
+    from sqlalchemy import select
+
+    from portal.staff.models import StaffMember
+
+    with app.app_context():
+        return db.session.scalar(select(StaffMember.id).where(StaffMember.login_id == login_id))
 
 
 def code_for(secret: str, *, ahead: int = 0) -> str:

@@ -20,11 +20,10 @@ from portal.demo import example_answers
 from portal.identity.models import WebSession
 from portal.mock_jpki.ca import MockCA
 from portal.staff import counter as counter_views
-from portal.staff import service as staff_service
 from portal.submissions import service
 from portal.submissions.models import Submission
 from tests.conftest import check_page, csrf_token
-from tests.factories import PASSWORD
+from tests.factories import member_id, staff_members
 from tests.factories import staff_sign_in as sign_in
 from tests.web.test_identity_features import StubProvider
 
@@ -48,21 +47,9 @@ def stub(app, tmp_path):
 
 @pytest.fixture
 def staff(app):
-    secrets = {}
-    with app.app_context():
-        for login_id, roles in MEMBERS.items():
-            member, secret = staff_service.create_member(
-                db.session,
-                login_id=login_id,
-                display_name=f"{login_id} さん",
-                password=PASSWORD,
-                roles=roles,
-                key=app.extensions["submission_services"].my_number_key,
-                now=clock.now(),
-            )
-            secrets[login_id] = (secret, member.id)
-        db.session.commit()
-    return secrets
+    """login_id -> (TOTP secret, member id) of MEMBERS."""
+    secrets = staff_members(app, MEMBERS)
+    return {login_id: (secret, member_id(app, login_id)) for login_id, secret in secrets.items()}
 
 
 def clerk(app, staff, login_id="counter-a"):

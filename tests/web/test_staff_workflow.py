@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal import audit, clock
+from portal import audit
 from portal.db import db
 from portal.outbox.models import OutboxMessage
 from portal.submissions import service
@@ -19,6 +19,7 @@ from portal.submissions.models import CorrectionRequest, Submission, SubmissionE
 from tests.conftest import check_page, csrf_token
 from tests.factories import staff_members as create_members
 from tests.factories import staff_sign_in as sign_in
+from tests.factories import submitted
 
 MEMBERS = {
     "k-clerk": [("clerk", "kosodate")],
@@ -39,28 +40,7 @@ def members(app):
 def hoiku_case(app, procedure_id: str = "hoiku-genkyo", email: str | None = None) -> str:
     """A submitted application (by default 保育の現況届 of the kosodate department, whose answers
     have no e-mail address); its public id."""
-    from portal.demo import example_answers
-
-    with app.app_context():
-        catalog = app.extensions["catalog"]
-        procedure = catalog.procedure(procedure_id)
-        submission, _token = service.start_draft(db.session, catalog, procedure, clock.now())
-        answers = example_answers(app, db.session, submission, procedure, clock.today_local())
-        if email:
-            answers["email"] = email
-        submission.answers = answers
-        submission.steps_done = [s.id for s in procedure.steps]
-        db.session.flush()
-        service.submit(
-            db.session,
-            submission,
-            True,
-            app.config["STATUS_LINK_KEY"],
-            clock.today_local(),
-            clock.now(),
-        )
-        db.session.commit()
-        return submission.public_id
+    return submitted(app, procedure_id, extra={"email": email} if email else None).public_id
 
 
 def case_page(client, public_id):
@@ -409,8 +389,6 @@ def test_the_resident_may_withdraw_until_a_decision(app, members):
 def test_the_inbox_search_knows_the_applicant_whichever_way_the_form_asks(app):
     """A person field (保育の現況届) or two text fields (住民票の写し): either way the name and kana
     are searchable, kana in katakana."""
-    from tests.factories import submitted
-
     person_id = hoiku_case(app)
     fields_id = submitted(app, "juminhyo-copy").public_id
     with app.app_context():
