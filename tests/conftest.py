@@ -175,6 +175,7 @@ def check_page(response, status: int = 200) -> BeautifulSoup:
 ROUTE_CHECK = "test_every_page_route_was_audited"
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: only a selected check counts
 def pytest_collection_modifyitems(config, items):
     if not hasattr(config, "workerinput"):
         return
