@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := portal
+# The portal's address in development: gunicorn binds it, and the portal derives its public
+# address (every link, and the card and payment services' addresses) from it. `make run PORT=8101`
+# and `make worker PORT=8101` agree; PORTAL_PUBLIC_URL, when set, wins.
+export PORTAL_BIND := $(HOST):$(PORT)
 
 .PHONY: run worker test test-fast test-durations coverage setup migrate demo-data browser lint check bench clean
 
@@ -40,7 +44,7 @@ run: demo-data
 	@echo "           http://$(HOST):$(PORT)/mock-pay/store. Run 'make worker' in another terminal for"
 	@echo "           its webhooks (and the mail)."
 	@echo ""
-	PORTAL_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config python:portal.gunicorn_conf 'portal:create_app()'
+	$(BIN)/gunicorn --config python:portal.gunicorn_conf 'portal:create_app()'
 
 # The background worker beside `make run`: mail, the mock payment service's webhooks, and the
 # periodic duties (portal/jobs), a round every 5 seconds.

@@ -40,6 +40,41 @@ def _development_secret(instance_path: Path, name: str = "secret_key") -> str:
     return path.read_text().strip()
 
 
+# The portal's pages the card service sends residents back to (login, signing, the counter).
+CALLBACK_PATHS = (
+    "/login/callback",
+    "/sign/callback",
+    "/staff/counter/card",
+    "/counter/sign/callback",
+)
+
+
+def _address_of(bind: str | None) -> str:
+    """http://host:port of a gunicorn bind address (a wildcard host is reached on loopback)."""
+    host, _, port = (bind or "127.0.0.1:8000").rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 (the bind, not a listen here)
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def _derive_addresses(config: dict) -> None:
+    """Every provider address not set on its own: from the portal's public address."""
+    public = config["PUBLIC_URL"]
+    if not public:
+        return  # production without PORTAL_PUBLIC_URL: validate() refuses it
+    config["JPKI_DISCOVERY_URL"] = (
+        config["JPKI_DISCOVERY_URL"] or f"{public}/mock-jpki/.well-known/openid-configuration"
+    )
+    config["JPKI_REDIRECT_URIS"] = config["JPKI_REDIRECT_URIS"] or [
+        public + path for path in CALLBACK_PATHS
+    ]
+    config["PAYMENT_API_URL"] = config["PAYMENT_API_URL"] or f"{public}/mock-pay/api"
+    config["PAYMENT_WEBHOOK_URL"] = (
+        config["PAYMENT_WEBHOOK_URL"] or f"{public}/payments/webhooks/mock"
+    )
+    config["MOCK_JPKI_ISSUER"] = config["MOCK_JPKI_ISSUER"] or f"{public}/mock-jpki"
+
+
 def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
     """Build the settings dictionary for `env` (default: $PORTAL_ENV or 'development')."""
     env = env or os.environ.get("PORTAL_ENV", "development")
@@ -97,28 +132,27 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         # The mock My Number card service (demo only): on unless production.
         "MOCK_JPKI_ENABLED": _env_flag("PORTAL_MOCK_JPKI_ENABLED", env != "production"),
         "MOCK_JPKI_ISSUER": os.environ.get("PORTAL_MOCK_JPKI_ISSUER"),
+        # The portal's own public address (scheme://host[:port]): every link it hands out, and
+        # by default every address it gives the card service and the payment provider, starts
+        # with it. Development derives it from the address gunicorn binds (PORTAL_BIND, which
+        # `make run PORT=...` sets); production requires it, and requires https.
+        "PUBLIC_URL": (
+            os.environ.get("PORTAL_PUBLIC_URL")
+            or ("" if env == "production" else _address_of(os.environ.get("PORTAL_BIND")))
+        ).rstrip("/"),
         # The mock resident records (demo only; the demo people of portal/demo_data): on unless
         # production. Off, procedures read no records unless a real adapter is installed.
         "MOCK_RECORDS_ENABLED": _env_flag("PORTAL_MOCK_RECORDS_ENABLED", env != "production"),
         # JSON list of relying parties: [{"client_id", "client_secret", "redirect_uris": [...]}]
         "MOCK_JPKI_CLIENTS": os.environ.get("PORTAL_MOCK_JPKI_CLIENTS", "[]"),
         # The portal as a relying party of the card service (the mock, or the real one).
-        "JPKI_DISCOVERY_URL": os.environ.get(
-            "PORTAL_JPKI_DISCOVERY_URL",
-            "http://127.0.0.1:8000/mock-jpki/.well-known/openid-configuration",
-        ),
+        # Default: the mock under the portal's own address (PUBLIC_URL).
+        "JPKI_DISCOVERY_URL": os.environ.get("PORTAL_JPKI_DISCOVERY_URL"),
         "JPKI_CLIENT_ID": os.environ.get("PORTAL_JPKI_CLIENT_ID", "isumi-portal"),
         "JPKI_CLIENT_SECRET": os.environ.get("PORTAL_JPKI_CLIENT_SECRET"),
         # Where the card service sends residents back (login and signing); registered with it.
-        "JPKI_REDIRECT_URIS": os.environ.get(
-            "PORTAL_JPKI_REDIRECT_URIS",
-            "http://127.0.0.1:8000/login/callback http://localhost:8000/login/callback "
-            "http://127.0.0.1:8000/sign/callback http://localhost:8000/sign/callback "
-            # 書かない窓口: the clerk reads the visitor's card; the visitor signs on their screen.
-            "http://127.0.0.1:8000/staff/counter/card http://localhost:8000/staff/counter/card "
-            "http://127.0.0.1:8000/counter/sign/callback "
-            "http://localhost:8000/counter/sign/callback",
-        ).split(),
+        # Default: the portal's callbacks (CALLBACK_PATHS) under its own address.
+        "JPKI_REDIRECT_URIS": os.environ.get("PORTAL_JPKI_REDIRECT_URIS", "").split(),
         # Which provider logs residents in (portal.identity.providers.PROVIDERS).
         "IDENTITY_PROVIDER": os.environ.get("PORTAL_IDENTITY_PROVIDER", "jpki"),
         # The trust anchor for signatures and its revocation list (default: next to discovery).
@@ -142,9 +176,8 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "PAYMENT_PROVIDER": os.environ.get(
             "PORTAL_PAYMENT_PROVIDER", "" if env == "production" else "mock"
         ),
-        "PAYMENT_API_URL": os.environ.get(
-            "PORTAL_PAYMENT_API_URL", "http://127.0.0.1:8000/mock-pay/api"
-        ),
+        # Default: the mock payment service under the portal's own address.
+        "PAYMENT_API_URL": os.environ.get("PORTAL_PAYMENT_API_URL"),
         # Shared with the provider: the portal's API key there, and the secret its webhooks are
         # signed with. Required in production; fixed demo values otherwise (the mock uses them).
         "PAYMENT_API_KEY": os.environ.get(
@@ -155,9 +188,7 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             None if env == "production" else "mock-pay-webhook-secret",
         ),
         # Where the mock payment service sends its webhooks (the portal's receiver).
-        "PAYMENT_WEBHOOK_URL": os.environ.get(
-            "PORTAL_PAYMENT_WEBHOOK_URL", "http://127.0.0.1:8000/payments/webhooks/mock"
-        ),
+        "PAYMENT_WEBHOOK_URL": os.environ.get("PORTAL_PAYMENT_WEBHOOK_URL"),
         # The mock payment service (demo only): on unless production.
         # Where the notice of each fee paid goes (the city's accounting); none when empty.
         "PAYMENT_NOTIFY_ADDRESS": os.environ.get(
@@ -183,7 +214,9 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             f"jpki-client|{config['SECRET_KEY']}".encode()
         ).hexdigest()
     config.update(overrides or {})
-    provider_base = config["JPKI_DISCOVERY_URL"].removesuffix("/.well-known/openid-configuration")
+    _derive_addresses(config)
+    discovery = config["JPKI_DISCOVERY_URL"] or ""
+    provider_base = discovery.removesuffix("/.well-known/openid-configuration")
     config["JPKI_CA_ROOT_URL"] = config["JPKI_CA_ROOT_URL"] or f"{provider_base}/ca/root.pem"
     config["JPKI_CRL_URL"] = config["JPKI_CRL_URL"] or f"{provider_base}/ca/crl.pem"
     validate(config)
@@ -230,6 +263,11 @@ def validate(config: dict) -> None:
         )
     _validate_mail(config)
     _validate_payments(config)
+    if not config.get("PUBLIC_URL", "").startswith("https://"):
+        raise ConfigError(
+            "PORTAL_PUBLIC_URL must be set in production to the portal's https:// address "
+            "(every link it hands out starts with it)"
+        )
 
 
 def _validate_payments(config: dict) -> None:

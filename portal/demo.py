@@ -10,7 +10,7 @@ import base64
 import hashlib
 import io
 
-from flask import Flask, url_for
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -19,6 +19,7 @@ from portal.catalog import logic
 from portal.db import db
 from portal.submissions import service
 from portal.submissions.models import Submission
+from portal.urls import public_url_for
 
 
 def _demo_public_id(procedure_id: str) -> str:
@@ -139,7 +140,7 @@ def load_demo_data(app: Flask) -> list[str]:
         raise RuntimeError("demo data is never loaded in production")
     catalog = app.extensions["catalog"]
     lines = []
-    with app.test_request_context(base_url="http://127.0.0.1:8000"):
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
         session = db.session
         now, today = clock.now(), clock.today_local()
         for procedure in catalog.procedures:
@@ -163,9 +164,9 @@ def load_demo_data(app: Flask) -> list[str]:
             token = service.status_token(app.config["STATUS_LINK_KEY"], submission)
             lines.append(
                 f"demo application {submission.reference} ({procedure.title}) {verb}: "
-                f"{url_for('submissions.status', token=token, _external=True)}"
+                f"{public_url_for('submissions.status', token=token)}"
             )
         lines.extend(_load_demo_staff(app, session, catalog, now))
-        lines.append(f"staff sign-in: {url_for('staff.login', _external=True)}")
+        lines.append(f"staff sign-in: {public_url_for('staff.login')}")
         session.close()
     return lines

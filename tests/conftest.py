@@ -118,7 +118,12 @@ def clean_db(engine):
 def app(database_url, clean_db, tmp_path):
     app = create_app(
         "test",
-        {"DATABASE_URL": database_url, "SECRET_KEY": "t" * 64, "INSTANCE_PATH": str(tmp_path)},
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "t" * 64,
+            "INSTANCE_PATH": str(tmp_path),
+            "PUBLIC_URL": "http://localhost",  # where the Flask test client's requests go
+        },
     )
     yield app
     clock.set_override(None)

@@ -15,7 +15,7 @@ import logging
 import re
 from typing import Any
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, request
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -24,6 +24,7 @@ from portal.api.schemas import Error, ProcedureDetail, ProcedureList, ProcedureS
 from portal.api.schemas import openapi_document as build_openapi_document
 from portal.catalog.schema import CatalogData, Procedure
 from portal.catalog.search import search
+from portal.urls import public_url_for
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,8 @@ def _summary_data(procedure: Procedure) -> dict[str, Any]:
         "identity_level": procedure.identity_level,
         "estimated_minutes": procedure.estimated_minutes,
         "fee": {"description": procedure.fee.description} if procedure.fee else None,
-        "url": url_for("submissions.start", procedure_id=procedure.id, _external=True),
-        "api_url": url_for("api.procedure", procedure_id=procedure.id, _external=True),
+        "url": public_url_for("submissions.start", procedure_id=procedure.id),
+        "api_url": public_url_for("api.procedure", procedure_id=procedure.id),
     }
 
 

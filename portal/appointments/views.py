@@ -41,6 +41,7 @@ from portal.db import db
 from portal.extensions import limiter
 from portal.qr import qr_svg
 from portal.submissions import service as submissions
+from portal.urls import public_url_for
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
@@ -392,7 +393,7 @@ def _taken(visit, start, form, now, token: str | None = None) -> Response:
 
 
 def _manage_url(token: str) -> str:
-    return url_for(".manage", token=token, _external=True)
+    return public_url_for(".manage", token=token)
 
 
 def _no_referrer(response) -> Response:

@@ -37,6 +37,7 @@ from portal.identity.providers import ProviderError, current_provider
 from portal.submissions import access, extensions, service, signing
 from portal.submissions.models import Submission
 from portal.submissions.summary import check_summary
+from portal.urls import public_url_for
 
 DECLARATION_ERROR = "申請内容の確認にチェックを入れてください"
 
@@ -174,7 +175,7 @@ def _begin_signing(submission: Submission, declared: bool) -> ResponseReturnValu
     try:
         transaction_id, response = current_provider().begin_signature(
             [{"title": f"{procedure.title}（申請書）", "digest": digest}],
-            url_for(".sign_callback", _external=True),
+            public_url_for(".sign_callback"),
         )
     except ProviderError as error:
         return _sign_failure(error.kind, 503 if error.kind == "unreachable" else 400)

@@ -18,6 +18,7 @@ from portal.db import db
 from portal.extensions import limiter
 from portal.identity.providers import Identity, ProviderError, current_provider
 from portal.records.base import RecordNotFound
+from portal.urls import public_url_for
 
 bp = Blueprint("identity", __name__)
 
@@ -78,7 +79,7 @@ def login():
 def start_login():
     session["login_next"] = _safe_next(request.form.get("next"))
     try:
-        return current_provider().begin_login(url_for("identity.callback", _external=True))
+        return current_provider().begin_login(public_url_for("identity.callback"))
     except ProviderError as error:
         return _failure(error.kind, 503)
 

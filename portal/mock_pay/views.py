@@ -32,6 +32,7 @@ from portal.extensions import csrf
 from portal.mock_pay import forms, paying, service
 from portal.mock_pay.models import CREATED, PENDING, MockPayment
 from portal.qr import qr_svg
+from portal.urls import public_url_for
 
 bp = Blueprint("mock_pay", __name__, url_prefix="/mock-pay")
 
@@ -105,8 +106,8 @@ def api_create_payment():
             db.session,
             idempotency_key=request.headers.get("Idempotency-Key"),
             body=body,
-            checkout_url=lambda payment_id: url_for(
-                "mock_pay.checkout", payment_id=payment_id, _external=True
+            checkout_url=lambda payment_id: public_url_for(
+                "mock_pay.checkout", payment_id=payment_id
             ),
             now=clock.now(),
         )
@@ -296,7 +297,7 @@ def qr(payment_id: str):
             if payment.status != CREATED
             else redirect(url_for("mock_pay.checkout", payment_id=payment.id))
         )
-    app_url = url_for("mock_pay.qr_app", payment_id=payment.id, _external=True)
+    app_url = public_url_for("mock_pay.qr_app", payment_id=payment.id)
     return render_template(
         "mock_pay/qr.html",
         payment=payment,

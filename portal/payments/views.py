@@ -144,7 +144,9 @@ UNREACHABLE = (
 
 def _send_to_provider(payment: Payment) -> Response:
     """Register the payment at the provider and send the browser to its payment page."""
-    return_url = page_url(payment, "payments.return_from_provider", _external=True)
+    return_url = current_app.config["PUBLIC_URL"] + page_url(
+        payment, "payments.return_from_provider"
+    )
     payment_id = payment.id
     db.session.commit()  # never hold the database while waiting for the provider
     try:

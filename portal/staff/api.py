@@ -16,12 +16,13 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from portal import audit, clock
 from portal.db import db
 from portal.staff import exports, tokens
+from portal.urls import public_url_for
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +142,9 @@ def submissions(procedure_id: str) -> Response:
     db.session.commit()
     next_url = None
     if next_cursor:
-        next_url = url_for(
-            ".submissions",
+        next_url = public_url_for(
+            "staff_api.submissions",
             procedure_id=procedure.id,
-            _external=True,
             **{"from": period.first.isoformat(), "to": period.last.isoformat()},
             limit=size,
             after=next_cursor,

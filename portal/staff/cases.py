@@ -24,6 +24,7 @@ from portal.submissions import corrections
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
+from portal.urls import public_url_for
 
 NOT_YOURS = "この操作は、あなたの役割（この課での権限）ではできません。"
 LOST_RACE = (
@@ -34,7 +35,7 @@ LOST_RACE = (
 
 def _status_url(submission: Submission) -> str:
     """The resident's page for the case (their "my applications" entry; login asks who they are)."""
-    return url_for("submissions.my_application", public_id=submission.public_id, _external=True)
+    return public_url_for("submissions.my_application", public_id=submission.public_id)
 
 
 def case_context(submission: Submission) -> dict:

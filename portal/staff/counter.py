@@ -59,6 +59,7 @@ from portal.staff.models import StaffMember
 from portal.submissions import access, extensions, prefill, service, steps
 from portal.submissions.models import Submission
 from portal.submissions.summary import CheckSummary, check_summary
+from portal.urls import public_url_for
 
 CLERK = "clerk"
 LEVELS = ("login", "signature")  # the card is read, so the visitor is identified
@@ -226,7 +227,7 @@ def counter_start():
     # the same database and may need the write lock this POST took).
     db.session.commit()
     try:
-        return current_provider().begin_login(url_for("staff.counter_card", _external=True))
+        return current_provider().begin_login(public_url_for("staff.counter_card"))
     except ProviderError as error:
         return _card_failure(error.kind, chosen, 503)
 
@@ -428,7 +429,7 @@ def _live_link(submission: Submission) -> dict | None:
     if nonce is None:
         return {"expired": True, "expires": expires}
     opened = service.find_by_draft_token(db.session, nonce) is None
-    url = url_for("counter.open_link", token=issued["token"], _external=True)
+    url = public_url_for("counter.open_link", token=issued["token"])
     return {
         "expired": False,
         "url": url,

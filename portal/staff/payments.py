@@ -17,6 +17,7 @@ from portal.payments.providers import ProviderError
 from portal.payments.views import notify_to, provider
 from portal.qr import qr_svg
 from portal.staff import bp
+from portal.urls import public_url_for
 
 REFUND_ROLES = ("approver", "admin")
 REASON_MIN, REASON_MAX = 4, 400
@@ -189,11 +190,10 @@ def payments_counter():
                 now=clock.now(),
             )
             public_id, payment_id = payment.public_id, payment.id
-            return_url = url_for(
+            return_url = public_url_for(
                 "payments.return_from_provider",
                 public_id=public_id,
                 token=service.access_token(current_app.config["SECRET_KEY"], public_id),
-                _external=True,
             )
             db.session.commit()
             try:

@@ -27,6 +27,7 @@ from portal.identity import signature as signatures
 from portal.identity.providers import ProviderError, SignedDocuments, current_provider
 from portal.submissions import bp, extensions, service
 from portal.submissions.models import Submission
+from portal.urls import public_url_for
 
 FAILURES = {
     "access_denied": (
@@ -133,7 +134,7 @@ def begin_signing(
     try:
         transaction_id, response = current_provider().begin_signature(
             [{"title": d.title, "digest": d.digest} for d in documents],
-            url_for("submissions.sign_callback", _external=True),
+            public_url_for("submissions.sign_callback"),
         )
     except ProviderError as error:
         return failure_page(error.kind, retry, 503 if error.kind == "unreachable" else 400)

@@ -27,6 +27,7 @@ from portal.submissions.access import (
 from portal.submissions.models import Submission
 from portal.submissions.summary import answer_groups
 from portal.submissions.views import status_qr
+from portal.urls import public_url_for
 
 
 def _summary(submission: Submission) -> list:
@@ -185,7 +186,7 @@ def withdraw(token: str) -> ResponseReturnValue:
 @bp.get("/status/<token>/receipt")
 def receipt(token: str) -> ResponseReturnValue:
     submission = submission_by_status_token(token)
-    status_url = url_for(".status", token=token, _external=True)
+    status_url = public_url_for(".status", token=token)
     return no_referrer(
         current_app.make_response(
             render_template(

@@ -43,6 +43,7 @@ from portal.submissions.access import (
     user,
 )
 from portal.submissions.models import Submission
+from portal.urls import public_url_for
 
 
 def status_qr(url: str, submission: Submission) -> str:
@@ -295,7 +296,7 @@ def done(procedure_id: str) -> ResponseReturnValue:
     if service.is_draft(submission):
         return redirect(url_for(".check", procedure_id=procedure_id))
     token = status_token(submission)
-    status_url = url_for(".status", token=token, _external=True)
+    status_url = public_url_for(".status", token=token)
     return render_template(
         "submissions/done.html",
         procedure=service.procedure_of(submission),
@@ -331,7 +332,7 @@ def save_for_later(procedure_id: str) -> ResponseReturnValue:
         code = service.issue_resume_code(db.session, submission, clock.now())
         db.session.commit()
         qr = qr_svg(
-            url_for(".resume", _external=True) + f"?code={code}",
+            public_url_for(".resume") + f"?code={code}",
             f"入力の続きを開くQRコード（再開コード {code}）",
         )
     return render_template(

@@ -57,6 +57,7 @@ def test_upgrade_downgrade_upgrade(empty_database_url):
 # --- The mocks' tables: their own chain, only where a mock is enabled --------------------------
 
 PRODUCTION_SETTINGS = {
+    "PUBLIC_URL": "https://portal.example.jp",
     "SECRET_KEY": "p" * 64,
     "MY_NUMBER_KEY": "ab" * 32,
     "MALWARE_SCANNER": "clamd://127.0.0.1:3310",

@@ -105,17 +105,9 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         "PORTAL_RATELIMIT_LOGIN_FAILURES": "1000 per 15 minutes",
         # The booking races send 50 bookings at once from one address.
         "PORTAL_RATELIMIT_BOOKING": "1000 per minute",
-        # The portal logs in through its own mock card service, over HTTP, like in production.
-        "PORTAL_JPKI_DISCOVERY_URL": (
-            f"http://127.0.0.1:{port}/mock-jpki/.well-known/openid-configuration"
-        ),
-        # The portal pays through the mock payment service over HTTP; its webhooks come back here.
-        "PORTAL_PAYMENT_API_URL": f"http://127.0.0.1:{port}/mock-pay/api",
-        "PORTAL_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{port}/payments/webhooks/mock",
-        "PORTAL_JPKI_REDIRECT_URIS": (
-            f"http://127.0.0.1:{port}/login/callback http://127.0.0.1:{port}/sign/callback "
-            f"http://127.0.0.1:{port}/staff/counter/card http://127.0.0.1:{port}/counter/sign/callback"
-        ),
+        # Nothing else about the address: the portal derives its public address from the bind
+        # (as `make run PORT=...` does), and from that every address it gives the card service
+        # (login, signing, the counter) and the payment provider (API, webhooks, returns).
         **(extra_env or {}),
     }
     bindir = Path(sys.executable).parent

@@ -12,6 +12,7 @@ from portal.config import ConfigError, load_config
 
 def test_production_refuses_the_test_clock(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
     monkeypatch.setenv("PORTAL_TEST_CLOCK_FILE", str(tmp_path / "clock"))
     with pytest.raises(ConfigError, match="PORTAL_TEST_CLOCK_FILE is a test-only setting"):
         create_app("production")
@@ -26,6 +27,7 @@ def test_production_requires_a_secret_key(monkeypatch):
 
 def test_production_starts_with_proper_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
@@ -77,6 +79,7 @@ def test_naive_override_is_refused():
 
 def test_production_refuses_the_demo_malware_scanner(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
@@ -87,6 +90,7 @@ def test_production_refuses_the_demo_malware_scanner(monkeypatch):
 
 def test_production_requires_a_my_number_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.delenv("PORTAL_MY_NUMBER_KEY", raising=False)
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
@@ -97,6 +101,7 @@ def test_production_requires_a_my_number_key(monkeypatch):
 def production_env(monkeypatch, tmp_path) -> None:
     """Everything production needs, and none of the demo-only settings."""
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
@@ -175,6 +180,8 @@ def test_the_demo_banner_follows_the_setting(database_url, tmp_path):
                 "DATABASE_URL": database_url,
                 "INSTANCE_PATH": str(tmp_path),
                 "SECRET_KEY": "p" * 64,
+            "PUBLIC_URL": "https://portal.example.jp",
+                "PUBLIC_URL": "https://portal.example.jp",
                 "MY_NUMBER_KEY": "ab" * 32,
                 "MALWARE_SCANNER": "clamd://127.0.0.1:3310",
                 "JPKI_CLIENT_SECRET": "s" * 40,

@@ -308,3 +308,10 @@ def test_responses_keep_the_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["Content-Type"] == "application/json"
+
+
+def test_links_use_the_public_address_never_the_host_header(client):
+    """A Host header is the client's choice: absolute links come from PORTAL_PUBLIC_URL."""
+    body = client.get("/api/v1/procedures", headers={"Host": "evil.example"}).get_json()
+    urls = [item["url"] for item in body["procedures"]]
+    assert urls and all(url.startswith("http://localhost/procedures/") for url in urls)

@@ -938,6 +938,7 @@ def test_the_cli_and_the_worker_deliver(client, app, receiver):
 
 def production_env(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
@@ -960,6 +961,8 @@ def production_env(monkeypatch, tmp_path) -> None:
 
 def test_defaults_outside_production(monkeypatch, tmp_path):
     production_env(monkeypatch, tmp_path)
+    monkeypatch.delenv("PORTAL_PUBLIC_URL")  # derived from the bind address outside production
+    monkeypatch.delenv("PORTAL_BIND", raising=False)
     config = load_config("development")
     assert config["PAYMENT_PROVIDER"] == "mock"
     assert config["PAYMENT_API_URL"] == "http://127.0.0.1:8000/mock-pay/api"
