@@ -180,7 +180,6 @@ def test_the_demo_banner_follows_the_setting(database_url, tmp_path):
                 "DATABASE_URL": database_url,
                 "INSTANCE_PATH": str(tmp_path),
                 "SECRET_KEY": "p" * 64,
-            "PUBLIC_URL": "https://portal.example.jp",
                 "PUBLIC_URL": "https://portal.example.jp",
                 "MY_NUMBER_KEY": "ab" * 32,
                 "MALWARE_SCANNER": "clamd://127.0.0.1:3310",
