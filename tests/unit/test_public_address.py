@@ -57,9 +57,7 @@ def test_the_public_address_wins_and_each_provider_address_can_still_be_set(clea
     config = load_config("development", {"INSTANCE_PATH": str(tmp_path)})
     assert config["PUBLIC_URL"] == "https://demo.isumi.example.jp"
     assert config["PAYMENT_API_URL"] == "https://psp.example.com/api"
-    assert config["PAYMENT_WEBHOOK_URL"] == (
-        "https://demo.isumi.example.jp/payments/webhooks/mock"
-    )
+    assert config["PAYMENT_WEBHOOK_URL"] == ("https://demo.isumi.example.jp/payments/webhooks/mock")
 
 
 @pytest.mark.parametrize("address", [None, "http://portal.example.jp"])
