@@ -129,7 +129,7 @@ def _submission_services(app: Flask):
     except ValueError as error:
         raise ConfigError(str(error)) from error
     return Services(
-        files=FileStore(Path(app.config["UPLOAD_DIR"])),
+        files=FileStore(),
         scanner=scanner,
         my_number_key=key,
         max_upload_bytes=app.config["MAX_UPLOAD_BYTES"],

@@ -1,7 +1,8 @@
 """Command-line interface: `flask catalog check`, `flask db upgrade|downgrade|heads`,
 `flask demo load`, `flask audit verify`, `flask portal worker`, `flask retention purge`,
-`flask mock-jpki fault`, `flask mock-pay deliver|store-pay` (and `flask staff ...`,
-`flask payments reconcile`). Each command says what it did in one or two lines."""
+`flask mock-jpki fault`, `flask mock-pay deliver|store-pay`, `flask backup create|restore` (and
+`flask staff ...`, `flask payments reconcile`). Each command says what it did in one or two
+lines."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from portal.mocks_db import mock_tables_wanted
 catalog_cli = AppGroup("catalog", help="The procedure catalog.")
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+backup_cli = AppGroup("backup", help="Backup and restore of the database, uploads included.")
 mock_jpki_cli = AppGroup("mock-jpki", help="The mock My Number card service (demo only).")
 
 
@@ -113,6 +115,39 @@ def mock_jpki_reset_pin(card: str) -> None:
     click.echo(f"mock card {card}: PINs reset")
 
 
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_create(path: str) -> None:
+    """Write a backup of the database (uploads included) to PATH, online."""
+    from pathlib import Path
+
+    from portal import backup, clock
+
+    try:
+        tables = backup.backup(current_app.config["DATABASE_URL"], Path(path), clock.now())
+    except backup.BackupError as error:
+        click.echo(f"backup not made: {error}", err=True)
+        sys.exit(1)
+    rows = sum(t.rows for t in tables)
+    click.echo(f"backup written to {path}: {len(tables)} tables, {rows} rows")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def backup_restore(path: str) -> None:
+    """Restore the backup at PATH into this (empty) database; then run `flask audit verify`."""
+    from pathlib import Path
+
+    from portal import backup
+
+    try:
+        tables = backup.restore(current_app.config["DATABASE_URL"], Path(path))
+    except backup.BackupError as error:
+        click.echo(f"restore refused: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"restored {sum(t.rows for t in tables)} rows into {len(tables)} tables from {path}")
+
+
 def init_app(app: Flask) -> None:
     from portal.jobs.worker import portal_cli
     from portal.payments.cli import payments_cli
@@ -123,6 +158,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(catalog_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(portal_cli)
     app.cli.add_command(payments_cli)

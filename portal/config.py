@@ -107,8 +107,6 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "TESTING": env == "test",
         # 32-byte key (64 hex characters) that encrypts My Numbers at rest.
         "MY_NUMBER_KEY": os.environ.get("PORTAL_MY_NUMBER_KEY"),
-        # Uploaded files live here, outside the web root.
-        "UPLOAD_DIR": os.environ.get("PORTAL_UPLOAD_DIR", str(instance_path / "uploads")),
         "MAX_UPLOAD_BYTES": int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         # "eicar-test" (demo scanner: refuses the EICAR test file only) or clamd://host:port
         "MALWARE_SCANNER": os.environ.get("PORTAL_MALWARE_SCANNER", "eicar-test"),

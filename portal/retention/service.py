@@ -222,7 +222,7 @@ def _bundles_emptied_by(session: Session, submission_ids: list[int]) -> set[int]
 def _delete_files(session: Session, files: FileStore, submission_id: int) -> int:
     uploads = session.scalars(select(Upload).where(Upload.submission_id == submission_id)).all()
     for upload in uploads:
-        files.delete(upload.storage_name)
+        files.delete(session, upload.storage_name)
     if uploads:
         session.execute(delete(Upload).where(Upload.submission_id == submission_id))
     return len(uploads)

@@ -131,7 +131,7 @@ def upload_of(submission: Submission, upload_token: str) -> Upload:
 
 def upload_response(upload: Upload) -> Response:
     """An attachment, always downloaded, in a sandbox."""
-    data = services().files.read(upload.storage_name)
+    data = services().files.read(db.session, upload.storage_name)
     response = send_file(
         io.BytesIO(data),
         mimetype=upload.content_type,

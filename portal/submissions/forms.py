@@ -109,7 +109,7 @@ class FormContext:
             content_type=prepared.content_type,
             size=prepared.size,
             sha256=prepared.sha256,
-            storage_name=self.services.files.save(prepared),
+            storage_name=self.services.files.save(self.session, prepared),
             width=prepared.width,
             height=prepared.height,
             created_at=self.now,

@@ -1,8 +1,9 @@
 """Uploads: one row per file attached to a submission.
 
-The file itself lives in the `FileStore` (portal.uploads.service) under `storage_name`; the row
-says which submission and form field it belongs to and how to present it. `token` is the random
-name by which forms and URLs refer to a file, so row ids and storage names never leave the server.
+The file itself lives in the `FileStore` (portal.uploads.service, table `upload_blobs`) under
+`storage_name`; the row says which submission and form field it belongs to and how to present
+it. `token` is the random name by which forms and URLs refer to a file, so row ids and storage
+names never leave the server.
 The token is not an authorisation by itself: the serving view first decides that the requester
 may see the submission, then looks the file up with `find_upload(session, submission.id, token)`,
 which finds nothing for a token of another submission.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.db import Base
@@ -41,6 +42,16 @@ class Upload(Base):
     width: Mapped[int | None] = mapped_column(default=None)
     height: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime]
+
+
+class UploadBlob(Base):
+    """A file's bytes, named by `Upload.storage_name` (portal.uploads.service.FileStore)."""
+
+    __tablename__ = "upload_blobs"
+
+    storage_name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def record_upload(

@@ -7,26 +7,27 @@ carries the GPS position of the resident's home), HEIC converted to JPEG so staf
 anywhere, and large photos scaled down. PDFs are stored as received. Every refusal is an
 `UploadRejected` whose text is the Japanese message shown to the resident.
 
-`FileStore` keeps the files in a directory outside the web root under random names; the original
-name is kept only for display, in the database. This module does not touch the database.
+`FileStore` keeps the files in the database under random names (never in the web root); the
+original name is kept only for display.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import secrets
 import struct
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import pillow_heif
 from PIL import Image, ImageOps
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
+from portal.uploads.models import UploadBlob
 from portal.uploads.scanners import Scanner, ScannerUnavailable
 
 # Teaches Pillow to open HEIC/HEIF (iPhone photos); registered once, for the whole process.
@@ -234,49 +235,39 @@ def display_filename(original: str, content_type: str) -> str:
 
 
 class FileStore:
-    """Files under `root`, named root/<2 hex>/<32 random hex>: nothing in a name comes from the
-    resident, and the two-character directories keep each directory small."""
+    """Files in the database (table `upload_blobs`), under random names: every web instance and
+    worker reaches them, they are written in the same transaction as the row that refers to them
+    (no orphan files, no missing ones), and a database backup holds them
+    (docs/decisions/0049-uploads-in-the-database.md). Nothing in a name comes from the resident.
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    Each method works in the caller's session; the caller commits."""
 
-    def save(self, prepared: PreparedFile) -> str:
-        """Write the file (owner-only permissions) and return its storage name."""
+    def save(self, session: Session, prepared: PreparedFile) -> str:
+        """Add the file's bytes and return its storage name (flushed, not committed)."""
         name = secrets.token_hex(16)
         storage_name = f"{name[:2]}/{name}"
-        if not self.root.exists():
-            self.root.mkdir(parents=True, mode=0o700, exist_ok=True)
-            os.chmod(self.root, 0o700)
-        directory = self.root / name[:2]
-        directory.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(directory, 0o700)  # mkdir's mode is reduced by the umask; be exact
-        path = directory / name
-        # O_EXCL: never write through an existing file or a planted symlink.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                os.fchmod(file.fileno(), 0o600)  # the umask cannot widen it, but be exact
-                file.write(prepared.data)
-                file.flush()
-                os.fsync(file.fileno())
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        session.add(UploadBlob(storage_name=storage_name, data=prepared.data, size=prepared.size))
+        session.flush()
         return storage_name
 
-    def read(self, storage_name: str) -> bytes:
+    def read(self, session: Session, storage_name: str) -> bytes:
         """The file's bytes; FileNotFoundError when it is gone."""
-        return self._path(storage_name).read_bytes()
+        blob = session.get(UploadBlob, self._checked(storage_name))
+        if blob is None:
+            raise FileNotFoundError(storage_name)
+        return blob.data
 
-    def delete(self, storage_name: str) -> None:
+    def delete(self, session: Session, storage_name: str) -> None:
         """Remove the file; deleting a file already gone is not an error."""
-        self._path(storage_name).unlink(missing_ok=True)
+        name = self._checked(storage_name)
+        session.execute(delete(UploadBlob).where(UploadBlob.storage_name == name))
 
-    def _path(self, storage_name: str) -> Path:
-        # Names come from the database, but a crafted one must still not leave the root.
+    @staticmethod
+    def _checked(storage_name: str) -> str:
+        # Names come from the database, but a crafted one is refused rather than looked up.
         if not isinstance(storage_name, str) or not STORAGE_NAME.fullmatch(storage_name):
             raise ValueError(f"invalid storage name {storage_name!r}")
         directory, name = storage_name.split("/")
         if not name.startswith(directory):
             raise ValueError(f"invalid storage name {storage_name!r}")
-        return self.root / directory / name
+        return storage_name

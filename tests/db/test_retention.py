@@ -110,11 +110,12 @@ def storage_names(app, submission_id: int) -> list[str]:
 
 
 def file_exists(app, storage_name: str) -> bool:
-    try:
-        app.extensions["submission_services"].files.read(storage_name)
-    except FileNotFoundError:
-        return False
-    return True
+    with app.app_context():
+        try:
+            app.extensions["submission_services"].files.read(db.session, storage_name)
+        except FileNotFoundError:
+            return False
+        return True
 
 
 def get(app, model, row_id: int):

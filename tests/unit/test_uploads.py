@@ -12,7 +12,6 @@ import io
 import json
 import os
 import socket
-import stat
 import struct
 import subprocess
 import sys
@@ -535,32 +534,55 @@ def test_display_filename_is_nfc_and_at_most_100_characters():
 # --- FileStore -----------------------------------------------------------------------------------
 
 
-def test_file_store_round_trip(tmp_path):
-    store = FileStore(tmp_path / "uploads")
+@pytest.fixture
+def blob_session():
+    """A session on an in-memory SQLite database holding the upload_blobs table."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from portal.uploads.models import UploadBlob
+
+    engine = create_engine("sqlite://")
+    UploadBlob.__table__.create(engine)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def test_file_store_round_trip(blob_session):
+    from portal.uploads.models import UploadBlob
+
+    store = FileStore()
     prepared = prepare(MINIMAL_PDF, "a.pdf")
-    name = store.save(prepared)
+    name = store.save(blob_session, prepared)
     assert len(name) == 35 and name[2] == "/" and name[3:5] == name[:2]
     assert set(name) <= set("0123456789abcdef/")
-    path = tmp_path / "uploads" / name
-    assert path.read_bytes() == MINIMAL_PDF
-    assert store.read(name) == MINIMAL_PDF
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert stat.S_IMODE((tmp_path / "uploads").stat().st_mode) == 0o700
+    blob_session.commit()
+    assert store.read(blob_session, name) == MINIMAL_PDF
+    row = blob_session.get(UploadBlob, name)
+    assert (row.size, row.data) == (len(MINIMAL_PDF), MINIMAL_PDF)
 
-    store.delete(name)
-    assert not path.exists()
+    store.delete(blob_session, name)
+    blob_session.commit()
     with pytest.raises(FileNotFoundError):
-        store.read(name)
-    store.delete(name)  # deleting again is not an error
+        store.read(blob_session, name)
+    store.delete(blob_session, name)  # deleting again is not an error
 
 
-def test_file_store_names_are_random(tmp_path):
-    store = FileStore(tmp_path)
+def test_file_store_writes_in_the_callers_transaction(blob_session):
+    store = FileStore()
+    name = store.save(blob_session, prepare(MINIMAL_PDF, "a.pdf"))
+    blob_session.rollback()  # the row that would refer to it failed: no orphan file stays
+    with pytest.raises(FileNotFoundError):
+        store.read(blob_session, name)
+
+
+def test_file_store_names_are_random(blob_session):
+    store = FileStore()
     prepared = prepare(MINIMAL_PDF, "a.pdf")
-    names = {store.save(prepared) for _ in range(20)}
+    names = {store.save(blob_session, prepared) for _ in range(20)}
     assert len(names) == 20
-    assert all(store.read(name) == MINIMAL_PDF for name in names)
+    assert all(store.read(blob_session, name) == MINIMAL_PDF for name in names)
 
 
 @pytest.mark.parametrize(
@@ -579,12 +601,12 @@ def test_file_store_names_are_random(tmp_path):
         "",
     ],
 )
-def test_file_store_refuses_crafted_names(tmp_path, name):
-    store = FileStore(tmp_path / "store")
+def test_file_store_refuses_crafted_names(blob_session, name):
+    store = FileStore()
     with pytest.raises(ValueError, match="invalid storage name"):
-        store.read(name)
+        store.read(blob_session, name)
     with pytest.raises(ValueError, match="invalid storage name"):
-        store.delete(name)
+        store.delete(blob_session, name)
 
 
 # --- clamd ---------------------------------------------------------------------------------------
