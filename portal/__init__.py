@@ -5,12 +5,11 @@ message that names the cause.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 
-from portal import clock, japanese, procedures
+from portal import clock, japanese, observability, procedures
 from portal.catalog import CatalogError, load_catalog
 from portal.config import ConfigError, load_config
 from portal.db import db as database
@@ -19,9 +18,10 @@ from portal.extensions import csrf, limiter
 
 def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     config = load_config(env, overrides)
-    logging.basicConfig(level=config["LOG_LEVEL"])
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(config)
+    # First: every later hook, log line and error page has the request id.
+    observability.init_app(app)
     clock.configure(app.config["TEST_CLOCK_FILE"])
     catalog = load_catalog(app.config["CATALOG_PATH"])
     problems = procedures.check_hooks({p.id for p in catalog.procedures})
@@ -49,6 +49,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.appointments.views import bp as appointments_bp
     from portal.bundles.views import bp as bundles_bp
     from portal.counter import bp as counter_bp
+    from portal.health import bp as health_bp
     from portal.life_events import bp as life_events_bp
     from portal.life_events import views as _life_event_pages  # noqa: F401
     from portal.pages import bp as pages_bp
@@ -59,6 +60,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.staff.api import bp as staff_api_bp
     from portal.submissions import bp as submissions_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(api_bp)

@@ -89,6 +89,10 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         ),
         "SQL_ECHO": _env_flag("PORTAL_SQL_ECHO"),
         "LOG_LEVEL": os.environ.get("PORTAL_LOG_LEVEL", "INFO").upper(),
+        # "text" or "json" (one object a line, for a log collector; production's default).
+        "LOG_FORMAT": os.environ.get(
+            "PORTAL_LOG_FORMAT", "json" if env == "production" else "text"
+        ).lower(),
         "CATALOG_PATH": os.environ.get(
             "PORTAL_CATALOG_PATH", str(PROJECT_ROOT / "procedure_catalog.yaml")
         ),
@@ -113,6 +117,9 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         # Rate limits (flask-limiter): storage memory:// for one process, redis://… in production.
         "RATELIMIT_ENABLED": _env_flag("PORTAL_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis (redis://host:port/db): the shared counters of several instances; the readiness
+        # endpoint checks it when set.
+        "REDIS_URL": os.environ.get("PORTAL_REDIS_URL") or None,
         "RATELIMIT_SAVE": os.environ.get("PORTAL_RATELIMIT_SAVE", "60 per minute"),
         "RATELIMIT_SUBMIT": os.environ.get("PORTAL_RATELIMIT_SUBMIT", "20 per minute"),
         "RATELIMIT_RESUME": os.environ.get("PORTAL_RATELIMIT_RESUME", "10 per minute"),
@@ -223,6 +230,8 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
 
 def validate(config: dict) -> None:
     """Refuse settings that must never reach production."""
+    if config["LOG_FORMAT"] not in {"text", "json"}:
+        raise ConfigError(f"PORTAL_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
     if config["PORTAL_ENV"] != "production":
         _validate_mail(config)
         _validate_payments(config)

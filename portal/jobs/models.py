@@ -26,6 +26,8 @@ KEY_MAX = 120
 ERROR_MAX = 200
 RESULT_MAX = 200
 TOKEN_LENGTH = 32
+REQUEST_ID_MAX = 64
+WORKER_NAME_MAX = 120
 
 
 class Job(Base):
@@ -50,5 +52,19 @@ class Job(Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     claim_token: Mapped[str | None] = mapped_column(String(TOKEN_LENGTH), default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # The id of the request that enqueued it, on the worker's log lines about it (observability).
+    request_id: Mapped[str | None] = mapped_column(String(REQUEST_ID_MAX), default=None)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+class WorkerHeartbeat(Base):
+    """A worker saying it is alive: one row per worker process, touched every round; the
+    readiness endpoint lists the workers seen lately."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(WORKER_NAME_MAX), primary_key=True)  # host:pid
+    interval_seconds: Mapped[float]
+    started_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]

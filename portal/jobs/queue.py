@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
+from portal import observability
 from portal.db import write_intent
 from portal.jobs import lease
 from portal.jobs.models import DONE, ERROR_MAX, FAILED, KEY_MAX, KIND_MAX, PENDING, RESULT_MAX, Job
@@ -130,6 +131,7 @@ def enqueue(
         attempts=0,
         max_attempts=kind.policy.max_attempts,
         run_after=run_after or now,
+        request_id=observability.current_request_id(),
         created_at=now,
         updated_at=now,
     )
@@ -167,9 +169,16 @@ def run_due(
                 if not claimed:
                     break
                 job = session.execute(
-                    select(Job.id, Job.kind, Job.payload, Job.attempts).where(Job.id == claimed[0])
+                    select(Job.id, Job.kind, Job.payload, Job.attempts, Job.request_id).where(
+                        Job.id == claimed[0]
+                    )
                 ).one()
-            ran.append(_run(factory, kinds[job.kind], job, now, token, stop))
+            # The worker's lines about this job carry the id of the request that enqueued it.
+            working = observability.work_id.set(job.request_id or f"job-{job.id}")
+            try:
+                ran.append(_run(factory, kinds[job.kind], job, now, token, stop))
+            finally:
+                observability.work_id.reset(working)
     finally:
         write_intent.reset(intent)
     return ran

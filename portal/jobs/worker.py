@@ -16,9 +16,12 @@ once, on SQLite or PostgreSQL. See docs/decisions/0040-one-job-mechanism.md.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import logging
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,8 +32,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from portal import clock
-from portal.db import db
+from portal.db import db, write_intent
 from portal.jobs import queue, schedule
+from portal.jobs.models import WORKER_NAME_MAX, WorkerHeartbeat
 from portal.jobs.queue import JobKind
 
 log = logging.getLogger(__name__)
@@ -153,11 +157,43 @@ def worker(once: bool, interval: float) -> None:
     from portal.outbox.delivery import backend_id
 
     click.echo(f"worker: mail backend {backend_id()}, a round every {interval:g} s; Ctrl+C stops")
+    name = f"{socket.gethostname()}:{os.getpid()}"[:WORKER_NAME_MAX]
+    started = clock.now()
     try:
         while not stop.is_set():
+            heartbeat(name, interval, started)
             for line in run_round(should_stop=stop.is_set):
                 log.info("worker: %s", line)
             stop.wait(interval)
     except KeyboardInterrupt:
         pass
+    finally:
+        heartbeat(name, interval, started, leaving=True)
     click.echo("worker stopped")
+
+
+def heartbeat(name: str, interval: float, started: dt.datetime, *, leaving: bool = False) -> None:
+    """Say this worker is alive (its row in worker_heartbeats), or that it has stopped."""
+    assert db.session_factory is not None, "Database.init_app() was not called"
+    intent = write_intent.set(True)
+    try:
+        with db.session_factory() as session, session.begin():
+            row = session.get(WorkerHeartbeat, name)
+            if leaving:
+                if row is not None:
+                    session.delete(row)
+            elif row is None:
+                session.add(
+                    WorkerHeartbeat(
+                        name=name,
+                        interval_seconds=interval,
+                        started_at=started,
+                        last_seen_at=clock.now(),
+                    )
+                )
+            else:
+                row.last_seen_at = clock.now()
+    except Exception as error:  # noqa: BLE001 - the database may be back next round
+        log.error("worker: heartbeat failed (%s)", type(error).__name__)
+    finally:
+        write_intent.reset(intent)
