@@ -114,12 +114,14 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "MAX_UPLOAD_BYTES": int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
         # "eicar-test" (demo scanner: refuses the EICAR test file only) or clamd://host:port
         "MALWARE_SCANNER": os.environ.get("PORTAL_MALWARE_SCANNER", "eicar-test"),
-        # Rate limits (flask-limiter): storage memory:// for one process, redis://… in production.
+        # Rate limits (flask-limiter), with counters shared by every process and instance.
         "RATELIMIT_ENABLED": _env_flag("PORTAL_RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
-        # Redis (redis://host:port/db): the shared counters of several instances; the readiness
-        # endpoint checks it when set.
+        # Redis (redis://host:port/db): the counters every instance shares; required in
+        # production, checked by the readiness endpoint. Without it the database keeps them
+        # (portal/rate_limits.py); memory:// would count per process.
         "REDIS_URL": os.environ.get("PORTAL_REDIS_URL") or None,
+        # Derived after the overrides: PORTAL_RATELIMIT_STORAGE_URI, else Redis, else portal+db://.
+        "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI") or None,
         "RATELIMIT_SAVE": os.environ.get("PORTAL_RATELIMIT_SAVE", "60 per minute"),
         "RATELIMIT_SUBMIT": os.environ.get("PORTAL_RATELIMIT_SUBMIT", "20 per minute"),
         "RATELIMIT_RESUME": os.environ.get("PORTAL_RATELIMIT_RESUME", "10 per minute"),
@@ -219,6 +221,9 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             f"jpki-client|{config['SECRET_KEY']}".encode()
         ).hexdigest()
     config.update(overrides or {})
+    config["RATELIMIT_STORAGE_URI"] = (
+        config["RATELIMIT_STORAGE_URI"] or config["REDIS_URL"] or "portal+db://"
+    )
     _derive_addresses(config)
     discovery = config["JPKI_DISCOVERY_URL"] or ""
     provider_base = discovery.removesuffix("/.well-known/openid-configuration")
@@ -274,6 +279,15 @@ def validate(config: dict) -> None:
         raise ConfigError(
             "PORTAL_PUBLIC_URL must be set in production to the portal's https:// address "
             "(every link it hands out starts with it)"
+        )
+    if not config.get("REDIS_URL"):
+        raise ConfigError(
+            "PORTAL_REDIS_URL must be set in production: the rate limits and lockouts of every "
+            "instance count in one Redis"
+        )
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        raise ConfigError(
+            "PORTAL_RATELIMIT_STORAGE_URI=memory:// counts per process: production refuses it"
         )
 
 

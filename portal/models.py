@@ -9,6 +9,7 @@ from portal.identity.models import WebSession
 from portal.jobs.models import Job
 from portal.outbox.models import OutboxMessage
 from portal.payments.models import Payment
+from portal.rate_limits import RateLimitCounter
 from portal.records.models import RecordRead
 from portal.staff.models import StaffApiToken, StaffMember, StaffRole
 from portal.submissions.models import Submission, SubmissionEvent
@@ -23,6 +24,7 @@ __all__ = [
     "Job",
     "OutboxMessage",
     "Payment",
+    "RateLimitCounter",
     "RecordRead",
     "StaffApiToken",
     "StaffMember",

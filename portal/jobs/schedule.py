@@ -107,6 +107,12 @@ SCHEDULE: list[Duty] = [
         every=dt.timedelta(hours=1),
         enabled_by="MOCK_JPKI_ENABLED",
     ),
+    # Rate-limit counters whose window has passed (portal/rate_limits.py, the database storage).
+    Duty(
+        "rate-limit-counters",
+        "portal.rate_limits:expired_counters_duty",
+        every=dt.timedelta(minutes=15),
+    ),
     # Finished jobs kept for a while (what ran and why it failed), then deleted.
     Duty("finished-jobs", "portal.jobs.worker:prune_duty", daily_at=dt.time(4, 30)),
 ]

@@ -58,6 +58,7 @@ def test_upgrade_downgrade_upgrade(empty_database_url):
 
 PRODUCTION_SETTINGS = {
     "PUBLIC_URL": "https://portal.example.jp",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
     "SECRET_KEY": "p" * 64,
     "MY_NUMBER_KEY": "ab" * 32,
     "MALWARE_SCANNER": "clamd://127.0.0.1:3310",

@@ -13,6 +13,7 @@ from portal.config import ConfigError, load_config
 def test_production_refuses_the_test_clock(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_TEST_CLOCK_FILE", str(tmp_path / "clock"))
     with pytest.raises(ConfigError, match="PORTAL_TEST_CLOCK_FILE is a test-only setting"):
         create_app("production")
@@ -28,6 +29,7 @@ def test_production_requires_a_secret_key(monkeypatch):
 def test_production_starts_with_proper_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
@@ -38,6 +40,31 @@ def test_production_starts_with_proper_settings(monkeypatch, tmp_path):
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["TESTING"] is False
+
+
+def test_production_counts_rate_limits_in_redis_and_refuses_to_start_without_it(
+    monkeypatch, tmp_path
+):
+    production_env(monkeypatch, tmp_path)
+    assert load_config("production")["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/15"
+    monkeypatch.delenv("PORTAL_REDIS_URL")
+    with pytest.raises(ConfigError, match="PORTAL_REDIS_URL must be set in production"):
+        load_config("production")
+
+
+def test_production_refuses_per_process_rate_limit_counters(monkeypatch, tmp_path):
+    production_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("PORTAL_RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("PORTAL_DEMO_DEPLOYMENT", "0")
+    with pytest.raises(ConfigError, match="memory:// counts per process"):
+        load_config("production")
+
+
+def test_without_redis_the_database_keeps_the_counters(monkeypatch, tmp_path):
+    monkeypatch.delenv("PORTAL_REDIS_URL", raising=False)
+    monkeypatch.delenv("PORTAL_RATELIMIT_STORAGE_URI", raising=False)
+    config = load_config("development", {"INSTANCE_PATH": str(tmp_path)})
+    assert config["RATELIMIT_STORAGE_URI"] == "portal+db://"
 
 
 def test_unknown_environment_is_refused():
@@ -80,6 +107,7 @@ def test_naive_override_is_refused():
 def test_production_refuses_the_demo_malware_scanner(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
@@ -91,6 +119,7 @@ def test_production_refuses_the_demo_malware_scanner(monkeypatch):
 def test_production_requires_a_my_number_key(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
     monkeypatch.delenv("PORTAL_MY_NUMBER_KEY", raising=False)
     monkeypatch.delenv("PORTAL_TEST_CLOCK_FILE", raising=False)
@@ -102,6 +131,7 @@ def production_env(monkeypatch, tmp_path) -> None:
     """Everything production needs, and none of the demo-only settings."""
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
@@ -181,6 +211,7 @@ def test_the_demo_banner_follows_the_setting(database_url, tmp_path):
                 "INSTANCE_PATH": str(tmp_path),
                 "SECRET_KEY": "p" * 64,
                 "PUBLIC_URL": "https://portal.example.jp",
+                "REDIS_URL": "redis://127.0.0.1:6379/15",
                 "MY_NUMBER_KEY": "ab" * 32,
                 "MALWARE_SCANNER": "clamd://127.0.0.1:3310",
                 "JPKI_CLIENT_SECRET": "s" * 40,

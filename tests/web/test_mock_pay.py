@@ -939,6 +939,7 @@ def test_the_cli_and_the_worker_deliver(client, app, receiver):
 def production_env(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)

@@ -232,6 +232,7 @@ def test_the_outbox_backend_marks_mail_sent_without_a_server(app):
 def production_env(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.jp")
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
@@ -352,6 +353,7 @@ def test_the_development_mail_pages_do_not_exist_in_production(app, database_url
             "INSTANCE_PATH": str(tmp_path),
             "SECRET_KEY": "p" * 64,
             "PUBLIC_URL": "https://portal.example.jp",
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
             "MY_NUMBER_KEY": "ab" * 32,
             "MALWARE_SCANNER": "clamd://127.0.0.1:3310",
             "JPKI_CLIENT_SECRET": "s" * 40,

@@ -1,0 +1,165 @@
+"""Rate-limit counters every instance shares (issue 24).
+
+flask-limiter keeps its counters in the storage `RATELIMIT_STORAGE_URI` names. `memory://` counts
+per process, so two gunicorn workers (or two instances) each allowed the full limit. The portal
+therefore uses Redis when `PORTAL_REDIS_URL` is set (production requires it) and otherwise this
+storage, `portal+db://`: the counters live in the portal's own database (table
+`rate_limit_counters`), one atomic upsert per hit, on SQLite and PostgreSQL alike.
+
+Each hit runs in its own short transaction on its own connection (before the view runs, so the
+request's own transaction never waits on it). Expired rows are reused by the next hit on the same
+key and deleted by the worker's `rate-limit-counters` duty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from flask import current_app, has_request_context
+from limits.storage import Storage
+from sqlalchemy import Double, Engine, String, case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base, db, write_intent
+
+KEY_MAX = 200
+
+
+class RateLimitCounter(Base):
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(KEY_MAX), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(Double, index=True)  # epoch seconds
+
+
+def _key(key: str) -> str:
+    """Keys name the client address and the limit; a long one is shortened to a digest."""
+    if len(key) <= KEY_MAX:
+        return key
+    return key[:100] + "#" + hashlib.sha256(key.encode()).hexdigest()
+
+
+class DatabaseStorage(Storage):
+    """A limits storage (fixed windows) in the portal's database."""
+
+    STORAGE_SCHEME = ["portal+db"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
+        super().__init__(uri, wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return SQLAlchemyError
+
+    @staticmethod
+    def _engine() -> Engine:
+        engine = current_app.extensions["portal_db"].engine
+        assert engine is not None, "Database.init_app() was not called"
+        return engine
+
+    def _write(self):
+        if has_request_context():
+            # A hit comes before the view runs, a deferred one after it: either way nothing of
+            # the request's own may hold SQLite's write lock against this connection (what is
+            # uncommitted after the view would be rolled back at teardown anyway).
+            db.discard_uncommitted()
+        token = write_intent.set(True)  # SQLite: BEGIN IMMEDIATE, never a lock upgrade
+        engine = self._engine()
+        return token, engine
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        table = RateLimitCounter.__table__
+        token, engine = self._write()
+        try:
+            dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+            expired = table.c.expires_at <= now
+            statement = (
+                dialect.insert(table)
+                .values(key=_key(key), count=amount, expires_at=now + expiry)
+                .on_conflict_do_update(
+                    index_elements=[table.c.key],
+                    set_={
+                        "count": case((expired, amount), else_=table.c.count + amount),
+                        "expires_at": case((expired, now + expiry), else_=table.c.expires_at),
+                    },
+                )
+                .returning(table.c.count)
+            )
+            with engine.begin() as connection:
+                return int(connection.execute(statement).scalar_one())
+        finally:
+            write_intent.reset(token)
+
+    def _row(self, key: str) -> tuple[int, float] | None:
+        token = write_intent.set(False)
+        try:
+            with self._engine().connect() as connection:
+                row = connection.execute(
+                    select(RateLimitCounter.count, RateLimitCounter.expires_at).where(
+                        RateLimitCounter.key == _key(key)
+                    )
+                ).one_or_none()
+                connection.rollback()
+        finally:
+            write_intent.reset(token)
+        if row is None or row.expires_at <= time.time():
+            return None
+        return row.count, row.expires_at
+
+    def get(self, key: str) -> int:
+        row = self._row(key)
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._row(key)
+        return row[1] if row else time.time()
+
+    def check(self) -> bool:
+        try:
+            self.get("check")
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        return self._delete(None)
+
+    def clear(self, key: str) -> None:
+        self._delete(_key(key))
+
+    def _delete(self, key: str | None) -> int:
+        token, engine = self._write()
+        try:
+            statement = delete(RateLimitCounter)
+            if key is not None:
+                statement = statement.where(RateLimitCounter.key == key)
+            with engine.begin() as connection:
+                return connection.execute(statement).rowcount
+        finally:
+            write_intent.reset(token)
+
+
+def purge_expired(engine: Engine, now: float | None = None) -> int:
+    """Delete the counters whose window has passed (the worker's duty)."""
+    cutoff = time.time() if now is None else now
+    token = write_intent.set(True)
+    try:
+        with engine.begin() as connection:
+            return connection.execute(
+                delete(RateLimitCounter).where(RateLimitCounter.expires_at <= cutoff)
+            ).rowcount
+    finally:
+        write_intent.reset(token)
+
+
+def expired_counters_duty(_should_stop=None) -> str | None:
+    """The `rate-limit-counters` duty."""
+    engine = current_app.extensions["portal_db"].engine
+    count = purge_expired(engine)
+    return f"rate limits: {count} expired counter(s) deleted" if count else None
