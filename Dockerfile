@@ -1,5 +1,5 @@
-# The portal in production: slim Python, non-root, gunicorn, health check on /healthz (which also
-# checks the database). Migrations run as a separate one-shot command, and the worker that sends
+# The portal in production: slim Python, non-root, gunicorn, health check on /readyz (the
+# database and Redis answer; /healthz is the process's liveness). Migrations run as a separate one-shot command, and the worker that sends
 # mail is the same image with `flask portal worker` as its command (see compose.yaml).
 FROM python:3.11-slim
 
@@ -25,5 +25,5 @@ RUN pip install --no-cache-dir -e . \
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4).status == 200 else 1)"]
 CMD ["gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"]

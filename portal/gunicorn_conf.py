@@ -18,8 +18,18 @@ loglevel = os.environ.get("PORTAL_LOG_LEVEL", "info")
 # gunicorn 27's control socket lives at one path per user: several servers on one machine (tests,
 # benchmarks) would take it from each other, and the portal does not use it.
 control_socket_disable = True
-# %(U)s is the path without the query string.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# %(U)s is the path without the query string (secret segments redacted below); the request id
+# is the one the portal answered with (portal/observability.py), the proxy's when it sent one.
+if os.environ.get("PORTAL_LOG_FORMAT", "").lower() == "json" or (
+    os.environ.get("PORTAL_ENV") == "production" and not os.environ.get("PORTAL_LOG_FORMAT")
+):
+    access_log_format = (
+        '{"time": "%(t)s", "logger": "access", "remote": "%(h)s", "method": "%(m)s", '
+        '"path": "%(U)s", "status": %(s)s, "bytes": "%(B)s", "ms": %(M)s, '
+        '"request_id": "%({x-request-id}o)s"}'
+    )
+else:
+    access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms [%({x-request-id}o)s]'
 
 
 class RedactingLogger(Logger):
@@ -42,7 +52,8 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        path = redact_path(environ.get("PATH_INFO"))
+        # Quotes and backslashes escaped: a path never breaks a log line (or a JSON one) apart.
+        path = redact_path(environ.get("PATH_INFO")).replace("\\", "%5C").replace('"', "%22")
         atoms.update(U=path, r=f"{environ.get('REQUEST_METHOD')} {path}", q="-", f="-")
         return atoms
 

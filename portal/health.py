@@ -58,6 +58,7 @@ def _database() -> str:
         db.session.rollback()
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         db.session.rollback()
+        current_app.logger.error("readiness: database unavailable (%s)", type(error).__name__)
         return f"failed ({type(error).__name__})"
     return "ok"
 

@@ -5,8 +5,8 @@
   back in the `X-Request-ID` response header, is on every log line written while the request
   runs, and travels with each job the request enqueues (`jobs.request_id`), so the worker's lines
   about that job carry it too.
-- **One line per request** (`portal.request`): method, endpoint name, status, duration and the
-  request id; never the path or the query (they can hold a status-link token or a name).
+- **One access line per request** is gunicorn's (portal/gunicorn_conf.py): it carries the id
+  from the response header, and redacts secret path segments; never the query string.
 - **JSON lines** when `PORTAL_LOG_FORMAT=json` (production's default): one object per line with
   time, level, logger, message and request id, for the city's log collector.
 """
@@ -29,8 +29,6 @@ _WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
 
 # The id of the work in hand outside a request (the worker sets it while it runs a job).
 work_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("work_id", default=None)
-
-log = logging.getLogger("portal.request")
 
 
 def new_request_id() -> str:
@@ -101,19 +99,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
         g.request_id = accepted_request_id(request.headers.get(HEADER))
-        g.request_started = time.perf_counter()
 
     @app.after_request
-    def _log_request(response: Response) -> Response:
+    def _answer_with_the_id(response: Response) -> Response:
         request_id = g.get("request_id")
         if request_id:
             response.headers[HEADER] = request_id
-            elapsed_ms = (time.perf_counter() - g.request_started) * 1000
-            log.info(
-                "%s %s %s %.1fms",
-                request.method,
-                request.endpoint or "-",
-                response.status_code,
-                elapsed_ms,
-            )
         return response

@@ -1,4 +1,4 @@
-"""Site pages: the procedure list (home), the accessibility statement, privacy, and /healthz."""
+"""Site pages: the procedure list (home), the accessibility statement and privacy."""
 
 from flask import Blueprint
 

@@ -1,12 +1,10 @@
-"""Views of the site pages. /healthz checks the database as well as the process."""
+"""Views of the site pages (liveness and readiness: portal/health.py)."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request
-from sqlalchemy import text
+from flask import current_app, render_template, request
 
 from portal.catalog.search import search
-from portal.db import db
 from portal.pages import bp
 
 
@@ -37,13 +35,3 @@ def accessibility():
 @bp.get("/privacy")
 def privacy():
     return render_template("pages/privacy.html")
-
-
-@bp.get("/healthz")
-def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any database failure means unhealthy
-        current_app.logger.error("health check: database unavailable (%s)", type(error).__name__)
-        return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok")

@@ -5,7 +5,11 @@ made for them."""
 from __future__ import annotations
 
 import datetime as dt
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,14 +23,68 @@ from portal.security import (
 )
 from portal.submissions.models import Submission
 
+T = TypeVar("T")
+
 
 def procedure_of(submission: Submission) -> Procedure:
-    """The procedure as it was when the draft started (not the catalog's current entry)."""
-    return Procedure.model_validate(submission.snapshot["procedure"])
+    """The procedure as it was when the draft started (not the catalog's current entry).
+
+    Validated once per loaded row and snapshot (a request asks several times), and not at all
+    when the snapshot equals the catalog's current entry: the catalog's own frozen model is
+    that procedure."""
+    data = submission.snapshot["procedure"]
+    return _memoized(
+        submission, "procedure", data, lambda: _catalog_twin(data) or Procedure.model_validate(data)
+    )
 
 
 def workflow_of(submission: Submission) -> Workflow:
-    return Workflow.model_validate(submission.snapshot["workflow"])
+    data = submission.snapshot["workflow"]
+    return _memoized(submission, "workflow", data, lambda: Workflow.model_validate(data))
+
+
+# Per loaded row: (the snapshot part it was made from, the model). A row whose snapshot is
+# replaced (refresh_snapshot) holds a new dict, so its memo no longer matches.
+_MEMO: weakref.WeakKeyDictionary[Submission, dict[str, tuple[Any, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _memoized(submission: Submission, part: str, data: Any, make: Callable[[], T]) -> T:
+    memo = _MEMO.setdefault(submission, {})
+    cached = memo.get(part)
+    if cached is not None and cached[0] is data:
+        return cached[1]
+    model = make()
+    memo[part] = (data, model)
+    return model
+
+
+def _catalog_twin(data: dict[str, Any]) -> Procedure | None:
+    """The catalog's entry when the snapshot is exactly it (the usual case)."""
+    if not has_app_context():
+        return None
+    catalog = current_app.extensions.get("catalog")
+    current = catalog.procedure(data.get("id", "")) if catalog is not None else None
+    if current is not None and dumped(current) == data:
+        return current
+    return None
+
+
+_DUMPS: dict[int, tuple[Procedure, dict[str, Any]]] = {}
+
+
+def dumped(procedure: Procedure) -> dict[str, Any]:
+    """The procedure as a snapshot stores it, computed once per catalog model (the catalog is
+    immutable; a reloaded catalog has new models, and the old ones' entries are dropped)."""
+    entry = _DUMPS.get(id(procedure))
+    if entry is not None and entry[0] is procedure:
+        return entry[1]
+    if len(_DUMPS) > 1000:
+        _DUMPS.clear()
+    data = procedure.model_dump(mode="json", by_alias=True)
+    _DUMPS[id(procedure)] = (procedure, data)
+    return data
 
 
 def find_by_draft_token(session: Session, token: str | None) -> Submission | None:

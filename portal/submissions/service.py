@@ -9,6 +9,7 @@ POSTs — produce exactly one submission.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import secrets
 import unicodedata
@@ -38,6 +39,7 @@ from portal.submissions.drafts import (  # noqa: F401
     acting_for_someone,
     adopt_draft,
     applications_of,
+    dumped,
     find_by_draft_token,
     find_by_status_token,
     is_draft,
@@ -554,8 +556,7 @@ def refresh_snapshot(
     current = catalog.procedure(submission.procedure_id)
     if current is None or not is_draft(submission):
         return []
-    dumped = current.model_dump(mode="json", by_alias=True)
-    if dumped == submission.snapshot["procedure"]:
+    if dumped(current) == submission.snapshot["procedure"]:
         return []
     old = procedure_of(submission)
     old_steps = {s.id: s.model_dump(mode="json") for s in old.steps}
@@ -567,7 +568,7 @@ def refresh_snapshot(
         if value is not None and not f.field_type.check_value(f, value):
             answers[f.name] = value
     submission.snapshot = {
-        "procedure": dumped,
+        "procedure": copy.deepcopy(dumped(current)),  # the cached dump is shared: never stored
         "workflow": catalog.workflows[current.workflow].model_dump(mode="json", by_alias=True),
     }
     submission.answers = logic.prune(current, answers, today)

@@ -15,7 +15,7 @@ tested) without a database.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import ForeignKey, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -23,8 +23,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from portal.db import Base
 from portal.security import new_token
 
-if TYPE_CHECKING:
-    from portal.uploads.service import PreparedFile
+
+class PreparedFile(Protocol):
+    """What record_upload needs of a checked file (portal.uploads.service.PreparedFile)."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
 
 
 class Upload(Base):

@@ -303,6 +303,7 @@ def test_the_schedule_is_complete_and_importable():
         "retention-purge",
         "expired-sessions",
         "mock-jpki-expired",
+        "rate-limit-counters",
         "finished-jobs",
     ]
     for duty in schedule.SCHEDULE:

@@ -85,6 +85,11 @@ def test_logs_hold_no_my_number_and_no_status_token(tmp_path):
     logs = server.access_log.read_text() + server.error_log.read_text()
     assert "SELECT" in logs and "INSERT" in logs, "SQL echo was on"
     assert '"POST /procedures/ninshin-todoke/check"' in logs, "the access log was written"
+    # Each access line carries the request id the portal answered with (issue 24).
+    check_lines = [
+        line for line in logs.splitlines() if '"POST /procedures/ninshin-todoke/check"' in line
+    ]
+    assert all(re.search(r"\[[0-9a-f]{32}\]$", line) for line in check_lines), check_lines
     assert "/status/[redacted]" in logs
     for form in FORMS:
         assert form not in logs, f"My Number found in the logs as {form!r}"

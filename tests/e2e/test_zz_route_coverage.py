@@ -15,7 +15,8 @@ from tests.e2e import axe
 # Routes that are not pages a person visits.
 NOT_PAGES = {
     "static": "CSS and JavaScript files",
-    "pages.healthz": "JSON health check for the load balancer",
+    "health.healthz": "JSON liveness check, tested in tests/web/test_observability.py",
+    "health.readyz": "JSON readiness check, tested in tests/web/test_observability.py",
     "submissions.draft_file": "file download (attachment), tested in test_hoiku.py",
     "submissions.status_file": "file download (attachment), tested in tests/web",
     "mock_jpki.discovery": "JSON (OpenID discovery), tested in test_mock_jpki_protocol.py",

@@ -60,24 +60,3 @@ def test_security_headers(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
-
-
-def test_healthz_checks_the_database(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
-
-
-def test_healthz_reports_an_unreachable_database(tmp_path):
-    from portal import create_app
-
-    broken = create_app(
-        "test",
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path}/missing-dir/x.sqlite3",
-            "INSTANCE_PATH": str(tmp_path),
-        },
-    )
-    response = broken.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.json["database"] == "unavailable"
