@@ -40,7 +40,13 @@ def procedure_of(submission: Submission) -> Procedure:
 
 def workflow_of(submission: Submission) -> Workflow:
     data = submission.snapshot["workflow"]
-    return _memoized(submission, "workflow", data, lambda: Workflow.model_validate(data))
+    name = submission.snapshot["procedure"].get("workflow", "")
+    return _memoized(
+        submission,
+        "workflow",
+        data,
+        lambda: _catalog_twin_workflow(name, data) or Workflow.model_validate(data),
+    )
 
 
 # Per loaded row: (the snapshot part it was made from, the model). A row whose snapshot is
@@ -71,10 +77,20 @@ def _catalog_twin(data: dict[str, Any]) -> Procedure | None:
     return None
 
 
-_DUMPS: dict[int, tuple[Procedure, dict[str, Any]]] = {}
+def _catalog_twin_workflow(name: str, data: dict[str, Any]) -> Workflow | None:
+    if not has_app_context():
+        return None
+    catalog = current_app.extensions.get("catalog")
+    current = catalog.workflows.get(name) if catalog is not None else None
+    if current is not None and dumped(current) == data:
+        return current
+    return None
 
 
-def dumped(procedure: Procedure) -> dict[str, Any]:
+_DUMPS: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def dumped(procedure: Procedure | Workflow) -> dict[str, Any]:
     """The procedure as a snapshot stores it, computed once per catalog model (the catalog is
     immutable; a reloaded catalog has new models, and the old ones' entries are dropped)."""
     entry = _DUMPS.get(id(procedure))
