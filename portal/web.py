@@ -10,6 +10,7 @@ never show a stack trace.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -27,20 +28,47 @@ from portal import clock, japanese
 
 log = logging.getLogger(__name__)
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
+CSP_DIRECTIVES = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+]
+CSP = "; ".join(CSP_DIRECTIVES)
+
+
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+
+
+def content_security_policy(config) -> str:
+    """CSP with form-action naming, besides the portal, the card service's and the payment
+    provider's origins where they are elsewhere: starting a login, a signature or a payment is
+    a form POST answered with a redirect there, and browsers apply form-action to the redirects
+    too. PORTAL_CSP_FORM_ACTION adds origins the configured addresses do not show (a provider
+    whose hosted payment page is on another host than its API)."""
+    own = _origin(config.get("PUBLIC_URL"))
+    targets = ["'self'"]
+    for key in ("JPKI_DISCOVERY_URL", "PAYMENT_API_URL"):
+        origin = _origin(config.get(key))
+        if origin and origin != own and origin not in targets:
+            targets.append(origin)
+    for extra in config.get("CSP_FORM_ACTION", []):
+        origin = _origin(extra)
+        if origin and origin not in targets:
+            targets.append(origin)
+    return "; ".join(
+        "form-action " + " ".join(targets) if d.startswith("form-action") else d
+        for d in CSP_DIRECTIVES
+    )
+
 
 ERROR_PAGES = {
     400: ("リクエストを処理できませんでした", "入力内容を確認して、もう一度お試しください。"),
@@ -83,7 +111,8 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)  # a view may set a stricter one
+    # A view may set a stricter one.
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CSP"])
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
@@ -153,6 +182,7 @@ def _session_seconds_left(now) -> int | None:
 
 
 def init_app(app: Flask) -> None:
+    app.config["CSP"] = content_security_policy(app.config)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -123,3 +123,31 @@ def test_development_over_http_sends_no_hsts(app):
     # Everything else is the same as in production.
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_form_action_allows_the_card_service_and_payment_provider_elsewhere(
+    production, monkeypatch
+):
+    """Starting a login, a signature or a payment is a form POST answered with a redirect to the
+    provider; browsers check form-action along the redirect, so those origins are named."""
+    monkeypatch.setenv(
+        "PORTAL_JPKI_DISCOVERY_URL", "https://auth.example.go.jp/.well-known/openid-configuration"
+    )
+    monkeypatch.setenv("PORTAL_PAYMENT_API_URL", "https://api.psp.example.jp/v1")
+    monkeypatch.setenv("PORTAL_CSP_FORM_ACTION", "https://checkout.psp.example.jp/pay")
+    app = create_app("production")
+    csp = directives(
+        app.test_client().get("/", base_url=PUBLIC_URL).headers["Content-Security-Policy"]
+    )
+    assert csp["form-action"] == [
+        "'self'",
+        "https://auth.example.go.jp",
+        "https://api.psp.example.jp",
+        "https://checkout.psp.example.jp",
+    ]
+    assert csp["script-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"]
+    # With the portal's own mocks (the default addresses), only the portal itself.
+    csp = directives(
+        production.test_client().get("/", base_url=PUBLIC_URL).headers["Content-Security-Policy"]
+    )
+    assert csp["form-action"] == ["'self'"]
