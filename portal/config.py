@@ -194,6 +194,9 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             "PORTAL_PAYMENT_WEBHOOK_SECRET",
             None if env == "production" else "mock-pay-webhook-secret",
         ),
+        # More origins a form may be sent on to by a redirect (CSP form-action), beyond the
+        # card service's and the payment API's (portal.web.content_security_policy).
+        "CSP_FORM_ACTION": os.environ.get("PORTAL_CSP_FORM_ACTION", "").split(),
         # Where the mock payment service sends its webhooks (the portal's receiver).
         "PAYMENT_WEBHOOK_URL": os.environ.get("PORTAL_PAYMENT_WEBHOOK_URL"),
         # The mock payment service (demo only): on unless production.

@@ -1,13 +1,16 @@
 """Cross-cutting web behaviour: security headers, Japanese error pages, template globals.
 
 Every response gets a strict Content-Security-Policy (no inline scripts or styles, no external
-sources, no framing), `Referrer-Policy: same-origin` and `X-Content-Type-Options: nosniff`; pages
-are not cached, because they may show personal data. Errors never show a stack trace.
+sources, no framing), `Referrer-Policy: same-origin`, `X-Content-Type-Options: nosniff`,
+`X-Frame-Options`, `Permissions-Policy` and the cross-origin isolation headers, and in production
+`Strict-Transport-Security`; pages are not cached, because they may show personal data. Errors
+never show a stack trace.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -25,20 +28,47 @@ from portal import clock, japanese
 
 log = logging.getLogger(__name__)
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
+CSP_DIRECTIVES = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+]
+CSP = "; ".join(CSP_DIRECTIVES)
+
+
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+
+
+def content_security_policy(config) -> str:
+    """CSP with form-action naming, besides the portal, the card service's and the payment
+    provider's origins where they are elsewhere: starting a login, a signature or a payment is
+    a form POST answered with a redirect there, and browsers apply form-action to the redirects
+    too. PORTAL_CSP_FORM_ACTION adds origins the configured addresses do not show (a provider
+    whose hosted payment page is on another host than its API)."""
+    own = _origin(config.get("PUBLIC_URL"))
+    targets = ["'self'"]
+    for key in ("JPKI_DISCOVERY_URL", "PAYMENT_API_URL"):
+        origin = _origin(config.get(key))
+        if origin and origin != own and origin not in targets:
+            targets.append(origin)
+    for extra in config.get("CSP_FORM_ACTION", []):
+        origin = _origin(extra)
+        if origin and origin not in targets:
+            targets.append(origin)
+    return "; ".join(
+        "form-action " + " ".join(targets) if d.startswith("form-action") else d
+        for d in CSP_DIRECTIVES
+    )
+
 
 ERROR_PAGES = {
     400: ("リクエストを処理できませんでした", "入力内容を確認して、もう一度お試しください。"),
@@ -75,12 +105,24 @@ LOGIN_LIMITED = (
 )
 
 
+# HSTS in production (always https there): two years, subdomains included. Not in development,
+# where the portal is served over plain http on localhost.
+HSTS = "max-age=63072000; includeSubDomains"
+
+
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)  # a view may set a stricter one
+    # A view may set a stricter one.
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CSP"])
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    # No other site's window keeps a handle on ours (the card service and the payment provider
+    # are reached by navigating, never in a popup), and no other site embeds our responses.
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    if current_app.config["PORTAL_ENV"] == "production":
+        response.headers["Strict-Transport-Security"] = HSTS
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -140,6 +182,7 @@ def _session_seconds_left(now) -> int | None:
 
 
 def init_app(app: Flask) -> None:
+    app.config["CSP"] = content_security_policy(app.config)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,20 +70,40 @@ class WebhookRefused(Exception):
     """A webhook whose signature, timestamp or body is not acceptable (answered 400)."""
 
 
+# What the provider sends is stored in columns of these sizes (portal.payments.models): an id,
+# a status or a URL that is not printable ASCII of that length is refused before the database,
+# like a bad signature (a 400 to a webhook, a ProviderError to an API call).
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")
+LIMITS = {"id": 64, "status": 16, "reference": 32, "currency": 3}
+OPTIONAL_LIMITS = {"method": 16, "checkout_url": 500, "payment_number": 64, "expires_at": 64}
+
+
+def _token(value: object, limit: int) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) > limit or not _PRINTABLE.fullmatch(value):
+        raise ValueError("not a printable identifier of the expected length")
+    return value
+
+
 def _payment(data: dict) -> ProviderPayment:
     try:
+        amount = data["amount"]
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise ValueError("amount")
+        optional = {
+            name: None if data.get(name) is None else _token(data[name], limit)
+            for name, limit in OPTIONAL_LIMITS.items()
+        }
         return ProviderPayment(
-            id=str(data["id"]),
-            status=str(data["status"]),
-            amount=data["amount"],
-            currency=str(data["currency"]),
-            reference=str(data["reference"]),
-            method=data.get("method"),
-            checkout_url=data.get("checkout_url"),
-            payment_number=data.get("payment_number"),
-            expires_at=data.get("expires_at"),
+            id=_token(data["id"], LIMITS["id"]),
+            status=_token(data["status"], LIMITS["status"]),
+            amount=amount,
+            currency=_token(data["currency"], LIMITS["currency"]),
+            reference=_token(data["reference"], LIMITS["reference"]),
+            **optional,
         )
-    except (KeyError, TypeError) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise ProviderError(f"malformed payment from the provider: {error}") from None
 
 
@@ -100,7 +121,9 @@ def verify_signature(secret: str, body: bytes, header: str, now: int) -> bool:
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         return False
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return hmac.compare_digest(expected.hexdigest(), parts.get("v1", ""))
+    # As bytes: compare_digest refuses str with non-ASCII characters (a header may hold any).
+    given = parts.get("v1", "").encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected.hexdigest().encode(), given)
 
 
 class MockPayProvider:
@@ -159,8 +182,8 @@ class MockPayProvider:
         try:
             data = json.loads(body)
             return WebhookEvent(
-                id=str(data["id"]),
-                type=str(data["type"]),
+                id=_token(data["id"], LIMITS["id"]),
+                type=_token(data["type"], 64),
                 payment=_payment(data["data"]["payment"]),
             )
         except (ValueError, KeyError, TypeError, ProviderError):

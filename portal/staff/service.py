@@ -2,7 +2,8 @@
 
 Five failures in a row — wrong passwords and wrong codes alike — lock the account for 15 minutes;
 a locked account refuses even the right password. An unknown login id costs the same Argon2 work
-as a known one (no timing oracle) and gets the same message. Each code is accepted once. Every
+as a known one (no timing oracle), and an unknown id, a wrong password and a locked account all
+get the same answer (the reason is kept for the audit log only). Each code is accepted once. Every
 sign-in, failed sign-in and lockout is written to the audit log (ids only).
 """
 
@@ -29,13 +30,21 @@ _STANDARD_HASHER = PasswordHasher()
 # The test configuration (TESTING, which production refuses) hashes with argon2's cheapest
 # parameters: the tests make hundreds of members. The standard parameters rehash such a hash.
 _TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-# Verified against when the login id is unknown, so that both cases cost the same.
-_DUMMY_HASH = _STANDARD_HASHER.hash("not-a-password")
+# Verified against when the login id is unknown, so that both cases cost the same Argon2 work
+# (one per hasher: the test hasher's members are compared with a test-hasher dummy).
+_DUMMY_HASHES = {
+    id(_STANDARD_HASHER): _STANDARD_HASHER.hash("not-a-password"),
+    id(_TEST_HASHER): _TEST_HASHER.hash("not-a-password"),
+}
 
 
 def _hasher() -> PasswordHasher:
     testing = has_app_context() and current_app.config.get("TESTING")
     return _TEST_HASHER if testing else _STANDARD_HASHER
+
+
+def _dummy_hash() -> str:
+    return _DUMMY_HASHES[id(_hasher())]
 
 
 class SignInRefused(Exception):
@@ -129,7 +138,7 @@ def check_password(
     member = session.scalar(select(StaffMember).where(StaffMember.login_id == login_id.strip()))
     usable = member is not None and member.active and (allow_demo or not member.demo)
     try:
-        _hasher().verify(member.password_hash if usable else _DUMMY_HASH, password)
+        _hasher().verify(member.password_hash if usable else _dummy_hash(), password)
         matched = usable
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         matched = False

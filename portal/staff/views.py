@@ -34,16 +34,21 @@ from portal.staff.models import ROLES, StaffMember
 from portal.submissions import service as submissions
 
 PENDING_SECONDS = 300  # between the password and the code
-REFUSED = {
-    "invalid": "ログインIDまたはパスワードが違います",
-    "locked": (
-        "続けて間違えたため、このアカウントは15分間ロックされています。"
-        "急ぐ場合は管理者に連絡してください"
-    ),
-}
+# One answer for every refusal at the password step, whether the login id exists, the password
+# is wrong or the account is locked (decision 0045): nobody learns who has an account, or that an
+# account is locked, from this page. The words cover the lockout too, for the member it is.
+SIGN_IN_REFUSED = (
+    "ログインIDまたはパスワードが違うか、続けて間違えたため一時的にログインできなくなっています。"
+    "ロックは15分で解除されます。急ぐ場合は管理者に連絡してください"
+)
+LOCKED = (
+    "続けて間違えたため、このアカウントは15分間ロックされています。"
+    "急ぐ場合は管理者に連絡してください"
+)
 CODE_REFUSED = {
     "invalid": "確認コードが違います。認証アプリに表示されている6桁の数字を入力してください",
-    "locked": REFUSED["locked"],
+    # Only someone who gave the right password gets this far: they may learn of the lockout.
+    "locked": LOCKED,
 }
 
 
@@ -70,9 +75,9 @@ def login():
                 now,
                 allow_demo=current_app.config["DEMO_DEPLOYMENT"],
             )
-        except service.SignInRefused as refused:
+        except service.SignInRefused:
             db.session.commit()  # the failure counts and is audited
-            errors["login_id"] = REFUSED[refused.reason]
+            errors["login_id"] = SIGN_IN_REFUSED
         else:
             db.session.commit()
             session["staff_pending"] = {"id": member.id, "at": now.isoformat()}

@@ -72,12 +72,24 @@ def remember_draft(procedure_id: str, token: str) -> None:
     session["drafts"] = drafts
 
 
+def forget_draft(procedure_id: str) -> None:
+    drafts = dict(session.get("drafts", {}))
+    if drafts.pop(procedure_id, None) is not None:
+        session["drafts"] = drafts
+
+
 def draft_for(procedure_id: str) -> Submission | None:
     """This browser's draft of the procedure; for a signed-in resident whose session has ended
     and begun again, their latest draft of it (nothing typed and saved is lost to a timeout)."""
     token = session.get("drafts", {}).get(procedure_id)
     submission = service.find_by_draft_token(db.session, token)
     resident = user()
+    owner = submission.owner_sub if submission is not None else None
+    if owner is not None and (resident is None or resident["sub"] != owner):
+        # A signed-in resident's draft opens only in their own login (decision 0045): a token
+        # left in a browser where someone else is now signed in, or nobody, is dropped.
+        forget_draft(procedure_id)
+        submission = None
     anonymous = submission is not None and submission.owner_sub is None
     if submission is not None and anonymous and resident and service.is_draft(submission):
         # Started before logging in, in this browser: it becomes the resident's.

@@ -138,9 +138,14 @@ def issue_resume_code(session: Session, submission: Submission, now: dt.datetime
     return code
 
 
-def resume_draft(session: Session, code: str, now: dt.datetime) -> tuple[Submission, str] | None:
+def resume_draft(
+    session: Session, code: str, now: dt.datetime, owner_sub: str | None = None
+) -> tuple[Submission, str] | None:
     """The draft a resume code opens, with a fresh bearer token for this browser; None when the
-    code is unknown, expired or its application was already submitted."""
+    code is unknown, expired or its application was already submitted. A code of an anonymous
+    draft is a bearer code (whoever holds it opens the draft); a code of a signed-in resident's
+    draft opens it only for that resident (`owner_sub`), and answers None to anyone else, the
+    same None as an unknown code (decision 0045)."""
     normalized = normalize_resume_code(code)
     if len(normalized) != 12:
         return None
@@ -148,6 +153,8 @@ def resume_draft(session: Session, code: str, now: dt.datetime) -> tuple[Submiss
         select(Submission).where(Submission.resume_code_hash == token_hash(normalized))
     )
     if submission is None or not is_draft(submission):
+        return None
+    if submission.owner_sub is not None and submission.owner_sub != owner_sub:
         return None
     if submission.resume_expires_at is None or submission.resume_expires_at <= now:
         return None

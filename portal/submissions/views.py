@@ -45,6 +45,11 @@ from portal.submissions.access import (
 from portal.submissions.models import Submission
 from portal.urls import public_url_for
 
+# The session key of a resume code tried while signed out, tried again after login.
+RESUME_AFTER_LOGIN = "resume_after_login"
+# A code is 12 characters (14 with hyphens); people may add spaces. Anything longer is not kept.
+RESUME_CODE_MAX = 40
+
 
 def status_qr(url: str, submission: Submission) -> str:
     return qr_svg(url, f"申請状況のページを開くQRコード（受付番号 {submission.reference}）")
@@ -348,15 +353,28 @@ def save_for_later(procedure_id: str) -> ResponseReturnValue:
 @bp.route("/resume", methods=["GET", "POST"])
 @limit("RATELIMIT_RESUME")
 def resume() -> ResponseReturnValue:
-    """Enter a resume code (or arrive from its QR code) to continue a draft."""
+    """Enter a resume code (or arrive from its QR code) to continue a draft.
+
+    A code of a signed-in resident's draft opens only in their login (decision 0045). To a
+    visitor who is not signed in, such a code and an unknown one get the same answer, which
+    offers to log in: the code is kept in the session, and the resume runs again after login."""
     errors: dict[str, str] = {}
+    resident = user()
     code = request.values.get("code", "")
-    if request.method == "POST":
-        found = service.resume_draft(db.session, code, clock.now())
+    pending = session.get(RESUME_AFTER_LOGIN) if resident and request.method == "GET" else None
+    if request.method == "POST" or pending:
+        if pending:
+            code = session.pop(RESUME_AFTER_LOGIN)
+        found = service.resume_draft(
+            db.session, code, clock.now(), owner_sub=resident["sub"] if resident else None
+        )
         if found is None:
             errors["code"] = (
                 "再開コードが正しくないか、有効期限が切れています。コードを確かめてください"
             )
+            if resident is None:
+                # Maybe a signed-in resident's code: tried again after they log in.
+                session[RESUME_AFTER_LOGIN] = code[:RESUME_CODE_MAX]
         else:
             submission, token = found
             db.session.commit()
@@ -367,9 +385,10 @@ def resume() -> ResponseReturnValue:
     response = current_app.make_response(
         render_template(
             "submissions/resume.html",
-            code=code,
+            code=code[:RESUME_CODE_MAX],
             errors=errors,
             error_links={path: html_id(path) for path in errors},
+            signed_in=resident is not None,
         )
     )
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -49,13 +49,15 @@ def test_wrong_codes_and_passwords_lock_the_account(app, staff):
         assert "確認コードが違います" in response.text
     for _ in range(2):
         response = post(client, "/staff/login", {"login_id": "kosodate-clerk", "password": "nope"})
-        assert "ログインIDまたはパスワードが違います" in response.text
+        assert "ログインIDまたはパスワードが違うか" in response.text
     post(client, "/staff/login", {"login_id": "kosodate-clerk", "password": PASSWORD})
     response = post(client, "/staff/login/code", {"code": "111111"})  # the fifth failure
     assert "15分間ロックされています" in response.text
-    # Locked: even the right password and code are refused.
+    # Locked: even the right password is refused, in the words of a wrong password (whether an
+    # account exists or is locked is not told; tests/web/test_account_enumeration.py).
     response = post(client, "/staff/login", {"login_id": "kosodate-clerk", "password": PASSWORD})
-    assert "15分間ロックされています" in response.text
+    assert "ログインIDまたはパスワードが違うか" in response.text
+    assert "/staff/login/code" not in response.headers.get("Location", "")
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(audit.AuditEntry))]
     assert actions.count("sign_in_failed") == 6 and actions.count("lockout") == 1
@@ -66,7 +68,7 @@ def test_wrong_codes_and_passwords_lock_the_account(app, staff):
 
 def test_an_unknown_login_id_gets_the_same_answer(app, staff):
     response = post(app.test_client(), "/staff/login", {"login_id": "nobody", "password": "x"})
-    assert "ログインIDまたはパスワードが違います" in check_page(response).get_text()
+    assert "ログインIDまたはパスワードが違うか" in check_page(response).get_text()
 
 
 def test_a_clerk_sees_only_their_departments_cases(app, staff):
@@ -178,7 +180,7 @@ def test_demo_accounts_are_refused_outside_demo_deployments(app, staff):
     response = post(
         app.test_client(), "/staff/login", {"login_id": "kosodate-clerk", "password": PASSWORD}
     )
-    assert "ログインIDまたはパスワードが違います" in response.text
+    assert "ログインIDまたはパスワードが違うか" in response.text
 
 
 def test_staff_preview_every_procedure_with_its_examples(app, staff):

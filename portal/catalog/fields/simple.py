@@ -87,11 +87,14 @@ class DateType(FieldType):
 
 class NumberType(FieldType):
     name, macro = "number", "number_input"
+    max_digits = 15  # counts, amounts and years need far fewer
 
     def parse(self, field, text):
         text = _nfkc(text)
         if not re.fullmatch(r"-?\d+", text):
             return None, f"{field.label}は数字で入力してください"
+        if len(text.lstrip("-")) > self.max_digits:  # int() refuses thousands of digits
+            return None, f"{field.label}は{self.max_digits}桁以内の数字で入力してください"
         number = int(text)
         if field.min is not None and number < field.min:
             return None, f"{field.label}は{field.min}以上で入力してください"
