@@ -19,6 +19,7 @@ def production(monkeypatch, tmp_path):
     migrate.upgrade(url, mocks=False)  # production runs no mock
     monkeypatch.setenv("SECRET_KEY", "p" * 64)
     monkeypatch.setenv("PORTAL_PUBLIC_URL", PUBLIC_URL)
+    monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/15")
     monkeypatch.setenv("PORTAL_MY_NUMBER_KEY", "ab" * 32)
     monkeypatch.setenv("PORTAL_MALWARE_SCANNER", "clamd://127.0.0.1:3310")
     monkeypatch.setenv("PORTAL_JPKI_CLIENT_SECRET", "s" * 40)
