@@ -35,6 +35,7 @@ from portal.catalog.schema import (
     Procedure,
     Step,
 )
+from portal.db import lock_in_order
 from portal.rules import RuleEvaluationError
 from portal.security import new_reference
 from portal.submissions import service as submissions
@@ -450,6 +451,9 @@ def submit(
         ("updated_at", now),
     ):
         set_committed_value(bundle, name, value)
+    # The bundle's row is locked (the UPDATE above); its members next, by id (lock order:
+    # docs/decisions/0046-lock-order-and-retries.md), then filed in the resident's order.
+    lock_in_order(session, Submission.id, [m.id for m in members])
     for submission in members:
         try:
             submissions.submit(
