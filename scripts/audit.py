@@ -9,6 +9,7 @@ Exit status: 0 audited, nothing known; 1 a known vulnerability, or a package the
 check (--strict); 75 the audit was not run because no advisory service could be reached. It then
 prints "dependency audit not run" and the reason, and claims nothing. With
 PORTAL_AUDIT_REQUIRED=1 that is a failure (1) instead: for a machine that must reach them.
+PORTAL_AUDIT_OSV_URL: another OSV query address (a mirror inside the city's network).
 Accepted vulnerabilities (none today) are listed with their reason in requirements/audit-ignore.txt.
 docs/decisions/0047-pinned-and-audited-dependencies.md.
 """
@@ -42,13 +43,22 @@ def ignored() -> list[str]:
     return [line for line in lines if line]
 
 
+def service_options(service: str) -> list[str]:
+    options = ["-s", service]
+    osv_url = os.environ.get("PORTAL_AUDIT_OSV_URL")
+    if service == "osv" and osv_url:
+        options += ["--osv-url", osv_url]
+    return options
+
+
 def unreachable(service: str, probe: str) -> str | None:
     """Why `service` cannot audit (None when it answered about the probe package)."""
     with tempfile.TemporaryDirectory() as tmp:
         one = Path(tmp) / "probe.txt"
         one.write_text(probe + "\n")
         run = subprocess.run(  # noqa: S603 - our own arguments, no shell
-            [*PIP_AUDIT, "-r", str(one), "--no-deps", "--disable-pip", "-s", service, "-f", "json"],
+            [*PIP_AUDIT, "-r", str(one), "--no-deps", "--disable-pip", "-f", "json"]
+            + service_options(service),
             capture_output=True,
             text=True,
             timeout=120,
@@ -82,7 +92,7 @@ def main() -> int:
             return 1
         return NOT_RUN
     command = [*PIP_AUDIT, "--strict", "-r", str(LOCK), "--no-deps", "--disable-pip"]
-    command += ["-s", service]
+    command += service_options(service)
     for vulnerability in ignored():
         command += ["--ignore-vuln", vulnerability]
     print(f"dependency audit against {service}: {' '.join(command[2:])}")
