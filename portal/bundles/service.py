@@ -299,6 +299,9 @@ def apply_fills(
     """Put the shared answers into every member draft (a changed shared answer changes them
     all). A filled field's value now comes from the bundle, not from the card or records."""
     spec, context = spec_of(bundle), context_of(bundle)
+    # The caller changed the bundle first (its row is locked); the members by id, then filled in
+    # the resident's order (docs/decisions/0046-lock-order-and-retries.md).
+    lock_in_order(session, Submission.id, [m.id for m in members if submissions.is_draft(m)])
     for submission in members:
         if not submissions.is_draft(submission):
             continue
