@@ -89,8 +89,8 @@ def test_two_appointments_moved_into_each_others_times_50_rounds(app, engine):
     paths = [f"/appointments/manage/{t}/reschedule/{DAY.isoformat()}" for t in (a_token, b_token)]
     tokens = [csrf_token(c.get(p).text) for c, p in zip(clients, paths, strict=True)]
     statuses: list[int] = []
+    starts = check_counts(engine)
     for round_ in range(ROUNDS):
-        starts = check_counts(engine)
         targets = [starts[b_id], starts[a_id]]  # A into B's time, B into A's
 
         def move(n: int, round_=round_, targets=targets) -> None:
@@ -107,6 +107,7 @@ def test_two_appointments_moved_into_each_others_times_50_rounds(app, engine):
         assert [s for s in statuses[-2:] if s >= 500] == [], f"round {round_}"
         after = check_counts(engine)
         assert (after[a_id], after[b_id]) == (starts[b_id], starts[a_id]), f"round {round_}"
+        starts = after
     assert len(statuses) == 2 * ROUNDS
     assert [s for s in statuses if s >= 500] == []
     assert Counter(statuses) == {303: 2 * ROUNDS}  # every move made, none refused
