@@ -235,7 +235,7 @@ def _answer_busy(error: Busy) -> Any:
     """409 for `Busy`. A blueprint that formats its own HTTP errors (the JSON APIs) formats this
     one; pages get "混み合っています" and, after a POST, a button that sends what was entered
     again (the same fields to the same address), so nothing typed is lost."""
-    from flask import current_app, render_template, request
+    from flask import current_app, render_template, request, url_for
     from werkzeug.exceptions import HTTPException
 
     for name in request.blueprints:
@@ -244,9 +244,11 @@ def _answer_busy(error: Busy) -> Any:
             response = current_app.make_response(own(error))
             response.headers["Retry-After"] = "2"
             return response
-    again = request.path + (
-        f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
-    )
+    # The address of this page, rebuilt from its route (always a path on this site), with the
+    # query string it came with.
+    again = url_for(request.endpoint, **(request.view_args or {})) if request.endpoint else "/"
+    if request.query_string:
+        again += "?" + request.query_string.decode("latin-1")
     resend = None
     if request.method == "POST":
         resend = {
