@@ -14,12 +14,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 portal
 
+# Exactly the pinned runtime versions (requirements/runtime.txt, every package direct and
+# indirect, docs/decisions/0047), in a layer of their own; then the portal without resolving again.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --no-cache-dir -r requirements/runtime.txt
 COPY pyproject.toml README.md alembic.ini procedure_catalog.yaml wsgi.py ./
 COPY catalog ./catalog
 COPY portal ./portal
 COPY migrations ./migrations
 COPY migrations_mocks ./migrations_mocks
-RUN pip install --no-cache-dir -e . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
+    && pip check \
     && mkdir -p /app/instance && chown portal:portal /app/instance
 
 USER 10001

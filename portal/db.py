@@ -5,17 +5,35 @@ pattern (docs/decisions/0004-concurrency.md): state changes are conditional UPDA
 and on SQLite a write transaction starts with BEGIN IMMEDIATE and waits on a busy timeout instead
 of failing. Requests with a safe method (GET, HEAD) start deferred transactions so readers never
 queue behind writers.
+
+A unit of work that locks more than one row takes its locks in one fixed order (`lock_in_order`,
+docs/decisions/0046-lock-order-and-retries.md) and runs inside `retrying`: a deadlock or
+serialization failure (SQLSTATE 40P01, 40001; SQLite's "database is locked") rolls it back and
+runs it again, a bounded number of times, and then answers `Busy` (409, "混み合っています"),
+never a 500.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from flask import Flask, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from werkzeug.exceptions import Conflict
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -26,6 +44,12 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Deadlock (40P01) and serialization failure (40001): the database chose this transaction to
+# fail so that another could go on; running it again is safe and usually succeeds at once.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+RETRY_ATTEMPTS = 3  # runs in all: the first and two retries
+RETRY_PAUSE_SECONDS = 0.05  # before retry n: n times this, plus up to as much again (jitter)
 
 # True when the current unit of work may write: SQLite then takes the write lock up front.
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
@@ -97,6 +121,7 @@ class Database:
         self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["portal_db"] = self
+        app.register_error_handler(Busy, _answer_busy)
 
         @app.before_request
         def _mark_intent() -> None:
@@ -137,3 +162,115 @@ class Database:
 
 
 db = Database()
+
+
+# -- lock order and retries (docs/decisions/0046-lock-order-and-retries.md) ----------------------
+
+
+class Busy(Conflict):
+    """A unit of work kept meeting deadlocks or serialization failures: answered with 409 (the
+    request lost a race with others; nothing changed, sending it again is safe) and a page that
+    says so in Japanese and keeps what was entered, or a JSON error under the APIs. Not a 5xx:
+    nothing is wrong with the service (docs/decisions/0046-lock-order-and-retries.md)."""
+
+    description = "混み合っています。少し待ってから、もう一度お試しください。"
+
+
+def retryable(error: BaseException) -> bool:
+    """A deadlock or serialization failure (PostgreSQL) or a busy database (SQLite)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(error.orig, sqlite3.OperationalError) and "database is locked" in str(
+        error.orig
+    )
+
+
+def retrying(
+    session: Session,
+    work: Callable[[], T],
+    *,
+    attempts: int = RETRY_ATTEMPTS,
+    pause: float = RETRY_PAUSE_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` (one unit of work on `session`, its commit included) and return its result.
+    A deadlock or serialization failure rolls the session back and runs `work` again, up to
+    `attempts` runs in all; then `Busy`. Any other error passes through untouched. `work` must
+    start from what is in the database, not from objects loaded before it (the rollback
+    expires them)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if not retryable(error):
+                raise
+            session.rollback()
+            code = getattr(error.orig, "sqlstate", None) or "sqlite-busy"
+            if attempt == attempts:
+                log.warning("transaction given up after %d runs: %s", attempts, code)
+                raise Busy() from error
+            log.info("transaction retried after %s (run %d of %d)", code, attempt, attempts)
+            sleep(pause * attempt * (1 + random.random()))  # noqa: S311 - jitter, not a secret
+    raise AssertionError("attempts must be at least 1")
+
+
+def retried_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A view whose whole request is one unit of work (it commits once, at the end, and calls
+    no outside service before that): `retrying` runs it again on a deadlock."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return retrying(db.session, lambda: view(*args, **kwargs))
+
+    return wrapper
+
+
+# Posted fields never written back into a page: secrets the person types again.
+NOT_RESENT = frozenset({"csrf_token", "password", "pin", "code", "otp", "totp"})
+
+
+def _answer_busy(error: Busy) -> Any:
+    """409 for `Busy`. A blueprint that formats its own HTTP errors (the JSON APIs) formats this
+    one; pages get "混み合っています" and, after a POST, a button that sends what was entered
+    again (the same fields to the same address), so nothing typed is lost."""
+    from flask import current_app, render_template, request, url_for
+    from werkzeug.exceptions import HTTPException
+
+    for name in request.blueprints:
+        own = current_app.error_handler_spec.get(name, {}).get(None, {}).get(HTTPException)
+        if own is not None:
+            response = current_app.make_response(own(error))
+            response.headers["Retry-After"] = "2"
+            return response
+    # The address of this page, rebuilt from its route (always a path on this site), with the
+    # query string it came with.
+    again = url_for(request.endpoint, **(request.view_args or {})) if request.endpoint else "/"
+    if request.query_string:
+        again += "?" + request.query_string.decode("latin-1")
+    resend = None
+    if request.method == "POST":
+        resend = {
+            "action": again,
+            "fields": [
+                (name, value)
+                for name, value in request.form.items(multi=True)
+                if name not in NOT_RESENT and not name.endswith("password")
+            ],
+            "files": any(f.filename for f in request.files.values()),
+        }
+    html = render_template("errors/busy.html", resend=resend, again=again)
+    return html, 409, {"Retry-After": "2"}
+
+
+def lock_in_order(session: Session, key: InstrumentedAttribute[Any], ids: Iterable[Any]) -> None:
+    """Lock the rows of one table whose `key` (the primary key) is in `ids`, in ascending order
+    (SELECT ... ORDER BY key FOR UPDATE: PostgreSQL locks the sorted rows one after the other).
+    Every unit of work that locks several rows of a table does it through here, so two of them
+    never wait for each other in a circle. SQLite needs nothing: BEGIN IMMEDIATE already holds
+    the one write lock of the whole database."""
+    wanted = sorted(set(ids))
+    if not wanted or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(select(key).where(key.in_(wanted)).order_by(key).with_for_update()).all()

@@ -6,6 +6,10 @@ then adds one visitor to each with `UPDATE ... SET booked = booked + 1 WHERE boo
 AND NOT blocked`. If any slot has no room the whole booking is refused with `SlotTaken` and the
 caller rolls back; racing requests wait for each other's row locks (PostgreSQL) or for the write
 lock (SQLite's BEGIN IMMEDIATE), and exactly as many succeed as there is room.
+
+Lock order (docs/decisions/0046-lock-order-and-retries.md): the resident's holder row, then the
+appointment, then every slot the change touches (old and new) by id ascending, before any of
+them is changed. Two moves into each other's times therefore queue instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -26,11 +30,16 @@ from portal.appointments.models import (
     AppointmentSlot,
     CounterQueue,
 )
+from portal.db import lock_in_order
 from portal.security import new_token, token_hash
 
 
 class SlotTaken(Exception):
     """A slot the appointment needs has just been filled (or blocked by staff)."""
+
+
+class NotBooked(Exception):
+    """The appointment is no longer booked (cancelled or checked in meanwhile)."""
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> None:
@@ -48,13 +57,15 @@ def _dialect_insert(session: Session):
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-def _take_slots(
+def _lock_slots(
     session: Session,
     counter_id: str,
     starts: Sequence[dt.datetime],
     capacity: int,
-) -> list[int]:
-    """Add one visitor to each slot (creating missing rows); SlotTaken if any has no room."""
+    also: Sequence[int] = (),
+) -> None:
+    """Make sure a slot row exists for each start (inserted in time order), then lock those
+    rows and the slots `also` (an appointment's old ones) together, by id ascending."""
     _insert_ignoring_duplicates(
         session,
         [
@@ -68,6 +79,16 @@ def _take_slots(
             for s in starts
         ],
     )
+    wanted = session.scalars(
+        select(AppointmentSlot.id).where(
+            AppointmentSlot.counter_id == counter_id, AppointmentSlot.starts_at.in_(list(starts))
+        )
+    )
+    lock_in_order(session, AppointmentSlot.id, [*wanted, *also])
+
+
+def _take_slots(session: Session, counter_id: str, starts: Sequence[dt.datetime]) -> list[int]:
+    """Add one visitor to each (locked) slot; SlotTaken if any has no room."""
     ids = []
     for start in starts:
         slot_id = session.scalar(
@@ -133,7 +154,8 @@ def book(
     if not slot_starts:
         raise ValueError("an appointment needs at least one slot")
     starts = sorted(slot_starts)
-    ids = _take_slots(session, counter_id, starts, capacity)
+    _lock_slots(session, counter_id, starts, capacity)
+    ids = _take_slots(session, counter_id, starts)
     manage, ticket = tokens or (new_token(), new_token())
     appointment = Appointment(
         public_id=public_id or secrets.token_hex(16),
@@ -160,6 +182,9 @@ def book(
 
 def cancel(session: Session, appointment: Appointment, now: dt.datetime) -> bool:
     """Give the slots back (guarded: only a booked appointment, once); False if not booked."""
+    if not _lock_appointment(session, appointment):
+        return False
+    lock_in_order(session, AppointmentSlot.id, appointment.slot_ids)
     result = session.execute(
         update(Appointment)
         .where(Appointment.id == appointment.id, Appointment.status == BOOKED)
@@ -173,6 +198,14 @@ def cancel(session: Session, appointment: Appointment, now: dt.datetime) -> bool
     return True
 
 
+def _lock_appointment(session: Session, appointment: Appointment) -> bool:
+    """Lock the appointment's row and read it again (a concurrent move may have changed its
+    slots meanwhile); whether it is still booked."""
+    lock_in_order(session, Appointment.id, [appointment.id])
+    session.refresh(appointment)
+    return appointment.status == BOOKED
+
+
 def move(
     session: Session,
     appointment: Appointment,
@@ -183,13 +216,15 @@ def move(
     now: dt.datetime,
 ) -> None:
     """Reschedule a booked appointment to other slots of its counter, in the caller's
-    transaction: its old slots are given back first (so a move by one slot can reuse them),
+    transaction: the appointment is locked and read again, then its old and new slots are
+    locked by id; the old ones are given back first (so a move by one slot can reuse them),
     then the new ones are taken with the same guard. SlotTaken: roll back, nothing changed."""
-    if appointment.status != BOOKED:
-        raise ValueError("only a booked appointment can be moved")
+    if not _lock_appointment(session, appointment):
+        raise NotBooked(appointment.public_id)
     starts = sorted(slot_starts)
+    _lock_slots(session, appointment.counter_id, starts, capacity, also=appointment.slot_ids)
     _release_slots(session, appointment.slot_ids)
-    ids = _take_slots(session, appointment.counter_id, starts, capacity)
+    ids = _take_slots(session, appointment.counter_id, starts)
     appointment.slot_ids = ids
     appointment.starts_at = starts[0]
     appointment.ends_at = starts[-1] + dt.timedelta(minutes=slot_minutes)

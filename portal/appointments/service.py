@@ -27,9 +27,11 @@ from portal.appointments.models import (
 )
 from portal.catalog.schema import CatalogData, Counter, Service
 from portal.clock import TOKYO
+from portal.db import lock_in_order
 from portal.security import derived_token, token_hash
 
 SlotTaken = booking.SlotTaken
+NotBooked = booking.NotBooked
 
 STATUS_LABELS = {
     BOOKED: "予約済み",
@@ -264,7 +266,8 @@ def move_times(
 def reschedule(
     session: Session, appointment: Appointment, visit: Visit, start: dt.datetime, now: dt.datetime
 ) -> None:
-    """Move to `start` (SlotTaken: roll back). The old slots count as free for the check."""
+    """Move to `start` (SlotTaken, NotBooked: roll back). The old slots count as free for the
+    check."""
     booking_ = visit.counter.booking
     if start not in move_times(session, appointment, visit, start.astimezone(TOKYO).date(), now):
         raise SlotTaken(f"{visit.counter.id} {start.isoformat()} is not bookable")
@@ -305,7 +308,9 @@ def link_expired(appointment: Appointment, now: dt.datetime) -> bool:
 
 
 def check_in(session: Session, appointment: Appointment, now: dt.datetime) -> int:
-    """Mark arrived and give the day's next queue number (the same number if already arrived)."""
+    """Mark arrived and give the day's next queue number (the same number if already arrived).
+    The appointment is locked before the day's queue row (the lock order of booking.py)."""
+    lock_in_order(session, Appointment.id, [appointment.id])
     if appointment.queue_number is not None:
         return appointment.queue_number
     number = booking.next_queue_number(

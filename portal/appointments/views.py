@@ -37,7 +37,7 @@ from portal.bundles import service as bundles
 from portal.bundles.models import Bundle
 from portal.catalog.schema import Counter
 from portal.clock import TOKYO
-from portal.db import db
+from portal.db import db, retried_view
 from portal.extensions import limiter
 from portal.qr import qr_svg
 from portal.submissions import service as submissions
@@ -282,6 +282,7 @@ def _rate_limit():
 
 @bp.route("/<counter_id>/<day>", methods=["GET", "POST"])
 @_rate_limit()
+@retried_view  # one transaction that locks several rows: a deadlock runs it again
 def day(counter_id: str, day: str):
     counter = _counter_or_404(counter_id)
     chosen_day = _day_or_404(day)
@@ -489,6 +490,7 @@ def _refuse_change(appointment: Appointment, now: dt.datetime) -> Response | Non
 
 @bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
 @_rate_limit()
+@retried_view  # one transaction that locks several rows: a deadlock runs it again
 def cancel(token: str):
     appointment = _managed_or_404(token)
     now = clock.now()
@@ -532,6 +534,7 @@ def reschedule(token: str):
 
 @bp.route("/manage/<token>/reschedule/<day>", methods=["GET", "POST"])
 @_rate_limit()
+@retried_view  # one transaction that locks several rows: a deadlock runs it again
 def reschedule_day(token: str, day: str):
     appointment = _managed_or_404(token)
     now = clock.now()
@@ -551,6 +554,9 @@ def reschedule_day(token: str, day: str):
             except service.SlotTaken:
                 db.session.rollback()
                 return _no_referrer(_taken(visit, start, {}, now, token=token))
+            except service.NotBooked:  # cancelled or checked in meanwhile: the booking says so
+                db.session.rollback()
+                return redirect(url_for(".manage", token=token), 303)
             messages.rescheduled(db.session, appointment, visit, _manage_url(token), now)
             db.session.commit()
             return redirect(url_for(".manage", token=token, moved=1), 303)

@@ -1,5 +1,6 @@
 """Filing a bundle: every member at once, all or nothing (the check page and the return from
-signing both end here)."""
+signing both end here). Callers run it inside `portal.db.retrying`, so a deadlock files it again
+rather than answering 500."""
 
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ from portal.catalog.schema import (
     Procedure,
     Step,
 )
+from portal.db import lock_in_order
 from portal.rules import RuleEvaluationError
 from portal.security import new_reference
 from portal.submissions import service as submissions
@@ -298,6 +299,9 @@ def apply_fills(
     """Put the shared answers into every member draft (a changed shared answer changes them
     all). A filled field's value now comes from the bundle, not from the card or records."""
     spec, context = spec_of(bundle), context_of(bundle)
+    # The caller changed the bundle first (its row is locked); the members by id, then filled in
+    # the resident's order (docs/decisions/0046-lock-order-and-retries.md).
+    lock_in_order(session, Submission.id, [m.id for m in members if submissions.is_draft(m)])
     for submission in members:
         if not submissions.is_draft(submission):
             continue
@@ -450,6 +454,9 @@ def submit(
         ("updated_at", now),
     ):
         set_committed_value(bundle, name, value)
+    # The bundle's row is locked (the UPDATE above); its members next, by id (lock order:
+    # docs/decisions/0046-lock-order-and-retries.md), then filed in the resident's order.
+    lock_in_order(session, Submission.id, [m.id for m in members])
     for submission in members:
         try:
             submissions.submit(

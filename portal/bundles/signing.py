@@ -19,7 +19,7 @@ from portal import clock
 from portal.bundles import service
 from portal.bundles.filing import file_all
 from portal.bundles.models import Bundle
-from portal.db import db
+from portal.db import db, lock_in_order, retrying
 from portal.identity import signature as signatures
 from portal.identity.providers import ProviderError, current_provider
 from portal.submissions import service as submissions
@@ -72,9 +72,20 @@ def callback(pending: dict[str, Any], user: dict[str, Any]) -> ResponseReturnVal
     except ProviderError as error:
         return failure_page(error.kind, retry, 503 if error.kind == "unreachable" else 400)
     db.will_write()
+    # Keeping the signatures and filing are one unit of work, run again on a deadlock (the
+    # signing service is not asked again: its answer is in hand).
+    return retrying(db.session, lambda: _keep_and_file(pending, user, signed, anchors, retry))
+
+
+def _keep_and_file(
+    pending: dict[str, Any], user: dict[str, Any], signed, anchors, retry: str
+) -> ResponseReturnValue:
+    public_id = pending["bundle"]
     bundle = service.owned(db.session, user["sub"], public_id)
     if bundle is None:
         return failure_page("state", retry)
+    lock_in_order(db.session, Bundle.id, [bundle.id])  # the bundle before its members
+    db.session.refresh(bundle)
     if bundle.status != "draft":
         return redirect(url_for("bundles.overview", public_id=public_id))
     if signed.sub != user["sub"]:

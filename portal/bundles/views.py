@@ -32,7 +32,7 @@ from portal.bundles.models import Bundle
 from portal.catalog import logic
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Step
-from portal.db import db
+from portal.db import db, retrying
 from portal.extensions import limiter
 from portal.i18n import LANGUAGES
 from portal.payments import service as payments
@@ -445,7 +445,7 @@ def check(public_id: str):
         elif signing_needed:
             return signing.begin(bundle, members)
         else:
-            failed = file_all(bundle, members)
+            failed = retrying(db.session, lambda: file_all(bundle, members))
             if failed is None:
                 done = url_for("bundles.overview", public_id=bundle.public_id, done=1)
                 return redirect(done, 303)

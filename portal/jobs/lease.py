@@ -249,15 +249,25 @@ def abandon_expired(
     where: Sequence[ColumnElement[bool]] = (),
 ) -> int:
     """Fail the rows whose claim expired on their last attempt (the worker died while working:
-    no attempt is left to retry with); how many."""
+    no attempt is left to retry with); how many. On PostgreSQL the rows are locked first with
+    SKIP LOCKED, as `claim` does: a row another worker holds is left for the next round, so
+    this never waits for a lock (docs/decisions/0046-lock-order-and-retries.md)."""
+    expired = and_(
+        table.status == table.pending,
+        table.attempts >= table.attempt_limit(policy),
+        table.claimed_at < now - policy.lease,
+        *where,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        ids = session.scalars(
+            select(table.id).where(expired).order_by(table.id).with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            return 0
+        expired = and_(expired, table.id.in_(ids))
     result = session.execute(
         update(table.model)
-        .where(
-            table.status == table.pending,
-            table.attempts >= table.attempt_limit(policy),
-            table.claimed_at < now - policy.lease,
-            *where,
-        )
+        .where(expired)
         .values(
             {
                 table.status: table.failed,

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from portal.catalog import logic
 from portal.clock import TOKYO
+from portal.db import lock_in_order
 from portal.outbox import service as outbox
 from portal.payments import states
 from portal.payments.models import (
@@ -308,6 +309,9 @@ def transition(
 
 def _effects(session: Session, payment: Payment, target: str, now, notify_to) -> None:
     ids = [item.submission_id for item in payment.items if item.submission_id is not None]
+    # The payment's row is locked (its guarded UPDATE); the applications next, by id, so that
+    # two payments over the same applications never wait for each other in a circle.
+    lock_in_order(session, Submission.id, ids)
     if target == PAID:
         if ids:
             session.execute(

@@ -28,10 +28,11 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from portal import clock
-from portal.db import db
+from portal.db import db, retrying
 from portal.extensions import csrf
 from portal.payments import service, states
 from portal.payments.models import Payment
@@ -252,6 +253,11 @@ def return_from_provider(public_id: str, token: str):
     except ProviderError as error:
         log.warning("payment %s: %s", public_id, error)
         return _problem(*UNREACHABLE, 503)
+    return retrying(db.session, lambda: _apply_return(payment_id, observed))
+
+
+def _apply_return(payment_id: int, observed) -> ResponseReturnValue:
+    """What the provider answered, applied in one unit of work (run again on a deadlock)."""
     payment = db.session.get(Payment, payment_id)
     try:
         service.apply(
@@ -317,10 +323,16 @@ def webhook(provider_name: str):
     except WebhookRefused as error:
         log.warning("webhook refused (%s) from %s", error, request.remote_addr)
         return Response("refused\n", 400, mimetype="text/plain")
-    result = service.handle_webhook(db.session, chosen, event, now=now, notify_to=notify_to())
+
+    def unit() -> service.WebhookResult:  # run again on a deadlock
+        result = service.handle_webhook(db.session, chosen, event, now=now, notify_to=notify_to())
+        if result.status >= 400:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        return result
+
+    result = retrying(db.session, unit)
     if result.status >= 400:
-        db.session.rollback()
         log.warning("webhook %s refused: %s", event.id, result.outcome)
-    else:
-        db.session.commit()
     return Response(result.outcome + "\n", result.status, mimetype="text/plain")

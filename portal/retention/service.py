@@ -37,6 +37,7 @@ from portal.appointments.models import Appointment
 from portal.bundles.models import DRAFT as BUNDLE_DRAFT
 from portal.bundles.models import Bundle
 from portal.catalog.schema import CatalogData
+from portal.db import lock_in_order, retrying
 from portal.outbox import cancel_pending
 from portal.payments.models import PaymentItem
 from portal.submissions.models import CorrectionRequest, Submission, SubmissionEvent
@@ -230,6 +231,12 @@ def _delete_files(session: Session, files: FileStore, submission_id: int) -> int
 
 def _anonymise(session: Session, files: FileStore, ids: list[int], now: dt.datetime) -> PurgeCounts:
     counts = PurgeCounts()
+    # Lock order (docs/decisions/0046-lock-order-and-retries.md): their bundles first, then the
+    # applications by id.
+    bundle_ids = session.scalars(
+        select(Submission.bundle_id).where(Submission.id.in_(ids), Submission.bundle_id.isnot(None))
+    )
+    lock_in_order(session, Bundle.id, bundle_ids)
     rows = session.scalars(
         select(Submission)
         .where(Submission.id.in_(ids), Submission.purged_at.is_(None))
@@ -315,6 +322,7 @@ def _delete_drafts(
             *_stale_draft_conditions(cutoff),
             Submission.bundle_id.is_(None),
         )
+        .order_by(Submission.id)
         .with_for_update()
     ).all()
     for submission_id in still_stale:
@@ -327,12 +335,15 @@ def _delete_bundles(
     session: Session, files: FileStore, ids: list[int], now: dt.datetime
 ) -> PurgeCounts:
     counts = PurgeCounts()
-    for bundle_id in ids:
+    for bundle_id in sorted(ids):
         bundle = session.scalar(select(Bundle).where(Bundle.id == bundle_id).with_for_update())
         if bundle is None or not stale_bundles(session, now, only=bundle_id):
             continue  # gone, or touched since it was found
         members = session.scalars(
-            select(Submission.id).where(Submission.bundle_id == bundle_id).with_for_update()
+            select(Submission.id)
+            .where(Submission.bundle_id == bundle_id)
+            .order_by(Submission.id)
+            .with_for_update()
         ).all()
         for submission_id in members:
             counts.files += _delete_draft(session, files, submission_id)
@@ -378,17 +389,22 @@ def purge(
     target = run_target(clock.to_local(now).date())
     for step, batch in work:
         with session_factory() as session:
-            counts = step(session, files, batch, now)
-            if counts.any():
-                audit.record(
-                    session,
-                    actor=ACTOR,
-                    action="purge",
-                    target=target,
-                    reason=counts.describe(),
-                    at=now,
-                )
-            session.commit()
+
+            def unit(session=session, step=step, batch=batch) -> PurgeCounts:
+                counts = step(session, files, batch, now)
+                if counts.any():
+                    audit.record(
+                        session,
+                        actor=ACTOR,
+                        action="purge",
+                        target=target,
+                        reason=counts.describe(),
+                        at=now,
+                    )
+                session.commit()
+                return counts
+
+            counts = retrying(session, unit)  # a batch meeting a deadlock runs again
         total.add(counts)
     if not total.any():
         with session_factory() as session:

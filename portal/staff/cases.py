@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.appointments import service as appointment_service
-from portal.db import db
+from portal.db import db, retried_view
 from portal.payments import states as payment_states
 from portal.staff import bp, case_service, counter, workflow
 from portal.staff.access import _audit, _case, _catalog
@@ -159,6 +159,7 @@ def _detail(
 
 
 @bp.post("/submissions/<public_id>/act")
+@retried_view  # the case's row, then the audit head: run again on a deadlock
 def act(public_id: str):
     """Apply one workflow transition (a button of the case page)."""
     case = _case(public_id)
@@ -184,6 +185,7 @@ def act(public_id: str):
 
 
 @bp.post("/submissions/<public_id>/ask")
+@retried_view  # the case's row, then the audit head: run again on a deadlock
 def ask(public_id: str):
     """補正依頼: a message to the resident and the fields they may change."""
     case = _case(public_id)

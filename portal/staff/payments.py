@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from sqlalchemy import select
 
 from portal import audit, clock
-from portal.db import db
+from portal.db import db, retrying
 from portal.payments import service, states
 from portal.payments.models import PAID, REFUNDED, Payment, PaymentTransition
 from portal.payments.providers import ProviderError
@@ -97,21 +97,26 @@ def payment_refresh(public_id: str):
         except ProviderError:
             flash("決済サービスにつながりませんでした。少し待ってから、もう一度押してください。")
             return redirect(url_for("staff.payment", public_id=public_id), 303)
-        payment = db.session.get(Payment, payment_id)
-        try:
-            service.apply(
-                db.session,
-                payment,
-                observed,
-                source="staff",
-                now=clock.now(),
-                notify_to=notify_to(),
-            )
-        except service.Tampered:
-            db.session.rollback()
+
+        def unit() -> bool:  # one unit of work, run again on a deadlock
+            try:
+                service.apply(
+                    db.session,
+                    db.session.get(Payment, payment_id),
+                    observed,
+                    source="staff",
+                    now=clock.now(),
+                    notify_to=notify_to(),
+                )
+            except service.Tampered:
+                db.session.rollback()
+                return False
+            db.session.commit()
+            return True
+
+        if not retrying(db.session, unit):
             flash("決済サービスの応答が、このお支払いの金額などと一致しません。確認が必要です。")
             return redirect(url_for("staff.payment", public_id=public_id), 303)
-        db.session.commit()
     flash(f"状況：{states.LABELS[db.session.get(Payment, payment_id).status]}")
     return redirect(url_for("staff.payment", public_id=public_id), 303)
 
@@ -136,26 +141,31 @@ def payment_refund(public_id: str):
     except ProviderError:
         flash("決済サービスが返金を受け付けませんでした。時間をおいてもう一度お試しください。")
         return redirect(url_for("staff.payment", public_id=public_id), 303)
-    payment = db.session.get(Payment, payment_id)
-    now = clock.now()
-    service.transition(
-        db.session,
-        payment,
-        REFUNDED,
-        source="staff",
-        now=now,
-        values={"refund_reason": reason, "refunded_by": g.current_staff.id},
-    )
-    audit.record(
-        db.session,
-        actor=f"staff:{g.current_staff.id}",
-        action="change",
-        target=f"payment:{payment.public_id}",
-        department=payment.department,
-        reason=f"返金: {reason}",
-        at=now,
-    )
-    db.session.commit()
+
+    def unit() -> Payment:  # the payment, its applications, the audit head: run again on a deadlock
+        payment = db.session.get(Payment, payment_id)
+        now = clock.now()
+        service.transition(
+            db.session,
+            payment,
+            REFUNDED,
+            source="staff",
+            now=now,
+            values={"refund_reason": reason, "refunded_by": g.current_staff.id},
+        )
+        audit.record(
+            db.session,
+            actor=f"staff:{g.current_staff.id}",
+            action="change",
+            target=f"payment:{payment.public_id}",
+            department=payment.department,
+            reason=f"返金: {reason}",
+            at=now,
+        )
+        db.session.commit()
+        return payment
+
+    payment = retrying(db.session, unit)
     flash(f"{payment.amount:,}円を返金しました。")
     return redirect(url_for("staff.payment", public_id=public_id), 303)
 

@@ -1,0 +1,153 @@
+"""What a person sees when a unit of work keeps meeting deadlocks (portal.db.retrying gives up):
+409, never a 500; a Japanese page that says 混み合っています, with a button that sends what was
+entered again (secrets and the old CSRF token left out); nothing changed in the database. A unit
+that meets one deadlock is simply run again. The JSON API answers in JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from portal import clock
+from portal.appointments import service
+from portal.appointments.models import Appointment
+from portal.clock import TOKYO
+from portal.db import RETRY_ATTEMPTS, Busy, db
+from tests.conftest import check_page, csrf_token
+
+NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)
+QUERY = "service=juminhyo&people=1"
+
+
+class Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def deadlock() -> OperationalError:
+    return OperationalError("UPDATE appointment_slots ...", {}, Deadlock("deadlock detected"))
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(app):
+    clock.set_override(NOW)
+    yield
+    clock.set_override(None)
+
+
+@pytest.fixture
+def no_pause(monkeypatch):
+    monkeypatch.setattr("portal.db.time.sleep", lambda _seconds: None)
+
+
+def book(client) -> str:
+    url = f"/appointments/shimin-main/2026-12-01?{QUERY}"
+    page = client.get(url)
+    data = {"time": "09:00", "name": "夷隅 花子", "email": "hanako@example.jp", "phone": ""}
+    data.update(service="juminhyo", people="1", csrf_token=csrf_token(page.text))
+    response = client.post(url, data=data)
+    assert response.status_code == 303, response.text
+    return response.headers["Location"].split("?")[0]
+
+
+def test_a_booking_that_keeps_meeting_deadlocks_gets_the_busy_page_with_its_entries(
+    client, app, monkeypatch, no_pause
+):
+    calls = []
+
+    def always_deadlocked(*args, **kwargs):
+        calls.append(1)
+        raise deadlock()
+
+    monkeypatch.setattr(service, "make", always_deadlocked)
+    url = f"/appointments/shimin-main/2026-12-01?{QUERY}"
+    token = csrf_token(client.get(url).text)
+    data = {
+        "time": "09:00",
+        "name": "GONZALEZ RODRIGUEZ MARIA",
+        "email": "maria@example.jp",
+        "phone": "0470-62-1111",
+        "note": "車椅子で伺います",
+        "csrf_token": token,
+    }
+    response = client.post(url, data=data)
+    assert len(calls) == RETRY_ATTEMPTS
+    soup = check_page(response, 409)
+    assert response.headers["Retry-After"] == "2"
+    assert soup.h1.get_text() == "混み合っています"
+    assert "もう一度お試しください" in soup.get_text()
+    form = soup.find("form", attrs={"action": url})
+    hidden = {i["name"]: i["value"] for i in form.find_all("input", type="hidden")}
+    assert {k: hidden[k] for k in ("time", "name", "email", "phone", "note")} == {
+        k: data[k] for k in ("time", "name", "email", "phone", "note")
+    }
+    assert hidden["csrf_token"]  # a fresh one from this page, so the button works
+    assert form.find("button").get_text() == "もう一度送信する"
+    with app.app_context():
+        assert db.session.scalars(select(Appointment)).all() == []
+
+    monkeypatch.undo()  # the database is free again: the button books
+    again = client.post(url, data=hidden)
+    assert again.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Appointment.details))["note"] == "車椅子で伺います"
+
+
+def test_secrets_are_not_written_back_into_the_busy_page(client, app, monkeypatch, no_pause):
+    monkeypatch.setattr(service, "make", lambda *a, **k: (_ for _ in ()).throw(deadlock()))
+    url = f"/appointments/shimin-main/2026-12-01?{QUERY}"
+    token = csrf_token(client.get(url).text)
+    response = client.post(
+        url,
+        data={
+            "time": "09:00",
+            "name": "夷隅",
+            "email": "isumi@example.jp",
+            "password": "hunter2",
+            "pin": "1234",
+            "signature_password": "OHARA2026",
+            "csrf_token": token,
+        },
+    )
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert response.status_code == 409
+    names = [i["name"] for i in soup.find_all("input", type="hidden")]
+    assert {"time", "name", "email"} <= set(names)
+    assert not set(names) & {"password", "pin", "signature_password"}
+    assert names.count("csrf_token") == 1  # the page's own, not the one that was sent
+    assert "hunter2" not in response.text and "OHARA2026" not in response.text
+
+
+def test_one_deadlock_is_run_again_and_the_move_is_made(client, app, monkeypatch, no_pause):
+    path = book(client)
+    real, calls = service.reschedule, []
+
+    def deadlocked_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise deadlock()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "reschedule", deadlocked_once)
+    day_url = f"{path}/reschedule/2026-12-03"
+    token = csrf_token(client.get(day_url).text)
+    response = client.post(day_url, data={"time": "14:00", "csrf_token": token})
+    assert response.status_code == 303 and len(calls) == 2
+    with app.app_context():
+        starts = db.session.scalar(select(Appointment.starts_at))
+        assert starts == dt.datetime(2026, 12, 3, 14, 0, tzinfo=TOKYO)
+
+
+def test_the_json_api_answers_busy_in_json(client, monkeypatch):
+    def busy(*args, **kwargs):
+        raise Busy()
+
+    monkeypatch.setattr("portal.api.views.search", busy)
+    response = client.get("/api/v1/procedures")
+    assert response.status_code == 409
+    assert response.mimetype == "application/json"
+    assert response.headers["Retry-After"] == "2"
+    assert response.get_json()["error"]["code"] == "conflict"
