@@ -88,6 +88,11 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             "DATABASE_URL", f"sqlite:///{instance_path / 'portal.sqlite3'}"
         ),
         "SQL_ECHO": _env_flag("PORTAL_SQL_ECHO"),
+        # Database connections per process, and how long a request waits for one before it is
+        # answered 「混み合っています」 (503, Retry-After) instead of hanging.
+        "DB_POOL_SIZE": int(os.environ.get("PORTAL_DB_POOL_SIZE", 10)),
+        "DB_POOL_OVERFLOW": int(os.environ.get("PORTAL_DB_POOL_OVERFLOW", 5)),
+        "DB_POOL_TIMEOUT": float(os.environ.get("PORTAL_DB_POOL_TIMEOUT", 10)),
         "LOG_LEVEL": os.environ.get("PORTAL_LOG_LEVEL", "INFO").upper(),
         # "text" or "json" (one object a line, for a log collector; production's default).
         "LOG_FORMAT": os.environ.get(

@@ -28,9 +28,10 @@ from typing import Any, TypeVar
 from flask import Flask, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,16 +81,21 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime}
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+def make_engine(url: str, echo: bool = False, pool: dict[str, Any] | None = None) -> Engine:
+    """`pool`: pool_size, max_overflow and pool_timeout (how long a request waits for a
+    connection before it is answered "混み合っています": overload is answered, not suffered)."""
     # hide_parameters: SQL echo and error messages never carry the values (personal data).
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True)
+        return create_engine(
+            url, echo=echo, hide_parameters=True, pool_pre_ping=True, **(pool or {})
+        )
 
     engine = create_engine(
         url,
         echo=echo,
         hide_parameters=True,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        **(pool or {}),
     )
 
     @event.listens_for(engine, "connect")
@@ -118,10 +124,28 @@ class Database:
         self.session_factory: sessionmaker[Session] | None = None
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+        pool = {
+            "pool_size": app.config["DB_POOL_SIZE"],
+            "max_overflow": app.config["DB_POOL_OVERFLOW"],
+            "pool_timeout": app.config["DB_POOL_TIMEOUT"],
+        }
+        if app.config["DATABASE_URL"] in {"sqlite://", "sqlite:///:memory:"}:
+            pool = {}  # one in-memory database per connection: no pool to size
+        self.engine = make_engine(
+            app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"], pool=pool
+        )
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["portal_db"] = self
         app.register_error_handler(Busy, _answer_busy)
+        app.register_error_handler(PoolTimeout, _answer_overloaded)
+        app.register_error_handler(Overloaded, _answer_overloaded)
+
+        @app.before_request
+        def _session_store_reached() -> None:
+            from flask import session
+
+            if getattr(session, "unavailable", False):
+                raise Overloaded()
 
         @app.before_request
         def _mark_intent() -> None:
@@ -231,18 +255,33 @@ def retried_view(view: Callable[..., Any]) -> Callable[..., Any]:
 NOT_RESENT = frozenset({"csrf_token", "password", "pin", "code", "otp", "totp"})
 
 
-def _answer_busy(error: Busy) -> Any:
-    """409 for `Busy`. A blueprint that formats its own HTTP errors (the JSON APIs) formats this
-    one; pages get "混み合っています" and, after a POST, a button that sends what was entered
-    again (the same fields to the same address), so nothing typed is lost."""
+class Overloaded(ServiceUnavailable):
+    """Every database connection was in use for DB_POOL_TIMEOUT seconds: the instance is
+    saturated. 503 with Retry-After and the same "混み合っています" page (nothing was done)."""
+
+    description = "混み合っています。しばらくしてからもう一度お試しください。"
+
+
+OVERLOAD_RETRY_AFTER = "30"
+
+
+def _answer_overloaded(_error: PoolTimeout | Overloaded) -> Any:
+    logging.getLogger(__name__).warning("overloaded: no database connection within the timeout")
+    return _answer_busy(Overloaded(), status=503, retry_after=OVERLOAD_RETRY_AFTER)
+
+
+def _answer_busy(error: HTTPException, status: int = 409, retry_after: str = "2") -> Any:
+    """409 for `Busy` (503 when overloaded). A blueprint that formats its own HTTP errors (the
+    JSON APIs) formats this one; pages get "混み合っています" and, after a POST, a button that
+    sends what was entered again (the same fields to the same address), so nothing typed is
+    lost."""
     from flask import current_app, render_template, request, url_for
-    from werkzeug.exceptions import HTTPException
 
     for name in request.blueprints:
         own = current_app.error_handler_spec.get(name, {}).get(None, {}).get(HTTPException)
         if own is not None:
             response = current_app.make_response(own(error))
-            response.headers["Retry-After"] = "2"
+            response.headers["Retry-After"] = retry_after
             return response
     # The address of this page, rebuilt from its route (always a path on this site), with the
     # query string it came with.
@@ -250,7 +289,9 @@ def _answer_busy(error: Busy) -> Any:
     if request.query_string:
         again += "?" + request.query_string.decode("latin-1")
     resend = None
-    if request.method == "POST":
+    # Overloaded: no resend button (its new CSRF token could not be kept in the session store);
+    # the page says the browser's Back button brings the form back with what was entered.
+    if request.method == "POST" and status != 503:
         resend = {
             "action": again,
             "fields": [
@@ -260,8 +301,14 @@ def _answer_busy(error: Busy) -> Any:
             ],
             "files": any(f.filename for f in request.files.values()),
         }
-    html = render_template("errors/busy.html", resend=resend, again=again)
-    return html, 409, {"Retry-After": "2"}
+    html = render_template(
+        "errors/busy.html",
+        resend=resend,
+        again=again,
+        status=status,
+        posted=request.method == "POST",
+    )
+    return html, status, {"Retry-After": retry_after}
 
 
 def lock_in_order(session: Session, key: InstrumentedAttribute[Any], ids: Iterable[Any]) -> None:

@@ -17,11 +17,13 @@ signed-in staff session ends after 15 idle minutes.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.datastructures import CallbackDict
 
 from portal import clock
@@ -47,6 +49,9 @@ def is_staff_path(path: str) -> bool:
     return path == STAFF_PATH or path.startswith(STAFF_PATH + "/")
 
 
+log = logging.getLogger(__name__)
+
+
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     def __init__(
         self,
@@ -70,6 +75,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         # When the browser's session has just run out: the `sub` of who was signed in, so that
         # work posted into the ended session can be handed back to the same person only.
         self.expired_sub: str | None = None
+        # The store could not be reached in time (every database connection in use): the
+        # request is answered 「混み合っています」 and nothing of the session is saved.
+        self.unavailable = False
 
     def rotate(self) -> None:
         """Give this session a new token at the next save (call at login)."""
@@ -129,10 +137,15 @@ class DatabaseSessionInterface(SessionInterface):
         if not token:
             return ServerSession()
         now = clock.now()
-        with db.session_factory() as session:
-            row = session.scalar(
-                select(WebSession).where(WebSession.token_hash == token_hash(token))
-            )
+        try:
+            with db.session_factory() as session:
+                row = session.scalar(
+                    select(WebSession).where(WebSession.token_hash == token_hash(token))
+                )
+        except PoolTimeout:
+            unavailable = ServerSession()
+            unavailable.unavailable = True
+            return unavailable
         if row is None:
             return ServerSession()
         if row.expires_at <= now or row.last_seen_at + idle_limit(row.data) <= now:
@@ -143,6 +156,15 @@ class DatabaseSessionInterface(SessionInterface):
         return ServerSession(dict(row.data), token, row.last_seen_at, row.expires_at)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if session.unavailable:
+            return  # the browser keeps its cookie; its session is untouched on the server
+        try:
+            self._save(app, session, response)
+        except PoolTimeout:
+            # Overloaded: the answer (「混み合っています」) goes out; the session is not saved.
+            log.warning("session not saved: no database connection within the timeout")
+
+    def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         db.discard_uncommitted()
         name = self.get_cookie_name(app)
         now = clock.now()

@@ -1,7 +1,8 @@
 """What a person sees when a unit of work keeps meeting deadlocks (portal.db.retrying gives up):
 409, never a 500; a Japanese page that says 混み合っています, with a button that sends what was
 entered again (secrets and the old CSRF token left out); nothing changed in the database. A unit
-that meets one deadlock is simply run again. The JSON API answers in JSON."""
+that meets one deadlock is simply run again. The JSON API answers in JSON. A saturated instance
+(no database connection within DB_POOL_TIMEOUT) answers 503 with Retry-After (issue 24)."""
 
 from __future__ import annotations
 
@@ -151,3 +152,53 @@ def test_the_json_api_answers_busy_in_json(client, monkeypatch):
     assert response.mimetype == "application/json"
     assert response.headers["Retry-After"] == "2"
     assert response.get_json()["error"]["code"] == "conflict"
+
+
+def test_a_saturated_instance_answers_503_with_retry_after_within_its_timeout(
+    database_url, tmp_path
+):
+    """Every database connection of the instance is in use: the next request waits at most
+    DB_POOL_TIMEOUT, then gets 「混み合っています」 (503, Retry-After), told that Back keeps the form;
+    the API answers in JSON. When a connection is free again, the page works."""
+    import time
+
+    from portal import create_app
+
+    app = create_app(
+        "test",
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "t" * 64,
+            "INSTANCE_PATH": str(tmp_path),
+            "PUBLIC_URL": "http://localhost",
+            "DB_POOL_SIZE": 1,
+            "DB_POOL_OVERFLOW": 0,
+            "DB_POOL_TIMEOUT": 0.2,
+        },
+    )
+    client = app.test_client()
+    url = f"/appointments/shimin-main/2026-12-01?{QUERY}"
+    token = csrf_token(client.get(url).text)
+    held = app.extensions["portal_db"].engine.connect()
+    try:
+        started = time.monotonic()
+        response = client.post(
+            url, data={"time": "09:00", "name": "夷隅 花子", "csrf_token": token}
+        )
+        waited = time.monotonic() - started
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "30"
+        soup = check_page(response, 503)
+        assert soup.h1.get_text() == "混み合っています"
+        assert "アクセスが集中しているため" in soup.main.get_text()
+        assert "「戻る」ボタンで前のページに戻ると残っています" in soup.main.get_text()
+        assert not soup.main.select("form"), "no resend: its CSRF token could not be kept"
+        fresh = app.test_client().get(url)
+        assert fresh.status_code == 503, "a visitor without a session is answered alike"
+        assert "Set-Cookie" not in fresh.headers, "no session could be kept"
+        assert waited < 5, "the request waited for the pool, then was answered"
+        api = client.get("/api/v1/procedures")
+        assert api.status_code == 503 and api.is_json and api.headers["Retry-After"] == "30"
+    finally:
+        held.close()
+    assert client.get(url).status_code == 200
