@@ -3,6 +3,8 @@ request rules are in portal.kiosk.mode, the decisions in portal.kiosk.service.""
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import (
     abort,
     current_app,
@@ -19,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from portal import clock
 from portal.catalog.fields import html_id
 from portal.db import db
+from portal.identity.sessions import ServerSession
 from portal.kiosk import bp, handoff_bp, service
 from portal.kiosk.mode import current_kiosk, current_visit
 from portal.qr import qr_svg
@@ -67,7 +70,7 @@ def begin() -> ResponseReturnValue:
         db.session.commit()
         session.clear()
         session[service.SESSION_KEY] = visit.public_id
-        session.rotate()
+        cast(ServerSession, session).rotate()  # a new token for a new resident
     return redirect(url_for(".menu"), 303)
 
 
