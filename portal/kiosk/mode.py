@@ -119,6 +119,8 @@ def _before_request() -> Any:
     kiosk = service.by_token(db.session, token)
     if kiosk is None:
         g.kiosk_cookie_revoked = True  # an ordinary browser from now on
+        if session.get(service.SESSION_KEY):
+            session.clear()  # but never with a visit of its kiosk days (the duty wipes it)
         return None
     g.kiosk = kiosk
     now = clock.now()
@@ -160,6 +162,7 @@ def _after_request(response: Response) -> Response:
     tokens = [t for t in dict(session.get("drafts", {})).values() if isinstance(t, str)]
     if tokens:
         db.discard_uncommitted()
+        db.will_write()
         if service.record_drafts(db.session, visit, kiosk, tokens):
             db.session.commit()
     # A kiosk page must never be kept or shown again from the browser's cache or history.
@@ -195,6 +198,12 @@ def check_settings(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     check_settings(app)
-    app.before_request(_before_request)
+    # The kiosk's rules come before the CSRF check: a form left on screen from an ended visit
+    # goes to the start screen, not to an error page with the site's links.
+    funcs = app.before_request_funcs.setdefault(None, [])
+    names = [getattr(f, "__name__", "") for f in funcs]
+    funcs.insert(
+        names.index("csrf_protect") if "csrf_protect" in names else len(funcs), _before_request
+    )
     app.after_request(_after_request)
     app.context_processor(_context)

@@ -153,8 +153,10 @@ def test_an_unregistered_browser_only_learns_what_a_kiosk_is(app, client, staff)
     assert home.status_code == 200 and "kiosk-timeout" not in home.text
 
 
-def test_a_revoked_kiosk_is_an_ordinary_browser_again(app, staff, now):
+def test_a_revoked_kiosk_is_an_ordinary_browser_again(app, staff, stub, now):
     terminal, _ = register_terminal(app, staff)
+    start_visit(terminal)
+    assert terminal.get("/login/callback?as=parent").status_code == 302
     with app.app_context():
         public_id = db.session.scalar(select(Kiosk.public_id))
     admin = staff_sign_in(app.test_client(), "admin", staff["admin"], ahead=1)
@@ -164,6 +166,11 @@ def test_a_revoked_kiosk_is_an_ordinary_browser_again(app, staff, now):
     response = terminal.get("/kiosk/")
     assert check_page(response).h1.get_text() == "キオスク端末について"
     assert any(c.startswith("portal_kiosk=;") for c in response.headers.getlist("Set-Cookie"))
+    # Nothing of the visit it had when revoked: not the card login, not the visit's pages.
+    home = terminal.get("/")
+    assert (
+        home.status_code == 200 and "岬 花子" not in home.text and "kiosk-timeout" not in home.text
+    )
 
 
 # --- a visit starts and ends clean ------------------------------------------------------------
@@ -220,6 +227,9 @@ def test_ending_a_visit_deletes_its_session_and_drafts_and_says_so(app, staff, s
     start = check_page(terminal.get("/kiosk/"))
     assert "前の方の情報は消去されました（10:31）" in start.get_text()
     assert "岬" not in terminal.get("/kiosk/").text  # the parent persona, 岬 花子
+    # A form left on screen from the ended visit goes to the start screen, CSRF token or not.
+    stale = terminal.post(STEP, data={**APPLICANT, "csrf_token": "from-the-ended-visit"})
+    assert (stale.status_code, stale.headers["Location"]) == (303, "/kiosk/")
     # A stale page of the ended visit (Back) shows the start screen, nothing of the resident.
     for url in (STEP, f"{JUMINHYO}/check", "/kiosk/procedures", "/kiosk/end"):
         response = terminal.get(url)
