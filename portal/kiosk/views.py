@@ -23,7 +23,7 @@ from portal.catalog.fields import html_id
 from portal.db import db
 from portal.identity.sessions import ServerSession
 from portal.kiosk import bp, handoff_bp, service
-from portal.kiosk.mode import current_kiosk, current_visit
+from portal.kiosk.mode import current_kiosk, current_visit, out_of_service
 from portal.qr import qr_svg
 from portal.submissions import access
 from portal.submissions import service as engine
@@ -100,10 +100,6 @@ def end() -> ResponseReturnValue:
         ok = service.wipe_or_alert(db.session, _files(), visit.id, clock.now(), "ended")
         session.clear()
         if not ok:
-            kiosk = current_kiosk()
-            assert kiosk is not None
-            from portal.kiosk.mode import out_of_service
-
             return out_of_service()
         return redirect(url_for(".start"), 303)
     resident = access.user()
