@@ -153,10 +153,12 @@ def handoff_shown() -> ResponseReturnValue:
     shown = session.get("kiosk_handoff")
     if not shown:
         return redirect(url_for(".end"), 303)
-    url = public_url_for("kiosk_handoff.redeem") + "?code=" + shown["code"].replace("-", "")
+    redeem_url = public_url_for("kiosk_handoff.redeem")
+    url = redeem_url + "?code=" + shown["code"].replace("-", "")
     return render_template(
         "kiosk/handoff.html",
         handoff=shown,
+        redeem_url=redeem_url,
         qr=qr_svg(url, f"続きをスマートフォンで開くQRコード（コード {shown['code']}）"),
     )
 

@@ -362,6 +362,7 @@ def hand_over(app, staff, persona="parent") -> tuple[str, int]:
     assert re.fullmatch(r"[34679ACEFGHJKMNPQRTWXY]{4}-[34679ACEFGHJKMNPQRTWXY]{4}", code)
     text = page.get_text()
     assert f"{PLACE}で10:30に入力を始めた" in text and "11:00までの1回だけ" in text
+    assert "「http://localhost/continue」を開いて" in text
     assert page.find("svg", attrs={"aria-label": re.compile(code)})
     # The resident presses 終了: the visit goes, the handed-over draft stays for its code only.
     assert form_post(terminal, "/kiosk/end", "/kiosk/end").headers["Location"] == "/kiosk/"
