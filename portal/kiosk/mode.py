@@ -65,7 +65,8 @@ UNTOUCHED_ENDPOINTS = {"kiosk.time_left"}
 
 
 def cookie_name() -> str:
-    # __Host-: https only, this host, path / (production). Not sent to other sites (Strict).
+    # __Host-: https only, this host, path / (production). SameSite=Lax, not Strict: coming back
+    # from the card service (another site, in production) must still find the terminal a kiosk.
     return "__Host-kiosk" if current_app.config["PORTAL_ENV"] == "production" else "portal_kiosk"
 
 
@@ -76,7 +77,7 @@ def set_kiosk_cookie(response: Response, token: str) -> None:
         max_age=5 * 365 * 24 * 3600,  # until revoked: a terminal is registered once
         httponly=True,
         secure=current_app.config["SESSION_COOKIE_SECURE"],
-        samesite="Strict",
+        samesite="Lax",
         path="/",
     )
 
@@ -120,7 +121,7 @@ def _before_request() -> Any:
     if kiosk is None:
         g.kiosk_cookie_revoked = True  # an ordinary browser from now on
         if session.get(service.SESSION_KEY):
-            session.clear()  # but never with a visit of its kiosk days (the duty wipes it)
+            session.clear()  # keeping nothing of its last visit (the duty wipes that visit)
         return None
     g.kiosk = kiosk
     now = clock.now()
@@ -139,7 +140,7 @@ def _before_request() -> Any:
         if not service.wipe_or_alert(db.session, _files(), visit.id, now, reason):
             return out_of_service()
     if live is None:
-        if held or session.get("user") or session.get("drafts"):
+        if set(session.keys()) - {"csrf_token"}:
             session.clear()  # nothing of an ended visit serves anyone (the row is gone too)
         if endpoint in NO_VISIT_ENDPOINTS:
             return None

@@ -101,7 +101,7 @@ def test_an_administrator_registers_the_terminal_itself_and_is_signed_out(app, s
     cookie = next(
         c for c in response.headers.getlist("Set-Cookie") if c.startswith("portal_kiosk=")
     )
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     token = cookie.split(";")[0].split("=", 1)[1]
     with app.app_context():
         kiosk = db.session.scalar(select(Kiosk))
