@@ -50,6 +50,10 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.bundles.views import bp as bundles_bp
     from portal.counter import bp as counter_bp
     from portal.health import bp as health_bp
+    from portal.kiosk import bp as kiosk_bp
+    from portal.kiosk import handoff_bp as kiosk_handoff_bp
+    from portal.kiosk import mode as kiosk_mode
+    from portal.kiosk import views as _kiosk_pages  # noqa: F401
     from portal.life_events import bp as life_events_bp
     from portal.life_events import views as _life_event_pages  # noqa: F401
     from portal.pages import bp as pages_bp
@@ -75,6 +79,9 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(payments_bp)
     app.register_blueprint(life_events_bp)
     app.register_blueprint(bundles_bp)
+    app.register_blueprint(kiosk_bp)  # a registered terminal at city hall (decision 0048)
+    app.register_blueprint(kiosk_handoff_bp)
+    kiosk_mode.init_app(app)
     if app.config["MOCK_JPKI_ENABLED"]:
         from portal.mock_jpki.provider import make_server
         from portal.mock_jpki.views import bp as mock_jpki_bp
@@ -112,11 +119,12 @@ def _register_channels(app: Flask) -> None:
     from portal.appointments.engine import register_extensions as appointments
     from portal.bundles.engine import register_extensions as bundles
     from portal.counter.engine import register_extensions as counter
+    from portal.kiosk.engine import register_extensions as kiosk
     from portal.payments.engine import register_extensions as payments
     from portal.submissions import extensions
 
     registry = extensions.init_app(app)
-    for register in (payments, appointments, bundles, counter):
+    for register in (payments, appointments, bundles, counter, kiosk):
         register(registry)
 
 

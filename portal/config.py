@@ -214,6 +214,21 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         # Faults its webhook delivery injects: comma list of duplicate, reorder, delay, drop,
         # bad_signature (read on every delivery run).
         "MOCK_PAY_FAULTS": os.environ.get("PORTAL_MOCK_PAY_FAULTS", ""),
+        # Kiosk mode (docs/decisions/0048-kiosk-mode.md): seconds without a touch before the
+        # warning (with 続ける) and before the visit is wiped; the procedures and the services
+        # a kiosk offers (comma lists); how long a 「続きはスマートフォンで」 code lasts.
+        "KIOSK_IDLE_WARNING_SECONDS": int(os.environ.get("PORTAL_KIOSK_IDLE_WARNING_SECONDS", 60)),
+        "KIOSK_IDLE_RESET_SECONDS": int(os.environ.get("PORTAL_KIOSK_IDLE_RESET_SECONDS", 90)),
+        "KIOSK_PROCEDURES": _list(
+            os.environ.get(
+                "PORTAL_KIOSK_PROCEDURES",
+                "juminhyo-copy,ninshin-todoke,shotoku-shomei,koseki-shomei,kokuho-kanyu-dattai",
+            )
+        ),
+        "KIOSK_SERVICES": _list(
+            os.environ.get("PORTAL_KIOSK_SERVICES", "procedures,checkin,certificates,staff-call")
+        ),
+        "KIOSK_HANDOFF_MINUTES": int(os.environ.get("PORTAL_KIOSK_HANDOFF_MINUTES", 30)),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
@@ -241,10 +256,32 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
     return config
 
 
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+KIOSK_SERVICES = ("procedures", "checkin", "certificates", "staff-call")
+
+
+def _validate_kiosk(config: dict) -> None:
+    warning, reset = config["KIOSK_IDLE_WARNING_SECONDS"], config["KIOSK_IDLE_RESET_SECONDS"]
+    if not 10 <= warning < reset:
+        raise ConfigError(
+            "PORTAL_KIOSK_IDLE_WARNING_SECONDS must be at least 10 and less than "
+            "PORTAL_KIOSK_IDLE_RESET_SECONDS"
+        )
+    unknown = sorted(set(config["KIOSK_SERVICES"]) - set(KIOSK_SERVICES))
+    if unknown:
+        raise ConfigError(f"PORTAL_KIOSK_SERVICES: unknown service(s) {', '.join(unknown)}")
+    if not 1 <= config["KIOSK_HANDOFF_MINUTES"] <= 120:
+        raise ConfigError("PORTAL_KIOSK_HANDOFF_MINUTES must be between 1 and 120")
+
+
 def validate(config: dict) -> None:
     """Refuse settings that must never reach production."""
     if config["LOG_FORMAT"] not in {"text", "json"}:
         raise ConfigError(f"PORTAL_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+    _validate_kiosk(config)
     if config["PORTAL_ENV"] != "production":
         _validate_mail(config)
         _validate_payments(config)

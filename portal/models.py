@@ -7,6 +7,7 @@ from portal.audit.models import AuditEntry, AuditHead
 from portal.bundles.models import Bundle
 from portal.identity.models import WebSession
 from portal.jobs.models import Job
+from portal.kiosk.models import Kiosk, KioskAlert, KioskHandoff, KioskVisit, KioskVisitDraft
 from portal.outbox.models import OutboxMessage
 from portal.payments.models import Payment
 from portal.rate_limits import RateLimitCounter
@@ -22,6 +23,11 @@ __all__ = [
     "AuditHead",
     "Bundle",
     "Job",
+    "Kiosk",
+    "KioskAlert",
+    "KioskHandoff",
+    "KioskVisit",
+    "KioskVisitDraft",
     "OutboxMessage",
     "Payment",
     "RateLimitCounter",

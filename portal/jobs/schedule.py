@@ -100,6 +100,9 @@ SCHEDULE: list[Duty] = [
         "portal.identity.sessions:expired_sessions_duty",
         every=dt.timedelta(minutes=15),
     ),
+    # Kiosk visits idle past the reset whose terminal never asked again (unplugged, crashed):
+    # wiped by the server; expired 「続きはスマートフォンで」 codes take their drafts with them.
+    Duty("kiosk-visits", "portal.kiosk.duty:idle_visits_duty", every=dt.timedelta(minutes=1)),
     # The mock card service's expired codes, tokens and signing transactions.
     Duty(
         "mock-jpki-expired",

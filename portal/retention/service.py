@@ -310,6 +310,12 @@ def _delete_draft(session: Session, files: FileStore, submission_id: int) -> int
     return removed
 
 
+def delete_draft(session: Session, files: FileStore, submission_id: int) -> int:
+    """Delete one draft with its files, events and correction rows (a kiosk visit's wipe,
+    portal/kiosk); the files deleted. Appointments and payment items let go of it."""
+    return _delete_draft(session, files, submission_id)
+
+
 def _delete_drafts(
     session: Session, files: FileStore, ids: list[int], now: dt.datetime
 ) -> PurgeCounts:

@@ -275,4 +275,11 @@ def preview(procedure_id: str):
 
 # The other route modules of the blueprint: importing this module (as the app factory does) adds
 # every staff page to `bp`.
-from portal.staff import appointments, counter, export_views, inbox, payments  # noqa: E402,F401
+from portal.staff import (  # noqa: E402,F401
+    appointments,
+    counter,
+    export_views,
+    inbox,
+    kiosks,
+    payments,
+)

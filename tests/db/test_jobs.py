@@ -302,6 +302,7 @@ def test_the_schedule_is_complete_and_importable():
         "payment-reconciliation",
         "retention-purge",
         "expired-sessions",
+        "kiosk-visits",
         "mock-jpki-expired",
         "rate-limit-counters",
         "finished-jobs",

@@ -1,0 +1,236 @@
+"""The kiosk's pages (/kiosk) and where a handed-over draft continues (/continue). Thin: the
+request rules are in portal.kiosk.mode, the decisions in portal.kiosk.service."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from portal import clock
+from portal.catalog.fields import html_id
+from portal.db import db
+from portal.identity.sessions import ServerSession
+from portal.kiosk import bp, handoff_bp, service
+from portal.kiosk.mode import current_kiosk, current_visit, out_of_service
+from portal.qr import qr_svg
+from portal.submissions import access
+from portal.submissions import service as engine
+from portal.submissions.models import Submission
+from portal.urls import public_url_for
+
+
+@bp.before_request
+def _registered_kiosks_only() -> ResponseReturnValue | None:
+    """Any other browser learns what a kiosk is, and gets nothing of one."""
+    if current_kiosk() is None:
+        status = 200 if request.endpoint == "kiosk.start" else 403
+        return render_template("kiosk/about.html"), status
+    return None
+
+
+def _files():
+    return current_app.extensions["submission_services"].files
+
+
+@bp.get("/")
+def start() -> ResponseReturnValue:
+    """The start screen: nothing of an earlier visit, only that it was wiped (and when)."""
+    if current_visit() is not None:
+        return redirect(url_for(".menu"), 303)
+    kiosk = current_kiosk()
+    assert kiosk is not None
+    services = current_app.config["KIOSK_SERVICES"]
+    return render_template(
+        "kiosk/start.html",
+        kiosk=kiosk,
+        wiped_at=clock.to_local(kiosk.last_wiped_at) if kiosk.last_wiped_at else None,
+        services=services,
+    )
+
+
+@bp.post("/visit")
+def begin() -> ResponseReturnValue:
+    """手続をする: a new visit in a new, empty server-side session."""
+    kiosk = current_kiosk()
+    assert kiosk is not None
+    if current_visit() is None:
+        visit = service.start_visit(db.session, kiosk, clock.now())
+        db.session.commit()
+        session.clear()
+        session[service.SESSION_KEY] = visit.public_id
+        cast(ServerSession, session).rotate()  # a new token for a new resident
+    return redirect(url_for(".menu"), 303)
+
+
+@bp.get("/procedures")
+def menu() -> ResponseReturnValue:
+    catalog = access.catalog()
+    procedures = [catalog.procedure(p) for p in current_app.config["KIOSK_PROCEDURES"]]
+    return render_template(
+        "kiosk/menu.html",
+        procedures=[p for p in procedures if p is not None],
+        resident=access.user(),
+    )
+
+
+def _unfinished() -> list[Submission]:
+    visit = current_visit()
+    assert visit is not None
+    return service.visit_drafts(db.session, visit)
+
+
+@bp.route("/end", methods=["GET", "POST"])
+def end() -> ResponseReturnValue:
+    """終了: what will be deleted (and the hand-over for a signed-in resident), then the wipe."""
+    visit = current_visit()
+    assert visit is not None
+    if request.method == "POST":
+        ok = service.wipe_or_alert(db.session, _files(), visit.id, clock.now(), "ended")
+        session.clear()
+        if not ok:
+            return out_of_service()
+        return redirect(url_for(".start"), 303)
+    resident = access.user()
+    return render_template(
+        "kiosk/end.html",
+        drafts=_unfinished(),
+        resident=resident,
+        handoff=session.get("kiosk_handoff"),
+        minutes=current_app.config["KIOSK_HANDOFF_MINUTES"],
+    )
+
+
+@bp.post("/handoff/<public_id>")
+def hand_over(public_id: str) -> ResponseReturnValue:
+    """続きはスマートフォンで: a one-time code for a draft of the signed-in resident."""
+    visit, kiosk, resident = current_visit(), current_kiosk(), access.user()
+    assert visit is not None and kiosk is not None
+    submission = next((s for s in _unfinished() if s.public_id == public_id), None)
+    if submission is None or resident is None:
+        abort(404)
+    now = clock.now()
+    try:
+        code, handoff = service.hand_over(
+            db.session,
+            visit,
+            kiosk,
+            submission,
+            resident["sub"],
+            now,
+            current_app.config["KIOSK_HANDOFF_MINUTES"],
+        )
+    except service.KioskError:
+        abort(404)
+    db.session.commit()
+    drafts = dict(session.get("drafts", {}))
+    drafts.pop(submission.procedure_id, None)
+    session["drafts"] = drafts
+    # Shown on this screen until the visit ends (the session row goes with the visit).
+    session["kiosk_handoff"] = {
+        "code": service.format_code(code),
+        "title": engine.procedure_of(submission).title,
+        "place": handoff.place,
+        "started": clock.to_local(handoff.started_at).strftime("%H:%M"),
+        "expires": clock.to_local(handoff.expires_at).strftime("%H:%M"),
+    }
+    return redirect(url_for(".handoff_shown"), 303)
+
+
+@bp.get("/handoff")
+def handoff_shown() -> ResponseReturnValue:
+    shown = session.get("kiosk_handoff")
+    if not shown:
+        return redirect(url_for(".end"), 303)
+    redeem_url = public_url_for("kiosk_handoff.redeem")
+    url = redeem_url + "?code=" + shown["code"].replace("-", "")
+    return render_template(
+        "kiosk/handoff.html",
+        handoff=shown,
+        redeem_url=redeem_url,
+        qr=qr_svg(url, f"続きをスマートフォンで開くQRコード（コード {shown['code']}）"),
+    )
+
+
+@bp.get("/time-left")
+def time_left() -> ResponseReturnValue:
+    """How long the visit has before the reset, by the server's clock (not activity)."""
+    visit = current_visit()
+    assert visit is not None
+    reset = current_app.config["KIOSK_IDLE_RESET_SECONDS"]
+    return jsonify(seconds_left=service.seconds_left(visit, clock.now(), reset))
+
+
+@bp.post("/continue")
+def keep() -> ResponseReturnValue:
+    """続ける: activity (mode counted this request); the new time left, or back to the page."""
+    visit = current_visit()
+    assert visit is not None
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        back = request.form.get("next", "")
+        if not back.startswith("/") or back.startswith("//"):
+            back = url_for(".menu")
+        return redirect(back, 303)
+    reset = current_app.config["KIOSK_IDLE_RESET_SECONDS"]
+    return jsonify(seconds_left=service.seconds_left(visit, clock.now(), reset))
+
+
+# --- on the resident's own phone -----------------------------------------------------------------
+
+HANDOFF_KEY = "kiosk_handoff_code"
+REFUSED = (
+    "コードが正しくないか、有効期限が切れているか、すでに使われています。"
+    "キオスクで入力を始めたご本人のマイナンバーカードでログインしているかも確かめてください"
+)
+
+
+@handoff_bp.route("", methods=["GET", "POST"])
+@access.limit("RATELIMIT_RESUME")
+def redeem() -> ResponseReturnValue:
+    """The code from the kiosk (typed, or from its QR code) opens the draft, only after the
+    same resident's card login; once."""
+    if "code" in request.args:  # from the QR code: keep it out of the address bar and logs
+        session[HANDOFF_KEY] = request.args["code"][:32]
+        return redirect(url_for(".redeem"), 303)
+    resident = access.user()
+    code = request.form.get("code", session.get(HANDOFF_KEY, ""))
+    errors: dict[str, str] = {}
+    if request.method == "POST" and resident is not None:
+        found = service.redeem(db.session, code, resident["sub"], clock.now())
+        if found is None:
+            db.session.rollback()
+            errors["code"] = REFUSED
+        else:
+            submission, token = found
+            db.session.commit()
+            session.pop(HANDOFF_KEY, None)
+            access.remember_draft(submission.procedure_id, token)
+            flash("キオスク端末で入力した内容から、続きを入力できます。")
+            first = engine.first_incomplete_step(submission, clock.today_local())
+            if first is None:
+                return redirect(url_for("submissions.check", procedure_id=submission.procedure_id))
+            return redirect(
+                url_for("submissions.step", procedure_id=submission.procedure_id, step_id=first.id)
+            )
+    response = current_app.make_response(
+        render_template(
+            "kiosk/redeem.html",
+            resident=resident,
+            code=code,
+            errors=errors,
+            error_links={path: html_id(path) for path in errors},
+        )
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
