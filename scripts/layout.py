@@ -24,6 +24,7 @@ What runs, every port free and chosen at start, every file under one temporary d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -44,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_BASE_URL = os.environ.get("PORTAL_LAYOUT_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+GUNICORN = [BIN / "gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"]
 STATE_FILE = ROOT / "instance" / "layout.json"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
@@ -142,9 +144,7 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
     ca_file.write_bytes(ca.public_bytes(pem))
     cert_file.write_bytes(server.public_bytes(pem) + ca.public_bytes(pem))
     key_file.write_bytes(
-        key.private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     key_file.chmod(0o600)
     return ca_file, cert_file, key_file
@@ -202,7 +202,7 @@ http {{
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if found:
         return found
     subprocess.run(["bash", str(ROOT / "scripts" / "ensure-nginx.sh")], check=True)
@@ -364,7 +364,7 @@ class Layout:
             }
             self._spawn(
                 f"web{i}",
-                [BIN / "gunicorn", "--config", "python:portal.gunicorn_conf", "portal:create_app()"],
+                GUNICORN,
                 env,
             )
         for i in range(1, self.worker_count + 1):
@@ -388,7 +388,8 @@ class Layout:
                 key=self.dir / "tls" / "server.key",
             )
         )
-        nginx_argv = [nginx, "-p", self.dir / "nginx", "-c", conf, "-e", self.dir / "nginx" / "error.log"]
+        error_log = self.dir / "nginx" / "error.log"
+        nginx_argv = [nginx, "-p", self.dir / "nginx", "-c", conf, "-e", error_log]
         check = subprocess.run(
             [str(a) for a in [*nginx_argv, "-t"]], capture_output=True, text=True, check=False
         )
@@ -454,10 +455,8 @@ class Layout:
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Kill one process of the layout (its whole process group: gunicorn's workers too)."""
         process = self.processes[name]
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=10)
 
     def stop(self) -> None:
@@ -479,10 +478,8 @@ class Layout:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 process.wait(timeout=5)
         if self.database_created:
             pg("drop", self.database)
@@ -528,53 +525,26 @@ class ClamdHandler(socketserver.BaseRequestHandler):
             self.request.sendall(b"stream: OK\0")
 
 
-class SmtpSinkHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for smtplib: every message accepted and written to a file."""
+def smtp_sink(port: int, directory: Path) -> None:
+    """aiosmtpd (a dev dependency) accepting every message into a file of `directory`."""
+    from aiosmtpd.controller import Controller
 
-    directory: Path
+    class Sink:
+        async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802
+            name = f"{time.time_ns()}-{secrets.token_hex(3)}.eml"
+            envelope_line = f"X-Layout-Envelope: {envelope.mail_from} {envelope.rcpt_tos}\r\n"
+            (directory / name).write_bytes(envelope_line.encode() + envelope.original_content)
+            return "250 OK queued"
 
-    def reply(self, line: str) -> None:
-        self.wfile.write(line.encode() + b"\r\n")
-        self.wfile.flush()
-
-    def handle(self) -> None:
-        self.reply("220 layout-smtp-sink ESMTP")
-        sender, recipients = "", []
-        while True:
-            raw = self.rfile.readline(4096)
-            if not raw:
-                return
-            verb = raw.decode(errors="replace").strip().split(" ", 1)[0].upper()
-            if verb == "EHLO":
-                self.wfile.write(b"250-layout-smtp-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
-                self.wfile.flush()
-            elif verb == "HELO":
-                self.reply("250 layout-smtp-sink")
-            elif verb == "MAIL":
-                sender, recipients = raw.decode(errors="replace").strip(), []
-                self.reply("250 OK")
-            elif verb == "RCPT":
-                recipients.append(raw.decode(errors="replace").strip())
-                self.reply("250 OK")
-            elif verb == "DATA":
-                self.reply("354 End data with <CR><LF>.<CR><LF>")
-                body = bytearray()
-                while True:
-                    line = self.rfile.readline()
-                    if not line or line in (b".\r\n", b".\n"):
-                        break
-                    body += line[1:] if line.startswith(b"..") else line
-                name = f"{time.time_ns()}-{secrets.token_hex(3)}.eml"
-                header = f"X-Layout-Envelope: {sender} {' '.join(recipients)}\r\n".encode()
-                (self.directory / name).write_bytes(header + bytes(body))
-                self.reply("250 OK queued")
-            elif verb in ("RSET", "NOOP"):
-                self.reply("250 OK")
-            elif verb == "QUIT":
-                self.reply("221 Bye")
-                return
-            else:
-                self.reply("502 Command not implemented")
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    stop: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    try:
+        while not stop:
+            time.sleep(0.2)
+    finally:
+        controller.stop()
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -596,7 +566,7 @@ def up(args: argparse.Namespace) -> int:
         state = json.loads(STATE_FILE.read_text())
         try:
             os.kill(state["pid"], 0)
-            print(f"A layout is already running (pid {state['pid']}): make layout-down", file=sys.stderr)
+            print(f"A layout is running (pid {state['pid']}): make layout-down", file=sys.stderr)
             return 1
         except ProcessLookupError:
             STATE_FILE.unlink()
@@ -605,20 +575,30 @@ def up(args: argparse.Namespace) -> int:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     try:
-        print("Starting the production layout (nginx, 2 web instances, 2 workers, "
-              "PostgreSQL, Redis)...", flush=True)
+        print(
+            "Starting the production layout (nginx, 2 web instances, 2 workers, "
+            "PostgreSQL, Redis)...",
+            flush=True,
+        )
         layout.start()
         STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        STATE_FILE.write_text(json.dumps({"pid": os.getpid(), "url": layout.url, "dir": str(workdir)}))
+        state = {"pid": os.getpid(), "url": layout.url, "dir": str(workdir)}
+        STATE_FILE.write_text(json.dumps(state))
+        instances = ", ".join(
+            f"web{i} 127.0.0.1:{layout.ports[f'web{i}']}" for i in range(1, layout.web_count + 1)
+        )
+        ports = layout.ports
         print(
             f"""
   The portal, production mode behind nginx (TLS):  {layout.url}/
   Trust the layout's CA:  {layout.ca_file}
       curl --cacert {layout.ca_file} {layout.url}/readyz
-  Web instances:  {", ".join(f"web{i} 127.0.0.1:{layout.ports[f'web{i}']}" for i in range(1, layout.web_count + 1))}
+  Web instances:  {instances}
   Database:       {layout.database_url}  (dropped when the layout stops)
-  Redis:          127.0.0.1:{layout.ports['redis']}   clamd stand-in: {layout.ports['clamd']}   SMTP sink: {layout.ports['smtp']} -> {layout.mail_dir}
-  Logs:           {workdir / 'logs'}  and {workdir / 'nginx'}
+  Redis:          127.0.0.1:{ports["redis"]}  (its own server, nothing saved)
+  Stand-ins:      clamd 127.0.0.1:{ports["clamd"]}, SMTP sink 127.0.0.1:{ports["smtp"]}
+                  (mail written to {layout.mail_dir})
+  Logs:           {workdir / "logs"}  and {workdir / "nginx"}
   Log in with the mock card (demo): 大原 太郎, PIN 1234. Ctrl+C or `make layout-down` stops it.
 """,
             flush=True,
@@ -680,8 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "clamd":
         serve(ClamdHandler, args.port)
     if args.command == "smtp":
-        SmtpSinkHandler.directory = args.dir
-        serve(SmtpSinkHandler, args.port)
+        smtp_sink(args.port, args.dir)
     return 0
 
 
