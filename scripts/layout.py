@@ -293,7 +293,7 @@ class Layout:
             "PORTAL_INSTANCE_PATH": str(self.dir / "instance"),
             # The portal calls its own mock services (and the mock its webhooks) at the public
             # address, through nginx: they trust the layout's CA.
-            "REQUESTS_CA_BUNDLE": str(self.ca_file),
+            "REQUESTS_CA_BUNDLE": str(self.dir / "tls" / "trusted.pem"),
             "PORTAL_WORKERS": "2",
             "PORTAL_THREADS": "4",
             **self.extra_env,
@@ -328,6 +328,12 @@ class Layout:
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         nginx = nginx_binary()
         make_certificates(self.dir / "tls")
+        # What the portal's own HTTP calls trust: the usual CAs and the layout's.
+        import certifi
+
+        (self.dir / "tls" / "trusted.pem").write_bytes(
+            Path(certifi.where()).read_bytes() + self.ca_file.read_bytes()
+        )
         pg("create", self.database)
         self.database_created = True
         self.env = self.portal_env()
