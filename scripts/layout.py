@@ -258,6 +258,7 @@ class Layout:
         self.mail_dir = self.dir / "mail"
         self.database_url = f"{PG_BASE_URL}/{self.database}"
         self.env: dict[str, str] = {}
+        self.ready_at: dt.datetime | None = None  # when /readyz first answered through nginx
 
     # The settings every portal process gets: production's, from the environment.
     def portal_env(self) -> dict[str, str]:
@@ -404,6 +405,7 @@ class Layout:
         self._spawn("nginx", nginx_argv, os.environ.copy())
         wait_for_port(self.ports["https"], self.processes["nginx"], "nginx")
         self.wait_ready()
+        self.ready_at = dt.datetime.now(dt.UTC)
 
     def _warm_mock_keys(self) -> None:
         code = (
@@ -418,7 +420,8 @@ class Layout:
         )
 
     def wait_ready(self, timeout: float = 90) -> None:
-        """Until /readyz answers 200 through nginx (database, Redis and a worker seen)."""
+        """Until /readyz answers 200 through nginx (database and Redis) and has seen every
+        worker."""
         import ssl
 
         context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -429,8 +432,10 @@ class Layout:
                 with urllib.request.urlopen(  # noqa: S310 - our own https address
                     f"{self.url}/readyz", timeout=5, context=context
                 ) as response:
-                    if response.status == 200:
+                    seen = json.loads(response.read()).get("workers_alive", 0)
+                    if response.status == 200 and seen >= self.worker_count:
                         return
+                    last = f"{seen} worker(s) seen"
             except OSError as error:
                 last = str(error)
             for name, process in self.processes.items():

@@ -251,8 +251,9 @@ def test_the_login_lockout_holds_across_the_instances(layout):
 
 
 def test_each_period_of_a_duty_runs_once_with_two_workers(layout, engine):
-    """Both workers plan every duty's period each second; each period is one job, claimed once."""
-    started = dt.datetime.now(dt.UTC)
+    """Both workers plan every duty's period each second; each period is one job, claimed once.
+    Waits for a period of the every-minute duty that began after both workers were running."""
+    started = layout.ready_at
     deadline = time.monotonic() + 90
     with engine.connect() as conn:
         while True:
@@ -261,7 +262,7 @@ def test_each_period_of_a_duty_runs_once_with_two_workers(layout, engine):
                     "SELECT key, status, attempts FROM jobs "
                     "WHERE kind = 'payment-reconciliation' AND run_after >= :started"
                 ),
-                {"started": started - dt.timedelta(seconds=1)},
+                {"started": started},
             ).all()
             if rows and all(row.status == "done" for row in rows):
                 break
