@@ -271,13 +271,17 @@ def test_each_period_of_a_duty_runs_once_with_two_workers(layout, engine):
         workers = conn.execute(text("SELECT count(*) FROM worker_heartbeats")).scalar_one()
         assert workers == 2
         duties = conn.execute(
-            text("SELECT kind, key, status, attempts FROM jobs WHERE key IS NOT NULL")
+            text(
+                "SELECT kind, key, status, attempts, run_after < now() - interval '30 seconds' "
+                "AS settled FROM jobs WHERE key IS NOT NULL"
+            )
         ).all()
-    assert duties
+    assert len({row.kind for row in duties}) >= 5, duties
     per_key = Counter(row.key for row in duties)
     assert max(per_key.values()) == 1, per_key
-    # Claimed once each (every claim counts an attempt), and done.
-    assert {(row.status, row.attempts) for row in duties} == {("done", 1)}, duties
+    # Claimed once each (every claim counts an attempt); done, unless its period just began.
+    assert all(row.attempts <= 1 for row in duties), duties
+    assert {(row.status, row.attempts) for row in duties if row.settled} == {("done", 1)}, duties
 
 
 def test_a_job_of_a_killed_worker_is_finished_by_the_other(layout, engine, tmp_path):
