@@ -87,7 +87,7 @@ layout-down: setup
 # instances, uploads, limits and lockout across them, duties once, a killed worker's job taken over.
 layout-test: setup
 	@bash scripts/ensure-nginx.sh
-	PORTAL_LAYOUT_TEST=1 $(BIN)/python -m pytest tests/layout -n 0 -p no:randomly -p no:cacheprovider $(PYTEST_ARGS)
+	PORTAL_LAYOUT_TEST=1 $(BIN)/python -m pytest tests/layout -n 0 -p no:random_order -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

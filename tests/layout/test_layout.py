@@ -115,7 +115,9 @@ def test_a_residents_journey_alternates_between_the_instances(layout):
     # nginx's request id reached the portal, which answered with it and logged it.
     request_id = home.headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
-    assert request_id in (layout.dir / "nginx" / "access.log").read_text()
+    # The same id in nginx's access line and in the answering instance's (gunicorn's) one.
+    _wait_for(layout.dir / "nginx" / "access.log", re.escape(request_id), 5)
+    _wait_for(layout.logs[home.headers[INSTANCE]], re.escape(request_id), 5)
 
     resident.card_login()
     assert "大原 太郎" in resident.get("/").text
