@@ -328,6 +328,11 @@ class Layout:
         for sub in ("tls", "logs", "mail", "instance", "nginx/tmp", "redis"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         nginx = nginx_binary()
+        if not shutil.which("redis-server"):
+            raise RuntimeError(
+                "redis-server is missing: sudo apt-get install -y redis-server "
+                "(the layout starts its own on a free port; the machine's service is not used)"
+            )
         make_certificates(self.dir / "tls")
         # What the portal's own HTTP calls trust: the usual CAs and the layout's.
         import certifi
