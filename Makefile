@@ -11,7 +11,7 @@ export FLASK_APP := portal
 # and `make worker PORT=8101` agree; PORTAL_PUBLIC_URL, when set, wins.
 export PORTAL_BIND := $(HOST):$(PORT)
 
-.PHONY: run worker test test-fast test-durations coverage setup migrate demo-data browser lint check audit lock bench clean
+.PHONY: run worker test test-fast test-durations coverage setup migrate demo-data browser lint check audit lock bench clean layout layout-down layout-test
 
 # Exactly the versions of requirements/dev.txt (every package, direct and indirect; `make lock`
 # writes it from pyproject.toml), then the portal itself without resolving anything again.
@@ -76,6 +76,23 @@ coverage: setup browser
 
 test-fast: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" --ignore=tests/e2e $(PYTEST_ARGS)
+
+# The production layout on this machine (docs/decisions/0052-production-layout.md): nginx with
+# TLS in front of 2 web instances in production mode, 2 workers, a database of its own on the
+# PostgreSQL at 127.0.0.1:5432 and a Redis of its own, all on free ports. Prints the https
+# address; Ctrl+C (or `make layout-down` from another terminal) stops it and drops the database.
+layout: setup
+	@bash scripts/ensure-nginx.sh
+	$(BIN)/python scripts/layout.py up
+
+layout-down: setup
+	$(BIN)/python scripts/layout.py down
+
+# The layout test (tests/layout, a CI stage of its own): a journey alternating between the two
+# instances, uploads, limits and lockout across them, duties once, a killed worker's job taken over.
+layout-test: setup
+	@bash scripts/ensure-nginx.sh
+	PORTAL_LAYOUT_TEST=1 $(BIN)/python -m pytest tests/layout -n 0 -p no:random_order -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -20,6 +20,13 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     config = load_config(env, overrides)
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N proxies (nginx: 1): the client address and scheme they pass on, never more
+        # hops than configured (a client's own X-Forwarded-For entries are ignored).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # First: every later hook, log line and error page has the request id.
     observability.init_app(app)
     clock.configure(app.config["TEST_CLOCK_FILE"])

@@ -13,6 +13,7 @@ secret when a payment provider is configured. `validate()` is called by `create_
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -28,6 +29,16 @@ def _env_flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _development_secret(instance_path: Path, name: str = "secret_key") -> str:
@@ -144,6 +155,20 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         # The mock My Number card service (demo only): on unless production.
         "MOCK_JPKI_ENABLED": _env_flag("PORTAL_MOCK_JPKI_ENABLED", env != "production"),
         "MOCK_JPKI_ISSUER": os.environ.get("PORTAL_MOCK_JPKI_ISSUER"),
+        # Reverse proxies in front of the portal whose X-Forwarded-For and X-Forwarded-Proto it
+        # believes (werkzeug's ProxyFix): 0 (direct, the default) or the number of hops, 1 behind
+        # one nginx. The client address they give keys the rate limits and the login lockout;
+        # a count above the real number of proxies would let a client choose its own address.
+        "TRUSTED_PROXIES": _env_int("PORTAL_TRUSTED_PROXIES", 0),
+        # How long a worker's claim on a job lasts before another worker takes the job over (its
+        # worker died): every job must finish well within it. Default 30 minutes.
+        "JOB_LEASE_SECONDS": _env_int("PORTAL_JOB_LEASE_SECONDS", 30 * 60),
+        # More job kinds for the worker ("module:ATTRIBUTE" naming a JobKind, space separated):
+        # a city's own jobs, or the layout test's (tests/layout/jobs.py).
+        "EXTRA_JOB_KINDS": os.environ.get("PORTAL_EXTRA_JOB_KINDS", "").split(),
+        # The name this instance gives in its X-Portal-Instance response header and its log
+        # lines (e.g. the host or container name), so an operator sees which instance answered.
+        "INSTANCE_NAME": os.environ.get("PORTAL_INSTANCE_NAME", ""),
         # The portal's own public address (scheme://host[:port]): every link it hands out, and
         # by default every address it gives the card service and the payment provider, starts
         # with it. Development derives it from the address gunicorn binds (PORTAL_BIND, which
@@ -282,6 +307,23 @@ def validate(config: dict) -> None:
     if config["LOG_FORMAT"] not in {"text", "json"}:
         raise ConfigError(f"PORTAL_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
     _validate_kiosk(config)
+    proxies = config.get("TRUSTED_PROXIES", 0)
+    if not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise ConfigError(
+            f"PORTAL_TRUSTED_PROXIES must be the number of proxies in front (0 to 5), "
+            f"not {proxies!r}"
+        )
+    if not 10 <= config.get("JOB_LEASE_SECONDS", 1800) <= 24 * 3600:
+        raise ConfigError(
+            "PORTAL_JOB_LEASE_SECONDS must be between 10 seconds and a day "
+            "(longer than any job takes)"
+        )
+    if config.get("INSTANCE_NAME") and not re.fullmatch(
+        r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", config["INSTANCE_NAME"]
+    ):
+        raise ConfigError(
+            "PORTAL_INSTANCE_NAME: letters, digits, '.', '_' and '-' only (at most 63)"
+        )
     if config["PORTAL_ENV"] != "production":
         _validate_mail(config)
         _validate_payments(config)

@@ -20,10 +20,12 @@ import re
 import secrets
 import time
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from werkzeug.wrappers import Response
 
 HEADER = "X-Request-ID"
+# Which instance answered (PORTAL_INSTANCE_NAME), when it has a name.
+INSTANCE_HEADER = "X-Portal-Instance"
 # What a proxy may hand us: ids of our own shape or nginx's 32 hex digits, never anything else.
 _WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
 
@@ -102,6 +104,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _answer_with_the_id(response: Response) -> Response:
+        instance = current_app.config.get("INSTANCE_NAME")
+        if instance:
+            response.headers[INSTANCE_HEADER] = instance
         request_id = g.get("request_id")
         if request_id:
             response.headers[HEADER] = request_id

@@ -22,6 +22,10 @@ from portal.mock_models import load_models
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The production layout test starts nginx, Redis and seven processes: only `make layout-test`
+# (a CI stage of its own) collects it.
+collect_ignore = [] if os.environ.get("PORTAL_LAYOUT_TEST") == "1" else ["layout"]
+
 # Property tests check behaviour, not speed: no per-example deadline (the suite runs beside
 # browsers on two CPUs, where a 200 ms deadline fails by chance). Speed lives in bench/.
 settings.register_profile("portal", deadline=None)

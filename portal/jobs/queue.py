@@ -11,6 +11,7 @@ at the same time. It returns a one-line summary when it did something, or None.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -147,10 +148,13 @@ def run_due(
     now: dt.datetime,
     limit: int = BATCH_SIZE,
     should_stop: Callable[[], bool] | None = None,
+    lease_for: dt.timedelta = JOB_LEASE,
 ) -> list[Ran]:
     """Run up to `limit` due jobs of these kinds (others wait for a worker that has them), one
-    claim at a time; what each came to, in the order they ran."""
+    claim at a time; what each came to, in the order they ran. `lease_for`: how old a claim
+    must be before it is taken over (the worker's PORTAL_JOB_LEASE_SECONDS)."""
     lease.check_aware(now=now)
+    policy = dataclasses.replace(DEFAULT_POLICY, lease=lease_for)
     stop = should_stop or (lambda: False)
     token = secrets.token_hex(16)
     ran: list[Ran] = []
@@ -158,13 +162,13 @@ def run_due(
     intent = write_intent.set(True)  # every transaction here writes: SQLite locks at BEGIN
     try:
         with factory() as session, session.begin():
-            abandoned = lease.abandon_expired(session, LEASE, DEFAULT_POLICY, now=now, where=only)
+            abandoned = lease.abandon_expired(session, LEASE, policy, now=now, where=only)
         if abandoned:
             log.warning("jobs: %d job(s) failed: %s", abandoned, lease.ABANDONED)
         while len(ran) < limit and not stop():
             with factory() as session, session.begin():
                 claimed = lease.claim(
-                    session, LEASE, DEFAULT_POLICY, now=now, token=token, limit=1, where=only
+                    session, LEASE, policy, now=now, token=token, limit=1, where=only
                 )
                 if not claimed:
                     break

@@ -116,9 +116,16 @@ def run_round(
     active = schedule.enabled(schedule.SCHEDULE if duties is None else duties, config)
     try:
         schedule.plan(db.session_factory, active, now=clock.now())
-        kinds = job_kinds(config, active)
+        kinds = job_kinds(config, active, config.get("EXTRA_JOB_KINDS", ()))
+        lease_for = dt.timedelta(seconds=config.get("JOB_LEASE_SECONDS", 1800))
         while not stop():
-            ran = queue.run_due(db.session_factory, kinds, now=clock.now(), should_stop=stop)
+            ran = queue.run_due(
+                db.session_factory,
+                kinds,
+                now=clock.now(),
+                should_stop=stop,
+                lease_for=lease_for,
+            )
             lines.extend(r.summary for r in ran if r.summary)
             if not once or len(ran) < queue.BATCH_SIZE:
                 break

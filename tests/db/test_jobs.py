@@ -197,6 +197,26 @@ def test_an_expired_lease_lets_another_worker_retake_the_job(clean_db, engine):
     assert jobs(engine)[job_id].status == DONE
 
 
+def test_a_shorter_configured_lease_takes_a_dead_workers_job_over_sooner(clean_db, engine):
+    """PORTAL_JOB_LEASE_SECONDS (the worker passes it as lease_for): the claim of a worker that
+    died is taken over once that lease has passed, and not before."""
+    recorder = Recorder()
+    kind = kind_of(recorder)
+    [job_id] = add(engine, kind)
+    with Session(engine) as session:
+        session.execute(update(Job).values(claimed_at=NOW, claim_token="dead", attempts=1))
+        session.commit()
+    factory = sessionmaker(engine)
+    kinds = {kind.name: kind}
+    short = dt.timedelta(seconds=20)
+    soon = NOW + dt.timedelta(seconds=19)
+    assert run_due(factory, kinds, now=soon, lease_for=short) == []
+    later = NOW + dt.timedelta(seconds=21)
+    assert run_due(factory, kinds, now=later) == []  # the default lease: still the dead one's
+    assert [r.outcome for r in run_due(factory, kinds, now=later, lease_for=short)] == [DONE]
+    assert (jobs(engine)[job_id].attempts, recorder.ran) == (2, [0])
+
+
 def test_a_lease_that_expires_on_the_last_attempt_is_abandoned(clean_db, engine):
     recorder = Recorder()
     kind = kind_of(recorder)

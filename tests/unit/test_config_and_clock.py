@@ -239,3 +239,32 @@ def test_the_demo_banner_follows_the_setting(database_url, tmp_path):
     real = home("production", MOCK_JPKI_ENABLED=False, DEMO_DEPLOYMENT=False)
     assert real.find(class_="demo-banner") is None
     assert "デモ" not in real.title.get_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PORTAL_TRUSTED_PROXIES", "one", "PORTAL_TRUSTED_PROXIES must be a whole number"),
+        ("PORTAL_TRUSTED_PROXIES", "9", "PORTAL_TRUSTED_PROXIES must be the number of proxies"),
+        ("PORTAL_JOB_LEASE_SECONDS", "5", "PORTAL_JOB_LEASE_SECONDS must be between"),
+        ("PORTAL_INSTANCE_NAME", "web 1", "PORTAL_INSTANCE_NAME: letters, digits"),
+    ],
+)
+def test_the_layout_settings_are_checked(monkeypatch, tmp_path, name, value, message):
+    production_env(monkeypatch, tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config("production")
+
+
+def test_the_layout_settings_default_to_one_direct_instance(monkeypatch, tmp_path):
+    production_env(monkeypatch, tmp_path)
+    for name in ("PORTAL_TRUSTED_PROXIES", "PORTAL_INSTANCE_NAME", "PORTAL_JOB_LEASE_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_config("production")
+    assert (config["TRUSTED_PROXIES"], config["INSTANCE_NAME"]) == (0, "")
+    assert config["JOB_LEASE_SECONDS"] == 1800
+    monkeypatch.setenv("PORTAL_TRUSTED_PROXIES", "1")
+    monkeypatch.setenv("PORTAL_INSTANCE_NAME", "web-2.isumi")
+    config = load_config("production")
+    assert (config["TRUSTED_PROXIES"], config["INSTANCE_NAME"]) == (1, "web-2.isumi")

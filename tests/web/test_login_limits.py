@@ -92,3 +92,24 @@ def test_starting_logins_is_limited(make_client):
     assert_limited_page(start(client))
     # The login page itself stays readable.
     check_page(client.get("/login"))
+
+
+def behind_proxy(chain: str) -> dict:
+    """What one proxy (nginx) sends: the X-Forwarded-For chain it built, from its own address."""
+    return {"headers": {"X-Forwarded-For": chain}, "environ_base": {"REMOTE_ADDR": "10.0.0.2"}}
+
+
+def test_behind_one_trusted_proxy_each_client_address_has_its_own_lockout(make_client):
+    client = make_client(RATELIMIT_LOGIN_FAILURES="2 per 15 minutes", TRUSTED_PROXIES=1)
+    first = [fail(client, **behind_proxy("198.51.100.1")).status_code for _ in range(3)]
+    assert first == [400, 400, 429]
+    # Another resident behind the same proxy is not locked out by the first one.
+    assert fail(client, **behind_proxy("198.51.100.2")).status_code == 400
+    # Only the proxy's own entry is believed: one the client put before it changes nothing.
+    assert fail(client, **behind_proxy("203.0.113.9, 198.51.100.1")).status_code == 429
+
+
+def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(make_client):
+    client = make_client(RATELIMIT_LOGIN_FAILURES="2 per 15 minutes")
+    statuses = [fail(client, **behind_proxy(f"198.51.100.{n}")).status_code for n in range(3)]
+    assert statuses == [400, 400, 429]  # all one address: the proxy's

@@ -198,3 +198,23 @@ def test_the_worker_says_it_is_alive_each_round_and_leaves_when_it_stops(app):
         db.session.rollback()
         heartbeat("host:1", 5.0, NOW, leaving=True)
         assert db.session.get(WorkerHeartbeat, "host:1") is None
+
+
+def test_a_named_instance_says_which_it_is(tmp_path):
+    named = make_app(tmp_path, INSTANCE_NAME="web2").test_client()
+    assert named.get("/healthz").headers["X-Portal-Instance"] == "web2"
+    unnamed = make_app(tmp_path).test_client()
+    assert "X-Portal-Instance" not in unnamed.get("/healthz").headers
+
+
+def test_behind_a_trusted_proxy_its_scheme_is_the_requests(tmp_path):
+    from flask import request
+
+    behind = make_app(tmp_path, TRUSTED_PROXIES=1).test_client()
+    with behind:
+        behind.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+        assert request.scheme == "https"
+    direct = make_app(tmp_path).test_client()
+    with direct:
+        direct.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+        assert request.scheme == "http"
