@@ -21,6 +21,8 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     config = load_config(env, overrides)
     logging.basicConfig(level=config["LOG_LEVEL"])
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
+    # "//" in a path is a 404, never a redirect that echoes the path (decision 0044).
+    app.url_map.merge_slashes = False
     app.config.update(config)
     clock.configure(app.config["TEST_CLOCK_FILE"])
     catalog = load_catalog(app.config["CATALOG_PATH"])

@@ -37,6 +37,7 @@ from portal.bundles import service as bundles
 from portal.bundles.models import Bundle
 from portal.catalog.schema import Counter
 from portal.clock import TOKYO
+from portal.input_policy import plain
 from portal.db import db
 from portal.extensions import limiter
 from portal.qr import qr_svg
@@ -97,11 +98,12 @@ def _carry(visit: service.Visit | None = None) -> dict:
     if visit is not None:
         carry["service"] = [s.id for s in visit.services]
         carry["people"] = visit.people
-    else:
-        carry["service"] = request.values.getlist("service")
-        carry["people"] = request.values.get("people", "1")
+    else:  # only ids and numbers travel on, never what someone put in a link (decision 0044)
+        carry["service"] = [s for s in request.values.getlist("service") if plain(s)]
+        people = request.values.get("people", "1")
+        carry["people"] = people if people.isascii() and people.isdigit() else "1"
     for key in ("procedure", "application", "bundle"):
-        if request.values.get(key):
+        if request.values.get(key) and plain(request.values[key]):
             carry[key] = request.values[key]
     return carry
 
