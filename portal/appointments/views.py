@@ -37,9 +37,9 @@ from portal.bundles import service as bundles
 from portal.bundles.models import Bundle
 from portal.catalog.schema import Counter
 from portal.clock import TOKYO
-from portal.input_policy import plain
 from portal.db import db
 from portal.extensions import limiter
+from portal.input_policy import plain
 from portal.qr import qr_svg
 from portal.submissions import service as submissions
 from portal.urls import public_url_for
