@@ -21,6 +21,12 @@ QUERY_VALUE_MAX = 500
 HEADER_MAX = 8000
 FORM_VALUE_MAX = 20_000
 TEXT_MAX = 2000  # a catalog text answer without a max_length of its own
+# A person's name, in any script: residence cards print the full Latin name, which for Spanish
+# or Portuguese names ("GONZALEZ RODRIGUEZ MARIA FERNANDA ISABEL DE LOS ANGELES", 55 letters)
+# runs well past the 60 characters once allowed; 100 leaves room for longer ones plus a middle
+# name, and is what the city's own staff and booking forms allow too.
+NAME_MAX = 100
+ADDRESS_LINE_MAX = 100  # 町名, 番地・号, 建物名・部屋番号 each
 
 _FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"

@@ -39,7 +39,7 @@ from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db
 from portal.extensions import limiter
-from portal.input_policy import plain
+from portal.input_policy import NAME_MAX, plain
 from portal.qr import qr_svg
 from portal.submissions import service as submissions
 from portal.urls import public_url_for
@@ -48,7 +48,7 @@ bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
 WEEKDAYS_JA = "月火水木金土日"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LIMITS = {"name": 60, "email": 254, "phone": 20, "note": 400}
+LIMITS = {"name": NAME_MAX, "email": 254, "phone": 20, "note": 400}
 
 
 def _catalog():
