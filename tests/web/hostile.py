@@ -110,17 +110,12 @@ class Target:
     fields: list[str]  # names of the fields of the forms that post to it
     chosen: dict[str, str]  # values of its hidden, choice and button fields as a page offers
 
-    @property
-    def path_args(self) -> list[str]:
-        return re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", self.rule)
-
 
 class World:
     """The prepared world and the actors' clients."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        _APP[:] = [app]
         clock.set_override(NOW)
         self._stub_identity()
         app.extensions["payment_provider"] = FakeProvider()
@@ -235,7 +230,6 @@ class World:
             f"/apply/tennyu-yoyaku/{member_step}",
         ):
             self.seen(bundle + path, "resident")
-        draft_id = started.headers["Location"]
         with self.app.app_context():
             from sqlalchemy import select
 
@@ -246,7 +240,6 @@ class World:
                 select(Submission.public_id).where(Submission.owner_sub == "sub-mover")
             )
         self.seen(f"/my/applications/{own}", "resident")
-        del draft_id
         # A payment at the mock payment service.
         created = resident.post(
             "/mock-pay/api/payments",
@@ -459,10 +452,13 @@ class World:
         """A valid CSRF token of the actor's session (one per session, Flask-WTF; fetched again
         after an endpoint of LAST may have ended the session)."""
         if actor not in self._tokens:
-            page = self.clients[actor].get(TOKEN_PAGES[actor])
+            client = self.clients[actor]
+            page = client.get(TOKEN_PAGES[actor])
             if 'name="csrf_token"' not in page.text:  # a hostile try signed the actor out
                 self.sign_in(actor)
-                return self.token(actor)
+                page = client.get(TOKEN_PAGES[actor])
+            if 'name="csrf_token"' not in page.text:  # still out (locked): any page's token
+                page = client.get("/staff/login" if actor.startswith("staff") else "/resume")
             self._tokens[actor] = csrf_token(page.text)
         return self._tokens[actor]
 
@@ -498,46 +494,33 @@ def _enc(text: str) -> str:
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
 
 
-def with_path_args(target: Target, value: str) -> str | None:
+def with_path_args(app: Flask, target: Target, value: str) -> str | None:
     """The target's URL with every string argument replaced by `value` (None: none to replace)."""
     if target.url is None:
         return None
-    adapter_rule = next(r for r in _rules(target) if r.endpoint == target.endpoint)
-    matched = target_match(target)
-    if matched is None:
-        return None
-    args = dict(matched)
-    replaced = False
-    for name, converter in adapter_rule._converters.items():
-        if type(converter).__name__ in ("UnicodeConverter", "PathConverter"):
-            args[name] = value
-            replaced = True
-    if not replaced:
-        return None
-    path = adapter_rule.rule
-    for name, current in args.items():
-        path = re.sub(rf"<(?:[^:<>]+:)?{name}>", _enc(str(current)), path)
-    return path
-
-
-_APP: list[Flask] = []
-
-
-def _rules(target: Target) -> Iterator:
-    return _APP[0].url_map.iter_rules(target.endpoint)
-
-
-def target_match(target: Target) -> dict | None:
-    adapter = _APP[0].url_map.bind("localhost")
-    path = urlsplit(target.url or "").path
+    path = urlsplit(target.url).path
     for method in ("GET", "POST"):
         try:
-            endpoint, args = adapter.match(path, method=method)
+            endpoint, args = app.url_map.bind("localhost").match(path, method=method)
         except (NotFound, MethodNotAllowed, RequestRedirect):
             continue
         if endpoint == target.endpoint:
-            return args
-    return None
+            break
+    else:
+        return None
+    rule = next(r for r in app.url_map.iter_rules(target.endpoint) if r.rule == target.rule)
+    strings = [
+        name
+        for name, converter in rule._converters.items()
+        if type(converter).__name__ in ("UnicodeConverter", "PathConverter")
+    ]
+    if not strings:
+        return None
+    args = {**args, **dict.fromkeys(strings, value)}
+    built = rule.rule
+    for name, current in args.items():
+        built = re.sub(rf"<(?:[^:<>]+:)?{name}>", lambda _m, c=current: _enc(str(c)), built)
+    return built
 
 
 # --- sending -------------------------------------------------------------------------------------
@@ -664,7 +647,7 @@ def tries(
                 content_type="application/json",
                 headers=headers,
             )
-    path = with_path_args(target, value)
+    path = with_path_args(world.app, target, value)
     if path is not None:
         method = "GET" if "GET" in target.methods else "POST"
         yield send(world, target, method, path, headers=headers)

@@ -143,19 +143,17 @@ def test_no_redirect_leads_off_the_site_and_no_header_echoes_input(world):
                 problems = off_site(outcome)
                 if problems:
                     failures.append(f"{outcome.describe()}: {problems}")
-    # The path itself: the language switch comes back to the path it was asked on.
+    # The path itself, as a server receives it (PATH_INFO decoded; a test client would read
+    # "//evil.example/" as a host): the language switch comes back to the path it was asked on.
     client = world.clients["resident"]
-    for path in (
-        "//evil.example/",
-        "//evil.example/%2F..",
-        "/%2F%2Fevil.example/",
-        "/\\evil.example",
-    ):
+    for path in ("//evil.example/", "//evil.example/%2F..", "/\\evil.example", "/\t/evil.example"):
         for query in ("lang=en", "lang=en&next=//evil.example", "lang=ja&x=" + "z" * 100_000):
-            response = client.get(f"{path}?{query}")
+            response = client.get("/", environ_overrides={"PATH_INFO": path, "QUERY_STRING": query})
             count += 1
             location = response.headers.get("Location", "")
-            if urlsplit(location).hostname not in (None, "localhost") or location.startswith("//"):
+            if urlsplit(location).hostname not in (None, "localhost") or location.startswith(
+                ("//", "/\\")
+            ):
                 failures.append(f"GET {path}?{query[:30]} -> Location {location[:80]!r}")
             if len(location) > 2000:
                 failures.append(f"GET {path}?{query[:30]} -> Location of {len(location)}")
