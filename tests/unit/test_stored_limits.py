@@ -71,6 +71,8 @@ def test_every_input_of_every_field_has_an_explicit_limit(where, field):
     for name in inputs(field):
         limit = field.field_type.input_limit(field, name)
         assert 0 < limit <= TEXT_MAX, (where, name, limit)
+        if isinstance(field.field_type, (AddressType, PersonType, BankAccountType)):
+            assert limit < TEXT_MAX, (where, name, "a part has a limit of its own")
 
 
 def test_names_allow_the_longest_names_on_residence_cards():

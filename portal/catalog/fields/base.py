@@ -161,7 +161,8 @@ class FieldType:
     def input_limit(self, field: FieldSpec, part: str) -> int:
         """The longest text accepted for an input of the field: `part` is "" for the field
         itself, else the name of one of its parts. Explicit for every input a field type reads,
-        because answers are stored as JSON, where no column bounds them."""
+        because answers are stored as JSON, where no column bounds them; an input the type does
+        not read gets TEXT_MAX (it is never stored)."""
         return field.max_length or TEXT_MAX
 
     def read(self, field: FieldSpec, ctx: FieldContext, path: str) -> Parsed:

@@ -10,7 +10,7 @@ from typing import Any
 
 from portal import japanese
 from portal.catalog.fields.base import FieldContext, FieldSpec, FieldType, Parsed, _iso, _nfkc
-from portal.input_policy import ADDRESS_LINE_MAX, NAME_MAX
+from portal.input_policy import ADDRESS_LINE_MAX, NAME_MAX, TEXT_MAX
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class AddressType(FieldType):
     ]
 
     def input_limit(self, field, part):
-        return next((p.max_length for p in self.parts if p.name == part), 0)
+        return next((p.max_length for p in self.parts if p.name == part), TEXT_MAX)
 
     @staticmethod
     def lookup(postal_code: str) -> dict[str, str] | None:
@@ -202,7 +202,7 @@ class PersonType(FieldType):
     def input_limit(self, field, part):
         if part == "relationship":
             return 64  # an option's value
-        return next((p.max_length for p in self.parts(field) if p.name == part), 0)
+        return next((p.max_length for p in self.parts(field) if p.name == part), TEXT_MAX)
 
     def read(self, field, ctx, path):
         parts = self.parts(field)
@@ -311,7 +311,7 @@ class BankAccountType(FieldType):
     part_limits = {name: 20 for name in part_names} | {"holder_kana": NAME_MAX}
 
     def input_limit(self, field, part):
-        return self.part_limits.get(part, 0)
+        return self.part_limits.get(part, TEXT_MAX)
 
     @staticmethod
     def names(bank_code: str, branch_code: str) -> tuple[str | None, str | None]:
@@ -455,7 +455,7 @@ class GroupType(FieldType):
         name, _, sub_part = rest.partition(".")
         sub = next((s for s in field.fields if s.name == name), None)
         if not index.isdigit() or sub is None:
-            return 0
+            return TEXT_MAX
         return sub.field_type.input_limit(sub, sub_part)
 
     def read(self, field, ctx, path):
