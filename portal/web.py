@@ -140,9 +140,11 @@ def _session_seconds_left(now) -> int | None:
     return seconds_left(now) if seconds_left else None
 
 
-# Forms whose fields are catalog fields: the field types apply the character policy beside each
-# field, keeping what was entered (portal/catalog/fields/base.py, FieldType.read_input).
-CATALOG_FORMS = {
+# Forms that apply the character policy themselves, with a message beside the field that keeps
+# what was entered: the catalog's (FieldType.read_input in portal/catalog/fields/base.py) and
+# the free-text forms of the booking and staff pages. On every other form (choices, codes, ids)
+# such characters can only come from a tampered request, and get the 400 page.
+FIELD_CHECKED_FORMS = {
     "submissions.step",
     "submissions.correct",
     "submissions.who",
@@ -150,6 +152,13 @@ CATALOG_FORMS = {
     "bundles.shared",
     "staff.counter_step",
     "life_events.screening",
+    "appointments.day",
+    "staff.appointments_closures",
+    "staff.payment_refund",
+    "staff.payments_counter",
+    "staff.reveal",
+    "staff.act",
+    "staff.ask",
 }
 # Machine endpoints answer JSON (or plain text), never a page.
 MACHINE_PREFIXES = ("/api/", "/mock-pay/api/", "/payments/webhooks/", "/mock-jpki/")
@@ -167,7 +176,7 @@ def _input_guard() -> Response | None:
     problem = input_policy.request_problem(request.path, request.args, request.headers)
     if problem is None and request.method == "POST" and request.mimetype in FORM_TYPES:
         problem = input_policy.form_problem(request.form)
-        if problem is None and request.endpoint not in CATALOG_FORMS:
+        if problem is None and request.endpoint not in FIELD_CHECKED_FORMS:
             values = request.form.items(multi=True)
             if any(input_policy.bad_characters(value) for _key, value in values):
                 problem = "form characters"

@@ -39,7 +39,7 @@ from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db
 from portal.extensions import limiter
-from portal.input_policy import NAME_MAX, plain
+from portal.input_policy import BAD_CHARACTERS, NAME_MAX, bad_characters, plain
 from portal.qr import qr_svg
 from portal.submissions import service as submissions
 from portal.urls import public_url_for
@@ -261,7 +261,9 @@ def _read_contact() -> tuple[dict, dict]:
     if form["phone"] and not re.fullmatch(r"[0-9-]{10,13}", form["phone"]):
         errors["phone"] = "電話番号は数字とハイフンで入力してください（例：0470-62-1111）"
     for key, limit in LIMITS.items():
-        if len(form[key]) > limit and key not in errors:
+        if bad_characters(form[key]):
+            errors[key] = BAD_CHARACTERS
+        elif len(form[key]) > limit and key not in errors:
             errors[key] = f"{limit}文字以内で入力してください（いま{len(form[key])}文字です）"
     return form, errors
 

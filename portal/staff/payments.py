@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal import audit, clock
 from portal.db import db
+from portal.input_policy import BAD_CHARACTERS, bad_characters
 from portal.payments import service, states
 from portal.payments.models import PAID, REFUNDED, Payment, PaymentTransition
 from portal.payments.providers import ProviderError
@@ -126,8 +127,10 @@ def payment_refund(public_id: str):
     if payment.department not in g.current_staff.departments(*REFUND_ROLES):
         abort(404)
     reason = request.form.get("reason", "").strip()
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
+    if not REASON_MIN <= len(reason) <= REASON_MAX or bad_characters(reason):
         error = f"返金の理由を{REASON_MIN}文字以上{REASON_MAX}文字以内で入力してください"
+        if bad_characters(reason):
+            error = f"返金の理由に{BAD_CHARACTERS}"
         db.session.rollback()
         return _detail(payment, {"reason": error}, reason, 422)
     if payment.status != PAID:
@@ -178,7 +181,9 @@ def payments_counter():
     if request.method == "POST":
         if form["department"] not in departments:
             errors["department"] = "担当課を選んでください"
-        if not form["description"] or len(form["description"]) > DESCRIPTION_MAX:
+        if bad_characters(form["description"]):
+            errors["description"] = f"内容に{BAD_CHARACTERS}"
+        elif not form["description"] or len(form["description"]) > DESCRIPTION_MAX:
             errors["description"] = (
                 f"内容を{DESCRIPTION_MAX}文字以内で入力してください（例：住民票の写し 2通）"
             )

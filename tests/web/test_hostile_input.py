@@ -28,7 +28,14 @@ HOSTILE = {
     "month-13": "2026-13-01",
     "wareki-feb-30": "令和8年2月30日",
 }
-HEADERS = ("User-Agent", "Accept-Language", "Referer", "X-Forwarded-For", "Mock-Pay-Signature")
+HEADERS = (
+    "User-Agent",
+    "Accept-Language",
+    "Referer",
+    "X-Forwarded-For",
+    "Mock-Pay-Signature",
+    "Idempotency-Key",
+)
 
 # Endpoints no try may reach, and why.
 UNREACHABLE = {

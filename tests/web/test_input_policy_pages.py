@@ -46,7 +46,7 @@ def test_a_control_character_in_the_query_or_a_header_is_a_japanese_400(client):
     check_page(client.get("/?q=" + "x" * 600), 400)
 
 
-def test_a_form_outside_the_catalog_with_a_control_character_is_a_japanese_400(client):
+def test_the_booking_form_explains_a_control_character_beside_the_field(client):
     clock.set_override(dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC))
     url = "/appointments/shimin-main/2026-12-01?service=juminhyo&people=1"
     page = client.get(url)
@@ -54,10 +54,22 @@ def test_a_form_outside_the_catalog_with_a_control_character_is_a_japanese_400(c
         url,
         data={
             "time": "09:00",
-            "name": "a\x00",
-            "email": "a@example.jp",
+            "name": "夷隅\x0b花子",
+            "email": "hanako@example.jp",
+            "note": "よろしく",
             "csrf_token": csrf_token(page.text),
         },
+    )
+    soup = check_page(response, 422)
+    messages = [e.get_text(" ", strip=True) for e in soup.select(".error-message")]
+    assert any("使用できない文字" in m for m in messages), messages
+    assert soup.find("input", attrs={"name": "email"})["value"] == "hanako@example.jp"
+
+
+def test_a_form_of_choices_with_a_control_character_is_a_japanese_400(client):
+    page = client.get("/resume")
+    response = client.post(
+        "/resume", data={"code": "AB\x00CD", "csrf_token": csrf_token(page.text)}
     )
     assert check_page(response, 400).h1.get_text().startswith("入力内容に使用できない文字")
 
