@@ -23,11 +23,12 @@ from typing import Any
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.datastructures import CallbackDict
 
 from portal import clock
-from portal.db import db, write_intent
+from portal.db import db, is_disconnect, write_intent
 from portal.identity.models import WebSession
 from portal.security import new_token, token_hash
 
@@ -142,7 +143,10 @@ class DatabaseSessionInterface(SessionInterface):
                 row = session.scalar(
                     select(WebSession).where(WebSession.token_hash == token_hash(token))
                 )
-        except PoolTimeout:
+        except (PoolTimeout, DBAPIError) as error:
+            if isinstance(error, DBAPIError) and not is_disconnect(error):
+                raise
+            # Overloaded, or the connection was lost: 「混み合っています」 (before_request).
             unavailable = ServerSession()
             unavailable.unavailable = True
             return unavailable
@@ -163,6 +167,10 @@ class DatabaseSessionInterface(SessionInterface):
         except PoolTimeout:
             # Overloaded: the answer (「混み合っています」) goes out; the session is not saved.
             log.warning("session not saved: no database connection within the timeout")
+        except DBAPIError as error:
+            if not is_disconnect(error):
+                raise
+            log.warning("session not saved: the database connection was lost")
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         db.discard_uncommitted()
