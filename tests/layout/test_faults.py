@@ -71,7 +71,7 @@ def layout(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(layout):
-    engine = create_engine(layout.database_url)
+    engine = create_engine(layout.database_url, pool_pre_ping=True)  # it is cut too
     yield engine
     engine.dispose()
 
@@ -146,7 +146,7 @@ class Stream:
         done = self._post(session, f"{JUMINHYO}/check", {"declaration": "yes"})
         found = REFERENCE.search(done)
         if not found:
-            raise Unexpected(f"the submit was answered without a reference: {done[:500]!r}")
+            raise Unexpected(f"the submit was answered without a reference: {page_text(done)}")
         return found.group(1)
 
     def _post(self, session, path: str, data: dict, form: str | None = None) -> str:
@@ -197,7 +197,16 @@ class Stream:
                 self.retry_pages.append((time.monotonic(), response.status_code, path))
             time.sleep(0.3)
             return False
-        raise Unexpected(f"{method} {path}: {response.status_code} {response.text[:300]!r}")
+        raise Unexpected(f"{method} {path}: {response.status_code} {page_text(response.text)}")
+
+
+def page_text(html: str) -> str:
+    """The title, the heading and the first paragraphs of a page, for a failure message."""
+    import html as entities
+
+    body = html.split("<main", 1)[-1]
+    words = re.sub(r"<[^>]+>", " ", body)
+    return re.sub(r"\s+", " ", entities.unescape(words))[:400]
 
 
 def csrf(html: str) -> str:

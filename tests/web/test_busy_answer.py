@@ -266,3 +266,41 @@ def test_a_connection_lost_while_reading_the_session_answers_503(client, app, mo
     response = client.get("/")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("lost", [1, 2])
+def test_a_session_save_that_loses_its_connection_is_made_again_or_says_busy(
+    client, app, monkeypatch, lost
+):
+    """Starting an application stores the new draft in the session. Lost once: saved again on a
+    new connection and the resident goes on. Lost twice: 503 「混み合っています」, never a page
+    that the next request would contradict (a draft the session forgot)."""
+    from portal.identity.sessions import DatabaseSessionInterface
+
+    real = DatabaseSessionInterface._save
+    calls = []
+
+    def flaky(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) <= lost:
+            raise lost_connection()
+        return real(self, *args, **kwargs)
+
+    page = client.get("/procedures/juminhyo-copy")
+    monkeypatch.setattr(DatabaseSessionInterface, "_save", flaky)
+    started = client.post(
+        "/procedures/juminhyo-copy/start", data={"csrf_token": csrf_token(page.text)}
+    )
+    monkeypatch.setattr(DatabaseSessionInterface, "_save", real)
+    if lost == 1:
+        assert started.status_code in (200, 302), started.status_code
+        assert client.get_cookie("portal_session") is not None
+        step = client.get("/procedures/juminhyo-copy/apply/applicant")
+        assert step.status_code == 200, "the draft is found through the saved session"
+    else:
+        soup = check_page(started, 503)
+        assert started.headers["Retry-After"] == "30"
+        assert "Location" not in started.headers
+        assert soup.h1.get_text() == "混み合っています"
+        # Told to try again, and indeed nothing to go on with: the session has no draft.
+        assert client.get("/procedures/juminhyo-copy/apply/applicant").status_code == 302
