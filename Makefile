@@ -89,10 +89,14 @@ layout-down: setup
 	$(BIN)/python scripts/layout.py down
 
 # The layout test (tests/layout, a CI stage of its own): a journey alternating between the two
-# instances, uploads, limits and lockout across them, duties once, a killed worker's job taken over.
+# instances, uploads, limits and lockout across them, duties once, a killed worker's job taken over;
+# then the fault tests (a web instance, a worker, the database's connections, Redis) during
+# submissions, whose recovery times are printed and kept in instance/layout-faults.json.
 layout-test: setup
 	@bash scripts/ensure-nginx.sh
+	@rm -f instance/layout-faults.json
 	PORTAL_LAYOUT_TEST=1 $(BIN)/python -m pytest tests/layout -n 0 -p no:random_order -p no:cacheprovider $(PYTEST_ARGS)
+	@echo "Fault tests (instance/layout-faults.json):" && cat instance/layout-faults.json
 
 lint: setup
 	$(BIN)/ruff check .

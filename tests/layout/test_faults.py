@@ -217,7 +217,7 @@ def csrf(html: str) -> str:
 
 
 def run_fault(layout, engine, results, name: str, inject, repair, recovered) -> None:
-    """A stream of submissions; `inject` after a few references, `repair` 5 s later, then until
+    """A stream of submissions; `inject` after a few references, `repair` 3 s later, then until
     `recovered()` is true and a few more references have come; then the accounting."""
     stream = Stream(layout)
     with engine.connect() as conn:
@@ -227,7 +227,7 @@ def run_fault(layout, engine, results, name: str, inject, repair, recovered) -> 
         stream.wait_for_references(CLIENTS, 60)
         injected_at = time.monotonic()
         inject()
-        time.sleep(5)
+        time.sleep(3)
         repaired_at = time.monotonic()
         repair()
         deadline = time.monotonic() + 60
@@ -235,7 +235,7 @@ def run_fault(layout, engine, results, name: str, inject, repair, recovered) -> 
             assert time.monotonic() < deadline, f"{name}: not recovered after 60 s"
             time.sleep(0.2)
         recovered_at = time.monotonic()
-        stream.wait_for_references(len(stream.references) + 2 * CLIENTS, 60)
+        stream.wait_for_references(len(stream.references) + CLIENTS, 60)
     finally:
         stream.stop()
     assert not stream.failures, stream.failures
