@@ -184,6 +184,7 @@ http {{
         ssl_protocols TLSv1.2 TLSv1.3;
         access_log {dir}/access.log portal;
 {busy}
+{extra_locations}
         location / {{
             limit_conn portal_all {conn_total};
             limit_conn portal_address {conn_address};
@@ -283,6 +284,7 @@ class Layout:
         extra_env: dict[str, str] | None = None,
         conn_total: int = 64,
         conn_address: int = 32,
+        extra_locations: str = "",
     ) -> None:
         self.dir = Path(workdir)
         self.web_count = web
@@ -292,6 +294,7 @@ class Layout:
         # nginx's load shedding (decision 0053): requests in flight, in all and per address.
         self.conn_total = conn_total
         self.conn_address = conn_address
+        self.extra_locations = extra_locations  # more nginx `location` blocks (the benchmark)
         self.argv: dict[str, tuple[list, dict]] = {}
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
@@ -453,6 +456,7 @@ class Layout:
                 timeouts=NGINX_TIMEOUTS,
                 conn_total=self.conn_total,
                 conn_address=self.conn_address,
+                extra_locations=self.extra_locations,
                 port=self.ports["https"],
                 cert=self.dir / "tls" / "server.pem",
                 key=self.dir / "tls" / "server.key",
