@@ -8,7 +8,8 @@ What runs, every port free and chosen at start, every file under one temporary d
 - nginx from the distribution (scripts/ensure-nginx.sh installs it), a child in the foreground
   with its own prefix, configuration, pid and logs: TLS with a certificate made here (a throwaway
   CA, `ca.pem`, and a server certificate for 127.0.0.1 and localhost), round robin over the web
-  instances, X-Request-ID, X-Forwarded-For and X-Forwarded-Proto;
+  instances, X-Request-ID, X-Forwarded-For and X-Forwarded-Proto; load shedding and the static
+  「混み合っています」 pages of deploy/errors/ for 502/503/504 (decision 0053);
 - 2 web instances: gunicorn with PORTAL_ENV=production and production's checks unchanged,
   PORTAL_TRUSTED_PROXIES=1 (nginx is the one proxy), PORTAL_INSTANCE_NAME=web1/web2;
 - 2 workers (`flask portal worker`);
