@@ -75,6 +75,13 @@ STEPS = {
     "copies-purpose": {"copies": "1", "purpose": "pension"},
     "delivery": {"delivery": "counter"},
 }
+# Adult demo cards of the mock card service (portal/demo_data/people.yaml) and their PINs: one
+# per logged-in resident, since a resident's drafts belong to the person (two users sharing a
+# card would share drafts). Residents beyond these apply without logging in (the certificate
+# request allows it).
+PERSONAS = [("adult", "1234"), ("parent", "2345"), ("spouse", "3456"), ("elderly", "1111"),
+            ("family", "2222"), ("care-manager", "3333"), ("foreign", "4444"),
+            ("gaiji", "5555"), ("moved", "7777"), ("mover", "1357")]  # fmt: skip
 CARD = {"number": "4242 4242 4242 4242", "expiry": "12/30", "cvc": "123", "name": "TARO OHARA"}
 STAFF_PASSWORD = "april-peak-" + "x" * 12
 STAFF_COUNT = 15
@@ -139,12 +146,18 @@ class CertificateResident(Resident):
     """Card login, the certificate request, the submit with its reference; 40 % pay by card."""
 
     wait_time = between(0.5, 1.5)
+    personas: list[tuple[str, str]] = []
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.persona = CertificateResident.personas.pop() if CertificateResident.personas else None
 
     @task
     def journey(self) -> None:
         self.client.cookies.clear()
         try:
-            self.card_login()
+            if self.persona:
+                self.card_login(*self.persona)
             self.call("GET", JUMINHYO, "page")
             self.form(JUMINHYO, "step save", {}, action=f"{JUMINHYO}/start")
             for step, answers in STEPS.items():
@@ -158,10 +171,11 @@ class CertificateResident(Resident):
                 self.pay(done)
                 journeys["paid"] += 1
             journeys["certificate completed"] += 1
-        except JourneyFailed:
-            journeys["certificate failed"] += 1
+            journeys["... with card login" if self.persona else "... without login"] += 1
+        except JourneyFailed as error:
+            journeys[f"certificate failed: {str(error)[:70]}"] += 1
 
-    def card_login(self) -> None:
+    def card_login(self, card: str, pin: str) -> None:
         page = self.call("GET", "/login", "login")
         started = self.call(
             "POST",
@@ -181,8 +195,8 @@ class CertificateResident(Resident):
             allow_redirects=False,
             data={
                 "csrf_token": CSRF.search(reader.text).group(1),
-                "card": "adult",
-                "pin": "1234",
+                "card": card,
+                "pin": pin,
                 "action": "login",
             },
         )
@@ -428,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         layout.start()
         Staff.accounts = create_staff(layout.env)
+        CertificateResident.personas = list(PERSONAS)
         counts = {
             CertificateResident: max(1, round(14 * scale)),
             BookingResident: max(1, round(2 * scale)),
