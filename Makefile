@@ -11,7 +11,7 @@ export FLASK_APP := portal
 # and `make worker PORT=8101` agree; PORTAL_PUBLIC_URL, when set, wins.
 export PORTAL_BIND := $(HOST):$(PORT)
 
-.PHONY: run worker test test-fast test-durations coverage setup migrate demo-data browser lint check audit lock bench clean layout layout-down layout-test
+.PHONY: run worker test test-fast test-durations coverage setup migrate demo-data browser lint check audit lock bench clean layout layout-down layout-test bench-deps bench-peak
 
 # Exactly the versions of requirements/dev.txt (every package, direct and indirect; `make lock`
 # writes it from pyproject.toml), then the portal itself without resolving anything again.
@@ -89,10 +89,14 @@ layout-down: setup
 	$(BIN)/python scripts/layout.py down
 
 # The layout test (tests/layout, a CI stage of its own): a journey alternating between the two
-# instances, uploads, limits and lockout across them, duties once, a killed worker's job taken over.
+# instances, uploads, limits and lockout across them, duties once, a killed worker's job taken over;
+# then the fault tests (a web instance, a worker, the database's connections, Redis) during
+# submissions, whose recovery times are printed and kept in instance/layout-faults.json.
 layout-test: setup
 	@bash scripts/ensure-nginx.sh
+	@rm -f instance/layout-faults.json
 	PORTAL_LAYOUT_TEST=1 $(BIN)/python -m pytest tests/layout -n 0 -p no:random_order -p no:cacheprovider $(PYTEST_ARGS)
+	@echo "Fault tests (instance/layout-faults.json):" && cat instance/layout-faults.json
 
 lint: setup
 	$(BIN)/ruff check .
@@ -112,6 +116,14 @@ lock: setup
 	$(BIN)/python scripts/lock-dependencies.py
 
 # Benchmarks print figures (ratios against baselines measured in the same run); never in CI.
+# Locust for the April peak load test (bench/april_peak.py; never in CI), pinned in bench.txt.
+bench-deps: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/bench.txt
+
+# The April peak at 3x the model against the production layout (docs/benchmarks.md): MINUTES=10.
+bench-peak: bench-deps
+	$(BIN)/python bench/april_peak.py --minutes $(or $(MINUTES),10)
+
 bench: setup
 	$(BIN)/python bench/step_pages.py
 	$(BIN)/python bench/appointments.py

@@ -138,6 +138,11 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
         "REDIS_URL": os.environ.get("PORTAL_REDIS_URL") or None,
         # Derived after the overrides: PORTAL_RATELIMIT_STORAGE_URI, else Redis, else portal+db://.
         "RATELIMIT_STORAGE_URI": os.environ.get("PORTAL_RATELIMIT_STORAGE_URI") or None,
+        # When the counters' storage fails (Redis stopped, unreachable): each process counts in
+        # memory meanwhile (logged once, retried with backoff up to 32 s) and nothing fails;
+        # the portal stays up, the limits still hold per process (decision 0053).
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SAVE": os.environ.get("PORTAL_RATELIMIT_SAVE", "60 per minute"),
         "RATELIMIT_SUBMIT": os.environ.get("PORTAL_RATELIMIT_SUBMIT", "20 per minute"),
         "RATELIMIT_RESUME": os.environ.get("PORTAL_RATELIMIT_RESUME", "10 per minute"),
@@ -272,6 +277,11 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
     config["RATELIMIT_STORAGE_URI"] = (
         config["RATELIMIT_STORAGE_URI"] or config["REDIS_URL"] or "portal+db://"
     )
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        # A Redis that hangs must not hold a request: half a second, then the fallback above.
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+        )
     _derive_addresses(config)
     discovery = config["JPKI_DISCOVERY_URL"] or ""
     provider_base = discovery.removesuffix("/.well-known/openid-configuration")

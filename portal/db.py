@@ -139,6 +139,7 @@ class Database:
         app.register_error_handler(Busy, _answer_busy)
         app.register_error_handler(PoolTimeout, _answer_overloaded)
         app.register_error_handler(Overloaded, _answer_overloaded)
+        app.register_error_handler(DBAPIError, _answer_disconnected)
 
         @app.before_request
         def _session_store_reached() -> None:
@@ -267,6 +268,22 @@ OVERLOAD_RETRY_AFTER = "30"
 
 def _answer_overloaded(_error: PoolTimeout | Overloaded) -> Any:
     logging.getLogger(__name__).warning("overloaded: no database connection within the timeout")
+    return _answer_busy(Overloaded(), status=503, retry_after=OVERLOAD_RETRY_AFTER)
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """The database connection was lost (the server restarted, an operator or a failover cut
+    it): SQLAlchemy has invalidated it and the pool reconnects on the next checkout."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _answer_disconnected(error: DBAPIError) -> Any:
+    """A connection lost in the middle of a request: its transaction was rolled back by the
+    server, so the resident gets the 503 「混み合っています」 page and tries again (decision 0053).
+    Any other database error stays a 500."""
+    if not is_disconnect(error):
+        raise error
+    logging.getLogger(__name__).warning("database connection lost during the request")
     return _answer_busy(Overloaded(), status=503, retry_after=OVERLOAD_RETRY_AFTER)
 
 

@@ -2,8 +2,10 @@
 
 - `GET /healthz` (liveness): the process answers. Touches nothing else, so a slow database never
   gets a healthy instance restarted.
-- `GET /readyz` (readiness): the database answers a query and, where configured, Redis answers
-  a PING; 503 when either does not, so the proxy sends residents to another instance. The
+- `GET /readyz` (readiness): the database answers a query (503 when it does not, so the proxy
+  sends residents to another instance); where configured, Redis answers a PING, and when it
+  does not the answer is "degraded" but still 200 (rate limits count per process meanwhile,
+  decision 0053: a Redis outage must not take every instance out of rotation). The
   workers seen lately are listed (a worker touches its heartbeat every round); they do not
   decide readiness, since the web serves without them, but monitoring alerts on none.
 
@@ -45,8 +47,13 @@ def healthz():
 @limiter.exempt
 def readyz():
     checks = {"database": _database(), "redis": _redis(current_app.config.get("REDIS_URL"))}
-    ready = all(result in {"ok", "not configured"} for result in checks.values())
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
+    # Ready means the database answers. Redis holds only the rate-limit counters, and while it
+    # is down every process counts in memory (decision 0053): "degraded", still 200, because
+    # taking every instance out of rotation for it would take the whole portal down.
+    ready = checks["database"] == "ok"
+    degraded = checks["redis"] not in {"ok", "not configured"}
+    status = "not ready" if not ready else "degraded" if degraded else "ready"
+    body = {"status": status, "checks": checks}
     if checks["database"] == "ok":
         body["workers_alive"] = _workers_alive()
     return _no_store(jsonify(body)), 200 if ready else 503

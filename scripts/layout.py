@@ -8,7 +8,8 @@ What runs, every port free and chosen at start, every file under one temporary d
 - nginx from the distribution (scripts/ensure-nginx.sh installs it), a child in the foreground
   with its own prefix, configuration, pid and logs: TLS with a certificate made here (a throwaway
   CA, `ca.pem`, and a server certificate for 127.0.0.1 and localhost), round robin over the web
-  instances, X-Request-ID, X-Forwarded-For and X-Forwarded-Proto;
+  instances, X-Request-ID, X-Forwarded-For and X-Forwarded-Proto; load shedding and the static
+  「混み合っています」 pages of deploy/errors/ for 502/503/504 (decision 0053);
 - 2 web instances: gunicorn with PORTAL_ENV=production and production's checks unchanged,
   PORTAL_TRUSTED_PROXIES=1 (nginx is the one proxy), PORTAL_INSTANCE_NAME=web1/web2;
 - 2 workers (`flask portal worker`);
@@ -159,7 +160,7 @@ master_process on;
 worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 512; }}
+events {{ worker_connections 1024; }}
 http {{
     access_log {dir}/access.log;
     client_body_temp_path {dir}/tmp/body;
@@ -170,11 +171,12 @@ http {{
     server_tokens off;
     # The portal refuses bodies above PORTAL_MAX_CONTENT_LENGTH (10 MiB) itself, in Japanese.
     client_max_body_size 12m;
+{shedding}
     upstream portal {{
 {upstreams}
     }}
     log_format portal '$remote_addr "$request_method $uri" $status $body_bytes_sent '
-                      '$request_time $upstream_addr $request_id';
+                      '$request_time $upstream_addr $upstream_status $request_id';
     server {{
         listen 127.0.0.1:{port} ssl;
         server_name 127.0.0.1 localhost;
@@ -182,7 +184,11 @@ http {{
         ssl_certificate_key {key};
         ssl_protocols TLSv1.2 TLSv1.3;
         access_log {dir}/access.log portal;
+{busy}
+{extra_locations}
         location / {{
+            limit_conn portal_all {conn_total};
+            limit_conn portal_address {conn_address};
             proxy_pass http://portal;
             proxy_http_version 1.1;
             proxy_set_header Host $http_host;
@@ -190,15 +196,56 @@ http {{
             proxy_set_header X-Request-ID $request_id;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
-            # An instance that fails to answer (killed, restarting): the next one is tried for
-            # requests that are safe to repeat; a POST is never sent twice.
-            proxy_next_upstream error timeout http_502 http_503;
-            proxy_connect_timeout 5s;
-            proxy_read_timeout 70s;
+{timeouts}
         }}
     }}
 }}
 """
+
+# Load shedding and the busy pages (decision 0053), the same in deploy/nginx.conf. limit_conn
+# counts requests in flight: beyond `conn_total` for the whole portal (or `conn_address` for one
+# client address) nginx answers at once with the static busy page instead of queueing more work
+# behind instances that already have all they can do.
+NGINX_SHEDDING = """\
+    limit_conn_zone $server_name zone=portal_all:1m;
+    limit_conn_zone $binary_remote_addr zone=portal_address:10m;
+    limit_conn_status 503;
+    limit_conn_log_level warn;
+    # A 502/504 after a GET changed nothing; after a POST the instance may have carried it out.
+    map $request_method $portal_busy_page {{
+        default busy-unknown.html;
+        GET busy.html;
+        HEAD busy.html;
+    }}"""
+
+NGINX_BUSY = """\
+        # nginx's own 503 (shedding) and an instance that failed to answer (502, 504): a static
+        # Japanese page with Retry-After. The portal's own answers (its 503 and 409 busy pages)
+        # pass through unchanged (no proxy_intercept_errors).
+        error_page 503 /_proxy/busy.html;
+        error_page 502 504 =503 /_proxy/$portal_busy_page;
+        location ^~ /_proxy/ {{
+            internal;
+            alias {errors}/;
+            add_header Retry-After 30 always;
+            add_header Cache-Control "no-store" always;
+            add_header Content-Language ja always;
+            charset utf-8;
+        }}"""
+
+NGINX_TIMEOUTS = """\
+            # Bounded: a dead instance refuses at once, a hung one gets 2 s to accept; the
+            # portal answers within PORTAL_DB_POOL_TIMEOUT (10 s) plus its work, so 30 s
+            # without an answer is a failure and the resident gets the busy page.
+            proxy_connect_timeout 2s;
+            proxy_send_timeout 30s;
+            proxy_read_timeout 30s;
+            # Requests safe to repeat go to the next instance when one fails, within 10 s. A
+            # POST is never sent twice: nginx passes a non-idempotent request to the next
+            # instance only when the first never received it (`non_idempotent` is not set).
+            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream_tries 2;
+            proxy_next_upstream_timeout 10s;"""
 
 
 def nginx_binary() -> str:
@@ -236,12 +283,20 @@ class Layout:
         workers: int = 2,
         worker_interval: float = 1.0,
         extra_env: dict[str, str] | None = None,
+        conn_total: int = 64,
+        conn_address: int = 32,
+        extra_locations: str = "",
     ) -> None:
         self.dir = Path(workdir)
         self.web_count = web
         self.worker_count = workers
         self.worker_interval = worker_interval
         self.extra_env = extra_env or {}
+        # nginx's load shedding (decision 0053): requests in flight, in all and per address.
+        self.conn_total = conn_total
+        self.conn_address = conn_address
+        self.extra_locations = extra_locations  # more nginx `location` blocks (the benchmark)
+        self.argv: dict[str, tuple[list, dict]] = {}
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
         self.database = f"portal_layout_{os.getpid()}_{secrets.token_hex(3)}"
@@ -303,10 +358,12 @@ class Layout:
     def _spawn(self, name: str, argv: list, env: dict | None = None) -> subprocess.Popen:
         log = self.dir / "logs" / f"{name}.log"
         self.logs[name] = log
+        env = env if env is not None else self.env
+        self.argv[name] = (argv, env)
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [str(a) for a in argv],
-                env=env if env is not None else self.env,
+                env=env,
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -395,6 +452,12 @@ class Layout:
             NGINX_CONF.format(
                 dir=self.dir / "nginx",
                 upstreams=upstreams,
+                shedding=NGINX_SHEDDING.format(),
+                busy=NGINX_BUSY.format(errors=ROOT / "deploy" / "errors"),
+                timeouts=NGINX_TIMEOUTS,
+                conn_total=self.conn_total,
+                conn_address=self.conn_address,
+                extra_locations=self.extra_locations,
                 port=self.ports["https"],
                 cert=self.dir / "tls" / "server.pem",
                 key=self.dir / "tls" / "server.key",
@@ -474,6 +537,17 @@ class Layout:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         process.wait(timeout=10)
+
+    def restart(self, name: str, timeout: float = 60) -> None:
+        """Start a stopped or killed process of the layout again, as it was started; a web
+        instance or a stand-in is waited for until it listens."""
+        process = self.processes[name]
+        if process.poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        argv, env = self.argv[name]
+        started = self._spawn(name, argv, env)
+        if name in self.ports:
+            wait_for_port(self.ports[name], started, name, timeout)
 
     def stop(self) -> None:
         # Proxy first (no new requests), then web instances and workers, then what they use.

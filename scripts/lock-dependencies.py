@@ -2,6 +2,7 @@
 
 requirements/runtime.txt  what the portal needs to run (the Dockerfile installs exactly this)
 requirements/dev.txt      that plus the development tools (`make setup` installs exactly this)
+requirements/bench.txt    that plus the load-test tools (Locust; `make bench-deps`, never CI)
 
 Both are resolved by pip itself (`pip install --dry-run --report`) from the direct pins in
 pyproject.toml, plus pip and setuptools (the build backend, so that `pip install --no-deps
@@ -57,6 +58,7 @@ def main() -> None:
     (ROOT / "requirements").mkdir(exist_ok=True)
     write("runtime.txt", "the portal's runtime dependencies", resolve("."))
     write("dev.txt", "runtime and development dependencies", resolve(".[dev]"))
+    write("bench.txt", "development and load-test (bench) dependencies", resolve(".[dev,bench]"))
 
 
 if __name__ == "__main__":

@@ -20,14 +20,15 @@ import datetime as dt
 import logging
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.datastructures import CallbackDict
 
 from portal import clock
-from portal.db import db, write_intent
+from portal.db import db, is_disconnect, write_intent
 from portal.identity.models import WebSession
 from portal.security import new_token, token_hash
 
@@ -138,11 +139,11 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession()
         now = clock.now()
         try:
-            with db.session_factory() as session:
-                row = session.scalar(
-                    select(WebSession).where(WebSession.token_hash == token_hash(token))
-                )
-        except PoolTimeout:
+            row = self._read(token)
+        except (PoolTimeout, DBAPIError) as error:
+            if isinstance(error, DBAPIError) and not is_disconnect(error):
+                raise
+            # Overloaded, or the connection was lost twice: 「混み合っています」 (before_request).
             unavailable = ServerSession()
             unavailable.unavailable = True
             return unavailable
@@ -155,14 +156,46 @@ class DatabaseSessionInterface(SessionInterface):
             return fresh
         return ServerSession(dict(row.data), token, row.last_seen_at, row.expires_at)
 
+    @staticmethod
+    def _read(token: str) -> WebSession | None:
+        """The stored session; read again once on a new connection when the first was lost
+        (the pool has discarded it: a database restart, a failover, a connection cut)."""
+        for attempt in (1, 2):
+            try:
+                with db.session_factory() as session:
+                    return session.scalar(
+                        select(WebSession).where(WebSession.token_hash == token_hash(token))
+                    )
+            except DBAPIError as error:
+                if attempt == 2 or not is_disconnect(error):
+                    raise
+                log.warning("session read: the database connection was lost; reading again")
+        return None  # not reached
+
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         if session.unavailable:
             return  # the browser keeps its cookie; its session is untouched on the server
-        try:
-            self._save(app, session, response)
-        except PoolTimeout:
-            # Overloaded: the answer (「混み合っています」) goes out; the session is not saved.
-            log.warning("session not saved: no database connection within the timeout")
+        # A save whose connection is lost is made again once on a new connection (a new
+        # session's token is chosen again: the lost transaction was rolled back).
+        before = (session.token, session.rotate_requested, session.expires_at)
+        for attempt in (1, 2):
+            try:
+                self._save(app, session, response)
+                return
+            except PoolTimeout:
+                # Overloaded: the answer (「混み合っています」) goes out; the session is not saved.
+                log.warning("session not saved: no database connection within the timeout")
+                return
+            except DBAPIError as error:
+                if not is_disconnect(error):
+                    raise
+                session.token, session.rotate_requested, session.expires_at = before
+                if attempt == 1:
+                    log.warning("session save: the database connection was lost; saving again")
+        # Lost twice: what the page says happened would not be true on the next request (the
+        # draft, the login would be forgotten), so the resident is told to try again instead.
+        log.warning("session not saved: the database connection was lost")
+        answer_unsaved(response)
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         db.discard_uncommitted()
@@ -277,3 +310,18 @@ def expired_sessions_duty(_should_stop=None) -> str | None:
     finally:
         write_intent.reset(intent)
     return f"sessions: {count} ended session(s) deleted" if count else None
+
+
+def answer_unsaved(response: Response) -> None:
+    """Turn the response into the 503 「混み合っています」 page (Retry-After), in place: the
+    session that the page relies on could not be kept."""
+    from portal.db import OVERLOAD_RETRY_AFTER, Overloaded, _answer_busy
+
+    busy = current_app.make_response(
+        _answer_busy(Overloaded(), status=503, retry_after=OVERLOAD_RETRY_AFTER)
+    )
+    response.status_code = 503
+    response.headers.pop("Location", None)
+    response.headers["Retry-After"] = OVERLOAD_RETRY_AFTER
+    response.content_type = busy.content_type
+    response.set_data(busy.get_data())

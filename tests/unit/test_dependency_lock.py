@@ -41,7 +41,7 @@ def direct(group: list[str]) -> dict[str, Version]:
 
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-RUNTIME, DEV = lock("runtime.txt"), lock("dev.txt")
+RUNTIME, DEV, BENCH = lock("runtime.txt"), lock("dev.txt"), lock("bench.txt")
 
 
 def test_every_runtime_pin_of_pyproject_is_locked_at_its_version():
@@ -56,13 +56,20 @@ def test_every_development_pin_of_pyproject_is_locked_at_its_version():
     assert "pip-audit" in DEV
 
 
+def test_the_bench_lock_is_the_development_lock_plus_the_load_test_pins():
+    for name, version in direct(PYPROJECT["project"]["optional-dependencies"]["bench"]).items():
+        assert BENCH.get(name) == version, name
+    assert {name: BENCH.get(name) for name in DEV} == DEV
+    assert "locust" not in DEV and "gevent" not in DEV
+
+
 def test_the_runtime_lock_is_part_of_the_development_lock():
     assert {name: DEV.get(name) for name in RUNTIME} == RUNTIME
     assert len(DEV) > len(RUNTIME) > len(PYPROJECT["project"]["dependencies"])
 
 
 def test_pip_and_the_build_backend_are_pinned_within_pyproject():
-    for pins in (RUNTIME, DEV):
+    for pins in (RUNTIME, DEV, BENCH):
         assert "pip" in pins
         for text in PYPROJECT["build-system"]["requires"]:
             requirement = Requirement(text)
