@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, render_template, session
+from flask import get_template_attribute, has_request_context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -57,7 +57,10 @@ def open_consents(owner_sub: str, _submissions) -> Markup | None:
     if not consents or mode.helpers_turn():
         return None
     helpers = {a.id: db.session.get(AssistHelper, a.helper_id) for a in consents}
-    return Markup(render_template("assisted/_my_consents.html", consents=consents, helpers=helpers))
+    fragment: Markup = get_template_attribute("assisted/_my_consents.html", "open_consents")(
+        consents, helpers
+    )
+    return fragment
 
 
 def register_extensions(registry: Extensions) -> None:

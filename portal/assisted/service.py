@@ -168,7 +168,10 @@ def consent(
         actor=resident_actor(resident_sub),
         action="consent_given",
         target=f"assist:{assist.public_id}",
-        reason=f"helper:{helper.public_id} {scope.kind}:{scope.id} until {assist.expires_at:%Y-%m-%dT%H:%M:%SZ}",
+        reason=(
+            f"helper:{helper.public_id} {scope.kind}:{scope.id} "
+            f"until {assist.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+        ),
         at=now,
     )
     return assist
