@@ -78,7 +78,8 @@ def welcome():
     if not user or mode.SESSION_KEY in session:
         return redirect(url_for(".home"), 303)
     db.will_write()  # the sign-in is audited
-    helper = service.helper_for_card(db.session, user.get("name", ""), user.get("birthdate", ""))
+    card = user.get("card") or {}
+    helper = service.helper_for_card(db.session, card.get("name", ""), card.get("birthdate", ""))
     state = service.helper_state(helper, clock.today_local()) if helper else None
     if helper is None or state != "active":
         session.pop("user", None)  # a helper's login serves only this page
