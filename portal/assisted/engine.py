@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import get_template_attribute, has_request_context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -52,7 +54,7 @@ def masked(submission: Submission) -> bool:
     return has_request_context() and mode.helpers_turn()
 
 
-def open_consents(owner_sub: str, _submissions) -> Markup | None:
+def open_consents(owner_sub: str, submissions: Sequence[Submission]) -> Markup | None:
     consents = service.open_sessions_of(db.session, owner_sub, clock.now())
     if not consents or mode.helpers_turn():
         return None

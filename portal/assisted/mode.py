@@ -56,7 +56,7 @@ def drop_resident() -> None:
     session.clear()
     if helper:
         session[HELPER_KEY] = helper
-    session.rotate()
+    session.rotate()  # type: ignore[attr-defined]  # our ServerSession (identity.sessions)
 
 
 def _catalog():

@@ -213,7 +213,7 @@ def end(
         .execution_options(synchronize_session=False)
     )
     session.refresh(assist)
-    if ended.rowcount != 1:
+    if getattr(ended, "rowcount", 0) != 1:
         return False
     audit.record(
         session,

@@ -86,7 +86,7 @@ def welcome():
         return _refused(helper, state)
     session.pop("user", None)  # the helper never acts as a resident with their own login
     session[mode.HELPER_KEY] = helper.public_id
-    session.rotate()
+    session.rotate()  # type: ignore[attr-defined]  # our ServerSession (identity.sessions)
     audit.record(
         db.session,
         actor=f"helper:{helper.public_id}",
@@ -100,7 +100,7 @@ def welcome():
 
 @bp.post("/sign-out")
 def sign_out():
-    session.end()
+    session.end()  # type: ignore[attr-defined]  # our ServerSession (identity.sessions)
     flash("お手伝いの方のログインを終了しました。")
     return redirect(url_for(".home"), 303)
 
