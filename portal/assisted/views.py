@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
 from portal import audit, clock
 from portal.assisted import bp, mode, service
@@ -248,6 +248,7 @@ def end():
         )
         db.session.commit()
     mode.drop_resident()
+    g.pop("assist", None)  # this very page is already outside the session
     return render_template("assisted/ended.html")
 
 

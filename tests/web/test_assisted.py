@@ -283,6 +283,7 @@ def test_ending_on_the_device_drops_the_resident_at_once(app, staff, office, stu
     step = form_post(client, NINSHIN, f"{NINSHIN}/start").headers["Location"]
     page = check_page(form_post(client, step, "/assist/end"))
     assert page.h1.get_text() == "お手伝いを終了しました"
+    assert page.find(attrs={"aria-label": "お手伝い中"}) is None  # no banner on this page
     with client.session_transaction() as web_session:
         assert set(web_session) <= {"assist_helper", "csrf_token", "_flashes"}
     response = client.get(step)  # no draft, no resident: the procedure's start page
