@@ -4,6 +4,7 @@ on every page (docs/decisions/0054-assisted-sessions.md).
 The browser's server-side session carries `assist` (the consent's public id) and `assist_turn`
 (who holds the device: "helper" or "resident"). Before any page but the staff pages:
 
+- logging out (the header's ログアウト) ends the consent with the login;
 - a consent that ended (the resident pressed 終了 here or revoked it from their own phone),
   ran out (the test clock counts) or whose helper was revoked drops the resident from this
   browser at once: the session keeps only the helper's own sign-in; the page says so;
@@ -90,6 +91,17 @@ def _before_request() -> Any:
         drop_resident()
         flash("お手伝いは終了しました。ご本人の情報は、この端末から消去しました。")
         return redirect(url_for("assisted.home"), 303)
+    if endpoint == "identity.logout" and request.method == "POST":
+        # The resident logs out: the consent ends with the login (the logout deletes the session).
+        service.end(
+            db.session,
+            assist,
+            reason="resident",
+            actor=service.resident_actor(assist.resident_sub),
+            now=clock.now(),
+        )
+        db.session.commit()
+        return None
     g.assist = assist
     args = request.view_args or {}
     procedure_id = args.get("procedure_id")

@@ -295,6 +295,15 @@ def test_ending_on_the_device_drops_the_resident_at_once(app, staff, office, stu
     assert entry.actor == "resident:sub-elderly" and entry.reason == "resident"
 
 
+def test_logging_out_ends_the_consent_too(app, office, stub):
+    client = assisted(app, office)
+    response = form_post(client, NINSHIN, "/logout")
+    assert "ログアウトしました" in check_page(response).get_text()
+    assist = the_session(app)
+    assert assist.ended_at == NOW and assist.end_reason == "resident"
+    assert [e.reason for e in audit_entries(app, "consent_ended")] == ["resident"]
+
+
 def test_revoking_from_my_applications_ends_the_helpers_access_on_the_next_request(
     app, office, stub
 ):
@@ -405,6 +414,17 @@ def test_an_application_filed_in_a_session_says_who_helped(app, staff, office, s
     _resident_enters_the_my_number(client)
     response = form_post(client, f"{NINSHIN}/check", f"{NINSHIN}/check", {"declaration": "yes"})
     assert response.headers["Location"] == f"{NINSHIN}/done", response.text
+    done = check_page(client.get(f"{NINSHIN}/done"))
+    status_link = done.find("a", string=lambda s: s and "申請の状況を見る" in s)["href"]
+    phone = app.test_client()  # the resident, later, on their own phone
+    assert phone.get("/login/callback?as=elderly").status_code == 302
+    status = check_page(phone.get(status_link, follow_redirects=True))
+    assert status.h1.get_text() == "申請の状況", status.h1
+    facts = {
+        row.dt.get_text(): row.dd.get_text(" ", strip=True) for row in status.select(".facts__row")
+    }
+    assert facts["入力の支援"].startswith("渡辺 健さん（デジタル推進委員）がお手伝いしました")
+    assert "9018" in status.main.get_text()  # not masked outside the session
     assist = the_session(app)
     with app.app_context():
         row = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
