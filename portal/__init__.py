@@ -19,6 +19,8 @@ from portal.extensions import csrf, limiter
 def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     config = load_config(env, overrides)
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
+    # "//" in a path is a 404, never a redirect that echoes the path (decision 0044).
+    app.url_map.merge_slashes = False
     app.config.update(config)
     if app.config["TRUSTED_PROXIES"]:
         # Behind N proxies (nginx: 1): the client address and scheme they pass on, never more

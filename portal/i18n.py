@@ -16,13 +16,16 @@ content is Japanese mark it with lang="ja".
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, redirect, request, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as babel_gettext
+
+from portal.input_policy import plain
+from portal.urls import safe_path
 
 LANGUAGES = {"ja": "日本語", "easy": "やさしい日本語", "en": "English"}
 HTML_LANG = {"ja": "ja", "easy": "ja", "en": "en"}
@@ -107,8 +110,15 @@ def _switch_language():
         return None
     if lang in LANGUAGES:
         session["lang"] = lang
-    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return redirect(request.path + (f"?{urlencode(rest)}" if rest else ""), 303)
+    # The same page, as a path of this site: the path comes from the request (`GET
+    # //evil.example/?lang=en` must not lead off the site), and of the other parameters only
+    # plain short ones come back (a page's own choices: ids, dates, numbers), so no header
+    # echoes what someone put in a link (decision 0044).
+    rest = [
+        (k, v) for k, v in request.args.items(multi=True) if k != "lang" and plain(k) and plain(v)
+    ]
+    target = quote(request.path) + (f"?{urlencode(rest)}" if rest else "")
+    return redirect(safe_path(target) or safe_path(quote(request.path), "/"), 303)
 
 
 def switch_urls() -> dict[str, str]:

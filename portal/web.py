@@ -9,6 +9,7 @@ never show a stack trace.
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import clock, japanese
+from portal import clock, input_policy, japanese
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,65 @@ def _session_seconds_left(now) -> int | None:
     return seconds_left(now) if seconds_left else None
 
 
+# Forms that apply the character policy themselves, with a message beside the field that keeps
+# what was entered: the catalog's (FieldType.read_input in portal/catalog/fields/base.py) and
+# the free-text forms of the booking and staff pages. On every other form (choices, codes, ids)
+# such characters can only come from a tampered request, and get the 400 page.
+FIELD_CHECKED_FORMS = {
+    "submissions.step",
+    "submissions.correct",
+    "submissions.who",
+    "bundles.member",
+    "bundles.shared",
+    "staff.counter_step",
+    "life_events.screening",
+    "appointments.day",
+    "staff.appointments_closures",
+    "staff.payment_refund",
+    "staff.payments_counter",
+    "staff.reveal",
+    "staff.act",
+    "staff.ask",
+}
+# Machine endpoints answer JSON (or plain text), never a page.
+MACHINE_PREFIXES = ("/api/", "/mock-pay/api/", "/payments/webhooks/", "/mock-jpki/")
+
+BAD_INPUT = (
+    "入力内容に使用できない文字や長すぎる値が含まれています",
+    "制御文字などの使用できない文字や、長すぎる値が含まれていたため、処理できませんでした。"
+    "入力内容を確認して、もう一度お試しください。",
+)
+
+
+def _input_guard() -> Response | None:
+    """The input policy (portal/input_policy.py) for the path, query string, headers and the
+    limits every form shares, before any view reads them: a 400, never a 500 further on."""
+    problem = input_policy.request_problem(request.path, request.args, request.headers)
+    if problem is None and request.method == "POST" and request.mimetype in FORM_TYPES:
+        problem = input_policy.form_problem(request.form)
+        if problem is None and request.endpoint not in FIELD_CHECKED_FORMS:
+            values = request.form.items(multi=True)
+            if any(input_policy.bad_characters(value) for _key, value in values):
+                problem = "form characters"
+    if problem is None:
+        return None
+    log.warning("input refused (%s) on %s %s", problem, request.method, request.endpoint)
+    if request.path.startswith(MACHINE_PREFIXES):
+        return Response(
+            json.dumps({"error": "invalid_request", "message": problem}),
+            status=400,
+            mimetype="application/json",
+        )
+    return render_error(400, *BAD_INPUT)
+
+
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
 def init_app(app: Flask) -> None:
     app.config["CSP"] = content_security_policy(app.config)
+    # First of all before_request functions: the language switch and every view come after it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _input_guard)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -39,6 +39,7 @@ from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db, retried_view
 from portal.extensions import limiter
+from portal.input_policy import BAD_CHARACTERS, NAME_MAX, bad_characters, plain
 from portal.qr import qr_svg
 from portal.submissions import service as submissions
 from portal.urls import public_url_for
@@ -47,7 +48,7 @@ bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
 WEEKDAYS_JA = "月火水木金土日"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LIMITS = {"name": 60, "email": 254, "phone": 20, "note": 400}
+LIMITS = {"name": NAME_MAX, "email": 254, "phone": 20, "note": 400}
 
 
 def _catalog():
@@ -97,11 +98,12 @@ def _carry(visit: service.Visit | None = None) -> dict:
     if visit is not None:
         carry["service"] = [s.id for s in visit.services]
         carry["people"] = visit.people
-    else:
-        carry["service"] = request.values.getlist("service")
-        carry["people"] = request.values.get("people", "1")
+    else:  # only ids and numbers travel on, never what someone put in a link (decision 0044)
+        carry["service"] = [s for s in request.values.getlist("service") if plain(s)]
+        people = request.values.get("people", "1")
+        carry["people"] = people if people.isascii() and people.isdigit() else "1"
     for key in ("procedure", "application", "bundle"):
-        if request.values.get(key):
+        if request.values.get(key) and plain(request.values[key]):
             carry[key] = request.values[key]
     return carry
 
@@ -259,7 +261,9 @@ def _read_contact() -> tuple[dict, dict]:
     if form["phone"] and not re.fullmatch(r"[0-9-]{10,13}", form["phone"]):
         errors["phone"] = "電話番号は数字とハイフンで入力してください（例：0470-62-1111）"
     for key, limit in LIMITS.items():
-        if len(form[key]) > limit and key not in errors:
+        if bad_characters(form[key]):
+            errors[key] = BAD_CHARACTERS
+        elif len(form[key]) > limit and key not in errors:
             errors[key] = f"{limit}文字以内で入力してください（いま{len(form[key])}文字です）"
     return form, errors
 

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
 
 from portal import clock
 from portal.identity.sessions import is_staff_path
+from portal.urls import safe_path
 
 bp = Blueprint("session_timeout", __name__, url_prefix="/session")
 
@@ -47,8 +48,6 @@ def extend():
     wanted = request.accept_mimetypes.best_match(["application/json", "text/html"])
     if wanted == "text/html":
         # The form posted without JavaScript: back to the page (only paths on this site).
-        back = request.form.get("next", "")
-        if not back.startswith("/") or back.startswith("//"):
-            back = url_for("staff.home" if session.get("staff") else "pages.home")
-        return redirect(back, 303)
+        home = url_for("staff.home" if session.get("staff") else "pages.home")
+        return redirect(safe_path(request.form.get("next"), home), 303)
     return _time_left(now)

@@ -18,7 +18,7 @@ from portal.db import db
 from portal.extensions import limiter
 from portal.identity.providers import Identity, ProviderError, current_provider
 from portal.records.base import RecordNotFound
-from portal.urls import public_url_for
+from portal.urls import public_url_for, safe_path
 
 bp = Blueprint("identity", __name__)
 
@@ -138,10 +138,8 @@ def logout():
 
 
 def _safe_next(value: str | None) -> str | None:
-    """Only paths on this site (no open redirect)."""
-    if value and value.startswith("/") and not value.startswith("//"):
-        return value
-    return None
+    """Only paths on this site (no open redirect; portal.urls.safe_path)."""
+    return safe_path(value)
 
 
 def init_app(app) -> None:

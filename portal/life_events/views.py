@@ -73,7 +73,7 @@ def screening(event_id: str):
         ctx = ScreeningContext(form=request.form, now=clock.now())
         answers = {}
         for f in event.screening.fields:
-            parsed = f.field_type.read(f, ctx, f.name)
+            parsed = f.field_type.read_input(f, ctx, f.name)
             raw[f.name] = parsed.raw
             errors.update(parsed.errors)
             answers[f.name] = parsed.value

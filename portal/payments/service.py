@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -356,6 +357,23 @@ class WebhookResult:
     outcome: str  # applied | no_change | duplicate | unknown_payment | refused
 
 
+# Provider ids, event ids and our references are short printable ASCII; the columns hold 64
+# (a method 16, a checkout address 500).
+_IDENTIFIER = re.compile(r"[\x21-\x7e]{1,64}")
+_METHOD = re.compile(r"[\x21-\x7e]{1,16}")
+_URL = re.compile(r"[\x21-\x7e]{1,500}")
+
+
+def _identifiers_ok(event: WebhookEvent) -> bool:
+    observed = event.payment
+    texts = (event.id, event.type, observed.id, observed.reference or "-", observed.status)
+    return (
+        all(isinstance(t, str) and _IDENTIFIER.fullmatch(t) for t in texts)
+        and (observed.method is None or bool(_METHOD.fullmatch(str(observed.method))))
+        and (observed.checkout_url is None or bool(_URL.fullmatch(str(observed.checkout_url))))
+    )
+
+
 def _record_event(session: Session, provider: str, event: WebhookEvent, payment_id, outcome, now):
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     return session.execute(
@@ -381,7 +399,10 @@ def handle_webhook(
     now: dt.datetime,
     notify_to: str | None = None,
 ) -> WebhookResult:
-    """Apply one verified event, at most once per event id, in any order."""
+    """Apply one verified event, at most once per event id, in any order. An event whose
+    identifiers could not be stored or looked up (decision 0044) is refused, not a 500."""
+    if not _identifiers_ok(event):
+        return WebhookResult(400, "refused")
     payment = by_provider_payment(session, event.payment)
     if payment is None:
         _record_event(session, provider.name, event, None, "unknown_payment", now)

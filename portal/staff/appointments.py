@@ -20,6 +20,7 @@ from portal.appointments.models import Appointment, AppointmentClosure
 from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db
+from portal.input_policy import BAD_CHARACTERS, bad_characters
 from portal.staff import bp
 from portal.staff.access import WRITING_GETS
 from portal.submissions.models import Submission
@@ -181,6 +182,9 @@ def appointments_slot():
     return _back(counter.id, start.date())
 
 
+CLOSURE_REASON_MAX = 200  # the column's length (tests/unit/test_stored_limits.py)
+
+
 def _closure_form() -> tuple[dict, dict, tuple[dt.datetime, dt.datetime] | None]:
     form = {
         key: request.form.get(key, "").strip() for key in ("counter", "first", "last", "reason")
@@ -199,10 +203,12 @@ def _closure_form() -> tuple[dict, dict, tuple[dt.datetime, dt.datetime] | None]
             errors[key] = f"{label}を 2026-12-28 の形で入力してください"
     if len(days) == 2 and days[1] < days[0]:
         errors["last"] = "最後の日は、最初の日と同じか、それより後にしてください"
-    if not form["reason"]:
+    if bad_characters(form["reason"]):
+        errors["reason"] = f"理由に{BAD_CHARACTERS}"
+    elif not form["reason"]:
         errors["reason"] = "理由を入力してください（例：庁舎の電気設備の点検）"
-    elif len(form["reason"]) > 200:
-        errors["reason"] = "理由は200文字以内で入力してください"
+    elif len(form["reason"]) > CLOSURE_REASON_MAX:
+        errors["reason"] = f"理由は{CLOSURE_REASON_MAX}文字以内で入力してください"
     period = None
     if not errors:
         start = dt.datetime.combine(days[0], dt.time(0), tzinfo=TOKYO)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal import audit, clock
 from portal.db import db, retrying
+from portal.input_policy import BAD_CHARACTERS, bad_characters
 from portal.payments import service, states
 from portal.payments.models import PAID, REFUNDED, Payment, PaymentTransition
 from portal.payments.providers import ProviderError
@@ -20,8 +21,12 @@ from portal.staff import bp
 from portal.urls import public_url_for
 
 REFUND_ROLES = ("approver", "admin")
-REASON_MIN, REASON_MAX = 4, 400
+# The reason goes to the provider with the refund and, after REFUND_PREFIX, to the audit log:
+# it must fit both (tests/unit/test_stored_limits.py).
+REFUND_PREFIX = "返金: "
+REASON_MIN, REASON_MAX = 4, 200
 AMOUNT_MAX = 1_000_000
+DESCRIPTION_MAX = 100  # a counter charge's description (its column holds 200)
 
 
 def _departments() -> set[str]:
@@ -127,8 +132,10 @@ def payment_refund(public_id: str):
     if payment.department not in g.current_staff.departments(*REFUND_ROLES):
         abort(404)
     reason = request.form.get("reason", "").strip()
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
+    if not REASON_MIN <= len(reason) <= REASON_MAX or bad_characters(reason):
         error = f"返金の理由を{REASON_MIN}文字以上{REASON_MAX}文字以内で入力してください"
+        if bad_characters(reason):
+            error = f"返金の理由に{BAD_CHARACTERS}"
         db.session.rollback()
         return _detail(payment, {"reason": error}, reason, 422)
     if payment.status != PAID:
@@ -159,7 +166,7 @@ def payment_refund(public_id: str):
             action="change",
             target=f"payment:{payment.public_id}",
             department=payment.department,
-            reason=f"返金: {reason}",
+            reason=f"{REFUND_PREFIX}{reason}",
             at=now,
         )
         db.session.commit()
@@ -184,8 +191,12 @@ def payments_counter():
     if request.method == "POST":
         if form["department"] not in departments:
             errors["department"] = "担当課を選んでください"
-        if not form["description"] or len(form["description"]) > 100:
-            errors["description"] = "内容を100文字以内で入力してください（例：住民票の写し 2通）"
+        if bad_characters(form["description"]):
+            errors["description"] = f"内容に{BAD_CHARACTERS}"
+        elif not form["description"] or len(form["description"]) > DESCRIPTION_MAX:
+            errors["description"] = (
+                f"内容を{DESCRIPTION_MAX}文字以内で入力してください（例：住民票の写し 2通）"
+            )
         amount = form["amount"].replace(",", "").replace("円", "")
         amount = amount.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
         if not amount.isdigit() or not 1 <= int(amount) <= AMOUNT_MAX:

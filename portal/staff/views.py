@@ -27,6 +27,7 @@ from flask import (
 from portal import audit, clock
 from portal.db import db
 from portal.extensions import limiter
+from portal.input_policy import BAD_CHARACTERS, bad_characters
 from portal.staff import bp, case_service, service
 from portal.staff.access import _audit, _case, _catalog
 from portal.staff.cases import _detail
@@ -179,10 +180,12 @@ def reveal(public_id: str):
     """Show the My Number in full, once, for a reason the member types (audited with it)."""
     case = _case(public_id)
     reason = " ".join(request.form.get("reason", "").split())
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
+    if not REASON_MIN <= len(reason) <= REASON_MAX or bad_characters(reason):
         _audit(case, "view")
         db.session.commit()
         error = f"表示する理由を{REASON_MIN}文字以上{REASON_MAX}文字以内で入力してください"
+        if bad_characters(reason):
+            error = f"表示する理由に{BAD_CHARACTERS}"
         return _detail(case, errors={"reason": error}, reason=reason), 400
     procedure = submissions.procedure_of(case)
     ctx = submissions.FormContext(

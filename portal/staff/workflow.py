@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal import outbox
 from portal.catalog.schema import CatalogData, Transition
+from portal.input_policy import BAD_CHARACTERS, bad_characters
 from portal.staff.models import StaffMember
 from portal.submissions import service as submissions
 from portal.submissions.models import CorrectionRequest, Submission, SubmissionEvent
@@ -63,6 +64,8 @@ def _clean_comment(transition: Transition, text: str) -> str | None:
     comment = text.strip()
     if transition.comment == "required" and not comment:
         raise Invalid({"comment": f"「{transition.label}」の理由やコメントを入力してください"})
+    if bad_characters(comment):
+        raise Invalid({"comment": f"コメントに{BAD_CHARACTERS}"})
     if len(comment) > COMMENT_MAX:
         raise Invalid({"comment": f"コメントは{COMMENT_MAX}文字以内で入力してください"})
     return comment or None
@@ -126,7 +129,9 @@ def ask_resident(
         raise submissions.TransitionRefused(f"{name!r} does not ask the resident")
     errors = {}
     message = message.strip()
-    if not MESSAGE_MIN <= len(message) <= MESSAGE_MAX:
+    if bad_characters(message):
+        errors["message"] = f"申請者へのお願いに{BAD_CHARACTERS}"
+    elif not MESSAGE_MIN <= len(message) <= MESSAGE_MAX:
         errors["message"] = (
             f"申請者へのお願いを{MESSAGE_MIN}文字以上{MESSAGE_MAX}文字以内で入力してください"
         )

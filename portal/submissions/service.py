@@ -140,7 +140,7 @@ def read_fields(
     """Parse a step's fields and its `checks:` (no procedure hooks): `read_step` for a
     procedure, and the shared questions of a bundle (portal.bundles) as they are."""
     parsed: dict[str, Parsed] = {
-        f.name: (_stored(f, ctx) if f.name in locked else f.field_type.read(f, ctx, f.name))
+        f.name: (_stored(f, ctx) if f.name in locked else f.field_type.read_input(f, ctx, f.name))
         for f in step.fields
     }
     merged = {**ctx.previous, **{name: p.value for name, p in parsed.items()}}

@@ -99,7 +99,9 @@ def who(procedure_id: str) -> ResponseReturnValue:
     raw: dict[str, Any] = {"who": _who_raw(acting, submission)}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        parsed = {f.name: f.field_type.read(f, ctx, f.name) for f in [choice_field, *other_fields]}
+        parsed = {
+            f.name: f.field_type.read_input(f, ctx, f.name) for f in [choice_field, *other_fields]
+        }
         raw = {name: p.raw for name, p in parsed.items()}
         choice = parsed["who"].value
         errors.update(parsed["who"].errors)

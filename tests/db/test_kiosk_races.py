@@ -56,7 +56,7 @@ def count(engine, model, *where) -> int:
 
 def test_a_request_and_the_duty_wipe_an_idle_visit_once(app, engine, tmp_path):
     visit_id, draft_id = visit_with_draft(app, engine)
-    files = FileStore(tmp_path / "files")
+    files = FileStore()
     later = NOW + dt.timedelta(minutes=5)
     claimed: list[bool] = []
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from portal import japanese
 from portal.catalog.fields.base import FieldContext, FieldSpec, FieldType, Parsed, _iso, _nfkc
+from portal.input_policy import ADDRESS_LINE_MAX, NAME_MAX, TEXT_MAX
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Part:
     hint: str | None = None
     autocomplete: str | None = None
     width: str = "long"
+    max_length: int = 100  # what the input accepts (FieldType.input_limit)
 
 
 def _read_parts(
@@ -41,13 +43,31 @@ class AddressType(FieldType):
             hint="7桁の数字。例：298-8501",
             autocomplete="postal-code",
             width="medium",
+            max_length=20,
         ),
-        Part("prefecture", "都道府県", autocomplete="address-level1", width="medium"),
-        Part("city", "市区町村", autocomplete="address-level2", width="medium"),
-        Part("town", "町名", autocomplete="address-line1"),
-        Part("block", "番地・号", hint="例：7400-1", autocomplete="address-line2"),
-        Part("building", "建物名・部屋番号", required=False, autocomplete="address-line3"),
+        Part(
+            "prefecture", "都道府県", autocomplete="address-level1", width="medium", max_length=10
+        ),
+        Part("city", "市区町村", autocomplete="address-level2", width="medium", max_length=50),
+        Part("town", "町名", autocomplete="address-line1", max_length=ADDRESS_LINE_MAX),
+        Part(
+            "block",
+            "番地・号",
+            hint="例：7400-1",
+            autocomplete="address-line2",
+            max_length=ADDRESS_LINE_MAX,
+        ),
+        Part(
+            "building",
+            "建物名・部屋番号",
+            required=False,
+            autocomplete="address-line3",
+            max_length=ADDRESS_LINE_MAX,
+        ),
     ]
+
+    def input_limit(self, field, part):
+        return next((p.max_length for p in self.parts if p.name == part), TEXT_MAX)
 
     @staticmethod
     def lookup(postal_code: str) -> dict[str, str] | None:
@@ -142,13 +162,31 @@ class PersonType(FieldType):
 
     def parts(self, field: FieldSpec) -> list[Part]:
         parts = [
-            Part("name", "氏名", hint="住民票に記載されている氏名", autocomplete="off"),
-            Part("kana", "フリガナ", hint="カタカナまたはひらがな"),
-            Part("birth_date", "生年月日", hint="例：平成5年4月1日、1993-04-01", width="medium"),
+            Part(
+                "name",
+                "氏名",
+                hint="住民票に記載されている氏名",
+                autocomplete="off",
+                max_length=NAME_MAX,
+            ),
+            Part("kana", "フリガナ", hint="カタカナまたはひらがな", max_length=NAME_MAX),
+            Part(
+                "birth_date",
+                "生年月日",
+                hint="例：平成5年4月1日、1993-04-01",
+                width="medium",
+                max_length=30,
+            ),
         ]
         if field.alias:
             parts.append(
-                Part("alias", "通称", required=False, hint="住民票に通称の記載がある方のみ")
+                Part(
+                    "alias",
+                    "通称",
+                    required=False,
+                    hint="住民票に通称の記載がある方のみ",
+                    max_length=NAME_MAX,
+                )
             )
         parts.append(
             Part(
@@ -156,9 +194,15 @@ class PersonType(FieldType):
                 "外字の説明",
                 required=False,
                 hint="パソコンで表示できない漢字がある場合に、その字を説明してください。例：「高」ははしごだか",
+                max_length=200,
             )
         )
         return parts
+
+    def input_limit(self, field, part):
+        if part == "relationship":
+            return 64  # an option's value
+        return next((p.max_length for p in self.parts(field) if p.name == part), TEXT_MAX)
 
     def read(self, field, ctx, path):
         parts = self.parts(field)
@@ -191,8 +235,10 @@ class PersonType(FieldType):
                     value["birth_date"] = japanese.parse_date(text).isoformat()
                 except japanese.InputError as error:
                     errors[key] = f"{field.label}の生年月日は{error}"
-            elif len(text) > 100:
-                errors[key] = f"{field.label}の{part.label}は100文字以内で入力してください"
+            elif len(text) > part.max_length:
+                errors[key] = (
+                    f"{field.label}の{part.label}は{part.max_length}文字以内で入力してください"
+                )
             else:
                 value[part.name] = text
         if field.options:
@@ -261,6 +307,11 @@ class BankAccountType(FieldType):
         "yucho_bango",
         "holder_kana",
     )
+    # Codes and numbers are short; a holder's name in kana is a name.
+    part_limits = {name: 20 for name in part_names} | {"holder_kana": NAME_MAX}
+
+    def input_limit(self, field, part):
+        return self.part_limits.get(part, TEXT_MAX)
 
     @staticmethod
     def names(bank_code: str, branch_code: str) -> tuple[str | None, str | None]:
@@ -397,12 +448,22 @@ class GroupType(FieldType):
             count = max(field.min_items, 1)
         return max(0, min(count, field.max_items))
 
+    def input_limit(self, field, part):
+        if part in ("count", "add") or re.fullmatch(r"\d+\.remove", part):
+            return 20
+        index, _, rest = part.partition(".")
+        name, _, sub_part = rest.partition(".")
+        sub = next((s for s in field.fields if s.name == name), None)
+        if not index.isdigit() or sub is None:
+            return TEXT_MAX
+        return sub.field_type.input_limit(sub, sub_part)
+
     def read(self, field, ctx, path):
         items, raws, errors = [], [], {}
         for index in range(self.item_count(field, ctx, path)):
             item, item_raw = {}, {}
             for sub in field.fields:
-                parsed = sub.field_type.read(sub, ctx, f"{path}.{index}.{sub.name}")
+                parsed = sub.field_type.read_input(sub, ctx, f"{path}.{index}.{sub.name}")
                 item_raw[sub.name] = parsed.raw
                 errors.update(parsed.errors)
                 if parsed.value is not None:

@@ -1,0 +1,81 @@
+"""What the portal accepts as text from a request, checked before any view reads it (decision
+0044): the character policy and the length limits.
+
+Text may hold any character a person can type or paste: letters of every script, digits,
+punctuation, spaces, tabs and line breaks. Refused: the other C0 controls (NUL included), DEL, the
+C1 controls, lone surrogates, the noncharacters U+FFFE/U+FFFF (and their kin), and the bidi
+embedding/override/isolate controls, which can make a stored name read differently on screen.
+A request that carries them in its path, query string or a header is refused with a 400 (a
+Japanese page, or JSON on the machine endpoints); in a form the catalog field types refuse them
+with a message beside the field (portal/catalog/fields/base.py), keeping what was entered.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The longest path, query value, header value and form value the portal reads. Its own links
+# are far shorter; the longest thing a person types is a free-text answer (TEXT_MAX).
+PATH_MAX = 1000
+QUERY_VALUE_MAX = 500
+HEADER_MAX = 8000
+FORM_VALUE_MAX = 20_000
+TEXT_MAX = 2000  # a catalog text answer without a max_length of its own
+# A person's name, in any script: residence cards print the full Latin name, which for Spanish
+# or Portuguese names ("GONZALEZ RODRIGUEZ MARIA FERNANDA ISABEL DE LOS ANGELES", 55 letters)
+# runs well past the 60 characters once allowed; 100 leaves room for longer ones plus a middle
+# name, and is what the city's own staff and booking forms allow too.
+NAME_MAX = 100
+ADDRESS_LINE_MAX = 100  # 町名, 番地・号, 建物名・部屋番号 each
+
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    "\u202a-\u202e\u2066-\u2069]"
+)
+# Headers arrive as Latin-1: UTF-8 text in them shows bytes 0x80-0x9F, so only C0 and DEL count.
+_FORBIDDEN_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+# What may travel from a request into a URL the portal builds (a redirect, a link): ids, dates,
+# numbers. Anything else is left out, so no header echoes what someone put in a link.
+_PLAIN = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+
+BAD_CHARACTERS = "使用できない文字（制御文字など）が含まれています"
+
+
+def bad_characters(text: str) -> bool:
+    """Whether `text` holds a character the policy refuses."""
+    return _FORBIDDEN.search(text) is not None
+
+
+def plain(text: str) -> bool:
+    """Whether `text` may be carried into a URL the portal builds (ids, dates, numbers)."""
+    return _PLAIN.fullmatch(text) is not None
+
+
+def request_problem(path: str, args, headers) -> str | None:
+    """Why a request's path, query string or headers break the policy (None: they do not)."""
+    if len(path) > PATH_MAX:
+        return "path too long"
+    if bad_characters(path):
+        return "path characters"
+    for key, value in args.items(multi=True):
+        if len(key) > QUERY_VALUE_MAX or len(value) > QUERY_VALUE_MAX:
+            return "query too long"
+        if bad_characters(key) or bad_characters(value):
+            return "query characters"
+    for _name, value in headers.items():
+        if len(value) > HEADER_MAX:
+            return "header too long"
+        if _FORBIDDEN_IN_HEADER.search(value):
+            return "header characters"
+    return None
+
+
+def form_problem(form) -> str | None:
+    """Why a form breaks the limits no field of any form may exceed (None: it does not)."""
+    for key, value in form.items(multi=True):
+        if len(key) > QUERY_VALUE_MAX or len(value) > FORM_VALUE_MAX:
+            return "form value too long"
+        if bad_characters(key):
+            return "form characters"
+    return None
