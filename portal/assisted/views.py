@@ -19,6 +19,7 @@ from portal import audit, clock
 from portal.assisted import bp, mode, service
 from portal.assisted.models import AssistHelper
 from portal.db import db
+from portal.urls import safe_path
 
 STATES = {
     "revoked": "お手伝いの方としての登録が取り消されています。",
@@ -26,12 +27,6 @@ STATES = {
     "not_yet": "お手伝いの方としての登録は、まだ有効期間が始まっていません。",
 }
 DURATION_LABELS = {"1h": "1時間", "3h": "3時間", "day": "今日の終わり（23時59分）まで"}
-
-
-def _safe_next(value: str | None) -> str | None:
-    if value and value.startswith("/") and not value.startswith("//"):
-        return value
-    return None
 
 
 def _signed_in_helper() -> AssistHelper | None:
@@ -215,7 +210,7 @@ def resident_turn():
     """「ここからはご本人が入力してください」: the resident types what only they may see."""
     if mode.current() is None:
         return redirect(url_for(".home"), 303)
-    next_url = _safe_next(request.values.get("next")) or url_for("pages.home")
+    next_url = safe_path(request.values.get("next")) or url_for("pages.home")
     if request.method == "POST":
         session[mode.TURN_KEY] = "resident"
         return redirect(next_url, 303)
@@ -227,7 +222,7 @@ def give_back():
     """「お手伝いの方に端末をお渡しください」: from here the helper sees secrets masked."""
     if mode.current() is None:
         return redirect(url_for(".home"), 303)
-    next_url = _safe_next(request.values.get("next")) or url_for("pages.home")
+    next_url = safe_path(request.values.get("next")) or url_for("pages.home")
     if request.method == "POST":
         session[mode.TURN_KEY] = "helper"
         return redirect(next_url, 303)
