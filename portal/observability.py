@@ -107,7 +107,6 @@ def init_app(app: Flask) -> None:
         instance = current_app.config.get("INSTANCE_NAME")
         if instance:
             response.headers[INSTANCE_HEADER] = instance
-        request_id = g.get("request_id")
-        if request_id:
-            response.headers[HEADER] = request_id
+        # A request refused before the id was taken (the input guard runs first) gets a new one.
+        response.headers[HEADER] = g.setdefault("request_id", new_request_id())
         return response

@@ -28,7 +28,7 @@ from portal.qr import qr_svg
 from portal.submissions import access
 from portal.submissions import service as engine
 from portal.submissions.models import Submission
-from portal.urls import public_url_for
+from portal.urls import public_url_for, safe_path
 
 
 @bp.before_request
@@ -178,10 +178,8 @@ def keep() -> ResponseReturnValue:
     visit = current_visit()
     assert visit is not None
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
-        back = request.form.get("next", "")
-        if not back.startswith("/") or back.startswith("//"):
-            back = url_for(".menu")
-        return redirect(back, 303)
+        # Only a path on this site (decision 0044), never an echo of what was posted.
+        return redirect(safe_path(request.form.get("next")) or url_for(".menu"), 303)
     reset = current_app.config["KIOSK_IDLE_RESET_SECONDS"]
     return jsonify(seconds_left=service.seconds_left(visit, clock.now(), reset))
 

@@ -61,7 +61,16 @@ SEEDS = {
         "/mock-jpki/ca/crl.pem",
         "/mock-jpki/authorize",
     ],
-    "staff": ["/staff/", "/staff/login"],
+    "staff": ["/staff/", "/staff/login", "/staff/kiosks"],
+    # A registered terminal in a visit, a resident signed in with their card at it.
+    "kiosk": [
+        "/kiosk/",
+        "/kiosk/procedures",
+        "/kiosk/handoff",
+        "/kiosk/time-left",
+        "/kiosk/end",
+        "/procedures/juminhyo-copy",
+    ],
 }
 # Machine endpoints: no page posts to them, so their fields are named here.
 MACHINE_FIELDS = {
@@ -82,6 +91,8 @@ LAST = {
     "staff.sign_out_everywhere",
     "appointments.cancel",
     "submissions.withdraw",
+    "kiosk.end",  # ends the visit
+    "staff.revoke_kiosk",  # the terminal is an ordinary browser again
 }
 # The actors, and a page of each that hands out a CSRF token while the actor is signed in.
 TOKEN_PAGES = {
@@ -89,10 +100,12 @@ TOKEN_PAGES = {
     "staff": "/staff/inbox",
     "staff-visitor": "/staff/login",  # not signed in: the password step
     "staff-half": "/staff/login/code",  # past the password step of another member
+    "kiosk": "/kiosk/procedures",  # the terminal, in a visit
 }
 # Inputs a person types into (the rest are picked or hidden).
 TYPED = {"text", "email", "tel", "date", "number", "password", "search", "url", "month"}
 ACTORS = {"staff.login": "staff-visitor", "staff.code": "staff-half"}
+KIOSK_BLUEPRINT = "kiosk."  # the terminal's own pages; /continue (kiosk_handoff) is the phone's
 COUNTER_PROCEDURE = "koseki-shomei"
 API_KEY = {"Authorization": "Bearer mock-pay-api-key"}
 
@@ -218,6 +231,7 @@ class World:
             "/counter/sign/callback",
             "/session/time-left",
             "/healthz",
+            "/readyz",
             "/static/css/portal.css",
         ):
             self.seen(path, "resident")
@@ -316,6 +330,40 @@ class World:
             db.session.commit()
         self.seen(f"/staff/appointments/{appointment}/status", "staff")
         self.seen(f"/staff/payments/{payment}/refund", "staff")
+        self._kiosk(login_id)
+
+    def _kiosk(self, admin: str) -> None:
+        """A terminal registered by the administrator on itself, in a visit, where a resident
+        signed in with their card and started 住民票; and the phone's /continue page."""
+        terminal = self.clients["kiosk"]
+        self._signed_in += 1  # a TOTP code is accepted once: the next one, 30 seconds later
+        clock.set_override(NOW + dt.timedelta(seconds=30 * self._signed_in))
+        staff_sign_in(terminal, admin, self.staff_secret)
+        page = terminal.get("/staff/kiosks")
+        registered = terminal.post(
+            "/staff/kiosks/register",
+            data={"name": "1号機", "place": "本庁舎1階", "csrf_token": csrf_token(page.text)},
+        )
+        assert registered.headers.get("Location") == "/kiosk/", registered.status_code
+        page = terminal.get("/kiosk/")
+        begun = terminal.post("/kiosk/visit", data={"csrf_token": csrf_token(page.text)})
+        assert begun.headers.get("Location") == "/kiosk/procedures", begun.status_code
+        assert terminal.get("/login/callback?as=mover").status_code == 302
+        page = terminal.get("/procedures/juminhyo-copy")
+        started = terminal.post(
+            "/procedures/juminhyo-copy/start", data={"csrf_token": csrf_token(page.text)}
+        )
+        assert started.status_code == 302, started.status_code
+        self.seen(started.headers["Location"], "kiosk")
+        with self.app.app_context():
+            from sqlalchemy import select
+
+            from portal.db import db
+            from portal.submissions.models import Submission
+
+            draft = db.session.scalar(select(Submission.public_id).order_by(Submission.id.desc()))
+        self.seen(f"/kiosk/handoff/{draft}", "kiosk", ("POST",))
+        self.seen("/continue", "resident")
 
     # -- crawling ---------------------------------------------------------------------------
     def match(self, url: str, methods=("GET", "POST")) -> tuple[str, dict] | None:
@@ -408,6 +456,8 @@ class World:
         for rule in self.app.url_map.iter_rules():
             methods = set(rule.methods or ()) & {"GET", "POST"}
             actor = "staff" if rule.endpoint.startswith(("staff", "staff_api")) else "resident"
+            if rule.endpoint.startswith(KIOSK_BLUEPRINT):
+                actor = "kiosk"
             actor = ACTORS.get(rule.endpoint, actor)
             urls = self.urls.get(rule.endpoint, {})
             url = urls.get(actor) or next(iter(urls.values()), None)
@@ -447,6 +497,10 @@ class World:
             )
         elif actor == "resident":
             assert client.get("/login/callback?as=mover").status_code == 302
+        elif actor == "kiosk":  # a new visit (an endpoint of LAST ended the last one)
+            page = client.get("/kiosk/")
+            if 'action="/kiosk/visit"' in page.text:
+                client.post("/kiosk/visit", data={"csrf_token": csrf_token(page.text)})
 
     def token(self, actor: str) -> str:
         """A valid CSRF token of the actor's session (one per session, Flask-WTF; fetched again

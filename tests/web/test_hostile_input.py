@@ -54,6 +54,10 @@ UNREACHABLE = {
     "counter.confirm": "only on the visitor's screen after staff issued a confirmation link",
     "counter.done": "only on the visitor's screen after a counter confirmation",
     "counter.open_link": "its only input is the link's token; an unknown token is a 404",
+    "kiosk.begin": "starts a visit and reads nothing but its CSRF token; the sweep's terminal is "
+    "in a visit already (its pages are swept)",
+    "staff.wipe_kiosk": "only for a kiosk out of service after a failed wipe; its only input is "
+    "the path",
     "mock_jpki.create_sign_transaction": "the mock card service's client API (a 401 without "
     "the relying party's credentials; the portal's provider is the only caller)",
     # Signs the member out everywhere, the sweeping member included: the answer is the redirect
