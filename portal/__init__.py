@@ -56,6 +56,9 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.api import bp as api_bp
     from portal.api import views as _api_pages  # noqa: F401
     from portal.appointments.views import bp as appointments_bp
+    from portal.assisted import bp as assisted_bp
+    from portal.assisted import mode as assisted_mode
+    from portal.assisted import views as _assisted_pages  # noqa: F401
     from portal.bundles.views import bp as bundles_bp
     from portal.counter import bp as counter_bp
     from portal.health import bp as health_bp
@@ -91,6 +94,8 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(kiosk_bp)  # a registered terminal at city hall (decision 0048)
     app.register_blueprint(kiosk_handoff_bp)
     kiosk_mode.init_app(app)
+    app.register_blueprint(assisted_bp)  # a registered helper beside the resident (0054)
+    assisted_mode.init_app(app)
     if app.config["MOCK_JPKI_ENABLED"]:
         from portal.mock_jpki.provider import make_server
         from portal.mock_jpki.views import bp as mock_jpki_bp
@@ -126,6 +131,7 @@ def _register_channels(app: Flask) -> None:
     (docs/decisions/0037-engine-extension-points.md), in the order their items show."""
     import portal.models  # noqa: F401  (every table: foreign keys name tables by string)
     from portal.appointments.engine import register_extensions as appointments
+    from portal.assisted.engine import register_extensions as assisted
     from portal.bundles.engine import register_extensions as bundles
     from portal.counter.engine import register_extensions as counter
     from portal.kiosk.engine import register_extensions as kiosk
@@ -133,7 +139,7 @@ def _register_channels(app: Flask) -> None:
     from portal.submissions import extensions
 
     registry = extensions.init_app(app)
-    for register in (payments, appointments, bundles, counter, kiosk):
+    for register in (payments, appointments, bundles, counter, kiosk, assisted):
         register(registry)
 
 

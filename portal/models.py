@@ -3,6 +3,7 @@
 The mocks' models are not here: they have their own metadata and migrations (portal.mocks_db)."""
 
 from portal.appointments.models import Appointment, AppointmentSlot
+from portal.assisted.models import AssistHelper, AssistSession
 from portal.audit.models import AuditEntry, AuditHead
 from portal.bundles.models import Bundle
 from portal.identity.models import WebSession
@@ -19,6 +20,8 @@ from portal.uploads.models import Upload
 __all__ = [
     "Appointment",
     "AppointmentSlot",
+    "AssistHelper",
+    "AssistSession",
     "AuditEntry",
     "AuditHead",
     "Bundle",

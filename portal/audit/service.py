@@ -49,6 +49,12 @@ ACTIONS = frozenset(
         "purge",
         "token_created",
         "token_revoked",
+        # Assisted sessions (decision 0054): a helper registered or revoked by staff, a
+        # resident's consent given and ended.
+        "helper_registered",
+        "helper_revoked",
+        "consent_given",
+        "consent_ended",
     }
 )
 # Looks at or changes to a resident's data: a staff entry of these names its department, and the
@@ -56,7 +62,7 @@ ACTIONS = frozenset(
 ACCESS_ACTIONS = ("view", "reveal", "export", "change")
 
 # ASCII ids only: a name, an address or an e-mail address cannot slip into the log.
-_ACTOR = re.compile(r"(?:staff|resident):[A-Za-z0-9._~-]{1,64}|system|anonymous")
+_ACTOR = re.compile(r"(?:staff|resident|helper):[A-Za-z0-9._~-]{1,64}|system|anonymous")
 _TARGET = re.compile(r"[a-z][a-z0-9_-]*:[A-Za-z0-9._~:/-]+")
 _DEPARTMENT = re.compile(r"[a-z][a-z0-9-]*")
 _YIELD_PER = 1000
@@ -279,7 +285,9 @@ def _check(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if not isinstance(actor, str) or len(actor) > ACTOR_MAX or not _ACTOR.fullmatch(actor):
-        raise ValueError("actor must be staff:<id>, resident:<sub>, system or anonymous")
+        raise ValueError(
+            "actor must be staff:<id>, resident:<sub>, helper:<id>, system or anonymous"
+        )
     if not isinstance(target, str) or len(target) > TARGET_MAX or not _TARGET.fullmatch(target):
         raise ValueError("target must be <kind>:<id> in ASCII, e.g. submission:ISM-...")
     if department is not None and (

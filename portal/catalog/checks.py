@@ -256,6 +256,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
                 problems.append(f"{field_path}.options: value {duplicate!r} is used twice")
             problems.extend(_check_group(field, field_path))
             problems.extend(_check_prefill(field, field_path))
+            problems.extend(_check_sensitive(field, field_path))
     if procedure.fee:
         check_rule(procedure.fee.rule, f"{path}.fee.rule")
     for key, value in (
@@ -293,6 +294,27 @@ def _check_group(field, path: str) -> list[str]:
             problems.append(f"{path}.fields[{k}].when: conditions inside a group are not supported")
         if sub.field_type.needs_options and not sub.options:
             problems.append(f"{path}.fields[{k}].options: a {sub.type} field needs options")
+    return problems
+
+
+# Field types whose answer is always a secret of the resident's: they must be marked
+# `sensitive: true` (docs/decisions/0054-assisted-sessions.md).
+SECRET_TYPES = frozenset({"mynumber", "bank_account"})
+
+
+def _check_sensitive(field, path: str) -> list[str]:
+    """`sensitive: true` marks a step's field the resident enters themself in an assisted
+    session (a hand-over screen) and a helper only ever sees masked. It belongs to a step's own
+    field: the hand-over is per step, and masking shows a whole answer, never half a group."""
+    problems = []
+    if field.type in SECRET_TYPES and not field.sensitive:
+        problems.append(f"{path}.sensitive: a {field.type} field is always sensitive: true")
+    for k, sub in enumerate(field.fields):
+        if sub.sensitive or sub.type in SECRET_TYPES:
+            problems.append(
+                f"{path}.fields[{k}].sensitive: a sensitive answer is a step's own field, "
+                "not a group's sub-field"
+            )
     return problems
 
 

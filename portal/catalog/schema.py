@@ -209,7 +209,10 @@ class Field(Model):
     autocomplete: str | None = None
     input_width: Literal["short", "medium", "long"] = "long"
     suffix: NonEmpty | None = None  # unit shown after the input and the answer, e.g. 通
-    sensitive: bool = False  # personal data that views mask and logs never carry
+    # A secret of the resident's (My Number, bank account, a protected address): in an assisted
+    # session the resident enters it on a hand-over screen and the helper sees it masked, on the
+    # server (docs/decisions/0054-assisted-sessions.md; checks._check_sensitive).
+    sensitive: bool = False
     alias: bool = False  # person: ask for a 通称 where the law allows one
     max_files: Annotated[int, PydField(ge=1, le=10)] = 1  # file
     # group: the sub-fields of each item, how many items, and what one item is called

@@ -20,7 +20,7 @@ from portal.db import db, retried_view
 from portal.payments import states as payment_states
 from portal.staff import bp, case_service, counter, workflow
 from portal.staff.access import _audit, _case, _catalog
-from portal.submissions import corrections
+from portal.submissions import corrections, extensions
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
@@ -64,6 +64,12 @@ def case_context(submission: Submission) -> dict:
         "appointments": case_service.appointments(db.session, submission),
         "siblings": _siblings(submission),
         "entered_by": case_service.member_name(db.session, submission.entered_by),
+        # Who helped online (an assisted session's helper, a kiosk), as the channel describes it.
+        "helped_by": (
+            None
+            if (submission.entered_by or "").startswith("staff:")
+            else extensions.registry().helped_by(db.session, submission)
+        ),
         "counter_confirmation": (
             counter.confirmation_of(submission) if submission.entered_by else None
         ),

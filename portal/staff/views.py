@@ -282,6 +282,7 @@ from portal.staff import (  # noqa: E402,F401
     appointments,
     counter,
     export_views,
+    helpers,
     inbox,
     kiosks,
     payments,

@@ -12,6 +12,8 @@ app factory. docs/decisions/0037-engine-extension-points.md says when each point
 4. `signing_flows`: a flow that signs several documents with one card signature, back through
    the engine's one /sign/callback.
 5. `helper_kinds`: who entered or helped with an application (`Submission.entered_by`).
+6. `answer_masks`: whether the person looking now sees the answers of `sensitive` fields
+   masked (a helper in an assisted session).
 """
 
 from __future__ import annotations
@@ -132,6 +134,17 @@ class HelperKind:
     describe: Callable[[Session, str], str | None]
 
 
+# --- 6. answers masked for the person looking ----------------------------------------------
+
+
+class AnswerMask(Protocol):
+    """(submission) → True when whoever the current request serves must not see the answers of
+    the catalog's `sensitive` fields (a helper beside the resident): the summary shows them
+    masked, on the server."""
+
+    def __call__(self, submission: Submission) -> bool: ...
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 
@@ -144,6 +157,7 @@ class Extensions:
     draft_homes: list[DraftHome] = field(default_factory=list)
     signing_flows: dict[str, SigningCallback] = field(default_factory=dict)
     helper_kinds: dict[str, HelperKind] = field(default_factory=dict)
+    answer_masks: list[AnswerMask] = field(default_factory=list)
 
     # Registration (each channel, once, from the app factory).
 
@@ -174,7 +188,14 @@ class Extensions:
             raise ExtensionError(f"helper kind {helper.kind!r} is invalid or registered twice")
         self.helper_kinds[helper.kind] = helper
 
+    def add_answer_mask(self, mask: AnswerMask) -> None:
+        self.answer_masks.append(mask)
+
     # What the engine asks.
+
+    def masks_sensitive(self, submission: Submission) -> bool:
+        """Whether the answers of sensitive fields are shown masked in this request."""
+        return any(mask(submission) for mask in self.answer_masks)
 
     def pending_page(self, submission: Submission) -> str | None:
         """The URL of the first before-submit page still to go through, or None."""

@@ -10,15 +10,18 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, has_app_context
 from markupsafe import Markup
 
 from portal import deadlines
 from portal.catalog import logic
 from portal.catalog.schema import Field, Procedure, Step
-from portal.submissions import service
+from portal.submissions import extensions, service
 from portal.submissions.models import Submission
 
 NOT_ANSWERED = "未入力"
+# A sensitive answer shown to someone who must not see it (a helper in an assisted session).
+MASKED = "●●●●（ご本人だけに表示します）"
 
 # The "who is this application for" page's file field (代理): the letter of delegation.
 WHO_LETTER = Field(
@@ -61,14 +64,31 @@ class CheckSummary:
 
 
 def rows_of(
-    fields: list[Field], answers: dict[str, Any], ctx: service.FormContext
+    fields: list[Field],
+    answers: dict[str, Any],
+    ctx: service.FormContext,
+    masked: bool = False,
 ) -> list[SummaryRow]:
+    """Label/value rows; with `masked`, a sensitive field's answer is replaced by MASKED here, on
+    the server (the page never holds it)."""
     rows = []
     for f in fields:
         value = answers.get(f.name)
-        text = f.field_type.display(f, value, ctx) if value is not None else NOT_ANSWERED
+        if value is None:
+            text = NOT_ANSWERED
+        elif masked and f.sensitive:
+            text = MASKED
+        else:
+            text = f.field_type.display(f, value, ctx)
         rows.append(SummaryRow(f.label, text))
     return rows
+
+
+def masks_sensitive(submission: Submission) -> bool:
+    """Whether the current request's viewer sees sensitive answers masked (extension point 6)."""
+    if not has_app_context() or extensions.EXTENSION_KEY not in current_app.extensions:
+        return False
+    return extensions.registry().masks_sensitive(submission)
 
 
 def answer_groups(
@@ -85,6 +105,7 @@ def answer_groups(
     someone acted for someone else). `change_url(step)`: the link that changes a step's answers
     (None: no links); `skip`: field names not to show (a bundle's shared answers)."""
     procedure = service.procedure_of(submission)
+    masked = masks_sensitive(submission)
     groups = []
     if service.acting_for_someone(submission):
         groups.append(
@@ -102,7 +123,7 @@ def answer_groups(
             SummaryGroup(
                 step.id,
                 step.title,
-                rows_of(fields, submission.answers, ctx),
+                rows_of(fields, submission.answers, ctx, masked),
                 change_url(step) if change_url else None,
             )
         )

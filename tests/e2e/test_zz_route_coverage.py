@@ -40,6 +40,7 @@ NOT_PAGES = {
     "staff.counter_file": "file download (a counter draft's attachment), tests/web",
     "counter.sign_callback": "redirect back from signing at the counter, tests/web",
     "kiosk.time_left": "JSON (seconds before a kiosk visit is wiped), tests/web/test_kiosk.py",
+    "assisted.welcome": "redirect after a helper's card login (its refusal: tests/web/test_assisted.py)",
 }
 
 

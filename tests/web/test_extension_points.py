@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from portal.db import db
-from portal.submissions import access, extensions
+from portal.submissions import access, extensions, service
 from portal.submissions.extensions import (
     BeforeSubmitPage,
     ExtensionError,
@@ -21,7 +21,9 @@ from portal.submissions.extensions import (
     Submitted,
 )
 from portal.submissions.models import Submission
+from portal.submissions.summary import MASKED
 from tests.conftest import check_page, csrf_token
+from tests.factories import submitted
 from tests.web.test_journey import BASE, fill_all
 
 pytestmark = pytest.mark.db
@@ -144,3 +146,21 @@ def test_the_engine_refuses_what_it_cannot_honour(app):
         registry.add_helper_kind(HelperKind("staff", lambda s, i: None))  # the counter's
     with app.test_request_context(), pytest.raises(ExtensionError):
         extensions.mark_helped(Submission(), "nobody", "1")
+
+
+def test_a_channel_masks_sensitive_answers_through_the_answer_mask(app):
+    """Point 6 (decision 0054): while a registered mask says so, the summary shows the answers
+    of `sensitive` fields masked, on the server; otherwise as before."""
+    app.extensions["submission_extensions"].add_answer_mask(
+        lambda _submission: session.get("test_mask") is True
+    )
+    case = submitted(app, "ninshin-todoke")  # the mother's My Number, sensitive: true
+    token = service.status_token(app.config["STATUS_LINK_KEY"], case)
+    client = app.test_client()
+    plain = check_page(client.get(f"/status/{token}", follow_redirects=True)).main.get_text()
+    assert "9018" in plain and MASKED not in plain
+    with client.session_transaction() as web_session:
+        web_session["test_mask"] = True
+    masked = check_page(client.get(f"/status/{token}", follow_redirects=True)).main.get_text()
+    assert MASKED in masked and "9018" not in masked
+    assert "大原 花子" in masked  # only the sensitive answers

@@ -1,0 +1,456 @@
+"""Assisted sessions, first slice (issue 21): helpers registered by the city, the resident's
+consent, the hand-over before the PIN and before a sensitive step, the banner, the end (on the
+shared device, from "my applications", by the clock, by revoking the helper) and the masking of
+sensitive answers for the helper, on the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from portal import audit, clock
+from portal.assisted.models import AssistHelper, AssistSession
+from portal.catalog import logic
+from portal.db import db
+from portal.mock_jpki.ca import MockCA
+from portal.submissions import summary
+from portal.submissions.forms import FormContext
+from portal.submissions.models import Submission
+from tests.conftest import check_page, csrf_token
+from tests.factories import staff_sign_in
+from tests.web.test_identity_features import StubProvider
+
+NOW = dt.datetime(2026, 6, 1, 1, 30, tzinfo=dt.UTC)  # 10:30 in Japan
+END_OF_DAY = dt.datetime(2026, 6, 1, 14, 59, 59, tzinfo=dt.UTC)  # 23:59:59 in Japan
+HELPER = {
+    "name": "渡辺 健",  # the card of the "care-manager" demo person
+    "birth_date": "1980-10-30",
+    "organisation": "デジタル推進委員",
+    "valid_from": "2026-04-01",
+    "valid_until": "2027-03-31",
+}
+BANNER = "渡辺 健さん（デジタル推進委員）がお手伝いしています"
+NINSHIN = "/procedures/ninshin-todoke"
+MOTHER_STEP = f"{NINSHIN}/apply/mother"  # holds the mother's My Number (sensitive: true)
+MY_NUMBER = "123456789018"
+
+
+@pytest.fixture
+def stub(app, tmp_path):
+    provider = StubProvider(MockCA(tmp_path / "ca"))
+    app.extensions["identity_provider"] = provider
+    return provider
+
+
+@pytest.fixture(autouse=True)
+def now():
+    clock.set_override(NOW)
+    return NOW
+
+
+def form_post(client, page_url: str, url: str, data: dict | None = None):
+    token = csrf_token(client.get(page_url).text)
+    return client.post(url, data={**(data or {}), "csrf_token": token})
+
+
+@pytest.fixture
+def office(app, staff):
+    """The administrator's client (signed in once: a TOTP code is never accepted twice)."""
+    return staff_sign_in(app.test_client(), "admin", staff["admin"])
+
+
+def register(app, office, **changes) -> AssistHelper:
+    response = form_post(office, "/staff/helpers", "/staff/helpers", HELPER | changes)
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        return db.session.scalars(select(AssistHelper).order_by(AssistHelper.id.desc())).first()
+
+
+def card_login(client, page_url: str, next_url: str, persona: str):
+    """The card login started from a page's form (its `next`), then the card service's answer."""
+    response = form_post(client, page_url, "/login", {"next": next_url})
+    assert response.status_code == 302
+    response = client.get(f"/login/callback?as={persona}")
+    assert response.headers["Location"] == next_url
+    return client.get(next_url)
+
+
+def helper_signed_in(app, persona="care-manager"):
+    client = app.test_client()
+    response = card_login(client, "/assist/", "/assist/welcome", persona)
+    return client, response
+
+
+def consent(client, scope="procedure:ninshin-todoke", duration="day", resident="elderly"):
+    """「お手伝いを始める」, the hand-over, the resident's card login and consent."""
+    response = form_post(client, "/assist/", "/assist/start")
+    assert response.headers["Location"] == "/assist/hand-over"
+    page = check_page(client.get("/assist/hand-over"))
+    assert page.h1.get_text() == "ここからはご本人が入力してください"
+    check_page(card_login(client, "/assist/hand-over", "/assist/consent", resident))
+    response = form_post(
+        client, "/assist/consent", "/assist/consent", {"scope": scope, "duration": duration}
+    )
+    assert response.status_code == 303, response.text
+    assert urlsplit(response.headers["Location"]).path == "/assist/give-back"
+    page = check_page(client.get(response.headers["Location"]))
+    assert page.h1.get_text() == "お手伝いの方に端末をお渡しください"
+    return form_post(client, response.headers["Location"], "/assist/give-back", {"next": NINSHIN})
+
+
+def assisted(app, office):
+    register(app, office)
+    client, _ = helper_signed_in(app)
+    assert consent(client).headers["Location"] == NINSHIN
+    return client
+
+
+def form_values(page: BeautifulSoup) -> dict[str, str]:
+    """What a browser would send from the page's main form (as filled)."""
+    form = page.find("form", attrs={"method": "post", "action": None}) or page.main.form
+    data: dict[str, str] = {}
+    for field in form.find_all(["input", "select", "textarea"]):
+        name = field.get("name")
+        if not name:
+            continue
+        if field.name == "select":
+            chosen = field.find("option", selected=True)
+            data[name] = chosen["value"] if chosen else ""
+        elif field.name == "textarea":
+            data[name] = field.get_text()
+        elif field.get("type") in ("radio", "checkbox"):
+            if field.has_attr("checked"):
+                data[name] = field["value"]
+        else:
+            data[name] = field.get("value", "")
+    return data
+
+
+def audit_entries(app, action: str) -> list[audit.AuditEntry]:
+    with app.app_context():
+        return list(
+            db.session.scalars(select(audit.AuditEntry).where(audit.AuditEntry.action == action))
+        )
+
+
+def the_session(app) -> AssistSession:
+    with app.app_context():
+        return db.session.scalars(select(AssistSession)).one()
+
+
+# --- helpers known to the city ----------------------------------------------------------------
+
+
+def test_an_administrator_registers_a_helper_who_is_recognised_by_their_card(
+    app, staff, office, stub
+):
+    client = office
+    page = check_page(client.get("/staff/helpers"))
+    assert page.h1.get_text() == "お手伝いの方"
+    response = form_post(
+        client, "/staff/helpers", "/staff/helpers", HELPER | {"valid_until": "2026-03-31"}
+    )
+    page = check_page(response, 400)
+    assert "有効期間の終了日は、開始日より後の日付" in page.get_text()
+    assert page.find("input", attrs={"name": "name"})["value"] == "渡辺 健"  # nothing lost
+    response = form_post(
+        client, "/staff/helpers", "/staff/helpers", HELPER | {"birth_date": "昭和"}
+    )
+    assert "生年月日を、例のように入力してください" in check_page(response, 400).get_text()
+
+    helper = register(app, office, birth_date="１９８０年１０月３０日")
+    assert (helper.name, helper.birth_date, helper.organisation) == (
+        "渡辺 健",
+        dt.date(1980, 10, 30),
+        "デジタル推進委員",
+    )
+    listing = check_page(client.get("/staff/helpers")).main.get_text()
+    assert "渡辺 健" in listing and "有効" in listing
+    (entry,) = audit_entries(app, "helper_registered")
+    assert entry.target == f"helper:{helper.public_id}" and entry.actor.startswith("staff:")
+
+    clerk = staff_sign_in(app.test_client(), "kosodate-clerk", staff["kosodate-clerk"])
+    assert clerk.get("/staff/helpers").status_code == 404
+
+    helper_client, response = helper_signed_in(app)
+    assert response.headers["Location"] == "/assist/"
+    page = check_page(helper_client.get("/assist/"))
+    assert page.find("button", string="お手伝いを始める")
+    assert "渡辺 健さん" in page.main.get_text()
+    with helper_client.session_transaction() as web_session:
+        assert "user" not in web_session  # the helper never acts as a resident here
+    helpers_sign_ins = [e for e in audit_entries(app, "sign_in") if e.actor.startswith("helper:")]
+    assert [e.actor for e in helpers_sign_ins] == [f"helper:{helper.public_id}"]
+
+
+def test_an_unregistered_expired_or_revoked_helper_cannot_start(app, staff, office, stub):
+    client, response = helper_signed_in(app, persona="adult")  # nobody registered 大原 太郎
+    page = check_page(response, 403)
+    assert "お手伝いの方として市に登録されていません" in page.get_text()
+    assert form_post(client, "/assist/", "/assist/start").headers["Location"] == "/assist/"
+
+    # Valid until today: signed in at 23:50, the registration has run out at 00:05.
+    helper = register(app, office, valid_until="2026-06-01")
+    clock.set_override(dt.datetime(2026, 6, 1, 14, 50, tzinfo=dt.UTC))
+    client, _ = helper_signed_in(app)
+    clock.set_override(dt.datetime(2026, 6, 1, 15, 5, tzinfo=dt.UTC))
+    page = check_page(form_post(client, "/assist/", "/assist/start"), 403)
+    assert "有効期限が過ぎています" in page.get_text()
+    assert "有効期限が過ぎています" in check_page(client.get("/assist/")).get_text()
+    _, response = helper_signed_in(app)
+    assert "有効期限が過ぎています" in check_page(response, 403).get_text()
+
+    clock.set_override(NOW)
+    client, _ = helper_signed_in(app)
+    consent(client)
+    assert BANNER in client.get(NINSHIN).text
+    response = form_post(office, "/staff/helpers", f"/staff/helpers/{helper.public_id}/revoke")
+    assert response.status_code == 303
+    # The open session ended with the registration: the next request has no resident in it.
+    response = client.get(NINSHIN)
+    assert response.headers["Location"] == "/assist/"
+    with client.session_transaction() as web_session:
+        assert "user" not in web_session and "assist" not in web_session
+    assert the_session(app).end_reason == "helper_revoked"
+    page = check_page(form_post(client, "/assist/", "/assist/start"), 403)
+    assert "登録が取り消されています" in page.get_text()
+    assert [e.action for e in audit_entries(app, "helper_revoked")] == ["helper_revoked"]
+
+
+# --- consent, banner, end ---------------------------------------------------------------------
+
+
+def test_the_resident_consents_in_plain_words_and_the_consent_is_recorded(app, staff, office, stub):
+    helper = register(app, office)
+    client, _ = helper_signed_in(app)
+    form_post(client, "/assist/", "/assist/start")
+    page = check_page(card_login(client, "/assist/hand-over", "/assist/consent", "elderly"))
+    text = page.main.get_text()
+    assert "中村 キヨさん" in text and "渡辺 健さん（デジタル推進委員）" in text
+    assert "暗証番号" in text and "●●●●" in text and "ほかの申請" in text
+    assert "今日の終わり（23時59分）まで" in text
+    response = form_post(client, "/assist/consent", "/assist/consent", {"duration": "day"})
+    assert "お手伝いを頼む手続を選んでください" in check_page(response, 400).get_text()
+    assert not audit_entries(app, "consent_given")
+
+    response = form_post(
+        client,
+        "/assist/consent",
+        "/assist/consent",
+        {"scope": "procedure:ninshin-todoke", "duration": "day"},
+    )
+    assert response.status_code == 303
+    assist = the_session(app)
+    assert (assist.helper_id, assist.resident_sub, assist.scope_kind, assist.scope_id) == (
+        helper.id,
+        "sub-elderly",
+        "procedure",
+        "ninshin-todoke",
+    )
+    assert (assist.consented_at, assist.expires_at) == (NOW, END_OF_DAY)
+    (entry,) = audit_entries(app, "consent_given")
+    assert entry.actor == "resident:sub-elderly" and entry.target == f"assist:{assist.public_id}"
+    assert f"helper:{helper.public_id}" in entry.reason and "ninshin-todoke" in entry.reason
+
+    # An hour's consent ends at 11:30, never past the end of the day.
+    client, _ = helper_signed_in(app)
+    consent(client, duration="1h")
+    with app.app_context():
+        newest = db.session.scalars(select(AssistSession).order_by(AssistSession.id.desc())).first()
+        assert newest.expires_at == NOW + dt.timedelta(hours=1)
+
+
+def test_every_page_shows_who_is_helping_and_an_end_button(app, staff, office, stub):
+    client = assisted(app, office)
+    response = form_post(client, NINSHIN, f"{NINSHIN}/start")
+    step = response.headers["Location"]
+    for url in (NINSHIN, step, "/"):
+        page = check_page(client.get(url))
+        bar = page.find(attrs={"aria-label": "お手伝い中"})
+        assert BANNER in bar.get_text(), url
+        assert bar.find("button", string="お手伝いを終了する"), url
+    # Outside the consent's scope, and the resident's other applications: not for the helper.
+    assert client.get("/procedures/juminhyo-copy").status_code == 404
+    assert client.get("/my/applications").status_code == 404
+
+
+def test_ending_on_the_device_drops_the_resident_at_once(app, staff, office, stub):
+    client = assisted(app, office)
+    step = form_post(client, NINSHIN, f"{NINSHIN}/start").headers["Location"]
+    page = check_page(form_post(client, step, "/assist/end"))
+    assert page.h1.get_text() == "お手伝いを終了しました"
+    assert page.find(attrs={"aria-label": "お手伝い中"}) is None  # no banner on this page
+    with client.session_transaction() as web_session:
+        assert set(web_session) <= {"assist_helper", "csrf_token", "_flashes"}
+    response = client.get(step)  # no draft, no resident: the procedure's start page
+    assert response.status_code in (302, 303) or BANNER not in response.text
+    assert BANNER not in client.get(NINSHIN).text
+    assist = the_session(app)
+    assert assist.ended_at == NOW and assist.end_reason == "resident"
+    (entry,) = audit_entries(app, "consent_ended")
+    assert entry.actor == "resident:sub-elderly" and entry.reason == "resident"
+
+
+def test_logging_out_ends_the_consent_too(app, office, stub):
+    client = assisted(app, office)
+    response = form_post(client, NINSHIN, "/logout")
+    assert "ログアウトしました" in check_page(response).get_text()
+    assist = the_session(app)
+    assert assist.ended_at == NOW and assist.end_reason == "resident"
+    assert [e.reason for e in audit_entries(app, "consent_ended")] == ["resident"]
+
+
+def test_revoking_from_my_applications_ends_the_helpers_access_on_the_next_request(
+    app, office, stub
+):
+    client = assisted(app, office)
+    step = form_post(client, NINSHIN, f"{NINSHIN}/start").headers["Location"]
+    assert client.get(step).status_code == 200
+
+    phone = app.test_client()  # the resident's own phone, later
+    assert phone.get("/login/callback?as=elderly").status_code == 302
+    page = check_page(phone.get("/my/applications"))
+    assert "渡辺 健さん（デジタル推進委員）" in page.main.get_text()
+    assist = the_session(app)
+    response = form_post(phone, "/my/applications", f"/assist/consents/{assist.public_id}/end")
+    assert response.headers["Location"] == "/my/applications"
+    assert "同意を取り消す" not in check_page(phone.get("/my/applications")).get_text()
+
+    response = client.get(step)
+    assert response.status_code == 303 and response.headers["Location"] == "/assist/"
+    assert "お手伝いは終了しました" in check_page(client.get("/assist/")).get_text()
+    with client.session_transaction() as web_session:
+        assert "user" not in web_session and "drafts" not in web_session
+    # Someone else cannot end it (nor learn that it exists).
+    stranger = app.test_client()
+    stranger.get("/login/callback?as=adult")
+    url = f"/assist/consents/{assist.public_id}/end"
+    assert form_post(stranger, "/my/applications", url).status_code == 404
+
+
+def test_a_consent_past_its_end_time_no_longer_works(app, staff, office, stub):
+    register(app, office)
+    client, _ = helper_signed_in(app)
+    consent(client, duration="1h")
+    assert BANNER in client.get(NINSHIN).text
+    for minutes in (20, 40):  # active all along (the login's idle limit is 30 minutes)
+        clock.set_override(NOW + dt.timedelta(minutes=minutes))
+        assert BANNER in client.get(NINSHIN).text
+    clock.set_override(NOW + dt.timedelta(hours=1))
+    response = client.get(NINSHIN)
+    assert response.headers["Location"] == "/assist/"
+    assert the_session(app).end_reason == "expired"
+    (entry,) = audit_entries(app, "consent_ended")
+    assert entry.actor == "system" and entry.reason == "expired"
+
+
+# --- secrets stay with the resident -----------------------------------------------------------
+
+
+def _fill_all_but_the_mother_step(app) -> None:
+    with app.app_context():
+        procedure = app.extensions["catalog"].procedure("ninshin-todoke")
+        row = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+        answers = {k: v for k, v in procedure.example_answers.items() if k != "my_number"}
+        row.answers = logic.prune(procedure, answers, clock.today_local())
+        row.steps_done = [s.id for s in procedure.steps if s.id != "mother"]
+        db.session.commit()
+
+
+def test_a_sensitive_step_is_handed_over_and_its_answer_masked_for_the_helper(
+    app, staff, office, stub
+):
+    client = assisted(app, office)
+    form_post(client, NINSHIN, f"{NINSHIN}/start")
+    _fill_all_but_the_mother_step(app)
+
+    _resident_enters_the_my_number(client)
+
+    check = check_page(client.get(f"{NINSHIN}/check")).main.get_text()
+    assert summary.MASKED in check and "9018" not in check and MY_NUMBER not in check
+    assert "いすみ市" in check  # the other answers are there
+    assert client.get(MOTHER_STEP).status_code == 303  # and the step stays the resident's
+
+    # The resident sees their own answer (as the engine shows a My Number: the last four).
+    form_post(client, f"{NINSHIN}/check", "/assist/resident", {"next": f"{NINSHIN}/check"})
+    check = check_page(client.get(f"{NINSHIN}/check")).main.get_text()
+    assert summary.MASKED not in check and "9018" in check
+
+
+def _resident_enters_the_my_number(client) -> None:
+    """The helper never sees the step with the My Number: the hand-over comes first; the
+    resident enters it; saving it hands the device back."""
+    response = client.get(MOTHER_STEP)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/assist/resident"
+    page = check_page(client.get(response.headers["Location"]))
+    assert page.h1.get_text() == "ここからはご本人が入力してください"
+    assert page.find("input", attrs={"name": "my_number"}) is None
+    response = form_post(
+        client, response.headers["Location"], "/assist/resident", {"next": MOTHER_STEP}
+    )
+    assert response.headers["Location"] == MOTHER_STEP
+
+    page = check_page(client.get(MOTHER_STEP))  # the resident's turn
+    assert "いまは、ご本人が入力する番です" in page.get_text()
+    data = form_values(page) | {"my_number": MY_NUMBER}
+    response = client.post(MOTHER_STEP, data=data)
+    assert response.status_code == 302, response.text
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/assist/give-back"  # saved: the device goes back to the helper
+    form_post(
+        client, response.headers["Location"], "/assist/give-back", {"next": f"{NINSHIN}/check"}
+    )
+
+
+def test_an_application_filed_in_a_session_says_who_helped(app, staff, office, stub):
+    client = assisted(app, office)
+    form_post(client, NINSHIN, f"{NINSHIN}/start")
+    _fill_all_but_the_mother_step(app)
+    _resident_enters_the_my_number(client)
+    response = form_post(client, f"{NINSHIN}/check", f"{NINSHIN}/check", {"declaration": "yes"})
+    assert response.headers["Location"] == f"{NINSHIN}/done", response.text
+    done = check_page(client.get(f"{NINSHIN}/done"))
+    status_link = done.find("a", string=lambda s: s and "申請の状況を見る" in s)["href"]
+    phone = app.test_client()  # the resident, later, on their own phone
+    assert phone.get("/login/callback?as=elderly").status_code == 302
+    status = check_page(phone.get(status_link, follow_redirects=True))
+    assert status.h1.get_text() == "申請の状況", status.h1
+    facts = {
+        row.dt.get_text(): row.dd.get_text(" ", strip=True) for row in status.select(".facts__row")
+    }
+    assert facts["入力の支援"].startswith("渡辺 健さん（デジタル推進委員）がお手伝いしました")
+    assert "9018" in status.main.get_text()  # not masked outside the session
+    assist = the_session(app)
+    with app.app_context():
+        row = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+        assert row.entered_by == f"helper:{assist.public_id}"
+        public_id = row.public_id
+    clerk = staff_sign_in(app.test_client(), "kosodate-clerk", staff["kosodate-clerk"])
+    case = check_page(clerk.get(f"/staff/submissions/{public_id}")).main.get_text()
+    assert "入力の支援：渡辺 健さん（デジタル推進委員）がお手伝いしました" in case
+    assert "2026年06月01日 10時30分" in case and "妊娠の届出" in case
+
+
+def test_the_summary_masks_only_when_asked(app):
+    """rows_of: a sensitive answer becomes MASKED; a field without the flag is shown."""
+    with app.app_context():
+        procedure = app.extensions["catalog"].procedure("kaigo-kogaku")
+        payment = procedure.step("payment")
+        account = procedure.field("bank_account")
+        assert account is not None and account.sensitive
+        value = procedure.example_answers.get("bank_account")
+        assert value, "kaigo-kogaku's example answers hold a bank account"
+        services = app.extensions["submission_services"]
+        ctx = FormContext(db.session, Submission(answers={}), services, clock.now())
+        shown = summary.rows_of(payment.fields, {"bank_account": value}, ctx)
+        masked = summary.rows_of(payment.fields, {"bank_account": value}, ctx, masked=True)
+        row = next(r for r in masked if r.label == account.label)
+        assert row.value == summary.MASKED
+        plain = next(r for r in shown if r.label == account.label)
+        assert "ナカムラ キヨ" in plain.value and "345" in plain.value
+        assert "ナカムラ" not in row.value and "345" not in row.value
