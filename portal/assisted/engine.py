@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import get_template_attribute, has_request_context
+from flask import get_template_attribute, has_request_context, url_for
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from portal.assisted import mode, service
 from portal.assisted.models import AssistHelper
 from portal.db import db
 from portal.submissions import extensions
+from portal.submissions.access import status_token
 from portal.submissions.extensions import Extensions, HelperKind, Submitted
 from portal.submissions.models import Submission
 
@@ -48,6 +49,10 @@ def mark_assisted(event: Submitted) -> None:
     if assist is None or assist.resident_sub != event.submission.owner_sub:
         return
     extensions.mark_helped(event.submission, service.HELPER_KIND, assist.public_id)
+    # Its status link and its page on "my applications" are the session's too (the done page
+    # shows the link to the helper, who may note it): closed to the helper after the end.
+    mode.touch(assist, url_for("submissions.status", token=status_token(event.submission)))
+    mode.touch(assist, url_for("submissions.my_application", public_id=event.submission.public_id))
 
 
 def masked(submission: Submission) -> bool:

@@ -12,7 +12,10 @@ The browser's server-side session carries `assist` (the consent's public id) and
   hand-over page 「ここからはご本人が入力してください」 comes first; so does submitting an
   application that the resident signs (the signature password); a procedure outside the
   consent's scope and "my applications" answer 404;
-- in the resident's turn, saving a sensitive step leads to 「お手伝いの方に端末をお渡しください」.
+- in the resident's turn, saving a sensitive step leads to 「お手伝いの方に端末をお渡しください」;
+- every page of the resident's data the session's browser opens (and the status link of what
+  it files) is kept on the session, as a digest of its path; after the end, each answers 404
+  in that browser and wherever the helper is signed in as a helper (`closed`).
 
 The context processor gives the layout `assist_frame` (the helper's name and organisation, the
 end time, whose turn it is) during a session; the engine's templates never see this package.
@@ -20,6 +23,7 @@ end time, whose turn it is) during a session; the engine's templates never see t
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,10 +39,26 @@ SESSION_KEY = "assist"
 TURN_KEY = "assist_turn"
 HELPER_KEY = "assist_helper"  # the helper's own, recognised card login (their public id)
 STARTING_KEY = "assist_starting"  # 「お手伝いを始める」 pressed, the resident's login to come
+PATHS_KEY = "assist_paths"  # the paths this live session touched (this browser's session only)
+CLOSED_KEY = "assist_closed"  # digests of the paths of the sessions that ended in this browser
+ENDED_NOTICE_KEY = "assist_ended_notice"
+ENDED_NOTICE = "お手伝いは終了しました。ご本人の情報は、この端末から消去しました。"
+MAX_TOUCHED = 500  # paths kept per session (a session lasts a day at most)
 
 FREE_ENDPOINTS = {"static", "health.healthz", "health.readyz"}
 # Never in the helper's turn: the resident's own list of applications.
 HIDDEN_FROM_HELPER = {"submissions.my_applications"}
+# Pages that show nobody's data: not kept on the session, never closed to the helper after it.
+PUBLIC_BLUEPRINTS = {
+    "pages",
+    "identity",
+    "session_timeout",
+    "assisted",
+    "mock_jpki",
+    "api",
+    "health",
+}
+PUBLIC_ENDPOINTS = {"static", "submissions.start", "life_events.index", "submissions.resume"}
 
 
 def current() -> AssistSession | None:
@@ -50,14 +70,68 @@ def helpers_turn() -> bool:
     return current() is not None and session.get(TURN_KEY) != "resident"
 
 
+def digest(path: str) -> str:
+    return hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _prefixes(path: str) -> list[str]:
+    """The path and each of its parents (/status/<t>/receipt → /status/<t>/receipt, /status/<t>,
+    /status): a status link kept on the session closes the pages under it too."""
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:n]) or "/" for n in range(len(parts), 1, -1)]
+
+
+def keeps_data(endpoint: str | None) -> bool:
+    """Whether a page may show a resident's data (what a session keeps and closes)."""
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return False
+    return endpoint.partition(".")[0] not in PUBLIC_BLUEPRINTS
+
+
+def touch(assist: AssistSession, path: str) -> None:
+    """Keep a path on the session (its digest in the row, the path in this browser's session)."""
+    paths = list(session.get(PATHS_KEY, []))
+    if path not in paths and len(paths) < MAX_TOUCHED:
+        session[PATHS_KEY] = [*paths, path]
+    kept = digest(path)
+    if kept not in assist.touched and len(assist.touched) < MAX_TOUCHED:
+        assist.touched = [*assist.touched, kept]  # a new list: the JSON column sees the change
+
+
+def touched_paths() -> list[str]:
+    """The paths the live session of this browser touched so far."""
+    return list(session.get(PATHS_KEY, []))
+
+
 def drop_resident() -> None:
     """Forget everything of the resident in this browser's session; keep only the helper's own
-    sign-in (a new session token: nothing copied from before works)."""
+    sign-in and the digests of what the ended session touched (a new session token: nothing
+    copied from before works)."""
     helper = session.get(HELPER_KEY)
+    closed = set(session.get(CLOSED_KEY, []))
+    closed.update(digest(p) for p in session.get(PATHS_KEY, []))
+    ended = service.by_public_id(db.session, session.get(SESSION_KEY, ""))
+    if ended is not None:
+        closed.update(ended.touched)
     session.clear()
     if helper:
         session[HELPER_KEY] = helper
+    if closed:
+        session[CLOSED_KEY] = sorted(closed)
     session.rotate()  # type: ignore[attr-defined]  # our ServerSession (identity.sessions)
+
+
+def closed(path: str) -> bool:
+    """Whether the path belongs to a session that ended, for this browser (a helper's, or the
+    shared device the session ran on): checked only when no session is live and no resident is
+    signed in here."""
+    wanted = {digest(p) for p in _prefixes(path)}
+    if wanted & set(session.get(CLOSED_KEY, [])):
+        return True
+    helper_id = session.get(HELPER_KEY)
+    if not helper_id:
+        return False
+    return service.touched_by_helper(db.session, helper_id, wanted, clock.now())
 
 
 def _catalog():
@@ -83,16 +157,23 @@ def _before_request() -> Any:
         return None
     public_id = session.get(SESSION_KEY)
     if not public_id:
+        helpers_browser = session.get(CLOSED_KEY) or session.get(HELPER_KEY)
+        helpers = helpers_browser and not session.get("user")
+        if helpers and keeps_data(endpoint) and closed(request.path):
+            abort(404)  # a page of a session that ended: nothing of it for the helper
         return None
-    db.will_write()  # the consent may end here (audited)
+    db.will_write()  # the consent may end here (audited); the paths it touches are kept
     assist = service.live(db.session, public_id, clock.now())
     if assist is None:
         db.session.commit()
         drop_resident()
-        flash("お手伝いは終了しました。ご本人の情報は、この端末から消去しました。")
+        if keeps_data(endpoint) and closed(request.path):
+            session[ENDED_NOTICE_KEY] = True  # said on the helper's page, not on the 404 page
+            abort(404)
+        flash(ENDED_NOTICE)
         return redirect(url_for("assisted.home"), 303)
     if endpoint == "identity.logout" and request.method == "POST":
-        # The resident logs out: the consent ends with the login (the logout deletes the session).
+        # The resident logs out: the consent ends with the login; the helper's sign-in stays.
         service.end(
             db.session,
             assist,
@@ -101,8 +182,13 @@ def _before_request() -> Any:
             now=clock.now(),
         )
         db.session.commit()
-        return None
+        drop_resident()
+        flash("ご本人はログアウトしました。お手伝いは終了しました。")
+        return redirect(url_for("assisted.home"), 303)
     g.assist = assist
+    if request.method == "GET" and keeps_data(endpoint):
+        touch(assist, request.path)
+        db.session.commit()
     args = request.view_args or {}
     procedure_id = args.get("procedure_id")
     if procedure_id and not in_scope(assist, procedure_id):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base
@@ -50,3 +50,7 @@ class AssistSession(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     # "resident" (ended or revoked by the resident), "helper", "helper_revoked" (staff)
     end_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    # What the session's browser opened that holds the resident's data, and the status links
+    # of what was filed in it: SHA-256 hex digests of paths (never the paths: a status link is a
+    # secret). After the end, each answers 404 to the helper (portal.assisted.mode).
+    touched: Mapped[list[str]] = mapped_column(JSON, default=list)

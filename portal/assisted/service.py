@@ -250,6 +250,23 @@ def history(session: Session, helper: AssistHelper) -> list[tuple[dt.date, int]]
     return sorted(days.items(), reverse=True)
 
 
+def touched_by_helper(
+    session: Session, helper_public_id: str, digests: set[str], now: dt.datetime
+) -> bool:
+    """Whether one of the path digests was touched by a session of the helper that is over
+    (ended, or past its end time)."""
+    helper = helper_by_public_id(session, helper_public_id)
+    if helper is None or not digests:
+        return False
+    kept = session.scalars(
+        select(AssistSession.touched).where(
+            AssistSession.helper_id == helper.id,
+            (AssistSession.ended_at.is_not(None)) | (AssistSession.expires_at <= now),
+        )
+    )
+    return any(digests.intersection(touched) for touched in kept)
+
+
 def count_open(session: Session, helper: AssistHelper) -> int:
     return (
         session.scalar(

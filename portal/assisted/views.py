@@ -53,6 +53,8 @@ def _active_helper_or_refuse():
 
 @bp.get("/")
 def home():
+    if session.pop(mode.ENDED_NOTICE_KEY, False):
+        flash(mode.ENDED_NOTICE)
     helper = _signed_in_helper()
     if helper is None:
         return render_template("assisted/sign_in.html")

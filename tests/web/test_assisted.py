@@ -285,9 +285,9 @@ def test_ending_on_the_device_drops_the_resident_at_once(app, staff, office, stu
     assert page.h1.get_text() == "お手伝いを終了しました"
     assert page.find(attrs={"aria-label": "お手伝い中"}) is None  # no banner on this page
     with client.session_transaction() as web_session:
-        assert set(web_session) <= {"assist_helper", "csrf_token", "_flashes"}
-    response = client.get(step)  # no draft, no resident: the procedure's start page
-    assert response.status_code in (302, 303) or BANNER not in response.text
+        # Only the helper's sign-in, and the digests of the paths the session opened.
+        assert set(web_session) <= {"assist_helper", "assist_closed", "csrf_token", "_flashes"}
+    assert client.get(step).status_code == 404  # a page the session opened
     assert BANNER not in client.get(NINSHIN).text
     assist = the_session(app)
     assert assist.ended_at == NOW and assist.end_reason == "resident"
@@ -298,7 +298,10 @@ def test_ending_on_the_device_drops_the_resident_at_once(app, staff, office, stu
 def test_logging_out_ends_the_consent_too(app, office, stub):
     client = assisted(app, office)
     response = form_post(client, NINSHIN, "/logout")
-    assert "ログアウトしました" in check_page(response).get_text()
+    assert response.headers["Location"] == "/assist/"
+    assert "ご本人はログアウトしました" in check_page(client.get("/assist/")).get_text()
+    with client.session_transaction() as web_session:
+        assert "user" not in web_session and "assist_helper" in web_session
     assist = the_session(app)
     assert assist.ended_at == NOW and assist.end_reason == "resident"
     assert [e.reason for e in audit_entries(app, "consent_ended")] == ["resident"]
@@ -320,8 +323,7 @@ def test_revoking_from_my_applications_ends_the_helpers_access_on_the_next_reque
     assert response.headers["Location"] == "/my/applications"
     assert "同意を取り消す" not in check_page(phone.get("/my/applications")).get_text()
 
-    response = client.get(step)
-    assert response.status_code == 303 and response.headers["Location"] == "/assist/"
+    assert client.get(step).status_code == 404  # a page the session opened
     assert "お手伝いは終了しました" in check_page(client.get("/assist/")).get_text()
     with client.session_transaction() as web_session:
         assert "user" not in web_session and "drafts" not in web_session
@@ -454,3 +456,62 @@ def test_the_summary_masks_only_when_asked(app):
         plain = next(r for r in shown if r.label == account.label)
         assert "ナカムラ キヨ" in plain.value and "345" in plain.value
         assert "ナカムラ" not in row.value and "345" not in row.value
+
+
+# --- after the session, the helper keeps nothing ------------------------------------------------
+
+
+def _file_in_a_session(app, office, client=None):
+    """The helper's browser in a session that files 妊娠の届出: every page of it opened once."""
+    client = client or assisted(app, office)
+    form_post(client, NINSHIN, f"{NINSHIN}/start")
+    _fill_all_but_the_mother_step(app)
+    _resident_enters_the_my_number(client)
+    response = form_post(client, f"{NINSHIN}/check", f"{NINSHIN}/check", {"declaration": "yes"})
+    assert response.headers["Location"] == f"{NINSHIN}/done", response.text
+    check_page(client.get(f"{NINSHIN}/done"))
+    with client.session_transaction() as web_session:
+        paths = list(web_session["assist_paths"])
+    return client, paths
+
+
+@pytest.mark.parametrize("how", ["end", "revoke", "expiry"])
+def test_every_url_of_an_ended_session_answers_404_to_the_helper(app, staff, office, stub, how):
+    register(app, office)
+    client, _ = helper_signed_in(app)
+    consent(client, duration="1h")
+    client, paths = _file_in_a_session(app, office, client)
+    # The list is the session's: what it opened, and the status link of what it filed (which the
+    # done page showed to the helper, who may have noted it) with its page on "my applications".
+    assert {f"{NINSHIN}/check", f"{NINSHIN}/done", MOTHER_STEP} <= set(paths)
+    status_links = [p for p in paths if p.startswith("/status/")]
+    assert len(status_links) == 1 and any(p.startswith("/my/applications/") for p in paths)
+    assert not any(p.startswith(("/assist", "/static", "/login")) or p == "/" for p in paths)
+    assist = the_session(app)
+    from portal.assisted.mode import digest
+
+    assert set(assist.touched) == {digest(p) for p in paths}  # kept on the server, as digests
+    assert not any(status_links[0] in h for h in assist.touched)
+
+    if how == "end":
+        form_post(client, f"{NINSHIN}/done", "/assist/end")
+    elif how == "revoke":
+        phone = app.test_client()
+        assert phone.get("/login/callback?as=elderly").status_code == 302
+        url = f"/assist/consents/{assist.public_id}/end"
+        assert form_post(phone, "/my/applications", url).status_code == 303
+    else:  # the browser in use all along (the login's idle limit is 30 minutes)
+        for minutes in (20, 40, 60):
+            clock.set_override(NOW + dt.timedelta(minutes=minutes))
+            client.get("/")
+    for path in [*paths, status_links[0] + "/receipt"]:
+        assert client.get(path).status_code == 404, path
+    # The helper signed in on another device, without the session's browser: 404 as well.
+    other, _ = helper_signed_in(app)
+    for path in paths:
+        assert other.get(path).status_code == 404, path
+    # Nothing else is closed to the helper, and the resident's own phone opens the status link.
+    assert client.get("/").status_code == 200 and client.get(NINSHIN).status_code == 200
+    phone = app.test_client()
+    assert phone.get("/login/callback?as=elderly").status_code == 302
+    assert phone.get(status_links[0]).status_code == 200
