@@ -48,6 +48,9 @@ MAX_TOUCHED = 500  # paths kept per session (a session lasts a day at most)
 FREE_ENDPOINTS = {"static", "health.healthz", "health.readyz"}
 # Never in the helper's turn: the resident's own list of applications.
 HIDDEN_FROM_HELPER = {"submissions.my_applications"}
+# The card service's pages (the demo's mock card service, in this app): where the PIN or the
+# signature password is typed and the tries left are shown. Only ever in the resident's turn.
+CARD_SERVICE_ENDPOINTS = {"mock_jpki.authorize"}
 # Pages that show nobody's data: not kept on the session, never closed to the helper after it.
 PUBLIC_BLUEPRINTS = {
     "pages",
@@ -198,6 +201,9 @@ def _before_request() -> Any:
     if endpoint in HIDDEN_FROM_HELPER:
         abort(404)
     here = request.full_path if request.query_string else request.path
+    if endpoint in CARD_SERVICE_ENDPOINTS:
+        # The PIN and how many tries are left are the resident's: hand over first.
+        return redirect(url_for("assisted.resident_turn", next=here), 303)
     if endpoint == "submissions.step" and sensitive_step(procedure_id, args.get("step_id")):
         return redirect(url_for("assisted.resident_turn", next=here), 303)
     if endpoint == "submissions.check" and request.method == "POST":

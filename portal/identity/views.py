@@ -50,6 +50,30 @@ FAILURES = {
 }
 
 
+# Where a locked card's PIN is reset (暗証番号の初期化): the counter and its booking service.
+PIN_RESET_COUNTER = "shimin-main"
+PIN_RESET_SERVICE = "mynumber-pin"
+LOCKED = {"card_locked", "signature_locked"}
+
+
+def locked_card() -> dict[str, str] | None:
+    """The counter that resets a locked card's PIN, with the link that books it (None when the
+    catalog has no such counter or service)."""
+    counter = current_app.extensions["catalog"].counter(PIN_RESET_COUNTER)
+    if counter is None or counter.booking is None:
+        return None
+    if not any(s.id == PIN_RESET_SERVICE for s in counter.booking.services):
+        return None
+    return {
+        "name": counter.name,
+        "location": counter.location,
+        "hours": counter.hours,
+        "booking_url": url_for(
+            "appointments.counter", counter_id=counter.id, service=PIN_RESET_SERVICE, people=1
+        ),
+    }
+
+
 def _failure(kind: str, status: int = 400, retry_url: str | None = None):
     heading, message = FAILURES.get(kind, FAILURES["invalid"])
     return (
@@ -57,6 +81,7 @@ def _failure(kind: str, status: int = 400, retry_url: str | None = None):
             "identity/failed.html",
             heading=heading,
             message=message,
+            locked=kind in LOCKED,
             retry_url=retry_url or url_for("identity.login", next=session.get("login_next")),
         ),
         status,
@@ -146,6 +171,7 @@ def init_app(app) -> None:
     from portal.identity import providers, timeout
 
     providers.init_app(app)
+    app.add_template_global(locked_card)
     app.register_blueprint(bp)
     app.register_blueprint(timeout.bp)
     # The same endpoints for staff pages, under /staff where the staff session cookie is sent.

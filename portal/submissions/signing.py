@@ -108,6 +108,7 @@ def failure_page(kind: str, retry: str, status: int = 400) -> ResponseReturnValu
             "identity/failed.html",
             heading=heading,
             message=message,
+            locked=kind in ("card_locked", "signature_locked"),
             retry_url=retry,
             retry_label="申請内容の確認に戻る",
             moving_url=moving,

@@ -61,7 +61,17 @@ SEEDS = {
         "/mock-jpki/ca/crl.pem",
         "/mock-jpki/authorize",
     ],
-    "staff": ["/staff/", "/staff/login", "/staff/kiosks"],
+    "staff": ["/staff/", "/staff/login", "/staff/kiosks", "/staff/helpers"],
+    # A registered helper (their own card: 小川 家族's, "family") in a live assisted session with
+    # the resident (山本 結衣, "mover"), in the helper's turn. Only the helper's own pages are
+    # crawled: the procedure pages are the resident actor's.
+    "helper": [
+        "/assist/",
+        "/assist/resident?next=/procedures/juminhyo-copy",
+        "/assist/give-back?next=/procedures/juminhyo-copy",
+        "/assist/hand-over",
+        "/assist/welcome",
+    ],
     # A registered terminal in a visit, a resident signed in with their card at it.
     "kiosk": [
         "/kiosk/",
@@ -92,6 +102,10 @@ LAST = {
     "appointments.cancel",
     "submissions.withdraw",
     "kiosk.end",  # ends the visit
+    "assisted.start",  # drops the resident of the helper's session
+    "assisted.end",  # ends the helper's session
+    "assisted.decline",  # drops the resident
+    "assisted.sign_out",  # the helper's own sign-out
     "staff.revoke_kiosk",  # the terminal is an ordinary browser again
 }
 # The actors, and a page of each that hands out a CSRF token while the actor is signed in.
@@ -101,10 +115,20 @@ TOKEN_PAGES = {
     "staff-visitor": "/staff/login",  # not signed in: the password step
     "staff-half": "/staff/login/code",  # past the password step of another member
     "kiosk": "/kiosk/procedures",  # the terminal, in a visit
+    "helper": "/assist/",  # signed in or not, the helper's page has a form
 }
 # Inputs a person types into (the rest are picked or hidden).
 TYPED = {"text", "email", "tel", "date", "number", "password", "search", "url", "month"}
-ACTORS = {"staff.login": "staff-visitor", "staff.code": "staff-half"}
+ACTORS = {
+    "staff.login": "staff-visitor",
+    "staff.code": "staff-half",
+    # Revoking a consent later is the resident's, on their own phone (a consent of their own
+    # that no browser is in: the helper actor's session stays whole).
+    "assisted.revoke": "resident",
+}
+HELPER_BLUEPRINT = "assisted."
+HELPER_CARD = "family"  # the stub card the helper signs in with
+HELPER_SCOPE = "procedure:juminhyo-copy"
 KIOSK_BLUEPRINT = "kiosk."  # the terminal's own pages; /continue (kiosk_handoff) is the phone's
 COUNTER_PROCEDURE = "koseki-shomei"
 API_KEY = {"Authorization": "Bearer mock-pay-api-key"}
@@ -331,6 +355,65 @@ class World:
         self.seen(f"/staff/appointments/{appointment}/status", "staff")
         self.seen(f"/staff/payments/{payment}/refund", "staff")
         self._kiosk(login_id)
+        self._helper()
+
+    def _helper(self) -> None:
+        """Two helpers registered (one for staff to revoke), the first signed in with their card
+        and in a live session with the resident's consent; and a consent of the resident's that
+        no browser is in, for the resident to revoke."""
+        from portal.assisted import service
+        from portal.db import db
+        from portal.demo_data.people import load_personas
+
+        card = load_personas()[HELPER_CARD].four_items()
+        with self.app.app_context():
+            ids = []
+            for organisation in ("デジタル推進委員", "市社会福祉協議会"):
+                helper = service.register_helper(
+                    db.session,
+                    name=card["name"],
+                    birth_date=dt.date.fromisoformat(card["birthdate"]),
+                    organisation=organisation,
+                    valid_from=NOW.date() - dt.timedelta(days=30),
+                    valid_until=NOW.date() + dt.timedelta(days=365),
+                    actor="staff:1",
+                    now=clock.now(),
+                )
+                ids.append(helper.public_id)
+            spare = service.consent(
+                db.session,
+                helper,
+                resident_sub="sub-mover",
+                scope=service.Scope("procedure", "juminhyo-copy", "住民票の写し"),
+                duration="day",
+                now=clock.now(),
+            )
+            db.session.commit()
+        # The newest registration is the one a card login finds; the other is for revoking.
+        self.seen(f"/staff/helpers/{ids[0]}/revoke", "staff", ("POST",))
+        self.seen(f"/assist/consents/{spare.public_id}/end", "resident", ("POST",))
+        self.sign_in("helper")
+
+    def _helper_session(self) -> None:
+        client = self.clients["helper"]
+        assert client.get(f"/login/callback?as={HELPER_CARD}").status_code == 302
+        assert client.get("/assist/welcome").headers["Location"] == "/assist/"
+        page = client.get("/assist/")
+        started = client.post("/assist/start", data={"csrf_token": csrf_token(page.text)})
+        assert started.headers["Location"] == "/assist/hand-over", started.status_code
+        assert client.get("/login/callback?as=mover").status_code == 302
+        page = client.get("/assist/consent")
+        consented = client.post(
+            "/assist/consent",
+            data={"scope": HELPER_SCOPE, "duration": "day", "csrf_token": csrf_token(page.text)},
+        )
+        assert consented.status_code == 303, consented.status_code
+        page = client.get(consented.headers["Location"])
+        given = client.post(
+            "/assist/give-back",
+            data={"next": "/procedures/juminhyo-copy", "csrf_token": csrf_token(page.text)},
+        )
+        assert given.headers["Location"] == "/procedures/juminhyo-copy", given.status_code
 
     def _kiosk(self, admin: str) -> None:
         """A terminal registered by the administrator on itself, in a visit, where a resident
@@ -402,6 +485,8 @@ class World:
                     continue
                 if visits.get(endpoint, 0) >= per_endpoint:
                     continue
+                if actor == "helper" and not endpoint.startswith(HELPER_BLUEPRINT):
+                    continue  # the helper's own pages only (the rest is the resident's)
                 visits[endpoint] = visits.get(endpoint, 0) + 1
                 done.add(url)
                 response = client.get(url)
@@ -458,6 +543,8 @@ class World:
             actor = "staff" if rule.endpoint.startswith(("staff", "staff_api")) else "resident"
             if rule.endpoint.startswith(KIOSK_BLUEPRINT):
                 actor = "kiosk"
+            if rule.endpoint.startswith(HELPER_BLUEPRINT):
+                actor = "helper"
             actor = ACTORS.get(rule.endpoint, actor)
             urls = self.urls.get(rule.endpoint, {})
             url = urls.get(actor) or next(iter(urls.values()), None)
@@ -497,6 +584,8 @@ class World:
             )
         elif actor == "resident":
             assert client.get("/login/callback?as=mover").status_code == 302
+        elif actor == "helper":
+            self._helper_session()
         elif actor == "kiosk":  # a new visit (an endpoint of LAST ended the last one)
             page = client.get("/kiosk/")
             if 'action="/kiosk/visit"' in page.text:

@@ -515,3 +515,41 @@ def test_every_url_of_an_ended_session_answers_404_to_the_helper(app, staff, off
     phone = app.test_client()
     assert phone.get("/login/callback?as=elderly").status_code == 302
     assert phone.get(status_links[0]).status_code == 200
+
+
+# --- the PIN and its tries are the resident's ---------------------------------------------------
+
+
+def test_the_card_service_is_never_shown_in_the_helpers_turn(app, staff, office, stub):
+    """The card service's page (the PIN, and after a wrong one how many tries are left) opens
+    only in the resident's turn: in the helper's, the hand-over comes first, GET or POST."""
+    client = assisted(app, office)
+    authorize = "/mock-jpki/authorize?client_id=portal&response_type=code"
+    for response in (
+        client.get(authorize),
+        form_post(client, NINSHIN, authorize, {"card": "elderly", "pin": "0000"}),
+    ):
+        assert response.status_code == 303
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/assist/resident" and "mock-jpki" in location.query
+    form_post(client, NINSHIN, "/assist/resident", {"next": NINSHIN})
+    assert client.get(authorize).status_code != 303  # the resident's turn: the service answers
+
+
+def test_a_locked_card_ends_on_a_plain_page_with_the_counter_to_book(app, stub, monkeypatch):
+    from portal.identity.providers import ProviderError
+
+    def locked():
+        raise ProviderError("card_locked")
+
+    monkeypatch.setattr(stub, "finish_login", locked)
+    client = app.test_client()
+    page = check_page(client.get("/login/callback"), 400)
+    text = page.main.get_text()
+    assert page.h1.get_text() == "カードがロックされています"
+    assert "市民課 窓口（本庁舎1階 1番窓口）で、初期化できます" in text
+    assert "回間違えると" not in text and "もう一度ログインする" not in text  # no count, no retry
+    link = page.find("a", string="市民課の窓口を予約する")["href"]
+    booking = check_page(client.get(link))
+    chosen = booking.find("input", attrs={"value": "mynumber-pin"})
+    assert chosen is not None and chosen.has_attr("checked"), link

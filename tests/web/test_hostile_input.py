@@ -63,19 +63,6 @@ UNREACHABLE = {
     # Signs the member out everywhere, the sweeping member included: the answer is the redirect
     # to the staff login, which is what it should do.
     "staff.sign_out_everywhere": "its answer is the redirect to the staff login",
-    # Not yet an actor of the sweep (left for later in decision 0054; no 5xx found on them).
-    "assisted.consent": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.decline": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.end": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.give_back": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.hand_over": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.home": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.resident_turn": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.revoke": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.sign_out": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.start": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "assisted.welcome": "assisted sessions: the world has no registered helper or consent yet (0054)",
-    "staff.revoke_helper": "assisted sessions: the world has no registered helper or consent yet (0054)",
 }
 
 
