@@ -58,6 +58,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.appointments.views import bp as appointments_bp
     from portal.assisted import bp as assisted_bp
     from portal.assisted import mode as assisted_mode
+    from portal.assisted import practice as assisted_practice
     from portal.assisted import views as _assisted_pages  # noqa: F401
     from portal.bundles.views import bp as bundles_bp
     from portal.counter import bp as counter_bp
@@ -96,6 +97,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     kiosk_mode.init_app(app)
     app.register_blueprint(assisted_bp)  # a registered helper beside the resident (0054)
     assisted_mode.init_app(app)
+    assisted_practice.init_app(app)  # the スマホ教室's practice (0056)
     if app.config["MOCK_JPKI_ENABLED"]:
         from portal.mock_jpki.provider import make_server
         from portal.mock_jpki.views import bp as mock_jpki_bp
@@ -132,6 +134,7 @@ def _register_channels(app: Flask) -> None:
     import portal.models  # noqa: F401  (every table: foreign keys name tables by string)
     from portal.appointments.engine import register_extensions as appointments
     from portal.assisted.engine import register_extensions as assisted
+    from portal.assisted.practice import register_extensions as practice
     from portal.bundles.engine import register_extensions as bundles
     from portal.counter.engine import register_extensions as counter
     from portal.kiosk.engine import register_extensions as kiosk
@@ -139,7 +142,7 @@ def _register_channels(app: Flask) -> None:
     from portal.submissions import extensions
 
     registry = extensions.init_app(app)
-    for register in (payments, appointments, bundles, counter, kiosk, assisted):
+    for register in (payments, appointments, bundles, counter, kiosk, assisted, practice):
         register(registry)
 
 

@@ -54,3 +54,19 @@ class AssistSession(Base):
     # of what was filed in it: SHA-256 hex digests of paths (never the paths: a status link is a
     # secret). After the end, each answers 404 to the helper (portal.assisted.mode).
     touched: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class PracticeClass(Base):
+    """A スマホ教室's practice, run by a helper: the participants' browsers join it with its
+    link; what they type is deleted when a run completes and when the class ends. The row keeps
+    no participant's data: who ran it, when, and how many runs completed."""
+
+    __tablename__ = "practice_classes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    helper_id: Mapped[int] = mapped_column(ForeignKey("assist_helpers.id"), index=True)
+    started_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]  # the end of the day at the latest
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    runs: Mapped[int] = mapped_column(default=0)  # practice runs completed

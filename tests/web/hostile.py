@@ -106,6 +106,9 @@ LAST = {
     "assisted.end",  # ends the helper's session
     "assisted.decline",  # drops the resident
     "assisted.sign_out",  # the helper's own sign-out
+    "assisted.practice_start",  # the helper's browser leaves the session for a class
+    "assisted.practice_join",  # the browser joins the class (its login goes)
+    "assisted.practice_end",  # ends the class
     "staff.revoke_kiosk",  # the terminal is an ordinary browser again
 }
 # The actors, and a page of each that hands out a CSRF token while the actor is signed in.
@@ -362,6 +365,7 @@ class World:
         and in a live session with the resident's consent; and a consent of the resident's that
         no browser is in, for the resident to revoke."""
         from portal.assisted import service
+        from portal.assisted.models import PracticeClass
         from portal.db import db
         from portal.demo_data.people import load_personas
 
@@ -380,6 +384,14 @@ class World:
                     now=clock.now(),
                 )
                 ids.append(helper.public_id)
+            now = clock.now()
+            practice = PracticeClass(
+                public_id=uuid.uuid4().hex,
+                helper_id=helper.id,
+                started_at=now,
+                expires_at=service.end_of_day(now),
+            )
+            db.session.add(practice)
             spare = service.consent(
                 db.session,
                 helper,
@@ -392,6 +404,14 @@ class World:
         # The newest registration is the one a card login finds; the other is for revoking.
         self.seen(f"/staff/helpers/{ids[0]}/revoke", "staff", ("POST",))
         self.seen(f"/assist/consents/{spare.public_id}/end", "resident", ("POST",))
+        # Pages of states the helper actor is not in (a consent under way, a class).
+        self.seen("/assist/consent", "helper")
+        self.seen("/assist/decline", "helper", ("POST",))
+        self.seen(f"/assist/practice/join/{practice.public_id}", "helper")
+        self.seen("/assist/practice/done/juminhyo-copy", "helper")
+        self.seen("/assist/practice", "helper")
+        self.seen("/assist/practice/end", "helper", ("POST",))
+        self.seen("/assist/practice/start", "helper", ("POST",))
         self.sign_in("helper")
 
     def _helper_session(self) -> None:

@@ -553,3 +553,68 @@ def test_a_locked_card_ends_on_a_plain_page_with_the_counter_to_book(app, stub, 
     booking = check_page(client.get(link))
     chosen = booking.find("input", attrs={"value": "mynumber-pin"})
     assert chosen is not None and chosen.has_attr("checked"), link
+
+
+# --- practice mode (スマホ教室) -------------------------------------------------------------------
+
+
+def _counts(app) -> tuple[int, int, int]:
+    from sqlalchemy import func
+
+    from portal.uploads.models import Upload, UploadBlob
+
+    with app.app_context():
+        return tuple(  # type: ignore[return-value]
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Submission, Upload, UploadBlob)
+        )
+
+
+def test_a_practice_run_completes_a_procedure_and_leaves_nothing(app, staff, office, stub):
+    from portal.assisted.models import PracticeClass
+
+    register(app, office)
+    helper, _ = helper_signed_in(app)
+    before = _counts(app)
+    response = form_post(helper, "/assist/", "/assist/practice/start")
+    assert response.headers["Location"] == "/assist/practice"
+    page = check_page(helper.get("/assist/practice"))
+    assert page.find(attrs={"aria-label": "練習"}), "「練習」 on every page"
+    join = urlsplit(page.find("code").get_text()).path
+
+    # A participant's phone joins from the link, logs in with a demo card, practises.
+    phone = app.test_client()
+    assert phone.get(join).headers["Location"] == "/assist/practice"
+    assert phone.get("/login/callback?as=elderly").status_code == 302
+    start = form_post(phone, NINSHIN, f"{NINSHIN}/start")
+    assert start.status_code == 302
+    with app.app_context():
+        draft = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+        assert draft.entered_by.startswith("practice:")
+    _fill_all_but_the_mother_step(app)
+    page = check_page(phone.get(MOTHER_STEP))
+    assert page.find(attrs={"aria-label": "練習"})
+    response = phone.post(MOTHER_STEP, data=form_values(page) | {"my_number": MY_NUMBER})
+    assert response.headers["Location"] == f"{NINSHIN}/check", response.status_code
+    assert check_page(phone.get(f"{NINSHIN}/check")).find(attrs={"aria-label": "練習"})
+    response = form_post(phone, f"{NINSHIN}/check", f"{NINSHIN}/check", {"declaration": "yes"})
+    assert response.headers["Location"] == "/assist/practice/done/ninshin-todoke"
+    done = check_page(phone.get(response.headers["Location"]))
+    assert done.h1.get_text() == "練習はここまでです"
+    assert "市には送信していません" in done.main.get_text()
+    assert _counts(app) == before  # no submission, no draft, no file
+    assert phone.get(f"{NINSHIN}/done").status_code in (302, 303)  # nothing was filed
+
+    # A run left half-way is deleted when the helper ends the class; the phone leaves it too.
+    form_post(phone, NINSHIN, f"{NINSHIN}/start")
+    assert _counts(app) != before
+    form_post(helper, "/assist/practice", "/assist/practice/end")
+    assert _counts(app) == before
+    response = phone.get(NINSHIN)
+    assert response.headers["Location"] == "/assist/practice"
+    with phone.session_transaction() as web_session:
+        assert "user" not in web_session and "drafts" not in web_session
+    with app.app_context():
+        (practice,) = db.session.scalars(select(PracticeClass))
+        assert practice.ended_at == NOW and practice.runs == 1
+    assert phone.get(join).status_code == 404  # the class is over
