@@ -128,6 +128,20 @@ def _siblings(submission: Submission) -> list[dict]:
     ]
 
 
+REVEAL_NAMES = {"mynumber": "マイナンバー", "bank_account": "口座番号"}
+
+
+def revealable(procedure, submission: Submission) -> str | None:
+    """What the reveal button shows ("マイナンバー", "マイナンバー・口座番号", ...): the
+    sensitive answers of the case; None when it has none."""
+    names = [
+        REVEAL_NAMES.get(f.type, "ご本人だけの情報")
+        for f in procedure.fields()
+        if f.sensitive and submission.answers.get(f.name)
+    ]
+    return "・".join(dict.fromkeys(names)) or None
+
+
 def _detail(
     submission: Submission,
     revealed: dict | None = None,
@@ -149,12 +163,12 @@ def _detail(
         submission=submission,
         procedure=procedure,
         state=submissions.workflow_of(submission).states[submission.status],
-        summary=answer_groups(submission, form_context(submission), clock.today_local()),
+        summary=answer_groups(
+            submission, form_context(submission), clock.today_local(), staff=True
+        ),
         verification=verification(submission, signed),
         signed_before_correction=signed is not None,
-        has_my_number=any(
-            f.type == "mynumber" and submission.answers.get(f.name) for f in procedure.fields()
-        ),
+        reveal_what=revealable(procedure, submission),
         revealed=revealed,
         reason=reason,
         forms=forms or {},

@@ -177,7 +177,8 @@ REASON_MAX = 400
 
 @bp.post("/submissions/<public_id>/reveal")
 def reveal(public_id: str):
-    """Show the My Number in full, once, for a reason the member types (audited with it)."""
+    """Show the case's sensitive answers (My Numbers, bank accounts, ...) in full, once, for a
+    reason the member types (audited with it)."""
     case = _case(public_id)
     reason = " ".join(request.form.get("reason", "").split())
     if not REASON_MIN <= len(reason) <= REASON_MAX or bad_characters(reason):
@@ -192,9 +193,9 @@ def reveal(public_id: str):
         db.session, case, current_app.extensions["submission_services"], clock.now()
     )
     revealed = {
-        f.label: ctx.decrypt(case.answers[f.name])
+        f.label: f.field_type.reveal(f, case.answers[f.name], ctx)
         for f in procedure.fields()
-        if f.type == "mynumber" and case.answers.get(f.name)
+        if f.sensitive and case.answers.get(f.name)
     }
     _audit(case, "reveal", reason)
     db.session.commit()

@@ -22,6 +22,9 @@ from portal.submissions.models import Submission
 NOT_ANSWERED = "未入力"
 # A sensitive answer shown to someone who must not see it (a helper in an assisted session).
 MASKED = "●●●●（ご本人だけに表示します）"
+# A sensitive answer on a staff page, until a member reveals it with a reason (audited); types
+# that mask themselves (a My Number, an account number) show their own partial mask instead.
+STAFF_MASKED = "●●●●（理由を入力して表示できます）"
 
 # The "who is this application for" page's file field (代理): the letter of delegation.
 WHO_LETTER = Field(
@@ -68,9 +71,11 @@ def rows_of(
     answers: dict[str, Any],
     ctx: service.FormContext,
     masked: bool = False,
+    staff: bool = False,
 ) -> list[SummaryRow]:
     """Label/value rows; with `masked`, a sensitive field's answer is replaced by MASKED here, on
-    the server (the page never holds it)."""
+    the server (the page never holds it); with `staff`, one whose type does not mask itself is
+    replaced by STAFF_MASKED."""
     rows = []
     for f in fields:
         value = answers.get(f.name)
@@ -78,6 +83,8 @@ def rows_of(
             text = NOT_ANSWERED
         elif masked and f.sensitive:
             text = MASKED
+        elif staff and f.sensitive and not f.field_type.self_masking:
+            text = STAFF_MASKED
         else:
             text = f.field_type.display(f, value, ctx)
         rows.append(SummaryRow(f.label, text))
@@ -100,10 +107,12 @@ def answer_groups(
     acting_change_url: str | None = None,
     skip: Collection[str] = (),
     omit_empty: bool = False,
+    staff: bool = False,
 ) -> list[SummaryGroup]:
     """The answers grouped by step, as label/value rows (who the application is for first, when
     someone acted for someone else). `change_url(step)`: the link that changes a step's answers
-    (None: no links); `skip`: field names not to show (a bundle's shared answers)."""
+    (None: no links); `skip`: field names not to show (a bundle's shared answers); `staff`: a
+    staff page (sensitive answers masked until revealed, `rows_of`)."""
     procedure = service.procedure_of(submission)
     masked = masks_sensitive(submission)
     groups = []
@@ -123,7 +132,7 @@ def answer_groups(
             SummaryGroup(
                 step.id,
                 step.title,
-                rows_of(fields, submission.answers, ctx, masked),
+                rows_of(fields, submission.answers, ctx, masked, staff),
                 change_url(step) if change_url else None,
             )
         )

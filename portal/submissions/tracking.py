@@ -225,6 +225,8 @@ def my_applications() -> ResponseReturnValue:
                 "state": workflow.states[submission.status],
                 "draft": service.is_draft(submission),
                 "role": _role_text(submission, role),
+                # Who entered or helped with it (a counter clerk, an assisted session's helper).
+                "helped_by": registry.helped_by(db.session, submission),
             }
         )
     return render_template(

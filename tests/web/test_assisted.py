@@ -233,6 +233,14 @@ def test_the_resident_consents_in_plain_words_and_the_consent_is_recorded(app, s
     assert "中村 キヨさん" in text and "渡辺 健さん（デジタル推進委員）" in text
     assert "暗証番号" in text and "●●●●" in text and "ほかの申請" in text
     assert "今日の終わり（23時59分）まで" in text
+    # やさしい日本語, through the portal's language choice (kept for the rest of the session).
+    easy = check_page(client.get("/assist/consent?lang=easy", follow_redirects=True)).main
+    assert easy.h1.get_text() == "お手伝（てつだ）いを たのむ ことの 確認（かくにん）"
+    assert "お手伝（てつだ）いの 人（ひと）に 見（み）えない もの" in easy.get_text()
+    assert (
+        "暗証番号（あんしょうばんごう）" in easy.get_text() and "中村 キヨさん" in easy.get_text()
+    )
+    client.get("/assist/consent?lang=ja")
     response = form_post(client, "/assist/consent", "/assist/consent", {"duration": "day"})
     assert "お手伝いを頼む手続を選んでください" in check_page(response, 400).get_text()
     assert not audit_entries(app, "consent_given")
@@ -427,6 +435,11 @@ def test_an_application_filed_in_a_session_says_who_helped(app, staff, office, s
     }
     assert facts["入力の支援"].startswith("渡辺 健さん（デジタル推進委員）がお手伝いしました")
     assert "9018" in status.main.get_text()  # not masked outside the session
+    listing = check_page(phone.get("/my/applications"))
+    (helped,) = listing.select(".application-helper")
+    assert helped.get_text().startswith(
+        "入力の支援：渡辺 健さん（デジタル推進委員）がお手伝いしました"
+    )
     assist = the_session(app)
     with app.app_context():
         row = db.session.scalars(select(Submission).order_by(Submission.id.desc())).first()
@@ -618,3 +631,42 @@ def test_a_practice_run_completes_a_procedure_and_leaves_nothing(app, staff, off
         (practice,) = db.session.scalars(select(PracticeClass))
         assert practice.ended_at == NOW and practice.runs == 1
     assert phone.get(join).status_code == 404  # the class is over
+
+
+# --- staff see sensitive answers masked until revealed -------------------------------------------
+
+
+def test_staff_see_sensitive_answers_masked_until_they_reveal_them_with_a_reason(app):
+    """As the My Number reveal always did: a case page shows a sensitive answer masked (a bank
+    account's last three digits, as its type masks itself; other sensitive answers not at all),
+    and 「理由を記録して…を表示する」 shows them whole, once, audited with the reason."""
+    from tests.factories import staff_members, submitted
+
+    secret = staff_members(app, {"sosai-clerk": [("clerk", "shimin")]})["sosai-clerk"]
+    case = submitted(app, "sosaihi-kokuho")  # 葬祭費: paid into the applicant's account
+    number = case.answers["bank_account"]["account_number"]
+    client = staff_sign_in(app.test_client(), "sosai-clerk", secret)
+    url = f"/staff/submissions/{case.public_id}"
+    page = check_page(client.get(url))
+    text = page.main.get_text()
+    assert f" {number} " not in text and " " + "●" * (len(number) - 3) + number[-3:] in text
+    button = page.find("button", string=lambda s: s and s.startswith("理由を記録して"))
+    assert "口座番号" in button.get_text()
+    response = form_post(client, url, f"{url}/reveal", {"reason": "振込先の確認のため"})
+    revealed = check_page(response).find(id="revealed-title").parent.get_text()
+    assert f" {number} " in revealed
+    (entry,) = audit_entries(app, "reveal")
+    assert entry.reason == "振込先の確認のため" and number not in (entry.reason or "")
+
+
+def test_a_sensitive_answer_without_a_mask_of_its_own_is_masked_for_staff(app):
+    from portal.catalog.schema import Field
+
+    with app.app_context():
+        services = app.extensions["submission_services"]
+        ctx = FormContext(db.session, Submission(answers={}), services, clock.now())
+        address = Field(name="where", type="text", label="居所", sensitive=True)
+        (row,) = summary.rows_of([address], {"where": "いすみ市岬町1"}, ctx, staff=True)
+        assert row.value == summary.STAFF_MASKED
+        (row,) = summary.rows_of([address], {"where": "いすみ市岬町1"}, ctx)
+        assert row.value == "いすみ市岬町1"  # the resident's own pages

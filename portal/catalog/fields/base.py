@@ -139,6 +139,9 @@ class FieldType:
     macro: str = ""
     needs_options = False
     composite = False  # value is a dict or list: conditions may not compare it directly
+    # Its `display` already masks the value (a My Number's last four digits, an account
+    # number's last three): staff see that; `reveal` shows it whole (portal.staff, audited).
+    self_masking = False
 
     # -- reading a POST -------------------------------------------------------------------
     def read_input(self, field: FieldSpec, ctx: FieldContext, path: str) -> Parsed:
@@ -187,6 +190,10 @@ class FieldType:
     def raw_from_value(self, field: FieldSpec, value: Any, ctx: FieldContext | None) -> Any:
         """What to put back in the inputs when a stored answer is shown for editing."""
         return "" if value is None else str(value)
+
+    def reveal(self, field: FieldSpec, value: Any, ctx: Any) -> str:
+        """The answer in full, for a staff member who typed a reason (a `sensitive` field)."""
+        return self.display(field, value, ctx)
 
     def display(self, field: FieldSpec, value: Any, ctx: FieldContext | None) -> str:
         return "" if value is None else _suffix(field, str(value))

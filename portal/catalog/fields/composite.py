@@ -408,15 +408,23 @@ class BankAccountType(FieldType):
         raw["kind"] = "yucho" if value.get("yucho_kigo") else "bank"
         return raw
 
+    self_masking = True
+
     def display(self, field, value, ctx):
         if not value:
             return ""
-        kind = ACCOUNT_TYPES.get(value.get("account_type", ""), "")
         number = value.get("account_number", "")
-        masked = "●" * (len(number) - 3) + number[-3:]
+        return self._text(value, "●" * (len(number) - 3) + number[-3:])
+
+    def reveal(self, field, value, ctx):
+        return self._text(value, value.get("account_number", "")) if value else ""
+
+    @staticmethod
+    def _text(value, number: str) -> str:
+        kind = ACCOUNT_TYPES.get(value.get("account_type", ""), "")
         return (
             f"{value.get('bank_name', '')} {value.get('branch_name', '')}"
-            f" {kind} {masked} {value.get('holder_kana', '')}"
+            f" {kind} {number} {value.get('holder_kana', '')}"
         )
 
     def check_value(self, field, value):
