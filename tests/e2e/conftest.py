@@ -194,7 +194,8 @@ def _device(playwright, name: str) -> dict:
 
 @pytest.fixture
 def make_page(browser, playwright, live_server):
-    """make_page(kind, javascript=True): a fresh context and page ('phone', 'small', 'desktop')."""
+    """make_page(kind, javascript=True): a fresh context and page ('phone', 'small', 'tablet',
+    'desktop')."""
     contexts = []
 
     def factory(kind: str = "phone", javascript: bool = True):
@@ -202,6 +203,8 @@ def make_page(browser, playwright, live_server):
             options = _device(playwright, "Pixel 7")
         elif kind == "small":  # the narrowest phone we support: 320 CSS px (WCAG reflow)
             options = {**_device(playwright, "Pixel 7"), "viewport": {"width": 320, "height": 640}}
+        elif kind == "tablet":  # a helper's tablet at a スマホ教室 or a branch office
+            options = _device(playwright, "Galaxy Tab S4")
         else:
             options = {"viewport": {"width": 1280, "height": 800}}
         context = browser.new_context(

@@ -41,6 +41,7 @@ NOT_PAGES = {
     "counter.sign_callback": "redirect back from signing at the counter, tests/web",
     "kiosk.time_left": "JSON (seconds before a kiosk visit is wiped), tests/web/test_kiosk.py",
     "assisted.welcome": "redirect after a helper's card login (its refusal: tests/web/test_assisted.py)",
+    "assisted.practice_join": "redirect into a practice class (its link; tests/web/test_assisted.py)",
 }
 
 
