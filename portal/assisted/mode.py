@@ -124,6 +124,14 @@ def drop_resident() -> None:
     session.rotate()  # type: ignore[attr-defined]  # our ServerSession (identity.sessions)
 
 
+def _practising(endpoint: str | None) -> bool:
+    """A procedure's own pages in a practice class (portal.assisted.practice): the same paths
+    as a resident's draft pages, but this browser's practice draft is behind them. A status
+    link of an ended session stays closed."""
+    args = request.view_args or {}
+    return bool(session.get("practice")) and "procedure_id" in args and "token" not in args
+
+
 def closed(path: str) -> bool:
     """Whether the path belongs to a session that ended, for this browser (a helper's, or the
     shared device the session ran on): checked only when no session is live and no resident is
@@ -162,7 +170,7 @@ def _before_request() -> Any:
     if not public_id:
         helpers_browser = session.get(CLOSED_KEY) or session.get(HELPER_KEY)
         helpers = helpers_browser and not session.get("user")
-        if helpers and keeps_data(endpoint) and closed(request.path):
+        if helpers and keeps_data(endpoint) and not _practising(endpoint) and closed(request.path):
             abort(404)  # a page of a session that ended: nothing of it for the helper
         return None
     db.will_write()  # the consent may end here (audited); the paths it touches are kept

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.assisted import bp, mode, service
 from portal.assisted.models import AssistHelper, PracticeClass
-from portal.db import db
+from portal.db import db, write_intent
 from portal.qr import qr_svg
 from portal.submissions import extensions
 from portal.submissions.access import catalog, forget_draft, services
@@ -77,20 +77,46 @@ def practice_drafts(session_: Session, practice: PracticeClass) -> list[Submissi
     )
 
 
-def discard(session_: Session, submission: Submission) -> None:
+def discard(session_: Session, submission: Submission, files: Any = None) -> None:
     """Delete a practice draft with its files, events and everything that points at it."""
     from portal.retention.service import delete_draft
 
-    delete_draft(session_, services().files, submission.id)
+    delete_draft(session_, files or services().files, submission.id)
 
 
-def end_class(session_: Session, practice: PracticeClass, now: dt.datetime) -> int:
+def end_class(
+    session_: Session, practice: PracticeClass, now: dt.datetime, files: Any = None
+) -> int:
     """End the class: every practice draft of it is deleted. How many were."""
     drafts = practice_drafts(session_, practice)
     for draft in drafts:
-        discard(session_, draft)
+        discard(session_, draft, files)
     practice.ended_at = now
     return len(drafts)
+
+
+def expired_classes_duty(_should_stop=None) -> str | None:
+    """The worker's `practice-classes` duty (portal/jobs/schedule.py): a class past its end
+    (the end of its day) that no browser of it asked about since is ended here, its drafts
+    deleted: nothing of a スマホ教室 stays overnight."""
+    assert db.session_factory is not None, "Database.init_app() was not called"
+    files = current_app.extensions["submission_services"].files
+    now = clock.now()
+    intent = write_intent.set(True)
+    try:
+        with db.session_factory() as session_:
+            over = session_.scalars(
+                select(PracticeClass).where(
+                    PracticeClass.ended_at.is_(None), PracticeClass.expires_at <= now
+                )
+            ).all()
+            deleted = sum(end_class(session_, practice, now, files) for practice in over)
+            session_.commit()
+    finally:
+        write_intent.reset(intent)
+    if not over:
+        return None
+    return f"practice: {len(over)} class(es) ended, {deleted} draft(s) deleted"
 
 
 def current() -> PracticeClass | None:

@@ -103,6 +103,12 @@ SCHEDULE: list[Duty] = [
     # Kiosk visits idle past the reset whose terminal never asked again (unplugged, crashed):
     # wiped by the server; expired 「続きはスマートフォンで」 codes take their drafts with them.
     Duty("kiosk-visits", "portal.kiosk.duty:idle_visits_duty", every=dt.timedelta(minutes=1)),
+    # スマホ教室 practice classes past the end of their day: ended, their drafts deleted.
+    Duty(
+        "practice-classes",
+        "portal.assisted.practice:expired_classes_duty",
+        every=dt.timedelta(minutes=15),
+    ),
     # The mock card service's expired codes, tokens and signing transactions.
     Duty(
         "mock-jpki-expired",

@@ -323,6 +323,7 @@ def test_the_schedule_is_complete_and_importable():
         "retention-purge",
         "expired-sessions",
         "kiosk-visits",
+        "practice-classes",
         "mock-jpki-expired",
         "rate-limit-counters",
         "finished-jobs",

@@ -670,3 +670,37 @@ def test_a_sensitive_answer_without_a_mask_of_its_own_is_masked_for_staff(app):
         assert row.value == summary.STAFF_MASKED
         (row,) = summary.rows_of([address], {"where": "いすみ市岬町1"}, ctx)
         assert row.value == "いすみ市岬町1"  # the resident's own pages
+
+
+def test_a_helper_practises_the_procedure_of_an_ended_session(app, staff, office, stub):
+    """The pages of a procedure are the same paths for a practice draft: open in a class; the
+    status link of what the ended session filed stays closed."""
+    client, paths = _file_in_a_session(app, office)
+    form_post(client, f"{NINSHIN}/done", "/assist/end")
+    assert client.get(f"{NINSHIN}/check").status_code == 404
+    form_post(client, "/assist/", "/assist/practice/start")
+    step = form_post(client, NINSHIN, f"{NINSHIN}/start").headers["Location"]
+    assert check_page(client.get(step)).find(attrs={"aria-label": "練習"})
+    assert client.get(f"{NINSHIN}/check").status_code in (302, 303)  # not done yet: no 404
+    (status_link,) = [p for p in paths if p.startswith("/status/")]
+    assert client.get(status_link).status_code == 404
+
+
+def test_a_class_nobody_ended_is_ended_overnight_with_its_drafts(app, staff, office, stub):
+    from portal.assisted.models import PracticeClass
+    from portal.assisted.practice import expired_classes_duty
+
+    register(app, office)
+    helper, _ = helper_signed_in(app)
+    before = _counts(app)
+    form_post(helper, "/assist/", "/assist/practice/start")
+    form_post(helper, NINSHIN, f"{NINSHIN}/start")  # a run left half-way, the tablet put away
+    assert _counts(app) != before
+    with app.app_context():
+        assert expired_classes_duty() is None  # the class is still on
+    clock.set_override(END_OF_DAY + dt.timedelta(seconds=1))
+    with app.app_context():
+        assert expired_classes_duty() == "practice: 1 class(es) ended, 1 draft(s) deleted"
+        (practice,) = db.session.scalars(select(PracticeClass))
+        assert practice.ended_at is not None
+    assert _counts(app) == before
