@@ -13,7 +13,17 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from portal import audit, clock
 from portal.assisted import bp, mode, service
@@ -65,6 +75,8 @@ def home():
         active=state == "active",
         message=STATES.get(state),
         history=service.history(db.session, helper),
+        # Practice is with the demo cards of the mock card service only.
+        practice=current_app.config["MOCK_JPKI_ENABLED"],
     )
 
 
