@@ -75,7 +75,10 @@ def test_failed_logins_say_what_to_do(make_page, audit):
     expect(page.get_by_role("heading", level=1)).to_have_text("カードがロックされています")
     page.get_by_role("button", name="申請サービスに戻る").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("カードがロックされています")
-    expect(page.get_by_text("市区町村の窓口で暗証番号を初期化")).to_be_visible()
+    # A plain page: where the PIN is reset, and the counter's booking (no retry, no count).
+    expect(page.get_by_text("市民課 窓口（本庁舎1階 1番窓口）で、初期化できます")).to_be_visible()
+    expect(page.get_by_role("link", name="市民課の窓口を予約する")).to_be_visible()
+    expect(page.get_by_role("link", name="もう一度ログインする")).to_have_count(0)
     audit(page)
 
     page.goto("/login/callback?code=forged&state=forged")
