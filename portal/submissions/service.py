@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, bindparam, select, update
+from sqlalchemy import CursorResult, Result, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -258,7 +258,7 @@ def _first_input(field: Field, path: str) -> str:
 # The guarded UPDATE of every step saved, built once (a statement object keeps its cache key, so
 # running it again costs no SQL construction; decision 0055). A Core UPDATE of the table: the
 # loaded object is brought up to date below, as the ORM's synchronize_session=False left it.
-_SUBMISSIONS = Submission.__table__
+_SUBMISSIONS = cast(Table, Submission.__table__)
 _SAVE_STEP = (
     update(_SUBMISSIONS)
     .where(
