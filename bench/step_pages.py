@@ -18,9 +18,10 @@ thread) for N seconds each, after a short warm-up that is not counted:
   portal: step page GET            GET /procedures/juminhyo-copy/apply/applicant   (own draft)
   portal: step POST                POST the applicant step with valid answers      expects 302
 
-It prints requests, req/s, p50/p95/p99 latency and errors per scenario, the portal ÷ baseline
-ratios, and writes the same to bench/results/step_pages-<timestamp>.json. It never asserts timings:
-the figures depend on the machine, and the load generator shares the machine with the servers.
+It prints requests, req/s, p50/p95/p99 latency, errors and server CPU per request per scenario,
+the portal ÷ baseline ratios (req/s, p95, server CPU per request), and writes the same to
+bench/results/step_pages-<timestamp>.json. It never asserts timings: the figures depend on the
+machine, and the load generator shares the machine with the servers.
 The servers are always stopped (terminate, then kill) when the run ends or fails.
 """
 
@@ -521,6 +522,15 @@ def ratios(by_name: dict[str, dict]) -> dict[str, float]:
             p, b = by_name[portal_name], by_name[base_name]
             out[f"{short} p95 ÷ {base_short} p95"] = (
                 p["p95_ms"] / b["p95_ms"] if b["p95_ms"] else float("nan")
+            )
+    # Server CPU per request: the steadier figure on a shared machine (issue 24's target: step
+    # GET and step POST at most 3x the flask+sqlite read).
+    for portal_name, short in ((STEP_GET, "step GET"), (STEP_POST, "step POST")):
+        for base_name, base_short in ((HELLO, "hello"), (SQLITE, "sqlite-read")):
+            p, b = by_name[portal_name], by_name[base_name]
+            base_cpu = b["server_cpu_ms_per_request"]
+            out[f"{short} CPU ÷ {base_short} CPU"] = (
+                p["server_cpu_ms_per_request"] / base_cpu if base_cpu else float("nan")
             )
     return out
 

@@ -35,7 +35,12 @@ _easy = Domain(domain="easy")
 
 
 def current_language() -> str:
-    lang = session.get("lang") if session else None
+    # One look through the `session` proxy, not two: a step page asks about twenty times.
+    try:
+        data = session._get_current_object()  # type: ignore[attr-defined]
+    except RuntimeError:  # outside a request
+        return "ja"
+    lang = data.get("lang") if data else None
     return lang if lang in LANGUAGES else "ja"
 
 

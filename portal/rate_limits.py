@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, has_request_context
 from limits.storage import Storage
-from sqlalchemy import Double, Engine, String, case, delete, select
+from sqlalchemy import Double, Engine, Integer, String, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,6 +42,38 @@ def _key(key: str) -> str:
     if len(key) <= KEY_MAX:
         return key
     return key[:100] + "#" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _upsert_statement(dialect) -> Any:
+    """The counting upsert of one hit, with bound values (key, amount, now, expires_at)."""
+    table = RateLimitCounter.__table__
+    amount = bindparam("amount", type_=Integer)
+    now = bindparam("now", type_=Double)
+    expires_at = bindparam("expires_at", type_=Double)
+    expired = table.c.expires_at <= now
+    return (
+        dialect.insert(table)
+        .values(key=bindparam("key", type_=String), count=amount, expires_at=expires_at)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((expired, amount), else_=table.c.count + amount),
+                "expires_at": case((expired, expires_at), else_=table.c.expires_at),
+            },
+        )
+        .returning(table.c.count)
+    )
+
+
+# Built once per dialect: a hit runs on every limited request (every step saved), and a statement
+# object keeps its cache key, so running it again costs no SQL construction (decision 0055).
+_UPSERTS = {name: _upsert_statement(dialect) for name, dialect in (
+    ("postgresql", postgresql), ("sqlite", sqlite)
+)}  # fmt: skip
+
+
+def _upsert(engine: Engine) -> Any:
+    return _UPSERTS["postgresql" if engine.dialect.name == "postgresql" else "sqlite"]
 
 
 class DatabaseStorage(Storage):
@@ -74,25 +106,16 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         now = time.time()
-        table = RateLimitCounter.__table__
         token, engine = self._write()
         try:
-            dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-            expired = table.c.expires_at <= now
-            statement = (
-                dialect.insert(table)
-                .values(key=_key(key), count=amount, expires_at=now + expiry)
-                .on_conflict_do_update(
-                    index_elements=[table.c.key],
-                    set_={
-                        "count": case((expired, amount), else_=table.c.count + amount),
-                        "expires_at": case((expired, now + expiry), else_=table.c.expires_at),
-                    },
-                )
-                .returning(table.c.count)
-            )
+            values = {
+                "key": _key(key),
+                "amount": amount,
+                "now": now,
+                "expires_at": now + expiry,
+            }
             with engine.begin() as connection:
-                return int(connection.execute(statement).scalar_one())
+                return int(connection.execute(_upsert(engine), values).scalar_one())
         finally:
             write_intent.reset(token)
 

@@ -26,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock, input_policy, japanese
+from portal.catalog.fields import markup as field_markup
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +240,7 @@ FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 def init_app(app: Flask) -> None:
     app.config["CSP"] = content_security_policy(app.config)
+    app.jinja_env.globals.update(field_markup.GLOBALS)  # the field macros' small pieces
     # First of all before_request functions: the language switch and every view come after it.
     app.before_request_funcs.setdefault(None, []).insert(0, _input_guard)
     app.after_request(_security_headers)

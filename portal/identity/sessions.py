@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.datastructures import CallbackDict
@@ -121,6 +121,13 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         return self.expires_at is None or self.expires_at > now + idle_limit(self)
 
 
+# The query every request with a session cookie runs (built once: a statement object carries its
+# cache key, so running it again costs no SQL construction).
+_READ_SESSION = select(WebSession.data, WebSession.last_seen_at, WebSession.expires_at).where(
+    WebSession.token_hash == bindparam("hash")
+)
+
+
 class DatabaseSessionInterface(SessionInterface):
     def get_cookie_name(self, app: Flask) -> str:
         production = app.config["PORTAL_ENV"] == "production"
@@ -157,19 +164,30 @@ class DatabaseSessionInterface(SessionInterface):
         return ServerSession(dict(row.data), token, row.last_seen_at, row.expires_at)
 
     @staticmethod
-    def _read(token: str) -> WebSession | None:
-        """The stored session; read again once on a new connection when the first was lost
-        (the pool has discarded it: a database restart, a failover, a connection cut)."""
-        for attempt in (1, 2):
-            try:
-                with db.session_factory() as session:
-                    return session.scalar(
-                        select(WebSession).where(WebSession.token_hash == token_hash(token))
-                    )
-            except DBAPIError as error:
-                if attempt == 2 or not is_disconnect(error):
-                    raise
-                log.warning("session read: the database connection was lost; reading again")
+    def _read(token: str) -> Row | None:
+        """The stored session (its data, last_seen_at and expires_at); read again once on a new
+        connection when the first was lost (the pool has discarded it: a database restart, a
+        failover, a connection cut).
+
+        Every request with a cookie reads this, so it is a Core query of three columns, built
+        once, on a plain connection in a read transaction (decision 0055): no ORM session and
+        object, and on SQLite no write lock for a read."""
+        engine = db.engine
+        assert engine is not None, "Database.init_app() was not called"
+        intent = write_intent.set(False)
+        try:
+            for attempt in (1, 2):
+                try:
+                    with engine.connect() as connection:
+                        return connection.execute(
+                            _READ_SESSION, {"hash": token_hash(token)}
+                        ).first()
+                except DBAPIError as error:
+                    if attempt == 2 or not is_disconnect(error):
+                        raise
+                    log.warning("session read: the database connection was lost; reading again")
+        finally:
+            write_intent.reset(intent)
         return None  # not reached
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
@@ -201,6 +219,8 @@ class DatabaseSessionInterface(SessionInterface):
         db.discard_uncommitted()
         name = self.get_cookie_name(app)
         now = clock.now()
+        if self._nothing_to_write(session, now):
+            return  # most requests: no database session at all
         intent = write_intent.set(True)  # SQLite: take the write lock up front
         try:
             with db.session_factory() as store:
@@ -239,9 +259,31 @@ class DatabaseSessionInterface(SessionInterface):
                 store.commit()
         finally:
             write_intent.reset(intent)
+        self._set_cookie(app, name, session, response)
+
+    @staticmethod
+    def _nothing_to_write(session: ServerSession, now: dt.datetime) -> bool:
+        """What `_save` would find before writing anything (no delete, no insert, no update)."""
+        if session.end_requested:
+            return False
+        if not session:
+            return session.token is None  # an emptied stored session is deleted
+        if session.token is None or session.rotate_requested or session.modified:
+            return False
+        if session.touch_requested:
+            return False
+        return not (
+            session.last_seen_at
+            and not session.touch_refused
+            and now - session.last_seen_at >= TOUCH_INTERVAL
+        )
+
+    def _set_cookie(
+        self, app: Flask, name: str, session: ServerSession, response: Response
+    ) -> None:
         response.set_cookie(
             name,
-            session.token,
+            session.token or "",
             httponly=True,
             secure=app.config["SESSION_COOKIE_SECURE"],
             samesite="Lax",

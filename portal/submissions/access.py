@@ -8,6 +8,7 @@ status page's secret link, which access logs redact.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -43,10 +44,25 @@ def form_context(submission: Submission, with_form: bool = False) -> service.For
 
 
 def limit(setting: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Rate-limit a view's POSTs by the setting's limit."""
-    decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = limiter.limit(
+    """Rate-limit a view's POSTs by the setting's limit.
+
+    A GET of the same view goes straight to it: the limit names POST only, so flask-limiter's
+    check of a GET found nothing to count, at some cost on every page view (decision 0055)."""
+    limited: Callable[[Callable[..., Any]], Callable[..., Any]] = limiter.limit(
         lambda: current_app.config[setting], methods=["POST"]
     )
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        checked = limited(view)
+
+        @functools.wraps(view)  # the same qualified name: flask-limiter knows the view by it
+        def either(*args: Any, **kwargs: Any) -> Any:
+            if request.method == "POST":
+                return checked(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return either
+
     return decorator
 
 

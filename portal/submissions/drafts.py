@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from portal.catalog.schema import Procedure, Workflow
@@ -103,19 +103,20 @@ def dumped(procedure: Procedure | Workflow) -> dict[str, Any]:
     return data
 
 
+# Built once: every step page and save looks its draft up, and a statement object keeps its
+# cache key, so running it again costs no SQL construction (decision 0055).
+_BY_DRAFT_TOKEN = select(Submission).where(Submission.draft_token_hash == bindparam("hash"))
+_BY_STATUS_TOKEN = select(Submission).where(Submission.status_token_hash == bindparam("hash"))
+
+
 def find_by_draft_token(session: Session, token: str | None) -> Submission | None:
     if not token:
         return None
-    return session.scalar(
-        select(Submission).where(Submission.draft_token_hash == token_hash(token))
-    )
+    return session.scalar(_BY_DRAFT_TOKEN, {"hash": token_hash(token)})
 
 
 def find_by_status_token(session: Session, token: str) -> Submission | None:
-    submission = session.scalar(
-        select(Submission).where(Submission.status_token_hash == token_hash(token))
-    )
-    return submission
+    return session.scalar(_BY_STATUS_TOKEN, {"hash": token_hash(token)})
 
 
 def status_token(key: str, submission: Submission) -> str:

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, select, update
+from sqlalchemy import CursorResult, Result, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -255,6 +255,24 @@ def _first_input(field: Field, path: str) -> str:
     return f"{path}.{part}" if part else path
 
 
+# The guarded UPDATE of every step saved, built once (a statement object keeps its cache key, so
+# running it again costs no SQL construction; decision 0055). A Core UPDATE of the table: the
+# loaded object is brought up to date below, as the ORM's synchronize_session=False left it.
+_SUBMISSIONS = cast(Table, Submission.__table__)
+_SAVE_STEP = (
+    update(_SUBMISSIONS)
+    .where(
+        _SUBMISSIONS.c.id == bindparam("row_id"),
+        _SUBMISSIONS.c.status == bindparam("draft_status"),
+    )
+    .values(
+        answers=bindparam("new_answers", type_=_SUBMISSIONS.c.answers.type),
+        steps_done=bindparam("new_steps_done", type_=_SUBMISSIONS.c.steps_done.type),
+        updated_at=bindparam("new_updated_at", type_=_SUBMISSIONS.c.updated_at.type),
+    )
+)
+
+
 def save_step(
     session: Session,
     submission: Submission,
@@ -273,11 +291,16 @@ def save_step(
     steps_done = [*submission.steps_done]
     if step.id not in steps_done:
         steps_done.append(step.id)
+    session.flush()  # what is pending goes first, as the ORM's UPDATE would have flushed it
     result = session.execute(
-        update(Submission)
-        .where(Submission.id == submission.id, Submission.status == workflow_of(submission).initial)
-        .values(answers=answers, steps_done=steps_done, updated_at=now)
-        .execution_options(synchronize_session=False)
+        _SAVE_STEP,
+        {
+            "row_id": submission.id,
+            "draft_status": workflow_of(submission).initial,
+            "new_answers": answers,
+            "new_steps_done": steps_done,
+            "new_updated_at": now,
+        },
     )
     if _row_count(result) != 1:
         raise DraftNotEditable(submission.public_id)

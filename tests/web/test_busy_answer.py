@@ -250,19 +250,26 @@ def test_a_connection_lost_while_reading_the_session_answers_503(client, app, mo
     assert started.status_code in (200, 302)
     from portal.identity import sessions
 
-    real = sessions.db.session_factory
+    engine = sessions.db.engine
 
-    def factory():
-        session = real()
+    class CutOnRead:
+        """The engine, except that the session read's connections lose the server (the read
+        is a Core query on a connection of its own: decision 0055)."""
 
-        def scalar(*args, **kwargs):
-            raise lost_connection()
+        def connect(self):
+            connection = engine.connect()
 
-        session.scalar = scalar  # type: ignore[method-assign]
-        return session
+            def execute(*args, **kwargs):
+                raise lost_connection()
+
+            connection.execute = execute  # type: ignore[method-assign]
+            return connection
+
+        def __getattr__(self, name):
+            return getattr(engine, name)
 
     assert client.get_cookie("portal_session") is not None
-    monkeypatch.setattr(sessions.db, "session_factory", factory)
+    monkeypatch.setattr(sessions.db, "engine", CutOnRead())
     response = client.get("/")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"

@@ -1,0 +1,288 @@
+"""The markup of the commonest form fields, in Python, for the field macros (portal/templates/
+components/fields.html).
+
+Every step page renders its fields through these. As Jinja macros (`field` → `text_input` →
+`input` → `_id`, `_tag`, `_hint_and_error`, `_describedby`, `_autofocus`) one text field took
+about a dozen macro and helper calls, and a Jinja macro call costs far more than a Python one:
+the fields were half of a step page's rendering (decision 0055). What they render is unchanged,
+character for character; the other field types (textarea, select, declaration, file, address,
+person, bank account, group) stay macros, and `field_html` hands them to those.
+
+Every value that comes from the catalog or the person is escaped (markupsafe), as `{{ }}` did.
+The macros lived in a template imported without context, so a page's variables (`kiosk_frame`)
+never reached them; these functions do not read any either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from jinja2 import pass_environment
+from markupsafe import Markup, escape
+
+from portal.catalog.fields.base import html_id
+
+_REQUIRED = Markup('<span class="tag tag--required">必須</span>')
+_OPTIONAL = Markup('<span class="tag tag--optional">任意</span>')
+_AUTOFOCUS = Markup(" autofocus")
+_EMPTY = Markup("")
+FIELDS_TEMPLATE = "components/fields.html"
+
+
+def field_id(path: str) -> Markup:
+    """The input's id: `f-` and the path with dashes (`address.block` → `f-address-block`)."""
+    return escape(html_id(str(path)))
+
+
+def field_tag(required: object) -> Markup:
+    """The 必須 / 任意 tag after a label."""
+    return _REQUIRED if required else _OPTIONAL
+
+
+def field_autofocus(path: str, focus: object) -> Markup:
+    """` autofocus` on the input the page focuses (the first in error, or an added item)."""
+    return _AUTOFOCUS if focus == path else _EMPTY
+
+
+def field_describedby(path: str, hint: object, error: object) -> Markup:
+    """` aria-describedby="…"` naming the hint and the error message, when there are any."""
+    if not (hint or error):
+        return _EMPTY
+    base = field_id(path)
+    ids = " ".join([f"{base}-hint"] * bool(hint) + [f"{base}-error"] * bool(error))
+    return Markup(f' aria-describedby="{ids}"')  # noqa: S704 - ids are escaped (field_id)
+
+
+def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
+    """The hint paragraph and the error message, with the ids aria-describedby names."""
+    out = ""
+    if hint:
+        out += f'<p class="hint" id="{field_id(path)}-hint">{escape(hint)}</p>'
+    if error:
+        out += (
+            f'<p class="error-message" id="{field_id(path)}-error">'
+            f'<span class="visually-hidden">エラー：</span>{escape(error)}</p>'
+        )
+    return Markup(out)  # noqa: S704 - every value in it is escaped
+
+
+def field_input(
+    path: str,
+    label: object,
+    value: object,
+    error: object = None,
+    hint: object = None,
+    required: object = True,
+    type: object = "text",
+    autocomplete: object = None,
+    width: object = "long",
+    inputmode: object = None,
+    focus: object = None,
+    suffix: object = None,
+    maxlength: object = None,
+) -> Markup:
+    """One text-like input with its label, hint and error (the `input` macro)."""
+    ident = field_id(path)
+    parts = [
+        '\n  <div class="field',
+        " field--error" if error else "",
+        f'">\n    <label class="label" for="{ident}">{escape(label)} {field_tag(required)}</label>',
+        f"\n    {field_hint_and_error(path, hint, error)}",
+        '\n    <span class="input-with-suffix">\n    <input class="input input--',
+        f'{escape(width)}" id="{ident}" name="{escape(path)}" type="{escape(type)}"',
+        f'\n      value="{escape(value if value is not None else "")}"',
+    ]
+    if autocomplete:
+        parts.append(f' autocomplete="{escape(autocomplete)}"')
+    if inputmode:
+        parts.append(f' inputmode="{escape(inputmode)}"')
+    if maxlength:
+        parts.append(f' maxlength="{escape(maxlength)}"')
+    if required:
+        parts.append(" required")
+    if error:
+        parts.append(' aria-invalid="true"')
+    parts.append(f"{field_describedby(path, hint, error)}{field_autofocus(path, focus)}>")
+    if suffix:
+        parts.append(f'<span class="input-suffix" aria-hidden="true">{escape(suffix)}</span>')
+    parts.append("\n    </span>\n  </div>\n")
+    return Markup("".join(parts))  # noqa: S704 - every value in it is escaped
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """`obj.name` as Jinja reads it: the attribute, else the item (options may be dicts)."""
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        pass
+    try:
+        return obj[name]
+    except (TypeError, LookupError):
+        return None
+
+
+def field_choices(
+    path: str,
+    label: object,
+    options: Iterable[Any],
+    raw: Any,
+    error: object,
+    hint: object,
+    required: object,
+    kind: str,
+    focus: object = None,
+) -> Markup:
+    """Radio buttons or checkboxes in a fieldset (the `choices` macro)."""
+    ident = field_id(path)
+    parts = [
+        '\n  <div class="field',
+        " field--error" if error else "",
+        f'">\n    <fieldset class="fieldset"{field_describedby(path, hint, error)}>',
+        f'\n      <legend class="legend">{escape(label)} {field_tag(required)}</legend>',
+        f"\n      {field_hint_and_error(path, hint, error)}",
+        '\n      <div class="choices">',
+    ]
+    many = _iterable(raw) and not isinstance(raw, str)
+    for index, option in enumerate(options):
+        value, option_hint = _attr(option, "value"), _attr(option, "hint")
+        input_id = ident if index == 0 else f"{ident}-{index}"
+        checked = (raw == value) if kind == "radio" else (many and value in raw)
+        parts.append(
+            '\n        <div class="choice">'
+            f'\n          <input class="choice__input" type="{escape(kind)}" id="{input_id}"'
+            f' name="{escape(path)}" value="{escape(value)}"'
+        )
+        if checked:
+            parts.append(" checked")
+        if kind == "radio" and required:
+            parts.append(" required")
+        if error:
+            parts.append(' aria-invalid="true"')
+        if option_hint:
+            parts.append(f' aria-describedby="{input_id}-option-hint"')
+        if index == 0:
+            parts.append(str(field_autofocus(path, focus)))
+        parts.append(
+            f'>\n          <label class="choice__label" for="{input_id}">'
+            f"{escape(_attr(option, 'label'))}</label>"
+        )
+        if option_hint:
+            hint_id = f"{input_id}-option-hint"
+            parts.append(f'<p class="hint choice__hint" id="{hint_id}">{escape(option_hint)}</p>')
+        parts.append("\n        </div>")
+    parts.append("\n      </div>\n    </fieldset>\n  </div>\n")
+    return Markup("".join(parts))  # noqa: S704 - every value in it is escaped
+
+
+def _iterable(value: object) -> bool:
+    try:
+        iter(value)  # type: ignore[call-overload]
+    except TypeError:
+        return False
+    return True
+
+
+# -- the field types whose whole markup is here ------------------------------------------------
+
+_INPUT_TYPES = {"email": "email", "tel": "tel"}
+_INPUT_MODES = {"tel": "tel", "postal_code": "numeric"}
+
+
+# Each returns what its macro did, the whitespace around the `input` call included.
+
+
+def _then(before: str, after: str, html: Markup) -> Markup:
+    return Markup(before + html + after)  # noqa: S704 - html is Markup, the rest whitespace
+
+
+def _text_input(f: Any, path: str, raw: Any, errors: dict, focus: object, _mask: object) -> Markup:
+    return _then("", "\n", field_input(
+        path, f.label, raw, errors.get(path), f.hint, f.required,
+        _INPUT_TYPES.get(f.type, "text"), f.autocomplete, f.input_width,
+        _INPUT_MODES.get(f.type), focus, maxlength=(f.max_length * 2 if f.max_length else None),
+    ))  # fmt: skip
+
+
+def _number_input(
+    f: Any, path: str, raw: Any, errors: dict, focus: object, _mask: object
+) -> Markup:
+    return _then("\n  ", "\n", field_input(
+        path, f.label, raw, errors.get(path), f.hint, f.required, "text", None, f.input_width,
+        "numeric", focus, f.suffix,
+    ))  # fmt: skip
+
+
+def _mynumber_input(
+    f: Any, path: str, raw: Any, errors: dict, focus: object, mask: object
+) -> Markup:
+    # `f.hint ~ (...)` in the macro: a missing hint joined as the text "None", as Jinja's `~` did.
+    hint = str(f.hint) + (
+        f"　入力済みです（{mask}）。変更する場合だけ入力してください。" if mask else ""
+    )
+    return _then("\n  ", "\n", field_input(
+        path, f.label, raw, errors.get(path), hint, f.required and not mask, "text", "off",
+        "medium", "numeric", focus,
+    ))  # fmt: skip
+
+
+def _radios(f: Any, path: str, raw: Any, errors: dict, focus: object, _mask: object) -> Markup:
+    return field_choices(
+        path, f.label, f.choices(), raw, errors.get(path), f.hint, f.required, "radio", focus
+    )
+
+
+def _checkboxes(f: Any, path: str, raw: Any, errors: dict, focus: object, _mask: object) -> Markup:
+    return field_choices(
+        path, f.label, f.options, raw, errors.get(path), f.hint, f.required, "checkbox", focus
+    )
+
+
+_IN_PYTHON: dict[str, Callable[..., Markup]] = {
+    "text_input": _text_input,
+    "number_input": _number_input,
+    "mynumber_input": _mynumber_input,
+    "radios": _radios,
+    "checkboxes": _checkboxes,
+}
+
+
+@pass_environment
+def field_html(
+    environment: Any,
+    f: Any,
+    path: str,
+    raw: Any,
+    errors: dict,
+    focus: object = None,
+    file_url: object = None,
+    stored_mask: object = None,
+) -> Markup:
+    """One catalog field as the form shows it (the `field` macro): the types above here, the
+    others through their macros."""
+    macro = f.field_type.macro
+    render = _IN_PYTHON.get(macro)
+    html: Markup
+    if render is not None:
+        html = render(f, path, raw, errors, focus, stored_mask)
+    else:
+        macros = environment.get_template(FIELDS_TEMPLATE).module
+        if macro in ("file_input", "group"):
+            html = getattr(macros, macro)(f, path, raw, errors, focus, file_url)
+        elif macro:
+            html = getattr(macros, macro)(f, path, raw, errors, focus)
+        else:
+            html = _EMPTY
+    return Markup(f"{html}\n")  # noqa: S704 - html is what the macros or the above made
+
+
+GLOBALS = {
+    "field_id": field_id,
+    "field_tag": field_tag,
+    "field_autofocus": field_autofocus,
+    "field_describedby": field_describedby,
+    "field_hint_and_error": field_hint_and_error,
+    "field_input": field_input,
+    "field_choices": field_choices,
+    "field_html": field_html,
+}
