@@ -124,7 +124,8 @@ def _switch_language():
 def switch_urls() -> dict[str, str]:
     """The current page in each language (links of the language menu)."""
     rest = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return {lang: f"{request.path}?{urlencode([*rest, ('lang', lang)])}" for lang in LANGUAGES}
+    path = quote(request.path)  # a valid URL whatever the path holds
+    return {lang: f"{path}?{urlencode([*rest, ('lang', lang)])}" for lang in LANGUAGES}
 
 
 def init_app(app: Flask) -> None:
