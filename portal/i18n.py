@@ -127,9 +127,14 @@ def _switch_language():
 
 
 def switch_urls() -> dict[str, str]:
-    """The current page in each language (links of the language menu)."""
-    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return {lang: f"{request.path}?{urlencode([*rest, ('lang', lang)])}" for lang in LANGUAGES}
+    """The current page in each language (links of the language menu). Of the query only the
+    plain short parameters come along, as in `_switch_language` (which drops the others
+    anyway): a refused 100 000-character value is not copied into three links of its 400 page."""
+    rest = [
+        (k, v) for k, v in request.args.items(multi=True) if k != "lang" and plain(k) and plain(v)
+    ]
+    path = quote(request.path)  # a valid URL whatever the path holds
+    return {lang: f"{path}?{urlencode([*rest, ('lang', lang)])}" for lang in LANGUAGES}
 
 
 def init_app(app: Flask) -> None:

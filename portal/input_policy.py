@@ -41,10 +41,19 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 
 BAD_CHARACTERS = "使用できない文字（制御文字など）が含まれています"
 
+# What the HTML standard allows in no document (NUL, controls other than whitespace, C1
+# controls, noncharacters). A page that shows refused input back shows these as U+FFFD.
+_NOT_IN_HTML = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+
 
 def bad_characters(text: str) -> bool:
     """Whether `text` holds a character the policy refuses."""
     return _FORBIDDEN.search(text) is not None
+
+
+def shown_in_html(text: str) -> str:
+    """`text` with every character HTML does not allow replaced by U+FFFD (�)."""
+    return _NOT_IN_HTML.sub("\ufffd", text)
 
 
 def plain(text: str) -> bool:

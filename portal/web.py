@@ -130,6 +130,25 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _refused_input_shown_safely(response: Response) -> Response:
+    """An answer to refused input (a 4xx page of the input guard, or a form shown again with its
+    errors and what was typed) shows that input back; characters HTML allows in no document
+    (a NUL typed into a field) are shown as U+FFFD, so the page stays valid markup. Only those
+    answers pay for the scan (4xx pages and pages answering a POST): input that was accepted
+    holds no such character (the policy), so no other page can show one."""
+    if (
+        (response.status_code >= 400 or request.method == "POST")
+        and response.mimetype == "text/html"
+        and not response.direct_passthrough
+        and not response.is_streamed
+    ):
+        body = response.get_data(as_text=True)
+        shown = input_policy.shown_in_html(body)
+        if shown != body:
+            response.set_data(shown)
+    return response
+
+
 def render_error(code: int, title: str | None = None, message: str | None = None) -> Response:
     default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
     html = render_template(
@@ -244,6 +263,7 @@ def init_app(app: Flask) -> None:
     # First of all before_request functions: the language switch and every view come after it.
     app.before_request_funcs.setdefault(None, []).insert(0, _input_guard)
     app.after_request(_security_headers)
+    app.after_request(_refused_input_shown_safely)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     if not app.config.get("PROPAGATE_EXCEPTIONS"):

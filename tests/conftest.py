@@ -19,6 +19,7 @@ from portal import clock, create_app, migrate
 from portal.audit import GENESIS_HASH
 from portal.db import Base, make_engine
 from portal.mock_models import load_models
+from tests import html_check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,6 +173,7 @@ def check_page(response, status: int = 200) -> BeautifulSoup:
         for ref in described["aria-describedby"].split():
             assert soup.find(id=ref), f"aria-describedby points at missing id {ref}"
     assert soup.find(class_="demo-banner"), "every page says it is a demonstration"
+    html_check.keep(response.request.url, response.get_data())
     return soup
 
 
@@ -197,14 +199,23 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
+    checked, html_errors = html_check.validate()
     if hasattr(config, "workerinput"):  # a worker: report to the controller
         from tests.e2e import axe
 
         config.workeroutput["audited_paths"] = sorted(axe.AUDITED_PATHS)
         config.workeroutput["axe_stats"] = dict(axe.STATS)
         config.workeroutput["route_check"] = getattr(config, "workeroutput_route_check", False)
+        config.workeroutput["html_checked"] = checked
+        config.workeroutput["html_errors"] = html_errors
         return
     reports = getattr(config, "_worker_route_reports", [])
+    config._html_check_result = (
+        checked + sum(report.get("html_checked", 0) for report in reports),
+        html_errors + [e for report in reports for e in report.get("html_errors", [])],
+    )
+    if config._html_check_result[1] and session.exitstatus == 0:
+        session.exitstatus = 1
     if not any(report.get("route_check") for report in reports):
         return
     from tests.e2e.test_zz_route_coverage import missing_routes
@@ -222,6 +233,13 @@ def pytest_testnodedown(node, error):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    checked, html_errors = getattr(config, "_html_check_result", (0, []))
+    if checked:
+        terminalreporter.write_line(
+            f"Nu Html Checker: {checked} distinct pages validated, {len(html_errors)} errors"
+        )
+    for error in html_errors:
+        terminalreporter.write_line(f"FAILED html check: {error}", red=True)
     reports = getattr(config, "_worker_route_reports", [])
     audited = sum(r.get("axe_stats", {}).get("audited", 0) for r in reports)
     skipped = sum(r.get("axe_stats", {}).get("skipped", 0) for r in reports)

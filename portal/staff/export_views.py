@@ -19,8 +19,8 @@ from portal.staff.access import WRITING_GETS, _audit, _case
 from portal.submissions import service as submissions
 
 PERIOD_ERRORS = {
-    ("from", "format"): "開始日を、年-月-日（例：2026-04-01）の形で入力してください",
-    ("to", "format"): "終了日を、年-月-日（例：2026-04-30）の形で入力してください",
+    ("from", "format"): "開始日を、2026-04-01 や 令和8年4月1日 の形で、ある日付で入力してください",
+    ("to", "format"): "終了日を、2026-04-30 や 令和8年4月30日 の形で、ある日付で入力してください",
     ("to", "order"): "終了日は、開始日と同じ日か、それより後の日にしてください",
 }
 

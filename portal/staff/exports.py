@@ -74,14 +74,15 @@ class Period:
 
 
 def parse_period(first: str | None, last: str | None) -> tuple[Period | None, dict[str, str]]:
-    """The period from two YYYY-MM-DD strings, or what is wrong by name: {"from" | "to":
-    "format"}, or {"to": "order"} when the last day comes before the first."""
+    """The period from two dates as people type them (2026-04-01, 令和8年4月1日, full-width
+    digits: `japanese.parse_date`), or what is wrong by name: {"from" | "to": "format"}, or
+    {"to": "order"} when the last day comes before the first."""
     problems: dict[str, str] = {}
     dates: dict[str, dt.date] = {}
     for name, text in (("from", first), ("to", last)):
         try:
-            dates[name] = dt.date.fromisoformat((text or "").strip())
-        except ValueError:
+            dates[name] = japanese.parse_date(text or "")
+        except japanese.InputError:
             problems[name] = "format"
     if not problems and dates["from"] > dates["to"]:
         problems["to"] = "order"

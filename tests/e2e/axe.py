@@ -9,6 +9,9 @@ Each page state is audited once per run (per test worker): a state is the page's
 at one viewport size, with or without JavaScript. The same page shown again in the same state,
 by another test or another step of the same test, is not audited again; the cheap checks
 (horizontal scrolling) still run on every call.
+
+Each audited state's markup (the DOM as the browser holds it) is also kept for the W3C Nu Html
+Checker (tests/e2e/html_check.py), which validates them all in one batch when the run ends.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
+
+from tests import html_check
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = json.loads((ROOT / "accessibility" / "axe-config.json").read_text())
@@ -79,6 +84,7 @@ def audit(page, axe_page) -> None:
         results = _axe.run(target, options=OPTIONS)
         violations = results.response["violations"]
         assert not violations, f"axe violations on {url}:\n{_format(violations)}"
+        html_check.keep(url, page.content())
         AUDITED_STATES.add(key)
         STATS["audited"] += 1
     overflow = target.evaluate(

@@ -21,6 +21,10 @@ def test_a_control_character_in_a_field_is_explained_beside_it_and_the_entry_kep
         soup.find("input", attrs={"name": "applicant_name"})["value"]
         == (APPLICANT["applicant_name"])
     )
+    # What was typed comes back with the character HTML cannot hold shown as U+FFFD (the page
+    # stays valid markup: check_page hands it to the Nu Html Checker).
+    assert soup.find("input", attrs={"name": "phone"})["value"] == "0470\ufffd"
+    assert b"\x00" not in response.get_data()
 
 
 def test_a_value_longer_than_the_field_is_explained_beside_it(client):
@@ -42,8 +46,18 @@ def test_a_value_longer_than_the_field_is_explained_beside_it(client):
 def test_a_control_character_in_the_query_or_a_header_is_a_japanese_400(client):
     soup = check_page(client.get("/?q=a%00b"), 400)
     assert "使用できない文字" in soup.h1.get_text()
+    # The 400 page's language links carry the refused path as a valid URL, never the NUL.
+    refused = client.get("/procedures/juminhyo-copy%00\u0085")
+    links = check_page(refused, 400).select(".language-menu a")
+    assert links and all(
+        a["href"].startswith("/procedures/juminhyo-copy%00%C2%85?lang=") for a in links
+    )
     check_page(client.get("/", headers={"User-Agent": "a\x01b"}), 400)
-    check_page(client.get("/?q=" + "x" * 600), 400)
+    too_long = check_page(client.get("/?q=" + "x" * 600), 400)
+    # The refused value is not carried into the language links of its 400 page.
+    assert [a["href"] for a in too_long.select(".language-menu a")] == [
+        "/?lang=ja", "/?lang=easy", "/?lang=en"
+    ]
 
 
 def test_the_booking_form_explains_a_control_character_beside_the_field(client):
