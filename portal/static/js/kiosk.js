@@ -12,7 +12,11 @@
     a.removeAttribute("target");
     a.removeAttribute("download");
   });
-  Array.prototype.forEach.call(document.querySelectorAll("form, input, textarea, select"), function (el) {
+  // Only where the attribute is allowed (not on hidden, radio, checkbox, file or button inputs).
+  var fields = "form, textarea, select, input:not([type=hidden]):not([type=radio])" +
+    ":not([type=checkbox]):not([type=file]):not([type=submit]):not([type=button])" +
+    ":not([type=reset]):not([type=image])";
+  Array.prototype.forEach.call(document.querySelectorAll(fields), function (el) {
     el.setAttribute("autocomplete", "off");
   });
 
