@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter as Tally
 
 from portal.catalog import logic
@@ -266,6 +267,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
     ):
         if value is None:
             problems.append(f"{path}.{key}: missing (every procedure has it, in every language)")
+    problems.extend(_check_keywords(procedure, path))
     uses_identity = procedure.on_behalf or any(f.prefill for f in procedure.fields())
     if uses_identity and procedure.identity_level == "none":
         problems.append(
@@ -277,6 +279,27 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
     if problems:
         return problems
     return _check_examples(procedure, path)
+
+
+_READING = re.compile(r"^[ぁ-ゖー・]+$")
+
+
+def _check_keywords(procedure: Procedure, path: str) -> list[str]:
+    """Search keywords (issue 22): the everyday words residents search with and their readings,
+    so that 引越し, ひっこし, 赤ちゃん or 亡くなった find the procedure."""
+    if not procedure.keywords:
+        return [
+            f"{path}.keywords: missing (everyday words and their readings in hiragana, e.g. "
+            "[引越し, ひっこし]; the portal's search uses them)"
+        ]
+    problems = []
+    if not any(_READING.match(k) for k in procedure.keywords):
+        problems.append(f"{path}.keywords: no reading in hiragana (e.g. ひっこし for 引越し)")
+    if all(_READING.match(k) for k in procedure.keywords):
+        problems.append(f"{path}.keywords: only readings; give the words as they are written too")
+    for duplicate in _duplicates(list(procedure.keywords)):
+        problems.append(f"{path}.keywords: {duplicate!r} is listed twice")
+    return problems
 
 
 def _check_group(field, path: str) -> list[str]:
