@@ -226,6 +226,13 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         problems.append(f"{path}.steps: an online procedure needs at least one step")
 
     known = set(names)
+    # an address's parts may be named in rules (new_address.city)
+    known |= {
+        f"{field.name}.{part}"
+        for field in procedure.fields()
+        if field.type == "address"
+        for part in ("postal_code", "prefecture", "city", "town", "block", "building")
+    }
 
     def check_rule(source: str | None, rule_path: str) -> None:
         if source is None:
@@ -256,6 +263,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             for duplicate in _duplicates([option.value for option in field.options]):
                 problems.append(f"{field_path}.options: value {duplicate!r} is used twice")
             problems.extend(_check_group(field, field_path))
+            problems.extend(_check_default(field, field_path))
             problems.extend(_check_prefill(field, field_path))
             problems.extend(_check_sensitive(field, field_path))
     if procedure.fee:
@@ -279,6 +287,19 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
     if problems:
         return problems
     return _check_examples(procedure, path)
+
+
+def _check_default(field, path: str) -> list[str]:
+    """A default is only an offered number (one copy), within its bounds, on a required field."""
+    if field.default is None:
+        return []
+    if field.type != "number" or not field.required:
+        return [f"{path}.default: only a required number field has a default"]
+    low = field.min if field.min is not None else field.default
+    high = field.max if field.max is not None else field.default
+    if not low <= field.default <= high:
+        return [f"{path}.default: {field.default} is outside min..max"]
+    return []
 
 
 _READING = re.compile(r"^[ぁ-ゖー・]+$")
@@ -343,6 +364,8 @@ def _check_sensitive(field, path: str) -> list[str]:
 
 # Which field type each prefill source fills.
 PREFILL_TYPES = {
+    "applicant.phone": "tel",
+    "applicant.email": "email",
     "applicant.person": "person",
     "applicant.address": "address",
     "subject.person": "person",
@@ -351,6 +374,7 @@ PREFILL_TYPES = {
     "subject.care_insured_number": "text",
     "subject.tax_lookup": "radio",
     "subject.household": "group",
+    "subject.spouse": "person",
 }
 
 

@@ -169,6 +169,9 @@ class Option(Model):
 
 
 PrefillSource = Literal[
+    # the phone and e-mail the resident asked to remember from an earlier application (issue 22)
+    "applicant.phone",
+    "applicant.email",
     "applicant.person",  # name and birth date from the card, reading from the city's records
     "applicant.address",  # the card's address, in parts from the city's records
     "subject.person",  # the person the application is about (the applicant when for oneself)
@@ -178,6 +181,9 @@ PrefillSource = Literal[
     # The subject's household in the records, into a group field (map: name, kana, birth_date,
     # relationship); e.g. the members moving out with the card holder.
     "subject.household",
+    # The subject's spouse in the same household of the records (the head's spouse, or the head
+    # for a spouse), into a person field (issue 22: shown, not asked).
+    "subject.spouse",
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",
@@ -209,6 +215,10 @@ class Field(Model):
     autocomplete: str | None = None
     input_width: Literal["short", "medium", "long"] = "long"
     suffix: NonEmpty | None = None  # unit shown after the input and the answer, e.g. 通
+    # number: the value the input offers before the resident answers (one copy), which they keep
+    # or change; only for required numbers (checks._check_default), never a declaration, a
+    # consent or an answer with legal effect (issue 22).
+    default: int | None = None
     # A secret of the resident's (My Number, bank account, a protected address): in an assisted
     # session the resident enters it on a hand-over screen and the helper sees it masked, on the
     # server (docs/decisions/0054-assisted-sessions.md; checks._check_sensitive).

@@ -35,6 +35,8 @@ from portal.submissions.models import Submission
 PREFILL_NOTES = {
     prefill.CARD: "マイナンバーカードの情報から入力しました。",
     prefill.RECORDS: "市の住民記録から入力しました。",
+    prefill.REMEMBERED: "前の申請で「次の申請でも使う」を選んだ連絡先です。"
+    "変わっていれば直してください。",
 }
 
 
@@ -51,9 +53,10 @@ class StepResult:
 
 
 def raw_values(submission: Submission, step: Step, ctx: service.FormContext) -> dict[str, Any]:
-    """The stored answers of a step's fields, as their inputs show them."""
+    """The stored answers of a step's fields, as their inputs show them; a field not answered
+    yet shows its catalog default (one copy)."""
     return {
-        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
+        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name, f.default), ctx)
         for f in step.fields
     }
 

@@ -233,3 +233,26 @@ def test_the_household_fills_a_group_with_codes_or_words(records):
         {"mover_name": "岬 ひなた", "mover_relation": "子"},
     ]
     assert sources == {"movers": "records"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "spouse"),
+    [
+        ("parent", {"name": "岬 健一", "kana": "ミサキ ケンイチ", "birth_date": "1988-09-03"}),
+        ("spouse", {"name": "岬 花子", "kana": "ミサキ ハナコ", "birth_date": "1990-04-10"}),
+        ("elderly", None),  # lives alone
+        ("child-1", None),  # a child has no spouse in the household
+    ],
+)
+def test_the_spouse_comes_from_the_household_in_the_records(records, persona, spouse):
+    field = Field(
+        name="spouse", type="person", label="配偶者", prefill={"source": "subject.spouse"}
+    )
+    answers, sources = prefill_answers(
+        procedure(field), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    if spouse is None:
+        assert "spouse" not in answers
+    else:
+        assert answers["spouse"] == spouse | {"has_gaiji": False}
+        assert sources == {"spouse": "records"}
