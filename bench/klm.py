@@ -639,12 +639,16 @@ def new_context(browser, playwright, base_url: str, network: dict | None):
 
 
 def returning_residents(journeys: list[str]) -> list[str]:
-    """For each resident of these journeys, the first journey in which they sign in: the
-    earlier application that remembers their contact."""
+    """For each resident of these journeys, the first journey in which they sign in and give
+    their own phone: the earlier application that remembers their contact."""
     chosen: dict[str, str] = {}
     for journey_id in journeys:
         procedure = CATALOG.procedure(JOURNEYS[journey_id][0])
-        if procedure.identity_level != "none":
+        remembers = any(
+            f.prefill is not None and f.prefill.source == "applicant.phone"
+            for f in procedure.fields()
+        )
+        if procedure.identity_level != "none" and remembers:
             chosen.setdefault(JOURNEYS[journey_id][1], journey_id)
     return list(chosen.values()) or journeys[:1]
 
