@@ -13,7 +13,8 @@ from portal.submissions.models import RememberedContact, Submission
 from tests.conftest import check_page
 from tests.web.test_identity_features import begin, draft_of, login, post, stub  # noqa: F401
 
-pytestmark = pytest.mark.db
+# the stub card provider of the identity tests, installed in the app for every test here
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("stub")]
 
 KOSEKI = "/procedures/koseki-shomei"
 SHOTOKU = "/procedures/shotoku-shomei"
@@ -36,9 +37,7 @@ def _contact(app):
         return db.session.scalar(select(RememberedContact))
 
 
-def test_a_contact_is_remembered_only_with_consent_and_fills_the_next_application(
-    app, client, stub
-):
+def test_a_contact_is_remembered_only_with_consent_and_fills_the_next_application(app, client):
     login(client, "adult")
     _complete_koseki(app, client, "09011112222")
     page = check_page(client.get(f"{KOSEKI}/check"))
@@ -56,7 +55,7 @@ def test_a_contact_is_remembered_only_with_consent_and_fills_the_next_applicatio
     assert page.find("input", attrs={"name": "phone"})["value"] == ""
 
 
-def test_the_remembered_contact_fills_the_next_phone_and_can_be_deleted(app, client, stub):
+def test_the_remembered_contact_fills_the_next_phone_and_can_be_deleted(app, client):
     login(client, "adult")
     _complete_koseki(app, client, "09011112222")
     post(client, f"{KOSEKI}/check", {"declaration": "yes", "remember_contact": "yes"})
