@@ -277,12 +277,13 @@ def check(procedure_id: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     signing_needed = procedure.identity_level == "signature"
     resident = user()
-    offered = contacts.answered(procedure, submission.answers) if resident else {}
+    owner = resident["sub"] if resident and submission.owner_sub == resident["sub"] else None
+    offered = contacts.answered(procedure, submission.answers) if owner else {}
     if request.method == "POST":
         declared = request.form.get("declaration") == "yes"
-        if offered and request.form.get("remember_contact") == "yes" and declared:
+        if owner and offered and request.form.get("remember_contact") == "yes" and declared:
             # the resident's consent, given with this application: fills their next ones
-            contacts.remember(db.session, resident["sub"], offered, clock.now())
+            contacts.remember(db.session, owner, offered, clock.now())
         if signing_needed:
             resident = user()
             if resident is None or submission.owner_sub != resident["sub"]:
