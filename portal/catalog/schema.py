@@ -387,6 +387,9 @@ class Procedure(Model):
     retention: Retention
     steps: list[Step] = []
     declaration: NonEmpty | None = None
+    # What a state of the workflow means for this procedure, told to the resident instead of the
+    # workflow's general description (issue 22): a nursery application is 承認 only after 利用調整.
+    outcomes: dict[SnakeName, NonEmpty] = {}
     example_answers: dict[str, Any] = {}
 
     def fields(self) -> list[Field]:
