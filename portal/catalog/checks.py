@@ -76,9 +76,9 @@ def check_catalog(data: CatalogData) -> list[str]:
                 problems.append(
                     f"{path}.suggestions[{j}].procedure: unknown procedure {suggestion.procedure!r}"
                 )
-        workflow = data.workflows.get(procedure.workflow)
+        own_workflow = data.workflows.get(procedure.workflow)
         for state in procedure.outcomes:
-            if workflow is not None and state not in workflow.states:
+            if own_workflow is not None and state not in own_workflow.states:
                 problems.append(f"{path}.outcomes: unknown state {state!r} of {procedure.workflow}")
         if procedure.department not in department_ids:
             problems.append(f"{path}.department: unknown department {procedure.department!r}")
