@@ -20,33 +20,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from functools import lru_cache
-
-import holidays
 
 from portal.catalog.schema import DeadlineCounting
+from portal.office_days import YEAR_END, next_open_day, office_closed
 
-YEAR_END = ((12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3))
-
-
-@lru_cache(maxsize=32)
-def _national_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Japan(years=year)
-
-
-def office_closed(day: dt.date) -> bool:
-    """Whether the city offices are closed (行政機関の休日) on `day`."""
-    return (
-        day.weekday() >= 5
-        or day in _national_holidays(day.year)
-        or (day.month, day.day) in YEAR_END
-    )
-
-
-def next_open_day(day: dt.date) -> dt.date:
-    while office_closed(day):
-        day += dt.timedelta(days=1)
-    return day
+__all__ = ["YEAR_END", "next_open_day", "office_closed"]
 
 
 def _add_months(start: dt.date, months: int) -> dt.date:

@@ -92,6 +92,53 @@ def is_katakana_name(text: str) -> bool:
     return _KATAKANA_NAME_RE.fullmatch(text) is not None
 
 
+# --- Names -------------------------------------------------------------------------------------
+
+# Characters a name cannot hold in the resident register: pictographs and emoji, other symbols
+# (★ ♡ ㈱), currency and maths signs, private-use and unassigned code points, and the invisible
+# joiners and presentation selectors emoji are built from. Kanji variation selectors (IVS,
+# U+E0100..) are kept: they choose a registered glyph of the kanji before them.
+_NAME_REFUSED_CATEGORIES = {"So", "Sm", "Sc", "Co", "Cn", "Cs"}
+_NAME_REFUSED_CHARACTERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
+_NAME_ALLOWED_SYMBOLS = {"=", "＝", "゛", "゜"}
+
+
+def unregistrable_characters(text: str) -> list[str]:
+    """The characters of `text` that a registered name cannot hold (emoji, symbols), in order,
+    each once."""
+    found: list[str] = []
+    for char in text:
+        if char in _NAME_ALLOWED_SYMBOLS:
+            continue
+        category = unicodedata.category(char)
+        refused = (
+            category in _NAME_REFUSED_CATEGORIES
+            or category == "Sk"  # modifier symbols: ^ ` and the emoji skin tones
+            or char in _NAME_REFUSED_CHARACTERS
+            or 0x1F000 <= ord(char) <= 0x1FAFF  # the emoji blocks, whatever their category
+        )
+        if refused and char not in found:
+            found.append(char)
+    return found
+
+
+def normalize_name(text: str) -> str:
+    """A name as typed into a form, as the register holds it: half-width katakana (and their
+    voicing marks) become full-width, runs of spaces one space. Raises InputError naming the
+    characters a registered name cannot hold (emoji and other symbols)."""
+    refused = unregistrable_characters(text)
+    if refused:
+        shown = "".join(refused)
+        raise InputError(
+            f"に登録できない文字（{shown}）が含まれています。絵文字や記号は使えません。"
+            "住民票やマイナンバーカードに記載されている文字で入力してください"
+        )
+    text = jaconv.h2z(text, kana=True, ascii=False, digit=False)
+    text = _VOICED_RE.sub(_compose_voiced, text)
+    text = text.translate(_HALF_TO_SPACING)
+    return re.sub(r"([ \u3000])[ \u3000]+", r"\1", text).strip()
+
+
 # --- Dates ------------------------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ no ** and no bit operators); the conditional form `a if condition else b`; and c
 functions only, with positional arguments: len(x), min(a, b, ...), max(a, b, ...), abs(x),
 today() (the date supplied by the caller), date("YYYY-MM-DD"), days_between(a, b) (days from a to
 b, negative if b is earlier), add_days(d, n), years_between(a, b) (full years from a to b, counted
-like an age) and contains_any(collection, values). Everything else (attribute access on anything
-but a name, subscripts, lambdas, comprehensions, f-strings, keyword arguments, names starting with
+like an age), contains_any(collection, values) and open_day(d) (whether the city offices are open
+on d: not a Saturday, Sunday, national holiday or 29 December to 3 January; the caller supplies
+the calendar). Everything else (attribute access on anything but a name, subscripts, lambdas,
+comprehensions, f-strings, keyword arguments, names starting with
 "_", unknown functions) is rejected when the catalog is loaded. A name that has no answer (an
 unanswered or hidden field) is None: == and != treat None as an ordinary value, an ordering
 comparison (< <= > >=) involving None is False, `x in None` is False (so `x not in None` is True),
@@ -415,6 +417,15 @@ def _fn_today(args: list[Any], context: Mapping[str, Any]) -> datetime.date:
     return _to_date(today, "today")
 
 
+def _fn_open_day(args: list[Any], context: Mapping[str, Any]) -> bool:
+    """Whether the offices are open on a day: the caller supplies the calendar as
+    '__office_closed__' (a function of a date), so that this module needs no holiday data."""
+    closed = context.get("__office_closed__")
+    if not callable(closed):
+        raise RuleEvaluationError("open_day() needs '__office_closed__' in the context")
+    return not closed(_to_date(args[0], "open_day"))
+
+
 def _fn_years_between(args: list[Any], context: Mapping[str, Any]) -> int:
     start, end = _to_date(args[0], "years_between"), _to_date(args[1], "years_between")
     if end < start:
@@ -458,4 +469,6 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[list[Any], Mapping[str, A
     "add_days": (2, 2, _fn_add_days),
     "years_between": (2, 2, _fn_years_between),
     "contains_any": (2, 2, _fn_contains_any),
+    # whether the city offices are open that day (not a weekend, holiday or 12/29-1/3)
+    "open_day": (1, 1, _fn_open_day),
 }

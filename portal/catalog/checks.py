@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter as Tally
 
 from portal.catalog import logic
@@ -75,6 +76,10 @@ def check_catalog(data: CatalogData) -> list[str]:
                 problems.append(
                     f"{path}.suggestions[{j}].procedure: unknown procedure {suggestion.procedure!r}"
                 )
+        own_workflow = data.workflows.get(procedure.workflow)
+        for state in procedure.outcomes:
+            if own_workflow is not None and state not in own_workflow.states:
+                problems.append(f"{path}.outcomes: unknown state {state!r} of {procedure.workflow}")
         if procedure.department not in department_ids:
             problems.append(f"{path}.department: unknown department {procedure.department!r}")
         for j, event_id in enumerate(procedure.life_events):
@@ -225,6 +230,13 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         problems.append(f"{path}.steps: an online procedure needs at least one step")
 
     known = set(names)
+    # an address's parts may be named in rules (new_address.city)
+    known |= {
+        f"{field.name}.{part}"
+        for field in procedure.fields()
+        if field.type == "address"
+        for part in ("postal_code", "prefecture", "city", "town", "block", "building")
+    }
 
     def check_rule(source: str | None, rule_path: str) -> None:
         if source is None:
@@ -255,6 +267,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             for duplicate in _duplicates([option.value for option in field.options]):
                 problems.append(f"{field_path}.options: value {duplicate!r} is used twice")
             problems.extend(_check_group(field, field_path))
+            problems.extend(_check_default(field, field_path))
             problems.extend(_check_prefill(field, field_path))
             problems.extend(_check_sensitive(field, field_path))
     if procedure.fee:
@@ -266,6 +279,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
     ):
         if value is None:
             problems.append(f"{path}.{key}: missing (every procedure has it, in every language)")
+    problems.extend(_check_keywords(procedure, path))
     uses_identity = procedure.on_behalf or any(f.prefill for f in procedure.fields())
     if uses_identity and procedure.identity_level == "none":
         problems.append(
@@ -277,6 +291,40 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
     if problems:
         return problems
     return _check_examples(procedure, path)
+
+
+def _check_default(field, path: str) -> list[str]:
+    """A default is only an offered number (one copy), within its bounds, on a required field."""
+    if field.default is None:
+        return []
+    if field.type != "number" or not field.required:
+        return [f"{path}.default: only a required number field has a default"]
+    low = field.min if field.min is not None else field.default
+    high = field.max if field.max is not None else field.default
+    if not low <= field.default <= high:
+        return [f"{path}.default: {field.default} is outside min..max"]
+    return []
+
+
+_READING = re.compile(r"^[ぁ-ゖー・]+$")
+
+
+def _check_keywords(procedure: Procedure, path: str) -> list[str]:
+    """Search keywords (issue 22): the everyday words residents search with and their readings,
+    so that 引越し, ひっこし, 赤ちゃん or 亡くなった find the procedure."""
+    if not procedure.keywords:
+        return [
+            f"{path}.keywords: missing (everyday words and their readings in hiragana, e.g. "
+            "[引越し, ひっこし]; the portal's search uses them)"
+        ]
+    problems = []
+    if not any(_READING.match(k) for k in procedure.keywords):
+        problems.append(f"{path}.keywords: no reading in hiragana (e.g. ひっこし for 引越し)")
+    if all(_READING.match(k) for k in procedure.keywords):
+        problems.append(f"{path}.keywords: only readings; give the words as they are written too")
+    for duplicate in _duplicates(list(procedure.keywords)):
+        problems.append(f"{path}.keywords: {duplicate!r} is listed twice")
+    return problems
 
 
 def _check_group(field, path: str) -> list[str]:
@@ -320,6 +368,8 @@ def _check_sensitive(field, path: str) -> list[str]:
 
 # Which field type each prefill source fills.
 PREFILL_TYPES = {
+    "applicant.phone": "tel",
+    "applicant.email": "email",
     "applicant.person": "person",
     "applicant.address": "address",
     "subject.person": "person",
@@ -328,6 +378,7 @@ PREFILL_TYPES = {
     "subject.care_insured_number": "text",
     "subject.tax_lookup": "radio",
     "subject.household": "group",
+    "subject.spouse": "person",
 }
 
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from portal.catalog.schema import Field, Procedure, Step
+from portal.office_days import next_open_day, office_closed
 from portal.rules import Rule, RuleEvaluationError, compile_rule
 
 
@@ -22,7 +23,7 @@ def rule(source: str) -> Rule:
 
 
 def context(answers: dict[str, Any], today: dt.date) -> dict[str, Any]:
-    return {**answers, "__today__": today}
+    return {**answers, "__today__": today, "__office_closed__": office_closed}
 
 
 def step_applies(step: Step, answers: dict[str, Any], today: dt.date) -> bool:
@@ -55,16 +56,18 @@ def check_errors(step: Step, answers: dict[str, Any], today: dt.date) -> dict[st
     return errors
 
 
-EXAMPLE_DATE = re.compile(r"^today([+-]\d+)?$")
+EXAMPLE_DATE = re.compile(r"^today([+-]\d+)?( open)?$")
 
 
 def resolve_examples(value: Any, today: dt.date) -> Any:
     """Example answers may give dates relative to the day they are used: "today", "today+7",
-    "today-30" (a move date must fall near today whenever the tests run)."""
+    "today-30" (a move date must fall near today whenever the tests run); "today+8 open" is the
+    first day the city offices are open on or after today+8 (a visit date)."""
     if isinstance(value, str):
         match = EXAMPLE_DATE.match(value)
         if match:
-            return (today + dt.timedelta(days=int(match.group(1) or 0))).isoformat()
+            day = today + dt.timedelta(days=int(match.group(1) or 0))
+            return (next_open_day(day) if match.group(2) else day).isoformat()
         return value
     if isinstance(value, dict):
         return {k: resolve_examples(v, today) for k, v in value.items()}

@@ -169,6 +169,9 @@ class Option(Model):
 
 
 PrefillSource = Literal[
+    # the phone and e-mail the resident asked to remember from an earlier application (issue 22)
+    "applicant.phone",
+    "applicant.email",
     "applicant.person",  # name and birth date from the card, reading from the city's records
     "applicant.address",  # the card's address, in parts from the city's records
     "subject.person",  # the person the application is about (the applicant when for oneself)
@@ -178,6 +181,9 @@ PrefillSource = Literal[
     # The subject's household in the records, into a group field (map: name, kana, birth_date,
     # relationship); e.g. the members moving out with the card holder.
     "subject.household",
+    # The subject's spouse in the same household of the records (the head's spouse, or the head
+    # for a spouse), into a person field (issue 22: shown, not asked).
+    "subject.spouse",
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",
@@ -209,6 +215,10 @@ class Field(Model):
     autocomplete: str | None = None
     input_width: Literal["short", "medium", "long"] = "long"
     suffix: NonEmpty | None = None  # unit shown after the input and the answer, e.g. 通
+    # number: the value the input offers before the resident answers (one copy), which they keep
+    # or change; only for required numbers (checks._check_default), never a declaration, a
+    # consent or an answer with legal effect (issue 22).
+    default: int | None = None
     # A secret of the resident's (My Number, bank account, a protected address): in an assisted
     # session the resident enters it on a hand-over screen and the helper sees it masked, on the
     # server (docs/decisions/0054-assisted-sessions.md; checks._check_sensitive).
@@ -344,6 +354,12 @@ class Procedure(Model):
     sources: NonEmpty | None = None  # what the fields were modelled on (required by the check)
     ended: Ended | None = None
     kana: Annotated[str, PydField(pattern=r"^[ぁ-ゖー・\s]+$")]  # reading, for search
+    # Everyday words residents search with (引越し, 赤ちゃん, 印鑑証明 ...) and their readings in
+    # hiragana (ひっこし); the catalog check requires both for every procedure (issue 22).
+    keywords: list[NonEmpty] = []
+    # Why the procedure cannot be filed within the 60-second target (bench/klm.py prints it in
+    # the table of docs/benchmarks.md), e.g. the law requires the answers it asks.
+    klm_note: NonEmpty | None = None
     purpose_of_use: NonEmpty
     legal_basis: NonEmpty
     life_events: list[KebabId] = []
@@ -371,6 +387,9 @@ class Procedure(Model):
     retention: Retention
     steps: list[Step] = []
     declaration: NonEmpty | None = None
+    # What a state of the workflow means for this procedure, told to the resident instead of the
+    # workflow's general description (issue 22): a nursery application is 承認 only after 利用調整.
+    outcomes: dict[SnakeName, NonEmpty] = {}
     example_answers: dict[str, Any] = {}
 
     def fields(self) -> list[Field]:

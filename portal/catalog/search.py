@@ -1,8 +1,9 @@
 """Procedure search by name, reading and life event.
 
 The query is normalised (NFKC, case and katakana folded to hiragana) and matched against each
-procedure's title, reading (kana), summaries and English title and summary, so 「ほいく」,
-「ホイク」, 「保育」 and "childcare" all find 保育施設等の利用申込.
+procedure's title, reading (kana), search keywords (everyday words and their readings: 引越し,
+ひっこし, 赤ちゃん, 亡くなった ...), summaries and English title and summary, so 「ほいく」,
+「ホイク」, 「保育」, 「保育園」 and "childcare" all find 保育施設等の利用申込.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def search(catalog: CatalogData, query: str = "", life_event: str | None = None)
     for procedure in catalog.procedures:
         if life_event and life_event not in procedure.life_events:
             continue
-        texts = [procedure.title, procedure.kana, procedure.summary, procedure.easy_summary or ""]
+        texts = [procedure.title, procedure.kana, *procedure.keywords]
+        texts += [procedure.summary, procedure.easy_summary or ""]
         if procedure.en:
             texts += [procedure.en.title, procedure.en.summary]
         haystack = _fold(" ".join(texts))

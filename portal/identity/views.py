@@ -103,6 +103,13 @@ def login():
 )
 def start_login():
     session["login_next"] = _safe_next(request.form.get("next"))
+    # What the resident asked for with the login, for the page they come back to: "begin"
+    # (ログインして申請を始める: start the application). Read by that page
+    # (portal.submissions.views.start).
+    intent = request.form.get("then")
+    session["login_intent"] = (
+        [intent, session["login_next"]] if intent == "begin" and session["login_next"] else None
+    )
     try:
         return current_provider().begin_login(public_url_for("identity.callback"))
     except ProviderError as error:

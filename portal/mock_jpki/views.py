@@ -13,6 +13,7 @@ import datetime as dt
 import hmac
 import re
 import secrets
+import unicodedata
 
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import current_token
@@ -156,6 +157,19 @@ def _card(persona_id: str) -> MockCard:
     return card
 
 
+def _typed_secret(typed: str, signing: bool) -> tuple[str, str | None]:
+    """The PIN or signature password as typed, normalised: full-width digits and letters become
+    ASCII (NFKC), spaces and hyphens pasted with a PIN are dropped, the password is upper case on
+    the card. Returns it with a message when it cannot be a PIN at all (not four digits)."""
+    text = unicodedata.normalize("NFKC", typed).strip()
+    if signing:  # any other password is tried against the card, and counted
+        return text.upper(), None
+    secret = re.sub(r"[\s\-ー－]", "", text)
+    if not re.fullmatch(r"[0-9]{4}", secret):
+        return secret, "暗証番号は数字4桁で入力してください（回数には数えていません）"
+    return secret, None
+
+
 def _record_wrong_secret(persona_id: str, signing: bool) -> int:
     """Count a wrong PIN or password (guarded UPDATE) and lock at the limit; returns the tries
     left. The counters are the card's: they survive any number of new login attempts."""
@@ -234,11 +248,13 @@ def authorize():
             if problem:
                 db.session.commit()
                 return render_template("mock_jpki/unavailable.html", problem=problem), 403
-            typed = request.form.get("pin", "").strip()
-            # The signature password is upper case on the card; a PIN may be pasted with spaces.
-            secret = typed.upper() if signing else "".join(ch for ch in typed if ch.isdigit())
+            secret, malformed = _typed_secret(request.form.get("pin", ""), signing)
             expected = persona.sign_password if signing else persona.auth_pin
-            if not hmac.compare_digest(secret.encode(), expected.encode()):
+            if malformed:
+                # Not the form of a PIN or password at all: a typing slip, told as such and not
+                # counted as a wrong try (the card itself is never asked).
+                errors["pin"] = malformed
+            elif not hmac.compare_digest(secret.encode(), expected.encode()):
                 left = _record_wrong_secret(persona.id, signing)
                 db.session.commit()
                 if left == 0:

@@ -20,7 +20,7 @@ from portal import clock
 from portal.catalog.schema import CatalogData, Department, Procedure
 from portal.db import db
 from portal.extensions import limiter
-from portal.submissions import prefill, service
+from portal.submissions import contacts, prefill, service
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
 
@@ -175,7 +175,11 @@ def prefill_signed_in(submission: Submission, subject: prefill.Subject) -> None:
     resident = user() or {}
     answers, sources = prefill.prefill_answers(
         service.procedure_of(submission),
-        prefill.Applicant(card=resident.get("card", {}), person_id=resident.get("person_id")),
+        prefill.Applicant(
+            card=resident.get("card", {}),
+            person_id=resident.get("person_id"),
+            contact=contacts.remembered(db.session, resident.get("sub")),
+        ),
         subject,
         current_app.extensions.get("resident_records"),
         reader=f"submission:{submission.public_id}",

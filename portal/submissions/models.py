@@ -141,3 +141,17 @@ class CorrectionRequest(Base):
     answers_after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     resident_note: Mapped[str | None] = mapped_column(Text, default=None)
     answered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class RememberedContact(Base):
+    """A signed-in resident's telephone number and e-mail address, kept only when they ticked
+    「次の申請でも使う」 on the confirmation page, to fill those fields of their next application
+    (catalog prefill `applicant.phone` / `applicant.email`, issue 22). The resident deletes it
+    from 申請一覧; a newer consent replaces it."""
+
+    __tablename__ = "remembered_contacts"
+
+    owner_sub: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    updated_at: Mapped[dt.datetime]

@@ -18,14 +18,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from portal.catalog.fields import has_gaiji
 from portal.catalog.schema import Field, Prefill, Procedure
-from portal.records.base import Address, RecordNotFound, ResidentRecords
+from portal.records.base import (
+    Address,
+    Household,
+    HouseholdMember,
+    RecordNotFound,
+    ResidentRecords,
+)
 
 CARD = "card"
 RECORDS = "records"
+REMEMBERED = "remembered"
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class Applicant:
 
     card: dict[str, str]  # name, address, birthdate, gender
     person_id: str | None
+    # phone and e-mail the resident asked to remember (portal.submissions.contacts)
+    contact: dict[str, str] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,9 @@ def _value(
 ) -> tuple[Any, str | None] | None:
     source = _spec(field).source
     who, _, item = source.partition(".")
+    if source in ("applicant.phone", "applicant.email"):
+        remembered = applicant.contact.get(item)
+        return (remembered, REMEMBERED) if remembered else None
     is_applicant = who == "applicant" or subject.person_id == applicant.person_id
     if who == "subject" and not is_applicant:
         if not subject.readable:
@@ -183,6 +196,14 @@ def _value(
             }
             items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
         return (items, RECORDS) if items else None
+    if item == "spouse":
+        household = read.get("household", person_id) if read and person_id else None
+        spouse = _spouse_in(household, person_id) if household is not None else None
+        if spouse is None:
+            return None
+        return _person(
+            {"name": spouse.name, "kana": spouse.kana, "birth_date": spouse.birth_date}
+        ), RECORDS
     if item == "care_insured_number":
         insurance = read.get("insurance", person_id) if read and person_id else None
         if insurance is None or not insurance.nursing_care_insured_number:
@@ -191,6 +212,13 @@ def _value(
     if item == "tax_lookup":
         return _tax_lookup(person_id, read, today)
     raise ValueError(f"unknown prefill source {source!r}")  # pragma: no cover - schema checks
+
+
+def _spouse_in(household: Household, person_id: str | None) -> HouseholdMember | None:
+    """The person's spouse in their household: the head's spouse, or the head for a spouse."""
+    me = next((m for m in household.members if m.person_id == person_id), None)
+    wanted = {"head": "spouse", "spouse": "head"}.get(me.relationship) if me else None
+    return next((m for m in household.members if m.relationship == wanted), None)
 
 
 def _person(value: dict[str, Any]) -> dict[str, Any]:

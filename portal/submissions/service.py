@@ -291,6 +291,14 @@ def save_step(
     steps_done = [*submission.steps_done]
     if step.id not in steps_done:
         steps_done.append(step.id)
+    # A prefilled answer of a step not reached yet stays although its condition is not answered
+    # yet (the spouse, shown once 配偶者がいますか is answered): that step's own save prunes it.
+    for later in logic.applicable_steps(procedure, answers, today):
+        if later.id in steps_done:
+            continue
+        for f in later.fields:
+            if f.name in submission.prefilled and f.name in submission.answers:
+                answers.setdefault(f.name, submission.answers[f.name])
     session.flush()  # what is pending goes first, as the ORM's UPDATE would have flushed it
     result = session.execute(
         _SAVE_STEP,

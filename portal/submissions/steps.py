@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request, session
+from werkzeug.datastructures import MultiDict
 
 from portal import clock
 from portal.catalog import logic
@@ -34,6 +35,8 @@ from portal.submissions.models import Submission
 PREFILL_NOTES = {
     prefill.CARD: "マイナンバーカードの情報から入力しました。",
     prefill.RECORDS: "市の住民記録から入力しました。",
+    prefill.REMEMBERED: "前の申請で「次の申請でも使う」を選んだ連絡先です。"
+    "変わっていれば直してください。",
 }
 
 
@@ -50,9 +53,10 @@ class StepResult:
 
 
 def raw_values(submission: Submission, step: Step, ctx: service.FormContext) -> dict[str, Any]:
-    """The stored answers of a step's fields, as their inputs show them."""
+    """The stored answers of a step's fields, as their inputs show them; a field not answered
+    yet shows its catalog default (one copy)."""
     return {
-        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name), ctx)
+        f.name: f.field_type.raw_from_value(f, submission.answers.get(f.name, f.default), ctx)
         for f in step.fields
     }
 
@@ -69,7 +73,14 @@ def handle(
     ctx = form_context(submission, with_form=posted)
     procedure = service.procedure_of(submission)
     result = StepResult(ctx, raw_values(submission, current, ctx))
+    key = f"{submission.id}:{current.id}"
     if not posted:
+        typed = session.get(TYPED, {}).get(key)
+        if typed is not None:  # a reload, or a return, after the step failed its checks
+            ctx.form = MultiDict(typed)
+            result.outcome = service.read_step(procedure, current, ctx, today)
+            result.outcome.notice = TYPED_NOTICE
+            result.raw.update(result.outcome.raw)
         return result
     action = request.form.get("_action")
     if action:
@@ -88,11 +99,43 @@ def handle(
                 result.not_editable = True
                 return result
             db.session.commit()
+            _forget_typed(key)
             result.saved = True
             return result
+        _keep_typed(key, current)
     db.session.commit()  # files uploaded with this POST are kept for the next try
     result.raw.update(result.outcome.raw)
     return result
+
+
+# What was typed into a step that failed its checks, kept in the (server-side) session until the
+# step is saved, so that a reload or a return to the step shows it again (issue 22). Sensitive
+# fields (the My Number) are not kept: they are typed again.
+TYPED = "typed_steps"
+TYPED_KEEP = 5  # steps kept at most (the most recent)
+TYPED_NOTICE = (
+    "前に入力した内容を戻しました。まだ保存されていません。"
+    "確認して、誤りを直してから「次へ進む」を押してください。"
+)
+
+
+def _keep_typed(key: str, step: Step) -> None:
+    sensitive = [f.name for f in step.fields if f.sensitive]
+    form = {
+        name: values
+        for name, values in request.form.lists()
+        if name not in ("csrf_token", "_action")
+        and not any(name == s or name.startswith(f"{s}.") for s in sensitive)
+    }
+    kept = {k: v for k, v in session.get(TYPED, {}).items() if k != key}
+    kept[key] = form
+    session[TYPED] = dict(list(kept.items())[-TYPED_KEEP:])
+
+
+def _forget_typed(key: str) -> None:
+    kept = session.get(TYPED)
+    if kept and key in kept:
+        session[TYPED] = {k: v for k, v in kept.items() if k != key}
 
 
 def out_of_order(submission: Submission, current: Step, today: dt.date) -> Step | None | bool:

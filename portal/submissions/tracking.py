@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
-from portal.submissions import bp, corrections, extensions, service, signing, steps
+from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
     catalog,
     department_of,
@@ -233,7 +233,20 @@ def my_applications() -> ResponseReturnValue:
         "submissions/my_applications.html",
         rows=rows,
         items=registry.application_page_items(resident["sub"], listed),
+        contact=contacts.remembered(db.session, resident["sub"]),
     )
+
+
+@bp.post("/my/contact/forget")
+def forget_contact() -> ResponseReturnValue:
+    """Delete the phone and e-mail the resident asked to remember (issue 22)."""
+    resident = user()
+    if resident is None:
+        return redirect(url_for("identity.login", next=url_for(".my_applications")))
+    if contacts.forget(db.session, resident["sub"]):
+        flash("記憶していた電話番号とメールアドレスを削除しました。")
+    db.session.commit()
+    return redirect(url_for(".my_applications"))
 
 
 def _role_text(submission: Submission, role: str) -> str:

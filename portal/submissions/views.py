@@ -27,7 +27,16 @@ from portal.catalog.fields import html_id
 from portal.catalog.schema import Procedure, Step
 from portal.db import db
 from portal.qr import qr_svg
-from portal.submissions import bp, extensions, prefill, service, signing, steps, summary
+from portal.submissions import (
+    bp,
+    contacts,
+    extensions,
+    prefill,
+    service,
+    signing,
+    steps,
+    summary,
+)
 from portal.submissions.access import (
     catalog,
     department_of,
@@ -61,6 +70,18 @@ def start(procedure_id: str) -> ResponseReturnValue:
     draft = draft_for(procedure_id)
     if draft is not None and not service.is_draft(draft):
         draft = None
+    intent = session.pop("login_intent") if "login_intent" in session else None
+    resident = user()
+    if (
+        intent == ["begin", request.path]
+        and resident is not None
+        and draft is None
+        and procedure.channel != "counter"
+        and procedure.ended is None
+    ):
+        # Back from ログインして申請を始める (a POST with its CSRF token): the application starts
+        # at once, without showing this page and 申請を始める again (issue 22).
+        return _begin(procedure, resident)
     return render_template(
         "submissions/start.html",
         procedure=procedure,
@@ -79,6 +100,13 @@ def begin(procedure_id: str) -> ResponseReturnValue:
         return redirect(
             url_for("identity.login", next=url_for(".start", procedure_id=procedure_id))
         )
+    return _begin(procedure, resident)
+
+
+def _begin(procedure: Procedure, resident: dict | None) -> ResponseReturnValue:
+    """Start a draft of the procedure for this browser (and the signed-in resident) and go to
+    its first page."""
+    procedure_id = procedure.id
     submission, token = service.start_draft(
         db.session,
         catalog(),
@@ -248,8 +276,14 @@ def check(procedure_id: str) -> ResponseReturnValue:
 
     errors: dict[str, str] = {}
     signing_needed = procedure.identity_level == "signature"
+    resident = user()
+    owner = resident["sub"] if resident and submission.owner_sub == resident["sub"] else None
+    offered = contacts.answered(procedure, submission.answers) if owner else {}
     if request.method == "POST":
         declared = request.form.get("declaration") == "yes"
+        if owner and offered and request.form.get("remember_contact") == "yes" and declared:
+            # the resident's consent, given with this application: fills their next ones
+            contacts.remember(db.session, owner, offered, clock.now())
         if signing_needed:
             resident = user()
             if resident is None or submission.owner_sub != resident["sub"]:
@@ -289,6 +323,8 @@ def check(procedure_id: str) -> ResponseReturnValue:
         signing_needed=signing_needed,
         errors=errors,
         error_links={path: html_id(path) for path in errors},
+        offered_contact=offered,
+        remember_checked=request.form.get("remember_contact") == "yes",
     )
 
 

@@ -22,8 +22,7 @@ def start_signed_in(page, audit, persona_id: str) -> None:
     expect(page.get_by_role("heading", level=2, name="代理での申請")).to_be_visible()
     audit(page)
     page.get_by_role("button", name="ログインして申請を始める").click()
-    use_card(page, persona_id)
-    page.get_by_role("button", name="申請を始める").click()
+    use_card(page, persona_id)  # back from the card: the application starts at once
     expect(page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
 
 

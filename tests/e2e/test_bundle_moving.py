@@ -28,6 +28,7 @@ from playwright.sync_api import expect
 from portal import japanese
 from portal.catalog import load_catalog, logic
 from portal.clock import TOKYO
+from portal.office_days import next_open_day
 from tests.e2e.people import by_label, group, tab_to
 from tests.e2e.test_hoiku import sign_with_card
 from tests.e2e.test_juminhyo import ROOT
@@ -60,7 +61,7 @@ def _wareki(day: dt.date) -> str:
 
 
 MOVED = _today() - dt.timedelta(days=2)
-VISIT = _today() + dt.timedelta(days=2)
+VISIT = next_open_day(_today() + dt.timedelta(days=2))  # the counter is open that day
 
 
 def radio(scope, legend: str, option: str):

@@ -39,8 +39,9 @@ def complete(
     audit(page)
     if procedure.identity_level != "none":
         page.get_by_role("button", name="ログインして申請を始める").click()
-        use_card(page, persona)
-    page.get_by_role("button", name="申請を始める").click()
+        use_card(page, persona)  # back from the card: the application starts at once
+    else:
+        page.get_by_role("button", name="申請を始める").click()
     if procedure.on_behalf:
         expect(page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
         audit(page)

@@ -44,9 +44,7 @@ def test_nursery_application_without_javascript(make_page, audit, tmp_path, live
     expect(page.get_by_text("マイナンバーカードでのログインと電子署名が必要です")).to_be_visible()
     audit(page)
     page.get_by_role("button", name="ログインして申請を始める").click()
-    use_card(page, "parent")
-    expect(page.get_by_role("heading", level=1)).to_have_text("保育施設等の利用申込")
-    page.get_by_role("button", name="申請を始める").click()
+    use_card(page, "parent")  # back from the card: the first step at once
 
     # The guardian is the card holder: shown from the card, not asked.
     expect(page.get_by_role("heading", level=2, name="申請する保護者")).to_be_visible()

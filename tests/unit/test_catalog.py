@@ -337,3 +337,22 @@ def test_flask_catalog_check_prints_each_problem_with_its_file(tmp_path):
     result = runner.invoke(args=["catalog", "check", str(entry)])
     assert result.exit_code == 1
     assert f"{JUMINHYO}: fee.rule: unknown name 'copie'" in result.output
+
+
+def test_a_procedure_without_search_keywords_fails_the_check():
+    data = read_catalog(CATALOG).data
+    data["procedures"][0]["keywords"] = []
+    data["procedures"][1]["keywords"] = ["ひっこし"]  # a reading alone
+    data["procedures"][2]["keywords"] = ["引越し"]  # no reading
+    problems = check_catalog(CatalogData.model_validate(data))
+    assert any(p.startswith("procedures[0].keywords: missing") for p in problems), problems
+    assert "procedures[1].keywords: only readings; give the words as they are written too" in (
+        problems
+    )
+    assert "procedures[2].keywords: no reading in hiragana (e.g. ひっこし for 引越し)" in problems
+
+
+def test_every_procedure_of_the_real_catalog_has_keywords_and_readings():
+    catalog = load_catalog(CATALOG)
+    assert all(p.keywords for p in catalog.procedures)
+    assert not [p for p in check_catalog(catalog) if ".keywords" in p]

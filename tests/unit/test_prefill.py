@@ -233,3 +233,52 @@ def test_the_household_fills_a_group_with_codes_or_words(records):
         {"mover_name": "岬 ひなた", "mover_relation": "子"},
     ]
     assert sources == {"movers": "records"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "spouse"),
+    [
+        ("parent", {"name": "岬 健一", "kana": "ミサキ ケンイチ", "birth_date": "1988-09-03"}),
+        ("spouse", {"name": "岬 花子", "kana": "ミサキ ハナコ", "birth_date": "1990-04-10"}),
+        ("elderly", None),  # lives alone
+        ("child-1", None),  # a child has no spouse in the household
+    ],
+)
+def test_the_spouse_comes_from_the_household_in_the_records(records, persona, spouse):
+    field = Field(
+        name="spouse", type="person", label="配偶者", prefill={"source": "subject.spouse"}
+    )
+    answers, sources = prefill_answers(
+        procedure(field), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    if spouse is None:
+        assert "spouse" not in answers
+    else:
+        assert answers["spouse"] == spouse | {"has_gaiji": False}
+        assert sources == {"spouse": "records"}
+
+
+@pytest.mark.db
+def test_a_prefilled_answer_waits_for_its_step_although_its_condition_is_unanswered(app):
+    """The spouse from the records is shown once 配偶者がいますか is answered: saving the steps
+    before it keeps it; the spouse step's own save drops it when there is no spouse."""
+    from portal import clock
+    from portal.db import db
+    from portal.submissions import service
+    from portal.submissions.forms import StepOutcome
+    from portal.submissions.models import Submission
+    from tests.factories import draft
+
+    spouse = {"name": "岬 健一", "kana": "ミサキ ケンイチ", "birth_date": "1988-09-03"}
+    row = draft(app, "jidoteate-genkyo")
+    with app.app_context():
+        submission = db.session.get(Submission, row.id)
+        procedure = service.procedure_of(submission)
+        service.apply_prefill(db.session, submission, {"spouse": spouse}, {"spouse": "records"})
+        today, now = clock.today_local(), clock.now()
+        screening = StepOutcome(values={"reason": "divorce"})
+        service.save_step(db.session, submission, procedure.steps[0], screening, today, now)
+        assert submission.answers["spouse"] == spouse
+        no_spouse = StepOutcome(values={"has_spouse": False})
+        service.save_step(db.session, submission, procedure.step("spouse"), no_spouse, today, now)
+        assert "spouse" not in submission.answers

@@ -166,7 +166,7 @@ def test_rejected_at_compile_time(source, message):
         (
             "a and foo(1)",
             "unknown function 'foo' (known: abs, add_days, contains_any, date, "
-            "days_between, len, max, min, today, years_between) "
+            "days_between, len, max, min, open_day, today, years_between) "
             "at column 7 in 'a and foo(1)'",
         ),
     ],
@@ -318,3 +318,11 @@ def test_module_docstring_is_the_reference():
     doc = rules.__doc__ or ""
     for word in ("years_between", "contains_any", "today()", "None", "short-circuit"):
         assert word in doc
+
+
+def test_open_day_uses_the_calendar_the_caller_supplies():
+    rule = compile_rule('open_day(date("2026-12-13"))')
+    assert rule.evaluate({"__office_closed__": lambda day: day.weekday() >= 5}) is False
+    assert rule.evaluate({"__office_closed__": lambda day: False}) is True
+    with pytest.raises(RuleEvaluationError):
+        rule.evaluate({})

@@ -193,6 +193,16 @@ class World:
 
         resident = self.clients["resident"]
         assert resident.get("/login/callback?as=mover").status_code == 302
+        # A remembered phone (issue 22): 申請一覧 then shows the form that deletes it.
+        with resident.session_transaction() as web_session:
+            sub = web_session["user"]["sub"]
+        with self.app.app_context():
+            from portal import clock
+            from portal.db import db
+            from portal.submissions import contacts
+
+            contacts.remember(db.session, sub, {"phone": "09012345678"}, clock.now())
+            db.session.commit()
         # A live draft of a procedure with fields.
         page = resident.get("/procedures/juminhyo-copy")
         started = resident.post(

@@ -428,3 +428,23 @@ def test_what_was_posted_is_not_given_to_someone_else(app, stub):
     assert post(client, f"{JUMINHYO}/apply/applicant", APPLICANT).status_code == 302
     text = client.get(TARGET).get_data(as_text=True)
     assert "入力していた内容を戻しました" not in text and "大原 花子" not in text
+
+
+def test_logging_in_to_apply_starts_the_application_at_once(app, client, stub):
+    """ログインして申請を始める: back from the card, the first step (not the procedure page and
+    申請を始める again); a plain login from the same page only comes back to it."""
+    response = post(client, "/login", {"next": HOIKU, "then": "begin"})
+    assert response.status_code == 302
+    back = client.get(response.headers["Location"].replace("?", "?as=parent&", 1))
+    assert back.headers["Location"] == HOIKU
+    response = client.get(HOIKU)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{HOIKU}/apply/guardian"
+    page = check_page(client.get(response.headers["Location"]))
+    assert page.h1.get_text(strip=True) == "申請する保護者"
+    assert check_page(client.get(HOIKU)).find("h1")  # the intent is used once
+
+    other = app.test_client()
+    response = post(other, "/login", {"next": HOIKU})  # without then=begin
+    other.get(response.headers["Location"].replace("?", "?as=parent&", 1))
+    assert other.get(HOIKU).status_code == 200

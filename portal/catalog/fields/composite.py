@@ -239,6 +239,11 @@ class PersonType(FieldType):
                 errors[key] = (
                     f"{field.label}の{part.label}は{part.max_length}文字以内で入力してください"
                 )
+            elif part.name in {"name", "alias"}:
+                try:
+                    value[part.name] = japanese.normalize_name(text)
+                except japanese.InputError as error:
+                    errors[key] = f"{field.label}の{part.label}{error}"
             else:
                 value[part.name] = text
         if field.options:

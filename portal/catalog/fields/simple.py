@@ -10,7 +10,20 @@ from portal.catalog.fields.base import FieldType, Parsed, _iso, _nfkc
 
 
 class TextType(FieldType):
+    """Free text. A text field whose label ends in 氏名 (a child's name in a group, 世帯主の氏名
+    ...) is a person's name: half-width kana are made full-width and characters a registered name
+    cannot hold (emoji, symbols) are refused (issue 22)."""
+
     name, macro = "text", "text_input"
+
+    def parse(self, field, text):
+        value, error = super().parse(field, text)
+        if error is None and field.label.endswith("氏名"):
+            try:
+                value = japanese.normalize_name(text)
+            except japanese.InputError as refused:
+                return None, f"{field.label}{refused}"
+        return value, error
 
 
 class TextareaType(FieldType):
