@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import unicodedata
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +21,14 @@ from sqlalchemy.orm import Session
 from portal.identity.models import WebSession
 from portal.kiosk.models import Kiosk, KioskAlert, KioskHandoff, KioskVisit, KioskVisitDraft
 from portal.retention import service as retention
-from portal.security import new_token, token_hash
+from portal.security import (
+    SHORT_CODE_ALPHABET,
+    SHORT_CODE_LENGTH,
+    format_short_code,
+    new_token,
+    normalize_short_code,
+    token_hash,
+)
 from portal.submissions import extensions
 from portal.submissions import service as engine
 from portal.submissions.models import Submission
@@ -33,8 +39,8 @@ log = logging.getLogger(__name__)
 HELPER_KIND = "kiosk"  # Submission.entered_by "kiosk:<kiosk public id>"
 SESSION_KEY = "kiosk_visit"  # the visit's public id in the server-side session's data
 # 8 characters, none of them easy to mistake for another (no 0/O/D, 1/I/L, 2/Z, 5/S, 8/B, U/V).
-HANDOFF_ALPHABET = "34679ACEFGHJKMNPQRTWXY"
-HANDOFF_LENGTH = 8
+HANDOFF_ALPHABET = SHORT_CODE_ALPHABET
+HANDOFF_LENGTH = SHORT_CODE_LENGTH
 WIPE_FAILED = "wipe-failed"
 
 
@@ -323,14 +329,8 @@ def new_handoff_code() -> str:
     return "".join(secrets.choice(HANDOFF_ALPHABET) for _ in range(HANDOFF_LENGTH))
 
 
-def normalize_code(text: str) -> str:
-    """As people type it: any width or case, spaces and hyphens ignored."""
-    text = unicodedata.normalize("NFKC", text).upper()
-    return "".join(char for char in text if char.isalnum())
-
-
-def format_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
+normalize_code = normalize_short_code
+format_code = format_short_code
 
 
 def hand_over(

@@ -69,6 +69,9 @@ SEEDS = {
         "/kiosk/handoff",
         "/kiosk/time-left",
         "/kiosk/end",
+        "/kiosk/checkin",
+        "/kiosk/checkin/slip",
+        "/kiosk/print.css",
         "/procedures/juminhyo-copy",
     ],
 }

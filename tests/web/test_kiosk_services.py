@@ -1,0 +1,189 @@
+"""Kiosk services beyond the first slice (issue 20): check-in by the ticket's short code or
+its QR code typed by a keyboard-wedge scanner (the counter's check-in, one engine) with a queue
+slip to print, the receipt printer's stylesheet, 職員を呼ぶ reaching staff, and the card at the
+kiosk (reminders; the PIN kept out of every log and store). Flask test client; the browser
+test (tests/e2e/test_kiosk_services.py) prints the slip."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from portal import clock
+from portal.appointments.models import Appointment
+from portal.clock import TOKYO
+from portal.db import db
+from portal.security import SHORT_CODE_ALPHABET, format_short_code
+from tests.conftest import check_page, csrf_token
+from tests.factories import booked, staff_sign_in
+from tests.web.test_kiosk import form_post, register_terminal
+
+DAY_BEFORE = dt.datetime(2026, 11, 30, 16, 0, tzinfo=TOKYO)  # Monday
+TODAY = dt.datetime(2026, 12, 1, 9, 40, tzinfo=TOKYO)  # Tuesday
+PLACE = "本庁舎1階 市民課前"
+
+
+@pytest.fixture
+def tickets(app):
+    """Today's 10:00 and 10:15 appointments and Thursday's, booked the day before."""
+    clock.set_override(DAY_BEFORE)
+    made = {
+        "hanako": booked(app, dt.datetime(2026, 12, 1, 10, 0, tzinfo=TOKYO)),
+        "taro": booked(app, dt.datetime(2026, 12, 1, 10, 15, tzinfo=TOKYO), name="夷隅 太郎"),
+        "thursday": booked(app, dt.datetime(2026, 12, 3, 9, 0, tzinfo=TOKYO), name="木曜 一郎"),
+    }
+    clock.set_override(TODAY)
+    return made
+
+
+def at_checkin(terminal):
+    """The start screen's 予約の受付 tile: a new visit on the check-in page."""
+    response = form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "checkin"})
+    assert response.headers["Location"] == "/kiosk/checkin"
+
+
+def check_in(terminal, code: str):
+    return form_post(terminal, "/kiosk/checkin", "/kiosk/checkin", {"code": code})
+
+
+def test_the_short_code_is_on_the_ticket_and_checks_in_at_the_kiosk(app, staff, tickets):
+    code = tickets["hanako"]["code"]
+    assert len(code) == 8 and set(code) <= set(SHORT_CODE_ALPHABET)
+    with app.app_context():
+        row = db.session.scalar(
+            select(Appointment).where(Appointment.public_id == tickets["hanako"]["public_id"])
+        )
+        assert row.checkin_code_hash and code not in repr(row.__dict__)  # only the hash
+
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.find("button", string="予約の受付（チェックイン）")["value"] == "checkin"
+    at_checkin(terminal)
+    page = check_page(terminal.get("/kiosk/checkin"))
+    field = page.find("input", attrs={"name": "code"})
+    assert field["autocomplete"] == "off" and field.has_attr("autofocus")  # the scanner types here
+
+    # Typed as people type it: lower case, full width, with the hyphen.
+    typed = format_short_code(code).lower().replace("a", "ａ")
+    response = check_in(terminal, typed)
+    assert response.status_code == 303 and response.headers["Location"] == "/kiosk/checkin/slip"
+    slip = check_page(terminal.get("/kiosk/checkin/slip"))
+    text = slip.select_one(".slip").get_text(" ", strip=True)
+    assert slip.select_one("#queue-number").get_text() == "1"
+    assert format_short_code(code) in text and "市民課" in text
+    assert "夷隅" not in slip.get_text() and "0470000000" not in slip.get_text()
+    assert slip.find("link", href="/kiosk/print.css", media="print")
+    assert terminal.get("/kiosk/checkin/slip").headers["Cache-Control"] == "no-store"
+
+    # The same engine as the counter: arrived, with the day's queue number.
+    with app.app_context():
+        row = db.session.scalar(
+            select(Appointment).where(Appointment.public_id == tickets["hanako"]["public_id"])
+        )
+        assert (row.status, row.queue_number, row.details["kiosk"]) == ("arrived", 1, PLACE)
+
+    # The scanner types the QR code's token and Enter: the next number (the same visit).
+    response = check_in(terminal, tickets["taro"]["ticket"] + "\n")
+    assert response.headers["Location"] == "/kiosk/checkin/slip"
+    assert (
+        check_page(terminal.get("/kiosk/checkin/slip")).select_one("#queue-number").get_text()
+        == "2"
+    )
+    # Checking in twice gives the same number again.
+    check_in(terminal, code)
+    assert (
+        check_page(terminal.get("/kiosk/checkin/slip")).select_one("#queue-number").get_text()
+        == "1"
+    )
+
+    # The counter's day view shows the arrivals and where they checked in.
+    clerk = staff_sign_in(app.test_client(), "shimin-clerk", staff["shimin-clerk"], ahead=1)
+    rows = [
+        r.get_text(" ", strip=True)
+        for r in check_page(clerk.get("/staff/appointments?counter=shimin-main")).select(
+            "table.table tbody tr"
+        )
+    ]
+    hanako = next(r for r in rows if "夷隅 花子" in r)
+    assert (
+        "来庁済み" in hanako and "受付番号 1" in hanako and f"キオスク（{PLACE}）で受付" in hanako
+    )
+
+    # The counter takes the short code too (one check-in).
+    page = clerk.get("/staff/appointments?counter=shimin-main")
+    answer = clerk.post(
+        "/staff/appointments/check-in",
+        data={"counter": "shimin-main", "ticket": code, "csrf_token": csrf_token(page.text)},
+        follow_redirects=True,
+    ).text
+    assert "受付済みです。受付番号は 1 番" in answer
+
+
+def test_the_manage_page_shows_the_short_code_beside_the_qr_code(app, tickets):
+    from portal.appointments import service
+
+    token = service.manage_token(app.config["SECRET_KEY"], tickets["thursday"]["public_id"])
+    soup = check_page(app.test_client().get(f"/appointments/manage/{token}"))
+    assert soup.select_one("#checkin-code").get_text() == format_short_code(
+        tickets["thursday"]["code"]
+    )
+    assert soup.select_one("svg.qr") is not None
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "受付コード（8文字）を入力するか"),
+        ("ACEF-GHJK", "この受付コードの予約は見つかりません"),
+        ("not a ticket", "この受付コードの予約は見つかりません"),
+        ("thursday", "この予約は本日ではありません（12月3日の予約です）"),
+    ],
+)
+def test_wrong_codes_get_a_clear_message_and_keep_what_was_typed(
+    app, staff, tickets, typed, message
+):
+    terminal, _ = register_terminal(app, staff)
+    at_checkin(terminal)
+    typed = tickets["thursday"]["code"] if typed == "thursday" else typed
+    soup = check_page(check_in(terminal, typed), 400)
+    assert message in soup.select_one(".error-summary").get_text()
+    assert soup.find("input", attrs={"name": "code"})["value"] == typed
+    with app.app_context():
+        assert not db.session.scalar(select(Appointment).where(Appointment.status != "booked"))
+
+
+def test_past_and_cancelled_appointments_are_refused(app, staff, tickets):
+    terminal, _ = register_terminal(app, staff)
+    clock.set_override(TODAY + dt.timedelta(days=3))  # Friday: Thursday's is over
+    at_checkin(terminal)
+    soup = check_page(check_in(terminal, tickets["thursday"]["code"]), 400)
+    assert "この予約の日（12月3日）は過ぎています。職員にお声がけください" in soup.get_text()
+    clock.set_override(TODAY)
+    with app.app_context():
+        row = db.session.scalar(
+            select(Appointment).where(Appointment.public_id == tickets["taro"]["public_id"])
+        )
+        row.status = "cancelled"
+        db.session.commit()
+    terminal.post("/kiosk/end", data={"csrf_token": csrf_token(terminal.get("/kiosk/end").text)})
+    at_checkin(terminal)
+    soup = check_page(check_in(terminal, tickets["taro"]["code"]), 400)
+    assert "この予約は取り消されています。職員にお声がけください" in soup.get_text()
+
+
+def test_check_in_is_only_for_a_registered_kiosk_in_a_visit(app, staff, tickets):
+    browser = app.test_client()
+    assert browser.get("/kiosk/checkin").status_code == 403
+    assert browser.get("/kiosk/checkin/slip").status_code == 403
+    terminal, _ = register_terminal(app, staff)
+    assert terminal.get("/kiosk/checkin").headers["Location"] == "/kiosk/"  # no visit yet
+    at_checkin(terminal)
+    # No slip before a check-in; after the visit ends, the slip is gone with it.
+    assert terminal.get("/kiosk/checkin/slip").headers["Location"] == "/kiosk/checkin"
+    check_in(terminal, tickets["hanako"]["code"])
+    terminal.post(
+        "/kiosk/end", data={"csrf_token": csrf_token(terminal.get("/kiosk/checkin/slip").text)}
+    )
+    assert terminal.get("/kiosk/checkin/slip").headers["Location"] == "/kiosk/"
