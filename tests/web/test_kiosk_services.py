@@ -11,9 +11,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from portal import clock
+from portal import clock, create_app
 from portal.appointments.models import Appointment
 from portal.clock import TOKYO
+from portal.config import ConfigError
 from portal.db import db
 from portal.security import SHORT_CODE_ALPHABET, format_short_code
 from tests.conftest import check_page, csrf_token
@@ -187,3 +188,30 @@ def test_check_in_is_only_for_a_registered_kiosk_in_a_visit(app, staff, tickets)
         "/kiosk/end", data={"csrf_token": csrf_token(terminal.get("/kiosk/checkin/slip").text)}
     )
     assert terminal.get("/kiosk/checkin/slip").headers["Location"] == "/kiosk/"
+
+
+# --- printing -----------------------------------------------------------------------------------
+
+
+def test_the_receipt_printer_width_is_a_setting(app, staff, tmp_path):
+    terminal, _ = register_terminal(app, staff)
+    css = terminal.get("/kiosk/print.css")
+    assert css.mimetype == "text/css"
+    assert "@page { size: 80mm 120mm; margin: 3mm; }" in css.text
+    assert app.test_client().get("/kiosk/print.css").status_code == 403  # not a kiosk
+
+    app.config["KIOSK_PAPER_WIDTH_MM"] = 58  # a narrower roll
+    assert "@page { size: 58mm 98mm; margin: 3mm; }" in terminal.get("/kiosk/print.css").text
+    for width in (40, 300):
+        with pytest.raises(ConfigError, match="PORTAL_KIOSK_PAPER_WIDTH_MM"):
+            create_app("test", {"INSTANCE_PATH": str(tmp_path), "KIOSK_PAPER_WIDTH_MM": width})
+
+
+def test_printouts_carry_no_name(app, tickets):
+    """The appointment ticket prints the QR code and codes, not the name (no-print)."""
+    from portal.appointments import service
+
+    token = service.manage_token(app.config["SECRET_KEY"], tickets["hanako"]["public_id"])
+    soup = check_page(app.test_client().get(f"/appointments/manage/{token}"))
+    name_row = next(row for row in soup.select(".facts__row") if "夷隅 花子" in row.get_text())
+    assert "no-print" in name_row["class"]
