@@ -46,7 +46,7 @@ from portal.kiosk.models import Kiosk, KioskVisit
 # Served whatever the kiosk's state (no page, or nothing of a visit).
 FREE_ENDPOINTS = {"static", "pages.healthz"}
 # Served without a visit: the start screen and starting a visit.
-NO_VISIT_ENDPOINTS = {"kiosk.start", "kiosk.begin", "kiosk.print_css"}
+NO_VISIT_ENDPOINTS = {"kiosk.start", "kiosk.begin", "kiosk.call_staff", "kiosk.print_css"}
 # Served in a visit, besides the kiosk's own pages and the mock card service's screens.
 VISIT_ENDPOINTS = {
     "submissions.start",

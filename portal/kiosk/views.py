@@ -18,13 +18,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from portal import clock
+from portal import audit, clock
 from portal.appointments import service as appointments
 from portal.catalog.fields import html_id
 from portal.db import db
 from portal.identity.sessions import ServerSession
 from portal.kiosk import bp, handoff_bp, service
 from portal.kiosk.mode import current_kiosk, current_visit, out_of_service
+from portal.kiosk.models import KioskAlert
 from portal.qr import qr_svg
 from portal.security import format_short_code
 from portal.submissions import access
@@ -262,6 +263,47 @@ def print_css() -> ResponseReturnValue:
     width = current_app.config["KIOSK_PAPER_WIDTH_MM"]
     css = render_template("kiosk/print.css", width=width, margin=3)
     return current_app.response_class(css, mimetype="text/css")
+
+
+# --- 職員を呼ぶ ---------------------------------------------------------------------------------
+
+CALL_KEY = "kiosk_call"
+
+
+@bp.post("/help")
+def call_staff() -> ResponseReturnValue:
+    """職員を呼ぶ: a help request carrying only this kiosk (staff see its place); from the start
+    screen it begins a visit, so that what follows is wiped like any visit."""
+    kiosk = current_kiosk()
+    assert kiosk is not None
+    _begin_visit()
+    now = clock.now()
+    call, new = service.call_staff(db.session, kiosk, now)
+    if new:
+        audit.record(
+            db.session,
+            actor="anonymous",
+            action="staff_called",
+            target=f"kiosk:{kiosk.public_id}",
+            at=now,
+        )
+    db.session.commit()
+    session[CALL_KEY] = call.id
+    return redirect(url_for(".help_called"), 303)
+
+
+@bp.get("/help")
+def help_called() -> ResponseReturnValue:
+    """The call's state as staff left it: waiting, or answered (a member is on the way)."""
+    call = db.session.get(KioskAlert, session.get(CALL_KEY) or 0)
+    kiosk = current_kiosk()
+    if call is None or kiosk is None or call.kiosk_id != kiosk.id:
+        return redirect(url_for(".menu"), 303)
+    return render_template(
+        "kiosk/help.html",
+        called_at=clock.to_local(call.created_at),
+        answered=call.resolved_at is not None,
+    )
 
 
 @bp.get("/time-left")

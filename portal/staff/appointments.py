@@ -22,6 +22,7 @@ from portal.clock import TOKYO
 from portal.db import db
 from portal.input_policy import BAD_CHARACTERS, bad_characters
 from portal.staff import bp
+from portal.staff import kiosks as kiosk_calls
 from portal.staff.access import WRITING_GETS
 from portal.submissions.models import Submission
 
@@ -106,6 +107,7 @@ def appointments():
         next_day=day + dt.timedelta(days=1),
         rows=rows,
         slots=service.day_slots(db.session, counter, day),
+        **kiosk_calls.calls_context(),
         staff_departments=g.current_staff.departments(),
     )
 

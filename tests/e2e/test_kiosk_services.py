@@ -6,8 +6,9 @@ Two appointments of today are prepared. The first is checked in by a keyboard-we
 typing the ticket's QR token and Enter, the second by its short code typed by hand; a wrong code
 gets its message. The queue slip, rendered as print media at the configured paper width, fits
 one slip (one PDF page of the receipt paper, nothing wider than the paper) and shows only the
-number, the counter, the time and the opaque code. The clerk's day view shows both arrivals.
-axe on every page."""
+number, the counter, the time and the opaque code. 職員を呼ぶ appears on the clerk's open day
+view within seconds (its script polls), is answered, and the kiosk says staff are coming; the
+day view shows both arrivals. axe on every page."""
 
 from __future__ import annotations
 
@@ -80,7 +81,20 @@ def printed_slip(page, width_mm: int) -> str:
     return " ".join(text.split())
 
 
-def test_check_in_prints_a_queue_slip_and_the_counter_sees_the_arrival(
+def clerk_at_the_day_view(make_page, secret):
+    clerk = make_page("desktop")
+    clerk.goto("/staff/login")
+    by_label(clerk, "ログインID").fill("kiosk-clerk")
+    by_label(clerk, "パスワード").fill("pw-" * 5)
+    clerk.get_by_role("button", name="次へ").click()
+    by_label(clerk, "確認コード（数字6桁）").fill(pyotp.TOTP(secret).at(MORNING))
+    clerk.get_by_role("button", name="ログインする").click()
+    clerk.goto("/staff/appointments?counter=shimin-main&day=2026-12-02")
+    expect(clerk.get_by_text("いまキオスクからの呼び出しはありません")).to_be_visible()
+    return clerk
+
+
+def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
     playwright, browser_type_launch_args, live_server, live_app, make_page, audit, tmp_path
 ):
     live_server.set_clock((MORNING - dt.timedelta(days=1)).isoformat())
@@ -89,6 +103,7 @@ def test_check_in_prints_a_queue_slip_and_the_counter_sees_the_arrival(
         taro = booked(live_app, MORNING.replace(hour=10, minute=45), name="夷隅 太郎")
         live_server.set_clock(MORNING.isoformat())
         secret = create_member(live_server, "kiosk-clerk", "市民 二郎", "clerk:shimin", "pw-" * 5)
+        clerk = clerk_at_the_day_view(make_page, secret)
         context = registered_terminal(
             playwright, browser_type_launch_args, live_server, live_app, tmp_path / "terminal"
         )
@@ -117,34 +132,41 @@ def test_check_in_prints_a_queue_slip_and_the_counter_sees_the_arrival(
             expect(page.get_by_role("button", name="受付票を印刷する")).to_be_visible()
             audit(page)
             code = f"{hanako['code'][:4]}-{hanako['code'][4:]}"
-            slip = printed_slip(page, 80)
             # Only the number, the counter, the time and the opaque code: no name, no frame.
-            assert slip == f"受付番号 {first} 市民課 窓口 受付 08:50 {code}", slip
+            assert printed_slip(page, 80) == f"受付番号 {first} 市民課 窓口 受付 08:50 {code}"
 
             # The short code typed by hand: the next number.
             page.get_by_role("link", name="ほかの予約を受付する").tap()
             by_label(page, "受付コード").fill(taro["code"].lower())
             page.get_by_role("button", name="受付する").tap()
             expect(page.locator("#queue-number")).to_have_text(str(int(first) + 1))
-            page.get_by_role("button", name="終了する").tap()
+
+            # 職員を呼ぶ: the clerk's open day view shows the place within seconds.
+            page.get_by_role("button", name="職員を呼ぶ").tap()
+            expect(heading(page)).to_have_text("職員を呼びました")
+            audit(page)
+            calls = clerk.locator("#kiosk-calls")
+            expect(calls).to_contain_text(f"{PLACE}（総合案内1号機）で職員が呼ばれています")
+            audit(clerk)
+            calls.get_by_role("button", name=re.compile(f"^対応しました.*{PLACE}")).click()
+            expect(clerk.get_by_text("呼び出しに対応済みにしました。")).to_be_visible()
+            page.reload()
+            expect(heading(page)).to_have_text("職員が向かっています")
+            page.get_by_role("link", name="終了").tap()
+            page.get_by_role("button", name="消去して終了する").tap()
             expect(heading(page)).to_have_text("ご用件を選んでください")
         finally:
             context.close()
 
-        # The clerk's day view shows both arrivals and where they checked in.
-        clerk = make_page("desktop")
-        clerk.goto("/staff/login")
-        by_label(clerk, "ログインID").fill("kiosk-clerk")
-        by_label(clerk, "パスワード").fill("pw-" * 5)
-        clerk.get_by_role("button", name="次へ").click()
-        by_label(clerk, "確認コード（数字6桁）").fill(pyotp.TOTP(secret).at(MORNING))
-        clerk.get_by_role("button", name="ログインする").click()
-        clerk.goto("/staff/appointments?counter=shimin-main&day=2026-12-02")
+        # The day view (reloaded by the answer) shows both arrivals and where they checked in.
         for name, number in (("夷隅 花子", first), ("夷隅 太郎", str(int(first) + 1))):
             row = clerk.get_by_role("row").filter(has=clerk.get_by_role("rowheader", name=name))
             expect(row).to_contain_text("来庁済み")
             expect(row).to_contain_text(f"受付番号 {number}")
             expect(row).to_contain_text(f"キオスク（{PLACE}）で受付")
+        audit(clerk)
+        clerk.get_by_role("link", name="キオスクの呼び出し").click()
+        expect(heading(clerk)).to_have_text("キオスクの呼び出し")
         audit(clerk)
     finally:
         live_server.set_clock(None)

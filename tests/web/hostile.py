@@ -61,7 +61,7 @@ SEEDS = {
         "/mock-jpki/ca/crl.pem",
         "/mock-jpki/authorize",
     ],
-    "staff": ["/staff/", "/staff/login", "/staff/kiosks"],
+    "staff": ["/staff/", "/staff/login", "/staff/kiosks", "/staff/kiosk-calls"],
     # A registered terminal in a visit, a resident signed in with their card at it.
     "kiosk": [
         "/kiosk/",
@@ -72,6 +72,7 @@ SEEDS = {
         "/kiosk/checkin",
         "/kiosk/checkin/slip",
         "/kiosk/print.css",
+        "/kiosk/help",
         "/procedures/juminhyo-copy",
     ],
 }
@@ -351,6 +352,9 @@ class World:
         page = terminal.get("/kiosk/")
         begun = terminal.post("/kiosk/visit", data={"csrf_token": csrf_token(page.text)})
         assert begun.headers.get("Location") == "/kiosk/procedures", begun.status_code
+        page = terminal.get("/kiosk/procedures")
+        called = terminal.post("/kiosk/help", data={"csrf_token": csrf_token(page.text)})
+        assert called.headers.get("Location") == "/kiosk/help", called.status_code
         assert terminal.get("/login/callback?as=mover").status_code == 302
         page = terminal.get("/procedures/juminhyo-copy")
         started = terminal.post(
@@ -367,6 +371,11 @@ class World:
             draft = db.session.scalar(select(Submission.public_id).order_by(Submission.id.desc()))
         self.seen(f"/kiosk/handoff/{draft}", "kiosk", ("POST",))
         self.seen("/continue", "resident")
+        with self.app.app_context():
+            from portal.kiosk.models import KioskAlert
+
+            call = db.session.scalar(select(KioskAlert.id).order_by(KioskAlert.id.desc()))
+        self.seen(f"/staff/kiosk-calls/{call}/answer", "staff", ("POST",))
 
     # -- crawling ---------------------------------------------------------------------------
     def match(self, url: str, methods=("GET", "POST")) -> tuple[str, dict] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock, create_app
 from portal.appointments.models import Appointment
@@ -215,3 +215,75 @@ def test_printouts_carry_no_name(app, tickets):
     soup = check_page(app.test_client().get(f"/appointments/manage/{token}"))
     name_row = next(row for row in soup.select(".facts__row") if "夷隅 花子" in row.get_text())
     assert "no-print" in name_row["class"]
+
+
+# --- 職員を呼ぶ -----------------------------------------------------------------------------------
+
+
+def test_a_call_for_staff_carries_only_the_place_and_is_answered(app, staff):
+    from portal.audit.models import AuditEntry
+    from portal.kiosk.models import KioskAlert
+
+    clock.set_override(TODAY)
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    response = form_post(terminal, "/kiosk/", "/kiosk/help")
+    assert response.headers["Location"] == "/kiosk/help"
+    shown = check_page(terminal.get("/kiosk/help"))
+    assert "職員を呼びました" in shown.h1.get_text() and "9:40" in shown.get_text()
+    # Pressed again (from the bar of any screen of the visit): the same call.
+    page = check_page(terminal.get("/kiosk/procedures"))
+    assert (
+        page.select_one(".kiosk-bar form[action='/kiosk/help'] button").get_text() == "職員を呼ぶ"
+    )
+    form_post(terminal, "/kiosk/procedures", "/kiosk/help")
+    with app.app_context():
+        calls = db.session.scalars(select(KioskAlert)).all()
+        assert [(c.kind, c.detail) for c in calls] == [("staff-call", "")]  # nothing personal
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "staff_called"))
+        assert entry.actor == "anonymous" and entry.target.startswith("kiosk:")
+
+    # Any clerk sees it on the calls page and on the day view (reload, no JavaScript needed).
+    clerk = staff_sign_in(app.test_client(), "shimin-clerk", staff["shimin-clerk"], ahead=1)
+    day_response = clerk.get("/staff/appointments?counter=shimin-main")
+    day_view = check_page(day_response)
+    panel = day_view.select_one("#kiosk-calls").get_text(" ", strip=True)
+    assert f"{PLACE} （本庁舎1号機）で職員が呼ばれています" in panel
+    assert day_view.find("script", src="/static/js/kiosk-calls.js")
+    polled = clerk.get("/staff/kiosk-calls", headers={"X-Portal-Poll": "1"})
+    assert polled.headers["Cache-Control"] == "no-store"
+    soup = check_page(polled)
+    assert PLACE in soup.select_one("#kiosk-calls").get_text()
+
+    # 対応しました: gone from the list, audited, the kiosk's page says staff are coming.
+    form = day_view.select_one("#kiosk-calls form")
+    answered = clerk.post(
+        form["action"],
+        data={
+            "csrf_token": csrf_token(day_response.text),
+            "next": form.find("input", attrs={"name": "next"})["value"],
+        },
+    )
+    assert answered.headers["Location"].startswith("/staff/appointments?counter=shimin-main")
+    assert "いまキオスクからの呼び出しはありません" in clerk.get("/staff/kiosk-calls").text
+    assert "職員が向かっています" in terminal.get("/kiosk/help").text
+    again = clerk.post(
+        form["action"], data={"csrf_token": csrf_token(day_response.text)}, follow_redirects=True
+    )
+    assert "すでにほかの職員が対応済み" in again.text
+    with app.app_context():
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "staff_call_answered")
+        )
+        assert entry.actor.startswith("staff:") and entry.target.startswith("kiosk-call:")
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "staff_call_answered")
+            )
+            == 1
+        )
+
+    # Not for residents, not for anybody's browser.
+    assert app.test_client().get("/staff/kiosk-calls").status_code == 404
+    assert app.test_client().post("/kiosk/help").status_code in (400, 403)
