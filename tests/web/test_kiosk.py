@@ -212,7 +212,10 @@ def test_ending_a_visit_deletes_its_session_and_drafts_and_says_so(app, staff, s
         assert draft.entered_by.startswith("kiosk:")  # no card login elsewhere takes it over
         assert visit_sessions() == 1
     end = check_page(terminal.get("/kiosk/end")).get_text()
-    assert "住民票の写し等の交付請求" in end and "マイナンバーカードをお取りください" in end
+    assert (
+        "住民票の写し等の交付請求" in end
+        and "マイナンバーカードと、印刷した紙をお取りください" in end
+    )
 
     clock.set_override(NOW + dt.timedelta(seconds=60))
     response = form_post(terminal, "/kiosk/end", "/kiosk/end")

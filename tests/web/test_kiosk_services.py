@@ -19,7 +19,7 @@ from portal.db import db
 from portal.security import SHORT_CODE_ALPHABET, format_short_code
 from tests.conftest import check_page, csrf_token
 from tests.factories import booked, staff_sign_in
-from tests.web.test_kiosk import form_post, register_terminal
+from tests.web.test_kiosk import form_post, register_terminal, stub  # noqa: F401 (fixture)
 
 DAY_BEFORE = dt.datetime(2026, 11, 30, 16, 0, tzinfo=TOKYO)  # Monday
 TODAY = dt.datetime(2026, 12, 1, 9, 40, tzinfo=TOKYO)  # Tuesday
@@ -287,3 +287,93 @@ def test_a_call_for_staff_carries_only_the_place_and_is_answered(app, staff):
     # Not for residents, not for anybody's browser.
     assert app.test_client().get("/staff/kiosk-calls").status_code == 404
     assert app.test_client().post("/kiosk/help").status_code in (400, 403)
+
+
+# --- the card at the kiosk ----------------------------------------------------------------------
+
+
+def test_the_card_login_at_the_kiosk_keeps_the_pin_out_of_logs_pages_and_storage(
+    app, staff, caplog
+):
+    """The mock card service's reader screen inside the kiosk frame: the resident picks the card
+    and types the PIN (a wrong one first); the PIN is in no log record, no page, no row."""
+    import logging
+
+    from sqlalchemy import inspect
+
+    caplog.set_level(logging.DEBUG)
+    clock.set_override(TODAY)
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    # The card service's metadata as its discovery page gives it (no HTTP in the test client).
+    metadata = app.test_client().get("/mock-jpki/.well-known/openid-configuration").get_json()
+    client = app.extensions["identity_provider"].client
+    client.server_metadata.update(metadata, _loaded_at=1)
+    form_post(terminal, "/kiosk/", "/kiosk/visit")
+    response = form_post(terminal, "/kiosk/procedures", "/login", {"next": "/kiosk/procedures"})
+    assert response.status_code == 302
+    reader = response.headers["Location"]
+    assert reader.startswith("http://localhost/mock-jpki/authorize?")
+    reader = reader.removeprefix("http://localhost")
+    page = terminal.get(reader)
+    soup = check_page(page)
+    assert soup.select_one(".kiosk-bar__place").get_text() == PLACE  # the kiosk frame
+    pin = soup.find("input", attrs={"name": "pin"})
+    assert (pin["type"], pin["autocomplete"]) == ("password", "off")
+    assert page.headers["Cache-Control"] == "no-store"
+
+    wrong, right = "9081", "1234"  # the demo card "adult"'s PIN is 1234
+    answer = terminal.post(
+        reader,
+        data={
+            "csrf_token": csrf_token(page.text),
+            "card": "adult",
+            "pin": wrong,
+            "action": "login",
+        },
+    )
+    assert "暗証番号が違います" in answer.text and wrong not in answer.text
+    answer = terminal.post(
+        reader,
+        data={
+            "csrf_token": csrf_token(page.text),
+            "card": "adult",
+            "pin": right,
+            "action": "login",
+        },
+    )
+    assert answer.status_code == 302 and "/login/callback?code=" in answer.headers["Location"]
+    assert right not in answer.headers["Location"]
+
+    for record in caplog.records:
+        text = record.getMessage() + repr(getattr(record, "__dict__", {}))
+        assert wrong not in text and f"pin={right}" not in text and f"'{right}'" not in text
+    with app.app_context():
+        engine = db.engine
+        for table in inspect(engine).get_table_names():
+            for row in db.session.execute(text_select(table)).all():
+                for value in row:
+                    if isinstance(value, (str, dict, list)):
+                        cell = str(value)
+                        assert wrong not in cell, f"{table}: {cell[:80]}"
+                        assert cell != right and f"'{right}'" not in cell, f"{table}: {cell[:80]}"
+                        assert "'pin'" not in cell, table
+
+
+def text_select(table: str):
+    from sqlalchemy import text
+
+    return text(f'SELECT * FROM "{table}"')  # noqa: S608 - names from the schema itself
+
+
+def test_reminders_to_take_the_card_and_printouts(app, staff, stub):  # noqa: F811
+    terminal, _ = register_terminal(app, staff)
+    form_post(terminal, "/kiosk/", "/kiosk/visit")
+    assert terminal.get("/login/callback?as=parent").status_code == 302  # a card login (stub)
+    menu = check_page(terminal.get("/kiosk/procedures"))
+    assert "カードを忘れずにお取りください" in menu.select_one(".kiosk-reminder").get_text()
+    assert "お取り忘れのないように" in menu.select_one("#kiosk-timeout").get_text()
+    end = check_page(terminal.get("/kiosk/end"))
+    assert "マイナンバーカードと、印刷した紙をお取りください" in end.get_text()
+    form_post(terminal, "/kiosk/end", "/kiosk/end")
+    start = check_page(terminal.get("/kiosk/"))  # after the wipe, at the reset
+    assert "マイナンバーカードや印刷した紙を、お取り忘れではありませんか" in start.get_text()
