@@ -16,6 +16,7 @@ import datetime as dt
 import re
 
 import pyotp
+import pytest
 from playwright.sync_api import expect
 
 from portal.clock import TOKYO
@@ -23,6 +24,7 @@ from portal.db import db
 from portal.kiosk import service as kiosks
 from tests.e2e.people import by_label
 from tests.e2e.staff_people import create_member
+from tests.e2e.targets import assert_targets
 from tests.factories import booked
 
 PLACE = "本庁舎1階 総合案内"
@@ -110,9 +112,11 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
         page = context.pages[0] if context.pages else context.new_page()
         try:
             page.goto("/kiosk/")
+            assert_targets(page)
             page.get_by_role("button", name="予約の受付（チェックイン）").tap()
             expect(heading(page)).to_have_text("予約の受付")
             audit(page)
+            assert_targets(page)
 
             # A wrong code: the message, the code kept.
             by_label(page, "受付コード").fill("ACEF-GHJK")
@@ -120,6 +124,7 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             expect(page.get_by_text("この受付コードの予約は見つかりません").first).to_be_visible()
             expect(by_label(page, "受付コード")).to_have_value("ACEF-GHJK")
             audit(page)
+            assert_targets(page)
 
             # The wedge scanner types the QR code's token into the focused field, then Enter.
             by_label(page, "受付コード").fill("")
@@ -131,6 +136,7 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             assert re.fullmatch(r"\d+", first)
             expect(page.get_by_role("button", name="受付票を印刷する")).to_be_visible()
             audit(page)
+            assert_targets(page)
             code = f"{hanako['code'][:4]}-{hanako['code'][4:]}"
             # Only the number, the counter, the time and the opaque code: no name, no frame.
             assert printed_slip(page, 80) == f"受付番号 {first} 市民課 窓口 受付 08:50 {code}"
@@ -145,11 +151,20 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             page.get_by_role("button", name="職員を呼ぶ").tap()
             expect(heading(page)).to_have_text("職員を呼びました")
             audit(page)
+            assert_targets(page)
             calls = clerk.locator("#kiosk-calls")
             expect(calls).to_contain_text(f"{PLACE}（総合案内1号機）で職員が呼ばれています")
             audit(clerk)
             calls.get_by_role("button", name=re.compile(f"^対応しました.*{PLACE}")).click()
             expect(clerk.get_by_text("呼び出しに対応済みにしました。")).to_be_visible()
+            # The measurement finds a small target (then the reload drops it).
+            page.evaluate(
+                """() => { const b = document.createElement('button'); b.textContent = 'x';
+                b.style.cssText = 'all: unset; width: 20px; height: 20px';
+                document.querySelector('main').append(b); }"""
+            )
+            with pytest.raises(AssertionError, match="20×20"):
+                assert_targets(page)
             page.reload()
             expect(heading(page)).to_have_text("職員が向かっています")
             page.get_by_role("link", name="終了").tap()
