@@ -26,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal import clock, input_policy, japanese
+from portal.pages import display
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +260,7 @@ def init_app(app: Flask) -> None:
             "demo_deployment": current_app.config["DEMO_DEPLOYMENT"],
             "mock_card_login": current_app.config["MOCK_JPKI_ENABLED"],
             "session_seconds_left": _session_seconds_left(now),
+            "display_classes": display.html_classes(),
         }
 
     @app.template_filter("yen")

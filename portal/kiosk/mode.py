@@ -58,6 +58,7 @@ VISIT_ENDPOINTS = {
     "identity.login",
     "identity.start_login",
     "identity.callback",
+    "pages.display_settings",  # 文字の大きさと色, kept in the visit's session
 }
 VISIT_BLUEPRINTS = {"kiosk", "mock_jpki"}
 # Asking how long is left is not activity.

@@ -64,7 +64,7 @@ def start() -> ResponseReturnValue:
 
 
 # What a start-screen tile begins a visit with: the page it opens.
-BEGINS = {"procedures": ".menu", "checkin": ".checkin"}
+BEGINS = {"procedures": ".menu", "checkin": ".checkin", "display": "pages.display_settings"}
 
 
 def _begin_visit() -> None:

@@ -8,7 +8,8 @@ gets its message. The queue slip, rendered as print media at the configured pape
 one slip (one PDF page of the receipt paper, nothing wider than the paper) and shows only the
 number, the counter, the time and the opaque code. 職員を呼ぶ appears on the clerk's open day
 view within seconds (its script polls), is answered, and the kiosk says staff are coming; the
-day view shows both arrivals. axe on every page."""
+day view shows both arrivals. The visit's text size and contrast change; every kiosk page has
+targets of at least 44 × 44 px. axe on every page."""
 
 from __future__ import annotations
 
@@ -167,6 +168,20 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
                 assert_targets(page)
             page.reload()
             expect(heading(page)).to_have_text("職員が向かっています")
+
+            # 文字の大きさと色 for this visit: larger type, sharper colours; targets still fit.
+            page.get_by_role("link", name="手続をする").tap()
+            page.get_by_role("link", name="文字の大きさと色").tap()
+            expect(heading(page)).to_have_text("文字の大きさと色")
+            audit(page)
+            assert_targets(page)
+            page.get_by_role("radio", name="とても大きい").check()
+            page.get_by_role("radio", name="くっきり（白地に黒）").check()
+            page.get_by_role("button", name="この設定にする").tap()
+            expect(heading(page)).to_have_text("手続を選んでください")
+            expect(page.locator("html")).to_have_class("text-xlarge contrast-high")
+            audit(page)
+            assert_targets(page)
             page.get_by_role("link", name="終了").tap()
             page.get_by_role("button", name="消去して終了する").tap()
             expect(heading(page)).to_have_text("ご用件を選んでください")

@@ -377,3 +377,76 @@ def test_reminders_to_take_the_card_and_printouts(app, staff, stub):  # noqa: F8
     form_post(terminal, "/kiosk/end", "/kiosk/end")
     start = check_page(terminal.get("/kiosk/"))  # after the wipe, at the reset
     assert "マイナンバーカードや印刷した紙を、お取り忘れではありませんか" in start.get_text()
+
+
+# --- 文字の大きさと色 ---------------------------------------------------------------------------
+
+
+def test_text_size_and_contrast_on_the_ordinary_site_without_javascript(app):
+    browser = app.test_client()
+    home = check_page(browser.get("/"))
+    link = home.find("a", string="文字の大きさと色")
+    assert link["href"].startswith("/display?next=")
+    assert not home.html.get("class")
+    page = browser.get("/display?next=/privacy")
+    form = check_page(page)
+    assert form.find("input", attrs={"name": "size", "value": "standard"}).has_attr("checked")
+    # A value no form offers: a Japanese message, the choices kept.
+    bad = browser.post(
+        "/display",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "size": "huge",
+            "contrast": "high",
+            "next": "/privacy",
+        },
+    )
+    soup = check_page(bad, 400)
+    assert "文字の大きさを選んでください" in soup.select_one(".error-summary").get_text()
+    assert soup.find("input", attrs={"name": "contrast", "value": "high"}).has_attr("checked")
+    done = browser.post(
+        "/display",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "size": "xlarge",
+            "contrast": "high",
+            "next": "/privacy",
+        },
+    )
+    assert done.status_code == 303 and done.headers["Location"] == "/privacy"
+    cookie = done.headers["Set-Cookie"]
+    assert cookie.startswith("portal_display=xlarge.high") and "HttpOnly" in cookie
+    assert check_page(browser.get("/privacy")).html["class"] == ["text-xlarge", "contrast-high"]
+    # Only a path on this site is followed back.
+    away = browser.post(
+        "/display",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "size": "standard",
+            "contrast": "standard",
+            "next": "https://evil.example/",
+        },
+    )
+    assert away.headers["Location"] == "/"
+    assert not check_page(browser.get("/")).html.get("class")
+
+
+def test_at_a_kiosk_the_setting_lasts_one_visit(app, staff):
+    terminal, _ = register_terminal(app, staff)
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.find("button", string="文字の大きさと色")["value"] == "display"
+    response = form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "display"})
+    assert response.headers["Location"] == "/display"
+    page = terminal.get("/display")
+    assert check_page(page).select_one(".kiosk-bar__place")  # in the kiosk frame
+    done = terminal.post(
+        "/display", data={"csrf_token": csrf_token(page.text), "size": "large", "contrast": "high"}
+    )
+    assert done.headers["Location"] == "/kiosk/procedures"
+    assert "portal_display" not in done.headers.get("Set-Cookie", "")  # the visit's session only
+    assert check_page(terminal.get("/kiosk/procedures")).html["class"] == [
+        "text-large",
+        "contrast-high",
+    ]
+    form_post(terminal, "/kiosk/end", "/kiosk/end")
+    assert not check_page(terminal.get("/kiosk/")).html.get("class")  # the next visitor
