@@ -21,7 +21,12 @@
             Array.prototype.forEach.call(fresh.querySelectorAll("input[name=next]"), function (input) {
               input.value = window.location.pathname + window.location.search;
             });
-            if (fresh.innerHTML !== current.innerHTML) { current.innerHTML = fresh.innerHTML; }
+            // Only the live region's contents change, so a screen reader announces the call.
+            var freshStatus = fresh.querySelector("[role=status]");
+            var currentStatus = current.querySelector("[role=status]");
+            if (freshStatus && currentStatus && freshStatus.innerHTML !== currentStatus.innerHTML) {
+              currentStatus.innerHTML = freshStatus.innerHTML;
+            }
           }
         }
         window.setTimeout(poll, INTERVAL);
