@@ -38,3 +38,16 @@ def assert_targets(page, minimum: int = MINIMUM) -> None:
     """Every interactive element the page shows is at least `minimum` CSS px square."""
     small = page.evaluate(_SMALL_TARGETS, minimum)
     assert not small, f"targets smaller than {minimum}×{minimum} px on {page.url}: {small}"
+
+
+def assert_kiosk_page(page) -> None:
+    """A kiosk page: 44 px targets, and nothing that leaves the kiosk (no download link, no
+    new window, no link to another site)."""
+    assert_targets(page)
+    leaving = page.evaluate(
+        """() => Array.from(document.querySelectorAll('a[href], form[action]'))
+            .filter((el) => el.hasAttribute('download') || el.hasAttribute('target')
+                || new URL(el.href || el.action, location.href).origin !== location.origin)
+            .map((el) => el.outerHTML.slice(0, 80))"""
+    )
+    assert not leaving, f"{page.url} leaves the kiosk: {leaving}"

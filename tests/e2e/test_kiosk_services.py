@@ -25,7 +25,7 @@ from portal.db import db
 from portal.kiosk import service as kiosks
 from tests.e2e.people import by_label
 from tests.e2e.staff_people import create_member
-from tests.e2e.targets import assert_targets
+from tests.e2e.targets import assert_kiosk_page, assert_targets
 from tests.factories import booked
 
 PLACE = "本庁舎1階 総合案内"
@@ -111,13 +111,22 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             playwright, browser_type_launch_args, live_server, live_app, tmp_path / "terminal"
         )
         page = context.pages[0] if context.pages else context.new_page()
+        elsewhere: list[str] = []  # no request of the kiosk goes to another site
+        context.on(
+            "request",
+            lambda request: (
+                None
+                if request.url.startswith((live_server.url, "data:", "blob:"))
+                else elsewhere.append(request.url)
+            ),
+        )
         try:
             page.goto("/kiosk/")
-            assert_targets(page)
+            assert_kiosk_page(page)
             page.get_by_role("button", name="予約の受付（チェックイン）").tap()
             expect(heading(page)).to_have_text("予約の受付")
             audit(page)
-            assert_targets(page)
+            assert_kiosk_page(page)
 
             # A wrong code: the message, the code kept.
             by_label(page, "受付コード").fill("ACEF-GHJK")
@@ -125,7 +134,7 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             expect(page.get_by_text("この受付コードの予約は見つかりません").first).to_be_visible()
             expect(by_label(page, "受付コード")).to_have_value("ACEF-GHJK")
             audit(page)
-            assert_targets(page)
+            assert_kiosk_page(page)
 
             # The wedge scanner types the QR code's token into the focused field, then Enter.
             by_label(page, "受付コード").fill("")
@@ -137,7 +146,7 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             assert re.fullmatch(r"\d+", first)
             expect(page.get_by_role("button", name="受付票を印刷する")).to_be_visible()
             audit(page)
-            assert_targets(page)
+            assert_kiosk_page(page)
             code = f"{hanako['code'][:4]}-{hanako['code'][4:]}"
             # Only the number, the counter, the time and the opaque code: no name, no frame.
             assert printed_slip(page, 80) == f"受付番号 {first} 市民課 窓口 受付 08:50 {code}"
@@ -152,7 +161,7 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             page.get_by_role("button", name="職員を呼ぶ").tap()
             expect(heading(page)).to_have_text("職員を呼びました")
             audit(page)
-            assert_targets(page)
+            assert_kiosk_page(page)
             calls = clerk.locator("#kiosk-calls")
             expect(calls).to_contain_text(f"{PLACE}（総合案内1号機）で職員が呼ばれています")
             audit(clerk)
@@ -174,17 +183,18 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
             page.get_by_role("link", name="文字の大きさと色").tap()
             expect(heading(page)).to_have_text("文字の大きさと色")
             audit(page)
-            assert_targets(page)
+            assert_kiosk_page(page)
             page.get_by_role("radio", name="とても大きい").check()
             page.get_by_role("radio", name="くっきり（白地に黒）").check()
             page.get_by_role("button", name="この設定にする").tap()
             expect(heading(page)).to_have_text("手続を選んでください")
             expect(page.locator("html")).to_have_class("text-xlarge contrast-high")
             audit(page)
-            assert_targets(page)
+            assert_kiosk_page(page)
             page.get_by_role("link", name="終了").tap()
             page.get_by_role("button", name="消去して終了する").tap()
             expect(heading(page)).to_have_text("ご用件を選んでください")
+            assert not elsewhere, elsewhere
         finally:
             context.close()
 
