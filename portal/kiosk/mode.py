@@ -59,6 +59,14 @@ VISIT_ENDPOINTS = {
     "identity.start_login",
     "identity.callback",
     "pages.display_settings",  # 文字の大きさと色, kept in the visit's session
+    # The mock payment service's checkout (same origin) for a certificate's fee.
+    "mock_pay.checkout",
+    "mock_pay.card",
+    "mock_pay.three_ds",
+    "mock_pay.qr",
+    "mock_pay.qr_app",
+    "mock_pay.number",
+    "mock_pay.back",
 }
 VISIT_BLUEPRINTS = {"kiosk", "mock_jpki"}
 # Asking how long is left is not activity.

@@ -64,7 +64,12 @@ def start() -> ResponseReturnValue:
 
 
 # What a start-screen tile begins a visit with: the page it opens.
-BEGINS = {"procedures": ".menu", "checkin": ".checkin", "display": "pages.display_settings"}
+BEGINS = {
+    "procedures": ".menu",
+    "checkin": ".checkin",
+    "certificates": ".certificates",
+    "display": "pages.display_settings",
+}
 
 
 def _begin_visit() -> None:

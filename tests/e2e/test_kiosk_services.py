@@ -23,9 +23,10 @@ from playwright.sync_api import expect
 from portal.clock import TOKYO
 from portal.db import db
 from portal.kiosk import service as kiosks
-from tests.e2e.people import by_label
+from tests.e2e.people import by_label, group
 from tests.e2e.staff_people import create_member
 from tests.e2e.targets import assert_kiosk_page, assert_targets
+from tests.e2e.test_login import use_card
 from tests.factories import booked
 
 PLACE = "本庁舎1階 総合案内"
@@ -210,3 +211,55 @@ def test_check_in_prints_a_queue_slip_and_staff_see_arrivals_and_calls(
         audit(clerk)
     finally:
         live_server.set_clock(None)
+
+
+def test_a_certificate_is_printed_after_card_login_and_payment(
+    playwright, browser_type_launch_args, live_server, live_app, audit, tmp_path
+):
+    """証明書を印刷する: the card, the mock provider's card payment (on this site), the demo
+    住民票 with its watermark on one A4 page, and the free reprint offered the same day."""
+    context = registered_terminal(
+        playwright, browser_type_launch_args, live_server, live_app, tmp_path / "terminal"
+    )
+    page = context.pages[0] if context.pages else context.new_page()
+    try:
+        page.goto("/kiosk/")
+        page.get_by_role("button", name="証明書を印刷する").tap()
+        expect(heading(page)).to_have_text("証明書を印刷する")
+        audit(page)
+        assert_kiosk_page(page)
+        page.get_by_role("button", name="マイナンバーカードでログイン").tap()
+        use_card(page, "adult")
+        page.get_by_role("button", name="住民票の写し（1通 300円）を支払って印刷する").tap()
+        expect(heading(page)).to_have_text("お支払い方法を選んでください")
+        assert page.url.startswith(live_server.url)  # the payment stays on this site
+        group(page, "お支払い方法").get_by_role("radio", name="クレジットカード").check()
+        page.get_by_role("button", name="次へ進む").tap()
+        by_label(page, "カード番号").fill("4242 4242 4242 4242")
+        by_label(page, "有効期限（月/年）").fill("12/30")
+        by_label(page, "セキュリティコード").fill("123")
+        by_label(page, "カード名義（ローマ字）").fill("TARO OHARA")
+        page.get_by_role("button", name="300円を支払う").tap()
+        expect(heading(page)).to_have_text("住民票の写しを印刷します")
+        document = page.get_by_role("article", name="住民票の写し（デモ）")
+        expect(document).to_contain_text("大原 太郎")
+        expect(document).to_contain_text("証明書として使えません")
+        audit(page)
+        assert_kiosk_page(page)
+        page.emulate_media(media="print")
+        pdf = page.pdf(prefer_css_page_size=True)
+        assert pdf_pages(pdf) == 1
+        watermark = page.locator(".certificate__watermark").evaluate(
+            "(el) => getComputedStyle(el, '::before').content"
+        )
+        assert watermark == '"デモ"'  # printed over the document
+        expect(page.get_by_role("button", name="印刷する")).to_be_hidden()
+        page.emulate_media(media="screen")
+        page.get_by_role("link", name="証明書の画面に戻る").tap()
+        expect(page.get_by_role("link", name="住民票の写しをもう一度印刷する")).to_be_visible()
+        audit(page)
+        page.get_by_role("link", name="終了").tap()
+        page.get_by_role("button", name="消去して終了する").tap()
+        expect(heading(page)).to_have_text("ご用件を選んでください")
+    finally:
+        context.close()

@@ -73,6 +73,7 @@ SEEDS = {
         "/kiosk/checkin/slip",
         "/kiosk/print.css",
         "/kiosk/help",
+        "/kiosk/certificates",
         "/procedures/juminhyo-copy",
     ],
 }
@@ -370,6 +371,16 @@ class World:
 
             draft = db.session.scalar(select(Submission.public_id).order_by(Submission.id.desc()))
         self.seen(f"/kiosk/handoff/{draft}", "kiosk", ("POST",))
+        # A certificate paid for at the kiosk (the fake provider's checkout is on another site,
+        # so the kiosk refuses to go there; the certificate's pages exist all the same).
+        page = terminal.get("/kiosk/certificates")
+        terminal.post("/kiosk/certificates/juminhyo", data={"csrf_token": csrf_token(page.text)})
+        with self.app.app_context():
+            from portal.kiosk.models import KioskCertificate
+
+            certificate = db.session.scalar(select(KioskCertificate.public_id))
+        self.seen(f"/kiosk/certificates/{certificate}", "kiosk")
+        self.seen(f"/kiosk/certificates/{certificate}/paid", "kiosk")
         self.seen("/continue", "resident")
         with self.app.app_context():
             from portal.kiosk.models import KioskAlert

@@ -7,6 +7,7 @@ test (tests/e2e/test_kiosk_services.py) prints the slip."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -450,3 +451,105 @@ def test_at_a_kiosk_the_setting_lasts_one_visit(app, staff):
     ]
     form_post(terminal, "/kiosk/end", "/kiosk/end")
     assert not check_page(terminal.get("/kiosk/")).html.get("class")  # the next visitor
+
+
+# --- 証明書を印刷する -----------------------------------------------------------------------------
+
+
+class SameOriginProvider:
+    """The in-process fake provider, its checkout on this site as the mock payment service's."""
+
+    def __new__(cls):
+        from tests.payment_fakes import FakeProvider
+
+        class Provider(FakeProvider):
+            def create(self, **kwargs):
+                payment = super().create(**kwargs)
+                return self.set(
+                    payment.id, checkout_url=f"http://localhost/mock-pay/checkout/{payment.id}"
+                )
+
+        return Provider()
+
+
+def test_a_certificate_is_printed_after_payment_and_again_that_day_without_paying(
+    app,
+    staff,
+    stub,  # noqa: F811
+):
+    from portal.audit.models import AuditEntry
+    from portal.kiosk.models import KioskCertificate
+    from portal.payments.models import Payment
+
+    provider = SameOriginProvider()
+    app.extensions["payment_provider"] = provider
+    clock.set_override(TODAY)
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.find("button", string="証明書を印刷する")["value"] == "certificates"
+    response = form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+    assert response.headers["Location"] == "/kiosk/certificates"
+    page = check_page(terminal.get("/kiosk/certificates"))
+    assert page.find("button", string="マイナンバーカードでログイン")  # the card first
+    assert not page.find("button", string=re.compile("支払って印刷する"))
+    assert terminal.get("/login/callback?as=parent").status_code == 302
+
+    page = check_page(terminal.get("/kiosk/certificates"))
+    assert page.find("button", string="住民票の写し（1通 300円）を支払って印刷する")
+    paying = form_post(terminal, "/kiosk/certificates", "/kiosk/certificates/juminhyo")
+    assert paying.status_code == 303
+    assert paying.headers["Location"].startswith("http://localhost/mock-pay/checkout/pay_")
+    with app.app_context():
+        certificate = db.session.scalar(select(KioskCertificate))
+        payment = db.session.get(Payment, certificate.payment_id)
+        assert (payment.amount, payment.status, payment.department) == (300, "created", "shimin")
+        public_id, provider_id = certificate.public_id, payment.provider_payment_id
+    # Not paid: the return shows no certificate (the query string proves nothing).
+    back = terminal.get(f"/kiosk/certificates/{public_id}/paid?status=paid")
+    assert back.headers["Location"] == f"/kiosk/certificates/{public_id}"
+    assert terminal.get(f"/kiosk/certificates/{public_id}").status_code == 402
+    provider.set(provider_id, status="paid")
+    terminal.get(f"/kiosk/certificates/{public_id}/paid")
+    document = check_page(terminal.get(f"/kiosk/certificates/{public_id}"))
+    text = document.select_one(".certificate").get_text(" ", strip=True)
+    assert "住民票の写し" in text and "デモ" in text and "証明書として使えません" in text
+    assert document.select_one(".certificate__watermark")["data-watermark"] == "デモ"
+
+    # Paper out: the same day, at this or any kiosk, printed again without paying again.
+    listing = check_page(terminal.get("/kiosk/certificates"))
+    again = listing.find("a", string="住民票の写しをもう一度印刷する")
+    assert again["href"] == f"/kiosk/certificates/{public_id}"
+    check_page(terminal.get(again["href"]))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+        assert db.session.scalar(select(KioskCertificate.printed_count)) == 2
+        printed = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "certificate_printed")
+        )
+        assert printed == 2
+
+    # Another resident, or the next day, gets nothing.
+    form_post(terminal, "/kiosk/end", "/kiosk/end")
+    form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+    assert terminal.get("/login/callback?as=adult").status_code == 302
+    assert terminal.get(f"/kiosk/certificates/{public_id}").status_code == 404
+    assert "もう一度印刷する" not in terminal.get("/kiosk/certificates").text
+    clock.set_override(TODAY + dt.timedelta(days=1))  # the idle visit is wiped on the way
+    form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+    assert terminal.get("/login/callback?as=parent").status_code == 302
+    assert terminal.get(f"/kiosk/certificates/{public_id}").status_code == 404
+
+
+def test_payment_never_leaves_the_portals_origin_at_a_kiosk(app, staff, stub):  # noqa: F811
+    from tests.payment_fakes import FakeProvider
+
+    app.extensions["payment_provider"] = FakeProvider()  # its checkout is on another site
+    terminal, _ = register_terminal(app, staff)
+    form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+    assert terminal.get("/login/callback?as=parent").status_code == 302
+    refused = form_post(terminal, "/kiosk/certificates", "/kiosk/certificates/juminhyo")
+    soup = check_page(refused, 409)
+    assert "職員にお声がけください" in soup.get_text()
+    assert "pay.example" not in refused.text
