@@ -64,6 +64,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.counter import bp as counter_bp
     from portal.health import bp as health_bp
     from portal.kiosk import bp as kiosk_bp
+    from portal.kiosk import certificates as _kiosk_certificates  # noqa: F401
     from portal.kiosk import handoff_bp as kiosk_handoff_bp
     from portal.kiosk import mode as kiosk_mode
     from portal.kiosk import views as _kiosk_pages  # noqa: F401

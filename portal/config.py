@@ -259,6 +259,8 @@ def load_config(env: str | None = None, overrides: dict | None = None) -> dict:
             os.environ.get("PORTAL_KIOSK_SERVICES", "procedures,checkin,certificates,staff-call")
         ),
         "KIOSK_HANDOFF_MINUTES": int(os.environ.get("PORTAL_KIOSK_HANDOFF_MINUTES", 30)),
+        # The receipt printer's paper width for queue slips (A4 documents print as A4).
+        "KIOSK_PAPER_WIDTH_MM": int(os.environ.get("PORTAL_KIOSK_PAPER_WIDTH_MM", 80)),
     }
     if env != "production":
         config["SECRET_KEY"] = config["SECRET_KEY"] or _development_secret(instance_path)
@@ -310,6 +312,8 @@ def _validate_kiosk(config: dict) -> None:
         raise ConfigError(f"PORTAL_KIOSK_SERVICES: unknown service(s) {', '.join(unknown)}")
     if not 1 <= config["KIOSK_HANDOFF_MINUTES"] <= 120:
         raise ConfigError("PORTAL_KIOSK_HANDOFF_MINUTES must be between 1 and 120")
+    if not 48 <= config["KIOSK_PAPER_WIDTH_MM"] <= 120:
+        raise ConfigError("PORTAL_KIOSK_PAPER_WIDTH_MM must be between 48 and 120 (58, 80: rolls)")
 
 
 def validate(config: dict) -> None:

@@ -11,9 +11,14 @@ import base64
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 # Crockford's base32 without I, L, O, U: easy to read out over the phone.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Short codes typed at a kiosk: none easy to mistake for another (no 0/O/D, 1/I/L, 2/Z, 5/S,
+# 8/B, U/V).
+SHORT_CODE_ALPHABET = "34679ACEFGHJKMNPQRTWXY"
+SHORT_CODE_LENGTH = 8
 
 
 def new_token() -> str:
@@ -27,6 +32,28 @@ def token_hash(token: str) -> str:
 def derived_token(key: str, purpose: str, value: str) -> str:
     digest = hmac.new(key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def derived_short_code(key: str, purpose: str, value: str) -> str:
+    """An 8-character code of SHORT_CODE_ALPHABET derived like `derived_token` (about 36 bits):
+    every page that shows it can show it again, and only its hash need be stored."""
+    digest = hmac.new(key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:16], "big")
+    chars = []
+    for _ in range(SHORT_CODE_LENGTH):
+        number, index = divmod(number, len(SHORT_CODE_ALPHABET))
+        chars.append(SHORT_CODE_ALPHABET[index])
+    return "".join(chars)
+
+
+def normalize_short_code(text: str) -> str:
+    """As people type a short code: any width or case, spaces and hyphens ignored."""
+    text = unicodedata.normalize("NFKC", text).upper()
+    return "".join(char for char in text if char.isalnum())
+
+
+def format_short_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
 
 
 def new_reference(prefix: str = "ISM") -> str:

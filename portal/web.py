@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal import clock, input_policy, japanese
 from portal.catalog.fields import markup as field_markup
+from portal.pages import display
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +282,7 @@ def init_app(app: Flask) -> None:
             "demo_deployment": current_app.config["DEMO_DEPLOYMENT"],
             "mock_card_login": current_app.config["MOCK_JPKI_ENABLED"],
             "session_seconds_left": _session_seconds_left(now),
+            "display_classes": display.html_classes(),
         }
 
     @app.template_filter("yen")

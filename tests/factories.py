@@ -177,3 +177,38 @@ def resident_sign_in(client, persona_id: str):
     response = client.get(f"/login/callback?as={persona_id}")
     assert response.status_code == 302
     return client
+
+
+def booked(
+    app,
+    start: dt.datetime,
+    *,
+    name: str = "夷隅 花子",
+    counter: str = "shimin-main",
+    services: tuple[str, ...] = ("juminhyo",),
+) -> dict[str, str]:
+    """An appointment at `start` (a bookable time after the clock's now), booked through the
+    appointments service: its public id, the ticket's QR token and its short check-in code."""
+    from portal.appointments import service as appointments
+
+    with app.app_context():
+        secret = app.config["SECRET_KEY"]
+        visit = appointments.visit_of(app.extensions["catalog"].counter(counter), list(services), 1)
+        row = appointments.make(
+            db.session,
+            visit=visit,
+            start=start,
+            now=clock.now(),
+            secret=secret,
+            holder=appointments.holder_key(secret, sub=None, email=f"{start:%H%M}@example.jp"),
+            limit=100,
+            owner_sub=None,
+            submission_id=None,
+            details={"name": name, "email": "", "phone": "0470000000", "note": ""},
+        )
+        db.session.commit()
+        return {
+            "public_id": row.public_id,
+            "ticket": appointments.ticket_token(secret, row.public_id),
+            "code": appointments.checkin_code(secret, row.public_id),
+        }

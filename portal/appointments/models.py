@@ -62,6 +62,9 @@ class Appointment(Base):
     )
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     ticket_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The ticket's 8-character check-in code (typed at a kiosk), derived like the ticket token;
+    # not unique (about 36 bits): a lookup prefers the day's appointment. None before 0027.
+    checkin_code_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     queue_number: Mapped[int | None] = mapped_column(default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime]

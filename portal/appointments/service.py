@@ -19,6 +19,7 @@ from portal.appointments import availability, booking
 from portal.appointments.models import (
     ARRIVED,
     BOOKED,
+    CANCELLED,
     NO_SHOW,
     SERVED,
     Appointment,
@@ -28,7 +29,13 @@ from portal.appointments.models import (
 from portal.catalog.schema import CatalogData, Counter, Service
 from portal.clock import TOKYO
 from portal.db import lock_in_order
-from portal.security import derived_token, token_hash
+from portal.security import (
+    SHORT_CODE_LENGTH,
+    derived_short_code,
+    derived_token,
+    normalize_short_code,
+    token_hash,
+)
 
 SlotTaken = booking.SlotTaken
 NotBooked = booking.NotBooked
@@ -168,6 +175,12 @@ def ticket_token(secret: str, public_id: str) -> str:
     return derived_token(secret, "appointment-ticket", public_id)
 
 
+def checkin_code(secret: str, public_id: str) -> str:
+    """The ticket's short code (8 characters, none easy to mistake): typed at a kiosk instead of
+    scanning the QR code. Shown on the ticket beside the QR code; only its hash is stored."""
+    return derived_short_code(secret, "appointment-checkin", public_id)
+
+
 def holder_key(secret: str, *, sub: str | None, email: str | None) -> str:
     if sub:
         return "sub:" + derived_token(secret, "appointment-holder", sub)[:40]
@@ -186,6 +199,32 @@ def by_ticket_token(session: Session, token: str) -> Appointment | None:
     return session.scalar(
         select(Appointment).where(Appointment.ticket_token_hash == token_hash(token.strip()))
     )
+
+
+def by_checkin_code(session: Session, code: str, today: dt.date) -> Appointment | None:
+    """The appointment of a typed check-in code: today's if several share it (36 bits), else
+    the nearest to today."""
+    normalized = normalize_short_code(code)
+    if len(normalized) != SHORT_CODE_LENGTH:
+        return None
+    rows = list(
+        session.scalars(
+            select(Appointment).where(Appointment.checkin_code_hash == token_hash(normalized))
+        )
+    )
+    return min(
+        rows,
+        key=lambda a: abs((a.starts_at.astimezone(TOKYO).date() - today).days),
+        default=None,
+    )
+
+
+def by_ticket(session: Session, text: str, today: dt.date) -> Appointment | None:
+    """What a scanner typed (the QR code's ticket token) or a person typed (the short code)."""
+    text = text.strip()
+    if not text or len(text) > 64:
+        return None
+    return by_checkin_code(session, text, today) or by_ticket_token(session, text)
 
 
 # -- booking ----------------------------------------------------------------------------------
@@ -241,6 +280,7 @@ def make(
         public_id=public_id,
         tokens=(manage_token(secret, public_id), ticket_token(secret, public_id)),
     )
+    appointment.checkin_code_hash = token_hash(checkin_code(secret, public_id))
     return appointment
 
 
@@ -305,6 +345,20 @@ def link_expired(appointment: Appointment, now: dt.datetime) -> bool:
 
 
 # -- at the counter ---------------------------------------------------------------------------
+
+
+CANCELLED_TICKET = "cancelled"
+OTHER_DAY = "other-day"
+
+
+def check_in_refusal(appointment: Appointment, now: dt.datetime) -> str | None:
+    """Why a ticket cannot be checked in now (CANCELLED_TICKET, OTHER_DAY), None when it can:
+    the same rule at the counter and at a kiosk."""
+    if appointment.status == CANCELLED:
+        return CANCELLED_TICKET
+    if appointment.starts_at.astimezone(TOKYO).date() != now.astimezone(TOKYO).date():
+        return OTHER_DAY
+    return None
 
 
 def check_in(session: Session, appointment: Appointment, now: dt.datetime) -> int:

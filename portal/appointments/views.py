@@ -41,6 +41,7 @@ from portal.db import db, retried_view
 from portal.extensions import limiter
 from portal.input_policy import BAD_CHARACTERS, NAME_MAX, bad_characters, plain
 from portal.qr import qr_svg
+from portal.security import format_short_code
 from portal.submissions import service as submissions
 from portal.urls import public_url_for
 
@@ -407,6 +408,15 @@ def _no_referrer(response) -> Response:
     return response
 
 
+def _checkin_code(appointment: Appointment) -> str | None:
+    """The ticket's short code, shown beside the QR code (none for a booking made before it)."""
+    if appointment.checkin_code_hash is None:
+        return None
+    return format_short_code(
+        service.checkin_code(current_app.config["SECRET_KEY"], appointment.public_id)
+    )
+
+
 def _managed_or_404(token: str) -> Appointment:
     appointment = service.by_manage_token(db.session, token)
     if appointment is None:
@@ -449,6 +459,7 @@ def manage(token: str):
             counter=visit.counter,
             procedure=procedure,
             ticket=ticket,
+            checkin_code=_checkin_code(appointment),
             qr=qr_svg(ticket, "予約票のQRコード（窓口で読み取ります）"),
             can_change=service.can_change(appointment, now),
             status=service.STATUS_LABELS[appointment.status],

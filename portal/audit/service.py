@@ -55,6 +55,10 @@ ACTIONS = frozenset(
         "helper_revoked",
         "consent_given",
         "consent_ended",
+        # Kiosks (decision 0057): 職員を呼ぶ pressed at a kiosk, and a member answering it.
+        "staff_called",
+        "staff_call_answered",
+        "certificate_printed",
     }
 )
 # Looks at or changes to a resident's data: a staff entry of these names its department, and the

@@ -46,7 +46,7 @@ from portal.kiosk.models import Kiosk, KioskVisit
 # Served whatever the kiosk's state (no page, or nothing of a visit).
 FREE_ENDPOINTS = {"static", "pages.healthz"}
 # Served without a visit: the start screen and starting a visit.
-NO_VISIT_ENDPOINTS = {"kiosk.start", "kiosk.begin"}
+NO_VISIT_ENDPOINTS = {"kiosk.start", "kiosk.begin", "kiosk.call_staff", "kiosk.print_css"}
 # Served in a visit, besides the kiosk's own pages and the mock card service's screens.
 VISIT_ENDPOINTS = {
     "submissions.start",
@@ -58,10 +58,19 @@ VISIT_ENDPOINTS = {
     "identity.login",
     "identity.start_login",
     "identity.callback",
+    "pages.display_settings",  # 文字の大きさと色, kept in the visit's session
+    # The mock payment service's checkout (same origin) for a certificate's fee.
+    "mock_pay.checkout",
+    "mock_pay.card",
+    "mock_pay.three_ds",
+    "mock_pay.qr",
+    "mock_pay.qr_app",
+    "mock_pay.number",
+    "mock_pay.back",
 }
 VISIT_BLUEPRINTS = {"kiosk", "mock_jpki"}
 # Asking how long is left is not activity.
-UNTOUCHED_ENDPOINTS = {"kiosk.time_left"}
+UNTOUCHED_ENDPOINTS = {"kiosk.time_left", "kiosk.print_css"}
 
 
 def cookie_name() -> str:
@@ -146,6 +155,7 @@ def _before_request() -> Any:
             return None
         return redirect(url_for("kiosk.start"), 303)
     g.kiosk_visit = live
+    g.autocomplete_off = True  # no field of a visit offers the browser's remembered entries
     if endpoint not in VISIT_ENDPOINTS and request.blueprint not in VISIT_BLUEPRINTS:
         return redirect(url_for("kiosk.menu"), 303)
     if endpoint not in UNTOUCHED_ENDPOINTS:

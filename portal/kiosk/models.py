@@ -93,3 +93,21 @@ class KioskAlert(Base):
     created_at: Mapped[dt.datetime]
     resolved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class KioskCertificate(Base):
+    """証明書を印刷する: a certificate a resident paid for at a kiosk (after their card login).
+    Printable again the same day at any kiosk by the same card login, never paid twice."""
+
+    __tablename__ = "kiosk_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # portal.kiosk.certificates.KINDS
+    owner_sub: Mapped[str] = mapped_column(String(64), index=True)  # the card login's sub
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))  # where it was paid
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    day: Mapped[dt.date] = mapped_column(index=True)  # the day (Tokyo) it may be printed
+    created_at: Mapped[dt.datetime]
+    printed_count: Mapped[int] = mapped_column(default=0)
+    last_printed_at: Mapped[dt.datetime | None] = mapped_column(default=None)

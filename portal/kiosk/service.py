@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import unicodedata
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +21,14 @@ from sqlalchemy.orm import Session
 from portal.identity.models import WebSession
 from portal.kiosk.models import Kiosk, KioskAlert, KioskHandoff, KioskVisit, KioskVisitDraft
 from portal.retention import service as retention
-from portal.security import new_token, token_hash
+from portal.security import (
+    SHORT_CODE_ALPHABET,
+    SHORT_CODE_LENGTH,
+    format_short_code,
+    new_token,
+    normalize_short_code,
+    token_hash,
+)
 from portal.submissions import extensions
 from portal.submissions import service as engine
 from portal.submissions.models import Submission
@@ -33,9 +39,10 @@ log = logging.getLogger(__name__)
 HELPER_KIND = "kiosk"  # Submission.entered_by "kiosk:<kiosk public id>"
 SESSION_KEY = "kiosk_visit"  # the visit's public id in the server-side session's data
 # 8 characters, none of them easy to mistake for another (no 0/O/D, 1/I/L, 2/Z, 5/S, 8/B, U/V).
-HANDOFF_ALPHABET = "34679ACEFGHJKMNPQRTWXY"
-HANDOFF_LENGTH = 8
+HANDOFF_ALPHABET = SHORT_CODE_ALPHABET
+HANDOFF_LENGTH = SHORT_CODE_LENGTH
 WIPE_FAILED = "wipe-failed"
+STAFF_CALL = "staff-call"  # 職員を呼ぶ: an alert carrying only the kiosk (its place)
 
 
 class KioskError(Exception):
@@ -256,11 +263,64 @@ def put_out_of_service(session: Session, kiosk_id: int, detail: str, now: dt.dat
 
 
 def open_alerts(session: Session) -> list[KioskAlert]:
+    """Failed wipes staff have not answered."""
     return list(
         session.scalars(
-            select(KioskAlert).where(KioskAlert.resolved_at.is_(None)).order_by(KioskAlert.id)
+            select(KioskAlert)
+            .where(KioskAlert.resolved_at.is_(None), KioskAlert.kind == WIPE_FAILED)
+            .order_by(KioskAlert.id)
         )
     )
+
+
+# --- 職員を呼ぶ ---------------------------------------------------------------------------------
+
+
+def call_staff(session: Session, kiosk: Kiosk, now: dt.datetime) -> tuple[KioskAlert, bool]:
+    """A help request from the kiosk: nothing but the kiosk (staff read its place) and the
+    time. A second press while one is open is the same request; whether it is new."""
+    waiting = session.scalar(
+        select(KioskAlert).where(
+            KioskAlert.kiosk_id == kiosk.id,
+            KioskAlert.kind == STAFF_CALL,
+            KioskAlert.resolved_at.is_(None),
+        )
+    )
+    if waiting is not None:
+        return waiting, False
+    call = KioskAlert(kiosk_id=kiosk.id, kind=STAFF_CALL, detail="", created_at=now)
+    session.add(call)
+    session.flush()
+    return call, True
+
+
+def open_calls(session: Session) -> list[tuple[KioskAlert, Kiosk]]:
+    """Help requests no one has answered yet, oldest first, with their kiosk."""
+    calls = session.scalars(
+        select(KioskAlert)
+        .where(KioskAlert.kind == STAFF_CALL, KioskAlert.resolved_at.is_(None))
+        .order_by(KioskAlert.id)
+    ).all()
+    found = []
+    for call in calls:
+        kiosk = session.get(Kiosk, call.kiosk_id)
+        if kiosk is not None:
+            found.append((call, kiosk))
+    return found
+
+
+def answer_call(session: Session, call_id: int, actor: str, now: dt.datetime) -> bool:
+    """Staff mark a help request answered (once: two clerks pressing at once answer it once)."""
+    result = session.execute(
+        update(KioskAlert)
+        .where(
+            KioskAlert.id == call_id,
+            KioskAlert.kind == STAFF_CALL,
+            KioskAlert.resolved_at.is_(None),
+        )
+        .values(resolved_at=now, resolved_by=actor)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 def wipe_again(
@@ -273,7 +333,11 @@ def wipe_again(
             return False
     session.execute(
         update(KioskAlert)
-        .where(KioskAlert.kiosk_id == kiosk.id, KioskAlert.resolved_at.is_(None))
+        .where(
+            KioskAlert.kiosk_id == kiosk.id,
+            KioskAlert.kind == WIPE_FAILED,
+            KioskAlert.resolved_at.is_(None),
+        )
         .values(resolved_at=now, resolved_by=actor)
     )
     session.execute(
@@ -323,14 +387,8 @@ def new_handoff_code() -> str:
     return "".join(secrets.choice(HANDOFF_ALPHABET) for _ in range(HANDOFF_LENGTH))
 
 
-def normalize_code(text: str) -> str:
-    """As people type it: any width or case, spaces and hyphens ignored."""
-    text = unicodedata.normalize("NFKC", text).upper()
-    return "".join(char for char in text if char.isalnum())
-
-
-def format_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
+normalize_code = normalize_short_code
+format_code = format_short_code
 
 
 def hand_over(

@@ -18,13 +18,16 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from portal import clock
+from portal import audit, clock
+from portal.appointments import service as appointments
 from portal.catalog.fields import html_id
 from portal.db import db
 from portal.identity.sessions import ServerSession
 from portal.kiosk import bp, handoff_bp, service
 from portal.kiosk.mode import current_kiosk, current_visit, out_of_service
+from portal.kiosk.models import KioskAlert
 from portal.qr import qr_svg
+from portal.security import format_short_code
 from portal.submissions import access
 from portal.submissions import service as engine
 from portal.submissions.models import Submission
@@ -60,9 +63,17 @@ def start() -> ResponseReturnValue:
     )
 
 
-@bp.post("/visit")
-def begin() -> ResponseReturnValue:
-    """手続をする: a new visit in a new, empty server-side session."""
+# What a start-screen tile begins a visit with: the page it opens.
+BEGINS = {
+    "procedures": ".menu",
+    "checkin": ".checkin",
+    "certificates": ".certificates",
+    "display": "pages.display_settings",
+}
+
+
+def _begin_visit() -> None:
+    """A new visit in a new, empty server-side session (none if one is live)."""
     kiosk = current_kiosk()
     assert kiosk is not None
     if current_visit() is None:
@@ -71,7 +82,13 @@ def begin() -> ResponseReturnValue:
         session.clear()
         session[service.SESSION_KEY] = visit.public_id
         cast(ServerSession, session).rotate()  # a new token for a new resident
-    return redirect(url_for(".menu"), 303)
+
+
+@bp.post("/visit")
+def begin() -> ResponseReturnValue:
+    """手続をする, 予約の受付: a new visit, then the page the tile names."""
+    _begin_visit()
+    return redirect(url_for(BEGINS.get(request.form.get("service", ""), ".menu")), 303)
 
 
 @bp.get("/procedures")
@@ -160,6 +177,137 @@ def handoff_shown() -> ResponseReturnValue:
         handoff=shown,
         redeem_url=redeem_url,
         qr=qr_svg(url, f"続きをスマートフォンで開くQRコード（コード {shown['code']}）"),
+    )
+
+
+# --- 予約の受付（チェックイン） ------------------------------------------------------------
+
+CHECKIN_EMPTY = "予約票の受付コード（8文字）を入力するか、予約票のQRコードを読み取ってください"
+CHECKIN_UNKNOWN = (
+    "この受付コードの予約は見つかりません。予約票の受付コード（8文字）を確かめて、"
+    "もう一度入力してください"
+)
+CHECKIN_CANCELLED = "この予約は取り消されています。職員にお声がけください"
+SLIP_KEY = "kiosk_slip"
+
+
+def _checkin_refusal(appointment, now) -> str | None:
+    refusal = appointments.check_in_refusal(appointment, now)
+    if refusal == appointments.CANCELLED_TICKET:
+        return CHECKIN_CANCELLED
+    if refusal == appointments.OTHER_DAY:
+        day = appointment.starts_at.astimezone(clock.TOKYO)
+        if day < now:
+            return f"この予約の日（{day.month}月{day.day}日）は過ぎています。職員にお声がけください"
+        return (
+            f"この予約は本日ではありません（{day.month}月{day.day}日の予約です）。"
+            "予約の日にお越しください"
+        )
+    return None
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+@access.limit("RATELIMIT_BOOKING")
+def checkin() -> ResponseReturnValue:
+    """予約の受付: the ticket's short code typed, or its QR code typed by a keyboard-wedge
+    scanner, marks the appointment arrived (the counter's check-in) and gives a queue number."""
+    kiosk = current_kiosk()
+    assert kiosk is not None
+    code = request.form.get("code", "")[:100]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        now = clock.now()
+        appointment = appointments.by_ticket(db.session, code, clock.today_local())
+        if not code.strip():
+            errors["code"] = CHECKIN_EMPTY
+        elif appointment is None:
+            errors["code"] = CHECKIN_UNKNOWN
+        elif refusal := _checkin_refusal(appointment, now):
+            errors["code"] = refusal
+        else:
+            number = appointments.check_in(db.session, appointment, now)
+            if "kiosk" not in appointment.details:  # the day view says where they checked in
+                appointment.details = {**appointment.details, "kiosk": kiosk.place}
+            db.session.commit()
+            counter = access.catalog().counter(appointment.counter_id)
+            session[SLIP_KEY] = {
+                "number": number,
+                "counter": counter.name if counter else "",
+                "code": format_short_code(
+                    appointments.checkin_code(
+                        current_app.config["SECRET_KEY"], appointment.public_id
+                    )
+                ),
+                "time": clock.to_local(now).strftime("%H:%M"),
+            }
+            return redirect(url_for(".slip"), 303)
+    status = 400 if errors else 200
+    return (
+        render_template(
+            "kiosk/checkin.html",
+            code=code,
+            errors=errors,
+            error_links={path: html_id(path) for path in errors},
+        ),
+        status,
+    )
+
+
+@bp.get("/checkin/slip")
+def slip() -> ResponseReturnValue:
+    """The queue number to print: the number, the counter, the time and an opaque code only."""
+    shown = session.get(SLIP_KEY)
+    if not shown:
+        return redirect(url_for(".checkin"), 303)
+    return render_template("kiosk/slip.html", slip=shown)
+
+
+@bp.get("/print.css")
+def print_css() -> ResponseReturnValue:
+    """The receipt printer's paper (PORTAL_KIOSK_PAPER_WIDTH_MM) for the kiosk's slips."""
+    width = current_app.config["KIOSK_PAPER_WIDTH_MM"]
+    css = render_template("kiosk/print.css", width=width, margin=3)
+    return current_app.response_class(css, mimetype="text/css")
+
+
+# --- 職員を呼ぶ ---------------------------------------------------------------------------------
+
+CALL_KEY = "kiosk_call"
+
+
+@bp.post("/help")
+def call_staff() -> ResponseReturnValue:
+    """職員を呼ぶ: a help request carrying only this kiosk (staff see its place); from the start
+    screen it begins a visit, so that what follows is wiped like any visit."""
+    kiosk = current_kiosk()
+    assert kiosk is not None
+    _begin_visit()
+    now = clock.now()
+    call, new = service.call_staff(db.session, kiosk, now)
+    if new:
+        audit.record(
+            db.session,
+            actor="anonymous",
+            action="staff_called",
+            target=f"kiosk:{kiosk.public_id}",
+            at=now,
+        )
+    db.session.commit()
+    session[CALL_KEY] = call.id
+    return redirect(url_for(".help_called"), 303)
+
+
+@bp.get("/help")
+def help_called() -> ResponseReturnValue:
+    """The call's state as staff left it: waiting, or answered (a member is on the way)."""
+    call = db.session.get(KioskAlert, session.get(CALL_KEY) or 0)
+    kiosk = current_kiosk()
+    if call is None or kiosk is None or call.kiosk_id != kiosk.id:
+        return redirect(url_for(".menu"), 303)
+    return render_template(
+        "kiosk/help.html",
+        called_at=clock.to_local(call.created_at),
+        answered=call.resolved_at is not None,
     )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request, url_for
 
 from portal.catalog.search import search
-from portal.pages import bp
+from portal.pages import bp, display
 
 
 @bp.get("/")
@@ -35,3 +35,22 @@ def accessibility():
 @bp.get("/privacy")
 def privacy():
     return render_template("pages/privacy.html")
+
+
+@bp.route("/display", methods=["GET", "POST"])
+def display_settings():
+    """文字の大きさと色 (kept without JavaScript: a cookie, or the kiosk visit's session)."""
+    size, contrast = display.current()
+    values = {"size": size, "contrast": contrast, "next": request.values.get("next", "")}
+    if request.method == "POST":
+        values.update({k: request.form.get(k, "") for k in ("size", "contrast")})
+        errors = {}
+        if values["size"] not in display.SIZES:
+            errors["size"] = "文字の大きさを選んでください"
+        if values["contrast"] not in display.CONTRASTS:
+            errors["contrast"] = "色を選んでください"
+        if errors:
+            return display.page(values, errors, 400)
+        fallback = url_for("kiosk.menu") if g.get("kiosk") is not None else url_for(".home")
+        return display.save(values["size"], values["contrast"], values["next"], fallback)
+    return display.page(values, {})

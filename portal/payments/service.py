@@ -192,6 +192,34 @@ def create_counter_charge(
     return payment
 
 
+def create_resident_charge(
+    session: Session,
+    *,
+    department: str,
+    description: str,
+    amount: int,
+    owner_sub: str,
+    now: dt.datetime,
+) -> Payment:
+    """A charge a resident pays without an application (a certificate printed at a kiosk)."""
+    payment = Payment(
+        public_id=secrets.token_hex(16),
+        reference=_unique_reference(session),
+        department=department,
+        provider="",
+        amount=amount,
+        currency=CURRENCY,
+        status=CREATED,
+        owner_sub=owner_sub,
+        created_at=now,
+        updated_at=now,
+        items=[PaymentItem(submission_id=None, description=description, amount=amount)],
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
 def _unique_reference(session: Session) -> str:
     while True:
         reference = new_reference("PAY")

@@ -22,6 +22,7 @@ from portal.clock import TOKYO
 from portal.db import db
 from portal.input_policy import BAD_CHARACTERS, bad_characters
 from portal.staff import bp
+from portal.staff import kiosks as kiosk_calls
 from portal.staff.access import WRITING_GETS
 from portal.submissions.models import Submission
 
@@ -106,6 +107,7 @@ def appointments():
         next_day=day + dt.timedelta(days=1),
         rows=rows,
         slots=service.day_slots(db.session, counter, day),
+        **kiosk_calls.calls_context(),
         staff_departments=g.current_staff.departments(),
     )
 
@@ -113,15 +115,14 @@ def appointments():
 @bp.post("/appointments/check-in")
 def appointments_check_in():
     counter = _counter_or_404(request.form.get("counter", ""))
-    token = request.form.get("ticket", "").strip()
-    appointment = service.by_ticket_token(db.session, token) if token else None
     now = clock.now()
     today = now.astimezone(TOKYO).date()
+    appointment = service.by_ticket(db.session, request.form.get("ticket", ""), today)
     if appointment is None or appointment.counter_id not in {c.id for c in _counters()}:
         flash("この予約票は見つかりません。番号を確かめて、もう一度読み取ってください。")
-    elif appointment.status == "cancelled":
+    elif (refusal := service.check_in_refusal(appointment, now)) == service.CANCELLED_TICKET:
         flash("この予約は取り消されています。")
-    elif appointment.starts_at.astimezone(TOKYO).date() != today:
+    elif refusal == service.OTHER_DAY:
         when = appointment.starts_at.astimezone(TOKYO)
         flash(f"この予約は本日ではありません（{when.month}月{when.day}日の予約です）。")
     elif appointment.counter_id != counter.id:

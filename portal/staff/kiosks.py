@@ -1,17 +1,23 @@
-"""Staff pages for kiosks (administrators): the registered terminals with their last-seen time
+"""Staff pages for kiosks. Administrators: the registered terminals with their last-seen time
 and state, registering the terminal the administrator is signed in on (which signs them out
 and leaves the terminal holding the kiosk cookie), revoking one, and wiping a kiosk again after
-a failed wipe put it out of service (docs/decisions/0048-kiosk-mode.md)."""
+a failed wipe put it out of service (docs/decisions/0048-kiosk-mode.md). Every member: the
+kiosks' 職員を呼ぶ requests (only a place and a time), also shown and polled on the day view,
+and marking one answered (docs/decisions/0057-kiosk-checkin-printing-help.md)."""
 
 from __future__ import annotations
+
+from typing import cast
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from portal import audit, clock
 from portal.db import db
+from portal.identity.sessions import ServerSession
 from portal.kiosk import mode as kiosk_mode
 from portal.kiosk import service as kiosks
 from portal.staff import bp
+from portal.urls import safe_path
 
 MAX_LENGTH = 100
 
@@ -112,3 +118,49 @@ def wipe_kiosk(public_id: str):
     else:
         flash(f"「{kiosk.name}」の消去に、また失敗しました。端末は停止したままです。")
     return redirect(url_for(".kiosks_page"), 303)
+
+
+# --- 職員を呼ぶ -----------------------------------------------------------------------------------
+
+POLL_HEADER = "X-Portal-Poll"  # the day view's script asking again: not the member's activity
+
+
+def calls_context() -> dict:
+    """What the calls panel (staff/_kiosk_calls.html) shows, for any page that includes it."""
+    return {
+        "kiosk_calls": [
+            {"id": call.id, "place": kiosk.place, "name": kiosk.name, "at": call.created_at}
+            for call, kiosk in kiosks.open_calls(db.session)
+        ]
+    }
+
+
+@bp.get("/kiosk-calls")
+def kiosk_calls():
+    """The open help requests of every kiosk; the day view's script polls this page."""
+    if request.headers.get(POLL_HEADER):
+        cast(ServerSession, session).leave_untouched()
+    response = current_app.make_response(
+        render_template("staff/kiosk_calls.html", **calls_context())
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/kiosk-calls/<int:call_id>/answer")
+def answer_kiosk_call(call_id: int):
+    member = g.current_staff
+    now = clock.now()
+    if kiosks.answer_call(db.session, call_id, f"staff:{member.id}", now):
+        audit.record(
+            db.session,
+            actor=f"staff:{member.id}",
+            action="staff_call_answered",
+            target=f"kiosk-call:{call_id}",
+            at=now,
+        )
+        flash("呼び出しに対応済みにしました。")
+    else:
+        flash("この呼び出しは、すでにほかの職員が対応済みにしました。")
+    db.session.commit()
+    return redirect(safe_path(request.form.get("next")) or url_for(".kiosk_calls"), 303)

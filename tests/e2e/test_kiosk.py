@@ -27,6 +27,7 @@ from portal.kiosk.models import KioskVisit
 from portal.submissions.models import Submission
 from tests.e2e.people import by_label, group
 from tests.e2e.staff_people import create_member
+from tests.e2e.targets import assert_targets
 from tests.e2e.test_login import use_card
 
 PLACE = "本庁舎1階 市民課前"
@@ -53,12 +54,14 @@ def register_this_terminal(page, audit, live_server) -> None:
     page.get_by_role("link", name="キオスク端末").tap()
     expect(heading(page)).to_have_text("キオスク端末")
     audit(page)
+    assert_targets(page)
     by_label(page, "端末の名前").fill("本庁舎1号機")
     by_label(page, "設置場所（画面に表示します）").fill(PLACE)
     page.get_by_role("button", name="この端末をキオスクとして登録").tap()
     expect(heading(page)).to_have_text("ご用件を選んでください")
     expect(page.get_by_text(PLACE)).to_be_visible()
     audit(page)
+    assert_targets(page)
 
 
 def resident_a(page, audit) -> str:
@@ -66,6 +69,7 @@ def resident_a(page, audit) -> str:
     page.get_by_role("button", name="手続をする").tap()
     expect(heading(page)).to_have_text("手続を選んでください")
     audit(page)
+    assert_targets(page)
     page.get_by_role("button", name="マイナンバーカードでログイン").tap()
     expect(heading(page)).to_have_text("マイナンバーカードで本人確認")
     use_card(page, "adult")
@@ -76,6 +80,7 @@ def resident_a(page, audit) -> str:
     expect(heading(page)).to_have_text("請求する方について")
     expect(page.get_by_role("link", name="終了")).to_be_visible()
     audit(page)
+    assert_targets(page)
     name = by_label(page, "氏名")
     if name.is_editable():
         name.fill(NAME)
@@ -88,6 +93,7 @@ def resident_a(page, audit) -> str:
     page.get_by_role("link", name="終了").tap()
     expect(heading(page)).to_have_text("終了しますか")
     audit(page)
+    assert_targets(page)
     page.get_by_role("button", name=re.compile("^続きはスマートフォンで")).tap()
     expect(heading(page)).to_have_text("続きはスマートフォンで")
     expect(page.get_by_text(f"{PLACE}で")).to_be_visible()
@@ -95,6 +101,7 @@ def resident_a(page, audit) -> str:
         page.get_by_role("img", name=re.compile("続きをスマートフォンで開くQRコード"))
     ).to_be_visible()
     audit(page)
+    assert_targets(page)
     code = page.locator("#handoff-code").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code)
 
@@ -149,6 +156,7 @@ def test_a_kiosk_forgets_each_resident(
         expect(dialog).to_have_accessible_name("まだお使いですか？")
         expect(page.get_by_role("button", name="続ける")).to_be_focused()
         audit(page)
+        assert_targets(page)
         live_server.set_clock((walked_away + dt.timedelta(seconds=100)).isoformat())
         page.clock.fast_forward("00:40")
         expect(heading(page)).to_have_text("ご用件を選んでください")
@@ -156,6 +164,7 @@ def test_a_kiosk_forgets_each_resident(
             re.compile(r"^前の方の情報は消去されました（\d{1,2}:\d{2}）$")
         )
         audit(page)
+        assert_targets(page)
 
         # A's visit is gone from the database: its session and the draft A walked away from.
         with live_app.app_context():

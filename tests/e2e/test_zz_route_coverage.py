@@ -39,6 +39,8 @@ NOT_PAGES = {
     "staff.counter_card": "redirect back from the card reader, test_staff_counter.py (errors: web)",
     "staff.counter_file": "file download (a counter draft's attachment), tests/web",
     "counter.sign_callback": "redirect back from signing at the counter, tests/web",
+    "kiosk.certificate_paid": "redirect back from the payment provider, test_kiosk_services.py",
+    "kiosk.print_css": "CSS (the receipt printer's paper), tests/web/test_kiosk_services.py",
     "kiosk.time_left": "JSON (seconds before a kiosk visit is wiped), tests/web/test_kiosk.py",
     "assisted.welcome": "redirect after a helper's card login (its refusal: tests/web/test_assisted.py)",
     "assisted.practice_join": "redirect into a practice class (its link; tests/web/test_assisted.py)",

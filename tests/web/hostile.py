@@ -61,7 +61,7 @@ SEEDS = {
         "/mock-jpki/ca/crl.pem",
         "/mock-jpki/authorize",
     ],
-    "staff": ["/staff/", "/staff/login", "/staff/kiosks", "/staff/helpers"],
+    "staff": ["/staff/", "/staff/login", "/staff/kiosks", "/staff/helpers", "/staff/kiosk-calls"],
     # A registered helper (their own card: 小川 家族's, "family") in a live assisted session with
     # the resident (山本 結衣, "mover"), in the helper's turn. Only the helper's own pages are
     # crawled: the procedure pages are the resident actor's.
@@ -79,6 +79,11 @@ SEEDS = {
         "/kiosk/handoff",
         "/kiosk/time-left",
         "/kiosk/end",
+        "/kiosk/checkin",
+        "/kiosk/checkin/slip",
+        "/kiosk/print.css",
+        "/kiosk/help",
+        "/kiosk/certificates",
         "/procedures/juminhyo-copy",
     ],
 }
@@ -461,6 +466,9 @@ class World:
         page = terminal.get("/kiosk/")
         begun = terminal.post("/kiosk/visit", data={"csrf_token": csrf_token(page.text)})
         assert begun.headers.get("Location") == "/kiosk/procedures", begun.status_code
+        page = terminal.get("/kiosk/procedures")
+        called = terminal.post("/kiosk/help", data={"csrf_token": csrf_token(page.text)})
+        assert called.headers.get("Location") == "/kiosk/help", called.status_code
         assert terminal.get("/login/callback?as=mover").status_code == 302
         page = terminal.get("/procedures/juminhyo-copy")
         started = terminal.post(
@@ -476,7 +484,22 @@ class World:
 
             draft = db.session.scalar(select(Submission.public_id).order_by(Submission.id.desc()))
         self.seen(f"/kiosk/handoff/{draft}", "kiosk", ("POST",))
+        # A certificate paid for at the kiosk (the fake provider's checkout is on another site,
+        # so the kiosk refuses to go there; the certificate's pages exist all the same).
+        page = terminal.get("/kiosk/certificates")
+        terminal.post("/kiosk/certificates/juminhyo", data={"csrf_token": csrf_token(page.text)})
+        with self.app.app_context():
+            from portal.kiosk.models import KioskCertificate
+
+            certificate = db.session.scalar(select(KioskCertificate.public_id))
+        self.seen(f"/kiosk/certificates/{certificate}", "kiosk")
+        self.seen(f"/kiosk/certificates/{certificate}/paid", "kiosk")
         self.seen("/continue", "resident")
+        with self.app.app_context():
+            from portal.kiosk.models import KioskAlert
+
+            call = db.session.scalar(select(KioskAlert.id).order_by(KioskAlert.id.desc()))
+        self.seen(f"/staff/kiosk-calls/{call}/answer", "staff", ("POST",))
 
     # -- crawling ---------------------------------------------------------------------------
     def match(self, url: str, methods=("GET", "POST")) -> tuple[str, dict] | None:

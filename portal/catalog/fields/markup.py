@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import g, has_app_context
 from jinja2 import pass_environment
 from markupsafe import Markup, escape
 
@@ -93,7 +94,9 @@ def field_input(
         f'{escape(width)}" id="{ident}" name="{escape(path)}" type="{escape(type)}"',
         f'\n      value="{escape(value if value is not None else "")}"',
     ]
-    if autocomplete:
+    if has_app_context() and g.get("autocomplete_off"):  # a kiosk visit (portal/kiosk/mode.py)
+        parts.append(' autocomplete="off"')
+    elif autocomplete:
         parts.append(f' autocomplete="{escape(autocomplete)}"')
     if inputmode:
         parts.append(f' inputmode="{escape(inputmode)}"')
