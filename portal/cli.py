@@ -7,6 +7,7 @@ lines."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,7 +15,8 @@ from flask.cli import AppGroup
 
 from portal import migrate
 from portal.audit.cli import audit_cli
-from portal.catalog import CatalogError, load_catalog
+from portal.catalog import CatalogError, load_catalog, translations
+from portal.i18n import LANGUAGES
 from portal.migrate import alembic_config
 from portal.mocks_db import mock_tables_wanted
 
@@ -31,7 +33,11 @@ __all__ = ["alembic_config", "init_app"]
 @catalog_cli.command("check")
 @click.argument("path", required=False)
 def catalog_check(path: str | None) -> None:
-    """Validate the catalog (default: the configured procedure_catalog.yaml)."""
+    """Validate the catalog (default: the configured procedure_catalog.yaml) and its translations.
+
+    Translations are checked for the configured catalog, and for another one when it has a
+    baseline of missing texts (catalog/translations-missing.yaml, decision 0060)."""
+    configured = path is None
     path = path or current_app.config["CATALOG_PATH"]
     try:
         data = load_catalog(path)
@@ -41,6 +47,55 @@ def catalog_check(path: str | None) -> None:
     click.echo(
         f"catalog OK: {len(data.procedures)} procedures, {len(data.life_events)} life events"
     )
+    catalog_dir = translations.catalog_folder(Path(path))
+    if not configured and not (catalog_dir / translations.BASELINE_NAME).exists():
+        click.echo(f"translations: not checked (no {translations.BASELINE_NAME} beside {path})")
+        return
+    report, problems = translations.check_catalog_translations(data, catalog_dir, LANGUAGES)
+    _echo_counts(report)
+    if problems:
+        listing = "\n".join(f"  {problem}" for problem in problems)
+        click.echo(f"catalog translations:\n{listing}", err=True)
+        sys.exit(1)
+
+
+def _echo_counts(report: translations.Report) -> None:
+    for lang, keys in report.missing.items():
+        unreviewed = len(report.unreviewed.get(lang, []))
+        click.echo(
+            f"translations {lang}: {len(keys)} of {report.total} texts missing, "
+            f"{unreviewed} translated but not reviewed"
+        )
+
+
+@catalog_cli.command("missing-translations")
+@click.option("--write", is_flag=True, help="Rewrite catalog/translations-missing.yaml.")
+@click.option("--lang", "only", help="List the missing texts of one language.")
+def catalog_missing_translations(write: bool, only: str | None) -> None:
+    """Count (or list) the catalog texts without a translation per language."""
+    path = Path(current_app.config["CATALOG_PATH"])
+    try:
+        data = load_catalog(path)
+    except CatalogError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    catalog_dir = translations.catalog_folder(path)
+    report = translations.missing_report(
+        data, catalog_dir / translations.FOLDER_NAME, LANGUAGES
+    )
+    if report.problems:
+        click.echo("\n".join(report.problems), err=True)
+        sys.exit(1)
+    if only:
+        for key in report.missing.get(only, []):
+            click.echo(str(key))
+        return
+    _echo_counts(report)
+    if write:
+        (catalog_dir / translations.BASELINE_NAME).write_text(
+            translations.baseline_yaml(report), encoding="utf-8"
+        )
+        click.echo(f"wrote {catalog_dir / translations.BASELINE_NAME}")
 
 
 @db_cli.command("upgrade")
