@@ -80,9 +80,7 @@ def catalog_missing_translations(write: bool, only: str | None) -> None:
         click.echo(str(error), err=True)
         sys.exit(1)
     catalog_dir = translations.catalog_folder(path)
-    report = translations.missing_report(
-        data, catalog_dir / translations.FOLDER_NAME, LANGUAGES
-    )
+    report = translations.missing_report(data, catalog_dir / translations.FOLDER_NAME, LANGUAGES)
     if report.problems:
         click.echo("\n".join(report.problems), err=True)
         sys.exit(1)

@@ -345,8 +345,9 @@ def baseline_yaml(report: Report) -> str:
             lines.append(f"{lang}: []")
             continue
         lines.append(f"{lang}:")
-        lines.extend(f"  - {yaml.safe_dump(str(key), allow_unicode=True).splitlines()[0]}"
-                     for key in keys)
+        lines.extend(
+            f"  - {yaml.safe_dump(str(key), allow_unicode=True).splitlines()[0]}" for key in keys
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -382,4 +383,3 @@ def check_catalog_translations(
     except ValueError as error:
         return report, [*report.problems, str(error)]
     return report, check_translations(report, baseline)
-

@@ -1,0 +1,148 @@
+"""Missing translations of the catalog (issue 23, decision 0060): `flask catalog check` counts
+them per language and fails on a missing English/やさしい日本語 text that the committed baseline
+(catalog/translations-missing.yaml) does not list, and on a listed text that is no longer
+missing, so the list only shrinks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from portal import create_app
+from portal.catalog import load_catalog
+from portal.catalog.translations import (
+    BASELINE_NAME,
+    TextKey,
+    baseline_yaml,
+    catalog_folder,
+    catalog_texts,
+    check_catalog_translations,
+    missing_report,
+)
+from portal.i18n import LANGUAGES
+from tests.catalog_files import ENTRY, edit, procedure_file, small_catalog
+
+UNIT = "procedures/juminhyo-copy"
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return create_app("test", {"INSTANCE_PATH": str(tmp_path)}).test_cli_runner()
+
+
+def with_baseline(entry: Path) -> Path:
+    """Write the baseline of the catalog at `entry` as it stands (what --write does)."""
+    folder = catalog_folder(entry)
+    report = missing_report(load_catalog(entry), folder / "translations", LANGUAGES)
+    (folder / BASELINE_NAME).write_text(baseline_yaml(report), encoding="utf-8")
+    return entry
+
+
+def translate(entry: Path, lang: str, entries: dict) -> None:
+    file = catalog_folder(entry) / "translations" / lang / f"{UNIT}.yaml"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+
+
+def test_the_committed_catalog_passes_and_the_check_prints_counts_per_language(runner):
+    report, problems = check_catalog_translations(
+        load_catalog(ENTRY), catalog_folder(ENTRY), LANGUAGES
+    )
+    assert problems == []
+    assert set(report.missing) == {"en", "easy"}
+    result = runner.invoke(args=["catalog", "check"])
+    assert result.exit_code == 0, result.output
+    for lang in ("en", "easy"):
+        count = len(report.missing[lang])
+        assert f"translations {lang}: {count} of {report.total} texts missing" in result.output
+
+
+def test_every_kind_of_resident_facing_text_is_counted():
+    texts = catalog_texts(load_catalog(ENTRY))
+    paths = {str(key) for key in texts}
+    assert texts[TextKey(UNIT, "title")] == "住民票の写し等の交付請求"
+    assert texts[TextKey(UNIT, "steps.applicant.fields.applicant_name.label")] == "氏名"
+    assert f"{UNIT}:steps.applicant.fields.applicant_name.hint" in paths
+    assert f"{UNIT}:steps.applicant.fields.relationship.options.self.label" in paths
+    assert texts[
+        TextKey("procedures/jidofuyo-genkyo", "steps.interview.checks.0.message")
+    ].startswith("面談の希望日は")
+    assert "life-events/moving:label" in paths
+    assert any(path.startswith("life-events/moving:screening.") for path in paths)
+    assert "catalog:departments.shimin.name" in paths
+
+
+def test_a_new_untranslated_text_fails_the_check(runner, tmp_path):
+    entry = with_baseline(small_catalog(tmp_path))
+    assert runner.invoke(args=["catalog", "check", str(entry)]).exit_code == 0
+
+    def add_field(data: dict) -> None:
+        data["steps"][0]["fields"].append(
+            {"name": "note", "type": "text", "label": "備考", "required": False}
+        )
+
+    edit(procedure_file(entry, "juminhyo-copy"), add_field)
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 1
+    for lang in ("en", "easy"):
+        assert (
+            f"{lang}: {UNIT}:steps.applicant.fields.note.label: missing translation"
+            in result.output
+        )
+
+    # Translated in both languages, the check passes again without touching the baseline.
+    for lang, text in (("en", "Note"), ("easy", "ほかに つたえたい こと")):
+        translate(
+            entry, lang, {"steps.applicant.fields.note.label": {"text": text, "reviewed": True}}
+        )
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_baseline_entry_no_longer_missing_fails_the_check(runner, tmp_path):
+    entry = with_baseline(small_catalog(tmp_path))
+    path = "steps.applicant.fields.applicant_name.label"
+    translate(entry, "en", {path: {"text": "Name", "reviewed": False}})
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 1
+    assert f"en: {UNIT}:{path}: listed in {BASELINE_NAME} but no longer missing" in result.output
+
+    with_baseline(entry)  # the list shrinks: the check passes, the text counts as unreviewed
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 0, result.output
+    report = missing_report(load_catalog(entry), catalog_folder(entry) / "translations", LANGUAGES)
+    assert TextKey(UNIT, path) in report.unreviewed["en"]
+    assert TextKey(UNIT, path) not in report.missing["en"]
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        ({"steps.nowhere.title": {"text": "x", "reviewed": True}}, "no such text"),
+        ({"title": {"text": "x"}}, "give {text: <non-empty>, reviewed: true|false}"),
+        ({"title": {"text": " ", "reviewed": True}}, "give {text: <non-empty>"),
+        ({"summary": {"text": "x", "reviewed": True}}, "already translated inline"),
+    ],
+)
+def test_a_wrong_translation_entry_fails_the_check(runner, tmp_path, entries, problem):
+    entry = with_baseline(small_catalog(tmp_path))
+    translate(entry, "en", entries)
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 1
+    assert problem in result.output
+
+
+def test_a_language_the_portal_does_not_offer_is_refused(runner, tmp_path):
+    entry = with_baseline(small_catalog(tmp_path))
+    translate(entry, "xx", {"title": {"text": "x", "reviewed": True}})
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert result.exit_code == 1
+    assert "language 'xx' is not offered" in result.output
+
+
+def test_a_catalog_without_a_baseline_is_checked_without_translations(runner, tmp_path):
+    result = runner.invoke(args=["catalog", "check", str(small_catalog(tmp_path))])
+    assert result.exit_code == 0
+    assert "translations: not checked" in result.output
