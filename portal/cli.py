@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal import migrate
+from portal import migrate, ui_texts
 from portal.audit.cli import audit_cli
 from portal.catalog import CatalogError, load_catalog, translations
 from portal.i18n import LANGUAGES
@@ -35,8 +35,9 @@ __all__ = ["alembic_config", "init_app"]
 def catalog_check(path: str | None) -> None:
     """Validate the catalog (default: the configured procedure_catalog.yaml) and its translations.
 
-    Translations are checked for the configured catalog, and for another one when it has a
-    baseline of missing texts (catalog/translations-missing.yaml, decision 0060)."""
+    Translations (decision 0060) are checked for the configured catalog, with the page chrome's
+    gettext strings, and for another catalog (without them) when it has a baseline of missing
+    texts (catalog/translations-missing.yaml)."""
     configured = path is None
     path = path or current_app.config["CATALOG_PATH"]
     try:
@@ -51,12 +52,18 @@ def catalog_check(path: str | None) -> None:
     if not configured and not (catalog_dir / translations.BASELINE_NAME).exists():
         click.echo(f"translations: not checked (no {translations.BASELINE_NAME} beside {path})")
         return
-    report, problems = translations.check_catalog_translations(data, catalog_dir, LANGUAGES)
+    ui = _ui_strings() if configured else None
+    report, problems = translations.check_catalog_translations(data, catalog_dir, LANGUAGES, ui)
     _echo_counts(report)
     if problems:
         listing = "\n".join(f"  {problem}" for problem in problems)
         click.echo(f"catalog translations:\n{listing}", err=True)
         sys.exit(1)
+
+
+def _ui_strings():
+    """The page chrome's strings and their .po translations (the configured app's templates)."""
+    return ui_texts.ui_texts(), ui_texts.ui_translations(LANGUAGES)
 
 
 def _echo_counts(report: translations.Report) -> None:
@@ -80,7 +87,9 @@ def catalog_missing_translations(write: bool, only: str | None) -> None:
         click.echo(str(error), err=True)
         sys.exit(1)
     catalog_dir = translations.catalog_folder(path)
-    report = translations.missing_report(data, catalog_dir / translations.FOLDER_NAME, LANGUAGES)
+    report = translations.missing_report(
+        data, catalog_dir / translations.FOLDER_NAME, LANGUAGES, _ui_strings()
+    )
     if report.problems:
         click.echo("\n".join(report.problems), err=True)
         sys.exit(1)

@@ -19,6 +19,10 @@ The English and やさしい日本語 texts already written inline in the catalo
 `easy_summary`, `label_en`, `name_easy`, `ended.instead_en` ...) count as translations whose
 provenance was not recorded (not reviewed).
 
+The page chrome's gettext strings (`_()` in the resident-facing templates, `portal.ui_texts`)
+join the same report as unit `ui`, keyed by their message id; their translations stay in the .po
+files under portal/translations (provenance: the flag `#, reviewed`).
+
 `missing_report()` lists every translatable text (`TextKey`: unit + path) with no translation per
 language; `check_translations()` compares that with the committed baseline
 (`catalog/translations-missing.yaml`): for the gated languages (en, easy) a missing text that is
@@ -290,10 +294,18 @@ class Report:
     problems: list[str]
 
 
-def missing_report(data: CatalogData, folder: Path, languages: Iterable[str]) -> Report:
-    """Every catalog text × every language (but Japanese) → the missing ones."""
+def missing_report(
+    data: CatalogData,
+    folder: Path,
+    languages: Iterable[str],
+    ui: tuple[dict[TextKey, str], dict[str, dict[TextKey, Translation]]] | None = None,
+) -> Report:
+    """Every catalog text × every language (but Japanese) → the missing ones. `ui`: the page
+    chrome's strings and their gettext translations (`portal.ui_texts`), counted alike."""
     langs = [lang for lang in languages if lang != "ja"]
     texts = catalog_texts(data)
+    ui_texts, ui_translations = ui or ({}, {})
+    texts.update(ui_texts)
     files = read_translations(folder, langs)
     problems = list(files.problems)
     inline = inline_translations(data)
@@ -301,6 +313,9 @@ def missing_report(data: CatalogData, folder: Path, languages: Iterable[str]) ->
     unreviewed: dict[str, list[TextKey]] = {}
     for lang in langs:
         given = {**inline.get(lang, {})}
+        given.update(
+            (key, t) for key, t in ui_translations.get(lang, {}).items() if key in ui_texts
+        )
         for key, translation in files.texts.get(lang, {}).items():
             if key not in texts:
                 problems.append(f"{FOLDER_NAME}/{lang}/{key.unit}.yaml: {key.path}: no such text")
@@ -339,15 +354,9 @@ def baseline_yaml(report: Report) -> str:
         "# here and on a listed text that is no longer missing. Regenerate after translating:",
         "#   flask catalog missing-translations --write",
     ]
-    for lang in GATED:
-        keys = report.missing.get(lang, [])
-        if not keys:
-            lines.append(f"{lang}: []")
-            continue
-        lines.append(f"{lang}:")
-        lines.extend(
-            f"  - {yaml.safe_dump(str(key), allow_unicode=True).splitlines()[0]}" for key in keys
-        )
+    listing = {lang: [str(key) for key in report.missing.get(lang, [])] for lang in GATED}
+    dumped = yaml.safe_dump(listing, allow_unicode=True, sort_keys=False, width=10**6)
+    lines.extend(dumped.splitlines())
     return "\n".join(lines) + "\n"
 
 
@@ -373,11 +382,14 @@ def catalog_folder(entry: Path) -> Path:
 
 
 def check_catalog_translations(
-    data: CatalogData, catalog_dir: Path, languages: Iterable[str]
+    data: CatalogData,
+    catalog_dir: Path,
+    languages: Iterable[str],
+    ui: tuple[dict[TextKey, str], dict[str, dict[TextKey, Translation]]] | None = None,
 ) -> tuple[Report, list[str]]:
     """The report for the catalog at `catalog_dir` (the folder holding `translations/` and the
     baseline), and every problem `flask catalog check` fails on."""
-    report = missing_report(data, catalog_dir / FOLDER_NAME, languages)
+    report = missing_report(data, catalog_dir / FOLDER_NAME, languages, ui)
     try:
         baseline = read_baseline(catalog_dir / BASELINE_NAME)
     except ValueError as error:

@@ -22,6 +22,7 @@ from portal.catalog.translations import (
     missing_report,
 )
 from portal.i18n import LANGUAGES
+from portal.ui_texts import po_file, ui_texts, ui_translations
 from tests.catalog_files import ENTRY, edit, procedure_file, small_catalog
 
 UNIT = "procedures/juminhyo-copy"
@@ -47,10 +48,12 @@ def translate(entry: Path, lang: str, entries: dict) -> None:
 
 
 def test_the_committed_catalog_passes_and_the_check_prints_counts_per_language(runner):
+    chrome = (ui_texts(), ui_translations(LANGUAGES))
     report, problems = check_catalog_translations(
-        load_catalog(ENTRY), catalog_folder(ENTRY), LANGUAGES
+        load_catalog(ENTRY), catalog_folder(ENTRY), LANGUAGES, chrome
     )
     assert problems == []
+    assert {key.unit for key in report.missing["en"]} >= {"ui", "catalog", UNIT}
     assert set(report.missing) == {"en", "easy"}
     result = runner.invoke(args=["catalog", "check"])
     assert result.exit_code == 0, result.output
@@ -146,3 +149,39 @@ def test_a_catalog_without_a_baseline_is_checked_without_translations(runner, tm
     result = runner.invoke(args=["catalog", "check", str(small_catalog(tmp_path))])
     assert result.exit_code == 0
     assert "translations: not checked" in result.output
+
+
+def test_chrome_strings_without_a_msgstr_are_missing_and_staff_templates_are_left_out(tmp_path):
+    templates, source = tmp_path / "templates", tmp_path / "translations"
+    (templates / "staff").mkdir(parents=True)
+    (templates / "page.html").write_text(
+        "<p>{{ _('申請する') }}</p><p>{{ _('戻る') }}</p><p>{{ _('保存') }}</p>", encoding="utf-8"
+    )
+    (templates / "staff" / "inbox.html").write_text("{{ _('受付一覧') }}", encoding="utf-8")
+    po_file("en", source).parent.mkdir(parents=True)
+    po_file("en", source).write_text(
+        'msgid "申請する"\nmsgstr "Apply"\n\n'
+        '#, reviewed\nmsgid "戻る"\nmsgstr "Back"\n\n'
+        '#, fuzzy\nmsgid "保存"\nmsgstr "Save"\n',
+        encoding="utf-8",
+    )
+    texts = ui_texts(templates)
+    assert set(texts) == {TextKey("ui", "申請する"), TextKey("ui", "戻る"), TextKey("ui", "保存")}
+    given = ui_translations(["en", "easy"], source)
+    assert given["en"][TextKey("ui", "戻る")].reviewed
+    assert not given["en"][TextKey("ui", "申請する")].reviewed
+
+    entry = small_catalog(tmp_path / "catalog")
+    data, folder = load_catalog(entry), catalog_folder(entry)
+    report = missing_report(data, folder / "translations", LANGUAGES, (texts, given))
+    assert [k for k in report.missing["en"] if k.unit == "ui"] == [TextKey("ui", "保存")]
+    assert len([k for k in report.missing["easy"] if k.unit == "ui"]) == 3
+    assert TextKey("ui", "申請する") in report.unreviewed["en"]
+    assert TextKey("ui", "戻る") not in report.unreviewed["en"]
+
+    # Baseline written without the chrome: every missing chrome string is a new problem.
+    with_baseline(entry)
+    report, problems = check_catalog_translations(data, folder, LANGUAGES, (texts, given))
+    assert "en: ui:保存: missing translation (not in translations-missing.yaml)" in problems
+    assert sum(p.startswith("easy: ui:") for p in problems) == 3
+    assert all(p.split(": ")[1].startswith("ui:") for p in problems)
