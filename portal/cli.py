@@ -76,33 +76,59 @@ def _echo_counts(report: translations.Report) -> None:
 
 
 @catalog_cli.command("missing-translations")
-@click.option("--write", is_flag=True, help="Rewrite catalog/translations-missing.yaml.")
-@click.option("--lang", "only", help="List the missing texts of one language.")
-def catalog_missing_translations(write: bool, only: str | None) -> None:
-    """Count (or list) the catalog texts without a translation per language."""
-    path = Path(current_app.config["CATALOG_PATH"])
+@click.argument("path", required=False)
+@click.option("--lang", "only", help="List the texts of one language (missing ones by default).")
+@click.option("--unreviewed", is_flag=True, help="With --lang: list the unreviewed texts instead.")
+@click.option("--write", is_flag=True, help="Remove what is translated now from the baseline.")
+@click.option("--grow", is_flag=True, help="With --write: also add new missing texts.")
+def catalog_missing_translations(
+    path: str | None, only: str | None, unreviewed: bool, write: bool, grow: bool
+) -> None:
+    """Count or list the texts without a translation (or not reviewed) per language, and
+    rewrite catalog/translations-missing.yaml (only shrinking it unless --grow)."""
+    configured = path is None
+    entry = Path(path or current_app.config["CATALOG_PATH"])
     try:
-        data = load_catalog(path)
+        data = load_catalog(entry)
     except CatalogError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
-    catalog_dir = translations.catalog_folder(path)
+    catalog_dir = translations.catalog_folder(entry)
     report = translations.missing_report(
-        data, catalog_dir / translations.FOLDER_NAME, LANGUAGES, _ui_strings()
+        data,
+        catalog_dir / translations.FOLDER_NAME,
+        LANGUAGES,
+        _ui_strings() if configured else None,
     )
     if report.problems:
         click.echo("\n".join(report.problems), err=True)
         sys.exit(1)
     if only:
-        for key in report.missing.get(only, []):
+        listing = report.unreviewed if unreviewed else report.missing
+        for key in listing.get(only, []):
             click.echo(str(key))
         return
     _echo_counts(report)
-    if write:
-        (catalog_dir / translations.BASELINE_NAME).write_text(
-            translations.baseline_yaml(report), encoding="utf-8"
+    if not write:
+        return
+    baseline_path = catalog_dir / translations.BASELINE_NAME
+    baseline = translations.read_baseline(baseline_path)
+    new = [
+        f"{lang}: {key}"
+        for lang in translations.GATED
+        for key in report.missing.get(lang, [])
+        if key not in baseline.get(lang, set())
+    ]
+    if new and not grow:
+        listing = "\n".join(f"  {line}" for line in new)
+        click.echo(
+            f"not written: {len(new)} missing texts are not in {baseline_path.name} "
+            f"(translate them; --grow adds them):\n{listing}",
+            err=True,
         )
-        click.echo(f"wrote {catalog_dir / translations.BASELINE_NAME}")
+        sys.exit(1)
+    baseline_path.write_text(translations.baseline_yaml(report), encoding="utf-8")
+    click.echo(f"wrote {baseline_path}")
 
 
 @db_cli.command("upgrade")

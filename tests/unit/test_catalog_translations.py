@@ -185,3 +185,38 @@ def test_chrome_strings_without_a_msgstr_are_missing_and_staff_templates_are_lef
     assert "en: ui:保存: missing translation (not in translations-missing.yaml)" in problems
     assert sum(p.startswith("easy: ui:") for p in problems) == 3
     assert all(p.split(": ")[1].startswith("ui:") for p in problems)
+
+
+def test_write_only_shrinks_the_baseline_unless_told_to_grow_it(runner, tmp_path):
+    entry = with_baseline(small_catalog(tmp_path))
+    baseline = catalog_folder(entry) / BASELINE_NAME
+    before = baseline.read_text(encoding="utf-8")
+    path = "steps.applicant.fields.applicant_name.label"
+    translate(entry, "en", {path: {"text": "Name", "reviewed": True}})
+    result = runner.invoke(args=["catalog", "missing-translations", str(entry), "--write"])
+    assert result.exit_code == 0, result.output
+    after = baseline.read_text(encoding="utf-8")
+    assert f"- {UNIT}:{path}\n" in before and after.count(f"- {UNIT}:{path}\n") == 1  # easy only
+    assert runner.invoke(args=["catalog", "check", str(entry)]).exit_code == 0
+
+    def add_field(data: dict) -> None:
+        data["steps"][0]["fields"].append(
+            {"name": "note", "type": "text", "label": "備考", "required": False}
+        )
+
+    edit(procedure_file(entry, "juminhyo-copy"), add_field)
+    result = runner.invoke(args=["catalog", "missing-translations", str(entry), "--write"])
+    assert result.exit_code == 1
+    assert f"en: {UNIT}:steps.applicant.fields.note.label" in result.output
+    assert baseline.read_text(encoding="utf-8") == after
+    args = ["catalog", "missing-translations", str(entry), "--write", "--grow"]
+    assert runner.invoke(args=args).exit_code == 0
+    assert runner.invoke(args=["catalog", "check", str(entry)]).exit_code == 0
+
+    listed = runner.invoke(args=["catalog", "missing-translations", str(entry), "--lang", "en"])
+    assert f"{UNIT}:steps.applicant.fields.note.label" in listed.output.splitlines()
+    unreviewed = runner.invoke(
+        args=["catalog", "missing-translations", str(entry), "--lang", "en", "--unreviewed"]
+    )
+    assert f"{UNIT}:title" in unreviewed.output.splitlines()  # inline en.title: not recorded
+    assert f"{UNIT}:{path}" not in unreviewed.output.splitlines()  # reviewed: true
