@@ -1,8 +1,8 @@
-"""Command-line interface: `flask catalog check`, `flask db upgrade|downgrade|heads`,
-`flask demo load`, `flask audit verify`, `flask portal worker`, `flask retention purge`,
-`flask mock-jpki fault`, `flask mock-pay deliver|store-pay`, `flask backup create|restore` (and
-`flask staff ...`, `flask payments reconcile`). Each command says what it did in one or two
-lines."""
+"""Command-line interface: `flask catalog check|missing-translations`, `flask db
+upgrade|downgrade|heads`, `flask demo load`, `flask audit verify`, `flask portal worker`, `flask
+retention purge`, `flask mock-jpki fault`, `flask mock-pay deliver|store-pay`, `flask backup
+create|restore` (and `flask staff ...`, `flask payments reconcile`). Each command says what it
+did in one or two lines."""
 
 from __future__ import annotations
 
