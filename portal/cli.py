@@ -35,9 +35,9 @@ __all__ = ["alembic_config", "init_app"]
 def catalog_check(path: str | None) -> None:
     """Validate the catalog (default: the configured procedure_catalog.yaml) and its translations.
 
-    Translations (decision 0060) are checked for the configured catalog, with the page chrome's
-    gettext strings, and for another catalog (without them) when it has a baseline of missing
-    texts (catalog/translations-missing.yaml)."""
+    Translations (decision 0060), the page chrome's gettext strings included, are checked for
+    the configured catalog, and for another catalog when it has a baseline of missing texts
+    (catalog/translations-missing.yaml)."""
     configured = path is None
     path = path or current_app.config["CATALOG_PATH"]
     try:
@@ -52,8 +52,9 @@ def catalog_check(path: str | None) -> None:
     if not configured and not (catalog_dir / translations.BASELINE_NAME).exists():
         click.echo(f"translations: not checked (no {translations.BASELINE_NAME} beside {path})")
         return
-    ui = _ui_strings() if configured else None
-    report, problems = translations.check_catalog_translations(data, catalog_dir, LANGUAGES, ui)
+    report, problems = translations.check_catalog_translations(
+        data, catalog_dir, LANGUAGES, _ui_strings()
+    )
     _echo_counts(report)
     if problems:
         listing = "\n".join(f"  {problem}" for problem in problems)
@@ -86,7 +87,6 @@ def catalog_missing_translations(
 ) -> None:
     """Count or list the texts without a translation (or not reviewed) per language, and
     rewrite catalog/translations-missing.yaml (only shrinking it unless --grow)."""
-    configured = path is None
     entry = Path(path or current_app.config["CATALOG_PATH"])
     try:
         data = load_catalog(entry)
@@ -98,7 +98,7 @@ def catalog_missing_translations(
         data,
         catalog_dir / translations.FOLDER_NAME,
         LANGUAGES,
-        _ui_strings() if configured else None,
+        _ui_strings(),
     )
     if report.problems:
         click.echo("\n".join(report.problems), err=True)

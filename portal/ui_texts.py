@@ -41,15 +41,29 @@ def po_file(lang: str, source: Path = SOURCE) -> Path:
     return source / lang / "LC_MESSAGES" / "messages.po"
 
 
+# Extracted strings by templates folder, with the stamp of its files (extracting takes a second).
+_CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[TextKey, str]]] = {}
+
+
+def _stamp(templates: Path) -> tuple[tuple[str, int, int], ...]:
+    files = sorted(p for p in templates.rglob("*") if p.is_file())
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
 def ui_texts(templates: Path = TEMPLATES) -> dict[TextKey, str]:
     """Every chrome string of the resident-facing templates (the message id is the Japanese)."""
+    stamp = _stamp(templates)
+    cached = _CACHE.get(templates)
+    if cached and cached[0] == stamp:
+        return dict(cached[1])
     texts: dict[TextKey, str] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(templates), method_map=_METHODS, keywords=_KEYWORDS
     ):
         if isinstance(message, str) and message:
             texts[TextKey(UNIT, message)] = message
-    return texts
+    _CACHE[templates] = (stamp, texts)
+    return dict(texts)
 
 
 def ui_translations(

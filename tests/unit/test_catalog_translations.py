@@ -23,7 +23,7 @@ from portal.catalog.translations import (
 )
 from portal.i18n import LANGUAGES
 from portal.ui_texts import po_file, ui_texts, ui_translations
-from tests.catalog_files import ENTRY, edit, procedure_file, small_catalog
+from tests.catalog_files import ENTRY, copy_catalog, edit, procedure_file, small_catalog
 
 UNIT = "procedures/juminhyo-copy"
 
@@ -33,10 +33,15 @@ def runner(tmp_path):
     return create_app("test", {"INSTANCE_PATH": str(tmp_path)}).test_cli_runner()
 
 
-def with_baseline(entry: Path) -> Path:
-    """Write the baseline of the catalog at `entry` as it stands (what --write does)."""
+def chrome():
+    return ui_texts(), ui_translations(LANGUAGES)
+
+
+def with_baseline(entry: Path, with_chrome: bool = True) -> Path:
+    """Write the baseline of the catalog at `entry` as it stands (what --write --grow does)."""
     folder = catalog_folder(entry)
-    report = missing_report(load_catalog(entry), folder / "translations", LANGUAGES)
+    ui = chrome() if with_chrome else None
+    report = missing_report(load_catalog(entry), folder / "translations", LANGUAGES, ui)
     (folder / BASELINE_NAME).write_text(baseline_yaml(report), encoding="utf-8")
     return entry
 
@@ -47,10 +52,9 @@ def translate(entry: Path, lang: str, entries: dict) -> None:
     file.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
 
 
-def test_the_committed_catalog_passes_and_the_check_prints_counts_per_language(runner):
-    chrome = (ui_texts(), ui_translations(LANGUAGES))
+def test_the_committed_catalog_passes_and_the_check_prints_counts_per_language(runner, tmp_path):
     report, problems = check_catalog_translations(
-        load_catalog(ENTRY), catalog_folder(ENTRY), LANGUAGES, chrome
+        load_catalog(ENTRY), catalog_folder(ENTRY), LANGUAGES, chrome()
     )
     assert problems == []
     assert {key.unit for key in report.missing["en"]} >= {"ui", "catalog", UNIT}
@@ -60,6 +64,10 @@ def test_the_committed_catalog_passes_and_the_check_prints_counts_per_language(r
     for lang in ("en", "easy"):
         count = len(report.missing[lang])
         assert f"translations {lang}: {count} of {report.total} texts missing" in result.output
+    # A copy of the catalog (with its list) named on the command line is checked alike.
+    result = runner.invoke(args=["catalog", "check", str(copy_catalog(tmp_path / "copy"))])
+    assert result.exit_code == 0, result.output
+    assert f"translations en: {len(report.missing['en'])} of" in result.output
 
 
 def test_every_kind_of_resident_facing_text_is_counted():
@@ -115,7 +123,8 @@ def test_a_baseline_entry_no_longer_missing_fails_the_check(runner, tmp_path):
     with_baseline(entry)  # the list shrinks: the check passes, the text counts as unreviewed
     result = runner.invoke(args=["catalog", "check", str(entry)])
     assert result.exit_code == 0, result.output
-    report = missing_report(load_catalog(entry), catalog_folder(entry) / "translations", LANGUAGES)
+    folder = catalog_folder(entry) / "translations"
+    report = missing_report(load_catalog(entry), folder, LANGUAGES, chrome())
     assert TextKey(UNIT, path) in report.unreviewed["en"]
     assert TextKey(UNIT, path) not in report.missing["en"]
 
@@ -180,7 +189,7 @@ def test_chrome_strings_without_a_msgstr_are_missing_and_staff_templates_are_lef
     assert TextKey("ui", "戻る") not in report.unreviewed["en"]
 
     # Baseline written without the chrome: every missing chrome string is a new problem.
-    with_baseline(entry)
+    with_baseline(entry, with_chrome=False)
     report, problems = check_catalog_translations(data, folder, LANGUAGES, (texts, given))
     assert "en: ui:保存: missing translation (not in translations-missing.yaml)" in problems
     assert sum(p.startswith("easy: ui:") for p in problems) == 3
