@@ -152,6 +152,9 @@ def test_a_language_the_portal_does_not_offer_is_refused(runner, tmp_path):
     result = runner.invoke(args=["catalog", "check", str(entry)])
     assert result.exit_code == 1
     assert "language 'xx' is not offered" in result.output
+    translate(entry, "ja", {"title": {"text": "x", "reviewed": True}})
+    result = runner.invoke(args=["catalog", "check", str(entry)])
+    assert "the Japanese texts are the catalog itself" in result.output
 
 
 def test_a_catalog_without_a_baseline_is_checked_without_translations(runner, tmp_path):
