@@ -1,20 +1,22 @@
-"""Command-line interface: `flask catalog check`, `flask db upgrade|downgrade|heads`,
-`flask demo load`, `flask audit verify`, `flask portal worker`, `flask retention purge`,
-`flask mock-jpki fault`, `flask mock-pay deliver|store-pay`, `flask backup create|restore` (and
-`flask staff ...`, `flask payments reconcile`). Each command says what it did in one or two
-lines."""
+"""Command-line interface: `flask catalog check|missing-translations`, `flask db
+upgrade|downgrade|heads`, `flask demo load`, `flask audit verify`, `flask portal worker`, `flask
+retention purge`, `flask mock-jpki fault`, `flask mock-pay deliver|store-pay`, `flask backup
+create|restore` (and `flask staff ...`, `flask payments reconcile`). Each command says what it
+did in one or two lines."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal import migrate
+from portal import migrate, ui_texts
 from portal.audit.cli import audit_cli
-from portal.catalog import CatalogError, load_catalog
+from portal.catalog import CatalogError, load_catalog, translations
+from portal.i18n import LANGUAGES
 from portal.migrate import alembic_config
 from portal.mocks_db import mock_tables_wanted
 
@@ -31,7 +33,12 @@ __all__ = ["alembic_config", "init_app"]
 @catalog_cli.command("check")
 @click.argument("path", required=False)
 def catalog_check(path: str | None) -> None:
-    """Validate the catalog (default: the configured procedure_catalog.yaml)."""
+    """Validate the catalog (default: the configured procedure_catalog.yaml) and its translations.
+
+    Translations (decision 0060), the page chrome's gettext strings included, are checked for
+    the configured catalog, and for another catalog when it has a baseline of missing texts
+    (catalog/translations-missing.yaml)."""
+    configured = path is None
     path = path or current_app.config["CATALOG_PATH"]
     try:
         data = load_catalog(path)
@@ -41,6 +48,87 @@ def catalog_check(path: str | None) -> None:
     click.echo(
         f"catalog OK: {len(data.procedures)} procedures, {len(data.life_events)} life events"
     )
+    catalog_dir = translations.catalog_folder(Path(path))
+    if not configured and not (catalog_dir / translations.BASELINE_NAME).exists():
+        click.echo(f"translations: not checked (no {translations.BASELINE_NAME} beside {path})")
+        return
+    report, problems = translations.check_catalog_translations(
+        data, catalog_dir, LANGUAGES, _ui_strings()
+    )
+    _echo_counts(report)
+    if problems:
+        listing = "\n".join(f"  {problem}" for problem in problems)
+        click.echo(f"catalog translations:\n{listing}", err=True)
+        sys.exit(1)
+
+
+def _ui_strings():
+    """The page chrome's strings and their .po translations (the configured app's templates)."""
+    return ui_texts.ui_texts(), ui_texts.ui_translations(LANGUAGES)
+
+
+def _echo_counts(report: translations.Report) -> None:
+    for lang, keys in report.missing.items():
+        unreviewed = len(report.unreviewed.get(lang, []))
+        click.echo(
+            f"translations {lang}: {len(keys)} of {report.total} texts missing, "
+            f"{unreviewed} translated but not reviewed"
+        )
+
+
+@catalog_cli.command("missing-translations")
+@click.argument("path", required=False)
+@click.option("--lang", "only", help="List the texts of one language (missing ones by default).")
+@click.option("--unreviewed", is_flag=True, help="With --lang: list the unreviewed texts instead.")
+@click.option("--write", is_flag=True, help="Remove what is translated now from the baseline.")
+@click.option("--grow", is_flag=True, help="With --write: also add new missing texts.")
+def catalog_missing_translations(
+    path: str | None, only: str | None, unreviewed: bool, write: bool, grow: bool
+) -> None:
+    """Count or list the texts without a translation (or not reviewed) per language, and
+    rewrite catalog/translations-missing.yaml (only shrinking it unless --grow)."""
+    entry = Path(path or current_app.config["CATALOG_PATH"])
+    try:
+        data = load_catalog(entry)
+    except CatalogError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    catalog_dir = translations.catalog_folder(entry)
+    report = translations.missing_report(
+        data,
+        catalog_dir / translations.FOLDER_NAME,
+        LANGUAGES,
+        _ui_strings(),
+    )
+    if report.problems:
+        click.echo("\n".join(report.problems), err=True)
+        sys.exit(1)
+    if only:
+        listing = report.unreviewed if unreviewed else report.missing
+        for key in listing.get(only, []):
+            click.echo(str(key))
+        return
+    _echo_counts(report)
+    if not write:
+        return
+    baseline_path = catalog_dir / translations.BASELINE_NAME
+    baseline = translations.read_baseline(baseline_path)
+    new = [
+        f"{lang}: {key}"
+        for lang in translations.GATED
+        for key in report.missing.get(lang, [])
+        if key not in baseline.get(lang, set())
+    ]
+    if new and not grow:
+        listing = "\n".join(f"  {line}" for line in new)
+        click.echo(
+            f"not written: {len(new)} missing texts are not in {baseline_path.name} "
+            f"(translate them; --grow adds them):\n{listing}",
+            err=True,
+        )
+        sys.exit(1)
+    baseline_path.write_text(translations.baseline_yaml(report), encoding="utf-8")
+    click.echo(f"wrote {baseline_path}")
 
 
 @db_cli.command("upgrade")
