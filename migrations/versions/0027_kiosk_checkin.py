@@ -2,7 +2,7 @@
 certificates residents paid for at a kiosk (docs/decisions/0057-kiosk-checkin-printing-help.md).
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import portal.db  # noqa: F401  (custom column types)
 
 revision = "0027"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """Remembered contacts: a resident's phone and e-mail, kept with their consent to fill the next
 application (docs/decisions/0058-sixty-seconds-on-a-phone.md).
 
-Revision ID: 0029
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 import portal.db  # noqa: F401  (custom column types)
 
-revision = "0029"
-down_revision = "0025"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
