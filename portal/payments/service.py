@@ -174,22 +174,9 @@ def create_counter_charge(
     now: dt.datetime,
 ) -> Payment:
     """A charge a clerk takes at the counter (counter cashless), without an application."""
-    payment = Payment(
-        public_id=secrets.token_hex(16),
-        reference=_unique_reference(session),
-        department=department,
-        provider="",
-        amount=amount,
-        currency=CURRENCY,
-        status=CREATED,
-        taken_by=staff_id,
-        created_at=now,
-        updated_at=now,
-        items=[PaymentItem(submission_id=None, description=description, amount=amount)],
+    return _charge_without_application(
+        session, department, description, amount, now, taken_by=staff_id
     )
-    session.add(payment)
-    session.flush()
-    return payment
 
 
 def create_resident_charge(
@@ -202,6 +189,21 @@ def create_resident_charge(
     now: dt.datetime,
 ) -> Payment:
     """A charge a resident pays without an application (a certificate printed at a kiosk)."""
+    return _charge_without_application(
+        session, department, description, amount, now, owner_sub=owner_sub
+    )
+
+
+def _charge_without_application(
+    session: Session,
+    department: str,
+    description: str,
+    amount: int,
+    now: dt.datetime,
+    *,
+    taken_by: int | None = None,
+    owner_sub: str | None = None,
+) -> Payment:
     payment = Payment(
         public_id=secrets.token_hex(16),
         reference=_unique_reference(session),
@@ -210,6 +212,7 @@ def create_resident_charge(
         amount=amount,
         currency=CURRENCY,
         status=CREATED,
+        taken_by=taken_by,
         owner_sub=owner_sub,
         created_at=now,
         updated_at=now,

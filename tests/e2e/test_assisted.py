@@ -72,7 +72,7 @@ def test_a_helper_and_a_resident_file_together_and_the_secret_stays_masked(
     answers = logic.resolve_examples(PROCEDURE.example_answers, dt.date.today())
     my_number = answers["insured_my_number"]
 
-    page = make_page("phone")  # the helper's tablet, or the resident's phone
+    page = make_page("tablet")  # the helper's tablet (the resident's phone works the same)
     page.goto("/assist/")
     expect(heading(page)).to_have_text("お手伝いの方のページ")
     audit(page)
