@@ -658,3 +658,86 @@ def test_without_a_resident_record_the_kiosk_says_so(app, staff, stub):  # noqa:
         assert "岬 花子" in document.select_one(".certificate").text
     finally:
         app.extensions["resident_records"] = records
+
+
+def test_a_paid_certificate_not_printed_is_handed_over_at_the_counter_once(
+    app,
+    staff,
+    stub,  # noqa: F811
+):
+    from portal.audit.models import AuditEntry
+    from portal.kiosk.models import KioskCertificate
+    from portal.payments.models import Payment
+
+    provider = SameOriginProvider()
+    app.extensions["payment_provider"] = provider
+    clock.set_override(TODAY)
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+    assert terminal.get("/login/callback?as=parent").status_code == 302
+    public_id, _ = _pay_and_print(app, terminal, provider, "juminhyo")  # paid, paper out
+    _pay_and_print(app, terminal, provider, "shotoku")  # the tax department's, not 市民課's
+    form_post(terminal, "/kiosk/certificates", "/kiosk/certificates/juminhyo")  # never paid
+    code = public_id[:8].upper()
+    page = check_page(terminal.get(f"/kiosk/certificates/{public_id}"))
+    assert code in page.get_text()  # the kiosk tells the resident their 受取番号
+    assert code in terminal.get("/kiosk/certificates").text
+
+    clerk = staff_sign_in(app.test_client(), "shimin-clerk", staff["shimin-clerk"])
+    counter = check_page(clerk.get("/staff/counter"))
+    table = counter.find("caption", string=re.compile("キオスクでお支払い済み")).parent
+    rows = [[cell.get_text(strip=True) for cell in tr.select("th, td")] for tr in table.tbody("tr")]
+    assert rows == [
+        [code, "住民票の写し", PLACE, "2026年12月1日 9時40分", "1回", "窓口で渡しました"]
+    ]
+    url = f"/staff/counter/kiosk-certificates/{public_id}/handed-over"
+
+    # Another department's clerk neither sees it nor hands it over.
+    other = staff_sign_in(app.test_client(), "kosodate-clerk", staff["kosodate-clerk"])
+    assert code not in other.get("/staff/counter").text
+    assert (
+        other.post(url, data={"csrf_token": csrf_token(other.get("/staff/").text)}).status_code
+        == 404
+    )
+
+    handed = clerk.post(url, data={"csrf_token": csrf_token(clerk.get("/staff/counter").text)})
+    assert handed.headers["Location"] == "/staff/counter"
+    counter = check_page(clerk.get("/staff/counter"))
+    assert f"受取番号 {code} の証明書を、窓口で渡したことを記録しました" in counter.get_text()
+    assert code not in counter.select_one("main").get_text().split("記録しました")[1]
+    again = clerk.post(url, data={"csrf_token": csrf_token(clerk.get("/staff/counter").text)})
+    assert again.status_code == 303
+    assert "すでにほかの職員が窓口で渡し済み" in clerk.get("/staff/counter").text
+    with app.app_context():
+        certificate = db.session.scalar(
+            select(KioskCertificate).where(KioskCertificate.public_id == public_id)
+        )
+        assert certificate.handed_over_by.startswith("staff:")
+        assert certificate.handed_over_at is not None
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "certificate_handed_over")
+        ).all()
+        assert [e.target for e in entries] == [f"kiosk-certificate:{public_id}"]
+        payments_before = db.session.scalar(select(func.count()).select_from(Payment))
+
+    # No kiosk prints it after that, and nothing is paid again.
+    refused = terminal.get(f"/kiosk/certificates/{public_id}")
+    assert "窓口でお渡ししました" in check_page(refused, 410).get_text()
+    listing = terminal.get("/kiosk/certificates").text
+    assert "住民票の写しをもう一度印刷する" not in listing
+    assert "所得証明書をもう一度印刷する" in listing
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Payment)) == payments_before
+        assert (
+            db.session.scalar(
+                select(KioskCertificate.printed_count).where(
+                    KioskCertificate.public_id == public_id
+                )
+            )
+            == 1
+        )
+    # The next day it is no longer the counter's either.
+    clock.set_override(TODAY + dt.timedelta(days=1))
+    clerk = staff_sign_in(app.test_client(), "shimin-clerk", staff["shimin-clerk"])
+    token = csrf_token(clerk.get("/staff/counter").text)
+    assert clerk.post(url, data={"csrf_token": token}).status_code == 404
