@@ -59,6 +59,7 @@ ACTIONS = frozenset(
         "staff_called",
         "staff_call_answered",
         "certificate_printed",
+        "certificate_handed_over",
     }
 )
 # Looks at or changes to a resident's data: a staff entry of these names its department, and the

@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import audit, clock
 from portal.db import db
 from portal.kiosk import bp
 from portal.kiosk.mode import current_kiosk
 from portal.kiosk.models import KioskCertificate
+from portal.kiosk.offers import OFFERS, Document, Offer, Unavailable
 from portal.payments import service as payments
 from portal.payments.models import PAID, Payment
 from portal.payments.providers import ProviderError, provider_from_config
@@ -30,8 +31,8 @@ from portal.submissions import access
 
 log = logging.getLogger(__name__)
 
-# What a kiosk prints: the title, the procedure whose department and fee rule it follows, fee.
-KINDS = {"juminhyo": {"title": "住民票の写し", "procedure": "juminhyo-copy", "fee": 300}}
+# What a kiosk prints (住民票の写し, 所得証明書): portal.kiosk.offers.
+KINDS = OFFERS
 
 
 def _provider():
@@ -49,7 +50,11 @@ def _today_of(sub: str) -> list[KioskCertificate]:
     """The resident's certificates paid for today (at any kiosk)."""
     rows = db.session.scalars(
         select(KioskCertificate)
-        .where(KioskCertificate.owner_sub == sub, KioskCertificate.day == clock.today_local())
+        .where(
+            KioskCertificate.owner_sub == sub,
+            KioskCertificate.day == clock.today_local(),
+            KioskCertificate.handed_over_at.is_(None),  # collected at the counter instead
+        )
         .order_by(KioskCertificate.id)
     )
     return [c for c in rows if _paid(c)]
@@ -76,17 +81,37 @@ def _own(public_id: str) -> KioskCertificate:
     return certificate
 
 
+def _records():
+    return current_app.extensions.get("resident_records")
+
+
+def document_of(offer: Offer, resident: dict, reader: str) -> Document:
+    """The demo document's contents (raises Unavailable); the records' reads are logged in
+    the request's transaction."""
+    db.will_write()
+    return offer.build(_records(), resident, clock.today_local(), reader)
+
+
+def collect_code(certificate: KioskCertificate) -> str:
+    """受取番号: what the resident tells the counter to collect an unprinted certificate."""
+    return certificate.public_id[:8].upper()
+
+
 @bp.get("/certificates")
 def certificates() -> ResponseReturnValue:
     resident = _resident()
+    catalog, today = access.catalog(), clock.today_local()
     return render_template(
         "kiosk/certificates.html",
         resident=resident,
         kinds=KINDS,
+        fees={kind: offer.fee(catalog, today) for kind, offer in KINDS.items()},
         paid=_today_of(resident["sub"]) if resident else [],
+        collect_code=collect_code,
     )
 
 
+HANDED_OVER = "この証明書は、窓口でお渡ししました。キオスクでは印刷できません。"
 PROBLEM = "いまお支払いの画面を開けません。職員にお声がけください。"
 
 
@@ -99,14 +124,20 @@ def pay_certificate(kind: str) -> ResponseReturnValue:
         abort(404)
     if resident is None:
         return redirect(url_for(".certificates"), 303)
-    procedure = access.catalog().procedure(str(offer["procedure"]))
-    assert procedure is not None
+    if offer.needs_records:
+        # Never take a fee for a certificate that cannot be printed.
+        try:
+            document_of(offer, resident, reader=f"kiosk:{kiosk.public_id}")
+        except Unavailable as unavailable:
+            db.session.commit()  # the record reads are logged
+            return render_template("kiosk/certificate_problem.html", message=str(unavailable)), 409
+    catalog = access.catalog()
     now = clock.now()
     payment = payments.create_resident_charge(
         db.session,
-        department=procedure.department,
-        description=f"{offer['title']}（キオスク）1通",
-        amount=int(str(offer["fee"])),
+        department=offer.procedure_of(catalog).department,
+        description=f"{offer.title}（キオスク）1通",
+        amount=offer.fee(catalog, clock.today_local()),
         owner_sub=resident["sub"],
         now=now,
     )
@@ -187,9 +218,27 @@ def certificate(public_id: str) -> ResponseReturnValue:
         return render_template("kiosk/certificate_problem.html", message=message), 402
     resident = _resident()
     assert resident is not None
+    offer = KINDS[certificate.kind]
+    try:
+        document = document_of(offer, resident, reader=f"kiosk-certificate:{public_id}")
+    except Unavailable as unavailable:  # the record went away after payment
+        db.session.commit()
+        message = f"{unavailable} お支払いの取消しは職員にお声がけください。"
+        return render_template("kiosk/certificate_problem.html", message=message), 409
     now = clock.now()
-    certificate.printed_count += 1
-    certificate.last_printed_at = now
+    # Guarded: once a clerk has handed it over at the counter, no kiosk prints it again.
+    printed = db.session.execute(
+        update(KioskCertificate)
+        .where(KioskCertificate.id == certificate.id, KioskCertificate.handed_over_at.is_(None))
+        .values(
+            printed_count=KioskCertificate.printed_count + 1,
+            last_printed_at=now,
+        )
+    )
+    if printed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        return render_template("kiosk/certificate_problem.html", message=HANDED_OVER), 410
+    db.session.refresh(certificate)
     audit.record(
         db.session,
         actor="anonymous",
@@ -201,8 +250,9 @@ def certificate(public_id: str) -> ResponseReturnValue:
     return render_template(
         "kiosk/certificate.html",
         certificate=certificate,
-        title=KINDS[certificate.kind]["title"],
-        card=resident.get("card") or {},
+        title=offer.title,
+        document=document,
+        collect_code=collect_code(certificate),
         issued_on=clock.to_local(now),
         reprint=certificate.printed_count > 1,
     )

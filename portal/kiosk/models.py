@@ -103,7 +103,7 @@ class KioskCertificate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))  # portal.kiosk.certificates.KINDS
+    kind: Mapped[str] = mapped_column(String(32))  # portal.kiosk.offers.OFFERS
     owner_sub: Mapped[str] = mapped_column(String(64), index=True)  # the card login's sub
     kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))  # where it was paid
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
@@ -111,3 +111,6 @@ class KioskCertificate(Base):
     created_at: Mapped[dt.datetime]
     printed_count: Mapped[int] = mapped_column(default=0)
     last_printed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Collected at the counter instead (paper out, power cut): no kiosk prints it after this.
+    handed_over_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    handed_over_by: Mapped[str | None] = mapped_column(String(64), default=None)  # "staff:<id>"

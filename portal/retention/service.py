@@ -10,6 +10,13 @@ fee and payment status, dates and status history — is kept for statistics and 
 happened to ISM-…". A bundle whose every member is purged loses its screening and shared answers
 and its owner in the same way.
 
+A certificate paid for at a kiosk (`kiosk_certificates`: who paid — the card login's `sub` —
+where, when, how often printed, whether handed over at the counter) is the record of its issue,
+kept as long as the counter's own record of the same issue: its procedure's retention period
+(portal.kiosk.offers: 住民票の写し and 所得証明書, 5 years each), counted from the day it was paid
+for; then the row is deleted (its payment, which the payments' own records keep, and its audit
+entries, ids only, stay).
+
 A draft never submitted and untouched for DRAFT_DAYS is deleted with its files. A bundle's drafts
 go together with their bundle, once the bundle and every one of them are that old.
 
@@ -28,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
+from functools import partial
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +46,8 @@ from portal.bundles.models import DRAFT as BUNDLE_DRAFT
 from portal.bundles.models import Bundle
 from portal.catalog.schema import CatalogData
 from portal.db import lock_in_order, retrying
+from portal.kiosk.models import KioskCertificate
+from portal.kiosk.offers import OFFERS
 from portal.outbox import cancel_pending
 from portal.payments.models import PaymentItem
 from portal.submissions.models import CorrectionRequest, Submission, SubmissionEvent
@@ -55,6 +65,7 @@ class PurgeCounts:
     drafts: int = 0  # drafts deleted
     bundles: int = 0  # bundles emptied (every member purged) or deleted (stale drafts)
     files: int = 0  # files deleted from the file store
+    certificates: int = 0  # kiosk certificates' records deleted
 
     def add(self, other: PurgeCounts) -> None:
         for f in fields(self):
@@ -68,7 +79,8 @@ class PurgeCounts:
         return (
             f"保存期間を過ぎた申請{self.submissions}件を匿名化、"
             f"{DRAFT_DAYS}日以上更新のない下書き{self.drafts}件を削除、"
-            f"まとめて申請{self.bundles}件を整理、ファイル{self.files}件を削除"
+            f"まとめて申請{self.bundles}件を整理、ファイル{self.files}件を削除、"
+            f"キオスクで交付した証明書の記録{self.certificates}件を削除"
         )
 
     def summary(self, dry_run: bool = False) -> str:
@@ -76,7 +88,8 @@ class PurgeCounts:
         verb = "would purge" if dry_run else "purged"
         return (
             f"retention: {verb} {self.submissions} application(s), {self.drafts} draft(s), "
-            f"{self.bundles} bundle(s), {self.files} file(s)"
+            f"{self.bundles} bundle(s), {self.files} file(s), "
+            f"{self.certificates} kiosk certificate(s)"
         )
 
 
@@ -126,6 +139,32 @@ def expired_submissions(session: Session, catalog: CatalogData, now: dt.datetime
             years = (snapshot.get("procedure", {}).get("retention") or {}).get("years")
             if years and submitted_at < years_before(now, int(years)):
                 ids.append(row_id)
+    return sorted(ids)
+
+
+KIOSK_CERTIFICATE_YEARS = 5  # a kind no longer offered: the period of both kinds today
+
+
+def kiosk_certificate_years(catalog: CatalogData, kind: str) -> int:
+    """How long a kiosk certificate's record is kept: its procedure's retention period."""
+    offer = OFFERS.get(kind)
+    procedure = catalog.procedure(offer.procedure) if offer else None
+    return procedure.retention.years if procedure is not None else KIOSK_CERTIFICATE_YEARS
+
+
+def expired_kiosk_certificates(
+    session: Session, catalog: CatalogData, now: dt.datetime
+) -> list[int]:
+    """Ids of kiosk certificates paid for longer ago than their retention period."""
+    ids: list[int] = []
+    kinds = session.scalars(select(KioskCertificate.kind).distinct()).all()
+    for kind in sorted(kinds):
+        cutoff = clock.to_local(years_before(now, kiosk_certificate_years(catalog, kind))).date()
+        ids += session.scalars(
+            select(KioskCertificate.id).where(
+                KioskCertificate.kind == kind, KioskCertificate.day < cutoff
+            )
+        ).all()
     return sorted(ids)
 
 
@@ -192,6 +231,7 @@ def due(session: Session, catalog: CatalogData, now: dt.datetime) -> PurgeCounts
         drafts=len(drafts) + len(members),
         bundles=len(bundles) + len(_bundles_emptied_by(session, expired)),
         files=_count_files(session, expired + drafts + members),
+        certificates=len(expired_kiosk_certificates(session, catalog, now)),
     )
 
 
@@ -363,6 +403,19 @@ def _delete_bundles(
     return counts
 
 
+def _delete_kiosk_certificates(
+    catalog: CatalogData, session: Session, files: FileStore, ids: list[int], now: dt.datetime
+) -> PurgeCounts:
+    """A batch step (the catalog bound first); a kiosk certificate has no files."""
+    still_due = set(expired_kiosk_certificates(session, catalog, now)) & set(ids)
+    if not still_due:
+        return PurgeCounts()
+    deleted = session.execute(
+        delete(KioskCertificate).where(KioskCertificate.id.in_(sorted(still_due)))
+    )
+    return PurgeCounts(certificates=deleted.rowcount)  # type: ignore[attr-defined]
+
+
 def _batches(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), BATCH_SIZE):
         yield ids[start : start + BATCH_SIZE]
@@ -384,6 +437,7 @@ def purge(
         expired = expired_submissions(session, catalog, now)
         drafts = stale_drafts(session, now)
         bundles = stale_bundles(session, now)
+        certificates = expired_kiosk_certificates(session, catalog, now)
         session.rollback()
 
     total = PurgeCounts()
@@ -391,6 +445,10 @@ def purge(
         *((_anonymise, batch) for batch in _batches(expired)),
         *((_delete_drafts, batch) for batch in _batches(drafts)),
         *((_delete_bundles, batch) for batch in _batches(bundles)),
+        *(
+            (partial(_delete_kiosk_certificates, catalog), batch)
+            for batch in _batches(certificates)
+        ),
     ]
     target = run_target(clock.to_local(now).date())
     for step, batch in work:

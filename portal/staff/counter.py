@@ -53,7 +53,7 @@ from portal.extensions import limiter
 from portal.identity.providers import Identity, ProviderError, current_provider
 from portal.qr import qr_svg
 from portal.records.base import RecordNotFound
-from portal.staff import bp
+from portal.staff import bp, kiosk_certificates
 from portal.staff.access import WRITING_GETS
 from portal.staff.models import StaffMember
 from portal.submissions import access, extensions, prefill, service, steps
@@ -199,6 +199,7 @@ def _start_page(chosen: str, errors: dict | None = None, status: int = 200):
             procedure_field=_procedure_field(procedures),
             chosen=chosen,
             errors=errors or {},
+            **kiosk_certificates.counter_context(departments),
             visits=[
                 {
                     "submission": s,

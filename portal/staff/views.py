@@ -285,6 +285,7 @@ from portal.staff import (  # noqa: E402,F401
     export_views,
     helpers,
     inbox,
+    kiosk_certificates,
     kiosks,
     payments,
 )

@@ -152,7 +152,9 @@ def test_expired_applications_are_anonymised_and_their_files_deleted(app):
     assert len(old_files) == len(recent_files) == 1 and file_exists(app, old_files[0])
     before = get(app, Submission, old)
 
-    assert purge(app) == ("retention: purged 1 application(s), 0 draft(s), 0 bundle(s), 1 file(s)")
+    assert purge(app) == (
+        "retention: purged 1 application(s), 0 draft(s), 0 bundle(s), 1 file(s), 0 kiosk certificate(s)"
+    )
 
     purged = get(app, Submission, old)
     assert purged.purged_at == NOW
@@ -187,7 +189,7 @@ def test_expired_applications_are_anonymised_and_their_files_deleted(app):
     )
     assert entry.reason == (
         "保存期間を過ぎた申請1件を匿名化、90日以上更新のない下書き0件を削除、"
-        "まとめて申請0件を整理、ファイル1件を削除"
+        "まとめて申請0件を整理、ファイル1件を削除、キオスクで交付した証明書の記録0件を削除"
     )
     assert "大原" not in entry.reason
     assert audit_verified(app)
@@ -198,7 +200,7 @@ def test_expired_applications_are_anonymised_and_their_files_deleted(app):
     assert get(app, Submission, recent).purged_at == NOW + dt.timedelta(days=1)
     # Nothing left: the run is still recorded, with zero counts.
     assert purge(app, when=NOW + dt.timedelta(days=2)) == (
-        "retention: purged 0 application(s), 0 draft(s), 0 bundle(s), 0 file(s)"
+        "retention: purged 0 application(s), 0 draft(s), 0 bundle(s), 0 file(s), 0 kiosk certificate(s)"
     )
     assert [e.target for e in purge_entries(app)] == [
         "retention:2026-04-10",
@@ -216,7 +218,7 @@ def test_a_bundle_loses_its_shared_answers_once_every_member_is_purged(app):
     assert get(app, Submission, first).purged_at and not get(app, Submission, second).purged_at
     assert get(app, Bundle, submitted_bundle).shared == {"phone": "09012345678"}
     assert purge(app, when=at(2026, 4, 21, 3, 0)) == (
-        "retention: purged 1 application(s), 0 draft(s), 1 bundle(s), 1 file(s)"
+        "retention: purged 1 application(s), 0 draft(s), 1 bundle(s), 1 file(s), 0 kiosk certificate(s)"
     )
     emptied = get(app, Bundle, submitted_bundle)
     assert (emptied.shared, emptied.screening, emptied.shared_prefilled) == ({}, {}, {})
@@ -243,7 +245,9 @@ def test_stale_drafts_are_deleted_with_their_files(app):
     ]
     member_files = [name for m in old_members for name in storage_names(app, m)]
 
-    assert purge(app) == ("retention: purged 0 application(s), 3 draft(s), 1 bundle(s), 3 file(s)")
+    assert purge(app) == (
+        "retention: purged 0 application(s), 3 draft(s), 1 bundle(s), 3 file(s), 0 kiosk certificate(s)"
+    )
     assert get(app, Submission, stale) is None and not file_exists(app, stale_file)
     assert get(app, Submission, fresh) is not None and storage_names(app, fresh)
     assert get(app, Submission, recent_application).answers
@@ -279,13 +283,15 @@ def test_a_dry_run_counts_and_changes_nothing(app):
     draft(app, NOW - dt.timedelta(days=1))
     before = snapshot_of_everything(app)
     assert purge(app, "--dry-run") == (
-        "retention: would purge 1 application(s), 1 draft(s), 0 bundle(s), 2 file(s)"
+        "retention: would purge 1 application(s), 1 draft(s), 0 bundle(s), 2 file(s), 0 kiosk certificate(s)"
     )
     assert snapshot_of_everything(app) == before
     assert all(file_exists(app, name) for name in before[1])
     assert purge_entries(app) == []
     # The real run does what the dry run said.
-    assert purge(app) == ("retention: purged 1 application(s), 1 draft(s), 0 bundle(s), 2 file(s)")
+    assert purge(app) == (
+        "retention: purged 1 application(s), 1 draft(s), 0 bundle(s), 2 file(s), 0 kiosk certificate(s)"
+    )
 
 
 def test_two_purges_at_once_purge_each_application_once(app):
@@ -323,14 +329,16 @@ def test_the_worker_purges_once_a_day(app):
         assert result.exit_code == 0, result.output
         return [line for line in result.output.splitlines() if line.startswith("retention")]
 
-    assert worker(NOW) == ["retention: purged 1 application(s), 0 draft(s), 0 bundle(s), 1 file(s)"]
+    assert worker(NOW) == [
+        "retention: purged 1 application(s), 0 draft(s), 0 bundle(s), 1 file(s), 0 kiosk certificate(s)"
+    ]
     filed(app, at(2020, 1, 2, 9, 0))  # expired, but today's run is done
     assert worker(NOW + dt.timedelta(hours=2)) == []
     assert len(purge_entries(app)) == 1
     # Tomorrow (in Japan) it runs again; a day with nothing to do prints nothing but is recorded.
     tomorrow = at(2026, 4, 11, 0, 5)
     assert worker(tomorrow) == [
-        "retention: purged 1 application(s), 0 draft(s), 0 bundle(s), 1 file(s)"
+        "retention: purged 1 application(s), 0 draft(s), 0 bundle(s), 1 file(s), 0 kiosk certificate(s)"
     ]
     assert worker(tomorrow + dt.timedelta(days=1)) == []
     assert [e.target for e in purge_entries(app)] == [
@@ -345,3 +353,68 @@ def test_years_before_keeps_the_time_of_day_and_handles_29_february():
     leap = at(2028, 2, 29, 12, 0)
     assert retention.years_before(leap, 5) == at(2023, 2, 28, 12, 0)
     assert retention.years_before(at(2026, 4, 10, 0, 30), 1) == at(2025, 4, 10, 0, 30)
+
+
+def kiosk_certificate(app, kind: str, day: dt.date) -> int:
+    """A certificate paid for at a kiosk on `day` (its kiosk and payment rows too)."""
+    from portal.kiosk.models import Kiosk, KioskCertificate
+    from portal.payments import service as payments
+
+    paid_at = dt.datetime.combine(day, dt.time(10, 0), tzinfo=clock.TOKYO)
+    with app.app_context():
+        kiosk = Kiosk(
+            public_id=secrets.token_hex(16),
+            name="本庁舎1号機",
+            place="本庁舎1階",
+            token_hash=secrets.token_hex(32),
+            registered_at=paid_at,
+            registered_by="staff:1",
+        )
+        db.session.add(kiosk)
+        payment = payments.create_resident_charge(
+            db.session,
+            department="shimin",
+            description="住民票の写し（キオスク）1通",
+            amount=300,
+            owner_sub="resident-sub",
+            now=paid_at,
+        )
+        db.session.flush()
+        row = KioskCertificate(
+            public_id=secrets.token_hex(16),
+            kind=kind,
+            owner_sub="resident-sub",
+            kiosk_id=kiosk.id,
+            payment_id=payment.id,
+            day=day,
+            created_at=paid_at,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def test_kiosk_certificates_are_kept_for_their_procedures_period_then_deleted(app):
+    from portal.kiosk.models import KioskCertificate
+    from portal.payments.models import Payment
+
+    # NOW is 2026-04-10 in Japan; both kinds' procedures keep their records 5 years.
+    old = kiosk_certificate(app, "juminhyo", dt.date(2021, 4, 9))
+    old_income = kiosk_certificate(app, "shotoku", dt.date(2020, 12, 1))
+    kept = kiosk_certificate(app, "juminhyo", dt.date(2021, 4, 10))  # exactly 5 years: kept
+    recent = kiosk_certificate(app, "shotoku", dt.date(2026, 4, 9))
+    assert purge(app, "--dry-run").endswith(", 2 kiosk certificate(s)")
+    assert get(app, KioskCertificate, old) is not None  # the dry run deleted nothing
+    assert purge(app).endswith("0 file(s), 2 kiosk certificate(s)")
+    assert get(app, KioskCertificate, old) is None
+    assert get(app, KioskCertificate, old_income) is None
+    assert get(app, KioskCertificate, kept) is not None
+    assert get(app, KioskCertificate, recent) is not None
+    with app.app_context():  # the payments are the payments' own records
+        assert db.session.scalar(select(func.count()).select_from(Payment)) == 4
+    assert purge_entries(app)[-1].reason.endswith("キオスクで交付した証明書の記録2件を削除")
+    assert audit_verified(app)
+    # The next day the one of exactly five years goes too.
+    assert purge(app, when=NOW + dt.timedelta(days=1)).endswith(", 1 kiosk certificate(s)")
+    assert get(app, KioskCertificate, kept) is None
+    assert get(app, KioskCertificate, recent) is not None

@@ -494,6 +494,10 @@ class World:
             certificate = db.session.scalar(select(KioskCertificate.public_id))
         self.seen(f"/kiosk/certificates/{certificate}", "kiosk")
         self.seen(f"/kiosk/certificates/{certificate}/paid", "kiosk")
+        # Handed over at the counter (a clerk; not paid here, so the counter refuses it).
+        self.seen(
+            f"/staff/counter/kiosk-certificates/{certificate}/handed-over", "staff", ("POST",)
+        )
         self.seen("/continue", "resident")
         with self.app.app_context():
             from portal.kiosk.models import KioskAlert

@@ -553,3 +553,191 @@ def test_payment_never_leaves_the_portals_origin_at_a_kiosk(app, staff, stub):  
     soup = check_page(refused, 409)
     assert "職員にお声がけください" in soup.get_text()
     assert "pay.example" not in refused.text
+
+
+def _pay_and_print(app, terminal, provider, kind: str):
+    """Pay `kind` at the kiosk (the provider says paid) and show it; the certificate's ids."""
+    from portal.kiosk.models import KioskCertificate
+    from portal.payments.models import Payment
+
+    paying = form_post(terminal, "/kiosk/certificates", f"/kiosk/certificates/{kind}")
+    assert paying.status_code == 303, paying.text
+    with app.app_context():
+        certificate = db.session.scalar(
+            select(KioskCertificate)
+            .where(KioskCertificate.kind == kind)
+            .order_by(KioskCertificate.id.desc())
+        )
+        payment = db.session.get(Payment, certificate.payment_id)
+        public_id, provider_id = certificate.public_id, payment.provider_payment_id
+        paid = (payment.amount, payment.department)
+    provider.set(provider_id, status="paid")
+    terminal.get(f"/kiosk/certificates/{public_id}/paid")
+    return public_id, paid
+
+
+def test_the_income_certificate_is_printed_from_the_tax_record_and_reprinted_free(
+    app,
+    staff,
+    stub,  # noqa: F811
+):
+    from portal.kiosk.models import KioskCertificate
+    from portal.payments.models import Payment
+    from portal.records.models import RecordRead
+
+    provider = SameOriginProvider()
+    app.extensions["payment_provider"] = provider
+    clock.set_override(TODAY)
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+    assert terminal.get("/login/callback?as=parent").status_code == 302
+    page = check_page(terminal.get("/kiosk/certificates"))
+    # Both certificates of the issue, each with its catalog fee (1 copy).
+    assert page.find("button", string="住民票の写し（1通 300円）を支払って印刷する")
+    assert page.find("button", string="所得証明書（1通 300円）を支払って印刷する")
+
+    public_id, paid = _pay_and_print(app, terminal, provider, "shotoku")
+    assert paid == (300, "zeimu")  # the tax department's payment (shotoku-shomei)
+    document = check_page(terminal.get(f"/kiosk/certificates/{public_id}"))
+    certificate = document.select_one(".certificate")
+    rows = {
+        row.dt.get_text(strip=True): row.dd.get_text(strip=True)
+        for row in certificate.select(".facts__row")
+    }
+    # The records the counter uses: last year's income of the card login's person, no more.
+    assert rows == {
+        "氏名": "岬 花子",
+        "住所": "千葉県いすみ市岬町和泉567番地",
+        "所得の年": "2025年分（1月から12月）",
+        "所得金額": "1,300,000円",
+        "市・県民税": "課税",
+    }
+    assert "所得証明書" in certificate.get_text() and "証明書として使えません" in certificate.text
+    assert certificate.select_one(".certificate__watermark")["data-watermark"] == "デモ"
+    assert "生年月日" not in certificate.text and "100000000021" not in document.text
+    assert not document.select(".kiosk-note")  # from the records: nothing to say
+
+    listing = check_page(terminal.get("/kiosk/certificates"))
+    again = listing.find("a", string="所得証明書をもう一度印刷する")
+    assert again["href"] == f"/kiosk/certificates/{public_id}"
+    check_page(terminal.get(again["href"]))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+        assert db.session.scalar(select(KioskCertificate.printed_count)) == 2
+        reads = db.session.scalars(
+            select(RecordRead.reader).where(RecordRead.record.like("tax_status:%"))
+        ).all()
+        # Checked before payment (by the kiosk), then read for each print (by the certificate).
+        assert reads[0].startswith("kiosk:")
+        assert reads[1:] == [f"kiosk-certificate:{public_id}"] * 2
+
+
+def test_without_a_resident_record_the_kiosk_says_so(app, staff, stub):  # noqa: F811
+    from portal.payments.models import Payment
+
+    provider = SameOriginProvider()
+    app.extensions["payment_provider"] = provider
+    records = app.extensions.pop("resident_records")  # the card matches no record
+    try:
+        clock.set_override(TODAY)
+        terminal, _ = register_terminal(app, staff, place=PLACE)
+        form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+        assert terminal.get("/login/callback?as=parent").status_code == 302
+        # 所得証明書 needs the tax record: refused before any payment, with the reason.
+        refused = form_post(terminal, "/kiosk/certificates", "/kiosk/certificates/shotoku")
+        assert "住民税の記録が見つからない" in check_page(refused, 409).get_text()
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+        # 住民票の写し prints the card's items, and says so.
+        public_id, _ = _pay_and_print(app, terminal, provider, "juminhyo")
+        document = check_page(terminal.get(f"/kiosk/certificates/{public_id}"))
+        assert (
+            "マイナンバーカードの記載事項を印刷しています"
+            in document.select_one(".kiosk-note").text
+        )
+        assert "岬 花子" in document.select_one(".certificate").text
+    finally:
+        app.extensions["resident_records"] = records
+
+
+def test_a_paid_certificate_not_printed_is_handed_over_at_the_counter_once(
+    app,
+    staff,
+    stub,  # noqa: F811
+):
+    from portal.audit.models import AuditEntry
+    from portal.kiosk.models import KioskCertificate
+    from portal.payments.models import Payment
+
+    provider = SameOriginProvider()
+    app.extensions["payment_provider"] = provider
+    clock.set_override(TODAY)
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    form_post(terminal, "/kiosk/", "/kiosk/visit", {"service": "certificates"})
+    assert terminal.get("/login/callback?as=parent").status_code == 302
+    public_id, _ = _pay_and_print(app, terminal, provider, "juminhyo")  # paid, paper out
+    _pay_and_print(app, terminal, provider, "shotoku")  # the tax department's, not 市民課's
+    form_post(terminal, "/kiosk/certificates", "/kiosk/certificates/juminhyo")  # never paid
+    code = public_id[:8].upper()
+    page = check_page(terminal.get(f"/kiosk/certificates/{public_id}"))
+    assert code in page.get_text()  # the kiosk tells the resident their 受取番号
+    assert code in terminal.get("/kiosk/certificates").text
+
+    clerk = staff_sign_in(app.test_client(), "shimin-clerk", staff["shimin-clerk"])
+    counter = check_page(clerk.get("/staff/counter"))
+    table = counter.find("caption", string=re.compile("キオスクでお支払い済み")).parent
+    rows = [[cell.get_text(strip=True) for cell in tr.select("th, td")] for tr in table.tbody("tr")]
+    assert rows == [
+        [code, "住民票の写し", PLACE, "2026年12月1日 9時40分", "1回", "窓口で渡しました"]
+    ]
+    url = f"/staff/counter/kiosk-certificates/{public_id}/handed-over"
+
+    # Another department's clerk neither sees it nor hands it over.
+    other = staff_sign_in(app.test_client(), "kosodate-clerk", staff["kosodate-clerk"])
+    assert code not in other.get("/staff/counter").text
+    assert (
+        other.post(url, data={"csrf_token": csrf_token(other.get("/staff/").text)}).status_code
+        == 404
+    )
+
+    handed = clerk.post(url, data={"csrf_token": csrf_token(clerk.get("/staff/counter").text)})
+    assert handed.headers["Location"] == "/staff/counter"
+    counter = check_page(clerk.get("/staff/counter"))
+    assert f"受取番号 {code} の証明書を、窓口で渡したことを記録しました" in counter.get_text()
+    assert code not in counter.select_one("main").get_text().split("記録しました")[1]
+    again = clerk.post(url, data={"csrf_token": csrf_token(clerk.get("/staff/counter").text)})
+    assert again.status_code == 303
+    assert "すでにほかの職員が窓口で渡し済み" in clerk.get("/staff/counter").text
+    with app.app_context():
+        certificate = db.session.scalar(
+            select(KioskCertificate).where(KioskCertificate.public_id == public_id)
+        )
+        assert certificate.handed_over_by.startswith("staff:")
+        assert certificate.handed_over_at is not None
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "certificate_handed_over")
+        ).all()
+        assert [e.target for e in entries] == [f"kiosk-certificate:{public_id}"]
+        payments_before = db.session.scalar(select(func.count()).select_from(Payment))
+
+    # No kiosk prints it after that, and nothing is paid again.
+    refused = terminal.get(f"/kiosk/certificates/{public_id}")
+    assert "窓口でお渡ししました" in check_page(refused, 410).get_text()
+    listing = terminal.get("/kiosk/certificates").text
+    assert "住民票の写しをもう一度印刷する" not in listing
+    assert "所得証明書をもう一度印刷する" in listing
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Payment)) == payments_before
+        assert (
+            db.session.scalar(
+                select(KioskCertificate.printed_count).where(
+                    KioskCertificate.public_id == public_id
+                )
+            )
+            == 1
+        )
+    # The next day it is no longer the counter's either.
+    clock.set_override(TODAY + dt.timedelta(days=1))
+    clerk = staff_sign_in(app.test_client(), "shimin-clerk", staff["shimin-clerk"])
+    token = csrf_token(clerk.get("/staff/counter").text)
+    assert clerk.post(url, data={"csrf_token": token}).status_code == 404
