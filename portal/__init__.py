@@ -61,8 +61,8 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.assisted import practice as assisted_practice
     from portal.assisted import views as _assisted_pages  # noqa: F401
     from portal.bundles.views import bp as bundles_bp
-    from portal.discard import bp as discard_bp
     from portal.counter import bp as counter_bp
+    from portal.discard import bp as discard_bp
     from portal.health import bp as health_bp
     from portal.kiosk import bp as kiosk_bp
     from portal.kiosk import certificates as _kiosk_certificates  # noqa: F401

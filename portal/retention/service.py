@@ -349,7 +349,9 @@ def _delete_bundles(
     return counts
 
 
-def delete_bundle(session: Session, files: FileStore, bundle: Bundle, now: dt.datetime) -> PurgeCounts:
+def delete_bundle(
+    session: Session, files: FileStore, bundle: Bundle, now: dt.datetime
+) -> PurgeCounts:
     """Delete a bundle with its member drafts and their files (a stale bundle, or one its
     resident discarded, issue 22); its appointment lets go of it, its pending mail is cancelled."""
     counts = PurgeCounts()

@@ -132,7 +132,9 @@ def test_a_bundle_is_discarded_with_its_member_drafts(app, client):
     assert "まとめて申請をやめる" in mine.find("a", href=url).get_text()
     # a member draft is discarded with its bundle, not alone
     with app.app_context():
-        member = db.session.scalars(select(Submission).where(Submission.bundle_id == bundle_id)).first()
+        member = db.session.scalars(
+            select(Submission).where(Submission.bundle_id == bundle_id)
+        ).first()
     assert client.get(f"{MINE}/{member.public_id}/discard").status_code == 404
 
     other = app.test_client()
