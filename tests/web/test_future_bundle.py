@@ -75,10 +75,10 @@ OUT = {"new_head": "notifier", "whole_household": "all", "new_address.city": "èˆ
 )
 def test_a_move_out_of_the_city_takes_the_move_date_for_the_tenshutsu(
     app,
-    mover,
-    stub,
+    mover,  # noqa: F811
+    stub,  # noqa: F811
     move_date,
-    visit,  # noqa: F811
+    visit,
 ):
     page, _soup, offered = _checklist(mover, "out", move_date)
     assert "tenshutsu" in offered and "kokuho-kanyu-dattai" not in offered
