@@ -87,3 +87,25 @@ def test_a_move_out_of_the_city_takes_the_move_date_for_the_tenshutsu(
     expected = "2026-12-06" if move_date == AHEAD else "2026-11-15"
     # filled from the screening (not asked again), and accepted by 転出届's own rules
     assert members["tenshutsu"].answers["move_date"] == expected
+
+
+def test_the_page_counter_runs_on_across_the_whole_bundle(app, mover, stub):  # noqa: F811
+    """「全Nページ中nページ目」 counts every page of the bundle, shared and members', without
+    restarting at a member."""
+    import re
+    from urllib.parse import urlsplit
+
+    location = pages.begin(mover)
+    seen = []
+    while not urlsplit(location).path.endswith("/check"):
+        page = mover.get(location)
+        caption = check_page(page).select_one(".caption").get_text()
+        found = re.search(r"全(\d+)ページ中(\d+)ページ目", caption)
+        assert found, caption
+        seen.append((int(found[1]), int(found[2])))
+        response = mover.post(location, data=pages.form_data(page.text, pages.VALUES))
+        assert response.status_code == 303, pages.errors_of(response)
+        location = response.headers["Location"]
+    totals = {total for total, _ in seen}
+    assert totals == {len(seen)} and len(seen) > 5  # one count, ending at the last page
+    assert [position for _, position in seen] == list(range(1, len(seen) + 1))
