@@ -62,6 +62,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal.assisted import views as _assisted_pages  # noqa: F401
     from portal.bundles.views import bp as bundles_bp
     from portal.counter import bp as counter_bp
+    from portal.discard import bp as discard_bp
     from portal.health import bp as health_bp
     from portal.kiosk import bp as kiosk_bp
     from portal.kiosk import certificates as _kiosk_certificates  # noqa: F401
@@ -93,6 +94,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.register_blueprint(payments_bp)
     app.register_blueprint(life_events_bp)
     app.register_blueprint(bundles_bp)
+    app.register_blueprint(discard_bp)  # a resident deletes an unsent draft or bundle
     app.register_blueprint(kiosk_bp)  # a registered terminal at city hall (decision 0048)
     app.register_blueprint(kiosk_handoff_bp)
     kiosk_mode.init_app(app)

@@ -59,8 +59,16 @@ def validate() -> tuple[int, list[str]]:
             "the Nu Html Checker is not installed (Java and vnu.jar): run `make browser`"
         ]
     result = subprocess.run(
-        [java, "-jar", str(checker), "--errors-only", "--format", "json", "--exit-zero-always",
-         str(_folder)],
+        [
+            java,
+            "-jar",
+            str(checker),
+            "--errors-only",
+            "--format",
+            "json",
+            "--exit-zero-always",
+            str(_folder),
+        ],
         capture_output=True,
         text=True,
         timeout=900,
@@ -76,6 +84,8 @@ def validate() -> tuple[int, list[str]]:
             continue
         page = _kept.get(Path(message.get("url", "")).name, message.get("url", "?"))
         extract = " ".join((message.get("extract") or "").split())[:120]
-        errors.append(f"{page} line {message.get('lastLine', '?')}: {message['message']} [{extract}]")
+        errors.append(
+            f"{page} line {message.get('lastLine', '?')}: {message['message']} [{extract}]"
+        )
     shutil.rmtree(_folder, ignore_errors=True)
     return len(_kept), errors

@@ -60,6 +60,8 @@ ACTIONS = frozenset(
         "staff_call_answered",
         "certificate_printed",
         "certificate_handed_over",
+        # A resident discarded their own unsent draft or bundle (issue 22, portal.discard).
+        "draft_discarded",
     }
 )
 # Looks at or changes to a resident's data: a staff entry of these names its department, and the

@@ -385,21 +385,31 @@ def _delete_bundles(
         bundle = session.scalar(select(Bundle).where(Bundle.id == bundle_id).with_for_update())
         if bundle is None or not stale_bundles(session, now, only=bundle_id):
             continue  # gone, or touched since it was found
-        members = session.scalars(
-            select(Submission.id)
-            .where(Submission.bundle_id == bundle_id)
-            .order_by(Submission.id)
-            .with_for_update()
-        ).all()
-        for submission_id in members:
-            counts.files += _delete_draft(session, files, submission_id)
-            counts.drafts += 1
-        session.execute(
-            update(Appointment).where(Appointment.bundle_id == bundle_id).values(bundle_id=None)
-        )
-        cancel_pending(session, f"bundle:{bundle.public_id}", now=now)
-        session.execute(delete(Bundle).where(Bundle.id == bundle_id))
-        counts.bundles += 1
+        counts.add(delete_bundle(session, files, bundle, now))
+    return counts
+
+
+def delete_bundle(
+    session: Session, files: FileStore, bundle: Bundle, now: dt.datetime
+) -> PurgeCounts:
+    """Delete a bundle with its member drafts and their files (a stale bundle, or one its
+    resident discarded, issue 22); its appointment lets go of it, its pending mail is cancelled."""
+    counts = PurgeCounts()
+    members = session.scalars(
+        select(Submission.id)
+        .where(Submission.bundle_id == bundle.id)
+        .order_by(Submission.id)
+        .with_for_update()
+    ).all()
+    for submission_id in members:
+        counts.files += _delete_draft(session, files, submission_id)
+        counts.drafts += 1
+    session.execute(
+        update(Appointment).where(Appointment.bundle_id == bundle.id).values(bundle_id=None)
+    )
+    cancel_pending(session, f"bundle:{bundle.public_id}", now=now)
+    session.execute(delete(Bundle).where(Bundle.id == bundle.id))
+    counts.bundles += 1
     return counts
 
 

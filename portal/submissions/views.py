@@ -211,7 +211,16 @@ def step(procedure_id: str, step_id: str) -> ResponseReturnValue:
             else url_for(".start", procedure_id=procedure_id)
         ),
         returning=returning,
+        discard_url=_discard_url(submission),
     )
+
+
+def _discard_url(submission: Submission) -> str | None:
+    """「この申請を削除する」 for the signed-in resident who owns this draft (portal.discard)."""
+    resident = user()
+    if resident is None or submission.owner_sub != resident["sub"] or submission.bundle_id:
+        return None
+    return url_for("discard.draft", public_id=submission.public_id)
 
 
 def _needs_who(submission: Submission, procedure: Procedure) -> bool:
@@ -325,6 +334,7 @@ def check(procedure_id: str) -> ResponseReturnValue:
         error_links={path: html_id(path) for path in errors},
         offered_contact=offered,
         remember_checked=request.form.get("remember_contact") == "yes",
+        discard_url=_discard_url(submission),
     )
 
 

@@ -129,3 +129,53 @@ def public_id(live_app, submission_id: int) -> str:
 
     with live_app.app_context():
         return db.session.get(Submission, submission_id).public_id
+
+
+def moving_bundle_of(live_app, owner_sub: str, procedure_ids: list[str]) -> str:
+    """An unsent moving bundle of the resident (a move into the city made two days ago), with a
+    draft of each procedure, as the checklist starts it; its public id."""
+    import datetime as dt
+
+    from portal import clock
+    from portal.bundles import service as bundles
+    from portal.db import db
+
+    with live_app.app_context():
+        catalog = live_app.extensions["catalog"]
+        moved = clock.today_local() - dt.timedelta(days=2)
+        screening = {
+            "direction": "into",
+            "move_date": moved.isoformat(),
+            "children": "yes",
+            "insurance": "kokuho",
+            "care": "no",
+        }
+        bundle, _members = bundles.start(
+            db.session,
+            catalog,
+            next(e for e in catalog.life_events if e.id == "moving"),
+            screening,
+            procedure_ids,
+            clock.now(),
+            owner_sub=owner_sub,
+            person_id=None,
+        )
+        db.session.commit()
+        return bundle.public_id
+
+
+def newest_draft_owner(live_app, procedure_id: str) -> str:
+    """The pairwise `sub` of who started the newest draft of the procedure in the browser."""
+    from sqlalchemy import select
+
+    from portal.db import db
+    from portal.submissions.models import Submission
+
+    with live_app.app_context():
+        owner = db.session.scalars(
+            select(Submission.owner_sub)
+            .where(Submission.procedure_id == procedure_id)
+            .order_by(Submission.id.desc())
+        ).first()
+        assert owner, "the draft the signed-in resident started"
+        return owner

@@ -292,11 +292,11 @@ FILL = "life_events[0].bundle.fills"
     [
         (  # a real procedure, but not on the moving checklist
             lambda d: add_fill(d, "juminhyo-copy"),
-            f"{FILL}[6].procedure: 'juminhyo-copy' is not on the checklist",
+            f"{FILL}[7].procedure: 'juminhyo-copy' is not on the checklist",
         ),
         (
             lambda d: add_fill(d, "no-such-procedure"),
-            f"{FILL}[6].procedure: 'no-such-procedure' is not on the checklist",
+            f"{FILL}[7].procedure: 'no-such-procedure' is not on the checklist",
         ),
         (
             lambda d: fill_of(d, "tennyu-yoyaku")["answers"].update(fax="phone"),
@@ -368,6 +368,6 @@ def test_a_refused_bundle_stops_the_catalog_loading(tmp_path):
     with pytest.raises(CatalogError) as raised:
         load_catalog(entry)
     assert (
-        "catalog/life-events/moving.yaml: bundle.fills[6].procedure: 'juminhyo-copy' is not on "
+        "catalog/life-events/moving.yaml: bundle.fills[7].procedure: 'juminhyo-copy' is not on "
         "the checklist" in raised.value.problems
     )
