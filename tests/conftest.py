@@ -186,8 +186,15 @@ def check_page(response, status: int = 200) -> BeautifulSoup:
 ROUTE_CHECK = "test_every_page_route_was_audited"
 
 
+# The longest single tests (minutes each), started first: pytest-xdist deals the first tests
+# out one per worker, so each starts on its own worker at once instead of one of them starting
+# last and keeping the run waiting while the other workers sit idle (docs/testing.md).
+LONGEST_FIRST = ("tests/web/test_hostile_input.py::",)
+
+
 @pytest.hookimpl(trylast=True)  # after -m/-k deselection: only a selected check counts
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable
     if not hasattr(config, "workerinput"):
         return
     check = [item for item in items if item.name == ROUTE_CHECK]
