@@ -20,7 +20,10 @@ import urllib.request
 from pathlib import Path
 
 VERSION = "26.9.27"
-INTEGRITY = "sha512-TkQd5DFfOaWC9ebtvozTsrH2Vaod3jYg+vrOeREzIXxBexLz9+rS2DNtjn7+RPUiZhgli0SghgBX6RJRNea0KA=="
+# The registry's `dist.integrity` of that version (sha512, base64).
+INTEGRITY = "sha512-" + (
+    "TkQd5DFfOaWC9ebtvozTsrH2Vaod3jYg+vrOeREzIXxBexLz9+rS2DNtjn7+RPUiZhgli0SghgBX6RJRNea0KA=="
+)
 REGISTRY = os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org").rstrip("/")
 ROOT = Path(__file__).resolve().parents[1]
 JAR = ROOT / ".venv" / "share" / "vnu" / f"vnu-{VERSION}.jar"
