@@ -35,7 +35,11 @@ def choose(terminal, lang: str):
     assert (response.status_code, response.headers["Location"]) == (303, "/kiosk/")
 
 
-def test_a_visit_in_english_then_easy_japanese_and_the_next_visit_is_japanese(app, staff, tickets):
+def test_a_visit_in_english_then_easy_japanese_and_the_next_visit_is_japanese(
+    app,
+    staff,
+    tickets,  # noqa: F811 (the fixture)
+):
     terminal, _ = register_terminal(app, staff, place=PLACE)
     start = check_page(terminal.get("/kiosk/"))
     assert start.html["lang"] == "ja" and start.h1.get_text() == "ご用件を選んでください"

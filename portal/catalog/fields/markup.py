@@ -68,7 +68,8 @@ def _error_prefix() -> str:
     lang = current_language()
     if lang == "ja":
         return '<span class="visually-hidden">エラー：</span>'
-    return f'<span class="visually-hidden" lang="{HTML_LANG[lang]}">{escape(translate("エラー："))}</span>'
+    prefix = escape(translate("エラー："))
+    return f'<span class="visually-hidden" lang="{HTML_LANG[lang]}">{prefix}</span>'
 
 
 def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
