@@ -65,6 +65,10 @@ def test_a_visit_in_english_then_easy_japanese_and_the_next_visit_is_japanese(
     assert menu.h1.get_text() == "Choose a procedure"
     assert japanese_outside_marked(menu) == []
     assert menu.find("a", string="Finish")  # the kiosk frame's header too
+    dialog = menu.find("dialog", id="kiosk-timeout")  # and its idle countdown
+    assert dialog.h2.get_text() == "Are you still there?"
+    assert dialog.find(attrs={"data-countdown": True})["data-countdown-format"] == "{n} s"
+    assert not JAPANESE.search(dialog.get_text())
     checkin = check_page(terminal.get("/kiosk/checkin"))
     assert checkin.h1.get_text() == "Appointment check-in"
     assert japanese_outside_marked(checkin) == []
