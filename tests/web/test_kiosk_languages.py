@@ -6,13 +6,15 @@ Marked `db` like the other kiosk tests (the wipe deletes sessions by a JSON fiel
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
+from portal import clock
 from tests.conftest import check_page
 from tests.web.test_kiosk import form_post, register_terminal
-from tests.web.test_kiosk_services import PLACE, at_checkin, check_in, tickets  # noqa: F401
+from tests.web.test_kiosk_services import PLACE, TODAY, check_in, tickets  # noqa: F401
 
 pytestmark = pytest.mark.db
 
@@ -108,3 +110,13 @@ def test_a_visit_in_english_then_easy_japanese_and_the_next_visit_is_japanese(
     response = form_post(terminal, "/kiosk/", "/kiosk/visit")
     assert response.headers["Location"] == "/kiosk/procedures"
     assert check_page(terminal.get("/kiosk/procedures")).h1.get_text() == "手続を選んでください"
+
+    # The idle reset ends an English visit the same way.
+    form_post(terminal, "/kiosk/end", "/kiosk/end")
+    choose(terminal, "en")
+    assert check_page(terminal.get("/kiosk/")).html["lang"] == "en"
+    reset = app.config["KIOSK_IDLE_RESET_SECONDS"]
+    clock.set_override(TODAY + dt.timedelta(seconds=reset + 60))
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.html["lang"] == "ja" and start.h1.get_text() == "ご用件を選んでください"
+    assert "前の方の情報は消去されました" in start.get_text()
