@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from portal import audit, clock
 from portal.db import db
+from portal.i18n import translate
 from portal.kiosk import bp
 from portal.kiosk.mode import current_kiosk
 from portal.kiosk.models import KioskCertificate
@@ -130,7 +131,9 @@ def pay_certificate(kind: str) -> ResponseReturnValue:
             document_of(offer, resident, reader=f"kiosk:{kiosk.public_id}")
         except Unavailable as unavailable:
             db.session.commit()  # the record reads are logged
-            return render_template("kiosk/certificate_problem.html", message=str(unavailable)), 409
+            return render_template(
+                "kiosk/certificate_problem.html", message=translate(str(unavailable))
+            ), 409
     catalog = access.catalog()
     now = clock.now()
     payment = payments.create_resident_charge(
@@ -170,20 +173,20 @@ def pay_certificate(kind: str) -> ResponseReturnValue:
         observed = _provider().create(return_url=return_url, **order)
     except ProviderError as error:
         log.warning("kiosk certificate payment: %s", type(error).__name__)
-        return render_template("kiosk/certificate_problem.html", message=PROBLEM), 503
+        return render_template("kiosk/certificate_problem.html", message=translate(PROBLEM)), 503
     # Payment never leaves the portal's origin at a kiosk (the terminal has nowhere else to go).
     ours = urlsplit(current_app.config["PUBLIC_URL"])
     theirs = urlsplit(observed.checkout_url or "")
     if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
         # Not a fault of the server: this kiosk cannot take this provider's payments (409).
-        return render_template("kiosk/certificate_problem.html", message=PROBLEM), 409
+        return render_template("kiosk/certificate_problem.html", message=translate(PROBLEM)), 409
     registered = db.session.get(Payment, payment_id)
     assert registered is not None
     try:
         payments.registered(db.session, registered, observed, _provider().name)
     except payments.Tampered:
         db.session.rollback()
-        return render_template("kiosk/certificate_problem.html", message=PROBLEM), 502
+        return render_template("kiosk/certificate_problem.html", message=translate(PROBLEM)), 502
     db.session.commit()
     return redirect(observed.checkout_url, 303)
 
@@ -214,7 +217,9 @@ def certificate(public_id: str) -> ResponseReturnValue:
     """The certificate to print (a demo document); each showing is a print, recorded."""
     certificate = _own(public_id)
     if not _paid(certificate):
-        message = "お支払いが確認できていません。もう一度お試しいただくか、職員にお声がけください。"
+        message = translate(
+            "お支払いが確認できていません。もう一度お試しいただくか、職員にお声がけください。"
+        )
         return render_template("kiosk/certificate_problem.html", message=message), 402
     resident = _resident()
     assert resident is not None
@@ -223,7 +228,11 @@ def certificate(public_id: str) -> ResponseReturnValue:
         document = document_of(offer, resident, reader=f"kiosk-certificate:{public_id}")
     except Unavailable as unavailable:  # the record went away after payment
         db.session.commit()
-        message = f"{unavailable} お支払いの取消しは職員にお声がけください。"
+        message = (
+            translate(str(unavailable))
+            + " "
+            + translate("お支払いの取消しは職員にお声がけください。")
+        )
         return render_template("kiosk/certificate_problem.html", message=message), 409
     now = clock.now()
     # Guarded: once a clerk has handed it over at the counter, no kiosk prints it again.
@@ -237,7 +246,9 @@ def certificate(public_id: str) -> ResponseReturnValue:
     )
     if printed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
-        return render_template("kiosk/certificate_problem.html", message=HANDED_OVER), 410
+        return render_template(
+            "kiosk/certificate_problem.html", message=translate(HANDED_OVER)
+        ), 410
     db.session.refresh(certificate)
     audit.record(
         db.session,

@@ -22,6 +22,7 @@ from portal import audit, clock
 from portal.appointments import service as appointments
 from portal.catalog.fields import html_id
 from portal.db import db
+from portal.i18n import LANGUAGES, procedure_title, translate
 from portal.identity.sessions import ServerSession
 from portal.kiosk import bp, handoff_bp, service
 from portal.kiosk.mode import current_kiosk, current_visit, out_of_service
@@ -49,16 +50,20 @@ def _files():
 
 @bp.get("/")
 def start() -> ResponseReturnValue:
-    """The start screen: nothing of an earlier visit, only that it was wiped (and when)."""
-    if current_visit() is not None:
+    """The start screen: nothing of an earlier visit, only that it was wiped (and when). In a
+    visit it is shown again only once a language was chosen on it (the tiles in that language);
+    otherwise the visit's menu."""
+    visit = current_visit()
+    if visit is not None and "lang" not in session:
         return redirect(url_for(".menu"), 303)
     kiosk = current_kiosk()
     assert kiosk is not None
     services = current_app.config["KIOSK_SERVICES"]
+    wiped = kiosk.last_wiped_at if visit is None else None
     return render_template(
         "kiosk/start.html",
         kiosk=kiosk,
-        wiped_at=clock.to_local(kiosk.last_wiped_at) if kiosk.last_wiped_at else None,
+        wiped_at=clock.to_local(wiped) if wiped else None,
         services=services,
     )
 
@@ -86,8 +91,14 @@ def _begin_visit() -> None:
 
 @bp.post("/visit")
 def begin() -> ResponseReturnValue:
-    """手続をする, 予約の受付: a new visit, then the page the tile names."""
+    """手続をする, 予約の受付: a new visit, then the page the tile names. A language button
+    (`lang`) begins the visit in that language and shows the start screen again; the choice is
+    the visit's session's, so it ends with the visit (decision 0057)."""
     _begin_visit()
+    lang = request.form.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        return redirect(url_for(".start"), 303)
     return redirect(url_for(BEGINS.get(request.form.get("service", ""), ".menu")), 303)
 
 
@@ -157,7 +168,7 @@ def hand_over(public_id: str) -> ResponseReturnValue:
     # Shown on this screen until the visit ends (the session row goes with the visit).
     session["kiosk_handoff"] = {
         "code": service.format_code(code),
-        "title": engine.procedure_of(submission).title,
+        "title": procedure_title(engine.procedure_of(submission)),
         "place": handoff.place,
         "started": clock.to_local(handoff.started_at).strftime("%H:%M"),
         "expires": clock.to_local(handoff.expires_at).strftime("%H:%M"),
@@ -176,7 +187,10 @@ def handoff_shown() -> ResponseReturnValue:
         "kiosk/handoff.html",
         handoff=shown,
         redeem_url=redeem_url,
-        qr=qr_svg(url, f"続きをスマートフォンで開くQRコード（コード {shown['code']}）"),
+        qr=qr_svg(
+            url,
+            translate("続きをスマートフォンで開くQRコード（コード %(code)s）", code=shown["code"]),
+        ),
     )
 
 
@@ -194,14 +208,19 @@ SLIP_KEY = "kiosk_slip"
 def _checkin_refusal(appointment, now) -> str | None:
     refusal = appointments.check_in_refusal(appointment, now)
     if refusal == appointments.CANCELLED_TICKET:
-        return CHECKIN_CANCELLED
+        return translate(CHECKIN_CANCELLED)
     if refusal == appointments.OTHER_DAY:
         day = appointment.starts_at.astimezone(clock.TOKYO)
         if day < now:
-            return f"この予約の日（{day.month}月{day.day}日）は過ぎています。職員にお声がけください"
-        return (
-            f"この予約は本日ではありません（{day.month}月{day.day}日の予約です）。"
-            "予約の日にお越しください"
+            return translate(
+                "この予約の日（%(month)d月%(day)d日）は過ぎています。職員にお声がけください",
+                month=day.month,
+                day=day.day,
+            )
+        return translate(
+            "この予約は本日ではありません（%(month)d月%(day)d日の予約です）。予約の日にお越しください",
+            month=day.month,
+            day=day.day,
         )
     return None
 
@@ -219,9 +238,9 @@ def checkin() -> ResponseReturnValue:
         now = clock.now()
         appointment = appointments.by_ticket(db.session, code, clock.today_local())
         if not code.strip():
-            errors["code"] = CHECKIN_EMPTY
+            errors["code"] = translate(CHECKIN_EMPTY)
         elif appointment is None:
-            errors["code"] = CHECKIN_UNKNOWN
+            errors["code"] = translate(CHECKIN_UNKNOWN)
         elif refusal := _checkin_refusal(appointment, now):
             errors["code"] = refusal
         else:
@@ -356,13 +375,13 @@ def redeem() -> ResponseReturnValue:
         found = service.redeem(db.session, code, resident["sub"], clock.now())
         if found is None:
             db.session.rollback()
-            errors["code"] = REFUSED
+            errors["code"] = translate(REFUSED)
         else:
             submission, token = found
             db.session.commit()
             session.pop(HANDOFF_KEY, None)
             access.remember_draft(submission.procedure_id, token)
-            flash("キオスク端末で入力した内容から、続きを入力できます。")
+            flash(translate("キオスク端末で入力した内容から、続きを入力できます。"))
             first = engine.first_incomplete_step(submission, clock.today_local())
             if first is None:
                 return redirect(url_for("submissions.check", procedure_id=submission.procedure_id))

@@ -23,6 +23,7 @@ from jinja2 import pass_environment
 from markupsafe import Markup, escape
 
 from portal.catalog.fields.base import html_id
+from portal.i18n import HTML_LANG, current_language, translate
 
 _REQUIRED = Markup('<span class="tag tag--required">必須</span>')
 _OPTIONAL = Markup('<span class="tag tag--optional">任意</span>')
@@ -37,8 +38,15 @@ def field_id(path: str) -> Markup:
 
 
 def field_tag(required: object) -> Markup:
-    """The 必須 / 任意 tag after a label."""
-    return _REQUIRED if required else _OPTIONAL
+    """The 必須 / 任意 tag after a label, in the chosen language and marked with its own lang
+    (a Japanese form on an English page still tells which fields are needed, decision 0057)."""
+    lang = current_language()
+    if lang == "ja":
+        return _REQUIRED if required else _OPTIONAL
+    kind, text = ("required", "必須") if required else ("optional", "任意")
+    return Markup('<span class="tag tag--{}" lang="{}">{}</span>').format(
+        kind, HTML_LANG[lang], translate(text)
+    )
 
 
 def field_autofocus(path: str, focus: object) -> Markup:
@@ -55,6 +63,15 @@ def field_describedby(path: str, hint: object, error: object) -> Markup:
     return Markup(f' aria-describedby="{ids}"')  # noqa: S704 - ids are escaped (field_id)
 
 
+def _error_prefix() -> str:
+    """The hidden 「エラー：」 read before an error message, in the chosen language."""
+    lang = current_language()
+    if lang == "ja":
+        return '<span class="visually-hidden">エラー：</span>'
+    prefix = escape(translate("エラー："))
+    return f'<span class="visually-hidden" lang="{HTML_LANG[lang]}">{prefix}</span>'
+
+
 def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
     """The hint paragraph and the error message, with the ids aria-describedby names."""
     out = ""
@@ -63,7 +80,7 @@ def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
     if error:
         out += (
             f'<p class="error-message" id="{field_id(path)}-error">'
-            f'<span class="visually-hidden">エラー：</span>{escape(error)}</p>'
+            f"{_error_prefix()}{escape(error)}</p>"
         )
     return Markup(out)  # noqa: S704 - every value in it is escaped
 

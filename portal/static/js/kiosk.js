@@ -28,6 +28,8 @@
   var startUrl = dialog.getAttribute("data-start-url");
   var form = dialog.querySelector("[data-keep-form]");
   var countdown = dialog.querySelector("[data-countdown]");
+  // The unit in the visit's language ("{n}秒", "{n} s"), from the server.
+  var format = countdown.getAttribute("data-countdown-format") || "{n}秒";
   var deadline = Date.now() + initial * 1000;
   var asking = false;
   var leaving = false;
@@ -43,7 +45,7 @@
   }
 
   function show() {
-    countdown.textContent = secondsLeft() + "秒";
+    countdown.textContent = format.replace("{n}", secondsLeft());
     if (!dialog.open) {
       if (typeof dialog.showModal === "function") { dialog.showModal(); } else { dialog.setAttribute("open", ""); }
       form.querySelector("button").focus();
@@ -75,7 +77,7 @@
   function tick() {
     var left = secondsLeft();
     if (left <= 0 || (left <= warnSeconds && !dialog.open)) { ask(); return; }
-    if (dialog.open) { countdown.textContent = left + "秒"; }
+    if (dialog.open) { countdown.textContent = format.replace("{n}", left); }
   }
 
   form.addEventListener("submit", function (event) {

@@ -1,0 +1,122 @@
+"""The kiosk in the visitor's language (issue 20 with issue 23, decision 0057): the start screen's
+language buttons begin a visit in 日本語, やさしい日本語 or English; every kiosk screen follows it
+(the queue slip too); the reset ends it with the visit, so the next visitor starts in Japanese.
+
+Marked `db` like the other kiosk tests (the wipe deletes sessions by a JSON field)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from portal import clock
+from tests.conftest import check_page
+from tests.web.test_kiosk import form_post, register_terminal
+from tests.web.test_kiosk_services import PLACE, TODAY, check_in, tickets  # noqa: F401
+
+pytestmark = pytest.mark.db
+
+JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+def japanese_outside_marked(page) -> list[str]:
+    """The visible text of <main> left once every element marked lang="ja" is taken out: the
+    strings of it that hold Japanese characters (none when the page is all English)."""
+    main = page.find("main")
+    for element in main.find_all(["script", "style", "template"]):
+        element.decompose()
+    for element in main.find_all(attrs={"lang": "ja"}):
+        element.decompose()
+    return [s.strip() for s in main.stripped_strings if JAPANESE.search(s)]
+
+
+def choose(terminal, lang: str):
+    response = form_post(terminal, "/kiosk/", "/kiosk/visit", {"lang": lang})
+    assert (response.status_code, response.headers["Location"]) == (303, "/kiosk/")
+
+
+def test_a_visit_in_english_then_easy_japanese_and_the_next_visit_is_japanese(
+    app,
+    staff,
+    tickets,  # noqa: F811 (the fixture)
+):
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.html["lang"] == "ja" and start.h1.get_text() == "ご用件を選んでください"
+    # The choice: large buttons, each in its own language, the current one pressed.
+    choices = {b["value"]: b for b in start.select("form.kiosk-languages button[name=lang]")}
+    assert {code: (b.get_text(), b["lang"]) for code, b in choices.items()} == {
+        "ja": ("日本語", "ja"),
+        "easy": ("やさしい日本語", "ja"),
+        "en": ("English", "en"),
+    }
+    assert [b["aria-pressed"] for b in choices.values()] == ["true", "false", "false"]
+    ja_tiles = [b.get_text() for b in start.select(".kiosk-tiles button")]
+
+    # English: the start screen again (now in a visit), the menu and the check-in page.
+    choose(terminal, "en")
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.html["lang"] == "en" and start.find("main")["lang"] == "en"
+    assert start.h1.get_text() == "What would you like to do?"
+    assert start.find("button", attrs={"value": "en"})["aria-pressed"] == "true"
+    assert "前の方の情報は消去されました" not in start.get_text()  # only before a visit
+    assert japanese_outside_marked(start) == []
+    menu = check_page(terminal.get("/kiosk/procedures"))
+    assert menu.h1.get_text() == "Choose a procedure"
+    assert japanese_outside_marked(menu) == []
+    assert menu.find("a", string="Finish")  # the kiosk frame's header too
+    dialog = menu.find("dialog", id="kiosk-timeout")  # and its idle countdown
+    assert dialog.h2.get_text() == "Are you still there?"
+    assert dialog.find(attrs={"data-countdown": True})["data-countdown-format"] == "{n} s"
+    assert not JAPANESE.search(dialog.get_text())
+    checkin = check_page(terminal.get("/kiosk/checkin"))
+    assert checkin.h1.get_text() == "Appointment check-in"
+    assert japanese_outside_marked(checkin) == []
+    # Bad input: the error in English, the typed code kept.
+    refused = check_page(check_in(terminal, "ZZZZ-ZZZZ"), 400)
+    assert "No appointment has this check-in code" in refused.get_text()
+    assert refused.find("input", attrs={"name": "code"})["value"] == "ZZZZ-ZZZZ"
+    assert japanese_outside_marked(refused) == []
+    # The queue slip in English (the counter's name is the city's, marked Japanese).
+    response = check_in(terminal, tickets["hanako"]["code"])
+    assert response.headers["Location"] == "/kiosk/checkin/slip"
+    slip = check_page(terminal.get("/kiosk/checkin/slip"))
+    assert slip.select_one(".slip__label").get_text() == "Queue number"
+    assert slip.select_one(".slip")["aria-label"] == "Queue slip"
+    assert japanese_outside_marked(slip) == []
+    end = check_page(terminal.get("/kiosk/end"))
+    assert end.h1.get_text() == "Finish?" and japanese_outside_marked(end) == []
+
+    # やさしい日本語 in the same visit: Japanese, and not the standard Japanese.
+    choose(terminal, "easy")
+    easy = check_page(terminal.get("/kiosk/"))
+    assert easy.html["lang"] == "ja"
+    assert easy.h1.get_text() == "したい ことを えらんでください"
+    easy_tiles = [b.get_text() for b in easy.select(".kiosk-tiles button")]
+    assert len(easy_tiles) == len(ja_tiles) and easy_tiles != ja_tiles
+    assert "手続き（てつづき）を する" in easy_tiles and "手続をする" in ja_tiles
+    easy_menu = check_page(terminal.get("/kiosk/procedures"))
+    assert easy_menu.h1.get_text() == "手続き（てつづき）を えらんでください"
+
+    # The end of the visit ends the language: the next visitor starts in Japanese.
+    response = form_post(terminal, "/kiosk/end", "/kiosk/end")
+    assert (response.status_code, response.headers["Location"]) == (303, "/kiosk/")
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.html["lang"] == "ja" and start.h1.get_text() == "ご用件を選んでください"
+    assert start.find("button", attrs={"value": "ja"})["aria-pressed"] == "true"
+    # A tile begins the next visit in Japanese, on the menu as before.
+    response = form_post(terminal, "/kiosk/", "/kiosk/visit")
+    assert response.headers["Location"] == "/kiosk/procedures"
+    assert check_page(terminal.get("/kiosk/procedures")).h1.get_text() == "手続を選んでください"
+
+    # The idle reset ends an English visit the same way.
+    form_post(terminal, "/kiosk/end", "/kiosk/end")
+    choose(terminal, "en")
+    assert check_page(terminal.get("/kiosk/")).html["lang"] == "en"
+    reset = app.config["KIOSK_IDLE_RESET_SECONDS"]
+    clock.set_override(TODAY + dt.timedelta(seconds=reset + 60))
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.html["lang"] == "ja" and start.h1.get_text() == "ご用件を選んでください"
+    assert "前の方の情報は消去されました" in start.get_text()
