@@ -22,7 +22,13 @@ def test_a_draft_and_a_bundle_are_discarded(make_page, audit, live_app):
     prepared.moving_bundle_of(live_app, owner, ["tennyu-yoyaku", "kodomo-iryohi"])
 
     phone.get_by_role("link", name="申請一覧").click()
-    phone.get_by_role("link", name=re.compile("^この申請を削除する")).click()
+    # By its title: other browser tests of this worker may have left him a draft of their own.
+    this_draft = (
+        phone.get_by_role("listitem")
+        .filter(has=phone.get_by_role("heading", name="戸籍証明書等の交付請求"))
+        .get_by_role("link", name=re.compile("^この申請を削除する"))
+    )
+    this_draft.click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("この申請を削除する")
     audit(phone)
     phone.get_by_role("button", name="削除する").click()
@@ -35,4 +41,4 @@ def test_a_draft_and_a_bundle_are_discarded(make_page, audit, live_app):
     phone.get_by_role("button", name="まとめて申請をやめる").click()
     expect(phone.get_by_text(re.compile("まとめて申請（引越し）をやめ"))).to_be_visible()
     expect(phone.get_by_role("link", name=re.compile("まとめて申請をやめる"))).to_have_count(0)
-    expect(phone.get_by_role("link", name=re.compile("この申請を削除する"))).to_have_count(0)
+    expect(this_draft).to_have_count(0)

@@ -33,10 +33,12 @@ def test_six_life_events_each_with_a_screening_and_a_checklist():
 
 
 def test_moving_in_with_a_child_on_national_health_insurance():
+    # Moved in six days ago: 国保, 児童手当 and 子ども医療費 are offered only once the resident
+    # lives here (tests/web/test_future_bundle.py covers a move ahead).
     lines = found(
         "moving",
         direction="into",
-        move_date="2026-12-01",
+        move_date="2026-11-24",
         children=True,
         insurance="kokuho",
         care=False,
@@ -47,11 +49,11 @@ def test_moving_in_with_a_child_on_national_health_insurance():
     assert {"tennyu-yoyaku", "jidoteate-nintei", "kodomo-iryohi", "hoiku-riyou"} <= set(ids)
     assert "tenshutsu" not in ids and "kaigo-tennyu-nintei" not in ids
     tennyu = next(line for line in lines if line.procedure and line.procedure.id == "tennyu-todoke")
-    # 住み始めた日は数えない: 12/1 → 12/15 (a Tuesday).
+    # 住み始めた日は数えない: 11/24 → 12/8 (a Tuesday), 8 days after TODAY (11/30).
     assert (tennyu.kind, tennyu.last_day, tennyu.days_left) == (
         "counter",
-        dt.date(2026, 12, 15),
-        15,
+        dt.date(2026, 12, 8),
+        8,
     )
     school = [line.title for line in lines if line.kind == "elsewhere"]
     assert "小学校・中学校の転校の手続" in school and "郵便物の転送" in school
