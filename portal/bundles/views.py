@@ -37,7 +37,7 @@ from portal.extensions import limiter
 from portal.i18n import LANGUAGES
 from portal.payments import service as payments
 from portal.qr import qr_svg
-from portal.submissions import access, prefill, steps
+from portal.submissions import access, conditions, prefill, steps
 from portal.submissions import service as submissions
 from portal.submissions.models import Submission
 from portal.submissions.summary import SummaryGroup, SummaryRow, answer_groups, rows_of
@@ -251,6 +251,9 @@ def shared(public_id: str, step_id: str):
         procedure=None,
         department=None,
         shown={},
+        conditions=conditions.page_conditions(
+            current.fields, service.context_of(bundle), ctx.form, (), today
+        ),
         masks={},
         file_url=lambda token: "",
     )
@@ -332,6 +335,7 @@ def member(public_id: str, procedure_id: str, step_id: str):
         locked=page["locked"],
         prefill_notes=page["prefill_notes"],
         shown=page["shown"],
+        conditions=page["conditions"],
         masks=page["masks"],
         procedure=procedure,
         department=page["department"],

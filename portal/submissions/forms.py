@@ -57,10 +57,13 @@ class StepOutcome:
     errors: dict[str, str] = field(default_factory=dict)
     notice: str | None = None
     focus: str | None = None
+    # Conditional questions that apply now but were not on the page that was posted (no
+    # JavaScript): the page is shown again with them, nothing is saved (decision 0064).
+    newly_asked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.newly_asked
 
 
 @dataclass

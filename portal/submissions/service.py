@@ -24,6 +24,7 @@ from portal import japanese, procedures
 from portal.catalog import logic
 from portal.catalog.fields import AddressType, Parsed
 from portal.catalog.schema import CatalogData, Field, Procedure, Step
+from portal.submissions import conditions
 from portal.security import (
     new_reference,
     new_token,
@@ -143,16 +144,27 @@ def read_fields(
         f.name: (_stored(f, ctx) if f.name in locked else f.field_type.read_input(f, ctx, f.name))
         for f in step.fields
     }
-    merged = {**ctx.previous, **{name: p.value for name, p in parsed.items()}}
+    # A question hidden on the page (its condition false) takes the ones behind it along.
+    merged = conditions.without_hidden(
+        step.fields, {**ctx.previous, **{name: p.value for name, p in parsed.items()}}, today
+    )
     outcome = StepOutcome()
     for f in step.fields:
         result = parsed[f.name]
         outcome.raw[f.name] = result.raw
         if not logic.field_applies(f, merged, today):
             continue
+        if conditions.newly_asked(ctx.form, f.name):
+            outcome.newly_asked.append(f.name)  # shown now, checked on the next 次へ進む
+            continue
         outcome.errors.update(result.errors)
         if result.ok:
             outcome.values[f.name] = result.value
+    if outcome.newly_asked:
+        outcome.notice = conditions.NEWLY_ASKED_NOTICE
+        if not outcome.errors:
+            first = next(f for f in step.fields if f.name == outcome.newly_asked[0])
+            outcome.focus = _first_input(first, first.name)
     if outcome.ok:
         outcome.errors.update(logic.check_errors(step, merged, today))
     return outcome
@@ -215,6 +227,7 @@ def apply_action(
         read = read_step(procedure, step, ctx, today)
     outcome = read
     outcome.errors = {}
+    outcome.newly_asked, outcome.notice, outcome.focus = [], None, None
     kind, _, target = action.partition(":")
     fields = {f.name: f for f in step.fields}
     if kind == "add" and target in fields and fields[target].type == "group":

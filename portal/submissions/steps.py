@@ -28,7 +28,7 @@ from portal.catalog.fields import html_id
 from portal.catalog.schema import Field, Step
 from portal.db import db
 from portal.i18n import LANGUAGES
-from portal.submissions import prefill, service
+from portal.submissions import conditions, prefill, service
 from portal.submissions.access import department_of, form_context
 from portal.submissions.models import Submission
 
@@ -179,6 +179,9 @@ def page_values(
     procedure = service.procedure_of(submission)
     same_step = {f.name for f in current.fields}
     locked = service.locked_fields(submission)
+    shown_when = conditions.page_conditions(
+        current.fields, submission.answers, ctx.form, locked, today
+    )
     shown = {}
     for name in locked & same_step:
         f = procedure.field(name)
@@ -198,12 +201,11 @@ def page_values(
         fields=[
             with_prefill_hint(f, submission)
             for f in current.fields
-            # Fields whose condition depends on what may change on this same page are always
-            # shown (no JavaScript needed); the others only when they apply.
-            if f.when is None
-            or logic.rule(f.when).names & (same_step - locked)
-            or logic.field_applies(f, submission.answers, today)
+            # A field whose condition depends on what may change on this same page is in the
+            # page, hidden while it does not apply (conditions); the others only when they apply.
+            if f.name in shown_when or logic.field_applies(f, submission.answers, today)
         ],
+        conditions=shown_when,
         raw=raw,
         errors=outcome.errors,
         error_links={path: html_id(path) for path in outcome.errors},

@@ -296,7 +296,29 @@ def field_html(
     return Markup(f"{html}\n")  # noqa: S704 - html is what the macros or the above made
 
 
+def conditional_open(shown: Any, name: str) -> Markup:
+    """The wrapper of a conditional question (portal.submissions.conditions), `hidden` while it
+    does not apply: its truth table for portal.js, and the inputs that tell the server whether
+    the page showed it. Nothing for another field (`shown` None)."""
+    if shown is None:
+        return _EMPTY
+    hidden = "" if shown.visible else " hidden"
+    table = f' data-conditional="{escape(shown.table)}"' if shown.table else ""
+    return Markup(  # noqa: S704 - every value in it is escaped
+        f'<div class="conditional" data-label="{escape(shown.label)}"{table}{hidden}>'
+        f'<input type="hidden" name="_conditional" value="{escape(name)}">'
+        f'<input type="hidden" name="_asked" value="{escape(name)}"'
+        f"{' disabled' if hidden else ''}>"
+    )
+
+
+def conditional_close(shown: Any) -> Markup:
+    return _EMPTY if shown is None else Markup("</div>")
+
+
 GLOBALS = {
+    "conditional_open": conditional_open,
+    "conditional_close": conditional_close,
     "field_id": field_id,
     "field_tag": field_tag,
     "field_autofocus": field_autofocus,

@@ -39,3 +39,89 @@
     button.addEventListener("click", function () { window.print(); });
   });
 })();
+
+/* Conditional questions (decision 0064): a question whose condition depends on an answer on the
+   same page is in the page, hidden while it does not apply. Its wrapper carries the table of the
+   answers for which it applies; here it is shown and hidden as the resident answers. Without
+   this script the page shows it after 次へ進む. The `_asked` input tells the server whether the
+   page showed the question. */
+(function () {
+  "use strict";
+
+  var wrappers = Array.prototype.slice.call(document.querySelectorAll("[data-conditional]"));
+  if (!wrappers.length) { return; }
+  var form = wrappers[0].closest("form");
+  if (!form) { return; }
+
+  var status = document.createElement("div");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  form.appendChild(status);
+
+  var items = wrappers.map(function (wrapper) {
+    var table = JSON.parse(wrapper.getAttribute("data-conditional"));
+    var show = {};
+    table.show.forEach(function (combination) { show[JSON.stringify(combination)] = true; });
+    return { wrapper: wrapper, on: table.on, show: show };
+  });
+
+  function inputsNamed(name) {
+    return Array.prototype.filter.call(form.elements, function (element) {
+      return element.name === name;
+    });
+  }
+
+  function hiddenByCondition(element) {
+    var wrapper = element.closest(".conditional");
+    return Boolean(wrapper && wrapper.hidden);
+  }
+
+  // The trigger's value as the server's table names it: null when unanswered or hidden.
+  function valueOf(name, many) {
+    var inputs = inputsNamed(name);
+    if (!inputs.length || hiddenByCondition(inputs[0])) { return null; }
+    if (many) {
+      return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+    }
+    var chosen = inputs.filter(function (i) {
+      return i.type === "radio" || i.type === "checkbox" ? i.checked : i.value !== "";
+    });
+    return chosen.length ? chosen[0].value : null;
+  }
+
+  function setShown(item, visible, announce) {
+    if (item.wrapper.hidden === !visible) { return false; }
+    var hadFocus = item.wrapper.contains(document.activeElement);
+    item.wrapper.hidden = !visible;
+    var asked = item.wrapper.querySelector("input[name='_asked']");
+    if (asked) { asked.disabled = !visible; }
+    if (hadFocus && announce && announce.focusBack) { announce.focusBack.focus(); }
+    if (announce) {
+      var label = item.wrapper.getAttribute("data-label");
+      announce.messages.push(visible ? "質問「" + label + "」が追加されました。"
+        : "質問「" + label + "」は不要になりました。");
+    }
+    return true;
+  }
+
+  function update(announce) {
+    // A question behind another conditional question follows it: repeat until nothing changes.
+    for (var pass = 0; pass <= items.length; pass += 1) {
+      var changed = false;
+      items.forEach(function (item) {
+        var key = JSON.stringify(item.on.map(function (trigger) {
+          return valueOf(trigger[0], trigger[1] === "many");
+        }));
+        changed = setShown(item, Boolean(item.show[key]), announce) || changed;
+      });
+      if (!changed) { break; }
+    }
+  }
+
+  update(null);  // the browser may have restored other answers than the page was made with
+  form.addEventListener("change", function (event) {
+    var announce = { messages: [], focusBack: event.target };
+    update(announce);
+    if (announce.messages.length) { status.textContent = announce.messages.join(""); }
+  });
+})();
