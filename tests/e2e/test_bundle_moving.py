@@ -176,10 +176,10 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
     by_label(previous, "町名").fill("本町")
     by_label(previous, "番地・号").fill("4丁目8番2号")
     by_label(previous, "建物名・部屋番号").fill("ベイハイツ船橋502号室")
-    new = group(page, "いすみ市の新しい住所")
+    new = group(page, "引越し先の新しい住所")
     by_label(new, "郵便番号").fill("298-0004")
     new.get_by_role("button", name="郵便番号から住所を入力する").click()
-    new = group(page, "いすみ市の新しい住所")
+    new = group(page, "引越し先の新しい住所")
     expect(by_label(new, "市区町村")).to_have_value("いすみ市")
     expect(by_label(new, "町名")).to_have_value("大原")
     expect(by_label(group(page, "前の住所（いまの住民登録の住所）"), "番地・号")).to_have_value(
@@ -338,7 +338,7 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
         "日中に連絡のつく電話番号",
         "メールアドレス",
         "前の住所（いまの住民登録の住所）",
-        "いすみ市の新しい住所",
+        "引越し先の新しい住所",
         "引っ越す方",
     ):
         expect(terms.filter(has_text=re.compile(rf"^{re.escape(label)}$"))).to_have_count(1)
@@ -550,10 +550,10 @@ def test_moving_in_bundle_by_keyboard_only(make_page, audit):
     previous = group(page, "前の住所（いまの住民登録の住所）")
     expect(by_label(previous, "町名")).to_have_value("本町")
     type_into(page, by_label(previous, "番地・号"), "4丁目8番2号")
-    new = group(page, "いすみ市の新しい住所")
+    new = group(page, "引越し先の新しい住所")
     type_into(page, by_label(new, "郵便番号"), "298-0004")
     press(page, new.get_by_role("button", name="郵便番号から住所を入力する"))
-    new = group(page, "いすみ市の新しい住所")
+    new = group(page, "引越し先の新しい住所")
     expect(by_label(new, "町名")).to_have_value("大原")
     expect(by_label(group(page, "前の住所（いまの住民登録の住所）"), "番地・号")).to_have_value(
         "4丁目8番2号"

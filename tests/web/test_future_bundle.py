@@ -87,6 +87,22 @@ def test_a_move_out_of_the_city_takes_the_move_date_for_the_tenshutsu(
     expected = "2026-12-06" if move_date == AHEAD else "2026-11-15"
     # filled from the screening (not asked again), and accepted by 転出届's own rules
     assert members["tenshutsu"].answers["move_date"] == expected
+    # the new address, asked once on the shared page (not as いすみ市's), fills 転出届's
+    assert members["tenshutsu"].answers["new_address"]["city"] == "船橋市"
+
+
+def test_a_move_out_asks_the_new_address_outside_the_city(app, mover, stub):  # noqa: F811
+    page, _soup, offered = _checklist(mover, "out", AHEAD)
+    response = mover.post(
+        pages.CHECKLIST, data={"csrf_token": csrf_token(page.text), "procedure": offered}
+    )
+    location = response.headers["Location"]
+    while "/shared/addresses" not in location:  # the pages before it (contact)
+        response = mover.post(location, data=pages.form_data(mover.get(location).text, pages.VALUES))
+        assert response.status_code == 303, pages.errors_of(response)
+        location = response.headers["Location"]
+    text = check_page(mover.get(location)).get_text()
+    assert "引越し先の新しい住所" in text and "いすみ市の新しい住所" not in text
 
 
 def test_the_page_counter_runs_on_across_the_whole_bundle(app, mover, stub):  # noqa: F811
