@@ -24,12 +24,12 @@ from portal import japanese, procedures
 from portal.catalog import logic
 from portal.catalog.fields import AddressType, Parsed
 from portal.catalog.schema import CatalogData, Field, Procedure, Step
-from portal.submissions import conditions
 from portal.security import (
     new_reference,
     new_token,
     token_hash,
 )
+from portal.submissions import conditions
 
 # Re-exported: callers use the engine's service as one facade.
 from portal.submissions.drafts import (  # noqa: F401

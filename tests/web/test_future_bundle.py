@@ -98,7 +98,9 @@ def test_a_move_out_asks_the_new_address_outside_the_city(app, mover, stub):  # 
     )
     location = response.headers["Location"]
     while "/shared/addresses" not in location:  # the pages before it (contact)
-        response = mover.post(location, data=pages.form_data(mover.get(location).text, pages.VALUES))
+        response = mover.post(
+            location, data=pages.form_data(mover.get(location).text, pages.VALUES)
+        )
         assert response.status_code == 303, pages.errors_of(response)
         location = response.headers["Location"]
     text = check_page(mover.get(location)).get_text()
