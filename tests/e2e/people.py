@@ -127,9 +127,13 @@ def fill_group(page, field: Field, items: list, fill_item) -> None:
 
 def shown_as_input(page, field: Field) -> bool:
     """False for a field the page shows as text (prefilled and not to be changed here) or hides
-    (its condition is false)."""
+    (its condition is false: not in the page, or in it but hidden until the answer that needs
+    it, decision 0064)."""
     inputs = page.locator(f'[name="{field.name}"], [name^="{field.name}."]')
-    return inputs.count() > 0
+    hidden = page.locator(".conditional[hidden]").locator(
+        f'[name="{field.name}"], [name^="{field.name}."]'
+    )
+    return inputs.count() > 0 and hidden.count() == 0
 
 
 def fill_step(page, step: Step, answers: dict, files_dir: Path | None = None) -> None:

@@ -46,12 +46,19 @@ def registered_helper(live_app, name: str, birth_date: str, organisation: str) -
 
 
 def filled_but(
-    live_app, procedure_id: str, since, step_id: str | None = None, *, practice: bool = False
+    live_app,
+    procedure_id: str,
+    since,
+    step_id: str | None = None,
+    *,
+    practice: bool = False,
+    owner: str | None = None,
+    answers: dict | None = None,
 ) -> tuple[int, list[str]]:
     """The newest draft of the procedure made after `since` (with `practice`, the newest
-    practice draft), for the resident themself, with the catalog's example answers on every
-    step but `step_id` (None: on every step), as if typed on those pages. Its id and its files'
-    storage names."""
+    practice draft; with `owner`, the newest of that resident), for the resident themself, with
+    the catalog's example answers (changed by `answers`) on every step but `step_id` (None: on
+    every step), as if typed on those pages. Its id and its files' storage names."""
     from sqlalchemy import select
 
     from portal import clock
@@ -66,6 +73,9 @@ def filled_but(
         if practice
         else Submission.entered_by.is_(None)
     )
+    if owner is not None:
+        whose = whose & (Submission.owner_sub == owner)
+    changed = answers or {}
     with live_app.app_context():
         draft = db.session.scalars(
             select(Submission)
@@ -79,7 +89,7 @@ def filled_but(
         if procedure.on_behalf:
             service.set_subject(db.session, draft, relationship="self", subject_person_id=None)
         today = clock.today_local()
-        answers = example_answers(live_app, db.session, draft, procedure, today)
+        answers = example_answers(live_app, db.session, draft, procedure, today) | changed
         if practice:  # a practice run: with a photo attached, as a participant would
             ctx = service.FormContext(
                 db.session, draft, live_app.extensions["submission_services"], clock.now()
@@ -162,6 +172,14 @@ def moving_bundle_of(live_app, owner_sub: str, procedure_ids: list[str]) -> str:
         )
         db.session.commit()
         return bundle.public_id
+
+
+def owner_of(live_app, persona_id: str) -> str:
+    """The pairwise `sub` the portal knows the demo card holder by (as their login gives it)."""
+    from portal.mock_jpki.provider import pairwise_sub
+
+    with live_app.app_context():
+        return pairwise_sub(live_app.config["JPKI_CLIENT_ID"], persona_id)
 
 
 def newest_draft_owner(live_app, procedure_id: str) -> str:
