@@ -12,9 +12,13 @@ shown once on the check page.
 
 By keyboard only: the same bundle with 転入予約 and 子ども医療費助成 only (no signature needed).
 
-The dates follow the server's real date (Asia/Tokyo): the move was two days ago (国民健康保険's
+The dates follow the server's real date (Asia/Tokyo): the move was made last week (国民健康保険's
 date of change may not be in the future) and the visit is within the 14 days after it. axe runs on
 every page.
+
+A move two weeks ahead (issue 22): the checklist offers what can be filed before the move and says
+when to come back for the rest; the resident leaves the bundle part-way, finds it in 申請一覧,
+every answer is still there, and the bundle completes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from tests.e2e.people import by_label, group, tab_to
 from tests.e2e.test_hoiku import sign_with_card
 from tests.e2e.test_juminhyo import ROOT
 from tests.e2e.test_login import PERSONAS, use_card
+from tests.e2e.test_my_applications import sign_in
 
 CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
 ALL_FIVE = [
@@ -60,7 +65,8 @@ def _wareki(day: dt.date) -> str:
     return japanese.format_wareki(day)
 
 
-MOVED = _today() - dt.timedelta(days=2)
+MOVED = _today() - dt.timedelta(days=7)  # last week
+AHEAD = _today() + dt.timedelta(days=14)
 VISIT = next_open_day(_today() + dt.timedelta(days=2))  # the counter is open that day
 
 
@@ -441,6 +447,108 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
     # Last, so that everything above is checked whatever this says: the total the resident was
     # told on every page, shared questions included, was the number of pages there were.
     journey.assert_same_total_on_every_page()
+
+
+def test_a_move_two_weeks_ahead_left_part_way_and_resumed(make_page, audit):
+    page = make_page("phone")
+    sign_in(page, audit, "mover")
+    screen_moving_in(page, audit, AHEAD)
+
+    # Before the move: 転入予約 and 保育 only; the others say when to come back.
+    expect(page.get_by_text("国民健康保険の加入の届出（住み始めてから）")).to_be_visible()
+    expect(
+        page.get_by_text("児童手当の認定請求・子ども医療費助成の申請（住み始めてから）")
+    ).to_be_visible()
+    chosen = group(page, "まとめて申請する手続")
+    expect(chosen.get_by_role("checkbox")).to_have_count(2)
+    audit(page)
+    chosen.get_by_role("checkbox", name="保育施設等の利用申込", exact=True).uncheck()
+    page.get_by_role("button", name="選んだ手続をまとめて申請する").click()
+
+    journey = Journey(page, audit)
+    shared = "まとめて申請（共通の質問）"
+    journey.at("連絡先", shared)
+    by_label(page, "日中に連絡のつく電話番号").fill("090-1234-5678")
+    by_label(page, "メールアドレス").fill("yui@example.jp")
+    next_step(page)
+    journey.at("前の住所と新しい住所", shared)
+    previous = group(page, "前の住所（いまの住民登録の住所）")
+    for label, value in (
+        ("郵便番号", "273-0005"),
+        ("都道府県", "千葉県"),
+        ("市区町村", "船橋市"),
+        ("町名", "本町"),
+        ("番地・号", "4丁目8番2号"),
+    ):
+        by_label(previous, label).fill(value)
+    new = group(page, "引越し先の新しい住所")
+    for label, value in (
+        ("郵便番号", "298-0004"),
+        ("都道府県", "千葉県"),
+        ("市区町村", "いすみ市"),
+        ("町名", "大原"),
+        ("番地・号", "2000番地"),
+    ):
+        by_label(new, label).fill(value)
+    next_step(page)
+    journey.at("一緒に引っ越す方", shared)
+
+    # She leaves, and comes back through 申請一覧: every answer is still there.
+    page.get_by_role("link", name="申請一覧").click()
+    unsent = (
+        page.get_by_role("listitem")
+        .filter(has=page.get_by_role("heading", name="引越し（1件の手続）"))
+        .filter(has_text="入力中")
+    )
+    expect(unsent).to_have_count(1)
+    audit(page)
+    unsent.get_by_role("link", name=re.compile("^続きを入力する")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("一緒に引っ越す方")
+    page.get_by_role("link", name="戻る").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("前の住所と新しい住所")
+    expect(by_label(group(page, "前の住所（いまの住民登録の住所）"), "番地・号")).to_have_value(
+        "4丁目8番2号"
+    )
+    expect(by_label(group(page, "引越し先の新しい住所"), "番地・号")).to_have_value("2000番地")
+    page.get_by_role("link", name="戻る").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("連絡先")
+    expect(by_label(page, "日中に連絡のつく電話番号")).to_have_value("09012345678")
+    expect(by_label(page, "メールアドレス")).to_have_value("yui@example.jp")
+    next_step(page)
+    next_step(page)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("一緒に引っ越す方")
+    movers = group(page, "引っ越す方")
+    yui, minato = group(movers, "引っ越す方1"), group(movers, "引っ越す方2")
+    by_label(yui, "新しい世帯の世帯主との続柄").select_option(label="世帯主")
+    radio(yui, "マイナンバーカードを持っていますか", "はい").check()
+    by_label(minato, "新しい世帯の世帯主との続柄").select_option(label="子")
+    radio(minato, "マイナンバーカードを持っていますか", "いいえ").check()
+    next_step(page)
+
+    # 転入予約 takes the planned date (from the screening) and a visit after it.
+    expect(page.get_by_role("heading", level=1)).to_have_text("連絡をする方")
+    next_step(page)
+    radio(page, "前の住所地での転出届", "マイナポータルなどで転出届をした").check()
+    next_step(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("引っ越す日と来庁の日")
+    by_label(page, "市民課の窓口に来る予定の日").fill(
+        _wareki(next_open_day(AHEAD + dt.timedelta(days=1)))
+    )
+    radio(page, "来る予定の時間帯", "午前（8時30分から12時まで）").check()
+    next_step(page)
+    radio(page, "いすみ市での世帯", "新しく世帯をつくる").check()
+    next_step(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("あわせて必要な手続")
+    next_step(page)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("申請内容の確認")
+    expect(page.get_by_text(japanese.format_both(AHEAD)).first).to_be_visible()  # the move date
+    audit(page)
+    page.get_by_role("checkbox", name="上の内容を確認し、1件の手続をまとめて申請します").check()
+    page.get_by_role("button", name="まとめて申請する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("まとめて申請しました")
+    audit(page)
 
 
 # --- by keyboard only ---------------------------------------------------------------------------
