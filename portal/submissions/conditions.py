@@ -8,9 +8,10 @@ when it does not apply.
 Without JavaScript the resident answers the trigger and presses 次へ進む: a question that now
 applies but was not on the page (the wrapper's `_asked` input was disabled) is not an error; the
 page comes back with it shown, focused and a notice. With JavaScript (portal.js), the wrapper
-carries a truth table of the triggers' form values for which the field applies (`data-conditional`),
-and the script shows and hides it live. Only choice triggers (radio, yes/no, select, checkboxes)
-have a table; a question behind another trigger (a date) is updated on 次へ進む only.
+carries a truth table of the triggers' form values for which the field applies
+(`data-conditional`; for checkboxes, of the options the condition names), and the script shows
+and hides it live. Only choice triggers (radio, yes/no, select, checkboxes) have a table; a
+question behind another trigger (a date) is updated on 次へ進む only.
 """
 
 from __future__ import annotations
@@ -137,13 +138,21 @@ def page_conditions(
     }
 
 
-def _candidates(f: Field) -> list[Any] | None:
+def _relevant(trigger: Field, source: str) -> list[str]:
+    """The options of a checkbox trigger that can change the rule: those it names (`"roof" in
+    damage_parts`), or all of them when it names none or counts them (`len(changes) > 0`)."""
+    values = [option.value for option in trigger.choices()]
+    named = [v for v in values if f'"{v}"' in source or f"'{v}'" in source]
+    return values if not named or "len(" in source else named
+
+
+def _candidates(f: Field, source: str) -> list[Any] | None:
     """The form values a trigger may have: None (unanswered or hidden), then each option; for
-    checkboxes each set of options, in the options' order."""
-    values = [option.value for option in f.choices()]
+    checkboxes each set of the options that matter, in the options' order."""
     if f.type in ONE_OF:
-        return [None, *values]
+        return [None, *(option.value for option in f.choices())]
     if f.type in MANY_OF:
+        values = _relevant(f, source)
         subsets: list[Any] = [None]
         for size in range(len(values) + 1):
             subsets.extend(list(c) for c in itertools.combinations(values, size))
@@ -154,7 +163,8 @@ def _candidates(f: Field) -> list[Any] | None:
 def _table(f: Field, triggers: list[Field], stored: dict[str, Any], today: dt.date) -> str | None:
     """JSON: the triggers (name and whether one or many values) and the combinations of their
     form values for which `f` applies, the other answers as stored."""
-    candidates = [_candidates(t) for t in triggers]
+    source = f.when or ""
+    candidates = [_candidates(t, source) for t in triggers]
     count = 1
     for options in candidates:
         if options is None:
@@ -174,7 +184,10 @@ def _table(f: Field, triggers: list[Field], stored: dict[str, Any], today: dt.da
             answers[trigger.name] = value
         if _applies(f, answers, today):
             show.append(list(combination))
-    on = [[t.name, "many" if t.type in MANY_OF else "one"] for t in triggers]
+    on = [
+        [t.name, "many", _relevant(t, source)] if t.type in MANY_OF else [t.name, "one"]
+        for t in triggers
+    ]
     return json.dumps({"on": on, "show": show}, ensure_ascii=False, separators=(",", ":"))
 
 

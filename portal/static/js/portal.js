@@ -76,12 +76,15 @@
     return Boolean(wrapper && wrapper.hidden);
   }
 
-  // The trigger's value as the server's table names it: null when unanswered or hidden.
+  // The trigger's value as the server's table names it: null when unanswered or hidden; for
+  // checkboxes the options checked among those the condition names (`many`), in their order.
   function valueOf(name, many) {
     var inputs = inputsNamed(name);
     if (!inputs.length || hiddenByCondition(inputs[0])) { return null; }
     if (many) {
-      return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+      return inputs.filter(function (i) {
+        return i.checked && many.indexOf(i.value) !== -1;
+      }).map(function (i) { return i.value; });
     }
     var chosen = inputs.filter(function (i) {
       return i.type === "radio" || i.type === "checkbox" ? i.checked : i.value !== "";
@@ -110,7 +113,7 @@
       var changed = false;
       items.forEach(function (item) {
         var key = JSON.stringify(item.on.map(function (trigger) {
-          return valueOf(trigger[0], trigger[1] === "many");
+          return valueOf(trigger[0], trigger[1] === "many" ? trigger[2] : null);
         }));
         changed = setShown(item, Boolean(item.show[key]), announce) || changed;
       });
