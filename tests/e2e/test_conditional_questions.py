@@ -63,7 +63,7 @@ def test_a_conditional_question_with_javascript(make_page, audit, live_app):
     expect(detail).to_be_visible()
     expect(page.locator("label[for='f-change_detail']")).to_contain_text("必須")
     expect(reason(page, "その他")).to_be_focused()  # the focus stays where the resident is
-    expect(page.get_by_role("status").filter(has_text=DETAIL)).to_have_count(1)
+    expect(page.locator("[data-conditional-announcer]")).to_contain_text(DETAIL)  # aria-live
     audit(page)
     reason(page, "ご本人・ご家族の希望").check()
     expect(detail).to_be_hidden()

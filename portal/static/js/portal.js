@@ -53,9 +53,12 @@
   var form = wrappers[0].closest("form");
   if (!form) { return; }
 
+  // A polite live region of its own (not role=status: the page's notices keep that role).
   var status = document.createElement("div");
   status.className = "visually-hidden";
-  status.setAttribute("role", "status");
+  status.setAttribute("aria-live", "polite");
+  status.setAttribute("aria-atomic", "true");
+  status.setAttribute("data-conditional-announcer", "");
   form.appendChild(status);
 
   var items = wrappers.map(function (wrapper) {
