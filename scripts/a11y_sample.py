@@ -231,7 +231,8 @@ def crawl(request, start_urls: list[str], limit: int = 80) -> list[str]:
                 continue
             if "lang=" in parts.query:
                 continue
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            query = "" if parts.query.startswith("next=") else parts.query  # the same page
+            target = parts.path + (f"?{query}" if query else "")
             if target not in seen:
                 seen.add(target)
                 queue.append(target)
