@@ -286,7 +286,7 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
             basis = "named"
         evidence = len(rules) + len(tools) + len(tests) + len(judgements)
         criteria.append({
-            "id": c["id"], "title": c["title"], "level": c["level"], "jis": c["jis"],
+            "id": c["id"], "title": c["title"], "title_en": c["title_en"], "level": c["level"], "jis": c["jis"],
             "wcag": c.get("wcag", "2.0"), "result": result, "basis": basis,
             "axe_rules": rules, "tools": tools, "tests": tests, "failed": failed,
             "judgement": ({k: latest.get(k) for k in ("who", "when", "commit", "result", "note")}
@@ -307,10 +307,11 @@ def known_issues(criteria: list[dict]) -> list[dict]:
     issues = []
     for c in criteria:
         if c["result"] == "不適合":
-            issues.append({"id": c["id"], "title": c["title"],
+            issues.append({"id": c["id"], "title": c["title"], "title_en": c["title_en"],
                            "text": c["failed"][0] if c["failed"] else (c["judgement"] or {}).get("note", "")})
-        elif c["judgement"] and c["judgement"]["stale"]:
-            issues.append({"id": c["id"], "title": c["title"],
+        elif c["basis"] == "stale":  # a named judgement older than the pages (a developer's
+            # judgement supports 配慮 only, stale or not: flagged in the report, not listed here)
+            issues.append({"id": c["id"], "title": c["title"], "title_en": c["title_en"],
                            "text": "判定の後にページが変わったため、再確認が必要です。"})
     return issues
 
@@ -338,6 +339,10 @@ def write_report(doc, run, evaluation, seed, started, seconds) -> None:
             f"{p['url']}: {check}: {x}" for p in run["pages"] for check, xs in p["checks"].items() for x in xs
         ] + [f"{p['url']}: axe {v['id']} {v['targets']}" for p in run["pages"] for v in p["axe"]["violations"]],
         "criteria": criteria,
+        "counts": {
+            "jis": {res: sum(1 for c in criteria if c["jis"] and c["result"] == res) for res in (*RESULTS, "要判定")},
+            "beyond": {res: sum(1 for c in criteria if not c["jis"] and c["result"] == res) for res in (*RESULTS, "要判定")},
+        },
         "known_issues": known_issues(criteria),
         "human_judgement": [c["id"] for c in criteria if c["basis"] in ("named", "developer", "stale")],
     }
