@@ -74,6 +74,11 @@ def digest(doc: dict, groups: list[str]) -> str:
     return "sha256:" + h.hexdigest()
 
 
+class _NoAliases(yaml.SafeDumper):
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def judge(args) -> int:
     doc = load_criteria()
     by_id = {c["id"]: c for c in doc["criteria"]}
@@ -81,7 +86,9 @@ def judge(args) -> int:
     for sc in args.criteria:
         criterion = by_id[sc]
         previous = (criterion.get("judgements") or [{}])[-1]
-        files = args.files.split(",") if args.files else previous.get("files", ["templates", "styles"])
+        files = (
+            args.files.split(",") if args.files else previous.get("files", ["templates", "styles"])
+        )
         if previous and "digest" not in previous:  # a draft entry written by hand: record it
             criterion["judgements"].pop()
         criterion.setdefault("judgements", []).append(
@@ -95,11 +102,13 @@ def judge(args) -> int:
                 "digest": digest(doc, files),
             }
         )
-        criterion["judgements"] = criterion["judgements"][-3:]  # the latest decides; keep history short
+        criterion["judgements"] = criterion["judgements"][
+            -3:
+        ]  # the latest decides; keep history short
     CRITERIA.write_text(
         "# JIS X 8341-3:2016 A/AA criteria and WCAG 2.1/2.2 A/AA additions, with their evidence.\n"
         "# Written by `scripts/a11y.py judge` (decision 0065); edit tools/tests by hand.\n"
-        + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+        + yaml.dump(doc, Dumper=_NoAliases, allow_unicode=True, sort_keys=False, width=100)
     )
     return 0
 
@@ -109,7 +118,10 @@ def existing_tests(node_ids: set[str]) -> set[str]:
     files = sorted({n.split("::")[0] for n in node_ids})
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly", *files],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.splitlines()
     collected = {line.strip() for line in out if "::" in line}
     return {n for n in node_ids if any(c == n or c.startswith(n + "[") for c in collected)}
@@ -139,10 +151,10 @@ def _shown_url(url: str) -> str:
 
 def run_sample(seed: int, picks: int) -> dict:
     """Start the server, visit the sample, check every page. Returns the run's findings."""
+    import a11y_sample as sample
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
-    import a11y_sample as sample
     from tests import html_check
     from tests.e2e import a11y_checks
     from tests.e2e.conftest import CHROMIUM, start_live_server, stop
@@ -150,6 +162,7 @@ def run_sample(seed: int, picks: int) -> dict:
     options = json.loads((A11Y / "axe-config.json").read_text())
     axe = Axe()
     pages: list[dict] = []
+    timings: dict[str, float] = {}
     failures: list[str] = []
     workdir = Path(tempfile.mkdtemp(prefix="portal-a11y-"))
     server, process = start_live_server(workdir)
@@ -166,7 +179,10 @@ def run_sample(seed: int, picks: int) -> dict:
                 if kind == "desktop":
                     extra = {"viewport": {"width": 1280, "height": 800}}
                 return browser.new_context(
-                    **extra, base_url=server.url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                    **extra,
+                    base_url=server.url,
+                    locale="ja-JP",
+                    timezone_id="Asia/Tokyo",
                     bypass_csp=True,
                 )
 
@@ -176,15 +192,23 @@ def run_sample(seed: int, picks: int) -> dict:
                 url = page.url.replace(server.url, "")
                 result = axe.run(page, options=options).response
                 html_check.keep(url, page.content())
-                checks = a11y_checks.run_all(page, kiosk=kiosk)
+                checks_started = time.monotonic()
+                checks = a11y_checks.run_all(page, kiosk=kiosk or None, timings=timings)
+                checks_seconds = time.monotonic() - checks_started
                 entry = {
-                    "label": label, "url": _shown_url(url),
-                    "source": source, "kiosk": kiosk,
+                    "label": label,
+                    "url": _shown_url(url),
+                    "source": source,
+                    "kiosk": kiosk,
                     "viewport": page.viewport_size,
                     "axe": {
                         "violations": [
-                            {"id": v["id"], "tags": v["tags"], "nodes": len(v["nodes"]),
-                             "targets": [", ".join(n["target"]) for n in v["nodes"][:3]]}
+                            {
+                                "id": v["id"],
+                                "tags": v["tags"],
+                                "nodes": len(v["nodes"]),
+                                "targets": [", ".join(n["target"]) for n in v["nodes"][:3]],
+                            }
                             for v in result["violations"]
                         ],
                         "incomplete": sorted(v["id"] for v in result["incomplete"]),
@@ -192,10 +216,13 @@ def run_sample(seed: int, picks: int) -> dict:
                     },
                     "checks": checks,
                     "seconds": round(time.monotonic() - started, 2),
+                    "checks_seconds": round(checks_seconds, 3),
                 }
                 pages.append(entry)
-                print(f"  {entry['seconds']:5.1f}s {label} {entry['url']}"
-                      f" axe:{len(result['violations'])} checks:{sum(map(len, checks.values()))}")
+                print(
+                    f"  {entry['seconds']:5.1f}s {label} {entry['url']}"
+                    f" axe:{len(result['violations'])} checks:{sum(map(len, checks.values()))}"
+                )
 
             visits = [
                 ("public ja", "phone", lambda p: sample.public_pages(p, "ja")),
@@ -239,9 +266,15 @@ def run_sample(seed: int, picks: int) -> dict:
         stop(process)
     checked, html_errors = html_check.validate()
     return {
-        "pages": pages, "failures": failures, "html_errors": html_errors,
-        "html_checked": checked, "crawled": len(crawled), "picked": picked,
-        "axe_rules": rules, "axe_version": axe_version,
+        "pages": pages,
+        "failures": failures,
+        "html_errors": html_errors,
+        "html_checked": checked,
+        "crawled": len(crawled),
+        "picked": picked,
+        "axe_rules": rules,
+        "axe_version": axe_version,
+        "check_timings": timings,
     }
 
 
@@ -262,7 +295,11 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
         tools = list(c.get("tools", []))
         tests = list(c.get("tests", []))
         missing_tests = [t for t in tests if t not in tests_found]
-        failed = [f"axe {r}: {', '.join(tool_fail['axe:' + r][:3])}" for r in rules if "axe:" + r in tool_fail]
+        failed = [
+            f"axe {r}: {', '.join(tool_fail['axe:' + r][:3])}"
+            for r in rules
+            if "axe:" + r in tool_fail
+        ]
         failed += [f"{TOOL_NAMES[t]}: {tool_fail[t][0]}" for t in tools if t in tool_fail]
         failed += [f"テストが見つからない: {t}" for t in missing_tests]
         judgements = c.get("judgements") or []
@@ -285,14 +322,29 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
         else:
             basis = "named"
         evidence = len(rules) + len(tools) + len(tests) + len(judgements)
-        criteria.append({
-            "id": c["id"], "title": c["title"], "title_en": c["title_en"], "level": c["level"], "jis": c["jis"],
-            "wcag": c.get("wcag", "2.0"), "result": result, "basis": basis,
-            "axe_rules": rules, "tools": tools, "tests": tests, "failed": failed,
-            "judgement": ({k: latest.get(k) for k in ("who", "when", "commit", "result", "note")}
-                          | {"stale": stale}) if latest else None,
-            "evidence": evidence,
-        })
+        criteria.append(
+            {
+                "id": c["id"],
+                "title": c["title"],
+                "title_en": c["title_en"],
+                "level": c["level"],
+                "jis": c["jis"],
+                "wcag": c.get("wcag", "2.0"),
+                "result": result,
+                "basis": basis,
+                "axe_rules": rules,
+                "tools": tools,
+                "tests": tests,
+                "failed": failed,
+                "judgement": (
+                    {k: latest.get(k) for k in ("who", "when", "commit", "result", "note")}
+                    | {"stale": stale}
+                )
+                if latest
+                else None,
+                "evidence": evidence,
+            }
+        )
     jis = [c for c in criteria if c["jis"]]
     if any(c["basis"] in ("developer", "none") or c["result"] == "要判定" for c in jis):
         claim = "配慮"
@@ -307,12 +359,26 @@ def known_issues(criteria: list[dict]) -> list[dict]:
     issues = []
     for c in criteria:
         if c["result"] == "不適合":
-            issues.append({"id": c["id"], "title": c["title"], "title_en": c["title_en"],
-                           "text": c["failed"][0] if c["failed"] else (c["judgement"] or {}).get("note", "")})
+            issues.append(
+                {
+                    "id": c["id"],
+                    "title": c["title"],
+                    "title_en": c["title_en"],
+                    "text": c["failed"][0]
+                    if c["failed"]
+                    else (c["judgement"] or {}).get("note", ""),
+                }
+            )
         elif c["basis"] == "stale":  # a named judgement older than the pages (a developer's
             # judgement supports 配慮 only, stale or not: flagged in the report, not listed here)
-            issues.append({"id": c["id"], "title": c["title"], "title_en": c["title_en"],
-                           "text": "判定の後にページが変わったため、再確認が必要です。"})
+            issues.append(
+                {
+                    "id": c["id"],
+                    "title": c["title"],
+                    "title_en": c["title_en"],
+                    "text": "判定の後にページが変わったため、再確認が必要です。",
+                }
+            )
     return issues
 
 
@@ -321,42 +387,89 @@ def write_report(doc, run, evaluation, seed, started, seconds) -> None:
     head = git("rev-parse", "--short=12", "HEAD")
     dirty = bool(git("status", "--porcelain", "--", "portal", "procedure_catalog.yaml", "catalog"))
     report = {
-        "standard": "JIS X 8341-3:2016", "target_level": "AA", "beyond": "WCAG 2.2 AA",
+        "standard": "JIS X 8341-3:2016",
+        "target_level": "AA",
+        "beyond": "WCAG 2.2 AA",
         "claim": evaluation["claim"],
-        "date": started.date().isoformat(), "generated_at": started.isoformat(timespec="seconds"),
-        "commit": head + ("+変更あり" if dirty else ""), "seed": seed,
-        "seconds": round(seconds), "axe_version": run["axe_version"],
-        "scope": "いすみ市オンライン手続（住民向けのページ、キオスク、お手伝いの画面）。職員用の画面と、"
-                 "外部サービスの代わりのデモ用画面（カード、決済）は対象外。",
-        "sample": [{k: p[k] for k in ("label", "url", "source", "kiosk", "viewport", "seconds")}
-                   | {"axe_violations": len(p["axe"]["violations"]),
-                      "axe_incomplete": p["axe"]["incomplete"],
-                      "check_problems": sum(map(len, p["checks"].values()))}
-                   for p in run["pages"]],
-        "crawled": run["crawled"], "picked": run["picked"],
-        "html_checked": run["html_checked"], "html_errors": run["html_errors"],
-        "failures": run["failures"] + [
-            f"{p['url']}: {check}: {x}" for p in run["pages"] for check, xs in p["checks"].items() for x in xs
-        ] + [f"{p['url']}: axe {v['id']} {v['targets']}" for p in run["pages"] for v in p["axe"]["violations"]],
+        "date": started.date().isoformat(),
+        "generated_at": started.isoformat(timespec="seconds"),
+        "commit": head + ("+変更あり" if dirty else ""),
+        "seed": seed,
+        "seconds": round(seconds),
+        "axe_version": run["axe_version"],
+        "scope": "いすみ市オンライン手続（住民向けのページ、キオスク、お手伝いの画面）。"
+        "職員用の画面と、外部サービスの代わりのデモ用画面（カード、決済）は対象外。",
+        "sample": [
+            {
+                k: p[k]
+                for k in (
+                    "label",
+                    "url",
+                    "source",
+                    "kiosk",
+                    "viewport",
+                    "seconds",
+                    "checks_seconds",
+                )
+            }
+            | {
+                "axe_violations": len(p["axe"]["violations"]),
+                "axe_incomplete": p["axe"]["incomplete"],
+                "check_problems": sum(map(len, p["checks"].values())),
+            }
+            for p in run["pages"]
+        ],
+        "crawled": run["crawled"],
+        "picked": run["picked"],
+        "html_checked": run["html_checked"],
+        "html_errors": run["html_errors"],
+        "check_seconds_per_page": {
+            k: round(v / max(1, len(run["pages"])), 3) for k, v in run["check_timings"].items()
+        },
+        "failures": run["failures"]
+        + [
+            f"{p['url']}: {check}: {x}"
+            for p in run["pages"]
+            for check, xs in p["checks"].items()
+            for x in xs
+        ]
+        + [
+            f"{p['url']}: axe {v['id']} {v['targets']}"
+            for p in run["pages"]
+            for v in p["axe"]["violations"]
+        ],
         "criteria": criteria,
         "counts": {
-            "jis": {res: sum(1 for c in criteria if c["jis"] and c["result"] == res) for res in (*RESULTS, "要判定")},
-            "beyond": {res: sum(1 for c in criteria if not c["jis"] and c["result"] == res) for res in (*RESULTS, "要判定")},
+            "jis": {
+                res: sum(1 for c in criteria if c["jis"] and c["result"] == res)
+                for res in (*RESULTS, "要判定")
+            },
+            "beyond": {
+                res: sum(1 for c in criteria if not c["jis"] and c["result"] == res)
+                for res in (*RESULTS, "要判定")
+            },
         },
         "known_issues": known_issues(criteria),
-        "human_judgement": [c["id"] for c in criteria if c["basis"] in ("named", "developer", "stale")],
+        "human_judgement": [
+            c["id"] for c in criteria if c["basis"] in ("named", "developer", "stale")
+        ],
     }
     REPORT_JSON.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     REPORT_MD.write_text(markdown(report))
 
 
 def markdown(r: dict) -> str:
-    basis_text = {"named": "人が判定", "developer": "開発者による判定（配慮まで）",
-                  "stale": "要再確認（判定の後に変更あり）", "tools": "ツールで確認", "none": "判定なし"}
+    basis_text = {
+        "named": "人が判定",
+        "developer": "開発者による判定（配慮まで）",
+        "stale": "要再確認（判定の後に変更あり）",
+        "tools": "ツールで確認",
+        "none": "判定なし",
+    }
     out = [
         "# アクセシビリティ試験結果（JIS X 8341-3:2016）",
         "",
-        f"このファイルは `make a11y`（scripts/a11y.py）が生成します。手で編集しないでください。",
+        "このファイルは `make a11y`（scripts/a11y.py）が生成します。手で編集しないでください。",
         "",
         "## 方針",
         "",
@@ -375,51 +488,81 @@ def markdown(r: dict) -> str:
         "## 試験したページ",
         "",
         f"ページの型と状態のすべてと、デモのポータルをクロールした {r['crawled']} ページから seed "
-        f"{r['seed']} で選んだ {len(r['picked'])} ページ。Nu Html Checker で {r['html_checked']} ページを検証。",
+        f"{r['seed']} で選んだ {len(r['picked'])} ページ。"
+        f"Nu Html Checker で {r['html_checked']} ページを検証。",
         "",
         "| ページ | URL | 選び方 | axe 違反 | axe 要確認 | ツールの指摘 |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for p in r["sample"]:
-        out.append(f"| {p['label']} | `{p['url']}` | {p['source']} | {p['axe_violations']} | "
-                   f"{', '.join(p['axe_incomplete']) or '—'} | {p['check_problems']} |")
-    out += ["", "## 達成基準チェックリスト", "",
-            "| 達成基準 | レベル | 区分 | 結果 | 根拠 | 最後の判定 |", "| --- | --- | --- | --- | --- | --- |"]
+        out.append(
+            f"| {p['label']} | `{p['url']}` | {p['source']} | {p['axe_violations']} | "
+            f"{', '.join(p['axe_incomplete']) or '—'} | {p['check_problems']} |"
+        )
+    out += [
+        "",
+        "## 達成基準チェックリスト",
+        "",
+        "| 達成基準 | レベル | 区分 | 結果 | 根拠 | 最後の判定 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for c in r["criteria"]:
         j = c["judgement"]
         last = f"{j['who']} {j['when']}（{j['commit']}）" if j else "—"
         kind = "JIS" if c["jis"] else f"JIS外（WCAG {c['wcag']}）"
-        out.append(f"| {c['id']} {c['title']} | {c['level']} | {kind} | {c['result']} | "
-                   f"{basis_text[c['basis']]} | {last} |")
-    out += ["", "## 実装チェックリスト", "",
-            "「ツール」はツールが確認したもの、「ツール＋人」はツールが見つけ人が判定するもの、"
-            "「人」は人だけが判定できるものです。", "",
-            "| 達成基準 | ツール（axe のルール、ツールの確認） | テスト | 人の判定 |", "| --- | --- | --- | --- |"]
+        out.append(
+            f"| {c['id']} {c['title']} | {c['level']} | {kind} | {c['result']} | "
+            f"{basis_text[c['basis']]} | {last} |"
+        )
+    out += [
+        "",
+        "## 実装チェックリスト",
+        "",
+        "「ツール」はツールが確認したもの、「ツール＋人」はツールが見つけ人が判定するもの、"
+        "「人」は人だけが判定できるものです。",
+        "",
+        "| 達成基準 | ツール（axe のルール、ツールの確認） | テスト | 人の判定 |",
+        "| --- | --- | --- | --- |",
+    ]
     for c in r["criteria"]:
-        tools = ", ".join([f"`{x}`" for x in c["axe_rules"]] + [TOOL_NAMES[t] for t in c["tools"]]) or "—"
+        tools = (
+            ", ".join([f"`{x}`" for x in c["axe_rules"]] + [TOOL_NAMES[t] for t in c["tools"]])
+            or "—"
+        )
         tests = "<br>".join(f"`{t}`" for t in c["tests"]) or "—"
         j = c["judgement"]
-        human = (f"{j['result']}：{j['note']}" + ("（要再確認）" if j["stale"] else "")) if j else "—"
+        human = (
+            (f"{j['result']}：{j['note']}" + ("（要再確認）" if j["stale"] else "")) if j else "—"
+        )
         out.append(f"| {c['id']} | {tools} | {tests} | {human} |")
     out += ["", "## 既知の問題", ""]
     out += [f"- {i['id']} {i['title']}：{i['text']}" for i in r["known_issues"]] or ["- なし"]
     out += ["", "## 自動試験の失敗", ""]
     out += [f"- {f}" for f in r["failures"] + r["html_errors"]] or ["- なし"]
-    out += ["", "## 人の判定による達成基準", "",
-            "次の達成基準の結果は、人の判定によります（判定日は上の表）："
-            + "、".join(r["human_judgement"]), ""]
+    out += [
+        "",
+        "## 人の判定による達成基準",
+        "",
+        "次の達成基準の結果は、人の判定によります（判定日は上の表）："
+        + "、".join(r["human_judgement"]),
+        "",
+    ]
     return "\n".join(out)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command")
     j = sub.add_parser("judge")
     j.add_argument("criteria", nargs="+")
     j.add_argument("--who", required=True)
     j.add_argument("--result", required=True, choices=RESULTS)
     j.add_argument("--note")
-    j.add_argument("--files", help="comma-separated file groups of criteria.yaml (default: as before)")
+    j.add_argument(
+        "--files", help="comma-separated file groups of criteria.yaml (default: as before)"
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--crawl-picks", type=int, default=6)
     args = parser.parse_args()
@@ -436,8 +579,10 @@ def main() -> int:
     write_report(doc, run, evaluation, seed, started, time.monotonic() - clock)
     report = json.loads(REPORT_JSON.read_text())
     no_evidence = [c["id"] for c in evaluation["criteria"] if not c["evidence"]]
-    print(f"\nclaim: {report['claim']}; pages: {len(report['sample'])}; seed {seed}; "
-          f"{report['seconds']} s; failures: {len(report['failures']) + len(report['html_errors'])}")
+    print(
+        f"\nclaim: {report['claim']}; pages: {len(report['sample'])}; seed {seed}; "
+        f"{report['seconds']} s; failures: {len(report['failures']) + len(report['html_errors'])}"
+    )
     for line in report["failures"] + report["html_errors"]:
         print("FAIL", line)
     for sc in no_evidence:

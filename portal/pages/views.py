@@ -30,7 +30,9 @@ def home():
 @bp.get("/accessibility")
 def accessibility():
     """The accessibility statement, from the committed conformance report (decision 0065)."""
-    return render_template("pages/accessibility.html", report=statement.report(), statement=statement)
+    return render_template(
+        "pages/accessibility.html", report=statement.report(), statement=statement
+    )
 
 
 @bp.get("/privacy")

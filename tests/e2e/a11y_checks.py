@@ -20,6 +20,8 @@ after another on the same page, in any order:
 
 from __future__ import annotations
 
+import time
+
 from tests.e2e.targets import _SMALL_TARGETS
 
 KIOSK_MINIMUM = 44
@@ -183,7 +185,9 @@ def reflow(page) -> list[str]:
             page.set_viewport_size(size)
             overflow = page.evaluate(_OVERFLOW)
             if overflow > 0:
-                problems.append(f"scrolls horizontally by {overflow} px at {zoom} ({size['width']} px)")
+                problems.append(
+                    f"scrolls horizontally by {overflow} px at {zoom} ({size['width']} px)"
+                )
     finally:
         if original:
             page.set_viewport_size(original)
@@ -248,9 +252,29 @@ CHECKS = {
 }
 
 
-def run_all(page, kiosk: bool = False) -> dict[str, list[str]]:
-    """Every check on the page as shown: {check: problems}."""
+def is_kiosk(page) -> bool:
+    """A page shown on a registered kiosk terminal (the layout marks its body)."""
+    return page.evaluate("() => document.body.classList.contains('kiosk')")
+
+
+# The checks that cost next to nothing (one DOM walk each): the browser suite runs them on every
+# page state it audits (tests/e2e/axe.py).
+CHEAP = ("headings", "landmarks", "targets")
+
+
+def run_all(
+    page, kiosk: bool | None = None, timings: dict | None = None, only=None
+) -> dict[str, list[str]]:
+    """Every check (or those named in `only`) on the page as shown: {check: problems}. `kiosk`
+    None: as the page says. `timings`, when given, receives each check's seconds (summed)."""
+    if kiosk is None:
+        kiosk = is_kiosk(page)
     results = {}
     for name, check in CHECKS.items():
+        if only is not None and name not in only:
+            continue
+        started = time.perf_counter()
         results[name] = check(page, kiosk) if name == "targets" else check(page)
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
     return results

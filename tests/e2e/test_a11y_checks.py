@@ -28,12 +28,14 @@ def test_a_good_page_passes_every_check(page):
 def test_each_check_finds_its_fault(page):
     bad = (
         GOOD.replace("<h2>小見出し</h2>", "<h3>小見出し</h3><h1>二つ目</h1>")
-        .replace('<footer><p>いすみ市</p></footer>', '<p>外の文</p>')
-        .replace('<button style="min-height:44px;min-width:44px">次へ進む</button>',
-                 '<button style="width:10px;height:10px;padding:0"></button>'
-                 '<button style="width:10px;height:10px;padding:0">x</button>'
-                 '<div style="width:500px">幅が固定</div>'
-                 '<div style="height:1.2em;overflow:hidden;width:6em">長い文字がはみ出す行です</div>')
+        .replace("<footer><p>いすみ市</p></footer>", "<p>外の文</p>")
+        .replace(
+            '<button style="min-height:44px;min-width:44px">次へ進む</button>',
+            '<button style="width:10px;height:10px;padding:0"></button>'
+            '<button style="width:10px;height:10px;padding:0">x</button>'
+            '<div style="width:500px">幅が固定</div>'
+            '<div style="height:1.2em;overflow:hidden;width:6em">長い文字がはみ出す行です</div>',
+        )
     )
     results = a11y_checks.run_all(show(page, bad))
     assert any("2 visible h1" in p for p in results["headings"])
@@ -46,7 +48,13 @@ def test_each_check_finds_its_fault(page):
 
 
 def test_a_script_error_under_forced_colours_is_found(page):
-    show(page, GOOD.replace("</body>", """<script>matchMedia('(forced-colors: active)')
-      .addEventListener('change', (e) => { if (e.matches) throw new Error('boom'); });</script></body>"""))
+    show(
+        page,
+        GOOD.replace(
+            "</body>",
+            """<script>matchMedia('(forced-colors: active)')
+      .addEventListener('change', (e) => { if (e.matches) throw new Error('boom'); });</script></body>""",
+        ),
+    )
     assert any("boom" in p for p in a11y_checks.forced_colors(page))
     assert a11y_checks.reduced_motion(page) == []

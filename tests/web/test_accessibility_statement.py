@@ -26,7 +26,10 @@ def test_the_page_shows_the_committed_reports_claim_and_date(client):
     assert report["claim"] in claim.get_text()
     assert soup.find("time")["datetime"] == report["date"]
     counts = report["counts"]["jis"]
-    assert f"適合 {counts['適合']}、不適合 {counts['不適合']}、適用なし {counts['適用なし']}" in soup.get_text()
+    assert (
+        f"適合 {counts['適合']}、不適合 {counts['不適合']}、適用なし {counts['適用なし']}"
+        in soup.get_text()
+    )
     for issue in report["known_issues"]:
         assert f"{issue['id']} {issue['title']}" in soup.get_text()
     assert "JIS X 8341-3:2016" in soup.get_text()
@@ -56,7 +59,11 @@ def test_without_a_report_the_page_claims_nothing(app, client, tmp_path):
     ("lang", "title", "heading"),
     [
         ("en", "Accessibility statement", "Reporting a problem"),
-        ("easy", "アクセシビリティ（だれでも つかえる ための くふう）の ほうしん", "もんだいを おしらせ ください"),
+        (
+            "easy",
+            "アクセシビリティ（だれでも つかえる ための くふう）の ほうしん",
+            "もんだいを おしらせ ください",
+        ),
     ],
 )
 def test_the_statement_in_each_language(client, lang, title, heading):
