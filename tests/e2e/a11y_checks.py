@@ -220,16 +220,23 @@ _NEUTRAL = {"forced_colors": "none", "reduced_motion": "no-preference"}
 
 
 def _with_media(page, what: str, **media) -> list[str]:
-    errors: list[str] = []
-    listener = lambda error: errors.append(str(error)[:200])  # noqa: E731
-    page.on("pageerror", listener)
+    """Show the page with the emulated preference for two frames (media listeners run before
+    the first frame's animation callbacks), collecting uncaught script errors in the page."""
+    page.evaluate(
+        """() => { window.__a11yErrors = [];
+          window.__a11yOnError = (e) => window.__a11yErrors.push(String(e.message));
+          window.addEventListener('error', window.__a11yOnError); }"""
+    )
     try:
         page.emulate_media(**media)
-        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+        errors = page.evaluate(
+            """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
+              () => done(window.__a11yErrors.map((m) => m.slice(0, 200))))))"""
+        )
         return _renders(page, errors, what)
     finally:
         page.emulate_media(**{key: _NEUTRAL[key] for key in media})
-        page.remove_listener("pageerror", listener)
+        page.evaluate("() => window.removeEventListener('error', window.__a11yOnError)")
 
 
 def forced_colors(page) -> list[str]:
