@@ -289,6 +289,11 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
                 tool_fail.setdefault(check, []).append(f"{page['url']}: {problem}")
     if run["html_errors"]:
         tool_fail["nu-html-checker"] = run["html_errors"]
+    # axe's "needs review" results: found by the tool, judged by a person.
+    incomplete: dict[str, set[str]] = {}
+    for page in run["pages"]:
+        for rule in page["axe"]["incomplete"]:
+            incomplete.setdefault(rule, set()).add(page["url"])
     criteria = []
     for c in doc["criteria"]:
         rules = sorted(run["axe_rules"].get(c["id"], []))
@@ -343,6 +348,12 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
                 if latest
                 else None,
                 "evidence": evidence,
+                "kind": "ツール"
+                if c.get("tools_suffice")
+                else ("ツール＋人" if rules or tools else "人"),
+                "axe_needs_review": {
+                    rule: sorted(incomplete[rule])[:5] for rule in rules if rule in incomplete
+                },
             }
         )
     jis = [c for c in criteria if c["jis"]]
@@ -521,8 +532,9 @@ def markdown(r: dict) -> str:
         "「ツール」はツールが確認したもの、「ツール＋人」はツールが見つけ人が判定するもの、"
         "「人」は人だけが判定できるものです。",
         "",
-        "| 達成基準 | ツール（axe のルール、ツールの確認） | テスト | 人の判定 |",
-        "| --- | --- | --- | --- |",
+        "| 達成基準 | 種類 | ツール（axe のルール、ツールの確認） | ツールが見つけ人が判定するもの"
+        "（axe の要確認） | テスト | 人の判定 |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in r["criteria"]:
         tools = (
@@ -534,7 +546,13 @@ def markdown(r: dict) -> str:
         human = (
             (f"{j['result']}：{j['note']}" + ("（要再確認）" if j["stale"] else "")) if j else "—"
         )
-        out.append(f"| {c['id']} | {tools} | {tests} | {human} |")
+        review = (
+            "<br>".join(
+                f"`{rule}`: {', '.join(urls)}" for rule, urls in c["axe_needs_review"].items()
+            )
+            or "—"
+        )
+        out.append(f"| {c['id']} | {c['kind']} | {tools} | {review} | {tests} | {human} |")
     out += ["", "## 既知の問題", ""]
     out += [f"- {i['id']} {i['title']}：{i['text']}" for i in r["known_issues"]] or ["- なし"]
     out += ["", "## 自動試験の失敗", ""]
