@@ -23,6 +23,7 @@ import glob
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -264,6 +265,7 @@ def run_sample(seed: int, picks: int) -> dict:
             browser.close()
     finally:
         stop(process)
+        shutil.rmtree(workdir, ignore_errors=True)
     checked, html_errors = html_check.validate()
     return {
         "pages": pages,
