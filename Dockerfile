@@ -20,6 +20,8 @@ COPY requirements/runtime.txt ./requirements/runtime.txt
 RUN pip install --no-cache-dir -r requirements/runtime.txt
 COPY pyproject.toml README.md alembic.ini procedure_catalog.yaml wsgi.py ./
 COPY catalog ./catalog
+# The conformance report that the accessibility statement page shows (decision 0065).
+COPY accessibility/report.json ./accessibility/report.json
 COPY portal ./portal
 COPY migrations ./migrations
 COPY migrations_mocks ./migrations_mocks

@@ -11,7 +11,7 @@ export FLASK_APP := portal
 # and `make worker PORT=8101` agree; PORTAL_PUBLIC_URL, when set, wins.
 export PORTAL_BIND := $(HOST):$(PORT)
 
-.PHONY: run worker test test-fast test-durations coverage setup migrate demo-data browser lint check audit lock bench clean layout layout-down layout-test bench-deps bench-peak
+.PHONY: a11y run worker test test-fast test-durations coverage setup migrate demo-data browser lint check audit lock bench clean layout layout-down layout-test bench-deps bench-peak
 
 # Exactly the versions of requirements/dev.txt (every package, direct and indirect; `make lock`
 # writes it from pyproject.toml), then the portal itself without resolving anything again.
@@ -97,6 +97,14 @@ layout-test: setup
 	@rm -f instance/layout-faults.json
 	PORTAL_LAYOUT_TEST=1 $(BIN)/python -m pytest tests/layout -n 0 -p no:random_order -p no:cacheprovider $(PYTEST_ARGS)
 	@echo "Fault tests (instance/layout-faults.json):" && cat instance/layout-faults.json
+
+# The JIS X 8341-3 conformance report (decision 0065): the page sample on a live server with the
+# demo data, axe + the Nu Html Checker + the tool checks on each page, then accessibility/report.md
+# and report.json. Fails on any automated failure or a criterion without evidence. A11Y_SEED
+# repeats a run's crawl picks (the seed is in the report).
+A11Y_SEED ?=
+a11y: setup browser
+	$(BIN)/python scripts/a11y.py $(if $(A11Y_SEED),--seed $(A11Y_SEED))
 
 lint: setup
 	$(BIN)/ruff check .

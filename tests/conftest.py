@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -212,6 +213,7 @@ def pytest_sessionfinish(session, exitstatus):
 
         config.workeroutput["audited_paths"] = sorted(axe.AUDITED_PATHS)
         config.workeroutput["axe_stats"] = dict(axe.STATS)
+        config.workeroutput["check_seconds"] = sum(axe.CHECK_SECONDS.values())
         config.workeroutput["route_check"] = getattr(config, "workeroutput_route_check", False)
         config.workeroutput["html_checked"] = checked
         config.workeroutput["html_errors"] = html_errors
@@ -250,9 +252,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     reports = getattr(config, "_worker_route_reports", [])
     audited = sum(r.get("axe_stats", {}).get("audited", 0) for r in reports)
     skipped = sum(r.get("axe_stats", {}).get("skipped", 0) for r in reports)
+    seconds = sum(r.get("check_seconds", 0.0) for r in reports)
+    if not reports and "tests.e2e.axe" in sys.modules:  # one process (-n 0)
+        axe = sys.modules["tests.e2e.axe"]
+        audited, skipped = axe.STATS["audited"], axe.STATS["skipped"]
+        seconds = sum(axe.CHECK_SECONDS.values())
     if audited or skipped:
         terminalreporter.write_line(
-            f"axe: {audited} page states audited, {skipped} repeats of an audited state skipped"
+            f"axe: {audited} page states audited, {skipped} repeats of an audited state skipped; "
+            f"tool checks {seconds:.1f} s ({seconds / max(1, audited):.2f} s a state)"
         )
     result = getattr(config, "_route_check_result", None)
     if result is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, render_template, request, url_for
 
 from portal.catalog.search import search
-from portal.pages import bp, display
+from portal.pages import bp, display, statement
 
 
 @bp.get("/")
@@ -29,7 +29,10 @@ def home():
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("pages/accessibility.html")
+    """The accessibility statement, from the committed conformance report (decision 0065)."""
+    return render_template(
+        "pages/accessibility.html", report=statement.report(), statement=statement
+    )
 
 
 @bp.get("/privacy")

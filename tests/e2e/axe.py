@@ -8,7 +8,11 @@ Each page state is audited once per run (per test worker): a state is the page's
 (every element's tag, id, classes, role, ARIA attributes, input type and whether it holds text)
 at one viewport size, with or without JavaScript. The same page shown again in the same state,
 by another test or another step of the same test, is not audited again; the cheap checks
-(horizontal scrolling) still run on every call.
+(horizontal scrolling) still run on every call. Each audited state also gets the tool checks of
+the conformance report's cheap tool checks (tests/e2e/a11y_checks.py: one h1 and no skipped
+heading level, landmarks, target size; about 0.01 s a state); PORTAL_A11Y_PAGE_CHECKS=all adds
+the others (names, reflow at 200 % / 400 %, text spacing, forced colours, reduced motion: about
+0.3 s more a state, which `make a11y` spends on its page sample instead).
 
 Each audited state's markup (the DOM as the browser holds it) is also kept for the W3C Nu Html
 Checker (tests/e2e/html_check.py), which validates them all in one batch when the run ends.
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
 
 from tests import html_check
+from tests.e2e import a11y_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = json.loads((ROOT / "accessibility" / "axe-config.json").read_text())
@@ -34,6 +40,15 @@ AUDITED_PATHS: set[str] = set()
 # Page states already audited in this process, and how many audits that saved (reported).
 AUDITED_STATES: set[str] = set()
 STATS = {"audited": 0, "skipped": 0}
+# Seconds spent in the tool checks (tests/e2e/a11y_checks.py), per check, over this process.
+CHECK_SECONDS: dict[str, float] = {}
+# Which of them run on every audited state: the cheap ones (about 0.01 s a state) by default;
+# PORTAL_A11Y_PAGE_CHECKS=all adds reflow, text spacing, names, forced colours and reduced motion
+# (about 0.3 s more a state: `make a11y` runs them on its sample), =none runs none.
+TOOL_CHECKS = {
+    "none": (),
+    "all": tuple(a11y_checks.CHECKS),
+}.get(os.environ.get("PORTAL_A11Y_PAGE_CHECKS", ""), a11y_checks.CHEAP)
 
 # Everything axe's rules read from the DOM, except the text itself (which differs between
 # residents, references and dates but not between states).
@@ -84,6 +99,15 @@ def audit(page, axe_page) -> None:
         results = _axe.run(target, options=OPTIONS)
         violations = results.response["violations"]
         assert not violations, f"axe violations on {url}:\n{_format(violations)}"
+        if TOOL_CHECKS:
+            problems = {
+                name: found
+                for name, found in a11y_checks.run_all(
+                    target, timings=CHECK_SECONDS, only=TOOL_CHECKS
+                ).items()
+                if found
+            }
+            assert not problems, f"tool checks failed on {url}: {problems}"
         html_check.keep(url, page.content())
         AUDITED_STATES.add(key)
         STATS["audited"] += 1

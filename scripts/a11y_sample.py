@@ -1,0 +1,247 @@
+"""The page sample of the conformance report (`make a11y`, scripts/a11y.py): every page type and
+state the portal has, each reached as a person reaches it in Chromium against a live server with
+the demo data, plus pages picked at random (seeded) from a crawl of the demo portal.
+
+A visit is a function of a fresh browser context that brings a page to one state and yields
+(label, page, kiosk) for each state it reaches; scripts/a11y.py audits the page at each yield.
+A state the visit cannot reach is an automated failure of the report (the sample is incomplete).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from unittest import mock
+from urllib.parse import urljoin, urlsplit
+
+import pyotp
+from playwright.sync_api import expect
+
+from tests.e2e.people import by_label
+from tests.e2e.staff_people import create_member
+from tests.e2e.test_login import use_card
+
+Visit = Callable[..., Iterator[tuple[str, object, bool]]]
+PROCEDURE = "juminhyo-copy"  # 住民票の写し等の交付請求: the most used procedure
+
+
+def heading(page):
+    return page.get_by_role("heading", level=1)
+
+
+def _sign_in(page, persona: str = "adult") -> None:
+    page.goto("/login")
+    page.get_by_role("button", name="マイナンバーカードでログインする").click()
+    use_card(page, persona)
+    expect(page.locator(".site-header__user")).to_be_visible()
+
+
+def _post_invalid(page, form_selector: str, values: dict[str, str]) -> None:
+    """Submit a form of the page with some values replaced by invalid ones (an error state a
+    person reaches by leaving a choice out or typing something wrong)."""
+    page.evaluate(
+        """([selector, values]) => {
+          const form = document.querySelector(selector);
+          for (const [name, value] of Object.entries(values)) {
+            for (const el of form.querySelectorAll(`[name="${name}"]`)) el.remove();
+            const input = document.createElement('input');
+            input.type = 'hidden'; input.name = name; input.value = value;
+            form.appendChild(input);
+          }
+        }""",
+        [form_selector, values],
+    )
+    page.locator(form_selector).get_by_role("button").last.click()
+    page.wait_for_load_state("load")
+
+
+def public_pages(page, lang: str):
+    """The site pages and a procedure's first page in one language (ja, easy, en)."""
+    page.goto(f"/?lang={lang}")
+    yield f"ホーム（{lang}）", page, False
+    page.goto("/accessibility")
+    yield f"アクセシビリティ方針（{lang}）", page, False
+    page.goto(f"/procedures/{PROCEDURE}")
+    yield f"手続の説明（{lang}）", page, False
+    page.goto("/life-events/")
+    yield f"ライフイベント（{lang}）", page, False
+    page.goto("/display")
+    yield f"文字の大きさと色（{lang}）", page, False
+    if lang == "ja":
+        page.goto("/privacy")
+        yield "個人情報の取扱い", page, False
+        page.goto("/display")
+        _post_invalid(page, "main form", {"size": "x", "contrast": "y"})
+        yield "文字の大きさと色：エラー", page, False
+        page.goto("/?q=%E4%BD%8F%E6%B0%91%E7%A5%A8")
+        yield "手続の検索結果", page, False
+        page.goto("/procedures/no-such-procedure")
+        yield "ページが見つからない（404）", page, False
+        page.goto("/appointments/")
+        yield "窓口の予約", page, False
+        page.goto("/resume")
+        yield "続きから入力", page, False
+
+
+def display_modes(page):
+    """Large text and high contrast (the portal's own display settings)."""
+    page.goto("/display")
+    page.locator("main form input[name=size]").last.check()
+    page.locator("main form input[name=contrast]").last.check()
+    page.locator("main form").get_by_role("button").first.click()
+    page.goto("/")
+    yield "ホーム（大きい文字・高コントラスト）", page, False
+    page.goto(f"/procedures/{PROCEDURE}")
+    yield "手続の説明（大きい文字・高コントラスト）", page, False
+
+
+def login_and_procedure(page):
+    """Login (with its error), a procedure step (with its errors), my applications."""
+    page.goto("/login")
+    yield "ログイン", page, False
+    page.get_by_role("button", name="マイナンバーカードでログインする").click()
+    expect(heading(page)).to_have_text("マイナンバーカードで本人確認")
+    yield "本人確認（カードの暗証番号）", page, False
+    use_card(page, "adult", pin="0000")
+    yield "本人確認：暗証番号の誤り", page, False
+    use_card(page, "adult")
+    expect(page.locator(".site-header__user")).to_be_visible()
+    yield "ホーム（ログイン中）", page, False
+    page.goto(f"/procedures/{PROCEDURE}")
+    page.get_by_role("button", name="申請を始める").click()
+    yield "申請のステップ（最初）", page, False
+    page.locator("main form").get_by_role("button", name="次へ進む").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield "申請のステップ：エラー", page, False
+    page.goto("/my/applications")
+    yield "申請一覧", page, False
+
+
+def login_timeout(page, server):
+    """The warning before a login runs out, and the page after it ran out."""
+    import datetime as dt
+
+    page.clock.install()
+    _sign_in(page)
+    signed_in_at = dt.datetime.now(dt.UTC)
+    server.set_clock((signed_in_at + dt.timedelta(minutes=28.2)).isoformat())
+    page.clock.fast_forward("28:00")
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    yield "ログイン時間切れの警告", page, False
+    server.set_clock((signed_in_at + dt.timedelta(minutes=31)).isoformat())
+    page.goto("/my/applications")
+    yield "ログイン時間切れの後", page, False
+    server.set_clock(None)
+
+
+def status_page(page, status_url: str):
+    page.goto(status_url)
+    yield "申請状況（デモの申請）", page, False
+
+
+def kiosk(page, server):
+    """A registered kiosk terminal: start, menu, a step, the end page; in English too."""
+    secret = create_member(server, "a11y-kiosk", "キオスク 管理者", "admin:shimin", "pw-" * 5)
+    page.goto("/kiosk/")
+    yield "キオスク：登録されていない端末", page, True
+    page.goto("/staff/login")
+    by_label(page, "ログインID").fill("a11y-kiosk")
+    by_label(page, "パスワード").fill("pw-" * 5)
+    page.get_by_role("button", name="次へ").click()
+    by_label(page, "確認コード（数字6桁）").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="ログインする").click()
+    page.get_by_role("link", name="キオスク端末").click()
+    by_label(page, "端末の名前").fill("a11y")
+    by_label(page, "設置場所（画面に表示します）").fill("本庁舎1階")
+    page.get_by_role("button", name="この端末をキオスクとして登録").click()
+    expect(page.get_by_text("本庁舎1階")).to_be_visible()
+    yield "キオスク：開始", page, True
+    page.get_by_role("button", name="手続をする").click()
+    expect(heading(page)).to_have_text("手続を選んでください")
+    yield "キオスク：手続の一覧", page, True
+    page.get_by_role("link", name=re.compile("住民票の写し")).first.click()
+    page.get_by_role("button", name="申請を始める").click()
+    yield "キオスク：申請のステップ（ログイン前）", page, True
+    page.goto("/kiosk/procedures?lang=en")
+    yield "キオスク：手続の一覧（en）", page, True
+    page.goto("/kiosk/procedures?lang=easy")
+    yield "キオスク：手続の一覧（easy）", page, True
+    page.goto("/kiosk/end")
+    yield "キオスク：終了の確認", page, True
+
+
+def assisted(page, server):
+    """お手伝い: a registered helper logs in and hands over to the resident."""
+    from portal import create_app
+    from tests.e2e import prepared
+
+    with mock.patch.dict(os.environ, server.env, clear=True):
+        app = create_app()
+    prepared.registered_helper(app, "渡辺 健", "1980-10-30", "デジタル推進委員")
+    page.goto("/assist/")
+    yield "お手伝いの方のページ", page, False
+    page.get_by_role("button", name="お手伝いの方のカードでログインする").click()
+    use_card(page, "care-manager")
+    expect(page.get_by_role("button", name="お手伝いを始める")).to_be_visible()
+    yield "お手伝い：開始", page, False
+    page.get_by_role("button", name="お手伝いを始める").click()
+    expect(heading(page)).to_have_text("ここからはご本人が入力してください")
+    yield "お手伝い：ご本人に渡す", page, False
+    page.get_by_role("button", name="ご本人のマイナンバーカードでログインする").click()
+    use_card(page, "elderly")
+    expect(heading(page)).to_have_text("お手伝いへの同意")
+    yield "お手伝い：同意", page, False
+    page.get_by_role("button", name="同意して、お手伝いを頼む").click()
+    yield "お手伝い：同意のエラー", page, False
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.links.append(href)
+
+
+# Not pages of the resident's portal (the statement's scope), or not pages at all.
+_OUTSIDE = re.compile(
+    r"^/(static|staff|mock-jpki|mock-pay|dev|api|healthz|readyz|logout)|\.(ics|csv|pdf|png)$"
+)
+
+
+def crawl(request, start_urls: list[str], limit: int = 80) -> list[str]:
+    """Same-site page addresses reachable from `start_urls` by links (breadth first, GET only,
+    anonymous), at most `limit` fetched."""
+    seen, queue, pages = set(start_urls), list(start_urls), []
+    while queue and len(pages) < limit:
+        url = queue.pop(0)
+        response = request.get(url, max_redirects=0, fail_on_status_code=False)
+        if response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        pages.append(url)
+        parser = _Links()
+        parser.feed(response.text())
+        for href in parser.links:
+            parts = urlsplit(urljoin(url, href))
+            if parts.netloc != urlsplit(url).netloc or _OUTSIDE.search(parts.path):
+                continue
+            if "lang=" in parts.query:
+                continue
+            query = "" if parts.query.startswith("next=") else parts.query  # the same page
+            target = parts.path + (f"?{query}" if query else "")
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return pages
+
+
+def pick(pages: list[str], seed: int, count: int, exclude: set[str]) -> list[str]:
+    candidates = sorted(set(pages) - exclude)
+    chooser = random.Random(seed)  # noqa: S311 - a reproducible pick, not a secret
+    return chooser.sample(candidates, min(count, len(candidates)))
