@@ -230,12 +230,15 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         problems.append(f"{path}.steps: an online procedure needs at least one step")
 
     known = set(names)
-    # an address's parts may be named in rules (new_address.city)
+    # an address's parts may be named in rules (new_address.city), and a person's (mother.name)
+    parts = {
+        "address": ("postal_code", "prefecture", "city", "town", "block", "building"),
+        "person": ("name", "kana", "birth_date"),
+    }
     known |= {
         f"{field.name}.{part}"
         for field in procedure.fields()
-        if field.type == "address"
-        for part in ("postal_code", "prefecture", "city", "town", "block", "building")
+        for part in parts.get(field.type, ())
     }
 
     def check_rule(source: str | None, rule_path: str) -> None:
@@ -281,10 +284,15 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             problems.append(f"{path}.{key}: missing (every procedure has it, in every language)")
     problems.extend(_check_keywords(procedure, path))
     uses_identity = procedure.on_behalf or any(f.prefill for f in procedure.fields())
-    if uses_identity and procedure.identity_level == "none":
+    if procedure.optional_login:
+        if procedure.identity_level != "none":
+            problems.append(f"{path}.optional_login: only with identity_level 'none'")
+        if procedure.on_behalf:
+            problems.append(f"{path}.optional_login: on_behalf needs 'login' or 'signature'")
+    elif uses_identity and procedure.identity_level == "none":
         problems.append(
             f"{path}.identity_level: prefill and on_behalf need 'login' or 'signature' "
-            "(they read the signed-in resident's records)"
+            "(they read the signed-in resident's records), or optional_login for prefill"
         )
     for j, attachment in enumerate(procedure.attachments):
         check_rule(attachment.when, f"{path}.attachments[{j}].when")
@@ -379,6 +387,7 @@ PREFILL_TYPES = {
     "subject.tax_lookup": "radio",
     "subject.household": "group",
     "subject.spouse": "person",
+    "subject.spouse_in_household": "yesno",
 }
 
 

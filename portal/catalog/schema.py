@@ -184,6 +184,11 @@ PrefillSource = Literal[
     # The subject's spouse in the same household of the records (the head's spouse, or the head
     # for a spouse), into a person field (issue 22: shown, not asked).
     "subject.spouse",
+    # Yes (a yesno field) when the records show the subject's spouse in the same household (as
+    # subject.spouse finds them): 配偶者がいますか, 配偶者と一緒に住んでいますか. Nothing is filled
+    # otherwise (a spouse in another household, or a partner not married, is the resident's to
+    # say), so the answer is never a "no" the city cannot know (issue 22).
+    "subject.spouse_in_household",
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",
@@ -366,6 +371,10 @@ class Procedure(Model):
     department: KebabId
     channel: Literal["online", "counter", "both"]
     identity_level: Literal["none", "login", "signature"]
+    # identity_level none only: anyone may file without logging in (妊娠の届出: 母子保健法第15条),
+    # but a card holder may log in first, and then the fields' prefill fills what the card and
+    # the records hold (issue 22). The procedure page offers both ways.
+    optional_login: bool = False
     on_behalf: OnBehalf | None = None  # None: only for oneself
     # Counter procedures (channel: counter): where, why in person, and who may come.
     counter: KebabId | None = None

@@ -196,11 +196,13 @@ def _value(
             }
             items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
         return (items, RECORDS) if items else None
-    if item == "spouse":
+    if item in ("spouse", "spouse_in_household"):
         household = read.get("household", person_id) if read and person_id else None
         spouse = _spouse_in(household, person_id) if household is not None else None
         if spouse is None:
             return None
+        if item == "spouse_in_household":
+            return True, RECORDS
         return _person(
             {"name": spouse.name, "kana": spouse.kana, "birth_date": spouse.birth_date}
         ), RECORDS
