@@ -236,9 +236,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         "person": ("name", "kana", "birth_date"),
     }
     known |= {
-        f"{field.name}.{part}"
-        for field in procedure.fields()
-        for part in parts.get(field.type, ())
+        f"{field.name}.{part}" for field in procedure.fields() for part in parts.get(field.type, ())
     }
 
     def check_rule(source: str | None, rule_path: str) -> None:
@@ -374,6 +372,9 @@ def _check_sensitive(field, path: str) -> list[str]:
     return problems
 
 
+# The 要介護状態区分 of the care insurance records (subject.care_level).
+CARE_LEVELS = {"support-1", "support-2", "care-1", "care-2", "care-3", "care-4", "care-5"}
+
 # Which field type each prefill source fills.
 PREFILL_TYPES = {
     "applicant.phone": "tel",
@@ -384,6 +385,8 @@ PREFILL_TYPES = {
     "subject.address": "address",
     "subject.children": "group",
     "subject.care_insured_number": "text",
+    "subject.care_level": "select",
+    "subject.care_insured_category": "radio",
     "subject.tax_lookup": "radio",
     "subject.household": "group",
     "subject.spouse": "person",
@@ -413,6 +416,16 @@ def _check_prefill(field, path: str) -> list[str]:
         "attach",
     }:
         problems.append(f"{path}.options: subject.tax_lookup needs options 'city' and 'attach'")
+    elif prefill.source == "subject.care_level" and not CARE_LEVELS <= {
+        o.value for o in field.options
+    }:
+        problems.append(
+            f"{path}.options: subject.care_level needs the levels {sorted(CARE_LEVELS)}"
+        )
+    elif prefill.source == "subject.care_insured_category" and "first" not in {
+        o.value for o in field.options
+    }:
+        problems.append(f"{path}.options: subject.care_insured_category needs the option 'first'")
     group_source = prefill.source in ("subject.children", "subject.household")
     if not group_source and (prefill.map or prefill.max_age is not None):
         problems.append(f"{path}.prefill: map and max_age are for group sources only")

@@ -178,6 +178,12 @@ PrefillSource = Literal[
     "subject.address",
     "subject.children",  # the subject's children in the records, into a group field
     "subject.care_insured_number",  # 介護保険被保険者番号 from the records
+    # The subject's 要介護状態区分 from the care insurance records (a select field with the
+    # levels support-1 .. care-5), nothing when not certified (issue 22).
+    "subject.care_level",
+    # 第1号被保険者 ("first", a radio field) when the records' birth date makes the subject 65 or
+    # over (介護保険法第9条); nothing for 40 to 64: 第2号 also depends on the medical insurance.
+    "subject.care_insured_category",
     # The subject's household in the records, into a group field (map: name, kana, birth_date,
     # relationship); e.g. the members moving out with the card holder.
     "subject.household",

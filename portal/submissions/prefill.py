@@ -211,9 +211,30 @@ def _value(
         if insurance is None or not insurance.nursing_care_insured_number:
             return None
         return insurance.nursing_care_insured_number, RECORDS
+    if item == "care_level":
+        insurance = read.get("insurance", person_id) if read and person_id else None
+        if insurance is None or not insurance.nursing_care_level:
+            return None
+        return insurance.nursing_care_level, RECORDS
+    if item == "care_insured_category":
+        if resident is None or _age(resident.birth_date, today) < FIRST_CATEGORY_AGE:
+            return None
+        return "first", RECORDS
     if item == "tax_lookup":
         return _tax_lookup(person_id, read, today)
     raise ValueError(f"unknown prefill source {source!r}")  # pragma: no cover - schema checks
+
+
+# 介護保険法第9条: residents 65 and over are 第1号被保険者.
+FIRST_CATEGORY_AGE = 65
+
+
+def _age(birth_date: dt.date, today: dt.date) -> int:
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
 
 
 def _spouse_in(household: Household, person_id: str | None) -> HouseholdMember | None:
