@@ -282,3 +282,83 @@ def test_a_prefilled_answer_waits_for_its_step_although_its_condition_is_unanswe
         no_spouse = StepOutcome(values={"has_spouse": False})
         service.save_step(db.session, submission, procedure.step("spouse"), no_spouse, today, now)
         assert "spouse" not in submission.answers
+
+
+@pytest.mark.parametrize(
+    ("persona", "filled"),
+    [("parent", True), ("spouse", True), ("elderly", False), ("child-1", False)],
+)
+def test_a_spouse_in_the_household_answers_yes_and_nothing_else_is_answered(
+    records, persona, filled
+):
+    """配偶者がいますか is yes when the records show the spouse in the household; otherwise it is
+    left for the resident (a spouse elsewhere or a partner the records cannot know)."""
+    field = Field(
+        name="has_spouse",
+        type="yesno",
+        label="配偶者がいますか",
+        prefill={"source": "subject.spouse_in_household"},
+    )
+    answers, sources = prefill_answers(
+        procedure(field), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    if filled:
+        assert answers == {"has_spouse": True} and sources == {"has_spouse": "records"}
+    else:
+        assert answers == {} and sources == {}
+
+
+LEVELS = [
+    {"value": v, "label": v}
+    for v in ("support-1", "support-2", "care-1", "care-2", "care-3", "care-4", "care-5")
+]
+CARE_LEVEL = Field(
+    name="current_level",
+    type="select",
+    label="いまの要介護状態区分",
+    options=LEVELS,
+    prefill={"source": "subject.care_level"},
+)
+CATEGORY = Field(
+    name="insured_category",
+    type="radio",
+    label="被保険者の区分",
+    options=[{"value": "first", "label": "65歳以上"}, {"value": "second", "label": "40歳から64歳"}],
+    prefill={"source": "subject.care_insured_category"},
+)
+
+
+def test_the_care_records_give_the_level_and_the_age_the_first_category(records):
+    answers, sources = prefill_answers(
+        procedure(CARE_LEVEL, CATEGORY),
+        applicant("elderly"),
+        Subject("elderly", True),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers == {"current_level": "support-2", "insured_category": "first"}
+    assert sources == {"current_level": "records", "insured_category": "records"}
+    # 45 and not certified: neither is filled (第2号 depends on the medical insurance too)
+    answers, _ = prefill_answers(
+        procedure(CARE_LEVEL, CATEGORY),
+        applicant("adult"),
+        Subject("adult", True),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers == {}
+
+
+def test_the_care_sources_need_their_options():
+    wrong_level = Field.model_validate(CARE_LEVEL.model_dump() | {"options": LEVELS[:2]})
+    assert _check_prefill(wrong_level, "f")[0].startswith(
+        "f.options: subject.care_level needs the levels"
+    )
+    wrong_category = Field.model_validate(
+        CATEGORY.model_dump() | {"options": [{"value": "second", "label": "40歳から64歳"}]}
+    )
+    assert _check_prefill(wrong_category, "f") == [
+        "f.options: subject.care_insured_category needs the option 'first'"
+    ]
