@@ -381,6 +381,9 @@ PREFILL_TYPES = {
     "applicant.email": "email",
     "applicant.person": "person",
     "applicant.address": "address",
+    "applicant.household_role": "radio",
+    "applicant.household_head": "text",
+    "applicant.parent_role": "radio",
     "subject.person": "person",
     "subject.address": "address",
     "subject.children": "group",
@@ -416,6 +419,19 @@ def _check_prefill(field, path: str) -> list[str]:
         "attach",
     }:
         problems.append(f"{path}.options: subject.tax_lookup needs options 'city' and 'attach'")
+    elif prefill.source == "applicant.household_role" and {o.value for o in field.options} != {
+        "head",
+        "member",
+    }:
+        problems.append(
+            f"{path}.options: applicant.household_role needs options 'head' and 'member'"
+        )
+    elif prefill.source == "applicant.parent_role" and not {"mother", "father"} <= {
+        o.value for o in field.options
+    }:
+        problems.append(
+            f"{path}.options: applicant.parent_role needs options 'mother' and 'father'"
+        )
     elif prefill.source == "subject.care_level" and not CARE_LEVELS <= {
         o.value for o in field.options
     }:

@@ -174,6 +174,15 @@ PrefillSource = Literal[
     "applicant.email",
     "applicant.person",  # name and birth date from the card, reading from the city's records
     "applicant.address",  # the card's address, in parts from the city's records
+    # "head" (a radio field with options head and member) when the records show the signed-in
+    # resident as the head of their household, else "member" (issue 22).
+    "applicant.household_role",
+    # The head of the signed-in resident's household in the records (a text field), when it is
+    # someone else.
+    "applicant.household_head",
+    # "mother" or "father" (a radio field) when the records show the signed-in resident as a
+    # parent of a child (subject.children) and hold their gender as female or male.
+    "applicant.parent_role",
     "subject.person",  # the person the application is about (the applicant when for oneself)
     "subject.address",
     "subject.children",  # the subject's children in the records, into a group field

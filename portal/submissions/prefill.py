@@ -196,6 +196,19 @@ def _value(
             }
             items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
         return (items, RECORDS) if items else None
+    if item == "parent_role":
+        children = read.get("children", person_id) if read and person_id else None
+        role = PARENT_ROLES.get(resident.gender) if resident is not None else None
+        return (role, RECORDS) if children and role else None
+    if item in ("household_role", "household_head"):
+        household = read.get("household", person_id) if read and person_id else None
+        if household is None:
+            return None
+        is_head = household.head_person_id == person_id
+        if item == "household_role":
+            return ("head" if is_head else "member"), RECORDS
+        head = next((m for m in household.members if m.person_id == household.head_person_id), None)
+        return (head.name, RECORDS) if head is not None and not is_head else None
     if item in ("spouse", "spouse_in_household"):
         household = read.get("household", person_id) if read and person_id else None
         spouse = _spouse_in(household, person_id) if household is not None else None
@@ -224,6 +237,9 @@ def _value(
         return _tax_lookup(person_id, read, today)
     raise ValueError(f"unknown prefill source {source!r}")  # pragma: no cover - schema checks
 
+
+# applicant.parent_role: a parent's role by the gender in the records
+PARENT_ROLES = {"female": "mother", "male": "father"}
 
 # 介護保険法第9条: residents 65 and over are 第1号被保険者.
 FIRST_CATEGORY_AGE = 65

@@ -362,3 +362,48 @@ def test_the_care_sources_need_their_options():
     assert _check_prefill(wrong_category, "f") == [
         "f.options: subject.care_insured_category needs the option 'first'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("parent", {"filer_role": "head"}),  # 岬 花子 heads her household
+        ("spouse", {"filer_role": "member", "head_name": "岬 花子"}),
+    ],
+)
+def test_the_household_role_and_head_come_from_the_records(records, persona, expected):
+    role = Field(
+        name="filer_role",
+        type="radio",
+        label="世帯主との関係",
+        options=[{"value": "head", "label": "世帯主"}, {"value": "member", "label": "世帯員"}],
+        prefill={"source": "applicant.household_role"},
+    )
+    head = Field(
+        name="head_name",
+        type="text",
+        label="世帯主の氏名",
+        prefill={"source": "applicant.household_head"},
+    )
+    answers, sources = prefill_answers(
+        procedure(role, head), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    assert answers == expected
+    assert set(sources.values()) == {"records"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "role"), [("parent", "mother"), ("spouse", "father"), ("adult", None)]
+)
+def test_a_parent_in_the_records_is_the_mother_or_the_father(records, persona, role):
+    field = Field(
+        name="guardian_relationship",
+        type="radio",
+        label="子どもとの関係",
+        options=[{"value": "mother", "label": "母"}, {"value": "father", "label": "父"}],
+        prefill={"source": "applicant.parent_role"},
+    )
+    answers, _ = prefill_answers(
+        procedure(field), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    assert answers.get("guardian_relationship") == role
