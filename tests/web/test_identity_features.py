@@ -139,6 +139,37 @@ def test_a_procedure_that_needs_a_login_sends_visitors_to_it(client, stub):
     assert response.headers["Location"].startswith("/login?next=")
 
 
+NINSHIN = "/procedures/ninshin-todoke"
+
+
+def test_an_optional_login_offers_both_ways_and_a_card_holder_gets_the_prefill(
+    app, client, stub
+):
+    """妊娠の届出 (optional_login): anyone may start without a login; a card holder who logs in
+    gets her name, birth date and address from the card and the records (issue 22)."""
+    page = check_page(client.get(NINSHIN))
+    buttons = [b.get_text(strip=True) for b in page.find_all("button")]
+    assert "申請を始める" in buttons and "マイナンバーカードでログインして始める" in buttons
+    assert begin(client, NINSHIN).headers["Location"] == f"{NINSHIN}/apply/notifier"
+    with app.app_context():
+        anonymous = db.session.scalar(
+            select(Submission).where(Submission.procedure_id == "ninshin-todoke")
+        )
+        assert anonymous.owner_sub is None and "mother" not in anonymous.answers
+
+    signed_in = app.test_client()
+    login(signed_in, "parent")
+    page = check_page(signed_in.get(NINSHIN))
+    assert "マイナンバーカードでログインして始める" not in [
+        b.get_text(strip=True) for b in page.find_all("button")
+    ]
+    assert begin(signed_in, NINSHIN).headers["Location"] == f"{NINSHIN}/apply/notifier"
+    draft = draft_of(app, "ninshin-todoke", "sub-parent")
+    assert draft.answers["mother"]["name"] == "岬 花子"
+    assert draft.answers["address"]["town"] == "岬町和泉"
+    assert draft.prefilled == {"mother": "card", "address": "card"}
+
+
 def test_prefilled_answers_are_marked_and_locked_ones_cannot_be_posted_over(app, client, stub):
     login(client, "parent")
     assert begin(client, HOIKU).headers["Location"] == f"{HOIKU}/apply/guardian"
