@@ -124,10 +124,7 @@ def persona_for(procedure: Procedure) -> str:
 
 
 # journey id (the procedure id) -> (procedure, persona, what it is)
-JOURNEYS = {
-    p.id: (p.id, persona_for(p), f"{p.title} ({identity(p)})")
-    for p in online_procedures()
-}
+JOURNEYS = {p.id: (p.id, persona_for(p), f"{p.title} ({identity(p)})") for p in online_procedures()}
 # The procedures issue 22 names: each must be within the target.
 NAMED = (
     "tenshutsu",

@@ -432,9 +432,10 @@ def _check_prefill(field, path: str) -> list[str]:
         problems.append(
             f"{path}.options: applicant.parent_role needs options 'mother' and 'father'"
         )
-    elif prefill.source == "subject.care_level" and not CARE_LEVELS <= {
-        o.value for o in field.options
-    }:
+    elif (
+        prefill.source == "subject.care_level"
+        and not {o.value for o in field.options} >= CARE_LEVELS
+    ):
         problems.append(
             f"{path}.options: subject.care_level needs the levels {sorted(CARE_LEVELS)}"
         )

@@ -142,9 +142,7 @@ def test_a_procedure_that_needs_a_login_sends_visitors_to_it(client, stub):
 NINSHIN = "/procedures/ninshin-todoke"
 
 
-def test_an_optional_login_offers_both_ways_and_a_card_holder_gets_the_prefill(
-    app, client, stub
-):
+def test_an_optional_login_offers_both_ways_and_a_card_holder_gets_the_prefill(app, client, stub):
     """妊娠の届出 (optional_login): anyone may start without a login; a card holder who logs in
     gets her name, birth date and address from the card and the records (issue 22)."""
     page = check_page(client.get(NINSHIN))
