@@ -394,6 +394,7 @@ PREFILL_TYPES = {
     "subject.household": "group",
     "subject.spouse": "person",
     "subject.spouse_in_household": "yesno",
+    "subject.spouse_name": "text",
 }
 
 

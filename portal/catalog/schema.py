@@ -204,6 +204,8 @@ PrefillSource = Literal[
     # otherwise (a spouse in another household, or a partner not married, is the resident's to
     # say), so the answer is never a "no" the city cannot know (issue 22).
     "subject.spouse_in_household",
+    # The name of that spouse, into a text field (配偶者・パートナーの氏名).
+    "subject.spouse_name",
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",

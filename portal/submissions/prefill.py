@@ -209,13 +209,15 @@ def _value(
             return ("head" if is_head else "member"), RECORDS
         head = next((m for m in household.members if m.person_id == household.head_person_id), None)
         return (head.name, RECORDS) if head is not None and not is_head else None
-    if item in ("spouse", "spouse_in_household"):
+    if item in ("spouse", "spouse_in_household", "spouse_name"):
         household = read.get("household", person_id) if read and person_id else None
         spouse = _spouse_in(household, person_id) if household is not None else None
         if spouse is None:
             return None
         if item == "spouse_in_household":
             return True, RECORDS
+        if item == "spouse_name":
+            return spouse.name, RECORDS
         return _person(
             {"name": spouse.name, "kana": spouse.kana, "birth_date": spouse.birth_date}
         ), RECORDS

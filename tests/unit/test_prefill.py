@@ -306,6 +306,14 @@ def test_a_spouse_in_the_household_answers_yes_and_nothing_else_is_answered(
         assert answers == {"has_spouse": True} and sources == {"has_spouse": "records"}
     else:
         assert answers == {} and sources == {}
+    name = Field(
+        name="partner_name", type="text", label="氏名", prefill={"source": "subject.spouse_name"}
+    )
+    answers, _ = prefill_answers(
+        procedure(name), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    expected = {"parent": "岬 健一", "spouse": "岬 花子"}.get(persona)
+    assert answers.get("partner_name") == expected
 
 
 LEVELS = [
