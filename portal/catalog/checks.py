@@ -390,6 +390,7 @@ PREFILL_TYPES = {
     "subject.care_insured_number": "text",
     "subject.care_level": "select",
     "subject.care_insured_category": "radio",
+    "subject.care_plan_type": "radio",
     "subject.tax_lookup": "radio",
     "subject.household": "group",
     "subject.spouse": "person",
@@ -439,6 +440,13 @@ def _check_prefill(field, path: str) -> list[str]:
     ):
         problems.append(
             f"{path}.options: subject.care_level needs the levels {sorted(CARE_LEVELS)}"
+        )
+    elif prefill.source == "subject.care_plan_type" and not {o.value for o in field.options} >= {
+        "care",
+        "support",
+    }:
+        problems.append(
+            f"{path}.options: subject.care_plan_type needs options 'care' and 'support'"
         )
     elif prefill.source == "subject.care_insured_category" and "first" not in {
         o.value for o in field.options

@@ -193,6 +193,9 @@ PrefillSource = Literal[
     # 第1号被保険者 ("first", a radio field) when the records' birth date makes the subject 65 or
     # over (介護保険法第9条); nothing for 40 to 64: 第2号 also depends on the medical insurance.
     "subject.care_insured_category",
+    # The care plan the subject's level calls for (a radio field): "care" (居宅サービス計画) for
+    # 要介護1-5, "support" (介護予防サービス計画) for 要支援1・2, from the care insurance records.
+    "subject.care_plan_type",
     # The subject's household in the records, into a group field (map: name, kana, birth_date,
     # relationship); e.g. the members moving out with the card holder.
     "subject.household",

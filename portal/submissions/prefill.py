@@ -226,10 +226,12 @@ def _value(
         if insurance is None or not insurance.nursing_care_insured_number:
             return None
         return insurance.nursing_care_insured_number, RECORDS
-    if item == "care_level":
+    if item in ("care_level", "care_plan_type"):
         insurance = read.get("insurance", person_id) if read and person_id else None
         if insurance is None or not insurance.nursing_care_level:
             return None
+        if item == "care_plan_type":
+            return insurance.nursing_care_level.split("-")[0], RECORDS  # care-2 -> care
         return insurance.nursing_care_level, RECORDS
     if item == "care_insured_category":
         if resident is None or _age(resident.birth_date, today) < FIRST_CATEGORY_AGE:

@@ -359,6 +359,20 @@ def test_the_care_records_give_the_level_and_the_age_the_first_category(records)
     assert answers == {}
 
 
+def test_the_care_level_gives_the_plan_to_ask_for(records):
+    plan = Field(
+        name="plan_type",
+        type="radio",
+        label="作成を頼む計画",
+        options=[{"value": "care", "label": "居宅"}, {"value": "support", "label": "予防"}],
+        prefill={"source": "subject.care_plan_type"},
+    )
+    answers, _ = prefill_answers(
+        procedure(plan), applicant("elderly"), Subject("elderly", True), records, "r", TODAY
+    )
+    assert answers == {"plan_type": "support"}  # 要支援2
+
+
 def test_the_care_sources_need_their_options():
     wrong_level = Field.model_validate(CARE_LEVEL.model_dump() | {"options": LEVELS[:2]})
     assert _check_prefill(wrong_level, "f")[0].startswith(
