@@ -67,7 +67,7 @@ def test_a_move_into_the_city_made_last_week(app, mover, stub):  # noqa: F811
     assert members["kokuho-kanyu-dattai"].answers["change_date"] == "2026-11-15"
 
 
-OUT = {"new_head": "notifier", "whole_household": "all", "new_address.city": "船橋市"}
+OUT = {"new_head": "notifier", "new_address.city": "船橋市"}
 
 
 @pytest.mark.parametrize(

@@ -168,6 +168,40 @@ def test_an_optional_login_offers_both_ways_and_a_card_holder_gets_the_prefill(a
     assert draft.prefilled == {"mother": "card", "address": "card"}
 
 
+def test_a_partner_who_logs_in_is_not_taken_for_the_mother(app, stub):
+    """The mother's fields show the card of whoever logs in: a partner who notifies and keeps
+    them is told to enter the mother (the check of 妊娠の届出), and nothing is lost."""
+    from tests.web.test_bundle_pages import errors_of, form_data
+
+    partner = login(app.test_client(), "spouse")  # 岬 健一
+    begin(partner, NINSHIN)
+    notifier = f"{NINSHIN}/apply/notifier"
+    page = partner.get(notifier)
+    values = {
+        "notifier": "partner",
+        "notifier_person.name": "岬 健一",
+        "notifier_person.kana": "ミサキ ケンイチ",
+        "notifier_person.birth_date": "1988-09-03",
+        "phone": "090-1234-5678",
+    }
+    assert partner.post(notifier, data=form_data(page.text, values)).status_code == 302
+    mother = f"{NINSHIN}/apply/mother"
+    page = partner.get(mother)
+    response = partner.post(mother, data=form_data(page.text, {"my_number": "100000000030"}))
+    assert response.status_code == 200
+    assert "届出をする方と同じです" in response.text, (response.status_code, response.text[-3000:])
+    fixed = {
+        "mother.name": "岬 花子",
+        "mother.kana": "ミサキ ハナコ",
+        "mother.birth_date": "1990-04-10",
+    }
+    page = partner.get(mother)
+    response = partner.post(
+        mother, data=form_data(page.text, fixed | {"my_number": "100000000021"})
+    )
+    assert response.status_code == 302, errors_of(response)
+
+
 def test_prefilled_answers_are_marked_and_locked_ones_cannot_be_posted_over(app, client, stub):
     login(client, "parent")
     assert begin(client, HOIKU).headers["Location"] == f"{HOIKU}/apply/guardian"
