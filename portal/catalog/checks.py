@@ -396,6 +396,7 @@ PREFILL_TYPES = {
     "subject.spouse": "person",
     "subject.spouse_in_household": "yesno",
     "subject.spouse_name": "text",
+    "subject.household_services": "checkboxes",
 }
 
 

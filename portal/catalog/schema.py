@@ -209,6 +209,11 @@ PrefillSource = Literal[
     "subject.spouse_in_household",
     # The name of that spouse, into a text field (配偶者・パートナーの氏名).
     "subject.spouse_name",
+    # What the city's registers show for the subject's household (a checkboxes field; only the
+    # options it offers): kokuho / kouki (国保 or 後期高齢者医療 in the insurance records), kaigo
+    # (a care level), jidou-teate, school, hoiku, shogai (the city's own registers); e.g. the
+    # procedures 転出届 asks about (issue 22).
+    "subject.household_services",
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",

@@ -200,6 +200,8 @@ def _value(
         children = read.get("children", person_id) if read and person_id else None
         role = PARENT_ROLES.get(resident.gender) if resident is not None else None
         return (role, RECORDS) if children and role else None
+    if item == "household_services":
+        return _household_services(field, person_id, read)
     if item in ("household_role", "household_head"):
         household = read.get("household", person_id) if read and person_id else None
         if household is None:
@@ -240,6 +242,28 @@ def _value(
     if item == "tax_lookup":
         return _tax_lookup(person_id, read, today)
     raise ValueError(f"unknown prefill source {source!r}")  # pragma: no cover - schema checks
+
+
+# subject.household_services: what the insurance records say, as the options name it
+INSURANCE_SERVICES = {"national": "kokuho", "late-elderly": "kouki"}
+
+
+def _household_services(field: Field, person_id: str | None, read: _Reader | None):
+    """The options of a checkboxes field the city's registers show for someone in the subject's
+    household, in the field's order; nothing when they show none."""
+    household = read.get("household", person_id) if read and person_id else None
+    if read is None or household is None:
+        return None
+    found: set[str] = set()
+    for member in household.members:
+        insurance = read.get("insurance", member.person_id)
+        if insurance is not None:
+            found.add(INSURANCE_SERVICES.get(insurance.kind, ""))
+            if insurance.nursing_care_level:
+                found.add("kaigo")
+        found.update(read.get("city_services", member.person_id) or ())
+    chosen = [o.value for o in field.options if o.value in found]
+    return (chosen, RECORDS) if chosen else None
 
 
 # applicant.parent_role: a parent's role by the gender in the records

@@ -429,3 +429,30 @@ def test_a_parent_in_the_records_is_the_mother_or_the_father(records, persona, r
         procedure(field), applicant(persona), Subject(persona, True), records, "r", TODAY
     )
     assert answers.get("guardian_relationship") == role
+
+
+def test_the_city_registers_tick_what_the_household_uses(records, log):
+    """転出届's 引っ越す方にあてはまるもの: 児童手当 (花子), the city's school (蒼) and a nursery
+    place (ひなた) from the city's registers; the household's insurance is not the city's."""
+    related = Field(
+        name="related",
+        type="checkboxes",
+        label="あてはまるもの",
+        required=False,
+        options=[
+            {"value": v, "label": v}
+            for v in ("kokuho", "kouki", "kaigo", "jidou-teate", "school", "hoiku", "shogai")
+        ],
+        prefill={"source": "subject.household_services"},
+    )
+    answers, sources = prefill_answers(
+        procedure(related), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers == {"related": ["jidou-teate", "school", "hoiku"]}
+    assert sources == {"related": "records"}
+    assert {row.record for row in log.rows} >= {"household", "insurance", "city_services"}
+    # 中村 キヨ: 後期高齢者医療 and a care level, nothing else
+    answers, _ = prefill_answers(
+        procedure(related), applicant("elderly"), Subject("elderly", True), records, "r", TODAY
+    )
+    assert answers == {"related": ["kouki", "kaigo"]}
