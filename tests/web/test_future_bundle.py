@@ -67,7 +67,8 @@ def test_a_move_into_the_city_made_last_week(app, mover, stub):  # noqa: F811
     assert members["kokuho-kanyu-dattai"].answers["change_date"] == "2026-11-15"
 
 
-OUT = {"new_head": "notifier", "new_address.city": "船橋市"}
+# The records show the mover in 国保: 転出届 ticks it, so the card's return is asked too.
+OUT = {"new_head": "notifier", "new_address.city": "船橋市", "insurance_return": "post"}
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,7 @@ def test_a_move_out_of_the_city_takes_the_move_date_for_the_tenshutsu(
     expected = "2026-12-06" if move_date == AHEAD else "2026-11-15"
     # filled from the screening (not asked again), and accepted by 転出届's own rules
     assert members["tenshutsu"].answers["move_date"] == expected
+    assert members["tenshutsu"].answers["related"] == ["kokuho"]  # from the insurance records
 
 
 def test_the_page_counter_runs_on_across_the_whole_bundle(app, mover, stub):  # noqa: F811
