@@ -6,7 +6,8 @@
 A card-holding resident on a phone (Playwright's Pixel 7, Debian Chromium) is replayed through
 EVERY online procedure of the catalog (channel online or both, not ended), from the portal's top
 page to 申請を受け付けました, login with the mock My Number card included (for the procedures that
-need one; a signed procedure is also signed with the card). The resident is 岬 花子 (the demo
+need one, and those where it is optional, as 妊娠の届出: the card holder logs in and gets the
+prefill; a signed procedure is also signed with the card). The resident is 岬 花子 (the demo
 card "parent"), as in tests/e2e/test_catalog_journeys.py: the catalog's examples are about her
 family. A journey id is the procedure id.
 
