@@ -6,7 +6,8 @@
 A card-holding resident on a phone (Playwright's Pixel 7, Debian Chromium) is replayed through
 EVERY online procedure of the catalog (channel online or both, not ended), from the portal's top
 page to 申請を受け付けました, login with the mock My Number card included (for the procedures that
-need one; a signed procedure is also signed with the card). The resident is 岬 花子 (the demo
+need one, and those where it is optional, as 妊娠の届出: the card holder logs in and gets the
+prefill; a signed procedure is also signed with the card). The resident is 岬 花子 (the demo
 card "parent"), as in tests/e2e/test_catalog_journeys.py: the catalog's examples are about her
 family. A journey id is the procedure id.
 
@@ -93,6 +94,13 @@ CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
 
 PERSONA = "parent"  # 岬 花子, who holds a card; the journey tests use her too
 IDENTITY = {"none": "no login", "login": "login", "signature": "signed"}
+# The procedure page's login button: where the login is needed, or optional (issue 22)
+LOGIN_BUTTON = {False: "ログインして申請を始める", True: "マイナンバーカードでログインして始める"}
+
+
+def identity(procedure: Procedure) -> str:
+    """How the resident of the benchmark identifies: an optional login is taken."""
+    return "login (optional)" if procedure.optional_login else IDENTITY[procedure.identity_level]
 
 
 def online_procedures(catalog=CATALOG) -> list[Procedure]:
@@ -117,10 +125,7 @@ def persona_for(procedure: Procedure) -> str:
 
 
 # journey id (the procedure id) -> (procedure, persona, what it is)
-JOURNEYS = {
-    p.id: (p.id, persona_for(p), f"{p.title} ({IDENTITY[p.identity_level]})")
-    for p in online_procedures()
-}
+JOURNEYS = {p.id: (p.id, persona_for(p), f"{p.title} ({identity(p)})") for p in online_procedures()}
 # The procedures issue 22 names: each must be within the target.
 NAMED = (
     "tenshutsu",
@@ -457,12 +462,10 @@ def journey(
         expect_heading=procedure.title,
         decide=True,
     )
-    if procedure.identity_level != "none":
-        r.tap(
-            r.page.get_by_role("button", name="ログインして申請を始める"),
-            "ログインして申請を始める",
-            expect_heading=CARD_PAGE,
-        )
+    if procedure.identity_level != "none" or procedure.optional_login:
+        # A card holder logs in where the login is optional too: the card and records prefill.
+        button = LOGIN_BUTTON[procedure.optional_login]
+        r.tap(r.page.get_by_role("button", name=button), button, expect_heading=CARD_PAGE)
         card_page(r, persona_id, signing=False, then=None)  # then the first page at once
     else:
         r.tap(r.page.get_by_role("button", name="申請を始める"), "申請を始める")
@@ -547,7 +550,7 @@ def table_row(procedure: Procedure, ops: list[Op]) -> dict:
         "resident": PERSONAS[JOURNEYS[procedure.id][1]]["name"],
         "procedure": procedure.id,
         "title": procedure.title,
-        "identity": IDENTITY[procedure.identity_level],
+        "identity": identity(procedure),
         "pages": t["page_loads"],
         "chars": t["chars"],
         "taps": t["taps"],
@@ -648,7 +651,7 @@ def returning_residents(journeys: list[str]) -> list[str]:
             f.prefill is not None and f.prefill.source == "applicant.phone"
             for f in procedure.fields()
         )
-        if procedure.identity_level != "none" and remembers:
+        if (procedure.identity_level != "none" or procedure.optional_login) and remembers:
             chosen.setdefault(JOURNEYS[journey_id][1], journey_id)
     return list(chosen.values()) or journeys[:1]
 

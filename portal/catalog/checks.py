@@ -230,12 +230,13 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         problems.append(f"{path}.steps: an online procedure needs at least one step")
 
     known = set(names)
-    # an address's parts may be named in rules (new_address.city)
+    # an address's parts may be named in rules (new_address.city), and a person's (mother.name)
+    parts = {
+        "address": ("postal_code", "prefecture", "city", "town", "block", "building"),
+        "person": ("name", "kana", "birth_date"),
+    }
     known |= {
-        f"{field.name}.{part}"
-        for field in procedure.fields()
-        if field.type == "address"
-        for part in ("postal_code", "prefecture", "city", "town", "block", "building")
+        f"{field.name}.{part}" for field in procedure.fields() for part in parts.get(field.type, ())
     }
 
     def check_rule(source: str | None, rule_path: str) -> None:
@@ -281,10 +282,15 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             problems.append(f"{path}.{key}: missing (every procedure has it, in every language)")
     problems.extend(_check_keywords(procedure, path))
     uses_identity = procedure.on_behalf or any(f.prefill for f in procedure.fields())
-    if uses_identity and procedure.identity_level == "none":
+    if procedure.optional_login:
+        if procedure.identity_level != "none":
+            problems.append(f"{path}.optional_login: only with identity_level 'none'")
+        if procedure.on_behalf:
+            problems.append(f"{path}.optional_login: on_behalf needs 'login' or 'signature'")
+    elif uses_identity and procedure.identity_level == "none":
         problems.append(
             f"{path}.identity_level: prefill and on_behalf need 'login' or 'signature' "
-            "(they read the signed-in resident's records)"
+            "(they read the signed-in resident's records), or optional_login for prefill"
         )
     for j, attachment in enumerate(procedure.attachments):
         check_rule(attachment.when, f"{path}.attachments[{j}].when")
@@ -366,19 +372,31 @@ def _check_sensitive(field, path: str) -> list[str]:
     return problems
 
 
+# The 要介護状態区分 of the care insurance records (subject.care_level).
+CARE_LEVELS = {"support-1", "support-2", "care-1", "care-2", "care-3", "care-4", "care-5"}
+
 # Which field type each prefill source fills.
 PREFILL_TYPES = {
     "applicant.phone": "tel",
     "applicant.email": "email",
     "applicant.person": "person",
     "applicant.address": "address",
+    "applicant.household_role": "radio",
+    "applicant.household_head": "text",
+    "applicant.parent_role": "radio",
     "subject.person": "person",
     "subject.address": "address",
     "subject.children": "group",
     "subject.care_insured_number": "text",
+    "subject.care_level": "select",
+    "subject.care_insured_category": "radio",
+    "subject.care_plan_type": "radio",
     "subject.tax_lookup": "radio",
     "subject.household": "group",
     "subject.spouse": "person",
+    "subject.spouse_in_household": "yesno",
+    "subject.spouse_name": "text",
+    "subject.household_services": "checkboxes",
 }
 
 
@@ -404,6 +422,37 @@ def _check_prefill(field, path: str) -> list[str]:
         "attach",
     }:
         problems.append(f"{path}.options: subject.tax_lookup needs options 'city' and 'attach'")
+    elif prefill.source == "applicant.household_role" and {o.value for o in field.options} != {
+        "head",
+        "member",
+    }:
+        problems.append(
+            f"{path}.options: applicant.household_role needs options 'head' and 'member'"
+        )
+    elif prefill.source == "applicant.parent_role" and not {"mother", "father"} <= {
+        o.value for o in field.options
+    }:
+        problems.append(
+            f"{path}.options: applicant.parent_role needs options 'mother' and 'father'"
+        )
+    elif (
+        prefill.source == "subject.care_level"
+        and not {o.value for o in field.options} >= CARE_LEVELS
+    ):
+        problems.append(
+            f"{path}.options: subject.care_level needs the levels {sorted(CARE_LEVELS)}"
+        )
+    elif prefill.source == "subject.care_plan_type" and not {o.value for o in field.options} >= {
+        "care",
+        "support",
+    }:
+        problems.append(
+            f"{path}.options: subject.care_plan_type needs options 'care' and 'support'"
+        )
+    elif prefill.source == "subject.care_insured_category" and "first" not in {
+        o.value for o in field.options
+    }:
+        problems.append(f"{path}.options: subject.care_insured_category needs the option 'first'")
     group_source = prefill.source in ("subject.children", "subject.household")
     if not group_source and (prefill.map or prefill.max_age is not None):
         problems.append(f"{path}.prefill: map and max_age are for group sources only")

@@ -174,16 +174,46 @@ PrefillSource = Literal[
     "applicant.email",
     "applicant.person",  # name and birth date from the card, reading from the city's records
     "applicant.address",  # the card's address, in parts from the city's records
+    # "head" (a radio field with options head and member) when the records show the signed-in
+    # resident as the head of their household, else "member" (issue 22).
+    "applicant.household_role",
+    # The head of the signed-in resident's household in the records (a text field), when it is
+    # someone else.
+    "applicant.household_head",
+    # "mother" or "father" (a radio field) when the records show the signed-in resident as a
+    # parent of a child (subject.children) and hold their gender as female or male.
+    "applicant.parent_role",
     "subject.person",  # the person the application is about (the applicant when for oneself)
     "subject.address",
     "subject.children",  # the subject's children in the records, into a group field
     "subject.care_insured_number",  # 介護保険被保険者番号 from the records
+    # The subject's 要介護状態区分 from the care insurance records (a select field with the
+    # levels support-1 .. care-5), nothing when not certified (issue 22).
+    "subject.care_level",
+    # 第1号被保険者 ("first", a radio field) when the records' birth date makes the subject 65 or
+    # over (介護保険法第9条); nothing for 40 to 64: 第2号 also depends on the medical insurance.
+    "subject.care_insured_category",
+    # The care plan the subject's level calls for (a radio field): "care" (居宅サービス計画) for
+    # 要介護1-5, "support" (介護予防サービス計画) for 要支援1・2, from the care insurance records.
+    "subject.care_plan_type",
     # The subject's household in the records, into a group field (map: name, kana, birth_date,
     # relationship); e.g. the members moving out with the card holder.
     "subject.household",
     # The subject's spouse in the same household of the records (the head's spouse, or the head
     # for a spouse), into a person field (issue 22: shown, not asked).
     "subject.spouse",
+    # Yes (a yesno field) when the records show the subject's spouse in the same household (as
+    # subject.spouse finds them): 配偶者がいますか, 配偶者と一緒に住んでいますか. Nothing is filled
+    # otherwise (a spouse in another household, or a partner not married, is the resident's to
+    # say), so the answer is never a "no" the city cannot know (issue 22).
+    "subject.spouse_in_household",
+    # The name of that spouse, into a text field (配偶者・パートナーの氏名).
+    "subject.spouse_name",
+    # What the city's registers show for the subject's household (a checkboxes field; only the
+    # options it offers): kokuho / kouki (国保 or 後期高齢者医療 in the insurance records), kaigo
+    # (a care level), jidou-teate, school, hoiku, shogai (the city's own registers); e.g. the
+    # procedures 転出届 asks about (issue 22).
+    "subject.household_services",
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",
@@ -366,6 +396,10 @@ class Procedure(Model):
     department: KebabId
     channel: Literal["online", "counter", "both"]
     identity_level: Literal["none", "login", "signature"]
+    # identity_level none only: anyone may file without logging in (妊娠の届出: 母子保健法第15条),
+    # but a card holder may log in first, and then the fields' prefill fills what the card and
+    # the records hold (issue 22). The procedure page offers both ways.
+    optional_login: bool = False
     on_behalf: OnBehalf | None = None  # None: only for oneself
     # Counter procedures (channel: counter): where, why in person, and who may come.
     counter: KebabId | None = None

@@ -108,8 +108,15 @@ class NursingCare(_Frozen):
         return self
 
 
+# What the city's own registers show a person receiving or using (issue 22): 児童手当 (the city
+# pays it), the city's elementary or junior high school (学齢簿), a nursery place (利用調整),
+# a disability certificate or medical subsidy certificate (障害者手帳・受給者証).
+CityService = Literal["jidou-teate", "school", "hoiku", "shogai"]
+
+
 class Records(_Frozen):
     insurance: Insurance
+    services: tuple[CityService, ...] = ()
     nursing_care: NursingCare = NursingCare()
     income_last_year: Annotated[int, Field(ge=0)]
     tax_status: Literal["taxable", "exempt"]

@@ -127,4 +127,10 @@ class ResidentRecords(Protocol):
 
     def insurance(self, person_id: str, *, reader: str, purpose: str) -> InsuranceStatus: ...
 
+    def city_services(self, person_id: str, *, reader: str, purpose: str) -> tuple[str, ...]:
+        """What the city's own registers show the person receiving or using: jidou-teate
+        (児童手当), school (the city's elementary or junior high school), hoiku (a nursery
+        place), shogai (a disability certificate or medical subsidy certificate)."""
+        ...
+
     def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus: ...

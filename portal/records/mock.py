@@ -171,6 +171,10 @@ class MockResidentRecords:
             nursing_care_insured_number=care.insured_number,
         )
 
+    def city_services(self, person_id: str, *, reader: str, purpose: str) -> tuple[str, ...]:
+        persona = self._read(person_id, "city_services", reader, purpose)
+        return tuple(persona.records.services)
+
     def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus:
         persona = self._read(person_id, f"tax_status:{int(year)}", reader, purpose)
         if year >= clock.to_local(self._now()).year:

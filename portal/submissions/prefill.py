@@ -196,11 +196,30 @@ def _value(
             }
             items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
         return (items, RECORDS) if items else None
-    if item == "spouse":
+    if item == "parent_role":
+        children = read.get("children", person_id) if read and person_id else None
+        role = PARENT_ROLES.get(resident.gender) if resident is not None else None
+        return (role, RECORDS) if children and role else None
+    if item == "household_services":
+        return _household_services(field, person_id, read)
+    if item in ("household_role", "household_head"):
+        household = read.get("household", person_id) if read and person_id else None
+        if household is None:
+            return None
+        is_head = household.head_person_id == person_id
+        if item == "household_role":
+            return ("head" if is_head else "member"), RECORDS
+        head = next((m for m in household.members if m.person_id == household.head_person_id), None)
+        return (head.name, RECORDS) if head is not None and not is_head else None
+    if item in ("spouse", "spouse_in_household", "spouse_name"):
         household = read.get("household", person_id) if read and person_id else None
         spouse = _spouse_in(household, person_id) if household is not None else None
         if spouse is None:
             return None
+        if item == "spouse_in_household":
+            return True, RECORDS
+        if item == "spouse_name":
+            return spouse.name, RECORDS
         return _person(
             {"name": spouse.name, "kana": spouse.kana, "birth_date": spouse.birth_date}
         ), RECORDS
@@ -209,9 +228,57 @@ def _value(
         if insurance is None or not insurance.nursing_care_insured_number:
             return None
         return insurance.nursing_care_insured_number, RECORDS
+    if item in ("care_level", "care_plan_type"):
+        insurance = read.get("insurance", person_id) if read and person_id else None
+        if insurance is None or not insurance.nursing_care_level:
+            return None
+        if item == "care_plan_type":
+            return insurance.nursing_care_level.split("-")[0], RECORDS  # care-2 -> care
+        return insurance.nursing_care_level, RECORDS
+    if item == "care_insured_category":
+        if resident is None or _age(resident.birth_date, today) < FIRST_CATEGORY_AGE:
+            return None
+        return "first", RECORDS
     if item == "tax_lookup":
         return _tax_lookup(person_id, read, today)
     raise ValueError(f"unknown prefill source {source!r}")  # pragma: no cover - schema checks
+
+
+# subject.household_services: what the insurance records say, as the options name it
+INSURANCE_SERVICES = {"national": "kokuho", "late-elderly": "kouki"}
+
+
+def _household_services(field: Field, person_id: str | None, read: _Reader | None):
+    """The options of a checkboxes field the city's registers show for someone in the subject's
+    household, in the field's order; nothing when they show none."""
+    household = read.get("household", person_id) if read and person_id else None
+    if read is None or household is None:
+        return None
+    found: set[str] = set()
+    for member in household.members:
+        insurance = read.get("insurance", member.person_id)
+        if insurance is not None:
+            found.add(INSURANCE_SERVICES.get(insurance.kind, ""))
+            if insurance.nursing_care_level:
+                found.add("kaigo")
+        found.update(read.get("city_services", member.person_id) or ())
+    chosen = [o.value for o in field.options if o.value in found]
+    return (chosen, RECORDS) if chosen else None
+
+
+# applicant.parent_role: a parent's role by the gender in the records
+PARENT_ROLES = {"female": "mother", "male": "father"}
+
+# 介護保険法第9条: residents 65 and over are 第1号被保険者.
+FIRST_CATEGORY_AGE = 65
+
+
+def _age(birth_date: dt.date, today: dt.date) -> int:
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
 
 
 def _spouse_in(household: Household, person_id: str | None) -> HouseholdMember | None:

@@ -30,6 +30,14 @@ CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
 PROCEDURE = CATALOG.procedure("kaigo-nintei")  # 要介護・要支援認定の申請
 BANNER = "渡辺 健さん（デジタル推進委員）がお手伝いしています"
 KOGAKU = CATALOG.procedure("kaigo-kogaku")  # 高額介護（予防）サービス費の支給申請
+# The account the resident types herself (the example uses her 公金受取口座 instead).
+ACCOUNT = {
+    "bank_code": "4893",
+    "branch_code": "012",
+    "account_type": "ordinary",
+    "account_number": "0012345",
+    "holder_kana": "ナカムラ キヨ",
+}
 PRACTICE = CATALOG.procedure("ninshin-todoke")
 
 
@@ -150,7 +158,7 @@ def test_on_a_tablet_the_bank_account_and_the_signature_stay_the_residents(
     prepared.registered_helper(live_app, "渡辺 健", "1980-10-30", "市社会福祉協議会")
     banner = "渡辺 健さん（市社会福祉協議会）がお手伝いしています"
     began = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    account = KOGAKU.example_answers["bank_account"]
+    account = ACCOUNT
 
     def helping(page) -> None:
         expect(page.get_by_role("region", name="お手伝い中")).to_contain_text(banner)
@@ -181,7 +189,9 @@ def test_on_a_tablet_the_bank_account_and_the_signature_stay_the_residents(
     page.get_by_role("button", name="ご本人が入力する").click()
     expect(heading(page)).to_have_text(KOGAKU.step("payment").title)
     helping(page)
-    fill_step(page, KOGAKU.step("payment"), KOGAKU.example_answers)
+    # another account than the 公金受取口座 of the example: the one the resident hands over
+    answers = KOGAKU.example_answers | {"account_choice": "other", "bank_account": ACCOUNT}
+    fill_step(page, KOGAKU.step("payment"), answers)
     page.get_by_role("button", name="次へ進む").click()
     expect(heading(page)).to_have_text("お手伝いの方に端末をお渡しください")
     helping(page)

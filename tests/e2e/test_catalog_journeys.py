@@ -40,6 +40,9 @@ def complete(
     if procedure.identity_level != "none":
         page.get_by_role("button", name="ログインして申請を始める").click()
         use_card(page, persona)  # back from the card: the application starts at once
+    elif procedure.optional_login:  # a card holder logs in: the card and records prefill
+        page.get_by_role("button", name="マイナンバーカードでログインして始める").click()
+        use_card(page, persona)
     else:
         page.get_by_role("button", name="申請を始める").click()
     if procedure.on_behalf:

@@ -356,3 +356,19 @@ def test_every_procedure_of_the_real_catalog_has_keywords_and_readings():
     catalog = load_catalog(CATALOG)
     assert all(p.keywords for p in catalog.procedures)
     assert not [p for p in check_catalog(catalog) if ".keywords" in p]
+
+
+def test_an_optional_login_is_for_a_procedure_anyone_may_file():
+    """妊娠の届出: anyone may notify, a card holder who logs in gets the prefill (issue 22);
+    without optional_login a procedure with no login may not prefill."""
+    data = read_catalog(CATALOG).data
+    index = next(i for i, p in enumerate(data["procedures"]) if p["id"] == "ninshin-todoke")
+    data["procedures"][index]["optional_login"] = False
+    problems = check_catalog(CatalogData.model_validate(data))
+    assert any(
+        p.startswith(f"procedures[{index}].identity_level: prefill and on_behalf need")
+        for p in problems
+    ), problems
+    data["procedures"][index].update(optional_login=True, identity_level="login")
+    problems = check_catalog(CatalogData.model_validate(data))
+    assert f"procedures[{index}].optional_login: only with identity_level 'none'" in problems

@@ -282,3 +282,177 @@ def test_a_prefilled_answer_waits_for_its_step_although_its_condition_is_unanswe
         no_spouse = StepOutcome(values={"has_spouse": False})
         service.save_step(db.session, submission, procedure.step("spouse"), no_spouse, today, now)
         assert "spouse" not in submission.answers
+
+
+@pytest.mark.parametrize(
+    ("persona", "filled"),
+    [("parent", True), ("spouse", True), ("elderly", False), ("child-1", False)],
+)
+def test_a_spouse_in_the_household_answers_yes_and_nothing_else_is_answered(
+    records, persona, filled
+):
+    """配偶者がいますか is yes when the records show the spouse in the household; otherwise it is
+    left for the resident (a spouse elsewhere or a partner the records cannot know)."""
+    field = Field(
+        name="has_spouse",
+        type="yesno",
+        label="配偶者がいますか",
+        prefill={"source": "subject.spouse_in_household"},
+    )
+    answers, sources = prefill_answers(
+        procedure(field), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    if filled:
+        assert answers == {"has_spouse": True} and sources == {"has_spouse": "records"}
+    else:
+        assert answers == {} and sources == {}
+    name = Field(
+        name="partner_name", type="text", label="氏名", prefill={"source": "subject.spouse_name"}
+    )
+    answers, _ = prefill_answers(
+        procedure(name), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    expected = {"parent": "岬 健一", "spouse": "岬 花子"}.get(persona)
+    assert answers.get("partner_name") == expected
+
+
+LEVELS = [
+    {"value": v, "label": v}
+    for v in ("support-1", "support-2", "care-1", "care-2", "care-3", "care-4", "care-5")
+]
+CARE_LEVEL = Field(
+    name="current_level",
+    type="select",
+    label="いまの要介護状態区分",
+    options=LEVELS,
+    prefill={"source": "subject.care_level"},
+)
+CATEGORY = Field(
+    name="insured_category",
+    type="radio",
+    label="被保険者の区分",
+    options=[{"value": "first", "label": "65歳以上"}, {"value": "second", "label": "40歳から64歳"}],
+    prefill={"source": "subject.care_insured_category"},
+)
+
+
+def test_the_care_records_give_the_level_and_the_age_the_first_category(records):
+    answers, sources = prefill_answers(
+        procedure(CARE_LEVEL, CATEGORY),
+        applicant("elderly"),
+        Subject("elderly", True),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers == {"current_level": "support-2", "insured_category": "first"}
+    assert sources == {"current_level": "records", "insured_category": "records"}
+    # 45 and not certified: neither is filled (第2号 depends on the medical insurance too)
+    answers, _ = prefill_answers(
+        procedure(CARE_LEVEL, CATEGORY),
+        applicant("adult"),
+        Subject("adult", True),
+        records,
+        "r",
+        TODAY,
+    )
+    assert answers == {}
+
+
+def test_the_care_level_gives_the_plan_to_ask_for(records):
+    plan = Field(
+        name="plan_type",
+        type="radio",
+        label="作成を頼む計画",
+        options=[{"value": "care", "label": "居宅"}, {"value": "support", "label": "予防"}],
+        prefill={"source": "subject.care_plan_type"},
+    )
+    answers, _ = prefill_answers(
+        procedure(plan), applicant("elderly"), Subject("elderly", True), records, "r", TODAY
+    )
+    assert answers == {"plan_type": "support"}  # 要支援2
+
+
+def test_the_care_sources_need_their_options():
+    wrong_level = Field.model_validate(CARE_LEVEL.model_dump() | {"options": LEVELS[:2]})
+    assert _check_prefill(wrong_level, "f")[0].startswith(
+        "f.options: subject.care_level needs the levels"
+    )
+    wrong_category = Field.model_validate(
+        CATEGORY.model_dump() | {"options": [{"value": "second", "label": "40歳から64歳"}]}
+    )
+    assert _check_prefill(wrong_category, "f") == [
+        "f.options: subject.care_insured_category needs the option 'first'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("parent", {"filer_role": "head"}),  # 岬 花子 heads her household
+        ("spouse", {"filer_role": "member", "head_name": "岬 花子"}),
+    ],
+)
+def test_the_household_role_and_head_come_from_the_records(records, persona, expected):
+    role = Field(
+        name="filer_role",
+        type="radio",
+        label="世帯主との関係",
+        options=[{"value": "head", "label": "世帯主"}, {"value": "member", "label": "世帯員"}],
+        prefill={"source": "applicant.household_role"},
+    )
+    head = Field(
+        name="head_name",
+        type="text",
+        label="世帯主の氏名",
+        prefill={"source": "applicant.household_head"},
+    )
+    answers, sources = prefill_answers(
+        procedure(role, head), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    assert answers == expected
+    assert set(sources.values()) == {"records"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "role"), [("parent", "mother"), ("spouse", "father"), ("adult", None)]
+)
+def test_a_parent_in_the_records_is_the_mother_or_the_father(records, persona, role):
+    field = Field(
+        name="guardian_relationship",
+        type="radio",
+        label="子どもとの関係",
+        options=[{"value": "mother", "label": "母"}, {"value": "father", "label": "父"}],
+        prefill={"source": "applicant.parent_role"},
+    )
+    answers, _ = prefill_answers(
+        procedure(field), applicant(persona), Subject(persona, True), records, "r", TODAY
+    )
+    assert answers.get("guardian_relationship") == role
+
+
+def test_the_city_registers_tick_what_the_household_uses(records, log):
+    """転出届's 引っ越す方にあてはまるもの: 児童手当 (花子), the city's school (蒼) and a nursery
+    place (ひなた) from the city's registers; the household's insurance is not the city's."""
+    related = Field(
+        name="related",
+        type="checkboxes",
+        label="あてはまるもの",
+        required=False,
+        options=[
+            {"value": v, "label": v}
+            for v in ("kokuho", "kouki", "kaigo", "jidou-teate", "school", "hoiku", "shogai")
+        ],
+        prefill={"source": "subject.household_services"},
+    )
+    answers, sources = prefill_answers(
+        procedure(related), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers == {"related": ["jidou-teate", "school", "hoiku"]}
+    assert sources == {"related": "records"}
+    assert {row.record for row in log.rows} >= {"household", "insurance", "city_services"}
+    # 中村 キヨ: 後期高齢者医療 and a care level, nothing else
+    answers, _ = prefill_answers(
+        procedure(related), applicant("elderly"), Subject("elderly", True), records, "r", TODAY
+    )
+    assert answers == {"related": ["kouki", "kaigo"]}

@@ -458,8 +458,13 @@ def test_the_summary_masks_only_when_asked(app):
         payment = procedure.step("payment")
         account = procedure.field("bank_account")
         assert account is not None and account.sensitive
-        value = procedure.example_answers.get("bank_account")
-        assert value, "kaigo-kogaku's example answers hold a bank account"
+        value = {  # an account typed instead of the example's 公金受取口座
+            "bank_code": "4893",
+            "branch_code": "012",
+            "account_type": "ordinary",
+            "account_number": "0012345",
+            "holder_kana": "ナカムラ キヨ",
+        }
         services = app.extensions["submission_services"]
         ctx = FormContext(db.session, Submission(answers={}), services, clock.now())
         shown = summary.rows_of(payment.fields, {"bank_account": value}, ctx)

@@ -67,7 +67,8 @@ def test_a_move_into_the_city_made_last_week(app, mover, stub):  # noqa: F811
     assert members["kokuho-kanyu-dattai"].answers["change_date"] == "2026-11-15"
 
 
-OUT = {"new_head": "notifier", "whole_household": "all", "new_address.city": "船橋市"}
+# The records show the mover in 国保: 転出届 ticks it, so the card's return is asked too.
+OUT = {"new_head": "notifier", "new_address.city": "船橋市", "insurance_return": "post"}
 
 
 @pytest.mark.parametrize(
@@ -89,6 +90,7 @@ def test_a_move_out_of_the_city_takes_the_move_date_for_the_tenshutsu(
     assert members["tenshutsu"].answers["move_date"] == expected
     # the new address, asked once on the shared page (not as いすみ市's), fills 転出届's
     assert members["tenshutsu"].answers["new_address"]["city"] == "船橋市"
+    assert members["tenshutsu"].answers["related"] == ["kokuho"]  # from the insurance records
 
 
 def test_a_move_out_asks_the_new_address_outside_the_city(app, mover, stub):  # noqa: F811

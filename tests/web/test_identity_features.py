@@ -139,6 +139,69 @@ def test_a_procedure_that_needs_a_login_sends_visitors_to_it(client, stub):
     assert response.headers["Location"].startswith("/login?next=")
 
 
+NINSHIN = "/procedures/ninshin-todoke"
+
+
+def test_an_optional_login_offers_both_ways_and_a_card_holder_gets_the_prefill(app, client, stub):
+    """妊娠の届出 (optional_login): anyone may start without a login; a card holder who logs in
+    gets her name, birth date and address from the card and the records (issue 22)."""
+    page = check_page(client.get(NINSHIN))
+    buttons = [b.get_text(strip=True) for b in page.find_all("button")]
+    assert "申請を始める" in buttons and "マイナンバーカードでログインして始める" in buttons
+    assert begin(client, NINSHIN).headers["Location"] == f"{NINSHIN}/apply/notifier"
+    with app.app_context():
+        anonymous = db.session.scalar(
+            select(Submission).where(Submission.procedure_id == "ninshin-todoke")
+        )
+        assert anonymous.owner_sub is None and "mother" not in anonymous.answers
+
+    signed_in = app.test_client()
+    login(signed_in, "parent")
+    page = check_page(signed_in.get(NINSHIN))
+    assert "マイナンバーカードでログインして始める" not in [
+        b.get_text(strip=True) for b in page.find_all("button")
+    ]
+    assert begin(signed_in, NINSHIN).headers["Location"] == f"{NINSHIN}/apply/notifier"
+    draft = draft_of(app, "ninshin-todoke", "sub-parent")
+    assert draft.answers["mother"]["name"] == "岬 花子"
+    assert draft.answers["address"]["town"] == "岬町和泉"
+    assert draft.prefilled == {"mother": "card", "address": "card"}
+
+
+def test_a_partner_who_logs_in_is_not_taken_for_the_mother(app, stub):
+    """The mother's fields show the card of whoever logs in: a partner who notifies and keeps
+    them is told to enter the mother (the check of 妊娠の届出), and nothing is lost."""
+    from tests.web.test_bundle_pages import errors_of, form_data
+
+    partner = login(app.test_client(), "spouse")  # 岬 健一
+    begin(partner, NINSHIN)
+    notifier = f"{NINSHIN}/apply/notifier"
+    page = partner.get(notifier)
+    values = {
+        "notifier": "partner",
+        "notifier_person.name": "岬 健一",
+        "notifier_person.kana": "ミサキ ケンイチ",
+        "notifier_person.birth_date": "1988-09-03",
+        "phone": "090-1234-5678",
+    }
+    assert partner.post(notifier, data=form_data(page.text, values)).status_code == 302
+    mother = f"{NINSHIN}/apply/mother"
+    page = partner.get(mother)
+    response = partner.post(mother, data=form_data(page.text, {"my_number": "100000000030"}))
+    assert response.status_code == 200
+    assert "届出をする方と同じです" in response.text, (response.status_code, response.text[-3000:])
+    fixed = {
+        "mother.name": "岬 花子",
+        "mother.kana": "ミサキ ハナコ",
+        "mother.birth_date": "1990-04-10",
+    }
+    page = partner.get(mother)
+    response = partner.post(
+        mother, data=form_data(page.text, fixed | {"my_number": "100000000021"})
+    )
+    assert response.status_code == 302, errors_of(response)
+
+
 def test_prefilled_answers_are_marked_and_locked_ones_cannot_be_posted_over(app, client, stub):
     login(client, "parent")
     assert begin(client, HOIKU).headers["Location"] == f"{HOIKU}/apply/guardian"
