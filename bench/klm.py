@@ -344,6 +344,15 @@ def answer_field(r: Resident, scope, f: Field, value, prefix: str = "") -> None:
         answer_bank_account(r, scope, f, value, name)
     elif kind == "tel":
         r.type(by_label(scope, f.label), str(value), name, same=_same_digits)
+    elif kind == "mynumber":
+        # A number already filled (from the card at login) is shown masked beside an empty
+        # input: kept when its last four digits are the example's, else typed.
+        field = by_label(scope, f.label)
+        shown = field.evaluate(DESCRIPTION)
+        if f"入力済みです（●●●● ●●●● {str(value)[-4:]}）" in shown:
+            r._record(Op(page=r.heading(), action="keep", target=name))
+        else:
+            r.type(field, str(value), name)
     else:
         r.type(by_label(scope, f.label), str(value), name)
 
@@ -443,6 +452,10 @@ def card_page(r: Resident, persona_id: str, signing: bool, then: str | None) -> 
     r.tap(r.page.get_by_role("button", name=button), button, expect_heading=then, decide=True)
 
 
+# The text an input's aria-describedby names (its hint and error), as a screen reader reads it.
+DESCRIPTION = """(el) => (el.getAttribute('aria-describedby') || '').split(/\\s+/)
+  .map((id) => (document.getElementById(id) || {}).textContent || '').join(' ')"""
+
 REMEMBER = "入力した電話番号とメールアドレスを、次の申請でも使う"
 
 
@@ -457,7 +470,16 @@ def journey(
         expect_heading=procedure.title,
         decide=True,
     )
-    if procedure.identity_level != "none":
+    if procedure.identity_level != "none" and procedure.on_behalf:
+        # One button says whom it is for (a decision) and starts: no "who" page.
+        r.tap(
+            r.page.get_by_role("button", name="ログインしてご本人の申請を始める"),
+            "ログインしてご本人の申請を始める",
+            expect_heading=CARD_PAGE,
+            decide=True,
+        )
+        card_page(r, persona_id, signing=False, then=None)  # then the first page at once
+    elif procedure.identity_level != "none":
         r.tap(
             r.page.get_by_role("button", name="ログインして申請を始める"),
             "ログインして申請を始める",
@@ -466,12 +488,6 @@ def journey(
         card_page(r, persona_id, signing=False, then=None)  # then the first page at once
     else:
         r.tap(r.page.get_by_role("button", name="申請を始める"), "申請を始める")
-    if procedure.on_behalf:
-        expect(r.page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
-        r.choose(
-            r.page.get_by_role("radio", name=re.compile(r"^ご本人（.*）の申請$")), "ご本人の申請"
-        )
-        r.tap(r.page.get_by_role("button", name="次へ進む"), "次へ進む")
     titles = {step.title: step for step in procedure.steps}
     r.phase = "steps"
     for _ in range(len(procedure.steps) + 1):

@@ -379,6 +379,8 @@ PREFILL_TYPES = {
     "subject.tax_lookup": "radio",
     "subject.household": "group",
     "subject.spouse": "person",
+    "applicant.my_number": "mynumber",
+    "subject.my_number": "mynumber",
 }
 
 

@@ -37,7 +37,9 @@ from portal import clock
 from portal.db import db
 from portal.mock_jpki.models import MockAccessToken, MockAuthorizationCode
 
-SCOPES = ("openid", "name", "address", "birthdate", "gender", "sign")
+# my_number: the card's 個人番号 from its 券面事項入力補助 application (its own consent line on
+# the card page), for a relying party that may use it (the city's 個人番号利用事務).
+SCOPES = ("openid", "name", "address", "birthdate", "gender", "my_number", "sign")
 CODE_LIFETIME = dt.timedelta(minutes=1)
 TOKEN_LIFETIME = dt.timedelta(minutes=10)
 ID_TOKEN_LIFETIME = 600
@@ -282,6 +284,8 @@ def user_claims(persona_id: str, scope: str, client_id: str) -> UserInfo:
         info["birthdate"] = items["birthdate"]
     if "gender" in scopes:
         info["gender"] = items["gender"]
+    if "my_number" in scopes:
+        info["my_number"] = persona.my_number
     return info
 
 

@@ -104,7 +104,9 @@ def discovery():
         subject_types_supported=["pairwise"],
         id_token_signing_alg_values_supported=["RS256"],
         scopes_supported=list(provider.SCOPES),
-        claims_supported=["sub", "name", "address", "birthdate", "gender", "acr", "nonce"],
+        claims_supported=[
+            "sub", "name", "address", "birthdate", "gender", "my_number", "acr", "nonce"
+        ],
         acr_values_supported=list(provider.SUPPORTED_ACR),
         code_challenge_methods_supported=["S256"],
         token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],

@@ -73,15 +73,18 @@ def start(procedure_id: str) -> ResponseReturnValue:
     intent = session.pop("login_intent") if "login_intent" in session else None
     resident = user()
     if (
-        intent == ["begin", request.path]
+        intent is not None
+        and intent[0] in ("begin", "begin-self")
+        and intent[1] == request.path
         and resident is not None
         and draft is None
         and procedure.channel != "counter"
         and procedure.ended is None
     ):
         # Back from ログインして申請を始める (a POST with its CSRF token): the application starts
-        # at once, without showing this page and 申請を始める again (issue 22).
-        return _begin(procedure, resident)
+        # at once, without showing this page and 申請を始める again (issue 22); with
+        # ログインしてご本人の申請を始める, as the resident's own application (no "who" page).
+        return _begin(procedure, resident, for_self=intent[0] == "begin-self")
     return render_template(
         "submissions/start.html",
         procedure=procedure,
@@ -103,9 +106,12 @@ def begin(procedure_id: str) -> ResponseReturnValue:
     return _begin(procedure, resident)
 
 
-def _begin(procedure: Procedure, resident: dict | None) -> ResponseReturnValue:
+def _begin(
+    procedure: Procedure, resident: dict | None, for_self: bool = False
+) -> ResponseReturnValue:
     """Start a draft of the procedure for this browser (and the signed-in resident) and go to
-    its first page."""
+    its first page; a procedure that may be filed for someone else asks whom it is about first,
+    unless the resident already said it is their own (`for_self`: the button they pressed)."""
     procedure_id = procedure.id
     submission, token = service.start_draft(
         db.session,
@@ -116,9 +122,11 @@ def _begin(procedure: Procedure, resident: dict | None) -> ResponseReturnValue:
         applicant_person_id=resident.get("person_id") if resident else None,
     )
     remember_draft(procedure_id, token)
-    if resident and procedure.on_behalf:
+    if resident and procedure.on_behalf and not for_self:
         db.session.commit()
         return redirect(url_for(".who", procedure_id=procedure_id))
+    if resident and procedure.on_behalf:
+        service.set_subject(db.session, submission, relationship="self", subject_person_id=None)
     if resident:
         prefill_signed_in(submission, prefill.Subject(resident.get("person_id"), readable=True))
     db.session.commit()
