@@ -132,8 +132,7 @@ def _needs_my_number(next_url: str) -> bool:
     match = re.fullmatch(r"/procedures/([a-z0-9-]+)", next_url)
     procedure = current_app.extensions["catalog"].procedure(match[1]) if match else None
     return procedure is not None and any(
-        f.prefill is not None and f.prefill.source in MY_NUMBER_SOURCES
-        for f in procedure.fields()
+        f.prefill is not None and f.prefill.source in MY_NUMBER_SOURCES for f in procedure.fields()
     )
 
 

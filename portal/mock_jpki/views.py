@@ -105,7 +105,14 @@ def discovery():
         id_token_signing_alg_values_supported=["RS256"],
         scopes_supported=list(provider.SCOPES),
         claims_supported=[
-            "sub", "name", "address", "birthdate", "gender", "my_number", "acr", "nonce"
+            "sub",
+            "name",
+            "address",
+            "birthdate",
+            "gender",
+            "my_number",
+            "acr",
+            "nonce",
         ],
         acr_values_supported=list(provider.SUPPORTED_ACR),
         code_challenge_methods_supported=["S256"],

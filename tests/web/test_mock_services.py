@@ -5,8 +5,8 @@ real card service, or a real records adapter, can replace either one alone."""
 from __future__ import annotations
 
 import ast
-import json
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
