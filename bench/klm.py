@@ -20,12 +20,16 @@ the keystroke-level model (Card, Moran & Newell) as a person on a phone performs
 
     K 0.35 s  per character typed: the characters of the value, plus one per character deleted
               when a prefilled value must be replaced. A prefilled value (from the card or the
-              city's records) that the resident keeps costs nothing.
+              city's records) that the resident keeps costs nothing; so does a My Number read
+              from the card at login (shown masked: kept when its last four digits are the
+              example's).
     P 1.1 s   per tap: each button or link, each radio or checkbox, one tap to put the cursor into
               a text field before typing, and two for a drop-down (open the picker, pick).
     M 1.35 s  per decision: each field typed, option chosen or box ticked, the choice of the
               procedure in the list, the card and PIN (or password) on the card pages, and the
-              consent to identify (本人確認する) or to sign (電子署名する). Continue buttons
+              consent to identify (本人確認する) or to sign (電子署名する), and the start
+              button of a procedure that may be filed for someone else
+              (ログインしてご本人の申請を始める says whom it is for). Continue buttons
               (次へ進む, 申請を始める, the final submit) and the postal-code lookup cost a tap only.
     R         the measured page time: from the tap (or `goto`) until the next page's load event,
               time.perf_counter() around Playwright's expect_navigation(wait_until="load"),
@@ -51,7 +55,8 @@ run's. Network profiles: `loopback` (no throttling: the server's own response ti
 written to bench/results/klm-<UTC timestamp>.json.
 
 The "fixed part" of a journey is what every procedure costs whatever it asks: opening the portal,
-choosing the procedure, logging in, starting (and saying the application is for oneself), then on
+choosing the procedure, logging in, starting (for a procedure that may be filed for someone else,
+with the button that says it is for oneself), then on
 the confirmation page the declaration, the submit and the signature. The rest is the procedure's
 own steps.
 """
@@ -574,7 +579,18 @@ def table_row(procedure: Procedure, ops: list[Op]) -> dict:
         "steps_s": t["estimate_s"] - fixed["estimate_s"],
         "dominant": dominant(ops),
         "note": procedure.klm_note or "",
+        # The login's own cost (the card page before the steps) and the values kept as they
+        # were filled (card, records, remembered contact, postal-code lookup): what signing
+        # once, without the login, would save and lose (decision 0062).
+        "login_s": login_seconds(ops),
+        "kept": t["kept_prefilled"],
     }
+
+
+def login_seconds(ops: list[Op]) -> float:
+    """The seconds spent on the card page of the login (not the signature's)."""
+    first_step = next((i for i, o in enumerate(ops) if o.phase == "steps"), len(ops))
+    return sum(o.seconds for o in ops[:first_step] if o.page == CARD_PAGE)
 
 
 def render_table(rows: list[dict], started_at: str, machine: dict) -> str:
@@ -599,6 +615,7 @@ def render_table(rows: list[dict], started_at: str, machine: dict) -> str:
         f"estimate **{statistics.median(estimates):.1f} s**; fixed part (open, find, log in, "
         f"start, confirm, sign) median {statistics.median(r['fixed_s'] for r in rows):.1f} s.",
         f"- The six the issue names: {named}.",
+        sign_once_line(rows),
         "",
         "| procedure | resident | identity | pages | characters | taps | decisions | page time s "
         "| estimate s | 60 s? | fixed part s | own steps s | what dominates | why not 60 s |",
@@ -617,6 +634,22 @@ def render_table(rows: list[dict], started_at: str, machine: dict) -> str:
         )
     lines += ["", TABLE_END]
     return "\n".join(lines)
+
+
+def sign_once_line(rows: list[dict]) -> str:
+    """Why no signed procedure signs once (without the login): what the login costs against
+    what it fills, from the rows (docs/decisions/0062-sign-once-and-the-card.md)."""
+    signed = [r for r in rows if r["identity"] == IDENTITY["signature"] and "login_s" in r]
+    if not signed:
+        return "- Sign once: no signed procedure in this run."
+    kept = [r["kept"] for r in signed]
+    return (
+        f"- Sign once (no login, the signature at the end identifies): offered for none of the "
+        f"{len(signed)} signed procedures; the login costs "
+        f"{statistics.median(r['login_s'] for r in signed):.1f} s (median) and each keeps "
+        f"{min(kept)}–{max(kept)} values already filled (most by the login: card, records, "
+        "remembered contact), typed without it (decision 0062)."
+    )
 
 
 def write_docs(table: str, path: Path = DOCS) -> None:
