@@ -363,13 +363,19 @@ def answer_field(r: Resident, scope, f: Field, value, prefix: str = "") -> None:
 
 
 def answer_address(r: Resident, scope, f: Field, value: dict, name: str) -> None:
-    """Postal code, then 郵便番号から住所を入力する when the rest is not already right (it fills
-    prefecture, city and town), then whatever is still missing."""
+    """Postal code (seven digits fill prefecture, city and town by the page's script), then
+    郵便番号から住所を入力する only when the rest is still not right, then whatever is still
+    missing."""
     box = group(scope, f.label)
     wanted = {part: value.get(part, "") for part, _ in ADDRESS_PARTS}
     postal = by_label(box, "郵便番号")
     r.type(postal, wanted["postal_code"], f"{name} 郵便番号", same=_same_digits)
     lookup_fills = [by_label(box, label) for part, label in ADDRESS_PARTS[1:4]]
+    try:  # seven digits typed: the page's script fills the rest while the resident moves on
+        expect(lookup_fills[0]).to_have_value(wanted["prefecture"], timeout=3_000)
+        expect(lookup_fills[2]).to_have_value(wanted["town"], timeout=1_000)
+    except AssertionError:
+        pass  # not filled (no script, or another town): the button below
     if any(
         loc.input_value() != wanted[part]
         for loc, (part, _) in zip(lookup_fills, ADDRESS_PARTS[1:4], strict=True)

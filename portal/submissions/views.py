@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -91,6 +92,22 @@ def start(procedure_id: str) -> ResponseReturnValue:
         department=catalog().department(procedure.department),
         draft=draft,
     )
+
+
+@bp.post("/address/postal-code")
+@limit("RATELIMIT_SAVE")
+def postal_lookup() -> ResponseReturnValue:
+    """The postal-code look-up of an address field for the page's script: as soon as seven
+    digits are typed, prefecture, city and town are filled without the 郵便番号から住所を入力する
+    button (which still works without JavaScript). A POST with the page's CSRF token, so the
+    postal code is never in a URL or an access log."""
+    from portal.catalog.fields.composite import AddressType
+
+    raw = {"postal_code": request.form.get("postal_code", "")[:20]}
+    error = AddressType().fill_from_postal_code(raw)
+    if error:
+        return jsonify(error=error), 404
+    return jsonify({k: raw[k] for k in ("postal_code", "prefecture", "city", "town")})
 
 
 @bp.post("/procedures/<procedure_id>/start")
