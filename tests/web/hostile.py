@@ -97,6 +97,7 @@ MACHINE_FIELDS = {
     "mock_jpki.userinfo": ["access_token"],
     "payments.webhook": ["id", "type", "data"],
     "session_timeout.extend": ["next"],
+    "submissions.postal_lookup": ["postal_code"],  # the step pages' script posts to it
     "staff_session_timeout.extend": ["next"],
 }
 # Endpoints that end a session or a world object: swept last, so the others see the world whole.
