@@ -297,6 +297,8 @@ class World:
                 select(Submission.public_id).where(Submission.owner_sub == "sub-mover")
             )
         self.seen(f"/my/applications/{own}", "resident")
+        # The postal-code look-up: the step pages' script posts to it, no form does.
+        self.seen("/address/postal-code", "resident", ("POST",))
         # A payment at the mock payment service.
         created = resident.post(
             "/mock-pay/api/payments",
