@@ -106,10 +106,9 @@ def login():
 def start_login():
     session["login_next"] = _safe_next(request.form.get("next"))
     # What the resident asked for with the login, for the page they come back to: "begin"
-    # (ログインして申請を始める: start the application). Read by that page
-    # (portal.submissions.views.start).
-    # "begin-self": start it as the resident's own application (procedures that may also be
-    # filed for someone else; the "who" page is skipped).
+    # (ログインして申請を始める: start the application) or "begin-self" (ログインしてご本人の申請を
+    # 始める: start it as their own application, without the "who" page, for a procedure that
+    # may also be filed for someone else). Read by that page (portal.submissions.views.start).
     intent = request.form.get("then")
     begins = intent in BEGIN_INTENTS and session["login_next"]
     session["login_intent"] = [intent, session["login_next"]] if begins else None
