@@ -21,12 +21,16 @@ the keystroke-level model (Card, Moran & Newell) as a person on a phone performs
 
     K 0.35 s  per character typed: the characters of the value, plus one per character deleted
               when a prefilled value must be replaced. A prefilled value (from the card or the
-              city's records) that the resident keeps costs nothing.
+              city's records) that the resident keeps costs nothing; so does a My Number read
+              from the card at login (shown masked: kept when its last four digits are the
+              example's).
     P 1.1 s   per tap: each button or link, each radio or checkbox, one tap to put the cursor into
               a text field before typing, and two for a drop-down (open the picker, pick).
     M 1.35 s  per decision: each field typed, option chosen or box ticked, the choice of the
               procedure in the list, the card and PIN (or password) on the card pages, and the
-              consent to identify (本人確認する) or to sign (電子署名する). Continue buttons
+              consent to identify (本人確認する) or to sign (電子署名する), and the start
+              button of a procedure that may be filed for someone else
+              (ログインしてご本人の申請を始める says whom it is for). Continue buttons
               (次へ進む, 申請を始める, the final submit) and the postal-code lookup cost a tap only.
     R         the measured page time: from the tap (or `goto`) until the next page's load event,
               time.perf_counter() around Playwright's expect_navigation(wait_until="load"),
@@ -52,7 +56,8 @@ run's. Network profiles: `loopback` (no throttling: the server's own response ti
 written to bench/results/klm-<UTC timestamp>.json.
 
 The "fixed part" of a journey is what every procedure costs whatever it asks: opening the portal,
-choosing the procedure, logging in, starting (and saying the application is for oneself), then on
+choosing the procedure, logging in, starting (for a procedure that may be filed for someone else,
+with the button that says it is for oneself), then on
 the confirmation page the declaration, the submit and the signature. The rest is the procedure's
 own steps.
 """
@@ -349,18 +354,33 @@ def answer_field(r: Resident, scope, f: Field, value, prefix: str = "") -> None:
         answer_bank_account(r, scope, f, value, name)
     elif kind == "tel":
         r.type(by_label(scope, f.label), str(value), name, same=_same_digits)
+    elif kind == "mynumber":
+        # A number already filled (from the card at login) is shown masked beside an empty
+        # input: kept when its last four digits are the example's, else typed.
+        field = by_label(scope, f.label)
+        shown = field.evaluate(DESCRIPTION)
+        if f"入力済みです（●●●● ●●●● {str(value)[-4:]}）" in shown:
+            r._record(Op(page=r.heading(), action="keep", target=name))
+        else:
+            r.type(field, str(value), name)
     else:
         r.type(by_label(scope, f.label), str(value), name)
 
 
 def answer_address(r: Resident, scope, f: Field, value: dict, name: str) -> None:
-    """Postal code, then 郵便番号から住所を入力する when the rest is not already right (it fills
-    prefecture, city and town), then whatever is still missing."""
+    """Postal code (seven digits fill prefecture, city and town by the page's script), then
+    郵便番号から住所を入力する only when the rest is still not right, then whatever is still
+    missing."""
     box = group(scope, f.label)
     wanted = {part: value.get(part, "") for part, _ in ADDRESS_PARTS}
     postal = by_label(box, "郵便番号")
     r.type(postal, wanted["postal_code"], f"{name} 郵便番号", same=_same_digits)
     lookup_fills = [by_label(box, label) for part, label in ADDRESS_PARTS[1:4]]
+    try:  # seven digits typed: the page's script fills the rest while the resident moves on
+        expect(lookup_fills[0]).to_have_value(wanted["prefecture"], timeout=3_000)
+        expect(lookup_fills[2]).to_have_value(wanted["town"], timeout=1_000)
+    except AssertionError:
+        pass  # not filled (no script, or another town): the button below
     if any(
         loc.input_value() != wanted[part]
         for loc, (part, _) in zip(lookup_fills, ADDRESS_PARTS[1:4], strict=True)
@@ -448,6 +468,10 @@ def card_page(r: Resident, persona_id: str, signing: bool, then: str | None) -> 
     r.tap(r.page.get_by_role("button", name=button), button, expect_heading=then, decide=True)
 
 
+# The text an input's aria-describedby names (its hint and error), as a screen reader reads it.
+DESCRIPTION = """(el) => (el.getAttribute('aria-describedby') || '').split(/\\s+/)
+  .map((id) => (document.getElementById(id) || {}).textContent || '').join(' ')"""
+
 REMEMBER = "入力した電話番号とメールアドレスを、次の申請でも使う"
 
 
@@ -462,19 +486,22 @@ def journey(
         expect_heading=procedure.title,
         decide=True,
     )
-    if procedure.identity_level != "none" or procedure.optional_login:
+    if procedure.identity_level != "none" and procedure.on_behalf:
+        # One button says whom it is for (a decision) and starts: no "who" page.
+        r.tap(
+            r.page.get_by_role("button", name="ログインしてご本人の申請を始める"),
+            "ログインしてご本人の申請を始める",
+            expect_heading=CARD_PAGE,
+            decide=True,
+        )
+        card_page(r, persona_id, signing=False, then=None)  # then the first page at once
+    elif procedure.identity_level != "none" or procedure.optional_login:
         # A card holder logs in where the login is optional too: the card and records prefill.
         button = LOGIN_BUTTON[procedure.optional_login]
         r.tap(r.page.get_by_role("button", name=button), button, expect_heading=CARD_PAGE)
         card_page(r, persona_id, signing=False, then=None)  # then the first page at once
     else:
         r.tap(r.page.get_by_role("button", name="申請を始める"), "申請を始める")
-    if procedure.on_behalf:
-        expect(r.page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
-        r.choose(
-            r.page.get_by_role("radio", name=re.compile(r"^ご本人（.*）の申請$")), "ご本人の申請"
-        )
-        r.tap(r.page.get_by_role("button", name="次へ進む"), "次へ進む")
     titles = {step.title: step for step in procedure.steps}
     r.phase = "steps"
     for _ in range(len(procedure.steps) + 1):
@@ -561,7 +588,18 @@ def table_row(procedure: Procedure, ops: list[Op]) -> dict:
         "steps_s": t["estimate_s"] - fixed["estimate_s"],
         "dominant": dominant(ops),
         "note": procedure.klm_note or "",
+        # The login's own cost (the card page before the steps) and the values kept as they
+        # were filled (card, records, remembered contact, postal-code lookup): what signing
+        # once, without the login, would save and lose (decision 0062).
+        "login_s": login_seconds(ops),
+        "kept": t["kept_prefilled"],
     }
+
+
+def login_seconds(ops: list[Op]) -> float:
+    """The seconds spent on the card page of the login (not the signature's)."""
+    first_step = next((i for i, o in enumerate(ops) if o.phase == "steps"), len(ops))
+    return sum(o.seconds for o in ops[:first_step] if o.page == CARD_PAGE)
 
 
 def render_table(rows: list[dict], started_at: str, machine: dict) -> str:
@@ -586,6 +624,7 @@ def render_table(rows: list[dict], started_at: str, machine: dict) -> str:
         f"estimate **{statistics.median(estimates):.1f} s**; fixed part (open, find, log in, "
         f"start, confirm, sign) median {statistics.median(r['fixed_s'] for r in rows):.1f} s.",
         f"- The six the issue names: {named}.",
+        sign_once_line(rows),
         "",
         "| procedure | resident | identity | pages | characters | taps | decisions | page time s "
         "| estimate s | 60 s? | fixed part s | own steps s | what dominates | why not 60 s |",
@@ -604,6 +643,22 @@ def render_table(rows: list[dict], started_at: str, machine: dict) -> str:
         )
     lines += ["", TABLE_END]
     return "\n".join(lines)
+
+
+def sign_once_line(rows: list[dict]) -> str:
+    """Why no signed procedure signs once (without the login): what the login costs against
+    what it fills, from the rows (docs/decisions/0062-sign-once-and-the-card.md)."""
+    signed = [r for r in rows if r["identity"] == IDENTITY["signature"] and "login_s" in r]
+    if not signed:
+        return "- Sign once: no signed procedure in this run."
+    kept = [r["kept"] for r in signed]
+    return (
+        f"- Sign once (no login, the signature at the end identifies): offered for none of the "
+        f"{len(signed)} signed procedures; the login costs "
+        f"{statistics.median(r['login_s'] for r in signed):.1f} s (median) and each keeps "
+        f"{min(kept)}–{max(kept)} values already filled (most by the login: card, records, "
+        "remembered contact), typed without it (decision 0062)."
+    )
 
 
 def write_docs(table: str, path: Path = DOCS) -> None:

@@ -394,6 +394,8 @@ PREFILL_TYPES = {
     "subject.tax_lookup": "radio",
     "subject.household": "group",
     "subject.spouse": "person",
+    "applicant.my_number": "mynumber",
+    "subject.my_number": "mynumber",
     "subject.spouse_in_household": "yesno",
     "subject.spouse_name": "text",
     "subject.household_services": "checkboxes",

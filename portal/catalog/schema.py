@@ -217,6 +217,11 @@ PrefillSource = Literal[
     # Whether the city can look up last year's income itself (住民税の記録) — a radio field with
     # options "city" (no certificate to attach) and "attach" (moved in after 1 January).
     "subject.tax_lookup",
+    # The signed-in resident's own 個人番号, read from their card at login (券面事項入力補助, with
+    # their consent on the card page), into a mynumber field; subject.my_number only when the
+    # application is about the applicant themself (never another person's number).
+    "applicant.my_number",
+    "subject.my_number",
 ]
 ChildAttribute = Literal["name", "kana", "birth_date", "relationship"]
 

@@ -46,6 +46,9 @@ class Identity:
     address: str  # one line, as on the card
     birthdate: str  # ISO date
     gender: str
+    # The card's 個人番号, read from its 券面事項入力補助 application with the resident's consent,
+    # only when the login asked for it (begin_login(my_number=True)); "" otherwise.
+    my_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,11 @@ class SignedDocuments:
 class IdentityProvider(Protocol):
     name: str
 
-    def begin_login(self, return_url: str) -> Response:
-        """Send the resident to the provider; they come back to `return_url`."""
+    def begin_login(self, return_url: str, my_number: bool = False) -> Response:
+        """Send the resident to the provider; they come back to `return_url`. With
+        `my_number`, the provider also asks the resident's consent to read the card's 個人番号
+        (券面事項入力補助), returned as Identity.my_number. Called with the keyword only when
+        it is True."""
         ...
 
     def finish_login(self) -> Identity:
@@ -93,6 +99,12 @@ KNOWN_DENIALS = {
 }
 
 
+# The four basic items; the card's 個人番号 is asked for only with MY_NUMBER_SCOPE (its own
+# consent on the card service's page), when the procedure being started has a field for it.
+LOGIN_SCOPE = "openid name address birthdate gender"
+MY_NUMBER_SCOPE = "my_number"
+
+
 class JPKIProvider:
     """The My Number card service (or its mock) as an OpenID Connect provider."""
 
@@ -108,7 +120,7 @@ class JPKIProvider:
             client_secret=app.config["JPKI_CLIENT_SECRET"],
             server_metadata_url=app.config["JPKI_DISCOVERY_URL"],
             client_kwargs={
-                "scope": "openid name address birthdate gender",
+                "scope": LOGIN_SCOPE,
                 "code_challenge_method": "S256",
                 "timeout": 10,
             },
@@ -120,9 +132,10 @@ class JPKIProvider:
     def client(self):
         return self.oauth.jpki
 
-    def begin_login(self, return_url: str) -> Response:
+    def begin_login(self, return_url: str, my_number: bool = False) -> Response:
+        extra = {"scope": f"{LOGIN_SCOPE} {MY_NUMBER_SCOPE}"} if my_number else {}
         try:
-            return self.client.authorize_redirect(return_url, acr_values=LOGIN_ACR)
+            return self.client.authorize_redirect(return_url, acr_values=LOGIN_ACR, **extra)
         except RequestException:
             raise ProviderError("unreachable") from None
 
@@ -156,6 +169,7 @@ class JPKIProvider:
             address=(info.get("address") or {}).get("formatted", ""),
             birthdate=info.get("birthdate", ""),
             gender=info.get("gender", ""),
+            my_number=str(info.get(MY_NUMBER_SCOPE) or ""),
         )
 
     def _metadata(self) -> dict:

@@ -11,9 +11,11 @@ ends on a Japanese page that says what to do, never a 500, and keeps the draft.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
+from portal import japanese
 from portal.db import db
 from portal.extensions import limiter
 from portal.identity.providers import Identity, ProviderError, current_provider
@@ -104,16 +106,42 @@ def login():
 def start_login():
     session["login_next"] = _safe_next(request.form.get("next"))
     # What the resident asked for with the login, for the page they come back to: "begin"
-    # (ログインして申請を始める: start the application). Read by that page
-    # (portal.submissions.views.start).
+    # (ログインして申請を始める: start the application) or "begin-self" (ログインしてご本人の申請を
+    # 始める: start it as their own application, without the "who" page, for a procedure that
+    # may also be filed for someone else). Read by that page (portal.submissions.views.start).
     intent = request.form.get("then")
-    session["login_intent"] = (
-        [intent, session["login_next"]] if intent == "begin" and session["login_next"] else None
-    )
+    begins = intent in BEGIN_INTENTS and session["login_next"]
+    session["login_intent"] = [intent, session["login_next"]] if begins else None
+    # The card's 個人番号 is asked for (its own consent on the card page) only to start a
+    # procedure that has a field for the resident's own number.
+    wanted = {"my_number": True} if begins and _needs_my_number(session["login_next"]) else {}
     try:
-        return current_provider().begin_login(public_url_for("identity.callback"))
+        return current_provider().begin_login(public_url_for("identity.callback"), **wanted)
     except ProviderError as error:
         return _failure(error.kind, 503)
+
+
+BEGIN_INTENTS = ("begin", "begin-self")
+MY_NUMBER_SOURCES = ("applicant.my_number", "subject.my_number")
+
+
+def _needs_my_number(next_url: str) -> bool:
+    """Whether the procedure page a login starts (/procedures/<id>) fills a field from the
+    card's 個人番号."""
+    match = re.fullmatch(r"/procedures/([a-z0-9-]+)", next_url)
+    procedure = current_app.extensions["catalog"].procedure(match[1]) if match else None
+    return procedure is not None and any(
+        f.prefill is not None and f.prefill.source in MY_NUMBER_SOURCES for f in procedure.fields()
+    )
+
+
+def _my_number_token(identity: Identity) -> str | None:
+    """The card's 個人番号, encrypted as a mynumber answer is stored (the session holds no My
+    Number in clear); None when the card service gave none (or not a valid one)."""
+    if not identity.my_number or not japanese.is_valid_my_number(identity.my_number):
+        return None
+    key = current_app.extensions["submission_services"].my_number_key
+    return japanese.encrypt_sensitive(japanese.normalize_my_number(identity.my_number), key)
 
 
 @bp.get("/login/callback")
@@ -130,7 +158,7 @@ def callback():
         return _failure(error.kind, 503 if error.kind == "unreachable" else 400)
     next_url = session.pop("login_next", None) or url_for("pages.home")
     db.will_write()  # the record lookup below is logged
-    session["user"] = {
+    user = {
         "sub": identity.sub,
         "name": identity.name,
         "provider": identity.provider,
@@ -142,6 +170,10 @@ def callback():
         },
         "person_id": _record_id(identity),
     }
+    my_number = _my_number_token(identity)
+    if my_number:
+        user["my_number"] = my_number
+    session["user"] = user
     session.rotate()
     db.session.commit()  # the record-read log of the lookup above
     return redirect(next_url)

@@ -37,7 +37,10 @@ from portal import clock
 from portal.db import db
 from portal.mock_jpki.models import MockAccessToken, MockAuthorizationCode
 
-SCOPES = ("openid", "name", "address", "birthdate", "gender", "sign")
+# my_number: the card's 個人番号 from its 券面事項入力補助 application (its own consent line on
+# the card page), for a relying party that may use it (the city's 個人番号利用事務).
+SCOPES = ("openid", "name", "address", "birthdate", "gender", "my_number", "sign")
+OTHER_CLIENT_SCOPES = tuple(s for s in SCOPES if s != "my_number")
 CODE_LIFETIME = dt.timedelta(minutes=1)
 TOKEN_LIFETIME = dt.timedelta(minutes=10)
 ID_TOKEN_LIFETIME = 600
@@ -94,8 +97,15 @@ def load_clients(config: dict) -> dict[str, Client]:
             "redirect_uris": config["JPKI_REDIRECT_URIS"],
         }
     )
+    portal = config["JPKI_CLIENT_ID"]
     return {
-        c["client_id"]: Client(c["client_id"], c["client_secret"], tuple(c["redirect_uris"]))
+        c["client_id"]: Client(
+            c["client_id"],
+            c["client_secret"],
+            tuple(c["redirect_uris"]),
+            # Only the city's own portal (個人番号利用事務実施者) may read the card's 個人番号.
+            SCOPES if c["client_id"] == portal else OTHER_CLIENT_SCOPES,
+        )
         for c in raw
     }
 
@@ -282,6 +292,8 @@ def user_claims(persona_id: str, scope: str, client_id: str) -> UserInfo:
         info["birthdate"] = items["birthdate"]
     if "gender" in scopes:
         info["gender"] = items["gender"]
+    if "my_number" in scopes:
+        info["my_number"] = persona.my_number
     return info
 
 

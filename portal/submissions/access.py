@@ -179,6 +179,7 @@ def prefill_signed_in(submission: Submission, subject: prefill.Subject) -> None:
             card=resident.get("card", {}),
             person_id=resident.get("person_id"),
             contact=contacts.remembered(db.session, resident.get("sub")),
+            my_number=resident.get("my_number"),
         ),
         subject,
         current_app.extensions.get("resident_records"),

@@ -44,6 +44,9 @@ class Applicant:
     person_id: str | None
     # phone and e-mail the resident asked to remember (portal.submissions.contacts)
     contact: dict[str, str] = dc_field(default_factory=dict)
+    # the card's 個人番号 read at login with the resident's consent, already encrypted as a
+    # mynumber answer is stored (portal.identity.views.callback); None when not read
+    my_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,12 @@ def _value(
         remembered = applicant.contact.get(item)
         return (remembered, REMEMBERED) if remembered else None
     is_applicant = who == "applicant" or subject.person_id == applicant.person_id
+    if item == "my_number":
+        # Only the card holder's own number, from their card: never another person's, and not
+        # for a subject acting with a letter (whose record id may match nobody).
+        if not applicant.my_number or not (who == "applicant" or _is_self(subject, applicant)):
+            return None
+        return applicant.my_number, CARD
     if who == "subject" and not is_applicant:
         if not subject.readable:
             # Acting with a letter: only what the applicant typed on the "who" page.
@@ -279,6 +288,12 @@ def _age(birth_date: dt.date, today: dt.date) -> int:
         - birth_date.year
         - ((today.month, today.day) < (birth_date.month, birth_date.day))
     )
+
+
+def _is_self(subject: Subject, applicant: Applicant) -> bool:
+    """The application is about the applicant themself (the "who" page said so, or no one
+    else was chosen)."""
+    return subject.typed is None and subject.person_id == applicant.person_id
 
 
 def _spouse_in(household: Household, person_id: str | None) -> HouseholdMember | None:

@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -73,21 +74,40 @@ def start(procedure_id: str) -> ResponseReturnValue:
     intent = session.pop("login_intent") if "login_intent" in session else None
     resident = user()
     if (
-        intent == ["begin", request.path]
+        intent is not None
+        and intent[0] in ("begin", "begin-self")
+        and intent[1] == request.path
         and resident is not None
         and draft is None
         and procedure.channel != "counter"
         and procedure.ended is None
     ):
         # Back from ログインして申請を始める (a POST with its CSRF token): the application starts
-        # at once, without showing this page and 申請を始める again (issue 22).
-        return _begin(procedure, resident)
+        # at once, without showing this page and 申請を始める again (issue 22); with
+        # ログインしてご本人の申請を始める, as the resident's own application (no "who" page).
+        return _begin(procedure, resident, for_self=intent[0] == "begin-self")
     return render_template(
         "submissions/start.html",
         procedure=procedure,
         department=catalog().department(procedure.department),
         draft=draft,
     )
+
+
+@bp.post("/address/postal-code")
+@limit("RATELIMIT_SAVE")
+def postal_lookup() -> ResponseReturnValue:
+    """The postal-code look-up of an address field for the page's script: as soon as seven
+    digits are typed, prefecture, city and town are filled without the 郵便番号から住所を入力する
+    button (which still works without JavaScript). A POST with the page's CSRF token, so the
+    postal code is never in a URL or an access log."""
+    from portal.catalog.fields.composite import AddressType
+
+    raw = {"postal_code": request.form.get("postal_code", "")[:20]}
+    error = AddressType().fill_from_postal_code(raw)
+    if error:
+        return jsonify(error=error), 404
+    return jsonify({k: raw[k] for k in ("postal_code", "prefecture", "city", "town")})
 
 
 @bp.post("/procedures/<procedure_id>/start")
@@ -103,9 +123,12 @@ def begin(procedure_id: str) -> ResponseReturnValue:
     return _begin(procedure, resident)
 
 
-def _begin(procedure: Procedure, resident: dict | None) -> ResponseReturnValue:
+def _begin(
+    procedure: Procedure, resident: dict | None, for_self: bool = False
+) -> ResponseReturnValue:
     """Start a draft of the procedure for this browser (and the signed-in resident) and go to
-    its first page."""
+    its first page; a procedure that may be filed for someone else asks whom it is about first,
+    unless the resident already said it is their own (`for_self`: the button they pressed)."""
     procedure_id = procedure.id
     submission, token = service.start_draft(
         db.session,
@@ -116,9 +139,11 @@ def _begin(procedure: Procedure, resident: dict | None) -> ResponseReturnValue:
         applicant_person_id=resident.get("person_id") if resident else None,
     )
     remember_draft(procedure_id, token)
-    if resident and procedure.on_behalf:
+    if resident and procedure.on_behalf and not for_self:
         db.session.commit()
         return redirect(url_for(".who", procedure_id=procedure_id))
+    if resident and procedure.on_behalf:
+        service.set_subject(db.session, submission, relationship="self", subject_person_id=None)
     if resident:
         prefill_signed_in(submission, prefill.Subject(resident.get("person_id"), readable=True))
     db.session.commit()

@@ -21,8 +21,8 @@ def start_signed_in(page, audit, persona_id: str) -> None:
     page.goto("/procedures/kaigo-nintei")
     expect(page.get_by_role("heading", level=2, name="代理での申請")).to_be_visible()
     audit(page)
-    page.get_by_role("button", name="ログインして申請を始める").click()
-    use_card(page, persona_id)  # back from the card: the application starts at once
+    page.get_by_role("button", name="ログインして代理で申請する").click()
+    use_card(page, persona_id)  # back from the card: whom the application is about, at once
     expect(page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
 
 
@@ -143,5 +143,36 @@ def test_a_parent_applies_for_a_child_of_the_household(make_page, audit):
     expect(
         group(page, "どなたについての申請ですか").get_by_role(
             "radio", name="岬 ひなた さん（同じ世帯の方）"
+        )
+    ).to_be_checked()
+
+
+def test_one_button_starts_the_residents_own_application_with_their_my_number_from_the_card(
+    make_page, audit
+):
+    """ログインしてご本人の申請を始める: no "who" page; the card page asks consent to give the
+    My Number too (the procedure has a field for the resident's own number), and the field
+    shows it masked, filled from the card."""
+    page = make_page("phone")
+    page.goto("/procedures/kaigo-koshin")
+    expect(page.get_by_role("button", name="ログインして代理で申請する")).to_be_visible()
+    page.get_by_role("button", name="ログインしてご本人の申請を始める").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("マイナンバーカードで本人確認")
+    expect(page.get_by_text(re.compile("マイナンバー（個人番号）"))).to_be_visible()
+    use_card(page, "elderly")
+    expect(page.get_by_role("heading", level=1)).to_have_text("介護保険を利用する方（被保険者）")
+    number = by_label(page, "被保険者の個人番号（マイナンバー）")
+    expect(number).to_have_value("")
+    expect(number).to_have_accessible_description(
+        re.compile("マイナンバーカードの情報から入力しました.*入力済みです（●●●● ●●●● 0064）")
+    )
+    expect(page.get_by_text("100000000064")).to_have_count(0)
+    audit(page)
+    # Going back, the resident may still change whom it is for: their own is chosen.
+    page.get_by_role("link", name="戻る").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
+    expect(
+        group(page, "どなたについての申請ですか").get_by_role(
+            "radio", name="ご本人（中村 キヨ さん）の申請"
         )
     ).to_be_checked()

@@ -37,7 +37,14 @@ def complete(
     answers = logic.resolve_examples(procedure.example_answers, dt.date.today())
     page.goto(f"/procedures/{procedure.id}")
     audit(page)
-    if procedure.identity_level != "none":
+    if procedure.on_behalf and proxy_for is None:
+        # One button says the application is the resident's own: no "who" page.
+        page.get_by_role("button", name="ログインしてご本人の申請を始める").click()
+        use_card(page, persona)
+    elif procedure.on_behalf:
+        page.get_by_role("button", name="ログインして代理で申請する").click()
+        use_card(page, persona)
+    elif procedure.identity_level != "none":
         page.get_by_role("button", name="ログインして申請を始める").click()
         use_card(page, persona)  # back from the card: the application starts at once
     elif procedure.optional_login:  # a card holder logs in: the card and records prefill
@@ -45,21 +52,18 @@ def complete(
         use_card(page, persona)
     else:
         page.get_by_role("button", name="申請を始める").click()
-    if procedure.on_behalf:
+    if procedure.on_behalf and proxy_for is not None:
         expect(page.get_by_role("heading", level=1)).to_have_text("どなたについての申請ですか")
         audit(page)
-        if proxy_for is None:
-            page.get_by_role("radio", name=re.compile(r"^ご本人（.*）の申請$")).check()
-        else:
-            page.get_by_role("radio", name="ほかの方の代わりに申請する").check()
-            subject = group(page, "申請の対象となる方")
-            by_label(subject, "氏名").fill(proxy_for["name"])
-            by_label(subject, "フリガナ").fill(proxy_for["kana"])
-            by_label(subject, "生年月日").fill(proxy_for["birth_date"])
-            by_label(page, "その方とのご関係").select_option(
-                label="ケアマネジャー（居宅介護支援事業者）"
-            )
-            by_label(page, "委任状").set_input_files(sample_pdf(files_dir, "委任状.pdf"))
+        page.get_by_role("radio", name="ほかの方の代わりに申請する").check()
+        subject = group(page, "申請の対象となる方")
+        by_label(subject, "氏名").fill(proxy_for["name"])
+        by_label(subject, "フリガナ").fill(proxy_for["kana"])
+        by_label(subject, "生年月日").fill(proxy_for["birth_date"])
+        by_label(page, "その方とのご関係").select_option(
+            label="ケアマネジャー（居宅介護支援事業者）"
+        )
+        by_label(page, "委任状").set_input_files(sample_pdf(files_dir, "委任状.pdf"))
         page.get_by_role("button", name="次へ進む").click()
     titles = {step.title: step for step in procedure.steps}
     for _ in range(len(procedure.steps) + 1):

@@ -116,3 +116,27 @@ def test_pregnancy_notification_by_keyboard_on_a_phone(make_page, audit, tmp_pat
     page.get_by_role("link", name=re.compile("申請の状況を見る")).click()
     expect(page.get_by_text("●●●● ●●●● 9018")).to_be_visible()
     assert "123456789018" not in page.content()
+
+
+def test_seven_digits_of_a_postal_code_fill_the_address_without_the_button(make_page, audit):
+    """With JavaScript, the postal code fills prefecture, city and town as soon as its seven
+    digits are typed, and says so; a part the resident typed is never overwritten."""
+    page = make_page("phone")
+    page.goto("/procedures/ninshin-todoke")
+    page.get_by_role("button", name="申請を始める").click()
+    group(page, "届出をする方").get_by_role("radio", name="妊娠している本人").check()
+    by_label(page, "日中に連絡のつく電話番号").fill("09012345678")
+    page.get_by_role("button", name="次へ進む").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("妊娠している方")
+    address = group(page, "住所")
+    by_label(address, "郵便番号").press_sequentially("２９８０００４")
+    expect(by_label(address, "都道府県")).to_have_value("千葉県")
+    expect(by_label(address, "市区町村")).to_have_value("いすみ市")
+    expect(by_label(address, "町名")).to_have_value("大原")
+    expect(address.locator("[aria-live]")).to_have_text("住所を入力しました：千葉県いすみ市大原")
+    audit(page)
+    # Another code replaces what the look-up filled, but not what the resident typed.
+    by_label(address, "市区町村").fill("いすみし")
+    by_label(address, "郵便番号").fill("299-4503")
+    expect(by_label(address, "町名")).to_have_value("岬町和泉")
+    expect(by_label(address, "市区町村")).to_have_value("いすみし")

@@ -456,3 +456,50 @@ def test_the_city_registers_tick_what_the_household_uses(records, log):
         procedure(related), applicant("elderly"), Subject("elderly", True), records, "r", TODAY
     )
     assert answers == {"related": ["kouki", "kaigo"]}
+
+
+OWN_NUMBER = Field(
+    name="my_number", type="mynumber", label="個人番号", prefill={"source": "subject.my_number"}
+)
+CLAIMANT_NUMBER = Field(
+    name="claimant_my_number",
+    type="mynumber",
+    label="請求する方の個人番号",
+    prefill={"source": "applicant.my_number"},
+)
+
+
+def test_the_card_holders_own_my_number_fills_only_their_own_number_field(records):
+    """The number read from the card at login (already encrypted) fills the applicant's field,
+    and the subject's only when the application is about the applicant themself: never a
+    household member's, never a person named with a letter, and nothing without a read."""
+    holder = Applicant(
+        card=PERSONAS["elderly"].four_items(), person_id="elderly", my_number="v1:token"
+    )
+    fields = procedure(OWN_NUMBER, CLAIMANT_NUMBER)
+    answers, sources = prefill_answers(
+        fields, holder, Subject("elderly", True), records, "r", TODAY
+    )
+    assert answers == {"my_number": "v1:token", "claimant_my_number": "v1:token"}
+    assert sources == {"my_number": "card", "claimant_my_number": "card"}
+
+    member, _ = prefill_answers(fields, holder, Subject("family", True), records, "r", TODAY)
+    assert member == {"claimant_my_number": "v1:token"}
+    typed = {"name": "中村 キヨ", "kana": "ナカムラ キヨ", "birth_date": "1946-03-08"}
+    letter, _ = prefill_answers(
+        fields, holder, Subject("elderly", False, typed=typed), records, "r", TODAY
+    )
+    assert "my_number" not in letter
+
+    unread, _ = prefill_answers(
+        fields, applicant("elderly"), Subject("elderly", True), records, "r", TODAY
+    )
+    assert unread == {}
+
+
+def test_the_my_number_sources_fill_only_my_number_fields():
+    wrong = Field(name="n", type="text", label="番号", prefill={"source": "applicant.my_number"})
+    assert _check_prefill(wrong, "f") == [
+        "f.prefill.source: applicant.my_number fills a mynumber field, not text"
+    ]
+    assert _check_prefill(OWN_NUMBER, "f") == []

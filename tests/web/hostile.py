@@ -97,6 +97,7 @@ MACHINE_FIELDS = {
     "mock_jpki.userinfo": ["access_token"],
     "payments.webhook": ["id", "type", "data"],
     "session_timeout.extend": ["next"],
+    "submissions.postal_lookup": ["postal_code"],  # the step pages' script posts to it
     "staff_session_timeout.extend": ["next"],
 }
 # Endpoints that end a session or a world object: swept last, so the others see the world whole.
@@ -296,6 +297,8 @@ class World:
                 select(Submission.public_id).where(Submission.owner_sub == "sub-mover")
             )
         self.seen(f"/my/applications/{own}", "resident")
+        # The postal-code look-up: the step pages' script posts to it, no form does.
+        self.seen("/address/postal-code", "resident", ("POST",))
         # A payment at the mock payment service.
         created = resident.post(
             "/mock-pay/api/payments",

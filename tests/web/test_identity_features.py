@@ -47,7 +47,8 @@ class StubProvider:
         self.signer = None
         self.fail_with: str | None = None
 
-    def begin_login(self, return_url: str):
+    def begin_login(self, return_url: str, my_number: bool = False):
+        self.asked_my_number = my_number
         return redirect(return_url)
 
     def finish_login(self) -> Identity:
@@ -60,6 +61,7 @@ class StubProvider:
             items["address"],
             items["birthdate"],
             items["gender"],
+            persona.my_number if getattr(self, "asked_my_number", False) else "",
         )
 
     def begin_signature(self, documents, return_url):
@@ -511,3 +513,56 @@ def test_logging_in_to_apply_starts_the_application_at_once(app, client, stub):
     response = post(other, "/login", {"next": HOIKU})  # without then=begin
     other.get(response.headers["Location"].replace("?", "?as=parent&", 1))
     assert other.get(HOIKU).status_code == 200
+
+
+KOSHIN = "/procedures/kaigo-koshin"
+
+
+def test_the_own_application_button_starts_without_the_who_page(app, client, stub):
+    """ログインしてご本人の申請を始める (then=begin-self): back from the card, the first step of a
+    procedure that may be filed for others, as the resident's own application, prefilled."""
+    page = check_page(client.get(KOSHIN))
+    assert page.find("button", string="ログインしてご本人の申請を始める")["value"] == "begin-self"
+    assert page.find("button", string="ログインして代理で申請する")["value"] == "begin"
+    post(client, "/login", {"next": KOSHIN, "then": "begin-self"})
+    login(client, "elderly")
+    response = client.get(KOSHIN)
+    assert response.headers["Location"] == f"{KOSHIN}/apply/insured"
+    draft = draft_of(app, "kaigo-koshin", "sub-elderly")
+    assert draft.acting_for == {"relationship": "self"}
+    assert draft.answers["insured"]["name"] == "中村 キヨ"
+
+    other = app.test_client()
+    post(other, "/login", {"next": KOSHIN, "then": "begin"})
+    login(other, "family")  # another resident: no draft of this procedure yet
+    assert other.get(KOSHIN).headers["Location"] == f"{KOSHIN}/who"
+
+
+def test_the_card_gives_the_my_number_only_for_a_procedure_that_asks_it(app, client, stub):
+    """The login that starts a procedure with a field for the resident's own 個人番号 asks the
+    card for it; the session keeps it encrypted, the draft's field is filled (encrypted), and
+    the page shows it masked. Another procedure's login does not ask for it."""
+    post(client, "/login", {"next": KOSHIN, "then": "begin-self"})
+    assert stub.asked_my_number is True
+    login(client, "elderly")
+    with client.session_transaction() as web_session:
+        kept = web_session["user"]["my_number"]
+    assert kept.startswith("v1:") and "100000000064" not in str(web_session["user"])
+    page = client.get(client.get(KOSHIN).headers["Location"])
+    text = check_page(page).get_text()
+    assert "入力済みです（●●●● ●●●● 0064）" in text
+    assert "マイナンバーカードの情報から入力しました" in text
+    assert "100000000064" not in page.text
+    draft = draft_of(app, "kaigo-koshin", "sub-elderly")
+    assert draft.prefilled["my_number"] == "card"
+    with app.app_context():
+        key = app.extensions["submission_services"].my_number_key
+        from portal import japanese
+
+        assert japanese.decrypt_sensitive(draft.answers["my_number"], key) == "100000000064"
+
+    other = app.test_client()
+    post(other, "/login", {"next": HOIKU, "then": "begin"})
+    assert stub.asked_my_number is False
+    post(other, "/login", {"next": KOSHIN})  # a plain login from the page: not asked either
+    assert stub.asked_my_number is False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,21 @@ def test_the_demo_people_are_one_file_read_by_both_mocks():
     assert (PORTAL / "demo_data" / "people.yaml").is_file()
     assert not list((PORTAL / "mock_jpki").glob("*.yaml"))
     assert not list((PORTAL / "records").glob("*.yaml"))
+
+
+def test_the_mock_card_gives_the_my_number_only_to_the_citys_portal(app):
+    """The scope my_number (the card's 券面事項入力補助: its 個人番号) is allowed for the
+    portal's own client only; any other relying party asking for it gets the rest."""
+    from portal.mock_jpki import provider
+
+    with app.test_request_context():
+        other = {"client_id": "other-rp", "client_secret": "s", "redirect_uris": ["http://x/cb"]}
+        clients = provider.load_clients({**app.config, "MOCK_JPKI_CLIENTS": json.dumps([other])})
+        portal = clients[app.config["JPKI_CLIENT_ID"]]
+        others = [c for c in clients.values() if c is not portal]
+        asked = "openid name my_number"
+        assert portal.get_allowed_scope(asked) == asked
+        assert others and all(c.get_allowed_scope(asked) == "openid name" for c in others)
+        claims = provider.user_claims("elderly", asked, portal.client_id)
+        assert claims["my_number"] == load_personas()["elderly"].my_number
+        assert "my_number" not in provider.user_claims("elderly", "openid name", "x")

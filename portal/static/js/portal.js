@@ -34,6 +34,49 @@
     });
   });
 
+  // An address: seven digits typed in the postal code fill prefecture, city and town at once
+  // (the 郵便番号から住所を入力する button does the same without JavaScript). The result is
+  // announced; a code with no address leaves the fields as they are.
+  document.querySelectorAll("fieldset[data-postal-lookup]").forEach(function (box) {
+    var path = box.getAttribute("data-path");
+    var postal = box.querySelector("input[name='" + path + ".postal_code']");
+    var form = box.closest("form");
+    var token = form && form.querySelector("input[name='csrf_token']");
+    var status = box.querySelector("[data-postal-status]");
+    if (!postal || !token || !window.fetch) { return; }
+    var looked = "";
+    var filled = {};
+    postal.addEventListener("input", function () {
+      var digits = postal.value.normalize("NFKC").replace(/[^0-9]/g, "");
+      if (digits.length !== 7 || digits === looked) { return; }
+      looked = digits;
+      var body = new URLSearchParams({ postal_code: digits, csrf_token: token.value });
+      fetch(box.getAttribute("data-postal-lookup"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      }).then(function (result) {
+        if (!result.ok || digits !== postal.value.normalize("NFKC").replace(/[^0-9]/g, "")) {
+          if (status && result.data && result.data.error) { status.textContent = result.data.error; }
+          return;
+        }
+        // Only parts that are empty or still hold what an earlier look-up put there: what the
+        // resident typed is never overwritten.
+        ["prefecture", "city", "town"].forEach(function (part) {
+          var input = box.querySelector("input[name='" + path + "." + part + "']");
+          if (input && (!input.value || input.value === filled[part])) {
+            input.value = result.data[part];
+            filled[part] = result.data[part];
+          }
+        });
+        if (status) {
+          status.textContent = "住所を入力しました：" + result.data.prefecture + result.data.city + result.data.town;
+        }
+      }).catch(function () { looked = ""; });
+    });
+  });
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
