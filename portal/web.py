@@ -25,7 +25,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import clock, input_policy, japanese
+from portal import clock, input_policy, japanese, layout
 from portal.catalog.fields import markup as field_markup
 from portal.pages import display
 
@@ -261,6 +261,8 @@ FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 def init_app(app: Flask) -> None:
     app.config["CSP"] = content_security_policy(app.config)
     app.jinja_env.globals.update(field_markup.GLOBALS)  # the field macros' small pieces
+    app.jinja_env.globals.update(layout.GLOBALS)  # cached pieces of the page layout (0061)
+    app.jinja_env.template_class = layout.Template
     # First of all before_request functions: the language switch and every view come after it.
     app.before_request_funcs.setdefault(None, []).insert(0, _input_guard)
     app.after_request(_security_headers)
