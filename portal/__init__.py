@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal import clock, japanese, observability, procedures
+from portal import clock, japanese, observability, procedures, rate_limits
 from portal.catalog import CatalogError, load_catalog
 from portal.config import ConfigError, load_config
 from portal.db import db as database
@@ -45,6 +45,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     limiter.init_app(app)
+    rate_limits.skip_idle_middleware(app, limiter)
     from portal import i18n
 
     i18n.init_app(app)
