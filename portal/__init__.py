@@ -45,7 +45,9 @@ class PortalFlask(Flask):
 
 def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     config = load_config(env, overrides)
-    app = PortalFlask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
+    app = PortalFlask(
+        __name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False
+    )
     # "//" in a path is a 404, never a redirect that echoes the path (decision 0044).
     app.url_map.merge_slashes = False
     app.config.update(config)

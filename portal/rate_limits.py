@@ -201,18 +201,23 @@ def skip_idle_middleware(app: Flask, limiter: Limiter) -> None:
     Relies on flask-limiter's internals (pinned in pyproject.toml; tests/unit/test_rate_limits.py
     checks them)."""
     check = limiter._check_request_limit
-    manager = limiter.limit_manager
 
     def check_request_limit() -> None:
-        if (
-            manager._application_limits
-            or manager._default_limits
-            or manager._blueprint_limits
-            or manager._endpoint_hints
-            or limiter._meta_limits
-            or (limiter._storage_dead and limiter._in_memory_fallback)
-        ):
+        if middleware_could_count(limiter):
             check()
 
     funcs = app.before_request_funcs.get(None, [])
     funcs[funcs.index(check)] = check_request_limit
+
+
+def middleware_could_count(limiter: Limiter) -> bool:
+    """Whether flask-limiter's before_request check has any limit it could count."""
+    manager = limiter.limit_manager
+    return bool(
+        manager._application_limits
+        or manager._default_limits
+        or manager._blueprint_limits
+        or manager._endpoint_hints
+        or limiter._meta_limits
+        or (limiter._storage_dead and limiter._in_memory_fallback)
+    )
