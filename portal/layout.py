@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jinja2
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from jinja2 import pass_context
 from jinja2.environment import TemplateModule
 from jinja2.runtime import Context
@@ -90,7 +90,7 @@ def layout_fragment(
         context.name,
         piece,
         current_language(),
-        request.script_root,
+        request.script_root if has_request_context() else "",
         context.get("demo_deployment"),
         context.get("mock_card_login"),
         bool(context.get("kiosk_frame")),
