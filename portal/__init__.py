@@ -9,16 +9,45 @@ from pathlib import Path
 
 from flask import Flask
 
-from portal import clock, japanese, observability, procedures
+from portal import clock, japanese, observability, procedures, rate_limits
 from portal.catalog import CatalogError, load_catalog
 from portal.config import ConfigError, load_config
 from portal.db import db as database
 from portal.extensions import csrf, limiter
 
 
+class PortalFlask(Flask):
+    """Flask, remembering which hooks and views are plain functions.
+
+    Flask asks `inspect.iscoroutinefunction` of every before/after-request hook, context
+    processor, teardown and view on every request (about thirty times a page); the portal has
+    no async function, and the answer for a function never changes (decision 0061)."""
+
+    _SYNC_LIMIT = 4096
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._plain_functions: set = set()
+
+    def ensure_sync(self, func):  # type: ignore[no-untyped-def]
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # not hashable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        made = super().ensure_sync(func)
+        if made is func:
+            if len(self._plain_functions) >= self._SYNC_LIMIT:
+                self._plain_functions.clear()
+            self._plain_functions.add(func)
+        return made
+
+
 def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     config = load_config(env, overrides)
-    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
+    app = PortalFlask(
+        __name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False
+    )
     # "//" in a path is a 404, never a redirect that echoes the path (decision 0044).
     app.url_map.merge_slashes = False
     app.config.update(config)
@@ -45,6 +74,7 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     limiter.init_app(app)
+    rate_limits.skip_idle_middleware(app, limiter)
     from portal import i18n
 
     i18n.init_app(app)

@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from flask import Flask, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
@@ -74,6 +74,49 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class SharedJSON(TypeDecorator):
+    """JSON read once per distinct stored text, for a large value that many rows hold alike and
+    nobody changes in place: a draft's snapshot of its procedure (decision 0061).
+
+    Every draft of a procedure version stores the same snapshot, about 20 KB of JSON whose
+    Japanese text is escaped; parsing it was an eighth of a step page's work. Where the driver
+    hands the text over (SQLite), the parsed value is kept per text and the same object is
+    returned for every row that holds that text. So a value read through this type must never
+    be changed in place (assign a new one: a JSON column tracks no in-place change anyway).
+    Where the driver parses JSON itself (psycopg), nothing changes. Writing is plain JSON.
+    """
+
+    impl = JSON
+    cache_ok = True
+    LIMIT = 64  # distinct texts kept (procedure versions in use)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parsed: dict[str, Any] = {}
+
+    def result_processor(self, dialect, coltype):  # type: ignore[no-untyped-def]
+        parse = self.impl_instance.result_processor(dialect, coltype)
+        if parse is None:
+            return None  # the driver returns parsed values (PostgreSQL)
+        parsed = self._parsed
+
+        def process(value: Any) -> Any:
+            if not isinstance(value, str):
+                return parse(value)
+            found = parsed.get(value, _MISSING)
+            if found is _MISSING:
+                found = parse(value)
+                if len(parsed) >= self.LIMIT:
+                    parsed.clear()  # more versions in use than expected: start again
+                parsed[value] = found
+            return found
+
+        return process
+
+
+_MISSING = object()
 
 
 class Base(DeclarativeBase):

@@ -17,7 +17,8 @@ import hashlib
 import time
 from typing import Any
 
-from flask import current_app, has_request_context
+from flask import Flask, current_app, has_request_context
+from flask_limiter import Limiter
 from limits.storage import Storage
 from sqlalchemy import Double, Engine, Integer, String, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -186,3 +187,37 @@ def expired_counters_duty(_should_stop=None) -> str | None:
     engine = current_app.extensions["portal_db"].engine
     count = purge_expired(engine)
     return f"rate limits: {count} expired counter(s) deleted" if count else None
+
+
+def skip_idle_middleware(app: Flask, limiter: Limiter) -> None:
+    """flask-limiter's before_request check, only when it can find a limit to count.
+
+    Every limit of the portal is on a view (`limiter.limit` and `shared_limit` decorators), and
+    those are checked by the decorator itself. The middleware counts only application, default,
+    meta and blueprint limits, limits hinted for the endpoint, and the in-memory fallback when
+    the storage is down; with none of those configured it resolved the view's name, its
+    exemptions and an empty list on every request (about 4 % of a step page, decision 0061).
+    The test is made on every request, so a limit added later is counted as before.
+    Relies on flask-limiter's internals (pinned in pyproject.toml; tests/unit/test_rate_limits.py
+    checks them)."""
+    check = limiter._check_request_limit
+
+    def check_request_limit() -> None:
+        if middleware_could_count(limiter):
+            check()
+
+    funcs = app.before_request_funcs.get(None, [])
+    funcs[funcs.index(check)] = check_request_limit
+
+
+def middleware_could_count(limiter: Limiter) -> bool:
+    """Whether flask-limiter's before_request check has any limit it could count."""
+    manager = limiter.limit_manager
+    return bool(
+        manager._application_limits
+        or manager._default_limits
+        or manager._blueprint_limits
+        or manager._endpoint_hints
+        or limiter._meta_limits
+        or (limiter._storage_dead and limiter._in_memory_fallback)
+    )

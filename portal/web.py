@@ -25,7 +25,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import clock, input_policy, japanese
+from portal import clock, input_policy, japanese, layout
 from portal.catalog.fields import markup as field_markup
 from portal.pages import display
 
@@ -113,21 +113,42 @@ LOGIN_LIMITED = (
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def _security_headers(response: Response) -> Response:
-    # A view may set a stricter one.
-    response.headers.setdefault("Content-Security-Policy", current_app.config["CSP"])
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
     # No other site's window keeps a handle on ours (the card service and the payment provider
     # are reached by navigating, never in a popup), and no other site embeds our responses.
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if current_app.config["PORTAL_ENV"] == "production":
-        response.headers["Strict-Transport-Security"] = HSTS
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+
+
+def _security_headers(response: Response) -> Response:
+    # The headers the response has, looked through once: each `headers[...] = ` or setdefault
+    # would look through them again (decision 0061). A header already there is replaced where
+    # it stands, as `headers[...] =` does; one not there is added at the end.
+    headers = response.headers
+    present = set(headers.keys(lower=True))
+    config = current_app.config
+
+    def put(name: str, value: str) -> None:
+        if name.lower() in present:
+            headers.set(name, value)
+        else:
+            headers.add(name, value)
+
+    # A view may set a stricter one.
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", config["CSP"])
+    if "referrer-policy" not in present:
+        headers.add("Referrer-Policy", "same-origin")
+    for name, value in SECURITY_HEADERS:
+        put(name, value)
+    if config["PORTAL_ENV"] == "production":
+        put("Strict-Transport-Security", HSTS)
     if not request.path.startswith("/static/"):
-        response.headers["Cache-Control"] = "no-store"
+        put("Cache-Control", "no-store")
     return response
 
 
@@ -261,6 +282,8 @@ FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 def init_app(app: Flask) -> None:
     app.config["CSP"] = content_security_policy(app.config)
     app.jinja_env.globals.update(field_markup.GLOBALS)  # the field macros' small pieces
+    app.jinja_env.globals.update(layout.GLOBALS)  # cached pieces of the page layout (0061)
+    app.jinja_env.template_class = layout.Template
     # First of all before_request functions: the language switch and every view come after it.
     app.before_request_funcs.setdefault(None, []).insert(0, _input_guard)
     app.after_request(_security_headers)

@@ -72,7 +72,7 @@ def _catalog_twin(data: dict[str, Any]) -> Procedure | None:
         return None
     catalog = current_app.extensions.get("catalog")
     current = catalog.procedure(data.get("id", "")) if catalog is not None else None
-    if current is not None and dumped(current) == data:
+    if current is not None and matches(current, data):
         return current
     return None
 
@@ -82,7 +82,7 @@ def _catalog_twin_workflow(name: str, data: dict[str, Any]) -> Workflow | None:
         return None
     catalog = current_app.extensions.get("catalog")
     current = catalog.workflows.get(name) if catalog is not None else None
-    if current is not None and dumped(current) == data:
+    if current is not None and matches(current, data):
         return current
     return None
 
@@ -101,6 +101,25 @@ def dumped(procedure: Procedure | Workflow) -> dict[str, Any]:
     data = procedure.model_dump(mode="json", by_alias=True)
     _DUMPS[id(procedure)] = (procedure, data)
     return data
+
+
+# Snapshot parts found equal to a catalog model's dump, by identity: (part, model). The rows of
+# one procedure version share one parsed snapshot (portal.db.SharedJSON, never changed in
+# place), so after the first request the 20 KB comparison is an identity test (decision 0061).
+_MATCHES: dict[int, tuple[Any, Any]] = {}
+
+
+def matches(model: Procedure | Workflow, data: Any) -> bool:
+    """Whether a stored snapshot part is exactly the catalog model as a snapshot stores it."""
+    entry = _MATCHES.get(id(data))
+    if entry is not None and entry[0] is data and entry[1] is model:
+        return True
+    if dumped(model) != data:
+        return False
+    if len(_MATCHES) >= 64:
+        _MATCHES.clear()
+    _MATCHES[id(data)] = (data, model)
+    return True
 
 
 # Built once: every step page and save looks its draft up, and a statement object keeps its

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base
+from portal.db import Base, SharedJSON
 
 # Payment status of a submission, independent of its workflow status.
 PAYMENT_NONE = "none"  # the procedure has no fee
@@ -53,7 +53,9 @@ class Submission(Base):
     # "signature", "certificate" (PEM), "signed_at" (ISO)}; None otherwise.
     signature: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # {"procedure": <procedure as in the catalog>, "workflow": <its workflow>}
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Read through SharedJSON: the rows of one procedure version share one parsed value, so it
+    # is never changed in place (refresh_snapshot assigns a new one).
+    snapshot: Mapped[dict[str, Any]] = mapped_column(SharedJSON)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     steps_done: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(32), index=True)

@@ -45,6 +45,7 @@ from portal.submissions.drafts import (  # noqa: F401
     find_by_status_token,
     is_draft,
     issue_resume_code,
+    matches,
     owned,
     owned_draft,
     procedure_of,
@@ -600,7 +601,7 @@ def refresh_snapshot(
     current = catalog.procedure(submission.procedure_id)
     if current is None or not is_draft(submission):
         return []
-    if dumped(current) == submission.snapshot["procedure"]:
+    if matches(current, submission.snapshot["procedure"]):
         return []
     old = procedure_of(submission)
     old_steps = {s.id: s.model_dump(mode="json") for s in old.steps}

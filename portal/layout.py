@@ -1,0 +1,130 @@
+"""Cached pieces of the page layout (decision 0061).
+
+Every page renders the same header, footer and head links: a dozen `url_for` and `_()` calls
+and a few hundred lines of template code whose output depends only on the language, the
+deployment's flags, the catalog's city and whether someone is signed in. `layout_fragment`
+renders such a piece once per key and keeps it; the parts that vary per request or per person
+(the CSRF token, the resident's name, links to the current page) are *slots*: the cached text
+holds a marker where each goes, and every request fills them in with its own values, escaped as
+`{{ }}` would. So nothing personal is ever kept: the cache holds the page chrome only.
+
+    {%- call(slot) layout_fragment('header', signed_in, csrf=csrf_token, name=user_name) %}
+      ... <input name="csrf_token" value="{{ slot('csrf') }}"> ... {{ slot('name') }} ...
+    {%- endcall %}
+
+The key of every piece is: the template being rendered (a child template may override a block
+the piece contains), the piece's name, the language, the application root the URLs are built
+under, the demo and mock-card flags, the kiosk frame, and the positional arguments given (each
+template passes whatever else its piece reads). A new catalog (the city's name and address)
+empties the cache. A slot's value may be a callable, called only when the piece has that slot
+(the CSRF token is made only where the page shows it, as before).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+from flask import current_app, has_request_context, request, url_for
+from jinja2 import pass_context
+from jinja2.environment import TemplateModule
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from portal.i18n import current_language
+
+# A slot in the rendered text: NUL, the slot's name (and a key into its mapping after \x01), NUL.
+# NUL never reaches a page from the templates' own text, and the text is rendered with no
+# request's values in it (those only ever go into the slots).
+_START = "\x00"
+_KEY = "\x01"
+_LIMIT = 512  # pieces kept per application: templates × pieces × languages × flags
+
+
+class _Cache:
+    def __init__(self, catalog: Any) -> None:
+        self.catalog = catalog
+        self.pieces: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _slot(name: str, key: str | None = None) -> Markup:
+    marker = f"{_START}{name}{_KEY}{key}{_START}" if key is not None else f"{_START}{name}{_START}"
+    return Markup(marker)  # noqa: S704 - a marker of the template's own, replaced before output
+
+
+def _split(text: str, slots: dict[str, Any]) -> tuple[str, ...]:
+    parts = tuple(text.split(_START))
+    if len(parts) % 2 == 0 or any(p.split(_KEY)[0] not in slots for p in parts[1::2]):
+        raise RuntimeError("layout_fragment: a slot is not closed or has no value")
+    return parts
+
+
+def _fill(parts: tuple[str, ...], slots: dict[str, Any]) -> Markup:
+    if len(parts) == 1:
+        return Markup(parts[0])  # noqa: S704 - rendered by the template, autoescaped there
+    values: dict[str, Any] = {}
+    out = [parts[0]]
+    for index in range(1, len(parts), 2):
+        name, _, key = parts[index].partition(_KEY)
+        if name not in values:
+            value = slots[name]
+            values[name] = value() if callable(value) else value
+        value = values[name][key] if key else values[name]
+        out.append(str(escape(value)))
+        out.append(parts[index + 1])
+    return Markup("".join(out))  # noqa: S704 - cached template text and escaped slot values
+
+
+@pass_context
+def layout_fragment(
+    context: Context, piece: str, /, *key: Any, caller: Callable[..., str], **slots: Any
+) -> Markup:
+    """The piece rendered by `caller` for this key, its slots filled with this request's values."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    catalog = app.extensions["catalog"]
+    cache: _Cache | None = app.extensions.get("layout_fragments")
+    if cache is None or cache.catalog is not catalog:
+        cache = app.extensions["layout_fragments"] = _Cache(catalog)
+    full_key = (
+        context.name,
+        piece,
+        current_language(),
+        request.script_root if has_request_context() else "",
+        context.get("demo_deployment"),
+        context.get("mock_card_login"),
+        bool(context.get("kiosk_frame")),
+        *key,
+    )
+    parts = cache.pieces.get(full_key)
+    if parts is None:
+        parts = _split(str(caller(_slot)), slots)
+        if len(cache.pieces) >= _LIMIT:
+            cache.pieces.clear()
+        cache.pieces[full_key] = parts
+    return _fill(parts, slots)
+
+
+def display_settings_url() -> str:
+    """The footer's 「文字の大きさと色」 link: back to this page after a GET."""
+    return url_for(
+        "pages.display_settings", next=request.full_path if request.method == "GET" else None
+    )
+
+
+class Template(jinja2.Template):
+    """Jinja's template, with a cheaper `{% from ... import ... %}`.
+
+    An import without context asks whether the importing template has globals the imported one
+    lacks; Jinja 3.1 answers with a set difference against a ChainMap's keys view, one
+    Python-level ChainMap lookup per global (about forty here, twice a page). The same question
+    as a subset test makes a set of the ChainMap's keys in C; when the answer is "none", the
+    cached module is returned exactly as Jinja does."""
+
+    def _get_default_module(self, ctx: Context | None = None) -> TemplateModule:
+        if ctx is not None and ctx.globals_keys.issubset(self.globals):
+            ctx = None  # nothing to add: Jinja's own answer is its cached module
+        return super()._get_default_module(ctx)
+
+
+GLOBALS = {"layout_fragment": layout_fragment, "display_settings_url": display_settings_url}
