@@ -32,7 +32,7 @@ CHANGE_DATE = japanese.format_wareki(dt.datetime.now(TOKYO).date() + dt.timedelt
 
 def at_the_change_page(page, live_app) -> None:
     page.goto(f"/procedures/{PROCEDURE}")
-    page.get_by_role("button", name="ログインして申請を始める").click()
+    page.get_by_role("button", name="ログインしてご本人の申請を始める").click()
     use_card(page, PERSONA)
     expect(page.locator(".site-header__user")).to_be_visible()
     # Her draft: the one this login started, or the one an earlier test left (it is resumed).
