@@ -219,10 +219,11 @@ class Database:
     @property
     def session(self) -> Session:
         """The request's session (created on first use)."""
-        if "_db_session" not in g:
+        session: Session | None = g.get("_db_session")  # one look through `g` (a step: ~11)
+        if session is None:
             assert self.session_factory is not None, "Database.init_app() was not called"
-            g._db_session = self.session_factory()
-        return g._db_session
+            session = g._db_session = self.session_factory()
+        return session
 
     def discard_uncommitted(self) -> None:
         """Roll back what the request did not commit (teardown would, a moment later). Called
