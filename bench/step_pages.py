@@ -462,9 +462,7 @@ def run_scenario(
         "warmup_requests": sum(r.warmup_requests for r in results),
         "connections_opened_during_run": reconnects,
         "server_cpu_ms_per_request": server_cpu * 1000 / sent if sent else float("nan"),
-        "server_system_cpu_ms_per_request": (
-            server_system * 1000 / sent if sent else float("nan")
-        ),
+        "server_system_cpu_ms_per_request": (server_system * 1000 / sent if sent else float("nan")),
         "client_cpu_ms_per_request": client_cpu * 1000 / sent if sent else float("nan"),
         "hit_request_cap": len(latencies) >= max_requests,
     }

@@ -164,9 +164,7 @@ def make_engine(url: str, echo: bool = False, pool: dict[str, Any] | None = None
 
 def _begin_sqlite(dbapi_connection) -> None:
     """BEGIN IMMEDIATE (the write lock up front) when the unit of work may write, else BEGIN."""
-    dbapi_connection.driver_connection.execute(
-        "BEGIN IMMEDIATE" if write_intent.get() else "BEGIN"
-    )
+    dbapi_connection.driver_connection.execute("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 class Database:
