@@ -167,7 +167,14 @@ def _wait_ready(server: Server) -> None:
 
 def _group_cpu_seconds(pgid: int) -> float:
     """User + system CPU seconds of the live processes in a process group (server + workers)."""
-    total = 0
+    return sum(_group_cpu_split(pgid))
+
+
+def _group_cpu_split(pgid: int) -> tuple[float, float]:
+    """User and system CPU seconds of the live processes in a process group (server + workers):
+    system time is what the kernel spent for them (socket I/O, SQLite's file locks and writes),
+    which no in-process instruction count sees."""
+    user = system = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -175,8 +182,10 @@ def _group_cpu_seconds(pgid: int) -> float:
             continue
         # After the command name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            user += int(fields[11])
+            system += int(fields[12])
+    ticks = os.sysconf("SC_CLK_TCK")
+    return user / ticks, system / ticks
 
 
 def _stop(server: Server) -> None:
@@ -406,7 +415,7 @@ def run_scenario(
         ]
         for thread in threads:
             thread.start()
-        server_cpu_before = _group_cpu_seconds(scenario.server_pid)
+        server_cpu_before = _group_cpu_split(scenario.server_pid)
         client_cpu_before = time.process_time()
         now = time.perf_counter()
         clock["warm_end"] = now + warmup
@@ -415,7 +424,13 @@ def run_scenario(
         for thread in threads:
             thread.join()
         client_cpu = time.process_time() - client_cpu_before
-        server_cpu = _group_cpu_seconds(scenario.server_pid) - server_cpu_before
+        server_user, server_system = (
+            after - before
+            for after, before in zip(
+                _group_cpu_split(scenario.server_pid), server_cpu_before, strict=True
+            )
+        )
+        server_cpu = server_user + server_system
         reconnects = sum(c.connection.connects for c in clients) - connects_before
     finally:
         for client in clients:
@@ -447,6 +462,7 @@ def run_scenario(
         "warmup_requests": sum(r.warmup_requests for r in results),
         "connections_opened_during_run": reconnects,
         "server_cpu_ms_per_request": server_cpu * 1000 / sent if sent else float("nan"),
+        "server_system_cpu_ms_per_request": (server_system * 1000 / sent if sent else float("nan")),
         "client_cpu_ms_per_request": client_cpu * 1000 / sent if sent else float("nan"),
         "hit_request_cap": len(latencies) >= max_requests,
     }
@@ -569,6 +585,7 @@ def print_report(machine: dict, settings: dict, results: list[dict], ratio: dict
     for r in results:
         print(
             f"  {r['scenario']:<32} server {r['server_cpu_ms_per_request']:6.2f} ms"
+            f" (system {r['server_system_cpu_ms_per_request']:5.2f})"
             f"   client {r['client_cpu_ms_per_request']:6.2f} ms"
         )
     print()

@@ -152,11 +152,19 @@ def make_engine(url: str, echo: bool = False, pool: dict[str, Any] | None = None
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin_sqlite(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
-
+    # The driver no longer begins transactions (isolation_level None above), so the dialect's
+    # own begin, a no-op for pysqlite, sends BEGIN itself. It used to be a "begin" event that
+    # sent it with `exec_driver_sql`, a whole statement execution of SQLAlchemy's per
+    # transaction (two or three a request); here the same SQL goes straight to the driver, and
+    # an error (a database still locked when the busy timeout ends) is wrapped as a DBAPIError
+    # as before, since SQLAlchemy calls `do_begin` inside its error handling (decision 0061).
+    engine.dialect.do_begin = _begin_sqlite  # type: ignore[method-assign]
     return engine
+
+
+def _begin_sqlite(dbapi_connection) -> None:
+    """BEGIN IMMEDIATE (the write lock up front) when the unit of work may write, else BEGIN."""
+    dbapi_connection.driver_connection.execute("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 class Database:
@@ -209,10 +217,11 @@ class Database:
     @property
     def session(self) -> Session:
         """The request's session (created on first use)."""
-        if "_db_session" not in g:
+        session: Session | None = g.get("_db_session")  # one look through `g` (a step: ~11)
+        if session is None:
             assert self.session_factory is not None, "Database.init_app() was not called"
-            g._db_session = self.session_factory()
-        return g._db_session
+            session = g._db_session = self.session_factory()
+        return session
 
     def discard_uncommitted(self) -> None:
         """Roll back what the request did not commit (teardown would, a moment later). Called
