@@ -398,6 +398,7 @@ PREFILL_TYPES = {
     "subject.my_number": "mynumber",
     "subject.spouse_in_household": "yesno",
     "subject.spouse_name": "text",
+    "subject.spouse_my_number": "mynumber",
     "subject.household_services": "checkboxes",
 }
 

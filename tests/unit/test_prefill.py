@@ -503,3 +503,42 @@ def test_the_my_number_sources_fill_only_my_number_fields():
         "f.prefill.source: applicant.my_number fills a mynumber field, not text"
     ]
     assert _check_prefill(OWN_NUMBER, "f") == []
+
+
+SPOUSE_NUMBER = Field(
+    name="spouse_my_number",
+    type="mynumber",
+    label="配偶者の個人番号",
+    prefill={"source": "subject.spouse_my_number"},
+)
+
+
+def test_the_spouse_in_the_household_gives_their_number_from_the_records_encrypted(
+    records, log
+):
+    """配偶者の個人番号 comes from the resident record of the spouse in the same household,
+    encrypted as a typed number is stored, and its read is logged on its own; nothing without
+    the key, for a spouse elsewhere, or when the application is about someone else."""
+    from portal import japanese
+
+    key = bytes(range(32))
+    fields = procedure(SPOUSE_NUMBER)
+    answers, sources = prefill_answers(
+        fields, applicant("parent"), Subject("parent", True), records, "r", TODAY, key
+    )
+    assert japanese.decrypt_sensitive(answers["spouse_my_number"], key) == "100000000030"
+    assert sources == {"spouse_my_number": "records"}
+    assert [row.record for row in log.rows if row.person_id == "spouse"].count("my_number") == 1
+
+    no_key, _ = prefill_answers(
+        fields, applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    alone, _ = prefill_answers(
+        fields, applicant("elderly"), Subject("elderly", True), records, "r", TODAY, key
+    )
+    # an application about another household member: not the applicant's own spouse
+    member, _ = prefill_answers(
+        fields, applicant("spouse"), Subject("parent", True), records, "r", TODAY, key
+    )
+    assert no_key == alone == member == {}
+    assert _check_prefill(SPOUSE_NUMBER, "f") == []
