@@ -247,28 +247,22 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
 
     # --- 児童手当 ---
     teate = "児童手当の認定請求"
-    journey.at("請求する方", teate)
+    journey.at("請求する方と受取口座", teate)
     by_label(page, "請求する方の個人番号（マイナンバー）").fill(PERSONAS["mover"]["my_number"])
     radio(page, "請求する方が加入している年金", "国民年金（自営業など）").check()
     radio(page, "請求する方は公務員（国・地方公共団体の常勤の職員）ですか", "いいえ").check()
+    radio(page, "受取口座", "公金受取口座（マイナポータルに登録した口座）を使う").check()
     next_step(page)
-    journey.at("配偶者", teate)
+    journey.at("配偶者とお子さん", teate)
     radio(page, "配偶者（事実上の婚姻関係にある方を含む）がいますか", "いいえ").check()
-    next_step(page)
-    journey.at("育てているお子さん（高校生年代まで）", teate)
     expect(group(page, "育てているお子さん")).to_have_count(0)  # 湊, from the shared answers
     radio(page, "この中に、あなたと別に暮らしているお子さんがいますか", "いいえ").check()
-    next_step(page)
-    journey.at("大学生年代のお子さん（第3子以降の加算のため）", teate)
     radio(
         page,
         "高校生年代を過ぎて、22歳になった後の最初の3月31日までのお子さんで、"
         "あなたが生活費を負担している方がいますか",
         "いいえ",
     ).check()
-    next_step(page)
-    journey.at("手当の受取口座", teate)
-    radio(page, "受取口座", "公金受取口座（マイナポータルに登録した口座）を使う").check()
     next_step(page)
 
     # --- 子ども医療費助成 ---
