@@ -233,15 +233,15 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
 
     # --- 国民健康保険: the kind, date and members came from the shared answers ---
     kokuho = "国民健康保険の加入・脱退の届出"
-    journey.at("届け出る方", kokuho)
+    journey.at("届け出る方と届出の内容", kokuho)
     expect(group(page, "住所")).to_have_count(0)
+    expect(group(page, "届出の区分")).to_have_count(0)
+    expect(group(page, "加入・脱退する方")).to_have_count(0)
     radio(page, "世帯主との関係", "わたしが世帯主です").check()
     next_step(page)
-    journey.at("やめた健康保険", kokuho)
+    journey.at("健康保険と確認の書類", kokuho)
     radio(page, "やめた健康保険の種類", "その他（船員保険など）").check()
     by_label(page, "保険者の名称").fill("船橋市")
-    next_step(page)
-    journey.at("確認の書類", kokuho)
     radio(page, "書類の送り方", "まだ手元にないので、届いたら郵送か窓口で出す").check()
     next_step(page)
 
@@ -319,8 +319,6 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
     assert len(journey.member_steps) < applicable, (journey.member_steps, applicable)
     for procedure_id, step_id in (
         ("jidoteate-nintei", "reason"),  # why, when and the previous address: shared
-        ("kokuho-kanyu-dattai", "kind"),  # joining because of the move, on the move's date
-        ("kokuho-kanyu-dattai", "members"),  # who moves
         ("kodomo-iryohi", "children"),  # moved in, the child, the date
         ("hoiku-riyou", "guardian"),  # phone, e-mail and the new address
     ):
