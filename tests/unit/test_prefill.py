@@ -513,9 +513,7 @@ SPOUSE_NUMBER = Field(
 )
 
 
-def test_the_spouse_in_the_household_gives_their_number_from_the_records_encrypted(
-    records, log
-):
+def test_the_spouse_in_the_household_gives_their_number_from_the_records_encrypted(records, log):
     """配偶者の個人番号 comes from the resident record of the spouse in the same household,
     encrypted as a typed number is stored, and its read is logged on its own; nothing without
     the key, for a spouse elsewhere, or when the application is about someone else."""
