@@ -227,7 +227,10 @@ PrefillSource = Literal[
     "applicant.my_number",
     "subject.my_number",
 ]
-ChildAttribute = Literal["name", "kana", "birth_date", "relationship"]
+# school_grade (subject.children only): the school year a child of school age is in, from the
+# birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a
+# younger or older child.
+ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade"]
 
 
 class Prefill(Model):

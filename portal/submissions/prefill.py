@@ -205,8 +205,15 @@ def _value(
                 "kana": child.kana,
                 "birth_date": child.birth_date.isoformat(),
                 "relationship": _relationship(field, "child"),
+                "school_grade": school_grade(child.birth_date, today),
             }
-            items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
+            items.append(
+                {
+                    sub: attributes[attr]
+                    for sub, attr in _spec(field).map.items()
+                    if attributes[attr] is not None
+                }
+            )
         return (items, RECORDS) if items else None
     if item == "household":
         household = read.get("household", person_id) if read and person_id else None
@@ -293,6 +300,20 @@ def _household_services(field: Field, person_id: str | None, read: _Reader | Non
         found.update(read.get("city_services", member.person_id) or ())
     chosen = [o.value for o in field.options if o.value in found]
     return (chosen, RECORDS) if chosen else None
+
+
+def school_grade(birth_date: dt.date, today: dt.date) -> str | None:
+    """The school year a child is in by law (学校教育法第17条: the first school year after the
+    day before their sixth birthday), as elementary-1 .. junior-3; None outside school age. A
+    deferred or early start is rare: the resident corrects it (the field stays editable)."""
+    first_year = birth_date.year + (7 if (birth_date.month, birth_date.day) >= (4, 2) else 6)
+    school_year = today.year if (today.month, today.day) >= (4, 1) else today.year - 1
+    grade = school_year - first_year + 1
+    if 1 <= grade <= 6:
+        return f"elementary-{grade}"
+    if 7 <= grade <= 9:
+        return f"junior-{grade - 6}"
+    return None
 
 
 # applicant.parent_role: a parent's role by the gender in the records
