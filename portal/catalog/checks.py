@@ -375,6 +375,9 @@ def _check_sensitive(field, path: str) -> list[str]:
 # The 要介護状態区分 of the care insurance records (subject.care_level).
 CARE_LEVELS = {"support-1", "support-2", "care-1", "care-2", "care-3", "care-4", "care-5"}
 
+# The school years prefill.school_grade fills (a children group's select).
+SCHOOL_GRADES = {f"elementary-{n}" for n in range(1, 7)} | {f"junior-{n}" for n in range(1, 4)}
+
 # Which field type each prefill source fills.
 PREFILL_TYPES = {
     "applicant.phone": "tel",
@@ -398,6 +401,7 @@ PREFILL_TYPES = {
     "subject.my_number": "mynumber",
     "subject.spouse_in_household": "yesno",
     "subject.spouse_name": "text",
+    "subject.spouse_my_number": "mynumber",
     "subject.household_services": "checkboxes",
 }
 
@@ -419,6 +423,16 @@ def _check_prefill(field, path: str) -> list[str]:
         for name in prefill.map:
             if name not in sub_names:
                 problems.append(f"{path}.prefill.map: {name!r} is not a sub-field of this group")
+        for name, attribute in prefill.map.items():
+            if attribute != "school_grade":
+                continue
+            sub = next((s for s in field.fields if s.name == name), None)
+            if prefill.source != "subject.children":
+                problems.append(f"{path}.prefill.map: school_grade is for subject.children only")
+            elif sub is not None and not {o.value for o in sub.options} >= SCHOOL_GRADES:
+                problems.append(
+                    f"{path}.prefill.map: {name!r} needs the options {sorted(SCHOOL_GRADES)}"
+                )
     elif prefill.source == "subject.tax_lookup" and {o.value for o in field.options} != {
         "city",
         "attach",

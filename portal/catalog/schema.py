@@ -209,6 +209,10 @@ PrefillSource = Literal[
     "subject.spouse_in_household",
     # The name of that spouse, into a text field (配偶者・パートナーの氏名).
     "subject.spouse_name",
+    # The 個人番号 of that spouse from the resident record (住民基本台帳法第7条第8号の2), into a
+    # mynumber field, shown masked; only when the application is about the applicant themself
+    # (a member of the same household may obtain it on a 住民票 anyway) (issue 22).
+    "subject.spouse_my_number",
     # What the city's registers show for the subject's household (a checkboxes field; only the
     # options it offers): kokuho / kouki (国保 or 後期高齢者医療 in the insurance records), kaigo
     # (a care level), jidou-teate, school, hoiku, shogai (the city's own registers); e.g. the
@@ -223,7 +227,10 @@ PrefillSource = Literal[
     "applicant.my_number",
     "subject.my_number",
 ]
-ChildAttribute = Literal["name", "kana", "birth_date", "relationship"]
+# school_grade (subject.children only): the school year a child of school age is in, from the
+# birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a
+# younger or older child.
+ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade"]
 
 
 class Prefill(Model):

@@ -175,6 +175,9 @@ class MockResidentRecords:
         persona = self._read(person_id, "city_services", reader, purpose)
         return tuple(persona.records.services)
 
+    def my_number(self, person_id: str, *, reader: str, purpose: str) -> str:
+        return self._read(person_id, "my_number", reader, purpose).my_number
+
     def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus:
         persona = self._read(person_id, f"tax_status:{int(year)}", reader, purpose)
         if year >= clock.to_local(self._now()).year:

@@ -297,6 +297,7 @@ def counter_card():
         current_app.extensions.get("resident_records"),
         reader=f"submission:{submission.public_id}",
         today=clock.today_local(),
+        my_number_key=current_app.extensions["submission_services"].my_number_key,
     )
     service.apply_prefill(db.session, submission, answers, sources)
     record(submission, _actor(member), START_REASON)

@@ -185,5 +185,6 @@ def prefill_signed_in(submission: Submission, subject: prefill.Subject) -> None:
         current_app.extensions.get("resident_records"),
         reader=f"submission:{submission.public_id}",
         today=clock.today_local(),
+        my_number_key=services().my_number_key,
     )
     service.apply_prefill(db.session, submission, answers, sources)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from portal import japanese
 from portal.catalog.fields import has_gaiji
 from portal.catalog.schema import Field, Prefill, Procedure
 from portal.records.base import (
@@ -99,10 +100,20 @@ def prefill_answers(
     records: ResidentRecords | None,
     reader: str,
     today: dt.date,
+    my_number_key: bytes | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The prefilled answers of a new draft and the source of each."""
+    """The prefilled answers of a new draft and the source of each. `my_number_key` encrypts a
+    個人番号 read from the records (subject.spouse_my_number) as a typed one is stored; without
+    it that source fills nothing."""
     return prefill_fields(
-        procedure.fields(), procedure.title, applicant, subject, records, reader, today
+        procedure.fields(),
+        procedure.title,
+        applicant,
+        subject,
+        records,
+        reader,
+        today,
+        my_number_key=my_number_key,
     )
 
 
@@ -114,6 +125,7 @@ def prefill_fields(
     records: ResidentRecords | None,
     reader: str,
     today: dt.date,
+    my_number_key: bytes | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Prefilled answers of these fields (a procedure's, or a bundle's shared questions; `title`
     names them in the records' read log) and the source of each."""
@@ -123,7 +135,7 @@ def prefill_fields(
     for field in fields:
         if field.prefill is None:
             continue
-        found = _value(field, applicant, subject, read, today)
+        found = _value(field, applicant, subject, read, today, my_number_key)
         if found is not None:
             answers[field.name], source = found
             if source:
@@ -132,7 +144,12 @@ def prefill_fields(
 
 
 def _value(
-    field: Field, applicant: Applicant, subject: Subject, read: _Reader | None, today: dt.date
+    field: Field,
+    applicant: Applicant,
+    subject: Subject,
+    read: _Reader | None,
+    today: dt.date,
+    my_number_key: bytes | None = None,
 ) -> tuple[Any, str | None] | None:
     source = _spec(field).source
     who, _, item = source.partition(".")
@@ -188,8 +205,15 @@ def _value(
                 "kana": child.kana,
                 "birth_date": child.birth_date.isoformat(),
                 "relationship": _relationship(field, "child"),
+                "school_grade": school_grade(child.birth_date, today),
             }
-            items.append({sub: attributes[attr] for sub, attr in _spec(field).map.items()})
+            items.append(
+                {
+                    sub: attributes[attr]
+                    for sub, attr in _spec(field).map.items()
+                    if attributes[attr] is not None
+                }
+            )
         return (items, RECORDS) if items else None
     if item == "household":
         household = read.get("household", person_id) if read and person_id else None
@@ -220,11 +244,14 @@ def _value(
             return ("head" if is_head else "member"), RECORDS
         head = next((m for m in household.members if m.person_id == household.head_person_id), None)
         return (head.name, RECORDS) if head is not None and not is_head else None
-    if item in ("spouse", "spouse_in_household", "spouse_name"):
+    if item in ("spouse", "spouse_in_household", "spouse_name", "spouse_my_number"):
         household = read.get("household", person_id) if read and person_id else None
         spouse = _spouse_in(household, person_id) if household is not None else None
         if spouse is None:
             return None
+        if item == "spouse_my_number":
+            own = is_applicant and _is_self(subject, applicant)
+            return _spouse_my_number(spouse, own, read, my_number_key)
         if item == "spouse_in_household":
             return True, RECORDS
         if item == "spouse_name":
@@ -275,6 +302,20 @@ def _household_services(field: Field, person_id: str | None, read: _Reader | Non
     return (chosen, RECORDS) if chosen else None
 
 
+def school_grade(birth_date: dt.date, today: dt.date) -> str | None:
+    """The school year a child is in by law (学校教育法第17条: the first school year after the
+    day before their sixth birthday), as elementary-1 .. junior-3; None outside school age. A
+    deferred or early start is rare: the resident corrects it (the field stays editable)."""
+    first_year = birth_date.year + (7 if (birth_date.month, birth_date.day) >= (4, 2) else 6)
+    school_year = today.year if (today.month, today.day) >= (4, 1) else today.year - 1
+    grade = school_year - first_year + 1
+    if 1 <= grade <= 6:
+        return f"elementary-{grade}"
+    if 7 <= grade <= 9:
+        return f"junior-{grade - 6}"
+    return None
+
+
 # applicant.parent_role: a parent's role by the gender in the records
 PARENT_ROLES = {"female": "mother", "male": "father"}
 
@@ -288,6 +329,21 @@ def _age(birth_date: dt.date, today: dt.date) -> int:
         - birth_date.year
         - ((today.month, today.day) < (birth_date.month, birth_date.day))
     )
+
+
+def _spouse_my_number(
+    spouse: HouseholdMember, is_applicant: bool, read: _Reader | None, key: bytes | None
+) -> tuple[str, str] | None:
+    """The 個人番号 of the applicant's spouse in the same household, from the resident record,
+    encrypted as a typed number is stored (the page shows only its last four digits). Only for
+    the applicant's own spouse: a member of the same household may obtain it on a 住民票 anyway
+    (住民基本台帳法第12条), and the city uses it for the procedure's own 個人番号利用事務."""
+    if not is_applicant or read is None or key is None:
+        return None
+    number = read.get("my_number", spouse.person_id)
+    if not number:
+        return None
+    return japanese.encrypt_sensitive(japanese.normalize_my_number(number), key), RECORDS
 
 
 def _is_self(subject: Subject, applicant: Applicant) -> bool:

@@ -233,42 +233,36 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
 
     # --- 国民健康保険: the kind, date and members came from the shared answers ---
     kokuho = "国民健康保険の加入・脱退の届出"
-    journey.at("届け出る方", kokuho)
+    journey.at("届け出る方と届出の内容", kokuho)
     expect(group(page, "住所")).to_have_count(0)
+    expect(group(page, "届出の区分")).to_have_count(0)
+    expect(group(page, "加入・脱退する方")).to_have_count(0)
     radio(page, "世帯主との関係", "わたしが世帯主です").check()
     next_step(page)
-    journey.at("やめた健康保険", kokuho)
+    journey.at("健康保険と確認の書類", kokuho)
     radio(page, "やめた健康保険の種類", "その他（船員保険など）").check()
     by_label(page, "保険者の名称").fill("船橋市")
-    next_step(page)
-    journey.at("確認の書類", kokuho)
     radio(page, "書類の送り方", "まだ手元にないので、届いたら郵送か窓口で出す").check()
     next_step(page)
 
     # --- 児童手当 ---
     teate = "児童手当の認定請求"
-    journey.at("請求する方", teate)
+    journey.at("請求する方と受取口座", teate)
     by_label(page, "請求する方の個人番号（マイナンバー）").fill(PERSONAS["mover"]["my_number"])
     radio(page, "請求する方が加入している年金", "国民年金（自営業など）").check()
     radio(page, "請求する方は公務員（国・地方公共団体の常勤の職員）ですか", "いいえ").check()
+    radio(page, "受取口座", "公金受取口座（マイナポータルに登録した口座）を使う").check()
     next_step(page)
-    journey.at("配偶者", teate)
+    journey.at("配偶者とお子さん", teate)
     radio(page, "配偶者（事実上の婚姻関係にある方を含む）がいますか", "いいえ").check()
-    next_step(page)
-    journey.at("育てているお子さん（高校生年代まで）", teate)
     expect(group(page, "育てているお子さん")).to_have_count(0)  # 湊, from the shared answers
     radio(page, "この中に、あなたと別に暮らしているお子さんがいますか", "いいえ").check()
-    next_step(page)
-    journey.at("大学生年代のお子さん（第3子以降の加算のため）", teate)
     radio(
         page,
         "高校生年代を過ぎて、22歳になった後の最初の3月31日までのお子さんで、"
         "あなたが生活費を負担している方がいますか",
         "いいえ",
     ).check()
-    next_step(page)
-    journey.at("手当の受取口座", teate)
-    radio(page, "受取口座", "公金受取口座（マイナポータルに登録した口座）を使う").check()
     next_step(page)
 
     # --- 子ども医療費助成 ---
@@ -325,8 +319,6 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
     assert len(journey.member_steps) < applicable, (journey.member_steps, applicable)
     for procedure_id, step_id in (
         ("jidoteate-nintei", "reason"),  # why, when and the previous address: shared
-        ("kokuho-kanyu-dattai", "kind"),  # joining because of the move, on the move's date
-        ("kokuho-kanyu-dattai", "members"),  # who moves
         ("kodomo-iryohi", "children"),  # moved in, the child, the date
         ("hoiku-riyou", "guardian"),  # phone, e-mail and the new address
     ):

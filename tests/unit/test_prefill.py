@@ -503,3 +503,94 @@ def test_the_my_number_sources_fill_only_my_number_fields():
         "f.prefill.source: applicant.my_number fills a mynumber field, not text"
     ]
     assert _check_prefill(OWN_NUMBER, "f") == []
+
+
+SPOUSE_NUMBER = Field(
+    name="spouse_my_number",
+    type="mynumber",
+    label="配偶者の個人番号",
+    prefill={"source": "subject.spouse_my_number"},
+)
+
+
+def test_the_spouse_in_the_household_gives_their_number_from_the_records_encrypted(records, log):
+    """配偶者の個人番号 comes from the resident record of the spouse in the same household,
+    encrypted as a typed number is stored, and its read is logged on its own; nothing without
+    the key, for a spouse elsewhere, or when the application is about someone else."""
+    from portal import japanese
+
+    key = bytes(range(32))
+    fields = procedure(SPOUSE_NUMBER)
+    answers, sources = prefill_answers(
+        fields, applicant("parent"), Subject("parent", True), records, "r", TODAY, key
+    )
+    assert japanese.decrypt_sensitive(answers["spouse_my_number"], key) == "100000000030"
+    assert sources == {"spouse_my_number": "records"}
+    assert [row.record for row in log.rows if row.person_id == "spouse"].count("my_number") == 1
+
+    no_key, _ = prefill_answers(
+        fields, applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    alone, _ = prefill_answers(
+        fields, applicant("elderly"), Subject("elderly", True), records, "r", TODAY, key
+    )
+    # an application about another household member: not the applicant's own spouse
+    member, _ = prefill_answers(
+        fields, applicant("spouse"), Subject("parent", True), records, "r", TODAY, key
+    )
+    assert no_key == alone == member == {}
+    assert _check_prefill(SPOUSE_NUMBER, "f") == []
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "today", "grade"),
+    [
+        ("2019-05-20", "2026-11-22", "elementary-1"),  # 岬 蒼
+        ("2019-04-02", "2026-04-01", "elementary-1"),  # born 2 April: the year starts
+        ("2019-04-01", "2026-04-01", "elementary-2"),  # born 1 April: a year earlier
+        ("2019-05-20", "2026-03-31", None),  # before the school year: not yet at school
+        ("2013-06-01", "2026-11-22", "junior-1"),
+        ("2012-01-10", "2026-11-22", "junior-3"),
+        ("2011-04-01", "2026-11-22", None),  # past junior high school
+        ("2023-02-14", "2026-11-22", None),  # 岬 ひなた, at a nursery
+    ],
+)
+def test_the_school_year_follows_from_the_birth_date(birth_date, today, grade):
+    from portal.submissions.prefill import school_grade
+
+    born, on = dt.date.fromisoformat(birth_date), dt.date.fromisoformat(today)
+    assert school_grade(born, on) == grade
+
+
+def test_the_school_grade_fills_a_childs_select_only_at_school_age(records):
+    grades = [Field(name="grade", type="select", label="学年", options=_GRADE_OPTIONS)]
+    children = Field(
+        name="children",
+        type="group",
+        label="子ども",
+        fields=[Field(name="child_name", type="text", label="氏名"), *grades],
+        prefill={
+            "source": "subject.children",
+            "map": {"child_name": "name", "grade": "school_grade"},
+        },
+    )
+    answers, _ = prefill_answers(
+        procedure(children), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers["children"] == [
+        {"child_name": "岬 蒼", "grade": "elementary-1"},
+        {"child_name": "岬 ひなた"},
+    ]
+    assert _check_prefill(children, "f") == []
+    household = children.model_copy(
+        update={"prefill": children.prefill.model_copy(update={"source": "subject.household"})}
+    )
+    assert "school_grade is for subject.children only" in " ".join(_check_prefill(household, "f"))
+
+
+_GRADE_OPTIONS = [
+    {"value": v, "label": v}
+    for v in ["preschool"]
+    + [f"elementary-{n}" for n in range(1, 7)]
+    + [f"junior-{n}" for n in range(1, 4)]
+]

@@ -236,8 +236,6 @@ def test_the_moving_bundle_asks_once_signs_once_and_files_everything(app, mover,
     assert shown[:3] == [f"{path}/shared/{step}" for step in ("contact", "addresses", "movers")]
     pages = {p.removeprefix(f"{path}/apply/") for p in shown[3:]}
     for skipped in (
-        "kokuho-kanyu-dattai/kind",
-        "kokuho-kanyu-dattai/members",
         "jidoteate-nintei/reason",
         "kodomo-iryohi/children",
         "hoiku-riyou/guardian",
@@ -271,7 +269,7 @@ def test_the_moving_bundle_asks_once_signs_once_and_files_everything(app, mover,
     assert members["jidoteate-nintei"].answers["previous_address"]["city"] == "船橋市"
     assert [c["child_name"] for c in members["kodomo-iryohi"].answers["children"]] == ["山本 湊"]
     # ... and count as gone through.
-    assert members["kokuho-kanyu-dattai"].steps_done[:3] == ["filer", "kind", "members"]
+    assert members["kokuho-kanyu-dattai"].steps_done[:1] == ["filer"]
     assert "reason" in members["jidoteate-nintei"].steps_done
     assert "children" in members["kodomo-iryohi"].steps_done
     assert "guardian" in members["hoiku-riyou"].steps_done
@@ -283,6 +281,9 @@ def test_the_moving_bundle_asks_once_signs_once_and_files_everything(app, mover,
     filer = check_page(mover.get(f"{path}/apply/kokuho-kanyu-dattai/filer"))
     assert filer.select("input[name^='address.'], input[name=phone]") == []
     assert filer.select("input[name=filer_role]") != []
+    # the kind, its date and the members came from the shared answers: not asked on that page
+    assert filer.select("input[name=kind], input[name=change_date]") == []
+    assert filer.select("input[name^='members.']") == []
 
     # The check page lists every procedure, those needing a signature marked.
     soup = check_page(mover.get(check))
