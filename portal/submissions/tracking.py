@@ -25,13 +25,16 @@ from portal.submissions.access import (
     user,
 )
 from portal.submissions.models import Submission
+from portal.i18n import localized
 from portal.submissions.summary import answer_groups
 from portal.submissions.views import status_qr
 from portal.urls import public_url_for
 
 
 def _summary(submission: Submission) -> list:
-    return answer_groups(submission, form_context(submission), clock.today_local())
+    return answer_groups(
+        submission, form_context(submission), clock.today_local(), localize=True
+    )
 
 
 @bp.get("/status/<token>")
@@ -45,7 +48,7 @@ def status(token: str) -> ResponseReturnValue:
         current_app.make_response(
             render_template(
                 "submissions/status.html",
-                procedure=service.procedure_of(submission),
+                procedure=localized(service.procedure_of(submission)),
                 submission=submission,
                 state=workflow.states[submission.status],
                 states=workflow.states,
