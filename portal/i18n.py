@@ -18,7 +18,12 @@ submits is read with the same ids and values, so stored answers do not depend on
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from babel.messages.mofile import write_mo
@@ -26,18 +31,15 @@ from babel.messages.pofile import read_po
 from flask import Flask, current_app, redirect, request, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as babel_gettext
+from markupsafe import Markup
 
-from portal.catalog.schema import Procedure
-from portal.catalog.translations import (
-    FOLDER_NAME,
-    PageTexts,
-    Untranslated,
-    catalog_folder,
-    localize_procedure,
-    page_texts,
-)
+from portal import japanese
 from portal.input_policy import plain
 from portal.urls import safe_path
+
+if TYPE_CHECKING:  # the catalog's field types import this module: no import of it at load time
+    from portal.catalog.schema import Procedure
+    from portal.catalog.translations import PageTexts
 
 LANGUAGES = {"ja": "日本語", "easy": "やさしい日本語", "en": "English"}
 HTML_LANG = {"ja": "ja", "easy": "ja", "en": "en"}
@@ -81,6 +83,8 @@ _LOCALIZED_MAX = 512  # snapshots of old drafts are procedures too: keep the cac
 
 def load_page_texts(catalog, catalog_path: str | Path) -> PageTexts:
     """The translations of `catalog` (read from the translation files beside its entry file)."""
+    from portal.catalog.translations import FOLDER_NAME, catalog_folder, page_texts
+
     cached = _PAGE_TEXTS.get(id(catalog))
     if cached is not None and cached[0] is catalog:
         return cached[1]
@@ -108,6 +112,8 @@ def localized(procedure: Procedure, lang: str | None = None) -> Procedure:
     cached = _LOCALIZED.get(key)
     if cached is not None and cached[0] is procedure:
         return cached[1]
+    from portal.catalog.translations import localize_procedure
+
     texts = catalog_page_texts()
     unit = f"procedures/{procedure.id}"
     made = localize_procedure(
@@ -139,12 +145,60 @@ def catalog_text(item, attribute: str) -> str:
 
 def text_lang(procedure=None) -> str:
     """The lang of a procedure's title shown now ("ja" when it is not translated)."""
+    from portal.catalog.translations import Untranslated
+
     lang = current_language()
     if lang != "en":
         return "ja"
     if procedure is not None and isinstance(localized(procedure).title, Untranslated):
         return "ja"
     return "en"
+
+
+# Answers are shown (summary rows, a field type's `display`) in the resident's language only on
+# the resident's pages that ask for it (`showing_localized`); staff pages, exports and stored
+# texts (corrections) keep Japanese whatever the session's language.
+_LOCALIZED_DISPLAY: ContextVar[bool] = ContextVar("localized_display", default=False)
+
+
+@contextmanager
+def showing_localized() -> Iterator[None]:
+    token = _LOCALIZED_DISPLAY.set(True)
+    try:
+        yield
+    finally:
+        _LOCALIZED_DISPLAY.reset(token)
+
+
+def display_language() -> str:
+    return current_language() if _LOCALIZED_DISPLAY.get() else "ja"
+
+
+def shown(text: str, **values) -> str:
+    """A chrome string of a displayed answer (はい, なし, separators): translated only inside
+    `showing_localized`."""
+    if _LOCALIZED_DISPLAY.get():
+        return translate(text, **values)
+    return text % values if values else text
+
+
+def shown_date(value) -> str:
+    """A date answer: "2024年（令和6年）4月1日", in English "April 1, 2024" (as `long_date`)."""
+    if display_language() == "en":
+        return f"{value:%B} {value.day}, {value.year}"
+    return japanese.format_both(value)
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
+_LANG_JA = Markup(' lang="ja"')
+
+
+def answer_lang(value) -> Markup:
+    """` lang="ja"` for an answer holding Japanese (a typed name, an address) on a page in
+    another language."""
+    if current_language() != "en" or not _JAPANESE.search(str(value)):
+        return Markup("")
+    return _LANG_JA
 
 
 def plain_text(value) -> str:
@@ -215,6 +269,7 @@ def init_app(app: Flask) -> None:
         procedure_summary=procedure_summary,
         catalog_text=catalog_text,
         text_lang=text_lang,
+        answer_lang=answer_lang,
         language_urls=switch_urls,
     )
     app.jinja_env.filters["plain"] = plain_text

@@ -310,7 +310,9 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("yen")
     def _yen(amount: int | None) -> str:
-        return "" if amount is None else f"{amount:,}円"
+        from portal.i18n import translate
+
+        return "" if amount is None else translate("%(amount)s円", amount=f"{amount:,}")
 
     @app.template_filter("long_date")
     def _long_date(value) -> str:

@@ -119,6 +119,8 @@ def procedure_texts(procedure: Procedure) -> Iterator[tuple[str, str]]:
     yield "summary", procedure.summary
     yield "processing_time", procedure.processing_time
     yield "next_steps", procedure.next_steps
+    yield "purpose_of_use", procedure.purpose_of_use
+    yield "legal_basis", procedure.legal_basis
     for name in ("declaration", "in_person_reason"):
         value = getattr(procedure, name)
         if value:
@@ -490,7 +492,14 @@ def localize_procedure(procedure: Procedure, text: Callable[[str, str], str]) ->
     looked up, the rest (ids, rules, values) the same objects."""
     update: dict[str, object] = {
         name: text(name, getattr(procedure, name))
-        for name in ("title", "summary", "processing_time", "next_steps")
+        for name in (
+            "title",
+            "summary",
+            "processing_time",
+            "next_steps",
+            "purpose_of_use",
+            "legal_basis",
+        )
     }
     for name in ("declaration", "in_person_reason"):
         value = getattr(procedure, name)

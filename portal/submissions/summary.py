@@ -16,7 +16,7 @@ from markupsafe import Markup
 from portal import deadlines
 from portal.catalog import logic
 from portal.catalog.schema import Field, Procedure, Step
-from portal.i18n import localized
+from portal.i18n import localized, showing_localized, shown
 from portal.submissions import extensions, service
 from portal.submissions.models import Submission
 
@@ -81,7 +81,7 @@ def rows_of(
     for f in fields:
         value = answers.get(f.name)
         if value is None:
-            text = NOT_ANSWERED
+            text = shown(NOT_ANSWERED)
         elif masked and f.sensitive:
             text = MASKED
         elif staff and f.sensitive and not f.field_type.self_masking:
@@ -116,9 +116,29 @@ def answer_groups(
     (None: no links); `skip`: field names not to show (a bundle's shared answers); `staff`: a
     staff page (sensitive answers masked until revealed, `rows_of`); `localize`: a resident's
     page (step titles, labels and chosen options in the resident's language)."""
-    procedure = service.procedure_of(submission)
     if localize:
-        procedure = localized(procedure)
+        with showing_localized():
+            return _answer_groups(
+                submission, ctx, today, localized(service.procedure_of(submission)),
+                change_url, acting_change_url, skip, omit_empty, staff,
+            )  # fmt: skip
+    return _answer_groups(
+        submission, ctx, today, service.procedure_of(submission),
+        change_url, acting_change_url, skip, omit_empty, staff,
+    )  # fmt: skip
+
+
+def _answer_groups(
+    submission: Submission,
+    ctx: service.FormContext,
+    today: dt.date,
+    procedure: Procedure,
+    change_url: Callable[[Step], str] | None,
+    acting_change_url: str | None,
+    skip: Collection[str],
+    omit_empty: bool,
+    staff: bool,
+) -> list[SummaryGroup]:
     masked = masks_sensitive(submission)
     groups = []
     if service.acting_for_someone(submission):

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
+from portal.i18n import localized
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
     catalog,
@@ -25,16 +26,13 @@ from portal.submissions.access import (
     user,
 )
 from portal.submissions.models import Submission
-from portal.i18n import localized
 from portal.submissions.summary import answer_groups
 from portal.submissions.views import status_qr
 from portal.urls import public_url_for
 
 
 def _summary(submission: Submission) -> list:
-    return answer_groups(
-        submission, form_context(submission), clock.today_local(), localize=True
-    )
+    return answer_groups(submission, form_context(submission), clock.today_local(), localize=True)
 
 
 @bp.get("/status/<token>")

@@ -10,6 +10,7 @@ from typing import Any
 
 from portal import japanese
 from portal.catalog.fields.base import FieldContext, FieldSpec, FieldType, Parsed, _iso, _nfkc
+from portal.i18n import shown, shown_date
 from portal.input_policy import ADDRESS_LINE_MAX, NAME_MAX, TEXT_MAX
 
 
@@ -267,10 +268,10 @@ class PersonType(FieldType):
             return ""
         text = f"{value.get('name', '')}（{value.get('kana', '')}）"
         if value.get("birth_date"):
-            text += f" {japanese.format_both(_iso(value['birth_date']))}生"
+            text += shown(" %(date)s生", date=shown_date(_iso(value["birth_date"])))
         if value.get("relationship"):
             labels = {o.value: o.label for o in field.options}
-            text += f" 続柄：{labels.get(value['relationship'], '')}"
+            text += shown(" 続柄：%(label)s", label=labels.get(value["relationship"], ""))
         if value.get("alias"):
             text += f" 通称：{value['alias']}"
         if value.get("gaiji_note"):
@@ -427,6 +428,7 @@ class BankAccountType(FieldType):
     @staticmethod
     def _text(value, number: str) -> str:
         kind = ACCOUNT_TYPES.get(value.get("account_type", ""), "")
+        kind = shown(kind) if kind else ""
         return (
             f"{value.get('bank_name', '')} {value.get('branch_name', '')}"
             f" {kind} {number} {value.get('holder_kana', '')}"
@@ -501,13 +503,14 @@ class GroupType(FieldType):
     def display(self, field, value, ctx):
         lines = []
         for index, item in enumerate(value or [], start=1):
-            shown = "、".join(
+            parts = shown("、").join(
                 text
                 for sub in field.fields
                 if (text := sub.field_type.display(sub, item.get(sub.name), ctx))
             )
-            lines.append(f"{field.item_label}{index}：{shown}")
-        return "\n".join(lines) if lines else "なし"
+            label = shown("%(label)s%(index)s", label=str(field.item_label), index=index)
+            lines.append(shown("%(item)s：%(answers)s", item=label, answers=parts))
+        return "\n".join(lines) if lines else shown("なし")
 
     def check_value(self, field, value):
         if not isinstance(value, list):

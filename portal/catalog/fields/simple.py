@@ -7,6 +7,7 @@ import re
 
 from portal import japanese
 from portal.catalog.fields.base import FieldType, Parsed, _iso, _nfkc
+from portal.i18n import shown, shown_date
 
 
 class TextType(FieldType):
@@ -95,7 +96,7 @@ class DateType(FieldType):
         return japanese.format_wareki(_iso(value)) if value else ""
 
     def display(self, field, value, ctx):
-        return japanese.format_both(_iso(value)) if value else ""
+        return shown_date(_iso(value)) if value else ""
 
 
 class NumberType(FieldType):
@@ -159,7 +160,7 @@ class YesNoType(FieldType):
         return "" if value is None else ("yes" if value else "no")
 
     def display(self, field, value, ctx):
-        return "" if value is None else ("はい" if value else "いいえ")
+        return "" if value is None else (shown("はい") if value else shown("いいえ"))
 
     def check_value(self, field, value):
         return None if value is None or isinstance(value, bool) else "must be true or false"
@@ -189,9 +190,9 @@ class CheckboxesType(FieldType):
 
     def display(self, field, value, ctx):
         if not value:
-            return "なし"
+            return shown("なし")
         labels = {option.value: option.label for option in field.options}
-        return "、".join(labels.get(item, item) for item in value)
+        return shown("、").join(labels.get(item, item) for item in value)
 
     def check_value(self, field, value):
         if not isinstance(value, list):

@@ -1,0 +1,99 @@
+"""Issue 23: a resident who chose English reads every page of a translated procedure in English.
+
+The overview, every step page and the check page of the procedures translated so far are rendered
+in English and searched for Japanese text. Japanese is allowed only where the resident meets it
+on purpose (decision 0066): what the resident typed (an input's value, a textarea, an answer on
+the check page, all marked lang="ja"), the Japanese original of the title under the English one,
+the names of the language menu, the city's postal address in the footer, and an official Japanese name in parentheses after its English
+("Moving-in notice (転入届)"). A catalog text without a translation shows in Japanese marked
+lang="ja": that fails here, as it should for these procedures.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup, NavigableString
+
+from portal import clock
+from portal.catalog import load_catalog
+from portal.demo import example_answers
+from portal.db import db
+from portal.submissions import service
+from tests.conftest import ROOT, check_page
+
+CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
+TRANSLATED = ["juminhyo-copy", "tennyu-yoyaku", "jidoteate-nintei"]
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\u3000-\u303f\uff01-\uff60]")
+# An official name in parentheses after its English: "(転入届)", "(市民課, main building ...)",
+# "(国民健康保険; not covered ...)", "(example: イスミ タロウ)". Only round ASCII parentheses.
+PARENTHESIZED = re.compile(r"\([^()]*\)")
+
+
+def english_draft(app, client, procedure_id: str) -> None:
+    """A draft of the procedure with every step answered (the catalog's examples), kept in the
+    client's session, with English chosen."""
+    procedure = CATALOG.procedure(procedure_id)
+    with app.app_context():
+        catalog = app.extensions["catalog"]
+        row, token = service.start_draft(
+            db.session, catalog, catalog.procedure(procedure_id), clock.now()
+        )
+        row.answers = example_answers(app, db.session, row, procedure, clock.today_local())
+        row.steps_done = [step.id for step in procedure.steps]
+        db.session.commit()
+    with client.session_transaction() as session:
+        session["drafts"] = {procedure_id: token}
+        session["lang"] = "en"
+
+
+def allowed_japanese(node: NavigableString) -> bool:
+    """Japanese in one of the narrowly allowed places (see the module's docstring)."""
+    for parent in node.parents:
+        if parent.name == "textarea":  # what the resident typed
+            return True
+        if parent.get("lang") == "ja" and (
+            "summary-list__value" in (parent.get("class") or [])  # an answer, as typed
+            or "original-title" in (parent.get("class") or [])  # the title in Japanese
+            or "postal-address" in (parent.get("class") or [])  # the city's address, as posted
+            or parent.find_parent(class_="language-menu") is not None  # 日本語, やさしい日本語
+        ):
+            return True
+    return False
+
+
+def japanese_outside_allowed(page: BeautifulSoup) -> list[str]:
+    found = []
+    for node in page.body.find_all(string=JAPANESE):
+        if node.parent.name in ("script", "style") or allowed_japanese(node):
+            continue
+        rest = PARENTHESIZED.sub("", str(node))
+        if JAPANESE.search(rest):
+            found.append(str(node).strip())
+    title = PARENTHESIZED.sub("", page.title.get_text())
+    if JAPANESE.search(title):
+        found.append(f"<title> {page.title.get_text()}")
+    return found
+
+
+def english_pages(client, procedure_id: str):
+    procedure = CATALOG.procedure(procedure_id)
+    yield "overview", client.get(f"/procedures/{procedure_id}")
+    for step in procedure.steps:
+        yield step.id, client.get(f"/procedures/{procedure_id}/apply/{step.id}")
+    yield "check", client.get(f"/procedures/{procedure_id}/check")
+
+
+@pytest.mark.parametrize("procedure_id", TRANSLATED)
+def test_every_page_of_a_translated_procedure_reads_in_english(app, client, procedure_id):
+    english_draft(app, client, procedure_id)
+    problems = {}
+    for name, response in english_pages(client, procedure_id):
+        page = check_page(response)
+        assert page.html["lang"] == "en"
+        left = japanese_outside_allowed(page)
+        if left:
+            problems[name] = left
+    assert not problems, problems
