@@ -15,13 +15,15 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup, NavigableString
+from sqlalchemy import select
 
 from portal import clock
 from portal.catalog import load_catalog
-from portal.demo import example_answers
 from portal.db import db
+from portal.demo import example_answers
 from portal.submissions import service
-from tests.conftest import ROOT, check_page
+from portal.submissions.models import Submission
+from tests.conftest import ROOT, check_page, csrf_token
 
 CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
 TRANSLATED = ["juminhyo-copy", "tennyu-yoyaku", "jidoteate-nintei"]
@@ -97,3 +99,61 @@ def test_every_page_of_a_translated_procedure_reads_in_english(app, client, proc
         if left:
             problems[name] = left
     assert not problems, problems
+
+
+# --- what is stored does not depend on the language ------------------------------------------
+
+JUMINHYO_STEPS = {
+    "applicant": {
+        "applicant_name": "大原 太郎",
+        "applicant_kana": "オオハラ タロウ",
+        "phone": "090-1234-5678",
+        "relationship": "household",
+    },
+    "target": {"scope": "household-some", "members": "大原 花子", "items": ["householder"]},
+    "copies-purpose": {"copies": "3", "purpose": "other", "purpose_detail": "ビザの申請"},
+    "delivery": {"delivery": "post"},
+}
+
+
+def answer_juminhyo(app, client, lang: str) -> dict:
+    """Fill juminhyo-copy through its pages in `lang`, the same inputs each time; the answers
+    stored."""
+    client.get(f"/?lang={lang}")
+    page = client.get("/procedures/juminhyo-copy")
+    client.post("/procedures/juminhyo-copy/start", data={"csrf_token": csrf_token(page.text)})
+    for step, values in JUMINHYO_STEPS.items():
+        url = f"/procedures/juminhyo-copy/apply/{step}"
+        token = csrf_token(client.get(url).text)
+        response = client.post(url, data={"csrf_token": token, **values})
+        assert response.status_code == 302, (lang, step, response.text)
+    with app.app_context():
+        answers = db.session.scalars(
+            select(Submission.answers).order_by(Submission.id.desc())
+        ).first()
+    return dict(answers)
+
+
+def test_answers_given_in_english_are_stored_as_in_japanese(app):
+    japanese = answer_juminhyo(app, app.test_client(), "ja")
+    english = answer_juminhyo(app, app.test_client(), "en")
+    assert english == japanese
+    assert japanese["applicant_name"] == "大原 太郎" and japanese["copies"] == 3
+    assert japanese["items"] == ["householder"] and japanese["delivery"] == "post"
+
+
+def test_a_mistake_is_explained_in_english_and_keeps_what_was_typed(client):
+    client.get("/?lang=en")
+    page = client.get("/procedures/juminhyo-copy")
+    client.post("/procedures/juminhyo-copy/start", data={"csrf_token": csrf_token(page.text)})
+    url = "/procedures/juminhyo-copy/apply/applicant"
+    token = csrf_token(client.get(url).text)
+    response = client.post(
+        url, data={"csrf_token": token, "applicant_name": "大原 太郎", "phone": "090-1234-5678"}
+    )
+    page = check_page(response)
+    messages = [a.get_text(strip=True) for a in page.select(".error-summary__list a")]
+    assert "Full name in katakana (フリガナ): please fill this in" in messages
+    assert any(m.startswith("Your relationship to the person") for m in messages)
+    assert page.find("input", attrs={"name": "applicant_name"})["value"] == "大原 太郎"
+    assert japanese_outside_allowed(page) == []
