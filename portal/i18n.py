@@ -8,12 +8,8 @@ en, やさしい日本語 from the "easy" domain of locale ja (both under portal
 files are compiled to .mo under the instance folder at start-up, so no build step is needed and
 a new language is a new .po file plus an entry in LANGUAGES.
 
-Catalog texts (decision 0066): `catalog_page_texts()` holds every translation of the catalog's
-texts (catalog/translations/<lang>/..., and the inline `en.title`, `easy_summary` ...), read once
-per catalog load; `localized(procedure)` is the procedure as the chosen language shows it (made
-once per procedure and language: a page then reads `step.title`, `f.label` as before). A text with
-no translation stays Japanese and marks itself lang="ja" (`Untranslated`). What the resident
-submits is read with the same ids and values, so stored answers do not depend on the language.
+Catalog texts in the chosen language: portal.localization (decision 0066; this module imports
+nothing of the catalog, whose field types use `translate` and `shown`).
 """
 
 from __future__ import annotations
@@ -23,12 +19,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, redirect, request, session
+from flask import Flask, redirect, request, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as babel_gettext
 from markupsafe import Markup
@@ -36,10 +31,6 @@ from markupsafe import Markup
 from portal import japanese
 from portal.input_policy import plain
 from portal.urls import safe_path
-
-if TYPE_CHECKING:  # the catalog's field types import this module: no import of it at load time
-    from portal.catalog.schema import Procedure
-    from portal.catalog.translations import PageTexts
 
 LANGUAGES = {"ja": "日本語", "easy": "やさしい日本語", "en": "English"}
 HTML_LANG = {"ja": "ja", "easy": "ja", "en": "en"}
@@ -74,65 +65,6 @@ def translate(text: str, **values) -> str:
     return translated % values if values else translated
 
 
-# Page texts per catalog object (tests make many apps from one unchanged catalog) and localized
-# procedures per (procedure object, language): built once, then a dict lookup per page.
-_PAGE_TEXTS: dict[int, tuple[object, PageTexts]] = {}
-_LOCALIZED: dict[tuple[int, str], tuple[Procedure, Procedure]] = {}
-_LOCALIZED_MAX = 512  # snapshots of old drafts are procedures too: keep the cache bounded
-
-
-def load_page_texts(catalog, catalog_path: str | Path) -> PageTexts:
-    """The translations of `catalog` (read from the translation files beside its entry file)."""
-    from portal.catalog.translations import FOLDER_NAME, catalog_folder, page_texts
-
-    cached = _PAGE_TEXTS.get(id(catalog))
-    if cached is not None and cached[0] is catalog:
-        return cached[1]
-    texts = page_texts(catalog, catalog_folder(Path(catalog_path)) / FOLDER_NAME, LANGUAGES)
-    _PAGE_TEXTS[id(catalog)] = (catalog, texts)
-    return texts
-
-
-def catalog_page_texts() -> PageTexts:
-    found: PageTexts = current_app.extensions["catalog_page_texts"]
-    return found
-
-
-def catalog_lookup(unit: str, path: str, japanese: str, lang: str | None = None) -> str:
-    """One catalog text (unit + path) in the chosen language, or `japanese` marked lang="ja"."""
-    return catalog_page_texts().text(unit, path, lang or current_language(), japanese)
-
-
-def localized(procedure: Procedure, lang: str | None = None) -> Procedure:
-    """`procedure` with its texts in the chosen language (itself in Japanese)."""
-    lang = lang or current_language()
-    if lang == "ja":
-        return procedure
-    key = (id(procedure), lang)
-    cached = _LOCALIZED.get(key)
-    if cached is not None and cached[0] is procedure:
-        return cached[1]
-    from portal.catalog.translations import localize_procedure
-
-    texts = catalog_page_texts()
-    unit = f"procedures/{procedure.id}"
-    made = localize_procedure(
-        procedure, lambda path, japanese: texts.text(unit, path, lang, japanese)
-    )
-    if len(_LOCALIZED) >= _LOCALIZED_MAX:
-        _LOCALIZED.clear()
-    _LOCALIZED[key] = (procedure, made)
-    return made
-
-
-def procedure_title(procedure) -> str:
-    return localized(procedure).title
-
-
-def procedure_summary(procedure) -> str:
-    return localized(procedure).summary
-
-
 def catalog_text(item, attribute: str) -> str:
     """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants."""
     lang = current_language()
@@ -141,18 +73,6 @@ def catalog_text(item, attribute: str) -> str:
         if variant:
             return variant
     return getattr(item, attribute)
-
-
-def text_lang(procedure=None) -> str:
-    """The lang of a procedure's title shown now ("ja" when it is not translated)."""
-    from portal.catalog.translations import Untranslated
-
-    lang = current_language()
-    if lang != "en":
-        return "ja"
-    if procedure is not None and isinstance(localized(procedure).title, Untranslated):
-        return "ja"
-    return "en"
 
 
 # Answers are shown (summary rows, a field type's `display`) in the resident's language only on
@@ -201,11 +121,6 @@ def answer_lang(value) -> Markup:
     return _LANG_JA
 
 
-def plain_text(value) -> str:
-    """A text for an attribute or a <title> (no lang mark)."""
-    return "" if value is None else str(value)
-
-
 def compile_translations(target: Path) -> Path:
     """Compile every .po under portal/translations to .mo under `target` when stale."""
     for po_path in SOURCE.glob("*/LC_MESSAGES/*.po"):
@@ -252,9 +167,6 @@ def switch_urls() -> dict[str, str]:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["catalog_page_texts"] = load_page_texts(
-        app.extensions["catalog"], app.config["CATALOG_PATH"]
-    )
     compiled = compile_translations(Path(app.config["INSTANCE_PATH"]) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     Babel(app, locale_selector=_locale)
@@ -265,11 +177,7 @@ def init_app(app: Flask) -> None:
         languages=LANGUAGES,
         current_language=current_language,
         html_lang=lambda: HTML_LANG[current_language()],
-        procedure_title=procedure_title,
-        procedure_summary=procedure_summary,
         catalog_text=catalog_text,
-        text_lang=text_lang,
         answer_lang=answer_lang,
         language_urls=switch_urls,
     )
-    app.jinja_env.filters["plain"] = plain_text

@@ -27,7 +27,8 @@ from portal.catalog import logic
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Field, Procedure, Step
 from portal.db import db
-from portal.i18n import LANGUAGES, localized
+from portal.i18n import LANGUAGES
+from portal.localization import localized
 from portal.submissions import conditions, prefill, service
 from portal.submissions.access import department_of, form_context
 from portal.submissions.models import Submission

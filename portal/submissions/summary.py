@@ -16,7 +16,8 @@ from markupsafe import Markup
 from portal import deadlines
 from portal.catalog import logic
 from portal.catalog.schema import Field, Procedure, Step
-from portal.i18n import localized, showing_localized, shown
+from portal.i18n import showing_localized, shown
+from portal.localization import localized
 from portal.submissions import extensions, service
 from portal.submissions.models import Submission
 

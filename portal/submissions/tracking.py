@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
-from portal.i18n import localized
+from portal.localization import localized
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
     catalog,

@@ -27,7 +27,7 @@ from portal import clock
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Procedure, Step
 from portal.db import db
-from portal.i18n import localized
+from portal.localization import localized
 from portal.qr import qr_svg
 from portal.submissions import (
     bp,

@@ -16,7 +16,8 @@ from portal.catalog.translations import (
     localize_procedure,
     page_texts,
 )
-from portal.i18n import LANGUAGES, catalog_lookup, load_page_texts, localized
+from portal.i18n import LANGUAGES
+from portal.localization import catalog_lookup, load_page_texts, localized
 from tests.catalog_files import ENTRY
 
 CATALOG = load_catalog(ENTRY)
