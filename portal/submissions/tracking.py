@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
-from portal.localization import localized
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
     catalog,
@@ -46,7 +45,7 @@ def status(token: str) -> ResponseReturnValue:
         current_app.make_response(
             render_template(
                 "submissions/status.html",
-                procedure=localized(service.procedure_of(submission)),
+                procedure=service.procedure_of(submission),
                 submission=submission,
                 state=workflow.states[submission.status],
                 states=workflow.states,

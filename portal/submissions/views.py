@@ -392,8 +392,11 @@ def done(procedure_id: str) -> ResponseReturnValue:
 def _suggestions(submission: Submission) -> list:
     from portal.life_events.checklist import suggestions
 
-    return suggestions(
-        catalog(), service.procedure_of(submission), submission.answers, clock.today_local()
+    return suggestions(  # the notes in the resident's language
+        catalog(),
+        localized(service.procedure_of(submission)),
+        submission.answers,
+        clock.today_local(),
     )
 
 

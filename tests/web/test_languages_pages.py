@@ -157,3 +157,15 @@ def test_a_mistake_is_explained_in_english_and_keeps_what_was_typed(client):
     assert any(m.startswith("Your relationship to the person") for m in messages)
     assert page.find("input", attrs={"name": "applicant_name"})["value"] == "大原 太郎"
     assert japanese_outside_allowed(page) == []
+
+
+def test_the_completion_page_reads_in_english(app, client):
+    english_draft(app, client, "juminhyo-copy")
+    url = "/procedures/juminhyo-copy/check"
+    token = csrf_token(client.get(url).text)
+    response = client.post(url, data={"csrf_token": token, "declaration": "yes"})
+    assert response.status_code == 302, response.text
+    page = check_page(client.get(response.headers["Location"]))
+    assert page.h1.get_text(strip=True) == "Your application has been received"
+    assert page.main["lang"] == "en"
+    assert japanese_outside_allowed(page) == []
