@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from portal.catalog.schema import CatalogData, Procedure
 from portal.catalog.translations import (
@@ -95,6 +96,15 @@ def plain_text(value) -> str:
     return "" if value is None else str(value)
 
 
+_LANG_JA = Markup(' lang="ja"')
+_NONE = Markup("")
+
+
+def untranslated_lang(text: object) -> Markup:
+    """` lang="ja"` for an untranslated catalog text where no <span> may go (an <option>)."""
+    return _LANG_JA if isinstance(text, Untranslated) else _NONE
+
+
 def init_app(app: Flask) -> None:
     app.extensions["catalog_page_texts"] = load_page_texts(
         app.extensions["catalog"], app.config["CATALOG_PATH"]
@@ -103,5 +113,6 @@ def init_app(app: Flask) -> None:
         procedure_title=procedure_title,
         procedure_summary=procedure_summary,
         text_lang=text_lang,
+        untranslated_lang=untranslated_lang,
     )
     app.jinja_env.filters["plain"] = plain_text

@@ -169,3 +169,19 @@ def test_the_completion_page_reads_in_english(app, client):
     assert page.h1.get_text(strip=True) == "Your application has been received"
     assert page.main["lang"] == "en"
     assert japanese_outside_allowed(page) == []
+
+
+def test_an_untranslated_procedure_stays_valid_in_english(app, client):
+    """hoiku-riyou has no English yet: its texts show in Japanese, each marked lang="ja", in
+    valid HTML (no <span> in an <option> or the <title>)."""
+    english_draft(app, client, "hoiku-riyou")
+    procedure = CATALOG.procedure("hoiku-riyou")
+    for step in procedure.steps:
+        page = check_page(client.get(f"/procedures/hoiku-riyou/apply/{step.id}"))
+        heading = page.h1.find("span", attrs={"lang": "ja"})
+        assert heading is not None and heading.get_text() == step.title
+        assert "<span" not in page.title.get_text()
+        for option in page.select("select option[value!='']"):
+            assert option.get("lang") == "ja" and not option.find("span")
+    page = check_page(client.get("/procedures/hoiku-riyou/check"))
+    assert page.select("h2 span[lang=ja]")
