@@ -74,7 +74,9 @@ def localized(procedure: Procedure, lang: str | None = None) -> Procedure:
 
 
 def procedure_title(procedure) -> str:
-    return localized(procedure).title
+    """The title in the chosen language, as plain text: its element says its language with
+    `text_lang(procedure)` (a link, a heading, a kiosk's session)."""
+    return str(localized(procedure).title)
 
 
 def procedure_summary(procedure) -> str:
