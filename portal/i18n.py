@@ -8,13 +8,16 @@ en, やさしい日本語 from the "easy" domain of locale ja (both under portal
 files are compiled to .mo under the instance folder at start-up, so no build step is needed and
 a new language is a new .po file plus an entry in LANGUAGES.
 
-Catalog texts come from the catalog itself (`title`/`en.title`, `summary`/`easy_summary`/
-`en.summary`). Forms stay in Japanese (they are the city's forms): in English, pages whose main
-content is Japanese mark it with lang="ja".
+Catalog texts in the chosen language: portal.localization (decision 0066; this module imports
+nothing of the catalog, whose field types use `translate` and `shown`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -23,7 +26,9 @@ from babel.messages.pofile import read_po
 from flask import Flask, redirect, request, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as babel_gettext
+from markupsafe import Markup
 
+from portal import japanese
 from portal.input_policy import plain
 from portal.urls import safe_path
 
@@ -60,21 +65,6 @@ def translate(text: str, **values) -> str:
     return translated % values if values else translated
 
 
-def procedure_title(procedure) -> str:
-    if current_language() == "en" and procedure.en:
-        return procedure.en.title
-    return procedure.title
-
-
-def procedure_summary(procedure) -> str:
-    lang = current_language()
-    if lang == "en" and procedure.en:
-        return procedure.en.summary
-    if lang == "easy" and procedure.easy_summary:
-        return procedure.easy_summary
-    return procedure.summary
-
-
 def catalog_text(item, attribute: str) -> str:
     """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants."""
     lang = current_language()
@@ -85,11 +75,50 @@ def catalog_text(item, attribute: str) -> str:
     return getattr(item, attribute)
 
 
-def text_lang(procedure=None) -> str:
-    """The lang of catalog text shown now (English only when the catalog has it)."""
-    if current_language() == "en" and (procedure is None or procedure.en):
-        return "en"
-    return "ja"
+# Answers are shown (summary rows, a field type's `display`) in the resident's language only on
+# the resident's pages that ask for it (`showing_localized`); staff pages, exports and stored
+# texts (corrections) keep Japanese whatever the session's language.
+_LOCALIZED_DISPLAY: ContextVar[bool] = ContextVar("localized_display", default=False)
+
+
+@contextmanager
+def showing_localized() -> Iterator[None]:
+    token = _LOCALIZED_DISPLAY.set(True)
+    try:
+        yield
+    finally:
+        _LOCALIZED_DISPLAY.reset(token)
+
+
+def display_language() -> str:
+    return current_language() if _LOCALIZED_DISPLAY.get() else "ja"
+
+
+def shown(text: str, **values) -> str:
+    """A chrome string of a displayed answer (はい, なし, separators): translated only inside
+    `showing_localized`."""
+    if _LOCALIZED_DISPLAY.get():
+        return translate(text, **values)
+    return text % values if values else text
+
+
+def shown_date(value) -> str:
+    """A date answer: "2024年（令和6年）4月1日", in English "April 1, 2024" (as `long_date`)."""
+    if display_language() == "en":
+        return f"{value:%B} {value.day}, {value.year}"
+    return japanese.format_both(value)
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
+_LANG_JA = Markup(' lang="ja"')
+
+
+def answer_lang(value) -> Markup:
+    """` lang="ja"` for an answer holding Japanese (a typed name, an address) on a page in
+    another language."""
+    if current_language() != "en" or not _JAPANESE.search(str(value)):
+        return Markup("")
+    return _LANG_JA
 
 
 def compile_translations(target: Path) -> Path:
@@ -148,9 +177,7 @@ def init_app(app: Flask) -> None:
         languages=LANGUAGES,
         current_language=current_language,
         html_lang=lambda: HTML_LANG[current_language()],
-        procedure_title=procedure_title,
-        procedure_summary=procedure_summary,
         catalog_text=catalog_text,
-        text_lang=text_lang,
+        answer_lang=answer_lang,
         language_urls=switch_urls,
     )

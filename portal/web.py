@@ -310,7 +310,9 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("yen")
     def _yen(amount: int | None) -> str:
-        return "" if amount is None else f"{amount:,}円"
+        from portal.i18n import translate
+
+        return "" if amount is None else translate("%(amount)s円", amount=f"{amount:,}")
 
     @app.template_filter("long_date")
     def _long_date(value) -> str:
@@ -322,5 +324,9 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("local_datetime")
     def _local_datetime(value) -> str:
+        from portal.i18n import current_language
+
         local = clock.to_local(value)
+        if current_language() == "en":
+            return f"{local:%B} {local.day}, {local.year}, {local.hour}:{local.minute:02d}"
         return f"{local.year}年{local.month}月{local.day}日 {local.hour}時{local.minute:02d}分"

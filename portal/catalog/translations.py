@@ -32,11 +32,12 @@ only shrinks). A translation whose path names no text of the catalog is a proble
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from markupsafe import escape
 
 from portal.catalog.schema import CatalogData, Field, LifeEvent, Procedure, Step
 
@@ -118,6 +119,8 @@ def procedure_texts(procedure: Procedure) -> Iterator[tuple[str, str]]:
     yield "summary", procedure.summary
     yield "processing_time", procedure.processing_time
     yield "next_steps", procedure.next_steps
+    yield "purpose_of_use", procedure.purpose_of_use
+    yield "legal_basis", procedure.legal_basis
     for name in ("declaration", "in_person_reason"):
         value = getattr(procedure, name)
         if value:
@@ -398,3 +401,129 @@ def check_catalog_translations(
     except ValueError as error:
         return report, [*report.problems, str(error)]
     return report, check_translations(report, baseline)
+
+
+# --- translations on pages (decision 0066) --------------------------------------------------
+
+
+class Untranslated(str):
+    """A catalog text shown in Japanese on a page of another language (no translation yet). In
+    element content it marks itself `lang="ja"` (markupsafe calls `__html__`); in an attribute
+    or a <title>, write `|plain` (`str(text)`)."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return f'<span lang="ja">{escape(str(self))}</span>'
+
+
+@dataclass(frozen=True)
+class PageTexts:
+    """Every translation a page may show, read once per catalog load: {lang: {unit: {path:
+    text}}} from the translation files and the catalog's inline English/やさしい日本語."""
+
+    texts: dict[str, dict[str, dict[str, str]]]
+
+    def text(self, unit: str, path: str, lang: str, japanese: str) -> str:
+        """THE lookup: a catalog text (unit + path) in `lang`; `japanese` (marked Untranslated)
+        when there is no translation."""
+        if lang == "ja":
+            return japanese
+        found = self.texts.get(lang, {}).get(unit, {}).get(path)
+        return found if found is not None else Untranslated(japanese)
+
+
+def page_texts(data: CatalogData, folder: Path, languages: Iterable[str]) -> PageTexts:
+    """The translations pages read (files under `folder` and the inline texts), by language.
+    Problems of the files are `flask catalog check`'s business: here a bad entry is skipped."""
+    langs = [lang for lang in languages if lang != "ja"]
+    files = read_translations(folder, langs)
+    inline = inline_translations(data)
+    texts: dict[str, dict[str, dict[str, str]]] = {}
+    for lang in langs:
+        units = texts.setdefault(lang, {})
+        for source in (inline.get(lang, {}), files.texts.get(lang, {})):
+            for key, translation in source.items():
+                units.setdefault(key.unit, {})[key.path] = translation.text
+    return PageTexts(texts)
+
+
+def _localize_field(item: Field, base: str, text: Callable[[str, str], str]) -> Field:
+    update: dict[str, object] = {"label": text(f"{base}.label", item.label)}
+    if item.hint:
+        update["hint"] = text(f"{base}.hint", item.hint)
+    if item.suffix:
+        update["suffix"] = text(f"{base}.suffix", item.suffix)
+    if item.options:
+        options = []
+        for option in item.options:
+            prefix = f"{base}.options.{option.value}"
+            changes = {"label": text(f"{prefix}.label", option.label)}
+            if option.hint:
+                changes["hint"] = text(f"{prefix}.hint", option.hint)
+            options.append(option.model_copy(update=changes))
+        update["options"] = options
+    if item.type == "group":
+        update["item_label"] = text(f"{base}.item_label", item.item_label)
+        update["fields"] = [
+            _localize_field(sub, f"{base}.fields.{sub.name}", text) for sub in item.fields
+        ]
+    return item.model_copy(update=update)
+
+
+def localize_step(step: Step, prefix: str, text: Callable[[str, str], str]) -> Step:
+    """A step with its texts in another language (`text(path, japanese)`); same ids and rules."""
+    base = f"{prefix}.{step.id}"
+    update: dict[str, object] = {
+        "title": text(f"{base}.title", step.title),
+        "fields": [_localize_field(f, f"{base}.fields.{f.name}", text) for f in step.fields],
+        "checks": [
+            check.model_copy(update={"message": text(f"{base}.checks.{n}.message", check.message)})
+            for n, check in enumerate(step.checks)
+        ],
+    }
+    if step.description:
+        update["description"] = text(f"{base}.description", step.description)
+    return step.model_copy(update=update)
+
+
+def localize_procedure(procedure: Procedure, text: Callable[[str, str], str]) -> Procedure:
+    """The procedure as a page of another language shows it: every text of `procedure_texts`
+    looked up, the rest (ids, rules, values) the same objects."""
+    update: dict[str, object] = {
+        name: text(name, getattr(procedure, name))
+        for name in (
+            "title",
+            "summary",
+            "processing_time",
+            "next_steps",
+            "purpose_of_use",
+            "legal_basis",
+        )
+    }
+    for name in ("declaration", "in_person_reason"):
+        value = getattr(procedure, name)
+        if value:
+            update[name] = text(name, value)
+    if procedure.ended:
+        update["ended"] = procedure.ended.model_copy(
+            update={"instead": text("ended.instead", procedure.ended.instead)}
+        )
+    for name in ("fee", "deadline"):
+        part = getattr(procedure, name)
+        if part:
+            update[name] = part.model_copy(
+                update={"description": text(f"{name}.description", part.description)}
+            )
+    for name in ("what_you_need", "who_may_come"):
+        update[name] = [text(f"{name}.{n}", t) for n, t in enumerate(getattr(procedure, name))]
+    update["attachments"] = [
+        a.model_copy(update={"label": text(f"attachments.{a.id}.label", a.label)})
+        for a in procedure.attachments
+    ]
+    update["suggestions"] = [
+        s.model_copy(update={"note": text(f"suggestions.{n}.note", s.note)}) if s.note else s
+        for n, s in enumerate(procedure.suggestions)
+    ]
+    update["steps"] = [localize_step(step, "steps", text) for step in procedure.steps]
+    return procedure.model_copy(update=update)

@@ -22,11 +22,12 @@ from portal import audit, clock
 from portal.appointments import service as appointments
 from portal.catalog.fields import html_id
 from portal.db import db
-from portal.i18n import LANGUAGES, procedure_title, translate
+from portal.i18n import LANGUAGES, translate
 from portal.identity.sessions import ServerSession
 from portal.kiosk import bp, handoff_bp, service
 from portal.kiosk.mode import current_kiosk, current_visit, out_of_service
 from portal.kiosk.models import KioskAlert
+from portal.localization import procedure_title
 from portal.qr import qr_svg
 from portal.security import format_short_code
 from portal.submissions import access

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.db import db, retrying
 from portal.extensions import csrf
+from portal.i18n import translate
 from portal.payments import service, states
 from portal.payments.models import Payment
 from portal.payments.providers import (
@@ -81,7 +82,8 @@ PAYMENT_STATUS_TEXT = {
 
 @bp.app_template_global()
 def payment_status_text(submission) -> str:
-    return PAYMENT_STATUS_TEXT.get(submission.payment_status, "")
+    text = PAYMENT_STATUS_TEXT.get(submission.payment_status, "")
+    return translate(text) if text else ""
 
 
 def _user() -> dict | None:

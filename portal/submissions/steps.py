@@ -25,9 +25,10 @@ from werkzeug.datastructures import MultiDict
 from portal import clock
 from portal.catalog import logic
 from portal.catalog.fields import html_id
-from portal.catalog.schema import Field, Step
+from portal.catalog.schema import Field, Procedure, Step
 from portal.db import db
 from portal.i18n import LANGUAGES
+from portal.localization import localized
 from portal.submissions import conditions, prefill, service
 from portal.submissions.access import department_of, form_context
 from portal.submissions.models import Submission
@@ -74,11 +75,14 @@ def handle(
     procedure = service.procedure_of(submission)
     result = StepResult(ctx, raw_values(submission, current, ctx))
     key = f"{submission.id}:{current.id}"
+    # Read in the chosen language (its messages name the fields as the page does); ids, rules
+    # and values are the Japanese procedure's, so the stored answers are the same.
+    shown, shown_step = localized_step(procedure, current)
     if not posted:
         typed = session.get(TYPED, {}).get(key)
         if typed is not None:  # a reload, or a return, after the step failed its checks
             ctx.form = MultiDict(typed)
-            result.outcome = service.read_step(procedure, current, ctx, today)
+            result.outcome = service.read_step(shown, shown_step, ctx, today)
             result.outcome.notice = TYPED_NOTICE
             result.raw.update(result.outcome.raw)
         return result
@@ -86,9 +90,10 @@ def handle(
     if action:
         if languages and action.startswith("lang:") and action[5:] in LANGUAGES:
             session["lang"] = action[5:]
-        result.outcome = service.apply_action(procedure, current, ctx, action, today)
+            shown, shown_step = localized_step(procedure, current)
+        result.outcome = service.apply_action(shown, shown_step, ctx, action, today)
     else:
-        result.outcome = service.read_step(procedure, current, ctx, today)
+        result.outcome = service.read_step(shown, shown_step, ctx, today)
         if result.outcome.ok:
             try:
                 service.save_step(
@@ -138,6 +143,21 @@ def _forget_typed(key: str) -> None:
         session[TYPED] = {k: v for k, v in kept.items() if k != key}
 
 
+def localized_step(procedure: Procedure, current: Step) -> tuple[Procedure, Step]:
+    """The procedure and step in the chosen language (`current` may be a bundle's step holding
+    only some fields: the same fields, localized)."""
+    shown = localized(procedure)
+    if shown is procedure:
+        return procedure, current
+    step = shown.step(current.id)
+    if step is None:
+        return shown, current
+    if len(step.fields) != len(current.fields):
+        names = {f.name for f in current.fields}
+        step = step.model_copy(update={"fields": [f for f in step.fields if f.name in names]})
+    return shown, step
+
+
 def out_of_order(submission: Submission, current: Step, today: dt.date) -> Step | None | bool:
     """Skipping ahead by URL (or opening a step that no longer applies) leads back to the first
     step that still needs an answer: that step, True for the check page (every step done), or
@@ -176,7 +196,7 @@ def page_values(
 ) -> dict[str, Any]:
     """What a step page shows of its fields (also the member pages of a bundle, whose `current`
     holds only the fields still to ask): the template values every step template reads."""
-    procedure = service.procedure_of(submission)
+    procedure, current = localized_step(service.procedure_of(submission), current)
     same_step = {f.name for f in current.fields}
     locked = service.locked_fields(submission)
     shown_when = conditions.page_conditions(

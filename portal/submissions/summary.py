@@ -16,6 +16,8 @@ from markupsafe import Markup
 from portal import deadlines
 from portal.catalog import logic
 from portal.catalog.schema import Field, Procedure, Step
+from portal.i18n import showing_localized, shown
+from portal.localization import localized
 from portal.submissions import extensions, service
 from portal.submissions.models import Submission
 
@@ -80,7 +82,7 @@ def rows_of(
     for f in fields:
         value = answers.get(f.name)
         if value is None:
-            text = NOT_ANSWERED
+            text = shown(NOT_ANSWERED)
         elif masked and f.sensitive:
             text = MASKED
         elif staff and f.sensitive and not f.field_type.self_masking:
@@ -108,12 +110,36 @@ def answer_groups(
     skip: Collection[str] = (),
     omit_empty: bool = False,
     staff: bool = False,
+    localize: bool = False,
 ) -> list[SummaryGroup]:
     """The answers grouped by step, as label/value rows (who the application is for first, when
     someone acted for someone else). `change_url(step)`: the link that changes a step's answers
     (None: no links); `skip`: field names not to show (a bundle's shared answers); `staff`: a
-    staff page (sensitive answers masked until revealed, `rows_of`)."""
-    procedure = service.procedure_of(submission)
+    staff page (sensitive answers masked until revealed, `rows_of`); `localize`: a resident's
+    page (step titles, labels and chosen options in the resident's language)."""
+    if localize:
+        with showing_localized():
+            return _answer_groups(
+                submission, ctx, today, localized(service.procedure_of(submission)),
+                change_url, acting_change_url, skip, omit_empty, staff,
+            )  # fmt: skip
+    return _answer_groups(
+        submission, ctx, today, service.procedure_of(submission),
+        change_url, acting_change_url, skip, omit_empty, staff,
+    )  # fmt: skip
+
+
+def _answer_groups(
+    submission: Submission,
+    ctx: service.FormContext,
+    today: dt.date,
+    procedure: Procedure,
+    change_url: Callable[[Step], str] | None,
+    acting_change_url: str | None,
+    skip: Collection[str],
+    omit_empty: bool,
+    staff: bool,
+) -> list[SummaryGroup]:
     masked = masks_sensitive(submission)
     groups = []
     if service.acting_for_someone(submission):
@@ -169,6 +195,7 @@ def check_summary(
     *,
     change_url: Callable[[Step], str] | None = None,
     acting_change_url: str | None = None,
+    localize: bool = False,
 ) -> CheckSummary:
     """Everything a check-answers page shows above its declaration (`components/answers.html`,
     macro `check_summary`)."""
@@ -181,8 +208,9 @@ def check_summary(
             today,
             change_url=change_url,
             acting_change_url=acting_change_url,
+            localize=localize,
         ),
-        procedure=procedure,
+        procedure=localized(procedure) if localize else procedure,
         fee=logic.fee_amount(procedure, submission.answers, today),
         deadline=deadline,
         overdue=deadline is not None and deadline < today,

@@ -31,7 +31,7 @@ from portal.urls import public_url_for
 
 
 def _summary(submission: Submission) -> list:
-    return answer_groups(submission, form_context(submission), clock.today_local())
+    return answer_groups(submission, form_context(submission), clock.today_local(), localize=True)
 
 
 @bp.get("/status/<token>")

@@ -27,6 +27,7 @@ from portal import clock
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Procedure, Step
 from portal.db import db
+from portal.localization import localized
 from portal.qr import qr_svg
 from portal.submissions import (
     bp,
@@ -88,7 +89,8 @@ def start(procedure_id: str) -> ResponseReturnValue:
         return _begin(procedure, resident, for_self=intent[0] == "begin-self")
     return render_template(
         "submissions/start.html",
-        procedure=procedure,
+        procedure=localized(procedure),
+        japanese_title=procedure.title,
         department=catalog().department(procedure.department),
         draft=draft,
     )
@@ -346,13 +348,14 @@ def check(procedure_id: str) -> ResponseReturnValue:
 
     return render_template(
         "submissions/check.html",
-        procedure=procedure,
+        procedure=localized(procedure),
         summary=summary.check_summary(
             submission,
             form_context(submission),
             today,
             change_url=lambda s: _step_or_check(procedure_id, s, returning=True),
             acting_change_url=url_for(".who", procedure_id=procedure_id),
+            localize=True,
         ),
         signing_needed=signing_needed,
         errors=errors,
@@ -375,7 +378,7 @@ def done(procedure_id: str) -> ResponseReturnValue:
     status_url = public_url_for(".status", token=token)
     return render_template(
         "submissions/done.html",
-        procedure=service.procedure_of(submission),
+        procedure=localized(service.procedure_of(submission)),
         submission=submission,
         status_url=status_url,
         status_token=token,
@@ -389,8 +392,11 @@ def done(procedure_id: str) -> ResponseReturnValue:
 def _suggestions(submission: Submission) -> list:
     from portal.life_events.checklist import suggestions
 
-    return suggestions(
-        catalog(), service.procedure_of(submission), submission.answers, clock.today_local()
+    return suggestions(  # the notes in the resident's language
+        catalog(),
+        localized(service.procedure_of(submission)),
+        submission.answers,
+        clock.today_local(),
     )
 
 

@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).parent / "files"
 
 
 def _name(label: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(label)}\s*(必須|任意)?$")
+    return re.compile(rf"^{re.escape(label)}\s*(必須|任意|Required|Optional)?$")
 
 
 def by_label(scope, label: str):

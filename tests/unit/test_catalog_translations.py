@@ -57,7 +57,9 @@ def test_the_committed_catalog_passes_and_the_check_prints_counts_per_language(r
         load_catalog(ENTRY), catalog_folder(ENTRY), LANGUAGES, chrome()
     )
     assert problems == []
-    assert {key.unit for key in report.missing["en"]} >= {"ui", "catalog", UNIT}
+    # juminhyo-copy is translated into English (decision 0066); hoiku-riyou is not yet.
+    assert {key.unit for key in report.missing["en"]} >= {"ui", "catalog", "procedures/hoiku-riyou"}
+    assert not [key for key in report.missing["en"] if key.unit == UNIT]
     assert set(report.missing) == {"en", "easy"}
     result = runner.invoke(args=["catalog", "check"])
     assert result.exit_code == 0, result.output

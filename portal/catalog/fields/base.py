@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from portal.i18n import translate
 from portal.input_policy import BAD_CHARACTERS, TEXT_MAX, bad_characters
 
 if TYPE_CHECKING:
@@ -154,10 +155,20 @@ class FieldType:
             if key != path and not key.startswith(f"{path}."):
                 continue
             if bad_characters(value):
-                return Parsed(None, {key: f"{field.label}に{BAD_CHARACTERS}"}, parsed.raw)
+                return Parsed(
+                    None,
+                    {
+                        key: translate(
+                            "%(label)sに%(refused)s", label=field.label, refused=BAD_CHARACTERS
+                        )
+                    },
+                    parsed.raw,
+                )
             limit = self.input_limit(field, key[len(path) + 1 :])
             if len(value) > limit:
-                message = f"{field.label}は{limit}文字以内で入力してください"
+                message = translate(
+                    "%(label)sは%(limit)s文字以内で入力してください", label=field.label, limit=limit
+                )
                 return Parsed(None, {key: message}, parsed.raw)
         return parsed
 
@@ -178,12 +189,16 @@ class FieldType:
         return Parsed(value if error is None else None, {path: error} if error else {}, raw)
 
     def missing_message(self, field: FieldSpec) -> str:
-        return f"{field.label}を入力してください"
+        return translate("%(label)sを入力してください", label=field.label)
 
     def parse(self, field: FieldSpec, text: str) -> tuple[Any, str | None]:
         """Turn non-empty text into a value, or return an error message."""
         if field.max_length and len(text) > field.max_length:
-            return None, f"{field.label}は{field.max_length}文字以内で入力してください"
+            return None, translate(
+                "%(label)sは%(max_length)s文字以内で入力してください",
+                label=field.label,
+                max_length=field.max_length,
+            )
         return text, None
 
     # -- showing values ---------------------------------------------------------------------

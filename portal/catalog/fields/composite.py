@@ -10,6 +10,7 @@ from typing import Any
 
 from portal import japanese
 from portal.catalog.fields.base import FieldContext, FieldSpec, FieldType, Parsed, _iso, _nfkc
+from portal.i18n import shown, shown_date, translate
 from portal.input_policy import ADDRESS_LINE_MAX, NAME_MAX, TEXT_MAX
 
 
@@ -87,10 +88,12 @@ class AddressType(FieldType):
         try:
             code = japanese.normalize_postal_code(raw.get("postal_code", ""))
         except japanese.InputError as error:
-            return f"郵便番号は{error}"
+            return translate("郵便番号は%(error)s", error=error)
         found = self.lookup(code)
         if found is None:
-            return "この郵便番号に当てはまる住所が見つかりません。郵便番号を確かめてください"
+            return translate(
+                "この郵便番号に当てはまる住所が見つかりません。郵便番号を確かめてください"
+            )
         raw.update(found, postal_code=japanese.format_postal_code(code))
         return None
 
@@ -99,21 +102,31 @@ class AddressType(FieldType):
         errors: dict[str, str] = {}
         if not any(raw.values()):
             if field.required:
-                errors[f"{path}.postal_code"] = f"{field.label}の郵便番号を入力してください"
+                errors[f"{path}.postal_code"] = translate(
+                    "%(label)sの郵便番号を入力してください", label=field.label
+                )
             return Parsed(None, errors, raw)
         if raw["postal_code"] and not (raw["prefecture"] and raw["city"]):
             error = self.fill_from_postal_code(raw)
             if error:
-                errors[f"{path}.postal_code"] = f"{field.label}の{error}"
+                errors[f"{path}.postal_code"] = translate(
+                    "%(label)sの%(error)s", label=field.label, error=error
+                )
         value = dict(raw)
         if raw["postal_code"] and f"{path}.postal_code" not in errors:
             try:
                 value["postal_code"] = japanese.normalize_postal_code(raw["postal_code"])
             except japanese.InputError as error:
-                errors[f"{path}.postal_code"] = f"{field.label}の郵便番号は{error}"
+                errors[f"{path}.postal_code"] = translate(
+                    "%(label)sの郵便番号は%(error)s", label=field.label, error=error
+                )
         for part in self.parts:
             if part.required and not raw[part.name] and f"{path}.{part.name}" not in errors:
-                errors[f"{path}.{part.name}"] = f"{field.label}の{part.label}を入力してください"
+                errors[f"{path}.{part.name}"] = translate(
+                    "%(label)sの%(part)sを入力してください",
+                    label=field.label,
+                    part=translate(part.label),
+                )
         return Parsed(None if errors else value, errors, raw)
 
     def raw_from_value(self, field, value, ctx):
@@ -212,7 +225,9 @@ class PersonType(FieldType):
         errors: dict[str, str] = {}
         if not any(raw.values()):
             if field.required:
-                errors[f"{path}.name"] = f"{field.label}の氏名を入力してください"
+                errors[f"{path}.name"] = translate(
+                    "%(label)sの氏名を入力してください", label=field.label
+                )
             return Parsed(None, errors, raw)
         value: dict[str, Any] = {}
         for part in parts:
@@ -220,36 +235,53 @@ class PersonType(FieldType):
             key = f"{path}.{part.name}"
             if not text:
                 if part.required:
-                    errors[key] = f"{field.label}の{part.label}を入力してください"
+                    errors[key] = translate(
+                        "%(label)sの%(part)sを入力してください",
+                        label=field.label,
+                        part=translate(part.label),
+                    )
                 continue
             if part.name == "kana":
                 kana = japanese.to_katakana(text)
                 if japanese.is_katakana_name(kana):
                     value["kana"] = kana
                 else:
-                    errors[key] = (
-                        f"{field.label}のフリガナはカタカナまたはひらがなで入力してください"
+                    errors[key] = translate(
+                        "%(label)sのフリガナはカタカナまたはひらがなで入力してください",
+                        label=field.label,
                     )
             elif part.name == "birth_date":
                 try:
                     value["birth_date"] = japanese.parse_date(text).isoformat()
                 except japanese.InputError as error:
-                    errors[key] = f"{field.label}の生年月日は{error}"
+                    errors[key] = translate(
+                        "%(label)sの生年月日は%(error)s", label=field.label, error=error
+                    )
             elif len(text) > part.max_length:
-                errors[key] = (
-                    f"{field.label}の{part.label}は{part.max_length}文字以内で入力してください"
+                errors[key] = translate(
+                    "%(label)sの%(part)sは%(max_length)s文字以内で入力してください",
+                    label=field.label,
+                    part=translate(part.label),
+                    max_length=part.max_length,
                 )
             elif part.name in {"name", "alias"}:
                 try:
                     value[part.name] = japanese.normalize_name(text)
                 except japanese.InputError as error:
-                    errors[key] = f"{field.label}の{part.label}{error}"
+                    errors[key] = translate(
+                        "%(label)sの%(part)s%(error)s",
+                        label=field.label,
+                        part=translate(part.label),
+                        error=error,
+                    )
             else:
                 value[part.name] = text
         if field.options:
             choice = raw["relationship"]
             if choice not in {o.value for o in field.options}:
-                errors[f"{path}.relationship"] = f"{field.label}の続柄を選んでください"
+                errors[f"{path}.relationship"] = translate(
+                    "%(label)sの続柄を選んでください", label=field.label
+                )
             else:
                 value["relationship"] = choice
         if "name" in value:
@@ -267,10 +299,10 @@ class PersonType(FieldType):
             return ""
         text = f"{value.get('name', '')}（{value.get('kana', '')}）"
         if value.get("birth_date"):
-            text += f" {japanese.format_both(_iso(value['birth_date']))}生"
+            text += shown(" %(date)s生", date=shown_date(_iso(value["birth_date"])))
         if value.get("relationship"):
             labels = {o.value: o.label for o in field.options}
-            text += f" 続柄：{labels.get(value['relationship'], '')}"
+            text += shown(" 続柄：%(label)s", label=labels.get(value["relationship"], ""))
         if value.get("alias"):
             text += f" 通称：{value['alias']}"
         if value.get("gaiji_note"):
@@ -341,23 +373,26 @@ class BankAccountType(FieldType):
         errors: dict[str, str] = {}
 
         def err(part: str, message: str) -> None:
-            errors.setdefault(f"{path}.{part}", f"{field.label}の{message}")
+            errors.setdefault(
+                f"{path}.{part}",
+                translate("%(label)sの%(message)s", label=field.label, message=message),
+            )
 
         if not any(v for k, v in raw.items() if k != "kind"):
             if field.required:
                 err(
                     "kind",
-                    "金融機関の種類を選んでください"
+                    translate("金融機関の種類を選んでください")
                     if not raw["kind"]
-                    else "口座を入力してください",
+                    else translate("口座を入力してください"),
                 )
             return Parsed(None, errors, raw)
         value: dict[str, str] = {}
         if raw["kind"] == "yucho":
             if not re.fullmatch(r"[01]\d{4}", raw["yucho_kigo"]):
-                err("yucho_kigo", "記号は0または1から始まる5桁の数字で入力してください")
+                err("yucho_kigo", translate("記号は0または1から始まる5桁の数字で入力してください"))
             if not re.fullmatch(r"\d{1,8}", raw["yucho_bango"]):
-                err("yucho_bango", "番号は8桁以内の数字で入力してください")
+                err("yucho_bango", translate("番号は8桁以内の数字で入力してください"))
             if not errors:
                 branch, account_type, number = self.from_yucho(
                     raw["yucho_kigo"], raw["yucho_bango"]
@@ -372,13 +407,13 @@ class BankAccountType(FieldType):
                 )
         elif raw["kind"] == "bank":
             if not re.fullmatch(r"\d{4}", raw["bank_code"]):
-                err("bank_code", "金融機関コードは4桁の数字で入力してください")
+                err("bank_code", translate("金融機関コードは4桁の数字で入力してください"))
             if not re.fullmatch(r"\d{3}", raw["branch_code"]):
-                err("branch_code", "支店コードは3桁の数字で入力してください")
+                err("branch_code", translate("支店コードは3桁の数字で入力してください"))
             if raw["account_type"] not in ACCOUNT_TYPES:
-                err("account_type", "預金の種類を選んでください")
+                err("account_type", translate("預金の種類を選んでください"))
             if not re.fullmatch(r"\d{1,7}", raw["account_number"]):
-                err("account_number", "口座番号は7桁以内の数字で入力してください")
+                err("account_number", translate("口座番号は7桁以内の数字で入力してください"))
             if not errors:
                 value.update(
                     bank_code=raw["bank_code"],
@@ -387,21 +422,21 @@ class BankAccountType(FieldType):
                     account_number=raw["account_number"].zfill(7),
                 )
         else:
-            err("kind", "金融機関の種類を選んでください")
+            err("kind", translate("金融機関の種類を選んでください"))
         if value:
             bank_name, branch_name = self.names(value["bank_code"], value["branch_code"])
             if bank_name is None:
-                err("bank_code", "金融機関コードに当てはまる金融機関が見つかりません")
+                err("bank_code", translate("金融機関コードに当てはまる金融機関が見つかりません"))
             elif branch_name is None:
                 part = "yucho_kigo" if raw["kind"] == "yucho" else "branch_code"
-                err(part, "支店が見つかりません。番号を確かめてください")
+                err(part, translate("支店が見つかりません。番号を確かめてください"))
             else:
                 value.update(bank_name=bank_name, branch_name=branch_name)
         holder = japanese.to_katakana(raw["holder_kana"])
         if not holder:
-            err("holder_kana", "口座名義（カナ）を入力してください")
+            err("holder_kana", translate("口座名義（カナ）を入力してください"))
         elif not japanese.is_katakana_name(holder):
-            err("holder_kana", "口座名義はカタカナで入力してください")
+            err("holder_kana", translate("口座名義はカタカナで入力してください"))
         else:
             value["holder_kana"] = holder
         return Parsed(None if errors else value, errors, raw)
@@ -427,6 +462,7 @@ class BankAccountType(FieldType):
     @staticmethod
     def _text(value, number: str) -> str:
         kind = ACCOUNT_TYPES.get(value.get("account_type", ""), "")
+        kind = shown(kind) if kind else ""
         return (
             f"{value.get('bank_name', '')} {value.get('branch_name', '')}"
             f" {kind} {number} {value.get('holder_kana', '')}"
@@ -484,7 +520,11 @@ class GroupType(FieldType):
             items.append(item)
             raws.append(item_raw)
         if len(items) < field.min_items:
-            errors[f"{path}.add"] = f"{field.label}を{field.min_items}件以上入力してください"
+            errors[f"{path}.add"] = translate(
+                "%(label)sを%(min_items)s件以上入力してください",
+                label=field.label,
+                min_items=field.min_items,
+            )
         return Parsed(None if errors else items, errors, raws)
 
     def raw_from_value(self, field, value, ctx):
@@ -501,13 +541,14 @@ class GroupType(FieldType):
     def display(self, field, value, ctx):
         lines = []
         for index, item in enumerate(value or [], start=1):
-            shown = "、".join(
+            parts = shown("、").join(
                 text
                 for sub in field.fields
                 if (text := sub.field_type.display(sub, item.get(sub.name), ctx))
             )
-            lines.append(f"{field.item_label}{index}：{shown}")
-        return "\n".join(lines) if lines else "なし"
+            label = shown("%(label)s%(index)s", label=str(field.item_label), index=index)
+            lines.append(shown("%(item)s：%(answers)s", item=label, answers=parts))
+        return "\n".join(lines) if lines else shown("なし")
 
     def check_value(self, field, value):
         if not isinstance(value, list):

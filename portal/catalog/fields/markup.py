@@ -238,7 +238,9 @@ def _mynumber_input(
 ) -> Markup:
     # `f.hint ~ (...)` in the macro: a missing hint joined as the text "None", as Jinja's `~` did.
     hint = str(f.hint) + (
-        f"　入力済みです（{mask}）。変更する場合だけ入力してください。" if mask else ""
+        translate("　入力済みです（%(mask)s）。変更する場合だけ入力してください。", mask=mask)
+        if mask
+        else ""
     )
     return _then("\n  ", "\n", field_input(
         path, f.label, raw, errors.get(path), hint, f.required and not mask, "text", "off",
@@ -247,9 +249,27 @@ def _mynumber_input(
 
 
 def _radios(f: Any, path: str, raw: Any, errors: dict, focus: object, _mask: object) -> Markup:
+    choices = _yes_no() if f.type == "yesno" else f.options
     return field_choices(
-        path, f.label, f.choices(), raw, errors.get(path), f.hint, f.required, "radio", focus
+        path, f.label, choices, raw, errors.get(path), f.hint, f.required, "radio", focus
     )
+
+
+_YES_NO: dict[str, list[Any]] = {}
+
+
+def _yes_no() -> list[Any]:
+    """はい / いいえ in the chosen language (made once per language)."""
+    lang = current_language()
+    found = _YES_NO.get(lang)
+    if found is None:
+        from portal.catalog.schema import Option
+
+        found = _YES_NO[lang] = [
+            Option(value="yes", label=translate("はい")),
+            Option(value="no", label=translate("いいえ")),
+        ]
+    return found
 
 
 def _checkboxes(f: Any, path: str, raw: Any, errors: dict, focus: object, _mask: object) -> Markup:
@@ -305,7 +325,7 @@ def conditional_open(shown: Any, name: str) -> Markup:
     hidden = "" if shown.visible else " hidden"
     table = f' data-conditional="{escape(shown.table)}"' if shown.table else ""
     return Markup(  # noqa: S704 - every value in it is escaped
-        f'<div class="conditional" data-label="{escape(shown.label)}"{table}{hidden}>'
+        f'<div class="conditional" data-label="{escape(str(shown.label))}"{table}{hidden}>'
         f'<input type="hidden" name="_conditional" value="{escape(name)}">'
         f'<input type="hidden" name="_asked" value="{escape(name)}"'
         f"{' disabled' if hidden else ''}>"

@@ -7,6 +7,7 @@ import re
 
 from portal import japanese
 from portal.catalog.fields.base import FieldType, Parsed, _iso, _nfkc
+from portal.i18n import shown, shown_date, translate
 
 
 class TextType(FieldType):
@@ -37,7 +38,9 @@ class EmailType(FieldType):
     def parse(self, field, text):
         text = _nfkc(text)
         if not self.pattern.match(text):
-            return None, f"{field.label}は name@example.jp の形で入力してください"
+            return None, translate(
+                "%(label)sは name@example.jp の形で入力してください", label=field.label
+            )
         return text, None
 
 
@@ -50,7 +53,7 @@ class _JapaneseNormalised(FieldType):
         try:
             return self.normalise(text), None
         except japanese.InputError as error:
-            return None, f"{field.label}は{error}"
+            return None, translate("%(label)sは%(error)s", label=field.label, error=error)
 
 
 class TelType(_JapaneseNormalised):
@@ -74,9 +77,15 @@ class KanaType(FieldType):
     def parse(self, field, text):
         kana = japanese.to_katakana(text)
         if not japanese.is_katakana_name(kana):
-            return None, f"{field.label}はカタカナまたはひらがなで入力してください"
+            return None, translate(
+                "%(label)sはカタカナまたはひらがなで入力してください", label=field.label
+            )
         if field.max_length and len(kana) > field.max_length:
-            return None, f"{field.label}は{field.max_length}文字以内で入力してください"
+            return None, translate(
+                "%(label)sは%(max_length)s文字以内で入力してください",
+                label=field.label,
+                max_length=field.max_length,
+            )
         return kana, None
 
 
@@ -89,13 +98,13 @@ class DateType(FieldType):
         try:
             return japanese.parse_date(text).isoformat(), None
         except japanese.InputError as error:
-            return None, f"{field.label}は{error}"
+            return None, translate("%(label)sは%(error)s", label=field.label, error=error)
 
     def raw_from_value(self, field, value, ctx):
         return japanese.format_wareki(_iso(value)) if value else ""
 
     def display(self, field, value, ctx):
-        return japanese.format_both(_iso(value)) if value else ""
+        return shown_date(_iso(value)) if value else ""
 
 
 class NumberType(FieldType):
@@ -105,14 +114,22 @@ class NumberType(FieldType):
     def parse(self, field, text):
         text = _nfkc(text)
         if not re.fullmatch(r"-?\d+", text):
-            return None, f"{field.label}は数字で入力してください"
+            return None, translate("%(label)sは数字で入力してください", label=field.label)
         if len(text.lstrip("-")) > self.max_digits:  # int() refuses thousands of digits
-            return None, f"{field.label}は{self.max_digits}桁以内の数字で入力してください"
+            return None, translate(
+                "%(label)sは%(max_digits)s桁以内の数字で入力してください",
+                label=field.label,
+                max_digits=self.max_digits,
+            )
         number = int(text)
         if field.min is not None and number < field.min:
-            return None, f"{field.label}は{field.min}以上で入力してください"
+            return None, translate(
+                "%(label)sは%(min)s以上で入力してください", label=field.label, min=field.min
+            )
         if field.max is not None and number > field.max:
-            return None, f"{field.label}は{field.max}以下で入力してください"
+            return None, translate(
+                "%(label)sは%(max)s以下で入力してください", label=field.label, max=field.max
+            )
         return number, None
 
 
@@ -122,11 +139,11 @@ class ChoiceType(FieldType):
     needs_options = True
 
     def missing_message(self, field):
-        return f"{field.label}を選んでください"
+        return translate("%(label)sを選んでください", label=field.label)
 
     def parse(self, field, text):
         if text not in {option.value for option in field.options}:
-            return None, f"{field.label}は一覧から選んでください"
+            return None, translate("%(label)sは一覧から選んでください", label=field.label)
         return text, None
 
     def display(self, field, value, ctx):
@@ -148,18 +165,18 @@ class YesNoType(FieldType):
     name, macro = "yesno", "radios"
 
     def missing_message(self, field):
-        return f"{field.label}を選んでください"
+        return translate("%(label)sを選んでください", label=field.label)
 
     def parse(self, field, text):
         if text not in {"yes", "no"}:
-            return None, f"{field.label}は一覧から選んでください"
+            return None, translate("%(label)sは一覧から選んでください", label=field.label)
         return text == "yes", None
 
     def raw_from_value(self, field, value, ctx):
         return "" if value is None else ("yes" if value else "no")
 
     def display(self, field, value, ctx):
-        return "" if value is None else ("はい" if value else "いいえ")
+        return "" if value is None else (shown("はい") if value else shown("いいえ"))
 
     def check_value(self, field, value):
         return None if value is None or isinstance(value, bool) else "must be true or false"
@@ -179,9 +196,17 @@ class CheckboxesType(FieldType):
         chosen = [value for value in ctx.form.getlist(path) if value]
         allowed = [option.value for option in field.options]
         if any(value not in allowed for value in chosen):
-            return Parsed(None, {path: f"{field.label}は一覧から選んでください"}, chosen)
+            return Parsed(
+                None,
+                {path: translate("%(label)sは一覧から選んでください", label=field.label)},
+                chosen,
+            )
         if field.required and not chosen:
-            return Parsed(None, {path: f"{field.label}を1つ以上選んでください"}, chosen)
+            return Parsed(
+                None,
+                {path: translate("%(label)sを1つ以上選んでください", label=field.label)},
+                chosen,
+            )
         return Parsed([value for value in allowed if value in chosen], {}, chosen)
 
     def raw_from_value(self, field, value, ctx):
@@ -189,9 +214,9 @@ class CheckboxesType(FieldType):
 
     def display(self, field, value, ctx):
         if not value:
-            return "なし"
+            return shown("なし")
         labels = {option.value: option.label for option in field.options}
-        return "、".join(labels.get(item, item) for item in value)
+        return shown("、").join(labels.get(item, item) for item in value)
 
     def check_value(self, field, value):
         if not isinstance(value, list):
@@ -212,7 +237,11 @@ class DeclarationType(FieldType):
     def read(self, field, ctx, path):
         ticked = ctx.form.get(path) == "yes"
         if field.required and not ticked:
-            return Parsed(None, {path: f"{field.label}を確認し、チェックを入れてください"}, ticked)
+            return Parsed(
+                None,
+                {path: translate("%(label)sを確認し、チェックを入れてください", label=field.label)},
+                ticked,
+            )
         return Parsed(ticked, {}, ticked)
 
     def raw_from_value(self, field, value, ctx):
@@ -247,7 +276,9 @@ class MyNumberType(FieldType):
         try:
             number = japanese.parse_my_number(raw)
         except japanese.InputError as error:
-            return Parsed(None, {path: f"{field.label}は{error}"}, raw)
+            return Parsed(
+                None, {path: translate("%(label)sは%(error)s", label=field.label, error=error)}, raw
+            )
         return Parsed(ctx.encrypt(number), {}, raw)
 
     def raw_from_value(self, field, value, ctx):
@@ -294,7 +325,11 @@ class FileType(FieldType):
             if not storage or not storage.filename:
                 continue
             if len(kept) >= field.max_files:
-                errors[path] = f"{field.label}は{field.max_files}つまでです"
+                errors[path] = translate(
+                    "%(label)sは%(max_files)sつまでです",
+                    label=field.label,
+                    max_files=field.max_files,
+                )
                 break
             info, error = ctx.store_upload(field, storage)
             if error:
@@ -302,7 +337,7 @@ class FileType(FieldType):
             else:
                 kept.append(info)
         if not errors and field.required and not kept:
-            errors[path] = f"{field.label}を選んでください"
+            errors[path] = translate("%(label)sを選んでください", label=field.label)
         tokens = [info["token"] for info in kept]
         return Parsed(tokens if tokens else None, errors, kept)
 

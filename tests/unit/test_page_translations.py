@@ -1,0 +1,91 @@
+"""How a page finds a catalog text's translation (issue 23, decision 0066): one lookup (unit +
+path + language → text), Japanese marked lang="ja" when there is none, the translation files
+read once per catalog load and each procedure localized once per language."""
+
+from __future__ import annotations
+
+import yaml
+from markupsafe import escape
+
+from portal import create_app
+from portal.catalog import load_catalog
+from portal.catalog.translations import (
+    PageTexts,
+    Untranslated,
+    catalog_folder,
+    localize_procedure,
+    page_texts,
+)
+from portal.i18n import LANGUAGES
+from portal.localization import catalog_lookup, load_page_texts, localized
+from tests.catalog_files import ENTRY
+
+CATALOG = load_catalog(ENTRY)
+UNIT = "procedures/juminhyo-copy"
+
+
+def test_the_lookup_gives_the_translation_or_the_japanese_marked_as_japanese():
+    texts = PageTexts({"en": {UNIT: {"title": "Copy"}}})
+    assert texts.text(UNIT, "title", "en", "住民票") == "Copy"
+    assert type(texts.text(UNIT, "title", "ja", "住民票")) is str  # Japanese: the catalog's text
+    missing = texts.text(UNIT, "summary", "en", "説明<b>")
+    assert isinstance(missing, Untranslated) and missing == "説明<b>"
+    assert escape(missing) == '<span lang="ja">説明&lt;b&gt;</span>'  # element content
+    assert type(str(missing)) is str and str(missing) == "説明<b>"  # attributes, <title>
+    easy = texts.text("procedures/other", "title", "easy", "題")
+    assert isinstance(easy, Untranslated)
+
+
+def test_the_files_and_the_inline_translations_are_read(tmp_path):
+    folder = tmp_path / "translations"
+    file = folder / "en" / "procedures" / "juminhyo-copy.yaml"
+    file.parent.mkdir(parents=True)
+    entries = {
+        "steps.applicant.title": {"text": "About you", "reviewed": True},
+        "steps.applicant.fields.phone.label": {"text": "  Phone  ", "reviewed": False},
+        "bad.entry": {"text": ""},  # malformed: skipped here, reported by `flask catalog check`
+    }
+    file.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    texts = page_texts(CATALOG, folder, LANGUAGES)
+    assert texts.text(UNIT, "steps.applicant.title", "en", "x") == "About you"
+    assert texts.text(UNIT, "steps.applicant.fields.phone.label", "en", "x") == "Phone"
+    assert isinstance(texts.text(UNIT, "bad.entry", "en", "x"), Untranslated)
+    # `en.title` written inline in the catalog counts too.
+    procedure = CATALOG.procedure("juminhyo-copy")
+    assert texts.text(UNIT, "title", "en", procedure.title) == procedure.en.title
+
+
+def test_a_localized_procedure_keeps_ids_rules_and_values():
+    procedure = CATALOG.procedure("juminhyo-copy")
+    texts = PageTexts(
+        {"en": {UNIT: {"steps.applicant.fields.relationship.options.self.label": "Me"}}}
+    )
+    shown = localize_procedure(procedure, lambda path, ja: texts.text(UNIT, path, "en", ja))
+    field = shown.field("relationship")
+    assert field is not None and field.options[0].label == "Me"
+    assert [o.value for o in field.options] == [
+        o.value for o in procedure.field("relationship").options
+    ]
+    assert isinstance(field.label, Untranslated) and field.label == "住民票が必要な方との関係"
+    assert [s.id for s in shown.steps] == [s.id for s in procedure.steps]
+    assert shown.fee.rule == procedure.fee.rule and shown.steps[0].fields[0].when is None
+    assert procedure.field("relationship").options[0].label == "本人"  # the catalog's own is kept
+
+
+def test_the_files_are_read_once_per_catalog_and_a_procedure_localized_once_per_language(tmp_path):
+    app = create_app("test", {"INSTANCE_PATH": str(tmp_path)})
+    catalog = app.extensions["catalog"]
+    assert load_page_texts(catalog, ENTRY) is app.extensions["catalog_page_texts"]
+    assert catalog_folder(ENTRY).joinpath("translations", "en").is_dir()
+    procedure = catalog.procedure("juminhyo-copy")
+    with app.test_request_context():
+        from flask import session
+
+        session["lang"] = "en"
+        first = localized(procedure)
+        assert localized(procedure) is first
+        assert first.steps[0].title == "About you (the person requesting)"
+        assert catalog_lookup(UNIT, "steps.delivery.title", "x") == "How you receive it"
+        assert localized(procedure, "ja") is procedure
+        session["lang"] = "easy"
+        assert isinstance(localized(procedure).steps[0].title, Untranslated)
