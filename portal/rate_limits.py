@@ -207,6 +207,8 @@ def skip_idle_middleware(app: Flask, limiter: Limiter) -> None:
             check()
 
     funcs = app.before_request_funcs.get(None, [])
+    if check not in funcs:  # RATELIMIT_ENABLED false: flask-limiter registered no check
+        return
     funcs[funcs.index(check)] = check_request_limit
 
 

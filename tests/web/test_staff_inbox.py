@@ -288,7 +288,7 @@ def test_overdue_cases_say_so_in_words_with_their_due_date(app, clerks, cases):
     # Other columns: procedure title from the snapshot, applicant, status label, time.
     assert rows[cases["ninshin-new"]][:4] == [
         "妊娠の届出",
-        "大原 花子 オオハラ ハナコ",
+        "岬 花子 ミサキ ハナコ",
         "申請済み",
         "2026/05/19 09:00",
     ]

@@ -61,11 +61,13 @@
           if (status && result.data && result.data.error) { status.textContent = result.data.error; }
           return;
         }
-        // Only parts that are empty or still hold what an earlier look-up put there: what the
-        // resident typed is never overwritten.
+        // Only parts that are empty or still hold what an earlier look-up put there, and not
+        // the one the resident is typing in now: what the resident types is never overwritten
+        // or run together with the look-up's text.
         ["prefecture", "city", "town"].forEach(function (part) {
           var input = box.querySelector("input[name='" + path + "." + part + "']");
-          if (input && (!input.value || input.value === filled[part])) {
+          if (input && input !== document.activeElement &&
+              (!input.value || input.value === filled[part])) {
             input.value = result.data[part];
             filled[part] = result.data[part];
           }
