@@ -105,6 +105,10 @@ def start_live_server(workdir: Path, extra_env: dict | None = None):
         "PORTAL_RATELIMIT_LOGIN_FAILURES": "1000 per 15 minutes",
         # The booking races send 50 bookings at once from one address.
         "PORTAL_RATELIMIT_BOOKING": "1000 per minute",
+        # One worker's journeys run back to back from one address, faster than a person fills
+        # pages: the save and submit limits (60 and 20 a minute) are tested in tests/web.
+        "PORTAL_RATELIMIT_SAVE": "1000 per minute",
+        "PORTAL_RATELIMIT_SUBMIT": "1000 per minute",
         # Nothing else about the address: the portal derives its public address from the bind
         # (as `make run PORT=...` does), and from that every address it gives the card service
         # (login, signing, the counter) and the payment provider (API, webhooks, returns).
