@@ -308,10 +308,16 @@ def test_a_job_of_a_killed_worker_is_finished_by_the_other(layout, engine, tmp_p
     assert f"started {layout.processes[survivor].pid} 2" in marker.read_text()
     # Taken over once the 12-second lease expired, not before.
     assert time.monotonic() - killed_at >= 12 - 4
-    with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT status, attempts, result FROM jobs WHERE id = :id"), {"id": job_id}
-        ).one()
+    # The job writes "finished" before it returns; the worker then records it done.
+    deadline = time.monotonic() + 30
+    while True:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT status, attempts, result FROM jobs WHERE id = :id"), {"id": job_id}
+            ).one()
+        if row.status == "done" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert (row.status, row.attempts) == ("done", 2)
     assert row.result == f"layout-slow: finished in worker {layout.processes[survivor].pid}"
 
