@@ -53,6 +53,9 @@ TOOL_NAMES = {
     "text-spacing": "テキストの間隔の上書き",
     "forced-colors": "強制カラー",
     "reduced-motion": "視差効果を減らす（reduced motion）",
+    "status-messages": "ステータスメッセージのライブリージョン",
+    "focus-order": "Tabキーでのフォーカス順序と表示順",
+    "focus-visible": "フォーカスの表示と、固定表示の要素に隠れないこと",
 }
 
 
