@@ -429,11 +429,10 @@ def focus_order(page, walk: list[dict] | None = None) -> list[str]:
         )
     ]
     for a, b in zip(stops, stops[1:]):
-        if _same_row(a, b):
-            backwards = b["left"] < a["left"] - 2
-        else:
-            backwards = b["bottom"] <= a["top"] + 2
-        if backwards:
+        same_row = _same_row(a, b)
+        if (same_row and b["left"] < a["left"] - 2) or (
+            not same_row and b["bottom"] <= a["top"] + 2
+        ):
             problems.append(f"focus goes back from {a['what']} to {b['what']}")
     return problems
 

@@ -74,8 +74,11 @@ FOCUS_FAULTS = GOOD.replace(
     '<a href="/under" style="display:block;height:24px">隠れるリンク</a>'
     '<div style="height:1200px"></div></main><div style="position:fixed;bottom:0;left:0;right:0;height:70%;background:#fff">'
     "<p>固定の帯</p></div>",
-).replace("<head>", "<head><style>a:focus, button:focus, input:focus { outline: 3px solid #000; }"
-          " #plain:focus { outline: none; }</style>")
+).replace(
+    "<head>",
+    "<head><style>a:focus, button:focus, input:focus { outline: 3px solid #000; }"
+    " #plain:focus { outline: none; }</style>",
+)
 
 
 def test_the_focus_walk_finds_order_indicator_and_obscuring_faults(page):
@@ -101,11 +104,14 @@ def test_the_focus_walk_finds_order_indicator_and_obscuring_faults(page):
 
 
 def test_a_modal_dialogs_walk_stays_in_the_dialog(page):
-    show(page, GOOD.replace(
-        "</main>",
-        '</main><dialog id="d" role="alertdialog" aria-label="警告"><h2>警告</h2>'
-        '<button>続ける</button><a href="/end">終了する</a></dialog>',
-    ).replace("<head>", "<head><style>:focus { outline: 3px solid #000 }</style>"))
+    show(
+        page,
+        GOOD.replace(
+            "</main>",
+            '</main><dialog id="d" role="alertdialog" aria-label="警告"><h2>警告</h2>'
+            '<button>続ける</button><a href="/end">終了する</a></dialog>',
+        ).replace("<head>", "<head><style>:focus { outline: 3px solid #000 }</style>"),
+    )
     page.evaluate("() => document.querySelector('#d').showModal()")
     walk = a11y_checks.tab_walk(page)
     assert [s["what"] for s in walk] == ['button "続ける"', 'a "終了する"']
@@ -135,8 +141,10 @@ def test_status_messages_must_be_live_or_focused(page):
         "the time-limit warning #session-timeout is not an alertdialog",
     ]
     # An error summary the page focuses on load, or the field in error focused instead, is heard.
-    focused = STATUS_FAULTS.replace('class="error-summary" tabindex="-1"',
-                                    'class="error-summary" tabindex="-1" data-error-summary')
+    focused = STATUS_FAULTS.replace(
+        'class="error-summary" tabindex="-1"',
+        'class="error-summary" tabindex="-1" data-error-summary',
+    )
     assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, focused)))
     field = STATUS_FAULTS.replace('<input id="a"', '<input id="a" autofocus aria-invalid="true"')
     assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, field)))
