@@ -20,7 +20,7 @@ after another on the same page, in any order:
   happened, the flash) is in a live region (role=alert/status/log, aria-live, output) or gets the
   focus when the page loads, and the live regions the scripts fill (the timeout warning's, the
   conditional questions', the postcode look-up's) exist and are live (4.1.3; decision 0068);
-- focus_order, focus_visible: one Tab walk through the page (at most FOCUS_STOPS stops): each
+- focus_order, focus_visible: one Tab walk through the page (at most FOCUS_STOPS = 100 stops): each
   step goes forward in reading order (down, or right on the same row; 2.4.3), and each stop shows
   a focus indicator (outline, box shadow, background or border different from the element
   unfocused; 2.4.7) and is not wholly covered by a fixed or sticky element (2.4.11). The walk
@@ -303,7 +303,7 @@ def status_messages(page) -> list[str]:
 
 # At most this many Tab presses a page: enough for every page type's controls (the longest lists
 # are cut short, which the walk reports in its timing only, not as a problem).
-FOCUS_STOPS = 60
+FOCUS_STOPS = 100
 
 _WALK_START = """() => {
   window.__a11yFocus = { active: document.activeElement, x: scrollX, y: scrollY, seen: [] };
