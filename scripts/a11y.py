@@ -255,6 +255,7 @@ def run_sample(seed: int, picks: int) -> dict:
                 ("status", "desktop", lambda p: sample.status_page(p, status_url)),
                 ("kiosk", "kiosk", lambda p: sample.kiosk(p, server)),
                 ("assisted", "phone", lambda p: sample.assisted(p, server)),
+                ("conditional", "phone", lambda p: sample.conditional_question(p, server)),
             ]
             for name, kind, visit in visits:
                 ctx = context(kind)

@@ -44,6 +44,7 @@ REQUIRED = {
         "お手伝い：同意の後（端末を渡す）", "お手伝い：手続のページ（お手伝い中の表示）",
     ],
     "status notices": ["キオスク：消去の通知（無操作のあと）"],
+    "conditional question announcement": ["条件付きの質問：追加の読み上げ"],
 }  # fmt: skip
 
 
@@ -273,6 +274,36 @@ def assisted(page, server):
     page.get_by_role("button", name="お手伝いを終了する").click()
     expect(heading(page)).to_have_text("お手伝いを終了しました")
     yield "お手伝い：終了", page, False
+
+
+def conditional_question(page, server):
+    """A question that appears on the page as the resident answers, and its announcement in the
+    form's live region (居宅サービス計画作成依頼の届出's 「事業者の変更」, the earlier steps
+    prepared as the browser suite prepares them)."""
+    import datetime as dt
+
+    from portal import create_app
+    from tests.e2e import prepared
+    from tests.e2e.test_conditional_questions import DETAIL, PERSONA, PROCEDURE, STEP, reason
+
+    with mock.patch.dict(os.environ, server.env, clear=True):
+        app = create_app()
+    page.goto(f"/procedures/{PROCEDURE}")
+    page.get_by_role("button", name="ログインしてご本人の申請を始める").click()
+    use_card(page, PERSONA)
+    expect(page.locator(".site-header__user")).to_be_visible()
+    prepared.filled_but(
+        app,
+        PROCEDURE,
+        dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+        "change",
+        owner=prepared.owner_of(app, PERSONA),
+        answers={"notice_kind": "change"},
+    )
+    page.goto(STEP)
+    reason(page, "その他").check()
+    expect(page.locator("[data-conditional-announcer]")).to_contain_text(DETAIL)
+    yield "条件付きの質問：追加の読み上げ", page, False
 
 
 class _Links(HTMLParser):

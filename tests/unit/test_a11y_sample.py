@@ -17,6 +17,7 @@ def test_every_state_the_issue_names_is_required():
     assert set(sample.REQUIRED) >= {
         "no JavaScript", "languages", "large text, high contrast", "error states",
         "login timeout warning", "kiosk idle warning", "assisted session after consent",
+        "status notices", "conditional question announcement",
     }  # fmt: skip
     labels = [label for labels in sample.REQUIRED.values() for label in labels]
     assert {"ホーム（ja）", "ホーム（easy）", "ホーム（en）"} <= set(labels)
