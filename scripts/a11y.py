@@ -53,6 +53,9 @@ TOOL_NAMES = {
     "text-spacing": "テキストの間隔の上書き",
     "forced-colors": "強制カラー",
     "reduced-motion": "視差効果を減らす（reduced motion）",
+    "status-messages": "ステータスメッセージのライブリージョン",
+    "focus-order": "Tabキーでのフォーカス順序と表示順",
+    "focus-visible": "フォーカスの表示と、固定表示の要素に隠れないこと",
 }
 
 
@@ -176,9 +179,12 @@ def run_sample(seed: int, picks: int) -> dict:
             phone.pop("default_browser_type", None)
 
             def context(kind="phone"):
-                extra = phone if kind == "phone" else {"viewport": {"width": 1080, "height": 1920}}
+                kiosk_screen = {"viewport": {"width": 1080, "height": 1920}}
+                extra = phone if kind in ("phone", "nojs") else kiosk_screen
                 if kind == "desktop":
                     extra = {"viewport": {"width": 1280, "height": 800}}
+                if kind == "nojs":
+                    extra = extra | {"java_script_enabled": False}
                 return browser.new_context(
                     **extra,
                     base_url=server.url,
@@ -187,14 +193,26 @@ def run_sample(seed: int, picks: int) -> dict:
                     bypass_csp=True,
                 )
 
+            copies = context("phone")  # where a page served without JavaScript is checked
+
             def audit(label: str, page, kiosk: bool, source: str) -> None:
                 started = time.monotonic()
                 page.wait_for_load_state("load")
                 url = page.url.replace(server.url, "")
-                result = axe.run(page, options=options).response
                 html_check.keep(url, page.content())
+                shown = page
+                if not page.context.portal_javascript:  # axe and the checks need scripts: the
+                    # DOM as served, in a page of the same size that runs none of its own
+                    shown = copies.new_page()
+                    shown.set_viewport_size(page.viewport_size)
+                    shown.route("**/*.js", lambda route: route.abort())
+                    html = page.content().replace("<head>", f'<head><base href="{page.url}">', 1)
+                    shown.set_content(html, wait_until="load")
+                result = axe.run(shown, options=options).response
                 checks_started = time.monotonic()
-                checks = a11y_checks.run_all(page, kiosk=kiosk or None, timings=timings)
+                checks = a11y_checks.run_all(shown, kiosk=kiosk or None, timings=timings)
+                if shown is not page:
+                    shown.close()
                 checks_seconds = time.monotonic() - checks_started
                 entry = {
                     "label": label,
@@ -202,6 +220,7 @@ def run_sample(seed: int, picks: int) -> dict:
                     "source": source,
                     "kiosk": kiosk,
                     "viewport": page.viewport_size,
+                    "javascript": page.context.portal_javascript,
                     "axe": {
                         "violations": [
                             {
@@ -229,15 +248,18 @@ def run_sample(seed: int, picks: int) -> dict:
                 ("public ja", "phone", lambda p: sample.public_pages(p, "ja")),
                 ("public easy", "phone", lambda p: sample.public_pages(p, "easy")),
                 ("public en", "desktop", lambda p: sample.public_pages(p, "en")),
+                ("no javascript", "nojs", sample.no_javascript),
                 ("display", "phone", sample.display_modes),
                 ("login", "phone", sample.login_and_procedure),
                 ("timeout", "phone", lambda p: sample.login_timeout(p, server)),
                 ("status", "desktop", lambda p: sample.status_page(p, status_url)),
                 ("kiosk", "kiosk", lambda p: sample.kiosk(p, server)),
                 ("assisted", "phone", lambda p: sample.assisted(p, server)),
+                ("conditional", "phone", lambda p: sample.conditional_question(p, server)),
             ]
             for name, kind, visit in visits:
                 ctx = context(kind)
+                ctx.portal_javascript = kind != "nojs"
                 ctx.set_default_timeout(15_000)
                 page = ctx.new_page()
                 try:
@@ -247,7 +269,11 @@ def run_sample(seed: int, picks: int) -> dict:
                     failures.append(f"sample '{name}' stopped at {page.url}: {str(error)[:300]}")
                 ctx.close()
 
+            failures += [
+                f"sampled state not reached: {m}" for m in sample.missing(p["label"] for p in pages)
+            ]
             ctx = context("phone")
+            ctx.portal_javascript = True
             crawled = sample.crawl(ctx.request, ["/", "/life-events/", "/appointments/"])
             sampled = {p["url"] for p in pages}
             picked = sample.pick(crawled, seed, picks, sampled)
@@ -262,6 +288,7 @@ def run_sample(seed: int, picks: int) -> dict:
             axe.run(page, options=options)
             rules, axe_version = axe_rules(page), page.evaluate("() => axe.version")
             ctx.close()
+            copies.close()
             browser.close()
     finally:
         stop(process)
@@ -421,6 +448,7 @@ def write_report(doc, run, evaluation, seed, started, seconds) -> None:
                     "source",
                     "kiosk",
                     "viewport",
+                    "javascript",
                     "seconds",
                     "checks_seconds",
                 )

@@ -25,6 +25,38 @@ from tests.e2e.staff_people import create_member
 from tests.e2e.test_login import use_card
 
 Visit = Callable[..., Iterator[tuple[str, object, bool]]]
+
+# The states issue 26 names, each a label the sample must reach (a11y.py fails the report on any
+# it did not audit): without JavaScript, each language, the display settings, error states, the
+# time-limit warnings, the kiosk, the assisted session after consent, status notices.
+REQUIRED = {
+    "no JavaScript": ["ホーム（JavaScriptなし）", "申請のステップ：エラー（JavaScriptなし）"],
+    "languages": ["ホーム（ja）", "ホーム（easy）", "ホーム（en）"],
+    "large text, high contrast": ["ホーム（大きい文字・高コントラスト）"],
+    "error states": [
+        "申請のステップ：エラー", "文字の大きさと色：エラー", "本人確認：暗証番号の誤り",
+        "お手伝い：同意のエラー",
+    ],
+    "login timeout warning": ["ログイン時間切れの警告", "ログイン時間切れの後"],
+    "kiosk idle warning": ["キオスク：無操作の警告"],
+    "kiosk languages": ["キオスク：手続の一覧（en）", "キオスク：手続の一覧（easy）"],
+    "assisted session after consent": [
+        "お手伝い：同意の後（端末を渡す）", "お手伝い：手続のページ（お手伝い中の表示）",
+    ],
+    "status notices": ["キオスク：消去の通知（無操作のあと）"],
+    "conditional question announcement": ["条件付きの質問：追加の読み上げ"],
+}  # fmt: skip
+
+
+def missing(audited_labels) -> list[str]:
+    """The required states (kind: label) the sample did not audit."""
+    audited = set(audited_labels)
+    return [
+        f"{kind}: {label}" for kind, labels in REQUIRED.items() for label in labels
+        if label not in audited
+    ]  # fmt: skip
+
+
 PROCEDURE = "juminhyo-copy"  # 住民票の写し等の交付請求: the most used procedure
 
 
@@ -86,6 +118,22 @@ def public_pages(page, lang: str):
         yield "続きから入力", page, False
 
 
+def no_javascript(page):
+    """Pages without JavaScript (a context with scripts off): the home page, a procedure step and
+    its error summary (focused by autofocus alone), the display settings."""
+    page.goto("/")
+    yield "ホーム（JavaScriptなし）", page, False
+    _sign_in(page, "spouse")  # not "adult", whose draft of the procedure the login visit starts
+    page.goto(f"/procedures/{PROCEDURE}")
+    page.get_by_role("button", name="申請を始める").click()
+    yield "申請のステップ（JavaScriptなし）", page, False
+    page.locator("main form").get_by_role("button", name="次へ進む").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield "申請のステップ：エラー（JavaScriptなし）", page, False
+    page.goto("/display")
+    yield "文字の大きさと色（JavaScriptなし）", page, False
+
+
 def display_modes(page):
     """Large text and high contrast (the portal's own display settings)."""
     page.goto("/display")
@@ -143,7 +191,11 @@ def status_page(page, status_url: str):
 
 
 def kiosk(page, server):
-    """A registered kiosk terminal: start, menu, a step, the end page; in English too."""
+    """A registered kiosk terminal: start, menu, a step, the end page, the idle warning and the
+    start page's notice after the reset; the menu in English and やさしい日本語 too."""
+    import datetime as dt
+
+    page.clock.install()  # the idle warning below: the page's clock, moved with the server's
     secret = create_member(server, "a11y-kiosk", "キオスク 管理者", "admin:shimin", "pw-" * 5)
     page.goto("/kiosk/")
     yield "キオスク：登録されていない端末", page, True
@@ -171,10 +223,24 @@ def kiosk(page, server):
     yield "キオスク：手続の一覧（easy）", page, True
     page.goto("/kiosk/end")
     yield "キオスク：終了の確認", page, True
+    page.goto("/kiosk/procedures")
+    touched = dt.datetime.now(dt.UTC)
+    try:
+        server.set_clock((touched + dt.timedelta(seconds=65)).isoformat())
+        page.clock.fast_forward("01:05")
+        expect(page.get_by_role("alertdialog")).to_be_visible()
+        yield "キオスク：無操作の警告", page, True
+        server.set_clock((touched + dt.timedelta(seconds=100)).isoformat())
+        page.clock.fast_forward("00:40")
+        expect(page.get_by_role("status")).to_contain_text("前の方の情報は消去されました")
+        yield "キオスク：消去の通知（無操作のあと）", page, True
+    finally:
+        server.set_clock(None)
 
 
 def assisted(page, server):
-    """お手伝い: a registered helper logs in and hands over to the resident."""
+    """お手伝い: a registered helper logs in and hands over to the resident, who consents (after
+    an error); the session's pages with its banner; the page when it ends."""
     from portal import create_app
     from tests.e2e import prepared
 
@@ -195,7 +261,49 @@ def assisted(page, server):
     expect(heading(page)).to_have_text("お手伝いへの同意")
     yield "お手伝い：同意", page, False
     page.get_by_role("button", name="同意して、お手伝いを頼む").click()
+    expect(page.locator(".error-summary")).to_be_visible()
     yield "お手伝い：同意のエラー", page, False
+    by_label(page, "お手伝いを頼む手続").select_option(index=1)
+    page.get_by_role("radio", name=re.compile("^今日の終わり")).check()
+    page.get_by_role("button", name="同意して、お手伝いを頼む").click()
+    expect(heading(page)).to_have_text("お手伝いの方に端末をお渡しください")
+    yield "お手伝い：同意の後（端末を渡す）", page, False
+    page.get_by_role("button", name="お手伝いの方が続ける").click()
+    expect(page.get_by_role("region", name="お手伝い中")).to_be_visible()
+    yield "お手伝い：手続のページ（お手伝い中の表示）", page, False
+    page.get_by_role("button", name="お手伝いを終了する").click()
+    expect(heading(page)).to_have_text("お手伝いを終了しました")
+    yield "お手伝い：終了", page, False
+
+
+def conditional_question(page, server):
+    """A question that appears on the page as the resident answers, and its announcement in the
+    form's live region (居宅サービス計画作成依頼の届出's 「事業者の変更」, the earlier steps
+    prepared as the browser suite prepares them)."""
+    import datetime as dt
+
+    from portal import create_app
+    from tests.e2e import prepared
+    from tests.e2e.test_conditional_questions import DETAIL, PERSONA, PROCEDURE, STEP, reason
+
+    with mock.patch.dict(os.environ, server.env, clear=True):
+        app = create_app()
+    page.goto(f"/procedures/{PROCEDURE}")
+    page.get_by_role("button", name="ログインしてご本人の申請を始める").click()
+    use_card(page, PERSONA)
+    expect(page.locator(".site-header__user")).to_be_visible()
+    prepared.filled_but(
+        app,
+        PROCEDURE,
+        dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+        "change",
+        owner=prepared.owner_of(app, PERSONA),
+        answers={"notice_kind": "change"},
+    )
+    page.goto(STEP)
+    reason(page, "その他").check()
+    expect(page.locator("[data-conditional-announcer]")).to_contain_text(DETAIL)
+    yield "条件付きの質問：追加の読み上げ", page, False
 
 
 class _Links(HTMLParser):

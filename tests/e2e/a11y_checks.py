@@ -15,7 +15,17 @@ after another on the same page, in any order:
 - text_spacing: 1.4.12's spacing applied to every element clips no text and adds no horizontal
   scrolling;
 - forced_colors, reduced_motion: the page, shown with those preferences, renders (a body with
-  content) and throws no script error.
+  content) and throws no script error;
+- status_messages: every status message on the page (error summary, a notice of what just
+  happened, the flash) is in a live region (role=alert/status/log, aria-live, output) or gets the
+  focus when the page loads, and the live regions the scripts fill (the timeout warning's, the
+  conditional questions', the postcode look-up's) exist and are live (4.1.3; decision 0068);
+- focus_order, focus_visible: one Tab walk through the page (at most FOCUS_STOPS = 100 stops): each
+  step goes forward in reading order (down, or right on the same row; 2.4.3), and each stop shows
+  a focus indicator (outline, box shadow, background or border different from the element
+  unfocused; 2.4.7) and is not wholly covered by a fixed or sticky element (2.4.11). The walk
+  presses Tab about once a stop (about 0.5 s a page): `make a11y`'s sample and
+  PORTAL_A11Y_PAGE_CHECKS=all only.
 """
 
 from __future__ import annotations
@@ -247,6 +257,196 @@ def reduced_motion(page) -> list[str]:
     return _with_media(page, "reduced motion", reduced_motion="reduce")
 
 
+_STATUS = """() => {
+  const problems = [];
+  const live = '[role=alert], [role=status], [role=log], [role=alertdialog], output, '
+    + '[aria-live=polite], [aria-live=assertive]';
+  const shown = (el) => el.getClientRects().length && !el.closest('dialog:not([open])');
+  const text = (el) => `"${el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)}"`;
+  // The page's own focus on load: the element given it, if it is the field in error, counts.
+  const landing = document.querySelector('[autofocus]') || document.activeElement;
+  const fieldInError = landing && landing.getAttribute('aria-invalid') === 'true';
+  for (const el of document.querySelectorAll(
+      '.error-summary, .notice--status, .notice--error, .flash, [data-status-message]')) {
+    if (!shown(el) || el.closest(live)) continue;
+    const focused = el.hasAttribute('autofocus') || el.hasAttribute('data-error-summary')
+      || el.contains(document.activeElement);
+    if (focused || (el.classList.contains('error-summary') && fieldInError)) continue;
+    problems.push(`status message not in a live region and not focused: ${text(el)}`);
+  }
+  const mustBeLive = [
+    ['#session-timeout', '#session-timeout-status', "the login timeout's status"],
+    ['#session-timeout', '#session-timeout [data-announce]', "the login timeout's countdown"],
+    ['[data-conditional]', '[data-conditional-announcer]', "the conditional questions' announcer"],
+    ['[data-postal-status]', '[data-postal-status]', "the postcode look-up's status"],
+  ];
+  for (const [when, selector, what] of mustBeLive) {
+    if (!document.querySelector(when)) continue;
+    // The conditional questions' announcer is made by portal.js: none without scripts.
+    if (selector.includes('conditional') && !document.querySelector(selector)) continue;
+    const el = document.querySelector(selector);
+    if (!el) { problems.push(`no live region for ${what}`); continue; }
+    if (!el.closest(live)) problems.push(`${what} is not a live region`);
+  }
+  for (const dialog of document.querySelectorAll('#session-timeout, #kiosk-timeout')) {
+    if (dialog.getAttribute('role') !== 'alertdialog') {
+      problems.push(`the time-limit warning #${dialog.id} is not an alertdialog`);
+    }
+  }
+  return problems;
+}"""
+
+
+def status_messages(page) -> list[str]:
+    return page.evaluate(_STATUS)
+
+
+# At most this many Tab presses a page: enough for every page type's controls (the longest lists
+# are cut short, which the walk reports in its timing only, not as a problem).
+FOCUS_STOPS = 100
+
+_WALK_START = """() => {
+  window.__a11yFocus = { active: document.activeElement, x: scrollX, y: scrollY, seen: [] };
+  const start = document.createElement('span');
+  start.tabIndex = -1;
+  start.setAttribute('data-a11y-walk-start', '');
+  const dialog = document.querySelector('dialog[open]');
+  (dialog && dialog.matches(':modal') ? dialog : document.body).prepend(start);
+  start.focus({ preventScroll: true });
+}"""
+
+# One stop of the walk: where the focused element is (document coordinates; its label's box for a
+# control drawn by its label), whether its look differs from its unfocused look, and whether a
+# fixed or sticky element covers it wholly.
+_WALK_STOP = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el.hasAttribute('data-a11y-walk-start')) return null;
+  if (window.__a11yFocus.seen.includes(el)) return null;  // round again (a modal dialog)
+  window.__a11yFocus.seen.push(el);
+  const describe = (e) => {
+    const name = (e.innerText || e.value || e.getAttribute('aria-label') || '').trim();
+    return `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''} "${name.slice(0, 30)}"`;
+  };
+  let box = el.getBoundingClientRect();
+  if ((box.width <= 1 || box.height <= 1) && el.labels && el.labels[0]) {
+    box = el.labels[0].getBoundingClientRect();
+  }
+  // Look: the element, its label and its parent (an indicator may be drawn on either).
+  const parts = [el, el.labels && el.labels[0], el.parentElement].filter(Boolean);
+  const look = () => parts.map((e) => {
+    const s = getComputedStyle(e);
+    return [s.outlineStyle === 'none' ? 'none' : `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`,
+      s.boxShadow, s.backgroundColor, s.borderTopColor, s.borderBottomColor, s.borderBottomWidth,
+      s.color, s.textDecorationLine].join('|');
+  });
+  const focused = look();
+  const outline = getComputedStyle(el);
+  const visibleOutline = outline.outlineStyle !== 'none' && parseFloat(outline.outlineWidth) > 0;
+  // Covered: the centre and the four corners (a pixel in) hit only fixed or sticky elements
+  // that are not the focused element, an ancestor or a descendant of it.
+  const inset = (a, b) => (a < b ? a + 1 : a - 1);
+  const points = [[(box.left + box.right) / 2, (box.top + box.bottom) / 2],
+    [inset(box.left, box.right), inset(box.top, box.bottom)],
+    [inset(box.right, box.left), inset(box.top, box.bottom)],
+    [inset(box.left, box.right), inset(box.bottom, box.top)],
+    [inset(box.right, box.left), inset(box.bottom, box.top)]];
+  const pinned = (e) => {
+    for (let n = e; n && n !== document.body; n = n.parentElement) {
+      const p = getComputedStyle(n).position;
+      if (p === 'fixed' || p === 'sticky') return n;
+    }
+    return null;
+  };
+  let covered = 0, by = null;
+  for (const [x, y] of points) {
+    const hit = document.elementFromPoint(x, y);
+    if (!hit || hit === el || el.contains(hit) || hit.contains(el)
+        || (el.labels && Array.from(el.labels).some((l) => l.contains(hit)))) continue;
+    const cover = pinned(hit);
+    if (cover && !cover.contains(el)) { covered += 1; by = by || cover; }
+  }
+  el.blur();
+  const unfocused = look();
+  el.focus({ preventScroll: true });
+  return {
+    what: describe(el),
+    top: box.top + scrollY, bottom: box.bottom + scrollY,
+    left: box.left + scrollX, right: box.right + scrollX,
+    indicator: visibleOutline || focused.some((v, i) => v !== unfocused[i]),
+    covered: covered === points.length ? describe(by) : null,
+  };
+}"""
+
+_WALK_END = """() => {
+  for (const el of document.querySelectorAll('[data-a11y-walk-start]')) el.remove();
+  const saved = window.__a11yFocus || {};
+  if (saved.active && saved.active !== document.body && saved.active.isConnected) {
+    saved.active.focus({ preventScroll: true });
+  } else if (document.activeElement) {
+    document.activeElement.blur();
+  }
+  scrollTo(saved.x || 0, saved.y || 0);
+  delete window.__a11yFocus;
+}"""
+
+
+def tab_walk(page, limit: int = FOCUS_STOPS) -> list[dict]:
+    """Press Tab from the top of the page (or of an open modal dialog) until the focus comes back
+    to a stop already seen, leaves the page, or `limit` stops: each stop as _WALK_STOP reads it."""
+    page.evaluate(_WALK_START)
+    stops: list[dict] = []
+    try:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            stop = page.evaluate(_WALK_STOP)
+            if stop is None:
+                break
+            stops.append(stop)
+    finally:
+        page.evaluate(_WALK_END)
+    return stops
+
+
+def _same_row(a: dict, b: dict) -> bool:
+    overlap = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    smaller = max(1.0, min(a["bottom"] - a["top"], b["bottom"] - b["top"]))
+    return overlap >= 0.5 * smaller
+
+
+def focus_order(page, walk: list[dict] | None = None) -> list[str]:
+    """Each Tab goes forward in reading order: to a later row, or rightwards on the same row
+    (2 px of tolerance; boxes overlapping by half the smaller height share a row); a stop without
+    a box (drawn nowhere) is not compared; no element has a positive tabindex."""
+    stops = [s for s in (tab_walk(page) if walk is None else walk) if s["bottom"] > s["top"]]
+    # The walk starts at the top of the page, as if from its first element: an element with a
+    # positive tabindex (which a person's first Tab would reach before it) is named as such.
+    problems = [
+        f"positive tabindex puts {what} out of the page's order"
+        for what in page.evaluate(
+            """() => Array.from(document.querySelectorAll('[tabindex]'))
+              .filter((el) => el.tabIndex > 0 && el.getClientRects().length)
+              .map((el) => `${el.tagName.toLowerCase()} "${(el.innerText || '').trim().slice(0, 30)}"`)"""
+        )
+    ]
+    for a, b in zip(stops, stops[1:]):
+        same_row = _same_row(a, b)
+        if (same_row and b["left"] < a["left"] - 2) or (
+            not same_row and b["bottom"] <= a["top"] + 2
+        ):
+            problems.append(f"focus goes back from {a['what']} to {b['what']}")
+    return problems
+
+
+def focus_visible(page, walk: list[dict] | None = None) -> list[str]:
+    problems = []
+    for stop in tab_walk(page) if walk is None else walk:
+        if not stop["indicator"]:
+            problems.append(f"no visible focus indicator on {stop['what']}")
+        if stop["covered"]:
+            problems.append(f"{stop['what']} hidden behind {stop['covered']} when focused")
+    return problems
+
+
 CHECKS = {
     "headings": headings,
     "landmarks": landmarks,
@@ -256,7 +456,12 @@ CHECKS = {
     "text-spacing": text_spacing,
     "forced-colors": forced_colors,
     "reduced-motion": reduced_motion,
+    "status-messages": status_messages,
+    "focus-order": focus_order,
+    "focus-visible": focus_visible,
 }
+
+_FOCUS = ("focus-order", "focus-visible")
 
 
 def is_kiosk(page) -> bool:
@@ -266,7 +471,7 @@ def is_kiosk(page) -> bool:
 
 # The checks that cost next to nothing (one DOM walk each): the browser suite runs them on every
 # page state it audits (tests/e2e/axe.py).
-CHEAP = ("headings", "landmarks", "targets")
+CHEAP = ("headings", "landmarks", "targets", "status-messages")
 
 
 def run_all(
@@ -277,11 +482,17 @@ def run_all(
     if kiosk is None:
         kiosk = is_kiosk(page)
     results = {}
+    walk = None  # the focus checks share one Tab walk
     for name, check in CHECKS.items():
         if only is not None and name not in only:
             continue
         started = time.perf_counter()
-        results[name] = check(page, kiosk) if name == "targets" else check(page)
+        if name in _FOCUS:
+            if walk is None:
+                walk = tab_walk(page)
+            results[name] = check(page, walk)
+        else:
+            results[name] = check(page, kiosk) if name == "targets" else check(page)
         if timings is not None:
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
     return results

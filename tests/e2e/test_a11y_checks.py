@@ -58,3 +58,93 @@ def test_a_script_error_under_forced_colours_is_found(page):
     )
     assert any("boom" in p for p in a11y_checks.forced_colors(page))
     assert a11y_checks.reduced_motion(page) == []
+
+
+FOCUS_FAULTS = GOOD.replace(
+    "</main>",
+    # Shown in the order 後 then 先, focused 先 then 後 (2.4.3).
+    '<div style="display:flex;flex-direction:row-reverse;justify-content:flex-end">'
+    '<a href="/first" style="padding:12px">先</a><a href="/second" style="padding:12px">後</a></div>'
+    # Shown below, focused first (a positive tabindex).
+    '<p style="margin-top:40px"><a href="/early" tabindex="1">先に来るリンク</a>の説明です。</p>'
+    # No indicator at all (2.4.7).
+    '<button style="outline:none;min-height:44px" id="plain">印なし</button>'
+    '<div style="height:1200px"></div>'
+    # Under a fixed panel over the lower part of the window (a cookie banner, say; 2.4.11).
+    '<a href="/under" style="display:block;height:24px">隠れるリンク</a>'
+    '<div style="height:1200px"></div></main><div style="position:fixed;bottom:0;left:0;right:0;height:70%;background:#fff">'
+    "<p>固定の帯</p></div>",
+).replace(
+    "<head>",
+    "<head><style>a:focus, button:focus, input:focus { outline: 3px solid #000; }"
+    " #plain:focus { outline: none; }</style>",
+)
+
+
+def test_the_focus_walk_finds_order_indicator_and_obscuring_faults(page):
+    show(page, GOOD.replace("<head>", "<head><style>:focus { outline: 3px solid #000 }</style>"))
+    walk = a11y_checks.tab_walk(page)
+    assert [s["what"].split('"')[1] for s in walk] == ["ホーム", "リンク", "", "次へ進む"]
+    assert a11y_checks.focus_order(page, walk) == []
+    assert a11y_checks.focus_visible(page, walk) == []
+
+    show(page, FOCUS_FAULTS)
+    page.evaluate("() => document.querySelector('#a').focus()")
+    walk = a11y_checks.tab_walk(page)
+    order = a11y_checks.focus_order(page, walk)
+    assert any('positive tabindex puts a "先に来るリンク"' in p for p in order)
+    assert any('from a "先"' in p and 'to a "後"' in p for p in order)  # leftwards on one row
+    visible = a11y_checks.focus_visible(page, walk)
+    assert 'no visible focus indicator on button#plain "印なし"' in visible
+    assert 'a "隠れるリンク" hidden behind div "固定の帯" when focused' in visible
+    assert not any("ホーム" in p or "indicator on a " in p for p in visible)  # above the panel
+    # The walk leaves the page as it found it: focus back where it was, at the top.
+    assert page.evaluate("() => [document.activeElement.id, scrollY]") == ["a", 0]
+    assert page.evaluate("() => document.querySelectorAll('[data-a11y-walk-start]').length") == 0
+
+
+def test_a_modal_dialogs_walk_stays_in_the_dialog(page):
+    show(
+        page,
+        GOOD.replace(
+            "</main>",
+            '</main><dialog id="d" role="alertdialog" aria-label="警告"><h2>警告</h2>'
+            '<button>続ける</button><a href="/end">終了する</a></dialog>',
+        ).replace("<head>", "<head><style>:focus { outline: 3px solid #000 }</style>"),
+    )
+    page.evaluate("() => document.querySelector('#d').showModal()")
+    walk = a11y_checks.tab_walk(page)
+    assert [s["what"] for s in walk] == ['button "続ける"', 'a "終了する"']
+
+
+STATUS_FAULTS = GOOD.replace(
+    "<h2>小見出し</h2>",
+    '<div class="error-summary" tabindex="-1"><h2>入力内容に誤りがあります</h2></div>'
+    '<div class="notice notice--status"><p>保存しました</p></div>'
+    '<div class="notice notice--error" role="alert"><p>これは伝わる</p></div>'
+    '<form><div data-conditional="{}"></div><div data-conditional-announcer></div></form>'
+    '<p data-postal-status aria-live="off"></p>'
+    '<dialog id="session-timeout"></dialog><p id="session-timeout-status"></p>',
+)
+
+
+def test_status_messages_must_be_live_or_focused(page):
+    assert a11y_checks.status_messages(show(page, GOOD)) == []
+    problems = a11y_checks.status_messages(show(page, STATUS_FAULTS))
+    assert problems == [
+        'status message not in a live region and not focused: "入力内容に誤りがあります"',
+        'status message not in a live region and not focused: "保存しました"',
+        "the login timeout's status is not a live region",
+        "no live region for the login timeout's countdown",
+        "the conditional questions' announcer is not a live region",
+        "the postcode look-up's status is not a live region",
+        "the time-limit warning #session-timeout is not an alertdialog",
+    ]
+    # An error summary the page focuses on load, or the field in error focused instead, is heard.
+    focused = STATUS_FAULTS.replace(
+        'class="error-summary" tabindex="-1"',
+        'class="error-summary" tabindex="-1" data-error-summary',
+    )
+    assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, focused)))
+    field = STATUS_FAULTS.replace('<input id="a"', '<input id="a" autofocus aria-invalid="true"')
+    assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, field)))

@@ -82,3 +82,16 @@ def test_a_criterion_without_a_judgement_needs_one_unless_tools_suffice(judged):
     result = a11y.evaluate(doc, run, {"tests/x.py::test_y"})
     assert (result["criteria"][0]["result"], result["criteria"][0]["basis"]) == ("適合", "tools")
     assert result["claim"] == "準拠"
+
+
+def test_every_tool_a_criterion_names_is_a_check_the_report_runs():
+    from tests.e2e import a11y_checks
+
+    named = {t for c in a11y.load_criteria()["criteria"] for t in c.get("tools", [])}
+    assert named <= set(a11y_checks.CHECKS) | {"nu-html-checker"}
+    assert set(a11y_checks.CHECKS) <= set(a11y.TOOL_NAMES)
+    # The checks of decision 0068, each credited to its criteria.
+    credited = {c["id"]: set(c.get("tools", [])) for c in a11y.load_criteria()["criteria"]}
+    assert "focus-order" in credited["2.4.3"]
+    assert "focus-visible" in credited["2.4.7"] & credited["2.4.11"]
+    assert "status-messages" in credited["4.1.3"]
