@@ -88,4 +88,6 @@ def test_the_files_are_read_once_per_catalog_and_a_procedure_localized_once_per_
         assert catalog_lookup(UNIT, "steps.delivery.title", "x") == "How you receive it"
         assert localized(procedure, "ja") is procedure
         session["lang"] = "easy"
-        assert isinstance(localized(procedure).steps[0].title, Untranslated)
+        easy = localized(procedure)
+        assert easy is not first and easy.steps[0].title == "たのむ人（あなた）のこと"
+        assert not isinstance(easy.steps[0].title, Untranslated)
