@@ -57,8 +57,10 @@ def test_the_committed_catalog_passes_and_the_check_prints_counts_per_language(r
         load_catalog(ENTRY), catalog_folder(ENTRY), LANGUAGES, chrome()
     )
     assert problems == []
-    # juminhyo-copy is translated into English (decision 0066); hoiku-riyou is not yet.
-    assert {key.unit for key in report.missing["en"]} >= {"ui", "catalog", "procedures/hoiku-riyou"}
+    # juminhyo-copy is translated into English (decision 0066); hoiku-riyou is not yet. The page
+    # chrome (ui) and the shared texts (catalog) are counted too: やさしい日本語 still lacks some.
+    assert "procedures/hoiku-riyou" in {key.unit for key in report.missing["en"]}
+    assert {key.unit for key in report.missing["easy"]} >= {"ui", "catalog"}
     assert not [key for key in report.missing["en"] if key.unit == UNIT]
     assert set(report.missing) == {"en", "easy"}
     result = runner.invoke(args=["catalog", "check"])

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.catalog import load_catalog
+from portal.catalog.translations import read_baseline
 from portal.db import db
 from portal.demo import example_answers
 from portal.submissions import service
@@ -26,7 +27,20 @@ from portal.submissions.models import Submission
 from tests.conftest import ROOT, check_page, csrf_token
 
 CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
-TRANSLATED = ["juminhyo-copy", "tennyu-yoyaku", "jidoteate-nintei"]
+# English of every text: no text of the procedure is left in the committed list of missing ones.
+MISSING_UNITS = {
+    key.unit for key in read_baseline(ROOT / "catalog" / "translations-missing.yaml")["en"]
+}
+TRANSLATED = [p.id for p in CATALOG.procedures if f"procedures/{p.id}" not in MISSING_UNITS]
+# Texts with no translation path yet stay Japanese on the overview (submissions/start.html): the
+# counter of an in-person procedure and a deadline's counting note. Those pages are left out here
+# until they have one.
+READS_IN_ENGLISH = [
+    pid
+    for pid in TRANSLATED
+    if CATALOG.procedure(pid).channel != "counter"
+    and not (CATALOG.procedure(pid).deadline and CATALOG.procedure(pid).deadline.counting)
+]
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\u3000-\u303f\uff01-\uff60]")
 # An official name in parentheses after its English: "(転入届)", "(市民課, main building ...)",
@@ -55,6 +69,8 @@ def allowed_japanese(node: NavigableString) -> bool:
     """Japanese in one of the narrowly allowed places (see the module's docstring)."""
     for parent in node.parents:
         if parent.name == "textarea":  # what the resident typed
+            return True
+        if "file-list__item" in (parent.get("class") or []):  # a file's name, as uploaded
             return True
         if parent.get("lang") == "ja" and (
             "summary-list__value" in (parent.get("class") or [])  # an answer, as typed
@@ -88,11 +104,13 @@ def english_pages(client, procedure_id: str):
     yield "check", client.get(f"/procedures/{procedure_id}/check")
 
 
-@pytest.mark.parametrize("procedure_id", TRANSLATED)
+@pytest.mark.parametrize("procedure_id", READS_IN_ENGLISH)
 def test_every_page_of_a_translated_procedure_reads_in_english(app, client, procedure_id):
     english_draft(app, client, procedure_id)
     problems = {}
     for name, response in english_pages(client, procedure_id):
+        if response.status_code == 302 and response.headers["Location"].endswith("/check"):
+            continue  # a step the example answers skip (its `when` is false)
         page = check_page(response)
         assert page.html["lang"] == "en"
         left = japanese_outside_allowed(page)
