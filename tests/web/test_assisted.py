@@ -6,6 +6,7 @@ sensitive answers for the helper, on the server."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -240,6 +241,12 @@ def test_the_resident_consents_in_plain_words_and_the_consent_is_recorded(app, s
     assert (
         "暗証番号（あんしょうばんごう）" in easy.get_text() and "中村 キヨさん" in easy.get_text()
     )
+    # English: each choice of time reads as one sentence, its end in the English date format.
+    english = check_page(client.get("/assist/consent?lang=en", follow_redirects=True)).main
+    assert english.h1.get_text() == "Agreeing to be helped"
+    hour = english.find("input", attrs={"name": "duration", "value": "1h"})
+    label = english.find("label", attrs={"for": hour["id"]}).get_text(" ", strip=True)
+    assert re.fullmatch(r"1 hour \(until [A-Z][a-z]+ \d{1,2}, \d{4}, \d{1,2}:\d{2}\)", label), label
     client.get("/assist/consent?lang=ja")
     response = form_post(client, "/assist/consent", "/assist/consent", {"duration": "day"})
     assert "お手伝いを頼む手続を選んでください" in check_page(response, 400).get_text()
