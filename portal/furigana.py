@@ -119,7 +119,8 @@ class _Analyser:
             if cls._tokenizer is None:
                 from sudachipy import Dictionary, SplitMode
 
-                cls._tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C, fields={"reading_form"})
+                dictionary = Dictionary(dict="core")
+                cls._tokenizer = dictionary.tokenizer(SplitMode.C, fields={"reading_form"})
             morphemes = cls._tokenizer.tokenize(text)
             return [(text[m.begin() : m.end()], m.reading_form()) for m in morphemes]
 
