@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -210,57 +211,64 @@ class Reader:
 
 # --- the page transform ---------------------------------------------------------------------
 
-_TAG = re.compile(
-    r"<!--.*?-->|<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S
+# Elements whose text takes no ruby (text-only elements, ruby itself, scripts), and comments.
+# None of them holds an element of its own name, so the first closing tag ends it.
+_SKIPPED_BLOCK = re.compile(
+    r"<!--.*?-->|<(script|style|textarea|title|select|ruby|svg|template|code|pre)\b[^>]*>.*?</\1\s*>",
+    re.S | re.I,
 )
-# Elements whose text takes no ruby: text-only elements, ruby itself, and what the page marks.
-_SKIPPED = frozenset(
-    {"script", "style", "textarea", "title", "select", "option", "ruby", "rt", "rp", "svg",
-     "template", "code", "pre", "head"}
-)  # fmt: skip
-_NO_RUBY = re.compile(r"""\bclass\s*=\s*["'][^"']*\bno-ruby\b""")
+# An element the page marks `no-ruby` (a typed answer, the resident's name): up to its end.
+_OPEN_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+_MARK = "no-ruby"
+# A text node holding a kanji: between the end of a tag and the start of the next.
+_TEXT_NODE = re.compile(f"(?<=>)[^<>]*[{_KANJI}][^<>]*(?=<)")
+
+
+def _element_end(html: str, name: str, start: int) -> int:
+    depth = 1
+    for tag in re.finditer(rf"<(/?){re.escape(name)}\b[^>]*>", html[start:], re.I):
+        if tag.group(1):
+            depth -= 1
+            if depth == 0:
+                return start + tag.end()
+        elif not tag.group().endswith("/>"):
+            depth += 1
+    return len(html)
+
+
+def _skipped_ranges(html: str) -> list[tuple[int, int]]:
+    ranges = [(m.start(), m.end()) for m in _SKIPPED_BLOCK.finditer(html)]
+    found = html.find(_MARK)
+    while found != -1:
+        tag = _OPEN_TAG.match(html, html.rfind("<", 0, found))
+        if tag is not None and tag.end() > found:  # the mark is inside this tag (its class)
+            ranges.append((tag.start(), _element_end(html, tag.group(1), tag.end())))
+        found = html.find(_MARK, found + len(_MARK))
+    ranges.sort()
+    merged: list[tuple[int, int]] = []
+    for begin, end in ranges:
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
 
 
 def annotate_html(html: str, reader: Reader) -> str:
     """The page with ruby over the kanji of its text nodes (see the module's docstring)."""
+    ranges = _skipped_ranges(html)
+    starts = [begin for begin, _ in ranges]
     out: list[str] = []
     position = 0
-    skipping: str | None = None  # the name of the element being skipped
-    depth = 0  # how many of that name are open inside it
-    for match in _TAG.finditer(html):
-        text = html[position : match.start()]
-        if text:
-            out.append(reader.html(text) if skipping is None and HAS_KANJI.search(text) else text)
-        out.append(match.group())
-        position = match.end()
-        closing, name, attributes = match.group(1), match.group(2), match.group(3)
-        if name is None:  # a comment
-            continue
-        name = name.lower()
-        if skipping is not None:
-            if name == skipping:
-                if closing:
-                    depth -= 1
-                    if depth == 0:
-                        skipping = None
-                elif not attributes.rstrip().endswith("/"):
-                    depth += 1
-            continue
-        if closing:
-            continue
-        if name in _SKIPPED or _NO_RUBY.search(attributes):
-            if name in _VOID:
-                continue
-            skipping, depth = name, 1
-    rest = html[position:]
-    out.append(reader.html(rest) if skipping is None and HAS_KANJI.search(rest) else rest)
+    for node in _TEXT_NODE.finditer(html):
+        index = bisect_right(starts, node.start()) - 1
+        if index >= 0 and node.start() < ranges[index][1]:
+            continue  # inside a skipped element
+        out.append(html[position : node.start()])
+        out.append(reader.html(node.group()))
+        position = node.end()
+    out.append(html[position:])
     return "".join(out)
-
-
-_VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-     "track", "wbr"}
-)  # fmt: skip
 
 
 def strip_ruby(html: str) -> str:
