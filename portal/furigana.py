@@ -12,11 +12,16 @@ dictionary look-up per text node.
 
 The pages are annotated after rendering (`annotate_html`): every text node with kanji, outside
 <script>, <style>, <textarea>, <title>, <select>/<option>, an existing <ruby>, and any element
-whose class holds `no-ruby` (typed answers, the resident's name), gets
-`<ruby>漢字<rt aria-hidden="true">かんじ</rt></ruby>`. Attributes (an input's value, an
-aria-label) are never touched. The reading is hidden from the accessibility tree so a screen
-reader reads the text once, as written (the reading is a visual aid; the speech synthesiser reads
-the kanji itself). CSS keeps the reading out of a copied selection.
+whose class holds `no-ruby` (typed answers, the resident's name), is given twice:
+
+    <span class="visually-hidden furigana-source">妊娠の届出</span><span class="furigana"
+    aria-hidden="true"><ruby>妊娠<rt>にんしん</rt></ruby>の<ruby>届出<rt>とどけで</rt></ruby></span>
+
+A screen reader reads the text once, exactly as written (headings, labels and links keep their
+names); the eyes see the readings. <rt aria-hidden="true"> alone was not enough: Chromium then
+reads each text once but cuts names at every <ruby> ("妊娠 の 届出"), so a label no longer
+matches the text a voice-control user says. Attributes (an input's value, an aria-label) are
+never touched. CSS keeps the hidden copy and the readings out of a copied selection.
 """
 
 from __future__ import annotations
@@ -55,6 +60,18 @@ _NUMBER_COUNTER = re.compile(r"(?<![0-9０-９.])([0-9]{1,2})(日|人)(?![間目
 
 
 _GIVEN_READING = re.compile(f"[{_KANJI}]+[（(][\u3041-\u309fー]+[）)]")
+
+
+# A text with readings: as written, for assistive technology (visually hidden, not copied), then
+# with its readings, for the eyes (hidden from assistive technology). See the module docstring.
+SOURCE_OPEN = '<span class="visually-hidden furigana-source">'
+SHOWN_OPEN = '<span class="furigana" aria-hidden="true">'
+_ANNOTATED = re.compile(
+    re.escape(SOURCE_OPEN)
+    + r"([^<]*)</span>"
+    + re.escape(SHOWN_OPEN)
+    + r"(?:[^<]|</?ruby>|</?rt>)*</span>"
+)
 
 
 class ReadingsError(ValueError):
@@ -191,7 +208,8 @@ class Reader:
                 out.extend(align(surface, reading))
 
     def html(self, text: str) -> str:
-        """A text node of a page (HTML-escaped text) with ruby over its kanji; kept per text."""
+        """A text node of a page (HTML-escaped text) with ruby over its kanji, twice: as written
+        for assistive technology, and with its readings for the eyes; kept per text."""
         cached = self._cache.get(text)
         if cached is not None:
             return cached
@@ -200,8 +218,17 @@ class Reader:
             if reading is None or not HAS_KANJI.search(piece):
                 parts.append(piece)
             else:
-                parts.append(f'<ruby>{piece}<rt aria-hidden="true">{reading}</rt></ruby>')
-        result = "".join(parts)
+                parts.append(f"<ruby>{piece}<rt>{reading}</rt></ruby>")
+        shown = "".join(parts)
+        if shown == text:
+            result = text
+        else:
+            body = text.strip()
+            start = text.index(body)
+            result = (
+                f"{text[:start]}{SOURCE_OPEN}{body}</span>"
+                f"{SHOWN_OPEN}{shown.strip()}</span>{text[start + len(body) :]}"
+            )
         with self._lock:
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()
@@ -273,8 +300,7 @@ def annotate_html(html: str, reader: Reader) -> str:
 
 def strip_ruby(html: str) -> str:
     """The page as it was before `annotate_html` (tests compare the two)."""
-    html = re.sub(r'<rt aria-hidden="true">[^<]*</rt>', "", html)
-    return html.replace("<ruby>", "").replace("</ruby>", "")
+    return _ANNOTATED.sub(lambda m: m.group(1), html)
 
 
 # --- the resident's choice and the pages ----------------------------------------------------

@@ -91,7 +91,16 @@ def test_each_text_is_read_once(reader, monkeypatch):
     first = fresh.html("住民票の写しを請求する")
     assert fresh.html("住民票の写しを請求する") == first
     assert len(calls) == 1
-    assert first.startswith('<ruby>住民票<rt aria-hidden="true">じゅうみんひょう</rt></ruby>')
+    assert first == (
+        '<span class="visually-hidden furigana-source">住民票の写しを請求する</span>'
+        '<span class="furigana" aria-hidden="true"><ruby>住民票<rt>じゅうみんひょう</rt></ruby>'
+        "の<ruby>写<rt>うつ</rt></ruby>しを<ruby>請求<rt>せいきゅう</rt></ruby>する</span>"
+    )
+    # Spaces around the text stay outside; a text with nothing to read comes back as it was.
+    assert fresh.html("\n  住民票\n").startswith("\n  <span") and fresh.html(
+        "\n  住民票\n"
+    ).endswith("</span>\n")
+    assert fresh.html("本文（ほんぶん）") == "本文（ほんぶん）"
 
 
 def test_the_page_transform_touches_text_nodes_only(reader):
@@ -105,7 +114,10 @@ def test_the_page_transform_touches_text_nodes_only(reader):
         "<!-- 届出 --><ruby>漢字<rt>かんじ</rt></ruby></body></html>"
     )
     out = annotate_html(page, reader)
-    assert '<h1 class="heading"><ruby>妊娠<rt aria-hidden="true">にんしん</rt></ruby>の' in out
+    assert (
+        '<h1 class="heading"><span class="visually-hidden furigana-source">妊娠の届出</span>'
+        '<span class="furigana" aria-hidden="true"><ruby>妊娠<rt>にんしん</rt></ruby>の' in out
+    )
     for untouched in (
         "<title>妊娠の届出</title>",
         'value="岬 花子"',
