@@ -21,7 +21,7 @@ def start_juminhyo(client) -> None:
 def test_off_by_default_and_turned_on_from_the_language_menu(client):
     plain = client.get("/procedures/ninshin-todoke")
     assert "<ruby>" not in plain.text
-    menu = check_page(plain).select_one(".language-menu__furigana a")
+    menu = check_page(plain).select_one(".furigana-switch a")
     assert menu.get_text() == "ふりがなをつける"
     response = client.get(menu["href"])
     assert response.status_code == 303
@@ -43,7 +43,7 @@ def test_off_by_default_and_turned_on_from_the_language_menu(client):
     shown, before = (token.sub("", main.search(r.text).group()) for r in (response, plain))
     assert shown != before and strip_ruby(shown) == before
     assert "<ruby>" not in str(page.title)
-    assert page.select_one(".language-menu__furigana a").get_text() == "ふりがなをはずす"
+    assert page.select_one(".furigana-switch a").get_text() == "ふりがなをはずす"
     client.get("/?furigana=off")
     assert "<ruby>" not in client.get("/procedures/ninshin-todoke").text
 
@@ -58,7 +58,7 @@ def test_easy_japanese_yes_english_no(client):
     assert "ruby" not in str(skip) and "本文（ほんぶん）" in skip.get_text()
     client.get("/?lang=en")
     english = check_page(client.get("/procedures/ninshin-todoke"))
-    assert not english.find("ruby") and not english.select(".language-menu__furigana")
+    assert not english.find("ruby") and not english.select(".furigana-switch")
 
 
 def test_a_form_step_turns_it_on_keeping_what_was_typed(client):
@@ -78,7 +78,7 @@ def test_a_form_step_turns_it_on_keeping_what_was_typed(client):
     assert not page.find("option", string=lambda s: s and "<ruby" in s)
     assert all(not o.find("ruby") for o in page.find_all(["option", "textarea", "title"]))
     # The button turns it off again.
-    assert page.select_one(".language-menu__furigana button")["value"] == "furigana:off"
+    assert page.select_one(".furigana-switch button")["value"] == "furigana:off"
 
 
 def test_typed_answers_on_the_check_page_take_no_ruby(client):
