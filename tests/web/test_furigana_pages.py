@@ -96,3 +96,12 @@ def test_staff_pages_never_take_ruby(client):
     response = client.get("/staff/login")
     assert "<ruby>" not in response.text
     assert "<ruby>" in client.get("/").text
+
+
+def test_the_switch_keeps_the_page_s_own_parameters_and_ignores_other_values(client):
+    response = client.get("/?q=hoiku&furigana=on")
+    assert response.status_code == 303 and response.headers["Location"] == "/?q=hoiku"
+    assert "<ruby>" in client.get("/?q=hoiku").text
+    response = client.get("/?furigana=%3Cscript%3E")
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert "<ruby>" in client.get("/").text  # an unknown value changes nothing
