@@ -107,6 +107,18 @@ def translate(text: str, **values) -> str:
     return translated % values if values else translated
 
 
+def chrome_lang(text: str) -> str:
+    """The lang tag of what `translate(text)` shows: the page's language, "en" for a foreign
+    language's string shown in English, "ja" for one no language has (where a chrome string sits
+    in an element of its own: the 必須 tag, the error prefix, the error summary's title)."""
+    lang = current_language()
+    if lang not in FOREIGN or babel_gettext(text) != text:
+        return HTML_LANG[lang]
+    if lang in FALLBACK and _english and _english[0].gettext(text) != text:
+        return "en"
+    return "ja"
+
+
 def catalog_text(item, attribute: str) -> str:
     """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants (a
     foreign language without its own variant takes the English one). Pages use
@@ -248,6 +260,7 @@ def init_app(app: Flask) -> None:
         html_lang=lambda: HTML_LANG[current_language()],
         language_tags=HTML_LANG,
         is_foreign=is_foreign,
+        chrome_lang=chrome_lang,
         catalog_text=catalog_text,
         answer_lang=answer_lang,
         language_urls=switch_urls,

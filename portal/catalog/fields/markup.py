@@ -23,7 +23,7 @@ from jinja2 import pass_environment
 from markupsafe import Markup, escape
 
 from portal.catalog.fields.base import html_id
-from portal.i18n import HTML_LANG, current_language, translate
+from portal.i18n import chrome_lang, current_language, translate
 
 _REQUIRED = Markup('<span class="tag tag--required">必須</span>')
 _OPTIONAL = Markup('<span class="tag tag--optional">任意</span>')
@@ -45,7 +45,7 @@ def field_tag(required: object) -> Markup:
         return _REQUIRED if required else _OPTIONAL
     kind, text = ("required", "必須") if required else ("optional", "任意")
     return Markup('<span class="tag tag--{}" lang="{}">{}</span>').format(
-        kind, HTML_LANG[lang], translate(text)
+        kind, chrome_lang(text), translate(text)
     )
 
 
@@ -69,7 +69,7 @@ def _error_prefix() -> str:
     if lang == "ja":
         return '<span class="visually-hidden">エラー：</span>'
     prefix = escape(translate("エラー："))
-    return f'<span class="visually-hidden" lang="{HTML_LANG[lang]}">{prefix}</span>'
+    return f'<span class="visually-hidden" lang="{chrome_lang("エラー：")}">{prefix}</span>'
 
 
 def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
