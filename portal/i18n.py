@@ -1,12 +1,16 @@
-"""Languages: 日本語, やさしい日本語 and English, for the page chrome and the catalog's texts.
+"""Languages: 日本語, やさしい日本語, English, 简体中文, 한국어, Tiếng Việt, Português and
+नेपाली, for the page chrome and the catalog's texts (decisions 0060, 0066, 0071).
 
 The resident's choice is kept in the session (`?lang=en` on any page sets it and comes back to
 the same page; on a form step the choice is a button of the form, so nothing typed is lost).
-Flask-Babel selects the locale: "en" for English, "ja" otherwise. Chrome strings are written in
-Japanese in the templates, wrapped in `_()`; English comes from the "messages" domain of locale
-en, やさしい日本語 from the "easy" domain of locale ja (both under portal/translations). The .po
-files are compiled to .mo under the instance folder at start-up, so no build step is needed and
-a new language is a new .po file plus an entry in LANGUAGES.
+Flask-Babel selects the locale: the language's own for a foreign language (`FOREIGN`), "ja" for
+日本語 and やさしい日本語. Chrome strings are written in Japanese in the templates, wrapped in
+`_()`; a foreign language's come from the "messages" domain of its locale, やさしい日本語 from the
+"easy" domain of locale ja (all under portal/translations). A chrome string a foreign language
+lacks is shown in English, else in Japanese (`FALLBACK`: a foreign resident is likelier to read
+English than Japanese). The .po files are compiled to .mo under the instance folder at start-up,
+so no build step is needed and a new language is a new .po file plus an entry in LANGUAGES and
+HTML_LANG.
 
 Catalog texts in the chosen language: portal.localization (decision 0066; this module imports
 nothing of the catalog, whose field types use `translate` and `shown`).
@@ -21,8 +25,10 @@ from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 from flask import Flask, current_app, redirect, request, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as babel_gettext
@@ -32,11 +38,38 @@ from portal import japanese
 from portal.input_policy import plain
 from portal.urls import safe_path
 
-LANGUAGES = {"ja": "日本語", "easy": "やさしい日本語", "en": "English"}
-HTML_LANG = {"ja": "ja", "easy": "ja", "en": "en"}
+# Each language's name in itself (the language menu), and its BCP 47 tag for `lang` attributes.
+LANGUAGES = {
+    "ja": "日本語",
+    "easy": "やさしい日本語",
+    "en": "English",
+    "zh": "简体中文",
+    "ko": "한국어",
+    "vi": "Tiếng Việt",
+    "pt": "Português",
+    "ne": "नेपाली",
+}
+HTML_LANG = {
+    "ja": "ja",
+    "easy": "ja",
+    "en": "en",
+    "zh": "zh-Hans",
+    "ko": "ko",
+    "vi": "vi",
+    "pt": "pt-BR",
+    "ne": "ne",
+}
+# Languages whose pages are not Japanese: their own gettext locale, dates in their own way, the
+# Japanese title under theirs, typed Japanese marked lang="ja".
+FOREIGN = tuple(lang for lang in LANGUAGES if HTML_LANG[lang] != "ja")
+# Where a text missing in a language is looked for next (before the Japanese): English, for every
+# foreign language but English itself (decision 0071).
+FALLBACK = {lang: "en" for lang in FOREIGN if lang != "en"}
 SOURCE = Path(__file__).with_name("translations")
 
 _easy = Domain(domain="easy")
+# English chrome, for a foreign language's missing strings (loaded in init_app).
+_english: list = []
 
 
 def current_language() -> str:
@@ -50,11 +83,18 @@ def current_language() -> str:
 
 
 def _locale() -> str:
-    return "en" if current_language() == "en" else "ja"
+    lang = current_language()
+    return lang if lang in FOREIGN else "ja"
+
+
+def is_foreign(lang: str | None = None) -> bool:
+    """Whether the page (or `lang`) is in a language other than Japanese."""
+    return (lang or current_language()) in FOREIGN
 
 
 def translate(text: str, **values) -> str:
-    """A chrome string in the chosen language (the Japanese text is the message id).
+    """A chrome string in the chosen language (the Japanese text is the message id); in a foreign
+    language without it, the English (`FALLBACK`), else the Japanese.
 
     A text the translations know is looked up once per application and language and then kept
     (decision 0067): Flask-Babel's own lookup finds its request context, locale and domain
@@ -74,7 +114,7 @@ def translate(text: str, **values) -> str:
         if found is not None:
             translated = found
         else:
-            translated = _easy.gettext(text) if lang == "easy" else babel_gettext(text)
+            translated = _looked_up(lang, text)
             if translated != text:
                 known[text] = translated
     return translated % values if values else translated
@@ -83,13 +123,37 @@ def translate(text: str, **values) -> str:
 _KNOWN = "i18n_known_texts"
 
 
-def catalog_text(item, attribute: str) -> str:
-    """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants."""
+def _looked_up(lang: str, text: str) -> str:
+    if lang == "easy":
+        return _easy.gettext(text)
+    translated = babel_gettext(text)
+    if translated == text and lang in FALLBACK and _english:
+        translated = _english[0].gettext(text)
+    return translated
+
+
+def chrome_lang(text: str) -> str:
+    """The lang tag of what `translate(text)` shows: the page's language, "en" for a foreign
+    language's string shown in English, "ja" for one no language has (where a chrome string sits
+    in an element of its own: the 必須 tag, the error prefix, the error summary's title)."""
     lang = current_language()
-    if lang != "ja":
-        variant = getattr(item, f"{attribute}_{lang}", None)
-        if variant:
-            return variant
+    if lang not in FOREIGN or babel_gettext(text) != text:
+        return HTML_LANG[lang]
+    if lang in FALLBACK and _english and _english[0].gettext(text) != text:
+        return "en"
+    return "ja"
+
+
+def catalog_text(item, attribute: str) -> str:
+    """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants (a
+    foreign language without its own variant takes the English one). Pages use
+    `portal.localization.catalog_item_text`, which also reads the translation files."""
+    lang = current_language()
+    for candidate in (lang, FALLBACK.get(lang)):
+        if candidate and candidate != "ja":
+            variant = getattr(item, f"{attribute}_{candidate}", None)
+            if variant:
+                return variant
     return getattr(item, attribute)
 
 
@@ -120,11 +184,34 @@ def shown(text: str, **values) -> str:
     return text % values if values else text
 
 
+def local_date(value, lang: str) -> str:
+    """A date written the way `lang` writes it ("April 1, 2024", "1 tháng 4, 2024", "2024年4月1日"
+    in 简体中文); Japanese (both calendars) for 日本語 and やさしい日本語."""
+    if lang == "en":
+        return f"{value:%B} {value.day}, {value.year}"
+    if lang in FOREIGN:
+        return format_date(value, format="long", locale=_babel_locale(lang))
+    return japanese.format_both(value)
+
+
+def local_datetime(value, lang: str) -> str:
+    """A local date and time in `lang`'s way (the Japanese form for 日本語)."""
+    if lang == "en":
+        return f"{value:%B} {value.day}, {value.year}, {value.hour}:{value.minute:02d}"
+    if lang in FOREIGN:
+        locale = _babel_locale(lang)
+        day = format_date(value, format="long", locale=locale)
+        return f"{day} {format_time(value, format='short', locale=locale)}"
+    return f"{value.year}年{value.month}月{value.day}日 {value.hour}時{value.minute:02d}分"
+
+
+def _babel_locale(lang: str) -> str:
+    return HTML_LANG[lang].replace("-", "_")
+
+
 def shown_date(value) -> str:
     """A date answer: "2024年（令和6年）4月1日", in English "April 1, 2024" (as `long_date`)."""
-    if display_language() == "en":
-        return f"{value:%B} {value.day}, {value.year}"
-    return japanese.format_both(value)
+    return local_date(value, display_language())
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
@@ -134,7 +221,7 @@ _LANG_JA = Markup(' lang="ja"')
 def answer_lang(value) -> Markup:
     """` lang="ja"` for an answer holding Japanese (a typed name, an address) on a page in
     another language."""
-    if current_language() != "en" or not _JAPANESE.search(str(value)):
+    if current_language() not in FOREIGN or not _JAPANESE.search(str(value)):
         return Markup("")
     return _LANG_JA
 
@@ -189,6 +276,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     Babel(app, locale_selector=_locale)
     app.extensions[_KNOWN] = {lang: {} for lang in LANGUAGES if lang != "ja"}
+    _english[:] = [Translations.load(str(compiled), ["en"], "messages")]
     app.before_request(_switch_language)
     app.jinja_env.globals.update(
         _=translate,
@@ -196,6 +284,9 @@ def init_app(app: Flask) -> None:
         languages=LANGUAGES,
         current_language=current_language,
         html_lang=lambda: HTML_LANG[current_language()],
+        language_tags=HTML_LANG,
+        is_foreign=is_foreign,
+        chrome_lang=chrome_lang,
         catalog_text=catalog_text,
         answer_lang=answer_lang,
         language_urls=switch_urls,

@@ -24,7 +24,7 @@ from portal.catalog.translations import (
     localize_procedure,
     page_texts,
 )
-from portal.i18n import LANGUAGES, current_language
+from portal.i18n import FALLBACK, HTML_LANG, LANGUAGES, current_language, is_foreign
 
 # Page texts per catalog object (tests make many apps from one unchanged catalog) and localized
 # procedures per (procedure object, language): built once, then a dict lookup per page.
@@ -38,7 +38,9 @@ def load_page_texts(catalog: CatalogData, catalog_path: str | Path) -> PageTexts
     cached = _PAGE_TEXTS.get(id(catalog))
     if cached is not None and cached[0] is catalog:
         return cached[1]
-    texts = page_texts(catalog, catalog_folder(Path(catalog_path)) / FOLDER_NAME, LANGUAGES)
+    texts = page_texts(
+        catalog, catalog_folder(Path(catalog_path)) / FOLDER_NAME, LANGUAGES, FALLBACK
+    )
     _PAGE_TEXTS[id(catalog)] = (catalog, texts)
     return texts
 
@@ -84,13 +86,31 @@ def procedure_summary(procedure) -> str:
 
 
 def text_lang(procedure=None) -> str:
-    """The lang of a procedure's title shown now ("ja" when it is not translated)."""
+    """The lang of a procedure's title shown now ("ja" when it is not translated, "en" when a
+    foreign language shows the English instead)."""
     lang = current_language()
-    if lang != "en":
+    if not is_foreign(lang):
         return "ja"
-    if procedure is not None and isinstance(localized(procedure).title, Untranslated):
-        return "ja"
-    return "en"
+    if procedure is not None:
+        title = localized(procedure).title
+        if isinstance(title, Untranslated):
+            return title.lang
+    return HTML_LANG[lang]
+
+
+def catalog_item_text(item, attribute: str) -> str:
+    """A department's `name` or a life event's `label` in the chosen language (the translation
+    files, the inline `name_en` ...), with the fallback of `PageTexts.text` (marked)."""
+    if attribute == "name":
+        unit, path = "catalog", f"departments.{item.id}.name"
+    else:
+        unit, path = f"life-events/{item.id}", attribute
+    return catalog_lookup(unit, path, getattr(item, attribute))
+
+
+def city_name(city) -> str:
+    """The city's name in the chosen language, as plain text (a <title>, a sentence's value)."""
+    return plain_text(catalog_lookup("catalog", "city.name", city.name))
 
 
 def plain_text(value) -> str:
@@ -103,8 +123,11 @@ _NONE = Markup("")
 
 
 def untranslated_lang(text: object) -> Markup:
-    """` lang="ja"` for an untranslated catalog text where no <span> may go (an <option>)."""
-    return _LANG_JA if isinstance(text, Untranslated) else _NONE
+    """` lang="ja"` for an untranslated catalog text where no <span> may go (an <option>);
+    ` lang="en"` for the English shown for a missing foreign translation."""
+    if not isinstance(text, Untranslated):
+        return _NONE
+    return _LANG_JA if text.lang == "ja" else Markup(' lang="{}"').format(text.lang)
 
 
 def init_app(app: Flask) -> None:
@@ -116,5 +139,7 @@ def init_app(app: Flask) -> None:
         procedure_summary=procedure_summary,
         text_lang=text_lang,
         untranslated_lang=untranslated_lang,
+        catalog_text=catalog_item_text,
+        city_name=city_name,
     )
     app.jinja_env.filters["plain"] = plain_text

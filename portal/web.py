@@ -25,7 +25,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import clock, input_policy, japanese, layout
+from portal import clock, input_policy, layout
 from portal.catalog.fields import markup as field_markup
 from portal.pages import display
 
@@ -316,17 +316,12 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("long_date")
     def _long_date(value) -> str:
-        from portal.i18n import current_language
+        from portal.i18n import current_language, local_date
 
-        if current_language() == "en":
-            return f"{value:%B} {value.day}, {value.year}"
-        return japanese.format_both(value)
+        return local_date(value, current_language())
 
     @app.template_filter("local_datetime")
     def _local_datetime(value) -> str:
-        from portal.i18n import current_language
+        from portal.i18n import current_language, local_datetime
 
-        local = clock.to_local(value)
-        if current_language() == "en":
-            return f"{local:%B} {local.day}, {local.year}, {local.hour}:{local.minute:02d}"
-        return f"{local.year}年{local.month}月{local.day}日 {local.hour}時{local.minute:02d}分"
+        return local_datetime(clock.to_local(value), current_language())

@@ -409,31 +409,54 @@ def check_catalog_translations(
 class Untranslated(str):
     """A catalog text shown in Japanese on a page of another language (no translation yet). In
     element content it marks itself `lang="ja"` (markupsafe calls `__html__`); in an attribute
-    or a <title>, write `|plain` (`str(text)`)."""
+    or a <title>, write `|plain` (`str(text)`). `lang`: the language it is written in."""
 
     __slots__ = ()
+    lang = "ja"
 
     def __html__(self) -> str:
-        return f'<span lang="ja">{escape(str(self))}</span>'
+        return f'<span lang="{self.lang}">{escape(str(self))}</span>'
+
+
+class InEnglish(Untranslated):
+    """A text missing in a foreign language, shown in its English translation instead (decision
+    0071: a foreign resident is likelier to read English than Japanese); marks itself lang="en"."""
+
+    __slots__ = ()
+    lang = "en"
 
 
 @dataclass(frozen=True)
 class PageTexts:
     """Every translation a page may show, read once per catalog load: {lang: {unit: {path:
-    text}}} from the translation files and the catalog's inline English/やさしい日本語."""
+    text}}} from the translation files and the catalog's inline English/やさしい日本語.
+    `fallback`: the language a missing text is looked for in next ({"vi": "en", ...})."""
 
     texts: dict[str, dict[str, dict[str, str]]]
+    fallback: dict[str, str] = field(default_factory=dict)
 
     def text(self, unit: str, path: str, lang: str, japanese: str) -> str:
-        """THE lookup: a catalog text (unit + path) in `lang`; `japanese` (marked Untranslated)
-        when there is no translation."""
+        """THE lookup: a catalog text (unit + path) in `lang`; else its English for a foreign
+        language (marked InEnglish); else `japanese` (marked Untranslated)."""
         if lang == "ja":
             return japanese
         found = self.texts.get(lang, {}).get(unit, {}).get(path)
-        return found if found is not None else Untranslated(japanese)
+        if found is not None:
+            return found
+        second = self.fallback.get(lang)
+        if second is not None:
+            found = self.texts.get(second, {}).get(unit, {}).get(path)
+            if found is not None:
+                return InEnglish(found) if second == "en" else found
+        return Untranslated(japanese)
 
 
-def page_texts(data: CatalogData, folder: Path, languages: Iterable[str]) -> PageTexts:
+def page_texts(
+    data: CatalogData,
+    folder: Path,
+    languages: Iterable[str],
+    fallback: dict[str, str] | None = None,
+) -> PageTexts:
     """The translations pages read (files under `folder` and the inline texts), by language.
     Problems of the files are `flask catalog check`'s business: here a bad entry is skipped."""
     langs = [lang for lang in languages if lang != "ja"]
@@ -445,7 +468,7 @@ def page_texts(data: CatalogData, folder: Path, languages: Iterable[str]) -> Pag
         for source in (inline.get(lang, {}), files.texts.get(lang, {})):
             for key, translation in source.items():
                 units.setdefault(key.unit, {})[key.path] = translation.text
-    return PageTexts(texts)
+    return PageTexts(texts, dict(fallback or {}))
 
 
 def _localize_field(item: Field, base: str, text: Callable[[str, str], str]) -> Field:

@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 
 from flask import current_app
+from markupsafe import Markup
 
-from portal.i18n import current_language, translate
+from portal.catalog.translations import InEnglish, Untranslated
+from portal.i18n import current_language, is_foreign, translate
 
 REPORT = Path(__file__).resolve().parents[2] / "accessibility" / "report.json"
 _cache: dict[str, tuple[float, dict]] = {}
@@ -55,8 +57,14 @@ def claim_explanation(claim: str) -> str:
 
 
 def issue_title(issue: dict) -> str:
-    if current_language() == "en":
+    lang = current_language()
+    if lang == "en":
         return f"{issue['id']} {issue.get('title_en') or issue['title']}"
+    if is_foreign(lang):
+        # The report is written in Japanese and English only: the English, marked (0071).
+        title = issue.get("title_en")
+        marked = InEnglish(title) if title else Untranslated(issue["title"])
+        return Markup("{} {}").format(issue["id"], marked)
     return f"{issue['id']} {issue['title']}"
 
 

@@ -76,9 +76,10 @@ def allowed_japanese(node: NavigableString) -> bool:
             "summary-list__value" in (parent.get("class") or [])  # an answer, as typed
             or "original-title" in (parent.get("class") or [])  # the title in Japanese
             or "postal-address" in (parent.get("class") or [])  # the city's address, as posted
-            or parent.find_parent(class_="language-menu") is not None  # 日本語, やさしい日本語
         ):
             return True
+        if parent.get("lang") and parent.find_parent(class_="language-menu") is not None:
+            return True  # 日本語, やさしい日本語, 简体中文 ... each marked with its own lang
     return False
 
 

@@ -23,7 +23,7 @@ from jinja2 import pass_environment
 from markupsafe import Markup, escape
 
 from portal.catalog.fields.base import html_id
-from portal.i18n import HTML_LANG, current_language, translate
+from portal.i18n import chrome_lang, current_language, translate
 
 _REQUIRED = Markup('<span class="tag tag--required">必須</span>')
 _OPTIONAL = Markup('<span class="tag tag--optional">任意</span>')
@@ -47,7 +47,7 @@ def field_tag(required: object) -> Markup:
     # As Markup(...).format(kind, lang, text) wrote it, without string.Formatter's cost: the
     # class and lang are fixed words, the text is escaped.
     return Markup(  # noqa: S704 - fixed markup around an escaped text
-        f'<span class="tag tag--{kind}" lang="{HTML_LANG[lang]}">{escape(translate(text))}</span>'
+        f'<span class="tag tag--{kind}" lang="{chrome_lang(text)}">{escape(translate(text))}</span>'
     )
 
 
@@ -71,7 +71,7 @@ def _error_prefix() -> str:
     if lang == "ja":
         return '<span class="visually-hidden">エラー：</span>'
     prefix = escape(translate("エラー："))
-    return f'<span class="visually-hidden" lang="{HTML_LANG[lang]}">{prefix}</span>'
+    return f'<span class="visually-hidden" lang="{chrome_lang("エラー：")}">{prefix}</span>'
 
 
 def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
