@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, redirect, request, session
+from flask import Flask, g, redirect, request, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as babel_gettext
 from markupsafe import Markup
@@ -45,8 +45,61 @@ def current_language() -> str:
         data = session._get_current_object()  # type: ignore[attr-defined]
     except RuntimeError:  # outside a request
         return "ja"
+    # What this request decided once (staff pages: Japanese; no choice yet: the browser's) is
+    # kept on the session object of this request (an attribute, not session data).
+    fixed = getattr(data, "lang_fixed", None)
+    if fixed is None:
+        fixed = _fixed_language(data)
+    if fixed:
+        return fixed
     lang = data.get("lang") if data else None
-    return lang if lang in LANGUAGES else "ja"
+    if lang in LANGUAGES:
+        return lang
+    guess = getattr(data, "lang_guess", None)
+    return guess if guess is not None else _first_visit_language(data)
+
+
+# Staff pages (/staff/..., the staff API) show the catalog's texts and the chrome in Japanese
+# whatever language the session holds: the clerk reads the city's own wording (decision 0070).
+STAFF_PREFIXES = ("/staff/", "/api/staff/")
+STAFF_BLUEPRINTS = frozenset({"staff", "staff_api", "staff_session_timeout"})
+# Chosen from the browser's Accept-Language when the session holds no choice: やさしい日本語 is
+# never chosen for the resident (nothing in the header asks for it).
+AUTOMATIC = ("ja", "en")
+
+
+def is_staff_request() -> bool:
+    path = request.path
+    return (
+        path == "/staff"
+        or path.startswith(STAFF_PREFIXES)
+        or request.blueprint in STAFF_BLUEPRINTS
+    )
+
+
+def _fixed_language(data) -> str:
+    fixed = "ja" if is_staff_request() else ""
+    try:
+        data.lang_fixed = fixed
+    except AttributeError:  # a session class without attributes: decide again next time
+        pass
+    return fixed
+
+
+def _first_visit_language(data) -> str:
+    """No language in the session yet: the best of AUTOMATIC for the browser's Accept-Language
+    (Japanese without one), kept in the session once it has one (a first request that stores
+    nothing creates no session for it). A kiosk's visit chooses on its start screen instead."""
+    guess = "ja"
+    if g.get("kiosk") is None and request.accept_languages:
+        guess = request.accept_languages.best_match(AUTOMATIC) or "ja"
+        if getattr(data, "token", None) is not None and data.get("lang") is None:
+            data["lang"] = guess
+    try:
+        data.lang_guess = guess
+    except AttributeError:
+        pass
+    return guess
 
 
 def _locale() -> str:
@@ -61,14 +114,125 @@ def translate(text: str, **values) -> str:
     elif lang == "en":
         translated = babel_gettext(text)
     else:
-        translated = text
+        return text % values if values else text
+    if text not in _REVIEWED.get(lang, ()):
+        note_unreviewed()
     return translated % values if values else translated
+
+
+# --- provenance on pages (decision 0070) ------------------------------------------------------
+# A page in another language that showed a text not checked by a translator (a translation with
+# `reviewed: false`, a chrome string without the flag `#, reviewed`, or the Japanese shown for a
+# missing translation) says so at the top of its <main>, in its language, with a way to the
+# Japanese original. Texts note themselves when they are looked up (chrome) or written into the
+# page (catalog texts: portal.catalog.translations.Unreviewed / Untranslated); the notice takes
+# the place of a marker the layout writes at the top of <main> (`provenance_slot`), once the page
+# is rendered.
+
+# Reviewed chrome message ids per language (read from the .po files at start-up).
+_REVIEWED: dict[str, frozenset[str]] = {}
+_NOTED = "lang_unreviewed"
+_MARKER = re.compile(r"<!--lang-provenance(?::([A-Za-z][\w-]*))?-->")
+
+# The notice in each language but Japanese (a new language adds its own; it falls back to
+# English). Written here, not in the .po files: it is about those files' state.
+PROVENANCE_NOTICE = {
+    "en": (
+        "This page was translated by the city's developers and has not yet been checked by a "
+        "translator.",
+        "Japanese original",
+    ),
+    "easy": (
+        "この ページの やさしい 日本語は、市の 係の 人が まだ たしかめて いません。",
+        "もとの 日本語の ページを 見る",
+    ),
+}
+
+
+def note_unreviewed() -> None:
+    """This request's page shows a text no translator checked."""
+    try:
+        setattr(g, _NOTED, True)
+    except RuntimeError:  # outside a request (a mail built by a job)
+        pass
+
+
+def unreviewed_noted() -> bool:
+    try:
+        return bool(g.get(_NOTED))
+    except RuntimeError:
+        return False
+
+
+def reset_noted(value: bool) -> None:
+    try:
+        setattr(g, _NOTED, value)
+    except RuntimeError:
+        pass
+
+
+def reviewed_messages(source: Path = SOURCE) -> dict[str, frozenset[str]]:
+    """Per language, the chrome message ids whose translation is flagged `#, reviewed`."""
+    found: dict[str, frozenset[str]] = {}
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        locale, domain = po_path.parts[-3], po_path.stem
+        lang = "easy" if domain == "easy" else locale
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=locale)
+        found[lang] = frozenset(
+            str(m.id)
+            for m in catalog
+            if m.id and m.string and "reviewed" in m.flags and not m.fuzzy
+        )
+    return found
+
+
+def provenance_slot(form: str | None = None) -> Markup:
+    """Where the notice goes (top of <main>); `form`: the id of the page's form, whose language
+    buttons keep what was typed (a link would leave it)."""
+    if current_language() == "ja":
+        return Markup("")
+    return Markup(f"<!--lang-provenance:{form}-->" if form else "<!--lang-provenance-->")
+
+
+def provenance_notice(form: str | None) -> Markup:
+    lang = current_language()
+    text, link = PROVENANCE_NOTICE.get(lang, PROVENANCE_NOTICE["en"])
+    if form:
+        # A button of the page's form (as its language menu): the answers typed go along.
+        back = Markup(
+            '<button class="link-button" type="submit" form="{}" name="_action" value="lang:ja"'
+            ' formnovalidate>{}</button>'
+        ).format(form, link)
+    else:
+        back = Markup('<a href="{}" hreflang="ja">{}</a>').format(switch_urls()["ja"], link)
+    return Markup(
+        '<div class="notice notice--translation" data-translation-notice><p>{} {}</p></div>'
+    ).format(text, back)
+
+
+def _write_provenance(response):
+    """Put the notice (or nothing) where the layout left its marker."""
+    if response.mimetype != "text/html" or response.direct_passthrough:
+        return response
+    if current_language() == "ja":
+        return response
+    body = response.get_data(as_text=True)
+    match = _MARKER.search(body)
+    if match is None:
+        return response
+    notice = provenance_notice(match.group(1)) if unreviewed_noted() else ""
+    response.set_data(body[: match.start()] + str(notice) + body[match.end() :])
+    return response
 
 
 def catalog_text(item, attribute: str) -> str:
     """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants."""
     lang = current_language()
     if lang != "ja":
+        # Inline variants are translations whose provenance was not recorded (decision 0060);
+        # without one the Japanese is shown: either way not checked by a translator.
+        note_unreviewed()
         variant = getattr(item, f"{attribute}_{lang}", None)
         if variant:
             return variant
@@ -171,6 +335,8 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     Babel(app, locale_selector=_locale)
     app.before_request(_switch_language)
+    app.after_request(_write_provenance)
+    _REVIEWED.update(reviewed_messages())
     app.jinja_env.globals.update(
         _=translate,
         gettext=translate,
@@ -180,4 +346,5 @@ def init_app(app: Flask) -> None:
         catalog_text=catalog_text,
         answer_lang=answer_lang,
         language_urls=switch_urls,
+        provenance_slot=provenance_slot,
     )

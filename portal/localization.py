@@ -16,15 +16,17 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from portal.catalog.schema import CatalogData, Procedure
+from portal.catalog import translations as _translations
 from portal.catalog.translations import (
     FOLDER_NAME,
     PageTexts,
+    Unreviewed,
     Untranslated,
     catalog_folder,
     localize_procedure,
     page_texts,
 )
-from portal.i18n import LANGUAGES, current_language
+from portal.i18n import LANGUAGES, current_language, note_unreviewed
 
 # Page texts per catalog object (tests make many apps from one unchanged catalog) and localized
 # procedures per (procedure object, language): built once, then a dict lookup per page.
@@ -76,7 +78,10 @@ def localized(procedure: Procedure, lang: str | None = None) -> Procedure:
 def procedure_title(procedure) -> str:
     """The title in the chosen language, as plain text: its element says its language with
     `text_lang(procedure)` (a link, a heading, a kiosk's session)."""
-    return str(localized(procedure).title)
+    title = localized(procedure).title
+    if isinstance(title, (Unreviewed, Untranslated)):
+        note_unreviewed()
+    return str(title)
 
 
 def procedure_summary(procedure) -> str:
@@ -108,6 +113,7 @@ def untranslated_lang(text: object) -> Markup:
 
 
 def init_app(app: Flask) -> None:
+    _translations.shown_unreviewed = note_unreviewed
     app.extensions["catalog_page_texts"] = load_page_texts(
         app.extensions["catalog"], app.config["CATALOG_PATH"]
     )

@@ -406,6 +406,15 @@ def check_catalog_translations(
 # --- translations on pages (decision 0066) --------------------------------------------------
 
 
+def _not_noted() -> None:
+    return None
+
+
+# Called when an unreviewed or untranslated text is written into a page (decision 0070: the page
+# then says it was not checked by a translator); portal.localization sets it.
+shown_unreviewed: Callable[[], None] = _not_noted
+
+
 class Untranslated(str):
     """A catalog text shown in Japanese on a page of another language (no translation yet). In
     element content it marks itself `lang="ja"` (markupsafe calls `__html__`); in an attribute
@@ -414,7 +423,19 @@ class Untranslated(str):
     __slots__ = ()
 
     def __html__(self) -> str:
+        shown_unreviewed()
         return f'<span lang="ja">{escape(str(self))}</span>'
+
+
+class Unreviewed(str):
+    """A translation no translator checked yet (`reviewed: false`, or written inline in the
+    catalog): shown as it is, and noted for the page's notice (decision 0070)."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        shown_unreviewed()
+        return str(escape(str(self)))
 
 
 @dataclass(frozen=True)
@@ -444,7 +465,9 @@ def page_texts(data: CatalogData, folder: Path, languages: Iterable[str]) -> Pag
         units = texts.setdefault(lang, {})
         for source in (inline.get(lang, {}), files.texts.get(lang, {})):
             for key, translation in source.items():
-                units.setdefault(key.unit, {})[key.path] = translation.text
+                units.setdefault(key.unit, {})[key.path] = (
+                    translation.text if translation.reviewed else Unreviewed(translation.text)
+                )
     return PageTexts(texts)
 
 

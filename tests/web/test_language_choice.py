@@ -1,0 +1,112 @@
+"""Issue 23 (decision 0070): who reads which language.
+
+- Staff pages stay Japanese whatever language the (staff) session holds: the counter's step and
+  check pages show the catalog's Japanese texts and Japanese chrome even with English chosen and
+  an English translation of every text on the page.
+- A first visit takes the browser's Accept-Language (English for en-*, never やさしい日本語), kept
+  for the session; the language menu still wins.
+- A page in another language built from unreviewed or missing translations says so in that
+  language, with a way back to the Japanese original that keeps what was typed.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from portal import localization
+from portal.catalog.translations import PageTexts
+from tests.conftest import check_page, csrf_token
+from tests.web.test_staff_counter import clerk, complete, read_card
+from tests.web.test_staff_counter import staff as staff  # noqa: F401  (fixture)
+from tests.web.test_staff_counter import stub as stub  # noqa: F401  (fixture)
+
+KOSEKI = "koseki-shomei"
+ENGLISH = {
+    "title": "Family register certificates",
+    "steps.requester.title": "About the requester",
+    "steps.requester.fields.phone.label": "Phone number",
+}
+
+
+@pytest.fixture
+def english_koseki(app):
+    """An English translation of koseki-shomei's first step (reviewed), whatever the files say."""
+    texts = copy.deepcopy(app.extensions["catalog_page_texts"].texts)
+    texts.setdefault("en", {}).setdefault(f"procedures/{KOSEKI}", {}).update(ENGLISH)
+    app.extensions["catalog_page_texts"] = PageTexts(texts)
+    localization._LOCALIZED.clear()
+    yield
+    localization._LOCALIZED.clear()
+
+
+def test_the_counter_shows_japanese_to_a_clerk_whose_session_chose_english(
+    app, staff, stub, english_koseki
+):
+    client = clerk(app, staff)
+    # The clerk's session holds English (a ?lang= link followed on a staff page).
+    assert client.get("/staff/counter?lang=en").status_code == 303
+    with client.session_transaction(path="/staff/") as session:
+        assert session["lang"] == "en"
+    public_id = read_card(client, KOSEKI)
+    page = check_page(client.get(f"/staff/counter/{public_id}/apply/requester"))
+    assert page.html["lang"] == "ja"
+    text = page.body.get_text()
+    assert "請求する方" in text and "About the requester" not in text
+    assert page.find(string="Phone number") is None
+    assert page.find(attrs={"lang": "en"}) is None
+    # Japanese validation messages and chrome on a failed step.
+    response = client.post(
+        f"/staff/counter/{public_id}/apply/requester",
+        data={"csrf_token": csrf_token(client.get(f"/staff/counter/{public_id}/apply/requester").text)},
+    )
+    page = check_page(response)
+    assert page.title.get_text().startswith("エラー：")
+    assert "Phone number" not in page.get_text()
+    complete(app, public_id)
+    page = check_page(client.get(f"/staff/counter/{public_id}/check"))
+    assert "請求する方" in page.get_text() and "About the requester" not in page.get_text()
+    assert page.find(attrs={"lang": "en"}) is None
+    # The same texts are English for a resident who chose English (the translation is there).
+    resident = app.test_client()
+    resident.get(f"/procedures/{KOSEKI}?lang=en")
+    page = check_page(resident.get(f"/procedures/{KOSEKI}"))
+    assert "Family register certificates" in page.get_text()
+
+
+def test_a_first_visit_takes_english_from_the_browser(app):
+    client = app.test_client()
+    headers = {"Accept-Language": "en-GB,en;q=0.8,ja;q=0.3"}
+    page = check_page(client.get("/", headers=headers))
+    assert page.html["lang"] == "en"
+    # No choice made and nothing stored: each request asks the header again.
+    page = check_page(client.get("/", headers={"Accept-Language": "ja,en;q=0.5"}))
+    assert page.html["lang"] == "ja"
+    # やさしい日本語 is never chosen for the resident; an unknown language gives Japanese.
+    for header in ("easy", "ja-easy,en;q=0.1", "fr-FR", "x"):
+        page = check_page(client.get("/", headers={"Accept-Language": header}))
+        assert page.html["lang"] == ("en" if "en" in header else "ja"), header
+
+
+def test_the_browsers_language_is_kept_for_the_session_and_the_menu_wins(app):
+    client = app.test_client()
+    headers = {"Accept-Language": "en-US"}
+    # A session that exists (a draft started) keeps the guess made from the header.
+    start = client.get("/procedures/juminhyo-copy", headers=headers)
+    assert start.status_code == 200
+    response = client.post(
+        "/procedures/juminhyo-copy/start",
+        data={"csrf_token": csrf_token(start.text)},
+        headers=headers,
+    )
+    assert response.status_code in (302, 303), response.text
+    client.get("/", headers=headers)
+    with client.session_transaction() as session:
+        assert session["lang"] == "en"
+    page = check_page(client.get("/", headers={"Accept-Language": "ja"}))
+    assert page.html["lang"] == "en"  # kept, not asked again
+    # The language menu wins over the header.
+    client.get("/?lang=ja", headers=headers)
+    page = check_page(client.get("/", headers=headers))
+    assert page.html["lang"] == "ja"
