@@ -110,3 +110,91 @@ def test_the_browsers_language_is_kept_for_the_session_and_the_menu_wins(app):
     client.get("/?lang=ja", headers=headers)
     page = check_page(client.get("/", headers=headers))
     assert page.html["lang"] == "ja"
+
+
+# --- provenance --------------------------------------------------------------------------------
+
+JUMINHYO = "juminhyo-copy"  # translated in English, reviewed: false (a developer's draft)
+
+
+def notice(page):
+    return page.find(attrs={"data-translation-notice": True})
+
+
+def test_a_page_of_unreviewed_english_says_so_with_a_link_to_the_japanese(app):
+    client = app.test_client()
+    client.get("/?lang=en")
+    page = check_page(client.get(f"/procedures/{JUMINHYO}?x=1"))
+    found = notice(page)
+    assert found is not None and found.find_parent("main") is not None
+    assert "has not yet been checked by a translator" in found.get_text()
+    link = found.find("a", string="Japanese original")
+    assert link["href"] == f"/procedures/{JUMINHYO}?x=1&lang=ja" and link["hreflang"] == "ja"
+    assert "<!--lang-provenance" not in client.get(f"/procedures/{JUMINHYO}").text
+    # The link shows the same page in Japanese, without a notice.
+    response = client.get(link["href"])
+    assert response.headers["Location"] == f"/procedures/{JUMINHYO}?x=1"
+    page = check_page(client.get(response.headers["Location"]))
+    assert page.html["lang"] == "ja" and notice(page) is None
+    assert "<!--lang-provenance" not in client.get("/").text
+    # やさしい日本語 says it in its own words.
+    client.get("/?lang=easy")
+    found = notice(check_page(client.get(f"/procedures/{JUMINHYO}")))
+    assert "まだ たしかめて いません" in found.get_text()
+
+
+def test_a_page_of_reviewed_texts_only_has_no_notice(app, monkeypatch):
+    class Everything:
+        def get(self, lang, default=None):
+            return self
+
+        def __contains__(self, item):
+            return True
+
+    from portal import i18n
+
+    monkeypatch.setattr(i18n, "_REVIEWED", Everything())
+    # The department's inline name_en (provenance not recorded) as if a translator checked it.
+    monkeypatch.setitem(
+        app.jinja_env.globals,
+        "catalog_text",
+        lambda item, attribute: getattr(item, f"{attribute}_en", None) or getattr(item, attribute),
+    )
+    texts = app.extensions["catalog_page_texts"].texts
+    reviewed = {
+        lang: {unit: {path: str(text) for path, text in paths.items()} for unit, paths in units.items()}
+        for lang, units in texts.items()
+    }  # every translation as if reviewed: plain str
+    app.extensions["catalog_page_texts"] = PageTexts(reviewed)
+    localization._LOCALIZED.clear()
+    try:
+        client = app.test_client()
+        client.get("/?lang=en")
+        page = check_page(client.get(f"/procedures/{JUMINHYO}"))
+        assert notice(page) is None, notice(page)
+        assert "<!--lang-provenance" not in str(page)
+    finally:
+        localization._LOCALIZED.clear()
+
+
+def test_the_notice_on_a_step_goes_back_to_japanese_keeping_what_was_typed(app):
+    client = app.test_client()
+    client.get("/?lang=en")
+    start = client.get(f"/procedures/{JUMINHYO}")
+    response = client.post(
+        f"/procedures/{JUMINHYO}/start", data={"csrf_token": csrf_token(start.text)}
+    )
+    step_url = response.headers["Location"]
+    page = check_page(client.get(step_url))
+    button = notice(page).find("button")
+    assert button["form"] == "step-form" and page.find("form", id="step-form")
+    assert (button["name"], button["value"]) == ("_action", "lang:ja")
+    typed = {"applicant_name": "夷隅 花子", "applicant_kana": "イスミ ハナコ", "phone": "0470-62-1111"}
+    response = client.post(
+        step_url,
+        data={**typed, "csrf_token": csrf_token(client.get(step_url).text), "_action": "lang:ja"},
+    )
+    page = check_page(response)
+    assert page.html["lang"] == "ja" and notice(page) is None
+    for name, value in typed.items():
+        assert page.find("input", attrs={"name": name})["value"] == value, name
