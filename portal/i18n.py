@@ -86,13 +86,23 @@ def _fixed_language(data) -> str:
     return fixed
 
 
+def browser_language(accepted) -> str:
+    """The first of AUTOMATIC the browser accepts, by its order of preference, comparing the
+    primary subtag ("en-GB" is English, "ja-JP" Japanese); Japanese when none is."""
+    for value, quality in accepted:  # werkzeug keeps them best first
+        primary = value.split("-", 1)[0].split("_", 1)[0].lower()
+        if quality > 0 and primary in AUTOMATIC:
+            return primary
+    return "ja"
+
+
 def _first_visit_language(data) -> str:
     """No language in the session yet: the best of AUTOMATIC for the browser's Accept-Language
     (Japanese without one), kept in the session once it has one (a first request that stores
     nothing creates no session for it). A kiosk's visit chooses on its start screen instead."""
     guess = "ja"
     if g.get("kiosk") is None and request.accept_languages:
-        guess = request.accept_languages.best_match(AUTOMATIC) or "ja"
+        guess = browser_language(request.accept_languages)
         if getattr(data, "token", None) is not None and data.get("lang") is None:
             data["lang"] = guess
     try:

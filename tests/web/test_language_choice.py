@@ -84,9 +84,18 @@ def test_a_first_visit_takes_english_from_the_browser(app):
     page = check_page(client.get("/", headers={"Accept-Language": "ja,en;q=0.5"}))
     assert page.html["lang"] == "ja"
     # やさしい日本語 is never chosen for the resident; an unknown language gives Japanese.
-    for header in ("easy", "ja-easy,en;q=0.1", "fr-FR", "x"):
+    for header, lang in (
+        ("easy", "ja"),
+        ("ja-easy,en;q=0.1", "ja"),
+        ("fr-FR", "ja"),
+        ("x" * 5000, "ja"),
+        ("ja-JP,en;q=0.5", "ja"),  # the region does not lose to an exact English
+        ("fr,en-GB;q=0.7,ja;q=0.3", "en"),
+        ("en;q=0,ja;q=0.1", "ja"),  # q=0: not acceptable
+        ("*", "ja"),
+    ):
         page = check_page(client.get("/", headers={"Accept-Language": header}))
-        assert page.html["lang"] == ("en" if "en" in header else "ja"), header
+        assert page.html["lang"] == lang, header
 
 
 def test_the_browsers_language_is_kept_for_the_session_and_the_menu_wins(app):
