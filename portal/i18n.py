@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -71,18 +71,14 @@ AUTOMATIC = ("ja", "en")
 def is_staff_request() -> bool:
     path = request.path
     return (
-        path == "/staff"
-        or path.startswith(STAFF_PREFIXES)
-        or request.blueprint in STAFF_BLUEPRINTS
+        path == "/staff" or path.startswith(STAFF_PREFIXES) or request.blueprint in STAFF_BLUEPRINTS
     )
 
 
 def _fixed_language(data) -> str:
     fixed = "ja" if is_staff_request() else ""
-    try:
+    with suppress(AttributeError):  # a session class without attributes: decide again
         data.lang_fixed = fixed
-    except AttributeError:  # a session class without attributes: decide again next time
-        pass
     return fixed
 
 
@@ -105,10 +101,8 @@ def _first_visit_language(data) -> str:
         guess = browser_language(request.accept_languages)
         if getattr(data, "token", None) is not None and data.get("lang") is None:
             data["lang"] = guess
-    try:
+    with suppress(AttributeError):  # a session class without attributes: decide again
         data.lang_guess = guess
-    except AttributeError:
-        pass
     return guess
 
 
@@ -142,6 +136,7 @@ def translate(text: str, **values) -> str:
 # Reviewed chrome message ids per language (read from the .po files at start-up).
 _REVIEWED: dict[str, frozenset[str]] = {}
 _NOTED = "lang_unreviewed"
+_FORM_ID = re.compile(r"[A-Za-z][\w-]*")
 _MARKER = re.compile(r"<!--lang-provenance(?::([A-Za-z][\w-]*))?-->")
 
 # The notice in each language but Japanese (a new language adds its own; it falls back to
@@ -161,10 +156,8 @@ PROVENANCE_NOTICE = {
 
 def note_unreviewed() -> None:
     """This request's page shows a text no translator checked."""
-    try:
+    with suppress(RuntimeError):  # outside a request (a mail built by a job)
         setattr(g, _NOTED, True)
-    except RuntimeError:  # outside a request (a mail built by a job)
-        pass
 
 
 def unreviewed_noted() -> bool:
@@ -175,10 +168,8 @@ def unreviewed_noted() -> bool:
 
 
 def reset_noted(value: bool) -> None:
-    try:
+    with suppress(RuntimeError):  # outside a request (a mail built by a job)
         setattr(g, _NOTED, value)
-    except RuntimeError:
-        pass
 
 
 def reviewed_messages(source: Path = SOURCE) -> dict[str, frozenset[str]]:
@@ -202,7 +193,10 @@ def provenance_slot(form: str | None = None) -> Markup:
     buttons keep what was typed (a link would leave it)."""
     if current_language() == "ja":
         return Markup("")
-    return Markup(f"<!--lang-provenance:{form}-->" if form else "<!--lang-provenance-->")
+    if form is not None and not _FORM_ID.fullmatch(form):
+        raise ValueError(f"not a form id: {form!r}")
+    # A comment of the layout's own, with an id the template wrote (checked above).
+    return Markup(f"<!--lang-provenance:{form}-->" if form else "<!--lang-provenance-->")  # noqa: S704
 
 
 def provenance_notice(form: str | None) -> Markup:
@@ -212,7 +206,7 @@ def provenance_notice(form: str | None) -> Markup:
         # A button of the page's form (as its language menu): the answers typed go along.
         back = Markup(
             '<button class="link-button" type="submit" form="{}" name="_action" value="lang:ja"'
-            ' formnovalidate>{}</button>'
+            " formnovalidate>{}</button>"
         ).format(form, link)
     else:
         back = Markup('<a href="{}" hreflang="ja">{}</a>').format(switch_urls()["ja"], link)

@@ -15,8 +15,8 @@ from pathlib import Path
 from flask import Flask, current_app
 from markupsafe import Markup
 
-from portal.catalog.schema import CatalogData, Procedure
 from portal.catalog import translations as _translations
+from portal.catalog.schema import CatalogData, Procedure
 from portal.catalog.translations import (
     FOLDER_NAME,
     PageTexts,

@@ -59,7 +59,9 @@ def test_the_counter_shows_japanese_to_a_clerk_whose_session_chose_english(
     # Japanese validation messages and chrome on a failed step.
     response = client.post(
         f"/staff/counter/{public_id}/apply/requester",
-        data={"csrf_token": csrf_token(client.get(f"/staff/counter/{public_id}/apply/requester").text)},
+        data={
+            "csrf_token": csrf_token(client.get(f"/staff/counter/{public_id}/apply/requester").text)
+        },
     )
     page = check_page(response)
     assert page.title.get_text().startswith("エラー：")
@@ -171,7 +173,9 @@ def test_a_page_of_reviewed_texts_only_has_no_notice(app, monkeypatch):
     )
     texts = app.extensions["catalog_page_texts"].texts
     reviewed = {
-        lang: {unit: {path: str(text) for path, text in paths.items()} for unit, paths in units.items()}
+        lang: {
+            unit: {path: str(text) for path, text in paths.items()} for unit, paths in units.items()
+        }
         for lang, units in texts.items()
     }  # every translation as if reviewed: plain str
     app.extensions["catalog_page_texts"] = PageTexts(reviewed)
@@ -198,7 +202,11 @@ def test_the_notice_on_a_step_goes_back_to_japanese_keeping_what_was_typed(app):
     button = notice(page).find("button")
     assert button["form"] == "step-form" and page.find("form", id="step-form")
     assert (button["name"], button["value"]) == ("_action", "lang:ja")
-    typed = {"applicant_name": "夷隅 花子", "applicant_kana": "イスミ ハナコ", "phone": "0470-62-1111"}
+    typed = {
+        "applicant_name": "夷隅 花子",
+        "applicant_kana": "イスミ ハナコ",
+        "phone": "0470-62-1111",
+    }
     response = client.post(
         step_url,
         data={**typed, "csrf_token": csrf_token(client.get(step_url).text), "_action": "lang:ja"},

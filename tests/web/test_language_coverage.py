@@ -252,7 +252,9 @@ def read_baseline() -> dict[str, dict[str, set[str]]]:
     if not BASELINE.exists():
         return {}
     data = yaml.safe_load(BASELINE.read_text(encoding="utf-8")) or {}
-    return {lang: {page: set(items) for page, items in pages.items()} for lang, pages in data.items()}
+    return {
+        lang: {page: set(items) for page, items in pages.items()} for lang, pages in data.items()
+    }
 
 
 def write_baseline(found: dict[str, dict[str, set[str]]]) -> None:
@@ -273,7 +275,12 @@ def write_baseline(found: dict[str, dict[str, set[str]]]) -> None:
 
 
 def pairs(found: dict[str, dict[str, set[str]]]) -> set[tuple[str, str, str]]:
-    return {(lang, page, text) for lang, pages in found.items() for page, items in pages.items() for text in items}
+    return {
+        (lang, page, text)
+        for lang, pages in found.items()
+        for page, items in pages.items()
+        for text in items
+    }
 
 
 def test_every_resident_page_in_every_language(world):
@@ -301,11 +308,11 @@ def test_every_resident_page_in_every_language(world):
 def test_the_check_flags_japanese_in_english_and_copies_in_easy():
     """The rules themselves, on a made-up page."""
     html = (
-        '<html><head><title>Step (転入届) | いすみ市</title></head><body>'
+        "<html><head><title>Step (転入届) | いすみ市</title></head><body>"
         '<p>Your name</p><p lang="ja"><span lang="ja">氏名</span></p>'
         '<dd class="summary-list__value">山田 太郎</dd><p>Typed: 夷隅 花子</p>'
         '<nav class="language-menu"><a>日本語</a></nav>'
-        '<div data-translation-notice><p>Not checked. <a>日本語の原文</a></p></div>'
+        "<div data-translation-notice><p>Not checked. <a>日本語の原文</a></p></div>"
         '<input aria-label="郵便番号"></body></html>'
     )
     found = offences_in("en", texts(html, ["夷隅 花子"]), set())
