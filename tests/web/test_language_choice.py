@@ -70,6 +70,18 @@ def test_the_counter_shows_japanese_to_a_clerk_whose_session_chose_english(
     page = check_page(client.get(f"/staff/counter/{public_id}/check"))
     assert "請求する方" in page.get_text() and "About the requester" not in page.get_text()
     assert page.find(attrs={"lang": "en"}) is None
+    # The other staff pages too: Japanese, and no translation notice.
+    for url in (
+        "/staff/",
+        "/staff/inbox",
+        "/staff/appointments",
+        f"/staff/counter/{public_id}/print",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = check_page(response)
+        assert page.html["lang"] == "ja", url
+        assert notice(page) is None and page.find(attrs={"lang": "en"}) is None, url
     # The same texts are English for a resident who chose English (the translation is there).
     resident = app.test_client()
     resident.get(f"/procedures/{KOSEKI}?lang=en")
