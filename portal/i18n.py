@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -120,7 +121,7 @@ def translate(text: str, **values) -> str:
     else:
         return text % values if values else text
     if text not in _REVIEWED.get(lang, ()):
-        note_unreviewed()
+        _UNREVIEWED.set(True)
     return translated % values if values else translated
 
 
@@ -135,7 +136,9 @@ def translate(text: str, **values) -> str:
 
 # Reviewed chrome message ids per language (read from the .po files at start-up).
 _REVIEWED: dict[str, frozenset[str]] = {}
-_NOTED = "lang_unreviewed"
+# One C call to note (a page notes for each chrome string): a context variable of the request's
+# thread, set back to False when each request ends.
+_UNREVIEWED: ContextVar[bool] = ContextVar("lang_unreviewed", default=False)
 _FORM_ID = re.compile(r"[A-Za-z][\w-]*")
 _MARKER = re.compile(r"<!--lang-provenance(?::([A-Za-z][\w-]*))?-->")
 
@@ -154,22 +157,22 @@ PROVENANCE_NOTICE = {
 }
 
 
-def note_unreviewed() -> None:
-    """This request's page shows a text no translator checked."""
-    with suppress(RuntimeError):  # outside a request (a mail built by a job)
-        setattr(g, _NOTED, True)
+# This request's page shows a text no translator checked (a C call: no Python frame per text).
+note_unreviewed = partial(_UNREVIEWED.set, True)
 
 
 def unreviewed_noted() -> bool:
-    try:
-        return bool(g.get(_NOTED))
-    except RuntimeError:
-        return False
+    return _UNREVIEWED.get()
 
 
-def reset_noted(value: bool) -> None:
-    with suppress(RuntimeError):  # outside a request (a mail built by a job)
-        setattr(g, _NOTED, value)
+def reset_noted(value: bool = False) -> None:
+    _UNREVIEWED.set(value)
+
+
+def _forget_noted(_error=None) -> None:
+    # Every request ends here (teardown runs after errors too), so the next one in this thread
+    # starts with nothing noted.
+    _UNREVIEWED.set(False)
 
 
 def reviewed_messages(source: Path = SOURCE) -> dict[str, frozenset[str]]:
@@ -340,6 +343,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_locale)
     app.before_request(_switch_language)
     app.after_request(_write_provenance)
+    app.teardown_request(_forget_noted)
     _REVIEWED.update(reviewed_messages())
     app.jinja_env.globals.update(
         _=translate,
