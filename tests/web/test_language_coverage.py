@@ -47,6 +47,7 @@ from portal.demo import example_answers
 from portal.i18n import LANGUAGES
 from portal.submissions import service
 from portal.submissions.models import Submission
+from tests.conftest import csrf_token
 from tests.web.hostile import LAST, NEVER_CRAWL, World
 from tests.web.test_validation_pages import _card_page as card_page
 
@@ -134,6 +135,26 @@ def drafts(app) -> tuple[object, list[str]]:
     with client.session_transaction() as session:
         session["drafts"] = tokens
     return client, urls
+
+
+def submitted_draft(app):
+    """A resident who has just submitted 住民票の写し (its completion page)."""
+    client = app.test_client()
+    catalog = app.extensions["catalog"]
+    procedure = catalog.procedure("juminhyo-copy")
+    with app.app_context():
+        row, token = service.start_draft(db.session, catalog, procedure, clock.now())
+        row.answers = example_answers(app, db.session, row, procedure, clock.today_local())
+        row.steps_done = [step.id for step in procedure.steps]
+        db.session.commit()
+    with client.session_transaction() as session:
+        session["drafts"] = {procedure.id: token}
+    url = f"/procedures/{procedure.id}/check"
+    response = client.post(
+        url, data={"csrf_token": csrf_token(client.get(url).text), "declaration": "yes"}
+    )
+    assert response.status_code == 302, response.status_code
+    return client
 
 
 def typed_values(app) -> list[str]:
@@ -229,6 +250,7 @@ def crawl(world: World) -> dict[str, dict[str, set[str]]]:
                 continue
             pages.append((actor, world.clients[actor], urls[actor]))
     pages += [("resident", drafter, url) for url in draft_urls]
+    pages.append(("resident", submitted_draft(app), "/procedures/juminhyo-copy/done"))
     # The mock card service's PIN page, as the login of the portal opens it.
     pages.append(("resident", drafter, card_page(None, app)))
     typed = typed_values(app)
