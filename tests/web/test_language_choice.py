@@ -212,7 +212,12 @@ def test_the_notice_on_a_step_goes_back_to_japanese_keeping_what_was_typed(app):
     step_url = response.headers["Location"]
     page = check_page(client.get(step_url))
     button = notice(page).find("button")
-    assert button["form"] == "step-form" and page.find("form", id="step-form")
+    form = page.find("form", id="step-form")
+    assert button["form"] == "step-form" and button.find_parent("form") is form
+    # Enter in a text box presses the form's first submit button: still "next", not this one.
+    first = form.find("button", type="submit")
+    assert first.has_attr("hidden") and first.get("name") is None and first is not button
+    assert len(page.find_all(attrs={"data-translation-notice": True})) == 1
     assert (button["name"], button["value"]) == ("_action", "lang:ja")
     typed = {
         "applicant_name": "夷隅 花子",
