@@ -163,7 +163,7 @@ def test_a_page_of_unreviewed_english_says_so_with_a_link_to_the_japanese(app):
     # やさしい日本語 says it in its own words.
     client.get("/?lang=easy")
     found = notice(check_page(client.get(f"/procedures/{JUMINHYO}")))
-    assert "まだ たしかめて いません" in found.get_text()
+    assert "まだ市の係の人がたしかめていません" in found.get_text()
 
 
 def test_a_page_of_reviewed_texts_only_has_no_notice(app, monkeypatch):
