@@ -220,7 +220,7 @@ def provenance_notice(form: str | None) -> Markup:
 
 def _write_provenance(response):
     """Put the notice (or nothing) where the layout left its marker."""
-    if response.mimetype != "text/html" or response.direct_passthrough:
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
         return response
     if current_language() == "ja":
         return response
