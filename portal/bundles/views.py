@@ -24,7 +24,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from portal import clock
+from portal import clock, furigana
 from portal.appointments import service as appointments
 from portal.bundles import plan, service, signing
 from portal.bundles.filing import file_all
@@ -217,6 +217,8 @@ def shared(public_id: str, step_id: str):
         if action:
             if action.startswith("lang:") and action[5:] in LANGUAGES:
                 session["lang"] = action[5:]
+            elif action in ("furigana:on", "furigana:off"):
+                furigana.set_choice(action == "furigana:on")
             outcome = _shared_action(current, ctx, action, today)
         else:
             outcome = submissions.read_fields(current, ctx, today)
