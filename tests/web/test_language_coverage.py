@@ -195,6 +195,12 @@ def allowed(node) -> bool:
 def texts(html: str, typed: list[str]) -> Iterator[str]:
     """The page's texts a resident reads (normalized, typed values taken out)."""
     page = BeautifulSoup(html, "html.parser")
+    # Furigana (ruby) read as the text it annotates: readings out, the base text joined again.
+    for reading in page.find_all(["rt", "rp"]):
+        reading.decompose()
+    for ruby in page.find_all("ruby"):
+        ruby.unwrap()
+    page.smooth()
 
     def cleaned(text: str) -> str:
         for value in typed:
