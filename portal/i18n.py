@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -29,7 +30,7 @@ from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from flask import Flask, current_app, redirect, request, session
+from flask import Flask, current_app, g, redirect, request, session
 from flask_babel import Babel, Domain
 from flask_babel import gettext as babel_gettext
 from markupsafe import Markup
@@ -78,8 +79,66 @@ def current_language() -> str:
         data = session._get_current_object()  # type: ignore[attr-defined]
     except RuntimeError:  # outside a request
         return "ja"
+    # What this request decided once (staff pages: Japanese; no choice yet: the browser's) is
+    # kept on the session object of this request (an attribute, not session data).
+    fixed = getattr(data, "lang_fixed", None)
+    if fixed is None:
+        fixed = _fixed_language(data)
+    if fixed:
+        return fixed
     lang = data.get("lang") if data else None
-    return lang if lang in LANGUAGES else "ja"
+    if lang in LANGUAGES:
+        return lang
+    guess = getattr(data, "lang_guess", None)
+    return guess if guess is not None else _first_visit_language(data)
+
+
+# Staff pages (/staff/..., the staff API) show the catalog's texts and the chrome in Japanese
+# whatever language the session holds: the clerk reads the city's own wording (decision 0070).
+STAFF_PREFIXES = ("/staff/", "/api/staff/")
+STAFF_BLUEPRINTS = frozenset({"staff", "staff_api", "staff_session_timeout"})
+# Chosen from the browser's Accept-Language when the session holds no choice: やさしい日本語 is
+# never chosen for the resident (nothing in the header asks for it). Every other language's code
+# is its primary subtag ("zh-CN" and "zh-TW" both choose zh, the nearest the portal has).
+AUTOMATIC = ("ja", *FOREIGN)
+
+
+def is_staff_request() -> bool:
+    path = request.path
+    return (
+        path == "/staff" or path.startswith(STAFF_PREFIXES) or request.blueprint in STAFF_BLUEPRINTS
+    )
+
+
+def _fixed_language(data) -> str:
+    fixed = "ja" if is_staff_request() else ""
+    with suppress(AttributeError):  # a session class without attributes: decide again
+        data.lang_fixed = fixed
+    return fixed
+
+
+def browser_language(accepted) -> str:
+    """The first of AUTOMATIC the browser accepts, by its order of preference, comparing the
+    primary subtag ("en-GB" is English, "ja-JP" Japanese); Japanese when none is."""
+    for value, quality in accepted:  # werkzeug keeps them best first
+        primary = value.split("-", 1)[0].split("_", 1)[0].lower()
+        if quality > 0 and primary in AUTOMATIC:
+            return primary
+    return "ja"
+
+
+def _first_visit_language(data) -> str:
+    """No language in the session yet: the best of AUTOMATIC for the browser's Accept-Language
+    (Japanese without one), kept in the session once it has one (a first request that stores
+    nothing creates no session for it). A kiosk's visit chooses on its start screen instead."""
+    guess = "ja"
+    if g.get("kiosk") is None and request.accept_languages:
+        guess = browser_language(request.accept_languages)
+        if getattr(data, "token", None) is not None and data.get("lang") is None:
+            data["lang"] = guess
+    with suppress(AttributeError):  # a session class without attributes: decide again
+        data.lang_guess = guess
+    return guess
 
 
 def _locale() -> str:
@@ -104,19 +163,20 @@ def translate(text: str, **values) -> str:
     or one with no translation) goes through Flask-Babel every time, as before."""
     lang = current_language()
     if lang == "ja":
-        translated = text
+        return text % values if values else text
+    try:
+        known: dict[str, str] = current_app.extensions[_KNOWN][lang]
+    except KeyError:  # an application without init_app (a unit test's): nothing kept
+        known = {}
+    found = known.get(text)
+    if found is not None:
+        translated = found
     else:
-        try:
-            known: dict[str, str] = current_app.extensions[_KNOWN][lang]
-        except KeyError:  # an application without init_app (a unit test's): nothing kept
-            known = {}
-        found = known.get(text)
-        if found is not None:
-            translated = found
-        else:
-            translated = _looked_up(lang, text)
-            if translated != text:
-                known[text] = translated
+        translated = _looked_up(lang, text)
+        if translated != text:
+            known[text] = translated
+    if text not in _REVIEWED.get(lang, ()):
+        _UNREVIEWED.set(True)  # for the page's translation notice (decision 0070)
     return translated % values if values else translated
 
 
@@ -144,11 +204,123 @@ def chrome_lang(text: str) -> str:
     return "ja"
 
 
+# --- provenance on pages (decision 0070) ------------------------------------------------------
+# A page in another language that showed a text not checked by a translator (a translation with
+# `reviewed: false`, a chrome string without the flag `#, reviewed`, or the Japanese shown for a
+# missing translation) says so at the top of its <main>, in its language, with a way to the
+# Japanese original. Texts note themselves when they are looked up (chrome) or written into the
+# page (catalog texts: portal.catalog.translations.Unreviewed / Untranslated); the notice takes
+# the place of a marker the layout writes at the top of <main> (`provenance_slot`), once the page
+# is rendered.
+
+# Reviewed chrome message ids per language (read from the .po files at start-up).
+_REVIEWED: dict[str, frozenset[str]] = {}
+# One C call to note (a page notes for each chrome string): a context variable of the request's
+# thread, set back to False when each request ends.
+_UNREVIEWED: ContextVar[bool] = ContextVar("lang_unreviewed", default=False)
+_FORM_ID = re.compile(r"[A-Za-z][\w-]*")
+_MARKER = re.compile(r"<!--lang-provenance(?::([A-Za-z][\w-]*))?-->")
+
+# The notice in each language but Japanese (a new language adds its own; it falls back to
+# English). Written here, not in the .po files: it is about those files' state.
+PROVENANCE_NOTICE = {
+    "en": (
+        "This page was translated by the city's developers and has not yet been checked by a "
+        "translator.",
+        "Japanese original",
+    ),
+    "easy": (
+        "このページのやさしい日本語は、まだ市の係の人がたしかめていません。",
+        "もとの日本語のページを見る",
+    ),
+}
+
+
+# This request's page shows a text no translator checked (a C call: no Python frame per text).
+note_unreviewed = partial(_UNREVIEWED.set, True)
+
+
+def unreviewed_noted() -> bool:
+    return _UNREVIEWED.get()
+
+
+def reset_noted(value: bool = False) -> None:
+    _UNREVIEWED.set(value)
+
+
+def _forget_noted(_error=None) -> None:
+    # Every request ends here (teardown runs after errors too), so the next one in this thread
+    # starts with nothing noted.
+    _UNREVIEWED.set(False)
+
+
+def reviewed_messages(source: Path = SOURCE) -> dict[str, frozenset[str]]:
+    """Per language, the chrome message ids whose translation is flagged `#, reviewed`."""
+    found: dict[str, frozenset[str]] = {}
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        locale, domain = po_path.parts[-3], po_path.stem
+        lang = "easy" if domain == "easy" else locale
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=locale)
+        found[lang] = frozenset(
+            str(m.id)
+            for m in catalog
+            if m.id and m.string and "reviewed" in m.flags and not m.fuzzy
+        )
+    return found
+
+
+def provenance_slot(form: str | None = None) -> Markup:
+    """Where the notice goes (top of <main>); `form`: the id of the page's form, whose language
+    buttons keep what was typed (a link would leave it)."""
+    if current_language() == "ja":
+        return Markup("")
+    if form is not None and not _FORM_ID.fullmatch(form):
+        raise ValueError(f"not a form id: {form!r}")
+    # A comment of the layout's own, with an id the template wrote (checked above).
+    return Markup(f"<!--lang-provenance:{form}-->" if form else "<!--lang-provenance-->")  # noqa: S704
+
+
+def provenance_notice(form: str | None) -> Markup:
+    lang = current_language()
+    text, link = PROVENANCE_NOTICE.get(lang, PROVENANCE_NOTICE["en"])
+    if form:
+        # A button of the page's form (as its language menu): the answers typed go along.
+        back = Markup(
+            '<button class="link-button" type="submit" form="{}" name="_action" value="lang:ja"'
+            " formnovalidate>{}</button>"
+        ).format(form, link)
+    else:
+        back = Markup('<a href="{}" hreflang="ja">{}</a>').format(switch_urls()["ja"], link)
+    return Markup(
+        '<div class="notice notice--translation" data-translation-notice><p>{} {}</p></div>'
+    ).format(text, back)
+
+
+def _write_provenance(response):
+    """Put the notice (or nothing) where the layout left its marker."""
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
+        return response
+    if current_language() == "ja":
+        return response
+    body = response.get_data(as_text=True)
+    match = _MARKER.search(body)
+    if match is None:
+        return response
+    notice = provenance_notice(match.group(1)) if unreviewed_noted() else ""
+    response.set_data(body[: match.start()] + str(notice) + body[match.end() :])
+    return response
+
+
 def catalog_text(item, attribute: str) -> str:
     """`label`/`name` of a life event or department, with `<attribute>_en`/`_easy` variants (a
     foreign language without its own variant takes the English one). Pages use
     `portal.localization.catalog_item_text`, which also reads the translation files."""
     lang = current_language()
+    if lang != "ja":
+        # Inline variants are translations whose provenance was not recorded (decision 0060);
+        # without one the Japanese is shown: either way not checked by a translator.
+        note_unreviewed()
     for candidate in (lang, FALLBACK.get(lang)):
         if candidate and candidate != "ja":
             variant = getattr(item, f"{attribute}_{candidate}", None)
@@ -278,6 +450,9 @@ def init_app(app: Flask) -> None:
     app.extensions[_KNOWN] = {lang: {} for lang in LANGUAGES if lang != "ja"}
     _english[:] = [Translations.load(str(compiled), ["en"], "messages")]
     app.before_request(_switch_language)
+    app.after_request(_write_provenance)
+    app.teardown_request(_forget_noted)
+    _REVIEWED.update(reviewed_messages())
     app.jinja_env.globals.update(
         _=translate,
         gettext=translate,
@@ -290,4 +465,5 @@ def init_app(app: Flask) -> None:
         catalog_text=catalog_text,
         answer_lang=answer_lang,
         language_urls=switch_urls,
+        provenance_slot=provenance_slot,
     )

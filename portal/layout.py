@@ -32,7 +32,7 @@ from jinja2.environment import TemplateModule
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from portal.i18n import current_language
+from portal.i18n import current_language, note_unreviewed, reset_noted, unreviewed_noted
 
 # A slot in the rendered text: NUL, the slot's name (and a key into its mapping after \x01), NUL.
 # NUL never reaches a page from the templates' own text, and the text is rendered with no
@@ -45,7 +45,7 @@ _LIMIT = 512  # pieces kept per application: templates × pieces × languages ×
 class _Cache:
     def __init__(self, catalog: Any) -> None:
         self.catalog = catalog
-        self.pieces: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self.pieces: dict[tuple[Any, ...], tuple[tuple[str, ...], bool]] = {}
 
 
 def _slot(name: str, key: str | None = None) -> Markup:
@@ -96,13 +96,21 @@ def layout_fragment(
         bool(context.get("kiosk_frame")),
         *key,
     )
-    parts = cache.pieces.get(full_key)
-    if parts is None:
+    cached = cache.pieces.get(full_key)
+    if cached is None:
+        # Whether the piece shows a text no translator checked (decision 0070) is kept with it,
+        # so a page served from the cache says so as the first one did.
+        noted_before = unreviewed_noted()
+        reset_noted(False)
         parts = _split(str(caller(_slot)), slots)
+        unreviewed = unreviewed_noted()
+        reset_noted(noted_before or unreviewed)
         if len(cache.pieces) >= _LIMIT:
             cache.pieces.clear()
-        cache.pieces[full_key] = parts
-    return _fill(parts, slots)
+        cache.pieces[full_key] = cached = (parts, unreviewed)
+    elif cached[1]:
+        note_unreviewed()
+    return _fill(cached[0], slots)
 
 
 def display_settings_url() -> str:

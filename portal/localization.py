@@ -15,16 +15,25 @@ from pathlib import Path
 from flask import Flask, current_app
 from markupsafe import Markup
 
+from portal.catalog import translations as _translations
 from portal.catalog.schema import CatalogData, Procedure
 from portal.catalog.translations import (
     FOLDER_NAME,
     PageTexts,
+    Unreviewed,
     Untranslated,
     catalog_folder,
     localize_procedure,
     page_texts,
 )
-from portal.i18n import FALLBACK, HTML_LANG, LANGUAGES, current_language, is_foreign
+from portal.i18n import (
+    FALLBACK,
+    HTML_LANG,
+    LANGUAGES,
+    current_language,
+    is_foreign,
+    note_unreviewed,
+)
 
 # Page texts per catalog object (tests make many apps from one unchanged catalog) and localized
 # procedures per (procedure object, language): built once, then a dict lookup per page.
@@ -78,7 +87,10 @@ def localized(procedure: Procedure, lang: str | None = None) -> Procedure:
 def procedure_title(procedure) -> str:
     """The title in the chosen language, as plain text: its element says its language with
     `text_lang(procedure)` (a link, a heading, a kiosk's session)."""
-    return str(localized(procedure).title)
+    title = localized(procedure).title
+    if isinstance(title, (Unreviewed, Untranslated)):
+        note_unreviewed()
+    return str(title)
 
 
 def procedure_summary(procedure) -> str:
@@ -109,8 +121,13 @@ def catalog_item_text(item, attribute: str) -> str:
 
 
 def city_name(city) -> str:
-    """The city's name in the chosen language, as plain text (a <title>, a sentence's value)."""
-    return plain_text(catalog_lookup("catalog", "city.name", city.name))
+    """The city's name in the chosen language, as plain text (a <title>, a sentence's value).
+    Plain text writes no mark, so an unreviewed or missing translation is noted here for the
+    page's notice (decision 0070): only a reviewed translation is a bare `str`."""
+    found = catalog_lookup("catalog", "city.name", city.name)
+    if type(found) is not str and current_language() != "ja":
+        note_unreviewed()
+    return plain_text(found)
 
 
 def plain_text(value) -> str:
@@ -131,6 +148,7 @@ def untranslated_lang(text: object) -> Markup:
 
 
 def init_app(app: Flask) -> None:
+    _translations.shown_unreviewed = note_unreviewed
     app.extensions["catalog_page_texts"] = load_page_texts(
         app.extensions["catalog"], app.config["CATALOG_PATH"]
     )

@@ -406,6 +406,15 @@ def check_catalog_translations(
 # --- translations on pages (decision 0066) --------------------------------------------------
 
 
+def _not_noted() -> None:
+    return None
+
+
+# Called when an unreviewed or untranslated text is written into a page (decision 0070: the page
+# then says it was not checked by a translator); portal.localization sets it.
+shown_unreviewed: Callable[[], None] = _not_noted
+
+
 class Untranslated(str):
     """A catalog text shown in Japanese on a page of another language (no translation yet). In
     element content it marks itself `lang="ja"` (markupsafe calls `__html__`); in an attribute
@@ -415,15 +424,28 @@ class Untranslated(str):
     lang = "ja"
 
     def __html__(self) -> str:
+        shown_unreviewed()
         return f'<span lang="{self.lang}">{escape(str(self))}</span>'
 
 
 class InEnglish(Untranslated):
     """A text missing in a foreign language, shown in its English translation instead (decision
-    0071: a foreign resident is likelier to read English than Japanese); marks itself lang="en"."""
+    0071: a foreign resident is likelier to read English than Japanese); marks itself lang="en"
+    and, like any text shown in place of a translation, is noted for the page's notice."""
 
     __slots__ = ()
     lang = "en"
+
+
+class Unreviewed(str):
+    """A translation no translator checked yet (`reviewed: false`, or written inline in the
+    catalog): shown as it is, and noted for the page's notice (decision 0070)."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        shown_unreviewed()
+        return str(escape(str(self)))
 
 
 @dataclass(frozen=True)
@@ -467,7 +489,9 @@ def page_texts(
         units = texts.setdefault(lang, {})
         for source in (inline.get(lang, {}), files.texts.get(lang, {})):
             for key, translation in source.items():
-                units.setdefault(key.unit, {})[key.path] = translation.text
+                units.setdefault(key.unit, {})[key.path] = (
+                    translation.text if translation.reviewed else Unreviewed(translation.text)
+                )
     return PageTexts(texts, dict(fallback or {}))
 
 

@@ -4,12 +4,13 @@ there), correcting (補正), withdrawing (取下げ), the receipt, and the signe
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
+from portal.i18n import LANGUAGES
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
     catalog,
@@ -101,6 +102,8 @@ def correct(token: str) -> ResponseReturnValue:
     if request.method == "POST":
         action = request.form.get("_action")
         if action:
+            if action.startswith("lang:") and action[5:] in LANGUAGES:
+                session["lang"] = action[5:]  # the language menu, or the translation notice
             procedure = service.procedure_of(submission)
             outcome = service.apply_action(procedure, current, ctx, action, today)
         else:

@@ -52,7 +52,7 @@ def test_login_and_a_logout_that_ends_the_session(make_page, audit, browser):
     expect(page.get_by_role("link", name="ログイン", exact=True)).to_be_visible()
 
     # The cookie copied before the logout opens nothing any more.
-    thief = browser.new_context(base_url=page.url.split("/logout")[0])
+    thief = browser.new_context(base_url=page.url.split("/logout")[0], locale="ja-JP")
     thief.add_cookies(copied)
     other = thief.new_page()
     other.goto("/my/applications")

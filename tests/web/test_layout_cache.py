@@ -46,7 +46,9 @@ def test_each_resident_sees_their_own_name_and_token(app):
     assert dialog.find("input", attrs={"name": "next"})["value"] == "/privacy"
     assert dialog.select_one("a.button")["href"] == "/login?next=/privacy"
     # Nothing personal in the cache: only the chrome, with markers where the values go.
-    kept = "".join("".join(parts) for parts in app.extensions["layout_fragments"].pieces.values())
+    kept = "".join(
+        "".join(parts) for parts, _ in app.extensions["layout_fragments"].pieces.values()
+    )
     for personal in ("鷹羽", "花子", *tokens):
         assert personal not in kept
 
