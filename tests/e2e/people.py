@@ -17,20 +17,23 @@ from portal.catalog.schema import Field, Step
 FIXTURES = Path(__file__).parent / "files"
 
 
-# The 必須/任意 tag after a label, in each language (やさしい日本語: portal/translations/ja).
-_TAGS = "|".join(
-    map(
-        re.escape,
-        [
-            "必須",
-            "任意",
-            "Required",
-            "Optional",
-            "かならず 入（い）れる",
-            "入（い）れなくても よい",
-        ],
-    )
-)
+def _tag_words() -> list[str]:
+    """The 必須/任意 tag after a label, as every language's .po file words it (やさしい日本語:
+    portal/translations/ja/LC_MESSAGES/easy.po), and the Japanese itself."""
+    from babel.messages.pofile import read_po
+
+    from portal.i18n import SOURCE
+
+    words = {"必須", "任意"}
+    for po_path in SOURCE.glob("*/LC_MESSAGES/*.po"):
+        with po_path.open("rb") as po_file:
+            for message in read_po(po_file):
+                if message.id in ("必須", "任意") and message.string and not message.fuzzy:
+                    words.add(str(message.string))
+    return sorted(words, key=len, reverse=True)
+
+
+_TAGS = "|".join(map(re.escape, _tag_words()))
 
 
 def _name(label: str) -> re.Pattern[str]:
