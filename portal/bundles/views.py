@@ -34,7 +34,8 @@ from portal.catalog.fields import html_id
 from portal.catalog.schema import Step
 from portal.db import db, retrying
 from portal.extensions import limiter
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, showing_localized, translate
+from portal.localization import localized, shown_event, shown_shared_step
 from portal.payments import service as payments
 from portal.qr import qr_svg
 from portal.submissions import access, conditions, prefill, steps
@@ -203,6 +204,7 @@ def shared(public_id: str, step_id: str):
     current = service.shared_step(bundle, step_id, today)
     if current is None:
         abort(404)
+    event = service.event_of(bundle)
     members = service.members_of(db.session, bundle)
     ctx = _SharedContext(db.session, members[0], access.services(), clock.now())
     ctx.bundle = bundle
@@ -217,9 +219,10 @@ def shared(public_id: str, step_id: str):
         if action:
             if action.startswith("lang:") and action[5:] in LANGUAGES:
                 session["lang"] = action[5:]
-            outcome = _shared_action(current, ctx, action, today)
+            outcome = _shared_action(shown_shared_step(event, current), ctx, action, today)
         else:
-            outcome = submissions.read_fields(current, ctx, today)
+            # Read with the page's labels (its messages name them); same names and values.
+            outcome = submissions.read_fields(shown_shared_step(event, current), ctx, today)
             if outcome.ok:
                 try:
                     service.save_shared(
@@ -232,13 +235,13 @@ def shared(public_id: str, step_id: str):
                 return redirect(_after_save(bundle), 303)
         raw.update(outcome.raw)
     position, total, back = _position_and_back(bundle, ("shared", "", current.id), today)
-    event = service.event_of(bundle)
+    shown = shown_shared_step(event, current)
     return _render_step(
         bundle,
-        event_label=event.label,
-        heading_context="まとめて申請（共通の質問）",
-        step=current,
-        fields=current.fields,
+        event_label=shown_event(event).label,
+        heading_context=translate("まとめて申請（共通の質問）"),
+        step=shown,
+        fields=shown.fields,
         raw=raw,
         outcome=outcome,
         locked=set(),
@@ -252,7 +255,7 @@ def shared(public_id: str, step_id: str):
         department=None,
         shown={},
         conditions=conditions.page_conditions(
-            current.fields, service.context_of(bundle), ctx.form, (), today
+            shown.fields, service.context_of(bundle), ctx.form, (), today
         ),
         masks={},
         file_url=lambda token: "",
@@ -324,11 +327,12 @@ def member(public_id: str, procedure_id: str, step_id: str):
     raw = result.raw
     page = steps.page_values(submission, current, result.ctx, raw, outcome, today)
     position, total, back = _position_and_back(bundle, ("member", procedure_id, step_id), today)
+    shown_procedure, shown_step = steps.localized_step(procedure, current)
     return _render_step(
         bundle,
-        event_label=service.event_of(bundle).label,
-        heading_context=procedure.title,
-        step=current,
+        event_label=shown_event(service.event_of(bundle)).label,
+        heading_context=shown_procedure.title,
+        step=shown_step,
         fields=page["fields"],
         raw=raw,
         outcome=outcome,
@@ -337,7 +341,7 @@ def member(public_id: str, procedure_id: str, step_id: str):
         shown=page["shown"],
         conditions=page["conditions"],
         masks=page["masks"],
-        procedure=procedure,
+        procedure=shown_procedure,
         department=page["department"],
         position=position,
         total=total,
@@ -366,11 +370,16 @@ def member_file(public_id: str, procedure_id: str, upload_token: str):
 
 
 def _shared_summary(bundle: Bundle, today: dt.date) -> list[SummaryGroup]:
+    with showing_localized():  # answers' chrome (はい, dates) in the resident's language
+        return _shared_groups(bundle, today)
+
+
+def _shared_groups(bundle: Bundle, today: dt.date) -> list[SummaryGroup]:
     groups = []
     members = service.members_of(db.session, bundle)
     ctx = access.form_context(members[0])
     answers = service.context_of(bundle)
-    event = service.event_of(bundle)
+    event = shown_event(service.event_of(bundle))
     used = service.used_names(service.spec_of(bundle), bundle.procedures)
     screened = [f for f in event.screening.fields if f.name in used] if event.screening else []
     if event.screening and screened:  # answers of the first questions, in the applications
@@ -383,13 +392,17 @@ def _shared_summary(bundle: Bundle, today: dt.date) -> list[SummaryGroup]:
                     SummaryRow(f.label, f.field_type.display(f, answers.get(f.name), ctx))
                     for f in screened
                 ],
-                note=Markup(
-                    '<p class="small">最初の質問の答えです。変えるときは、'
-                    '<a href="{}">質問に答え直して</a>、もう一度まとめて申請を始めてください。</p>'
-                ).format(again),
+                note=Markup('<p class="small">{} <a href="{}">{}</a></p>').format(
+                    translate(
+                        "最初の質問の答えです。変えるときは、もう一度まとめて申請を始めてください。"
+                    ),
+                    again,
+                    translate("質問に答え直す"),
+                ),
             )
         )
     for step in service.shared_steps(bundle, today):
+        step = shown_shared_step(event, step)
         groups.append(
             SummaryGroup(
                 str(len(groups) + 1),
@@ -421,6 +434,7 @@ def _member_summary(bundle: Bundle, submission: Submission, today: dt.date) -> l
         ),
         skip=service.filled_names(bundle, submission, today),
         omit_empty=True,
+        localize=True,
     )
 
 
@@ -445,7 +459,7 @@ def check(public_id: str):
     if request.method == "POST":
         declared = request.form.get("declaration") == "yes"
         if not declared:
-            errors["declaration"] = DECLARATION_ERROR
+            errors["declaration"] = translate(DECLARATION_ERROR)
         elif signing_needed:
             return signing.begin(bundle, members)
         else:
@@ -458,18 +472,18 @@ def check(public_id: str):
         render_template(
             "bundles/check.html",
             bundle=bundle,
-            event=service.event_of(bundle),
+            event=shown_event(service.event_of(bundle)),
             shared_summary=_shared_summary(bundle, today),
             members=[
                 {
                     "submission": m,
-                    "procedure": submissions.procedure_of(m),
+                    "procedure": localized(submissions.procedure_of(m)),
                     "summary": _member_summary(bundle, m, today),
                     "signature": m in signing_needed,
                 }
                 for m in members
             ],
-            fees=[(procedure, fee) for _, procedure, fee in fees if fee],
+            fees=[(localized(procedure), fee) for _, procedure, fee in fees if fee],
             total_fee=sum(fee or 0 for _, _, fee in fees),
             signing_needed=bool(signing_needed),
             errors=errors,
