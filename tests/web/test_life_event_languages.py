@@ -21,7 +21,7 @@ from tests.conftest import ROOT, check_page, csrf_token
 from tests.web.test_bundle_pages import NOW as BUNDLE_NOW
 from tests.web.test_bundle_pages import VALUES, bundle_path, form_data
 from tests.web.test_identity_features import login, stub  # noqa: F401  (fixture)
-from tests.web.test_languages_pages import japanese_outside_allowed
+from tests.web.test_languages_pages import english_draft, japanese_outside_allowed
 
 CATALOG = load_catalog(ROOT / "procedure_catalog.yaml")
 EVENTS = [e for e in CATALOG.life_events if e.screening]
@@ -219,3 +219,23 @@ def test_a_booking_page_names_the_counter_in_english(client):
     soup = check_page(client.get("/appointments/shimin-koseki"))
     assert soup.h1.get_text(strip=True) == "Citizens Division, family register (koseki) counter"
     assert "Bereavement support corner" in soup.get_text()
+
+
+def test_the_status_page_names_the_state_and_procedure_in_english(app, client):
+    """The status page reads the catalog unit (workflow states) and the procedure's English; its
+    own chrome is not translated yet (decision 0072)."""
+    english_draft(app, client, "juminhyo-copy")
+    url = "/procedures/juminhyo-copy/check"
+    response = client.post(
+        url, data={"csrf_token": csrf_token(client.get(url).text), "declaration": "yes"}
+    )
+    done = check_page(client.get(response.headers["Location"]))
+    status_url = done.select_one("a.link-break")["href"].replace("http://localhost", "")
+    soup = check_page(client.get(status_url))
+    assert soup.select_one(".status-tag").get_text(strip=True) == "Submitted"
+    assert soup.select_one(".caption").get_text(strip=True) == "Request for copies of the residence certificate (jūminhyō)"
+    timeline = soup.select_one(".timeline").get_text(" ", strip=True)
+    assert "Submitted" in timeline and "受付" not in timeline
+    client.get("/?lang=ja")
+    soup = check_page(client.get(status_url))
+    assert soup.select_one(".status-tag").get_text(strip=True) != "Submitted"
