@@ -10,6 +10,7 @@ Every page needs the signed-in resident who started the bundle; anyone else gets
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from flask import (
@@ -34,8 +35,14 @@ from portal.catalog.fields import html_id
 from portal.catalog.schema import Step
 from portal.db import db, retrying
 from portal.extensions import limiter
-from portal.i18n import LANGUAGES, showing_localized, translate
-from portal.localization import localized, shown_event, shown_shared_step
+from portal.i18n import LANGUAGES, current_language, showing_localized, translate
+from portal.localization import (
+    localized,
+    localized_counter,
+    procedure_title,
+    shown_event,
+    shown_shared_step,
+)
 from portal.payments import service as payments
 from portal.qr import qr_svg
 from portal.submissions import access, conditions, prefill, steps
@@ -539,16 +546,16 @@ def _plan_context(bundle: Bundle) -> dict:
         token = appointments.ticket_token(
             current_app.config["SECRET_KEY"], visit.appointment.public_id
         )
-        ticket = qr_svg(token, "予約票のQRコード（窓口で読み取ります）")
+        ticket = qr_svg(token, translate("予約票のQRコード（窓口で読み取ります）"))
     return dict(
         bundle=bundle,
-        event=service.event_of(bundle),
+        event=shown_event(service.event_of(bundle)),
         progress=progress,
         counts={
             state: sum(1 for p in progress if p.state == state)
             for state in ("done", "waiting", "todo")
         },
-        visit=visit,
+        visit=_shown_visit(visit),
         booking_url=booking_url,
         manage_url=(
             url_for(
@@ -561,9 +568,29 @@ def _plan_context(bundle: Bundle) -> dict:
             else None
         ),
         unpaid=unpaid,
+        unpaid_titles=[procedure_title(submissions.procedure_of(s)) for s in unpaid],
         unpaid_total=sum(payments.fee_of(s) for s in unpaid),
         ticket=ticket,
     )
+
+
+def _shown_visit(visit: plan.Visit) -> plan.Visit:
+    """The visit as the page shows it: counters, procedures and what to bring in the resident's
+    language (the same stops, in the same order)."""
+    if current_language() == "ja":
+        return visit
+    stops = []
+    for stop in visit.stops:
+        procedures = [localized(p) for p in stop.procedures]
+        bring: list[str] = []
+        for procedure in procedures:
+            bring.extend(b for b in procedure.what_you_need if b not in bring)
+        shown = localized_counter(stop.counter)
+        stops.append(dataclasses.replace(stop, counter=shown, procedures=procedures, bring=bring))
+    booking = None
+    if visit.booking is not None:
+        booking = next(s for s in stops if s.counter.id == visit.booking.counter.id)
+    return dataclasses.replace(visit, stops=stops, booking=booking)
 
 
 @bp.get("/<public_id>/plan")
