@@ -186,15 +186,6 @@ def localized_states(workflow_name: str, states: dict) -> dict:
     return made
 
 
-def state_text(workflow: str, state: str, name: str, japanese: str) -> str:
-    """A workflow state's `label` or `description` in the chosen language (unit `catalog`)."""
-    return catalog_lookup("catalog", f"workflows.{workflow}.states.{state}.{name}", japanese)
-
-
-def department_name(department) -> str:
-    return catalog_lookup("catalog", f"departments.{department.id}.name", department.name)
-
-
 def procedure_title(procedure) -> str:
     """The title in the chosen language, as plain text: its element says its language with
     `text_lang(procedure)` (a link, a heading, a kiosk's session)."""
@@ -241,6 +232,5 @@ def init_app(app: Flask) -> None:
         localized_event=localized_event,
         localized_procedure=localized,
         localized_counter=localized_counter,
-        state_text=state_text,
     )
     app.jinja_env.filters["plain"] = plain_text
