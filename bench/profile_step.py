@@ -1,6 +1,7 @@
 """Profile the step page GET and the step POST in-process (no HTTP server, no other load).
 
     .venv/bin/python bench/profile_step.py [--requests N] [--top K] [--signed-in] [--pstats DIR]
+                                           [--language ja|easy|en] [--callgrind]
 
 The portal app as `make run` builds it (PORTAL_ENV=development, a scratch instance directory and
 SQLite database migrated like bench/step_pages.py does, the rate limits raised out of reach),
@@ -188,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--signed-in", action="store_true", help="a signed-in resident's draft")
+    parser.add_argument(
+        "--language",
+        choices=("ja", "easy", "en"),
+        default="ja",
+        help="the page's language (the session's choice, as the language menu sets it)",
+    )
     parser.add_argument("--pstats", type=Path, help="write the raw profiles into this directory")
     parser.add_argument("--no-profile", action="store_true", help="only the CPU per request")
     parser.add_argument(
@@ -205,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.signed_in:
             _sign_in(app, client, Path(tmp))
         token = start_draft(client)
+        if args.language != "ja":
+            with client.session_transaction() as session:
+                session["lang"] = args.language
         post_data = {**ANSWERS, "csrf_token": token}
 
         def get() -> None:

@@ -309,8 +309,13 @@ def _csrf(body: bytes) -> str:
     return match.group(1).decode()
 
 
+# The portal's pages in this language (--language): the session's choice, as `?lang=` sets it.
+LANGUAGE = {"code": "ja"}
+
+
 def start_draft(client: Client) -> str:
-    """GET the start page, POST /start with its token; return the step page's csrf token."""
+    """GET the start page, POST /start with its token, choose the language (--language);
+    return the step page's csrf token."""
     status, _, body = client.request("GET", BASE)
     if status != 200:
         raise RuntimeError(f"GET {BASE} returned {status}")
@@ -319,9 +324,16 @@ def start_draft(client: Client) -> str:
     location = headers.get("Location", "")
     if status != 302 or not location.endswith(STEP):
         raise RuntimeError(f"POST {BASE}/start returned {status} to {location!r}")
+    if LANGUAGE["code"] != "ja":
+        status, headers, _ = client.request("GET", f"{STEP}?lang={LANGUAGE['code']}")
+        if status != 303 or not headers.get("Location", "").endswith(STEP):
+            raise RuntimeError(f"GET {STEP}?lang={LANGUAGE['code']} returned {status}")
     status, _, body = client.request("GET", STEP)
     if status != 200:
         raise RuntimeError(f"GET {STEP} returned {status}")
+    chosen = re.compile(rf'value="lang:{LANGUAGE["code"]}"[^>]*aria-current="true"'.encode())
+    if not chosen.search(body):
+        raise RuntimeError(f"GET {STEP} is not in {LANGUAGE['code']}")
     return _csrf(body)
 
 
@@ -569,7 +581,10 @@ def print_report(machine: dict, settings: dict, results: list[dict], ratio: dict
         "{concurrency} clients (keep-alive), {seconds:g} s per scenario after {warmup:g} s "
         "warm-up, cap {max_requests} requests".format(**settings)
     )
-    print(f"          portal: PORTAL_ENV=development, rate limits {settings['portal_rate_limits']}")
+    print(
+        f"          portal: PORTAL_ENV=development, language {settings['portal_language']},"
+        f" rate limits {settings['portal_rate_limits']}"
+    )
     print()
     header = f"{'scenario':<32} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
     header += f"{'p99 ms':>8} {'errors':>7}"
@@ -607,7 +622,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--warmup", type=float, default=WARMUP_SECONDS, help="uncounted seconds")
     parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
+    parser.add_argument(
+        "--language",
+        choices=("ja", "easy", "en"),
+        default="ja",
+        help="the portal's pages in this language (default ja)",
+    )
     args = parser.parse_args(argv)
+    LANGUAGE["code"] = args.language
     if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0 or args.max_requests < 1:
         parser.error("--seconds and --max-requests must be positive, --concurrency at least 1")
 
@@ -625,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": args.warmup,
         "max_requests": args.max_requests,
         "portal_env": "development",
+        "portal_language": args.language,
         "database": "SQLite (scratch file, WAL)",
         "portal_rate_limits": f"on, every limit raised to {UNREACHABLE_LIMIT}",
         "gunicorn_control_socket": "off",

@@ -81,6 +81,9 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     from portal import localization
 
     localization.init_app(app)
+    from portal import furigana
+
+    furigana.init_app(app)
 
     # A package's blueprint is defined in its __init__; its pages are added by its route modules,
     # imported here (not by the __init__: importing a package's models or services never loads

@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from portal import migrate, ui_texts
+from portal import furigana, migrate, ui_texts
 from portal.audit.cli import audit_cli
-from portal.catalog import CatalogError, load_catalog, translations
+from portal.catalog import CatalogError, easy_japanese, load_catalog, translations
 from portal.i18n import LANGUAGES
 from portal.migrate import alembic_config
 from portal.mocks_db import mock_tables_wanted
@@ -52,14 +53,93 @@ def catalog_check(path: str | None) -> None:
     if not configured and not (catalog_dir / translations.BASELINE_NAME).exists():
         click.echo(f"translations: not checked (no {translations.BASELINE_NAME} beside {path})")
         return
-    report, problems = translations.check_catalog_translations(
-        data, catalog_dir, LANGUAGES, _ui_strings()
-    )
+    ui = _ui_strings()
+    report, problems = translations.check_catalog_translations(data, catalog_dir, LANGUAGES, ui)
     _echo_counts(report)
+    problems += _easy_japanese_problems(data, catalog_dir, ui, gated=configured)
+    problems += _reading_problems(catalog_dir)
     if problems:
         listing = "\n".join(f"  {problem}" for problem in problems)
         click.echo(f"catalog translations:\n{listing}", err=True)
         sys.exit(1)
+
+
+def _easy_japanese_problems(data, catalog_dir: Path, ui, gated: bool) -> list[str]:
+    """The やさしい日本語 lint (decision 0069): figures printed; a breach not in the baseline is
+    a problem (for another catalog than the configured one, only when it has a baseline)."""
+    easy, japanese = easy_japanese.easy_texts(data, catalog_dir / translations.FOLDER_NAME, ui)
+    measures = easy_japanese.measure_all(easy, japanese)
+    click.echo(easy_japanese.summary(measures))
+    baseline_path = catalog_dir / easy_japanese.BASELINE_NAME
+    if not gated and not baseline_path.exists():
+        click.echo(
+            f"easy japanese: not gated (no {easy_japanese.BASELINE_NAME} beside the catalog)"
+        )
+        return []
+    try:
+        baseline = easy_japanese.read_baseline(baseline_path)
+    except ValueError as error:
+        return [str(error)]
+    return easy_japanese.problems(measures, baseline)
+
+
+def _reading_problems(catalog_dir: Path) -> list[str]:
+    """The reading table of ふりがな (catalog/readings.yaml, decision 0069)."""
+    path = catalog_dir / furigana.READINGS_NAME
+    try:
+        furigana.read_overrides(path)
+    except (furigana.ReadingsError, yaml.YAMLError) as error:
+        return [str(error)]
+    if path.exists():
+        count = len(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        click.echo(f"readings: {count} words with the catalog's own reading")
+    return []
+
+
+@catalog_cli.command("easy-japanese")
+@click.argument("path", required=False)
+@click.option("--all", "show_all", is_flag=True, help="List every easy text, not only breaches.")
+@click.option("--write", is_flag=True, help="Remove what is fixed now from the baseline.")
+@click.option("--grow", is_flag=True, help="With --write: also add new breaches.")
+def catalog_easy_japanese(path: str | None, show_all: bool, write: bool, grow: bool) -> None:
+    """Measure every やさしい日本語 text (sentence length, kanji density, unchanged texts) and
+    rewrite catalog/easy-japanese-baseline.yaml (only shrinking it unless --grow)."""
+    entry = Path(path or current_app.config["CATALOG_PATH"])
+    try:
+        data = load_catalog(entry)
+    except CatalogError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    catalog_dir = translations.catalog_folder(entry)
+    easy, japanese = easy_japanese.easy_texts(
+        data, catalog_dir / translations.FOLDER_NAME, _ui_strings()
+    )
+    measures = easy_japanese.measure_all(easy, japanese)
+    for m in measures:
+        if show_all or m.breaches:
+            flags = f" [{', '.join(m.breaches)}]" if m.breaches else ""
+            click.echo(f"{m.key}: {m.figures()}{flags}")
+    click.echo(easy_japanese.summary(measures))
+    if not write:
+        return
+    baseline_path = catalog_dir / easy_japanese.BASELINE_NAME
+    baseline = easy_japanese.read_baseline(baseline_path)
+    new = [
+        f"{m.key}: {rule}"
+        for m in measures
+        for rule in m.breaches
+        if rule not in baseline.get(m.key, set())
+    ]
+    if new and not grow:
+        listing = "\n".join(f"  {line}" for line in new)
+        click.echo(
+            f"not written: {len(new)} breaches are not in {baseline_path.name} "
+            f"(rewrite the texts; --grow adds them):\n{listing}",
+            err=True,
+        )
+        sys.exit(1)
+    baseline_path.write_text(easy_japanese.baseline_yaml(measures), encoding="utf-8")
+    click.echo(f"written: {baseline_path}")
 
 
 def _ui_strings():

@@ -250,6 +250,7 @@ def run_sample(seed: int, picks: int) -> dict:
                 ("public en", "desktop", lambda p: sample.public_pages(p, "en")),
                 ("no javascript", "nojs", sample.no_javascript),
                 ("display", "phone", sample.display_modes),
+                ("furigana", "phone", sample.furigana_pages),
                 ("login", "phone", sample.login_and_procedure),
                 ("timeout", "phone", lambda p: sample.login_timeout(p, server)),
                 ("status", "desktop", lambda p: sample.status_page(p, status_url)),

@@ -146,6 +146,24 @@ def display_modes(page):
     yield "手続の説明（大きい文字・高コントラスト）", page, False
 
 
+def furigana_pages(page):
+    """ふりがな on (decision 0069): the public pages in 日本語 and やさしい日本語, and a form
+    step with its errors."""
+    page.goto("/?furigana=on")
+    for lang in ("ja", "easy"):
+        for label, shown, kiosk in public_pages(page, lang):
+            yield f"{label}・ふりがな", shown, kiosk
+    page.goto("/?lang=ja")
+    page.goto(f"/procedures/{PROCEDURE}")
+    page.get_by_role("button", name="申請を始める", exact=True).click()
+    expect(page.locator("main ruby").first).to_be_visible()
+    yield "申請のステップ（ふりがな）", page, False
+    page.locator("main form").get_by_role("button", name="次へ進む").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield "申請のステップ：エラー（ふりがな）", page, False
+    page.goto("/?furigana=off")
+
+
 def login_and_procedure(page):
     """Login (with its error), a procedure step (with its errors), my applications."""
     page.goto("/login")

@@ -25,7 +25,7 @@ from flask import (
 )
 from markupsafe import Markup
 
-from portal import clock
+from portal import clock, furigana
 from portal.appointments import service as appointments
 from portal.bundles import plan, service, signing
 from portal.bundles.filing import file_all
@@ -226,6 +226,8 @@ def shared(public_id: str, step_id: str):
         if action:
             if action.startswith("lang:") and action[5:] in LANGUAGES:
                 session["lang"] = action[5:]
+            elif action in ("furigana:on", "furigana:off"):
+                furigana.set_choice(action == "furigana:on")
             outcome = _shared_action(shown_shared_step(event, current), ctx, action, today)
         else:
             # Read with the page's labels (its messages name them); same names and values.

@@ -22,7 +22,7 @@ from typing import Any
 from flask import request, session
 from werkzeug.datastructures import MultiDict
 
-from portal import clock
+from portal import clock, furigana
 from portal.catalog import logic
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Field, Procedure, Step
@@ -91,6 +91,8 @@ def handle(
         if languages and action.startswith("lang:") and action[5:] in LANGUAGES:
             session["lang"] = action[5:]
             shown, shown_step = localized_step(procedure, current)
+        elif action in ("furigana:on", "furigana:off"):
+            furigana.set_choice(action == "furigana:on")
         result.outcome = service.apply_action(shown, shown_step, ctx, action, today)
     else:
         result.outcome = service.read_step(shown, shown_step, ctx, today)

@@ -17,8 +17,24 @@ from portal.catalog.schema import Field, Step
 FIXTURES = Path(__file__).parent / "files"
 
 
+# The 必須/任意 tag after a label, in each language (やさしい日本語: portal/translations/ja).
+_TAGS = "|".join(
+    map(
+        re.escape,
+        [
+            "必須",
+            "任意",
+            "Required",
+            "Optional",
+            "かならず 入（い）れる",
+            "入（い）れなくても よい",
+        ],
+    )
+)
+
+
 def _name(label: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(label)}\s*(必須|任意|Required|Optional)?$")
+    return re.compile(rf"^{re.escape(label)}\s*({_TAGS})?$")
 
 
 def by_label(scope, label: str):

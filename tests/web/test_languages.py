@@ -86,3 +86,34 @@ def test_english_titles_are_shown_in_the_english_list(client):
     page = check_page(client.get("/", query_string={"q": "childcare"}))
     titles = [a.get_text(strip=True) for a in page.select(".card__title a")]
     assert CATALOG.procedure("hoiku-riyou").en.title in titles
+
+
+def test_translated_texts_are_kept_per_language_and_nothing_else(app):
+    """Decision 0067: a chrome text the translations know is kept once per language; a text
+    they do not know (one built with a typed value) is translated every time and never kept."""
+    from flask_babel import gettext as babel_gettext
+
+    from portal.i18n import translate
+
+    known = app.extensions["i18n_known_texts"]
+    typed = "大原 太郎さんの申請"  # not a message id: stands for a text built with a typed name
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = "en"
+        first = translate("次へ進む")
+        assert first != "次へ進む" and first == babel_gettext("次へ進む")
+        assert known["en"]["次へ進む"] == first
+        assert translate("次へ進む") == first  # the kept text, the same answer
+        assert translate("%(amount)s円", amount="1,000") == babel_gettext("%(amount)s円") % {
+            "amount": "1,000"
+        }
+        assert translate(typed) == typed and typed not in known["en"]
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = "easy"
+        assert translate(typed) == typed and typed not in known["easy"]
+        assert "次へ進む" not in known["easy"] or known["easy"]["次へ進む"] != first
+    with app.test_request_context("/"):
+        assert translate("次へ進む") == "次へ進む"  # Japanese: the message id itself
