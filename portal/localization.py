@@ -10,20 +10,25 @@ with the same ids and values, so stored answers do not depend on the language.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app
 from markupsafe import Markup
 
 from portal.catalog import translations as _translations
-from portal.catalog.schema import CatalogData, Procedure
+from portal.catalog.schema import CatalogData, Counter, LifeEvent, Procedure, Step
 from portal.catalog.translations import (
     FOLDER_NAME,
     PageTexts,
     Unreviewed,
     Untranslated,
     catalog_folder,
+    localize_counter,
+    localize_life_event,
     localize_procedure,
+    localize_step,
     page_texts,
 )
 from portal.i18n import (
@@ -81,6 +86,114 @@ def localized(procedure: Procedure, lang: str | None = None) -> Procedure:
     if len(_LOCALIZED) >= _LOCALIZED_MAX:
         _LOCALIZED.clear()
     _LOCALIZED[key] = (procedure, made)
+    return made
+
+
+def _cached(thing, lang: str, unit: str, localize):
+    key = (id(thing), lang)
+    cached = _LOCALIZED.get(key)
+    if cached is not None and cached[0] is thing:
+        return cached[1]
+    texts = catalog_page_texts()
+    made = localize(thing, lambda path, japanese: texts.text(unit, path, lang, japanese))
+    if len(_LOCALIZED) >= _LOCALIZED_MAX:
+        _LOCALIZED.clear()
+    _LOCALIZED[key] = (thing, made)
+    return made
+
+
+def localized_event(event: LifeEvent, lang: str | None = None) -> LifeEvent:
+    """A life event with its texts in the chosen language (itself in Japanese): label, summary,
+    screening questions, checklist items, the bundle's shared steps (decision 0072)."""
+    lang = lang or current_language()
+    if lang == "ja":
+        return event
+    return _cached(event, lang, f"life-events/{event.id}", localize_life_event)
+
+
+def event_texts(event: LifeEvent, lang: str | None = None) -> Callable[[str, str], str]:
+    """`text(path, japanese)` for a life event's unit in the chosen language."""
+    lang = lang or current_language()
+    texts = catalog_page_texts()
+    unit = f"life-events/{event.id}"
+    return lambda path, japanese: texts.text(unit, path, lang, japanese)
+
+
+def shown_event(event: LifeEvent) -> LifeEvent:
+    """A life event not from the catalog (a bundle's stored definition) in the chosen language:
+    not cached (a new object each time)."""
+    if current_language() == "ja":
+        return event
+    return localize_life_event(event, event_texts(event))
+
+
+def shown_shared_step(event: LifeEvent, step: Step) -> Step:
+    """A bundle's shared step (maybe holding only some fields) in the chosen language."""
+    if current_language() == "ja":
+        return step
+    return localize_step(step, "bundle.shared", event_texts(event))
+
+
+def localized_counter(counter: Counter, lang: str | None = None) -> Counter:
+    """A counter with its name, place, hours, services in the chosen language."""
+    lang = lang or current_language()
+    if lang == "ja" or counter is None:
+        return counter
+    return _cached(counter, lang, "catalog", localize_counter)
+
+
+def localized_visit(visit):
+    """A booking's `Visit` for display: its counter and chosen services localized (ids,
+    minutes and people the same)."""
+    if visit is None or current_language() == "ja":
+        return visit
+    counter = localized_counter(visit.counter)
+    by_id = {s.id: s for s in counter.booking.services} if counter.booking else {}
+    services = tuple(by_id.get(s.id, s) for s in visit.services)
+    return dataclasses.replace(visit, counter=counter, services=services)
+
+
+def localized_booking_values(values: dict) -> dict:
+    """A booking page's template values with every counter and visit in the chosen language."""
+    if current_language() == "ja":
+        return values
+    shown = dict(values)
+    if shown.get("counter") is not None:
+        shown["counter"] = localized_counter(shown["counter"])
+    if shown.get("visit") is not None:
+        shown["visit"] = localized_visit(shown["visit"])
+    if shown.get("counters") is not None:
+        shown["counters"] = [localized_counter(c) for c in shown["counters"]]
+    if shown.get("mine"):
+        shown["mine"] = [
+            {**row, "counter": localized_counter(row["counter"]) if row.get("counter") else None}
+            for row in shown["mine"]
+        ]
+    return shown
+
+
+def localized_states(workflow_name: str, states: dict) -> dict:
+    """A workflow's states with their label and description in the chosen language."""
+    lang = current_language()
+    if lang == "ja":
+        return states
+    key = ("workflow", workflow_name, lang)
+    cached = _LOCALIZED.get(key)  # type: ignore[arg-type]
+    if cached is not None and cached[0] is states:
+        return cached[1]
+    texts = catalog_page_texts()
+    made = {}
+    for name, state in states.items():
+        base = f"workflows.{workflow_name}.states.{name}"
+        made[name] = state.model_copy(
+            update={
+                "label": texts.text("catalog", f"{base}.label", lang, state.label),
+                "description": texts.text(
+                    "catalog", f"{base}.description", lang, state.description
+                ),
+            }
+        )
+    _LOCALIZED[key] = (states, made)  # type: ignore[index]
     return made
 
 
@@ -159,5 +272,8 @@ def init_app(app: Flask) -> None:
         untranslated_lang=untranslated_lang,
         catalog_text=catalog_item_text,
         city_name=city_name,
+        localized_event=localized_event,
+        localized_procedure=localized,
+        localized_counter=localized_counter,
     )
     app.jinja_env.filters["plain"] = plain_text

@@ -40,6 +40,7 @@ from portal.clock import TOKYO
 from portal.db import db, retried_view
 from portal.extensions import limiter
 from portal.input_policy import BAD_CHARACTERS, NAME_MAX, bad_characters, plain
+from portal.localization import localized_booking_values
 from portal.qr import qr_svg
 from portal.security import format_short_code
 from portal.submissions import service as submissions
@@ -50,6 +51,11 @@ bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 WEEKDAYS_JA = "月火水木金土日"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LIMITS = {"name": NAME_MAX, "email": 254, "phone": 20, "note": 400}
+
+
+def _render(template: str, **values) -> str:
+    """A booking page: counters and services in the resident's language (decision 0072)."""
+    return render_template(template, **localized_booking_values(values))
 
 
 def _catalog():
@@ -172,7 +178,7 @@ def index():
     mine = []
     if user:
         mine = _owned(user)
-    return render_template(
+    return _render(
         "appointments/index.html",
         counters=service.bookable_counters(_catalog()),
         mine=mine,
@@ -216,7 +222,7 @@ def counter(counter_id: str):
             errors["service"] = "用件を1つ以上選んでください"
         elif visit is None:
             errors["service"] = "用件または人数の選び方が正しくありません。選び直してください"
-    return render_template(
+    return _render(
         "appointments/counter.html",
         counter=counter,
         chosen=chosen,
@@ -311,7 +317,7 @@ def day(counter_id: str, day: str):
     free = service.times(db.session, visit, chosen_day, now)
     status = 422 if errors else 200
     return (
-        render_template(
+        _render(
             "appointments/day.html",
             counter=counter,
             visit=visit,
@@ -385,7 +391,7 @@ def _taken(visit, start, form, now, token: str | None = None) -> Response:
     """409: the time has just been taken; other free times, each a button that books it with
     everything the resident entered."""
     return Response(
-        render_template(
+        _render(
             "appointments/taken.html",
             visit=visit,
             start=start,
@@ -428,7 +434,7 @@ def _gone(appointment: Appointment, now: dt.datetime) -> Response | None:
     if service.link_expired(appointment, now):
         return _no_referrer(
             (
-                render_template(
+                _render(
                     "appointments/gone.html",
                     title="このリンクは使えなくなりました",
                     message="予約の日が過ぎたため、このページは表示できません。",
@@ -451,7 +457,7 @@ def manage(token: str):
     procedure = _catalog().procedure(appointment.details.get("procedure_id") or "")
     bundle = db.session.get(Bundle, appointment.bundle_id) if appointment.bundle_id else None
     return _no_referrer(
-        render_template(
+        _render(
             "appointments/manage.html",
             appointment=appointment,
             bundle=bundle,
@@ -495,9 +501,7 @@ def _refuse_change(appointment: Appointment, now: dt.datetime) -> Response | Non
     )
     return _no_referrer(
         (
-            render_template(
-                "appointments/gone.html", title="この予約は変更できません", message=message
-            ),
+            _render("appointments/gone.html", title="この予約は変更できません", message=message),
             410,
         )
     )
@@ -519,9 +523,7 @@ def cancel(token: str):
         db.session.commit()
         return redirect(url_for(".manage", token=token), 303)
     return _no_referrer(
-        render_template(
-            "appointments/cancel.html", appointment=appointment, visit=visit, token=token
-        )
+        _render("appointments/cancel.html", appointment=appointment, visit=visit, token=token)
     )
 
 
@@ -534,7 +536,7 @@ def reschedule(token: str):
         return refused
     visit = service.visit_of_appointment(_catalog(), appointment)
     return _no_referrer(
-        render_template(
+        _render(
             "appointments/reschedule.html",
             appointment=appointment,
             visit=visit,
@@ -582,7 +584,7 @@ def reschedule_day(token: str, day: str):
     ]
     return _no_referrer(
         (
-            render_template(
+            _render(
                 "appointments/reschedule_day.html",
                 appointment=appointment,
                 visit=visit,

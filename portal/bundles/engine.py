@@ -14,6 +14,8 @@ from portal import clock
 from portal.bundles import plan, service, signing
 from portal.bundles.models import Bundle
 from portal.db import db
+from portal.localization import procedure_title, shown_event
+from portal.submissions import service as submission_service
 from portal.submissions.extensions import Extensions
 from portal.submissions.models import Submission
 
@@ -35,9 +37,9 @@ def bundle_list(owner_sub: str, submissions: Sequence[Submission]) -> Markup | N
         found.append(
             {
                 "bundle": bundle,
-                "label": service.event_of(bundle).label,
+                "label": shown_event(service.event_of(bundle)).label,
                 "titles": [
-                    member.snapshot["procedure"]["title"]
+                    procedure_title(submission_service.procedure_of(member))
                     for member in service.members_of(db.session, bundle)
                 ],
                 "counts": {

@@ -24,7 +24,9 @@ from portal.appointments.models import Appointment
 from portal.bundles import service
 from portal.bundles.models import Bundle
 from portal.catalog.schema import CatalogData, Counter, Procedure
+from portal.i18n import translate
 from portal.life_events import checklist
+from portal.localization import localized_states, procedure_title, shown_event
 from portal.outbox import service as outbox
 from portal.submissions import service as submissions
 from portal.submissions.models import PAYMENT_UNPAID, Submission
@@ -56,21 +58,22 @@ class Part:
 def _member_part(submission: Submission, line: checklist.Line | None) -> Part:
     procedure = submissions.procedure_of(submission)
     workflow = submissions.workflow_of(submission)
-    label = workflow.states[submission.status].label
+    label = localized_states(procedure.workflow, workflow.states)[submission.status].label
     if submission.payment_status == PAYMENT_UNPAID and submission.status not in DONE_STATUSES:
-        state, note = "todo", f"{label}・手数料が未払いです"
+        state, note = "todo", translate("%(label)s・手数料が未払いです", label=label)
     elif submission.status == "returned":
-        state, note = "todo", f"{label}：申請内容の修正をお願いしています"
+        state, note = "todo", translate("%(label)s：申請内容の修正をお願いしています", label=label)
     elif submission.status in DONE_STATUSES:
         state, note = "done", label
     else:
         state, note = "waiting", label
-    return Part(procedure.title, "online", state, note, procedure, submission, line)
+    return Part(procedure_title(procedure), "online", state, note, procedure, submission, line)
 
 
 def progress(session: Session, catalog: CatalogData, bundle: Bundle, today: dt.date) -> list[Part]:
-    """Every part of the life event for this resident, the bundle's applications first."""
-    event = service.event_of(bundle)
+    """Every part of the life event for this resident, the bundle's applications first; titles
+    and notes in the resident's language (decision 0072), kinds and states the same."""
+    event = shown_event(service.event_of(bundle))
     lines = checklist.lines(catalog, event, bundle.screening, today)
     by_procedure = {line.procedure.id: line for line in lines if line.procedure}
     parts = [
@@ -81,12 +84,13 @@ def progress(session: Session, catalog: CatalogData, bundle: Bundle, today: dt.d
         if line.procedure is not None and line.procedure.id in bundle.procedures:
             continue
         if line.kind == "counter":
-            note = "窓口で手続します（「窓口に行く日」をご覧ください）"
+            note = translate("窓口で手続します（「窓口に行く日」をご覧ください）")
         elif line.kind == "online":
-            note = "まだ申請していません"
+            note = translate("まだ申請していません")
         else:
-            note = f"手続する場所：{line.item.where}"
-        parts.append(Part(line.title, line.kind, "todo", note, line.procedure, None, line))
+            note = translate("手続する場所：") + line.item.where
+        title = procedure_title(line.procedure) if line.procedure else line.item.title
+        parts.append(Part(title, line.kind, "todo", note, line.procedure, None, line))
     return parts
 
 

@@ -10,6 +10,7 @@ Every page needs the signed-in resident who started the bundle; anyone else gets
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from flask import (
@@ -34,7 +35,14 @@ from portal.catalog.fields import html_id
 from portal.catalog.schema import Step
 from portal.db import db, retrying
 from portal.extensions import limiter
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, current_language, showing_localized, translate
+from portal.localization import (
+    localized,
+    localized_counter,
+    procedure_title,
+    shown_event,
+    shown_shared_step,
+)
 from portal.payments import service as payments
 from portal.qr import qr_svg
 from portal.submissions import access, conditions, prefill, steps
@@ -203,6 +211,7 @@ def shared(public_id: str, step_id: str):
     current = service.shared_step(bundle, step_id, today)
     if current is None:
         abort(404)
+    event = service.event_of(bundle)
     members = service.members_of(db.session, bundle)
     ctx = _SharedContext(db.session, members[0], access.services(), clock.now())
     ctx.bundle = bundle
@@ -219,9 +228,10 @@ def shared(public_id: str, step_id: str):
                 session["lang"] = action[5:]
             elif action in ("furigana:on", "furigana:off"):
                 furigana.set_choice(action == "furigana:on")
-            outcome = _shared_action(current, ctx, action, today)
+            outcome = _shared_action(shown_shared_step(event, current), ctx, action, today)
         else:
-            outcome = submissions.read_fields(current, ctx, today)
+            # Read with the page's labels (its messages name them); same names and values.
+            outcome = submissions.read_fields(shown_shared_step(event, current), ctx, today)
             if outcome.ok:
                 try:
                     service.save_shared(
@@ -234,13 +244,13 @@ def shared(public_id: str, step_id: str):
                 return redirect(_after_save(bundle), 303)
         raw.update(outcome.raw)
     position, total, back = _position_and_back(bundle, ("shared", "", current.id), today)
-    event = service.event_of(bundle)
+    shown = shown_shared_step(event, current)
     return _render_step(
         bundle,
-        event_label=event.label,
-        heading_context="まとめて申請（共通の質問）",
-        step=current,
-        fields=current.fields,
+        event_label=shown_event(event).label,
+        heading_context=translate("まとめて申請（共通の質問）"),
+        step=shown,
+        fields=shown.fields,
         raw=raw,
         outcome=outcome,
         locked=set(),
@@ -254,7 +264,7 @@ def shared(public_id: str, step_id: str):
         department=None,
         shown={},
         conditions=conditions.page_conditions(
-            current.fields, service.context_of(bundle), ctx.form, (), today
+            shown.fields, service.context_of(bundle), ctx.form, (), today
         ),
         masks={},
         file_url=lambda token: "",
@@ -326,11 +336,12 @@ def member(public_id: str, procedure_id: str, step_id: str):
     raw = result.raw
     page = steps.page_values(submission, current, result.ctx, raw, outcome, today)
     position, total, back = _position_and_back(bundle, ("member", procedure_id, step_id), today)
+    shown_procedure, shown_step = steps.localized_step(procedure, current)
     return _render_step(
         bundle,
-        event_label=service.event_of(bundle).label,
-        heading_context=procedure.title,
-        step=current,
+        event_label=shown_event(service.event_of(bundle)).label,
+        heading_context=shown_procedure.title,
+        step=shown_step,
         fields=page["fields"],
         raw=raw,
         outcome=outcome,
@@ -339,7 +350,7 @@ def member(public_id: str, procedure_id: str, step_id: str):
         shown=page["shown"],
         conditions=page["conditions"],
         masks=page["masks"],
-        procedure=procedure,
+        procedure=shown_procedure,
         department=page["department"],
         position=position,
         total=total,
@@ -368,11 +379,16 @@ def member_file(public_id: str, procedure_id: str, upload_token: str):
 
 
 def _shared_summary(bundle: Bundle, today: dt.date) -> list[SummaryGroup]:
+    with showing_localized():  # answers' chrome (はい, dates) in the resident's language
+        return _shared_groups(bundle, today)
+
+
+def _shared_groups(bundle: Bundle, today: dt.date) -> list[SummaryGroup]:
     groups = []
     members = service.members_of(db.session, bundle)
     ctx = access.form_context(members[0])
     answers = service.context_of(bundle)
-    event = service.event_of(bundle)
+    event = shown_event(service.event_of(bundle))
     used = service.used_names(service.spec_of(bundle), bundle.procedures)
     screened = [f for f in event.screening.fields if f.name in used] if event.screening else []
     if event.screening and screened:  # answers of the first questions, in the applications
@@ -385,13 +401,17 @@ def _shared_summary(bundle: Bundle, today: dt.date) -> list[SummaryGroup]:
                     SummaryRow(f.label, f.field_type.display(f, answers.get(f.name), ctx))
                     for f in screened
                 ],
-                note=Markup(
-                    '<p class="small">最初の質問の答えです。変えるときは、'
-                    '<a href="{}">質問に答え直して</a>、もう一度まとめて申請を始めてください。</p>'
-                ).format(again),
+                note=Markup('<p class="small">{} <a href="{}">{}</a></p>').format(
+                    translate(
+                        "最初の質問の答えです。変えるときは、もう一度まとめて申請を始めてください。"
+                    ),
+                    again,
+                    translate("質問に答え直す"),
+                ),
             )
         )
     for step in service.shared_steps(bundle, today):
+        step = shown_shared_step(event, step)
         groups.append(
             SummaryGroup(
                 str(len(groups) + 1),
@@ -423,6 +443,7 @@ def _member_summary(bundle: Bundle, submission: Submission, today: dt.date) -> l
         ),
         skip=service.filled_names(bundle, submission, today),
         omit_empty=True,
+        localize=True,
     )
 
 
@@ -447,7 +468,7 @@ def check(public_id: str):
     if request.method == "POST":
         declared = request.form.get("declaration") == "yes"
         if not declared:
-            errors["declaration"] = DECLARATION_ERROR
+            errors["declaration"] = translate(DECLARATION_ERROR)
         elif signing_needed:
             return signing.begin(bundle, members)
         else:
@@ -460,18 +481,18 @@ def check(public_id: str):
         render_template(
             "bundles/check.html",
             bundle=bundle,
-            event=service.event_of(bundle),
+            event=shown_event(service.event_of(bundle)),
             shared_summary=_shared_summary(bundle, today),
             members=[
                 {
                     "submission": m,
-                    "procedure": submissions.procedure_of(m),
+                    "procedure": localized(submissions.procedure_of(m)),
                     "summary": _member_summary(bundle, m, today),
                     "signature": m in signing_needed,
                 }
                 for m in members
             ],
-            fees=[(procedure, fee) for _, procedure, fee in fees if fee],
+            fees=[(localized(procedure), fee) for _, procedure, fee in fees if fee],
             total_fee=sum(fee or 0 for _, _, fee in fees),
             signing_needed=bool(signing_needed),
             errors=errors,
@@ -527,16 +548,16 @@ def _plan_context(bundle: Bundle) -> dict:
         token = appointments.ticket_token(
             current_app.config["SECRET_KEY"], visit.appointment.public_id
         )
-        ticket = qr_svg(token, "予約票のQRコード（窓口で読み取ります）")
+        ticket = qr_svg(token, translate("予約票のQRコード（窓口で読み取ります）"))
     return dict(
         bundle=bundle,
-        event=service.event_of(bundle),
+        event=shown_event(service.event_of(bundle)),
         progress=progress,
         counts={
             state: sum(1 for p in progress if p.state == state)
             for state in ("done", "waiting", "todo")
         },
-        visit=visit,
+        visit=_shown_visit(visit),
         booking_url=booking_url,
         manage_url=(
             url_for(
@@ -549,9 +570,29 @@ def _plan_context(bundle: Bundle) -> dict:
             else None
         ),
         unpaid=unpaid,
+        unpaid_titles=[procedure_title(submissions.procedure_of(s)) for s in unpaid],
         unpaid_total=sum(payments.fee_of(s) for s in unpaid),
         ticket=ticket,
     )
+
+
+def _shown_visit(visit: plan.Visit) -> plan.Visit:
+    """The visit as the page shows it: counters, procedures and what to bring in the resident's
+    language (the same stops, in the same order)."""
+    if current_language() == "ja":
+        return visit
+    stops = []
+    for stop in visit.stops:
+        procedures = [localized(p) for p in stop.procedures]
+        bring: list[str] = []
+        for procedure in procedures:
+            bring.extend(b for b in procedure.what_you_need if b not in bring)
+        shown = localized_counter(stop.counter)
+        stops.append(dataclasses.replace(stop, counter=shown, procedures=procedures, bring=bring))
+    booking = None
+    if visit.booking is not None:
+        booking = next(s for s in stops if s.counter.id == visit.booking.counter.id)
+    return dataclasses.replace(visit, stops=stops, booking=booking)
 
 
 @bp.get("/<public_id>/plan")

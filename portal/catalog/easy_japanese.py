@@ -39,10 +39,11 @@ BASELINE_NAME = "easy-japanese-baseline.yaml"
 MAX_SENTENCE = 50
 MAX_KANJI = 0.35
 # A short label's density swings with one official term (被保険者証 alone is 5 of 5): density is
-# measured from 20 characters, and not at all for `legal_basis` (the names of laws and articles,
-# which the resident must be able to look up as written).
+# measured from 20 characters, and not at all for `legal_basis` and a deadline's
+# `deadline.counting.law` (the names of laws and articles, which the resident must be able to
+# look up as written).
 MIN_LENGTH_FOR_DENSITY = 20
-NO_DENSITY = ("legal_basis",)
+NO_DENSITY = ("legal_basis", "deadline.counting.law")  # the law a deadline counts by (0072)
 RULES = ("sentence", "kanji", "identical")
 
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f々〆]")

@@ -39,7 +39,7 @@ from pathlib import Path
 import yaml
 from markupsafe import escape
 
-from portal.catalog.schema import CatalogData, Field, LifeEvent, Procedure, Step
+from portal.catalog.schema import CatalogData, Counter, Field, LifeEvent, Procedure, Step
 
 # Languages whose missing texts may only shrink (CI fails on a new one).
 GATED = ("en", "easy")
@@ -131,6 +131,9 @@ def procedure_texts(procedure: Procedure) -> Iterator[tuple[str, str]]:
         yield "fee.description", procedure.fee.description
     if procedure.deadline:
         yield "deadline.description", procedure.deadline.description
+        if procedure.deadline.counting:
+            yield "deadline.counting.event", procedure.deadline.counting.event
+            yield "deadline.counting.law", procedure.deadline.counting.law
     for index, text in enumerate(procedure.what_you_need):
         yield f"what_you_need.{index}", text
     for index, text in enumerate(procedure.who_may_come):
@@ -562,6 +565,18 @@ def localize_procedure(procedure: Procedure, text: Callable[[str, str], str]) ->
             update[name] = part.model_copy(
                 update={"description": text(f"{name}.description", part.description)}
             )
+    if procedure.deadline and procedure.deadline.counting:
+        counting = procedure.deadline.counting
+        update["deadline"] = update["deadline"].model_copy(
+            update={
+                "counting": counting.model_copy(
+                    update={
+                        "event": text("deadline.counting.event", counting.event),
+                        "law": text("deadline.counting.law", counting.law),
+                    }
+                )
+            }
+        )
     for name in ("what_you_need", "who_may_come"):
         update[name] = [text(f"{name}.{n}", t) for n, t in enumerate(getattr(procedure, name))]
     update["attachments"] = [
@@ -574,3 +589,54 @@ def localize_procedure(procedure: Procedure, text: Callable[[str, str], str]) ->
     ]
     update["steps"] = [localize_step(step, "steps", text) for step in procedure.steps]
     return procedure.model_copy(update=update)
+
+
+def localize_life_event(event: LifeEvent, text: Callable[[str, str], str]) -> LifeEvent:
+    """A life event as a page of another language shows it (decision 0072): every text of
+    `life_event_texts` looked up (label, summary, the screening, the checklist items, the
+    bundle's shared steps); ids, rules and procedures the same objects."""
+    update: dict[str, object] = {"label": text("label", event.label)}
+    if event.summary:
+        update["summary"] = text("summary", event.summary)
+    if event.screening:
+        update["screening"] = localize_step(event.screening, "screening", text)
+    items = []
+    for index, item in enumerate(event.items):
+        changes = {
+            name: text(f"items.{index}.{name}", getattr(item, name))
+            for name in ("title", "where", "note")
+            if getattr(item, name)
+        }
+        items.append(item.model_copy(update=changes) if changes else item)
+    update["items"] = items
+    if event.bundle:
+        update["bundle"] = event.bundle.model_copy(
+            update={
+                "shared": [localize_step(s, "bundle.shared", text) for s in event.bundle.shared]
+            }
+        )
+    return event.model_copy(update=update)
+
+
+def localize_counter(counter: Counter, text: Callable[[str, str], str]) -> Counter:
+    """A counter with its name, place, hours, services and accessibility notes looked up (unit
+    `catalog`, paths of `shared_texts`)."""
+    base = f"counters.{counter.id}"
+    update: dict[str, object] = {
+        name: text(f"{base}.{name}", getattr(counter, name))
+        for name in ("name", "location", "hours")
+    }
+    if counter.booking:
+        update["booking"] = counter.booking.model_copy(
+            update={
+                "services": [
+                    s.model_copy(update={"name": text(f"{base}.services.{s.id}.name", s.name)})
+                    for s in counter.booking.services
+                ],
+                "accessibility": [
+                    text(f"{base}.accessibility.{n}", t)
+                    for n, t in enumerate(counter.booking.accessibility)
+                ],
+            }
+        )
+    return counter.model_copy(update=update)

@@ -23,7 +23,9 @@ from portal import clock
 from portal.bundles import service as bundle_service
 from portal.bundles import views as bundle_views
 from portal.catalog.schema import LifeEvent
+from portal.i18n import translate
 from portal.life_events import bp, checklist
+from portal.localization import localized_event
 
 
 @dataclass
@@ -37,6 +39,7 @@ class ScreeningContext:
 
 
 def _event_or_404(event_id: str) -> LifeEvent:
+    """The catalog's life event (Japanese: what a bundle stores); pages show `localized_event`."""
     catalog = current_app.extensions["catalog"]
     event = next((e for e in catalog.life_events if e.id == event_id), None)
     if event is None or event.screening is None:
@@ -52,13 +55,16 @@ def _stored(event: LifeEvent) -> dict | None:
 def index():
     catalog = current_app.extensions["catalog"]
     return render_template(
-        "life_events/index.html", events=[e for e in catalog.life_events if e.screening]
+        "life_events/index.html",
+        events=[localized_event(e) for e in catalog.life_events if e.screening],
     )
 
 
 @bp.route("/<event_id>", methods=["GET", "POST"])
 def screening(event_id: str):
-    event = _event_or_404(event_id)
+    # Read and shown in the resident's language (decision 0072): the same field names and
+    # values, so the stored answers do not depend on the language.
+    event = localized_event(_event_or_404(event_id))
     stored = _stored(event) or {}
     raw = (
         {
@@ -93,11 +99,12 @@ def checklist_page(event_id: str):
     """The personal checklist; with a bundle in the catalog, a form that files the chosen
     online procedures together (portal.bundles)."""
     event = _event_or_404(event_id)
+    shown = localized_event(event)
     answers = _stored(event)
     if answers is None:
         return redirect(url_for(".screening", event_id=event.id))
     today = clock.today_local()
-    found = checklist.lines(current_app.extensions["catalog"], event, answers, today)
+    found = checklist.lines(current_app.extensions["catalog"], shown, answers, today)
     # Offered for filing together in the catalog's order (転入予約 before what follows it).
     applying = {line.procedure.id for line in found if line.procedure}
     catalog = current_app.extensions["catalog"]
@@ -123,13 +130,13 @@ def checklist_page(event_id: str):
             session["bundle_choice"] = {**session.get("bundle_choice", {}), event.id: chosen}
             return redirect(url_for("identity.login", next=request.path))
         if not chosen:
-            errors["procedure"] = "まとめて申請する手続を1つ以上選んでください"
+            errors["procedure"] = translate("まとめて申請する手続を1つ以上選んでください")
         else:
             return bundle_views.start_bundle(event, answers, chosen)
     return (
         render_template(
             "life_events/checklist.html",
-            event=event,
+            event=shown,
             groups=checklist.grouped(found),
             event_day=checklist.event_day(event, answers),
             count=len(found),

@@ -27,7 +27,7 @@ from portal.catalog import logic
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Field, Procedure, Step
 from portal.db import db
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, showing_localized, translate
 from portal.localization import localized
 from portal.submissions import conditions, prefill, service
 from portal.submissions.access import department_of, form_context
@@ -205,10 +205,11 @@ def page_values(
         current.fields, submission.answers, ctx.form, locked, today
     )
     shown = {}
-    for name in locked & same_step:
-        f = procedure.field(name)
-        if f is not None:
-            shown[name] = f.field_type.display(f, submission.answers.get(name), ctx)
+    with showing_localized():  # a locked answer's chrome (dates, 続柄) in the page's language
+        for name in locked & same_step:
+            f = procedure.field(name)
+            if f is not None:
+                shown[name] = f.field_type.display(f, submission.answers.get(name), ctx)
     return dict(
         procedure=procedure,
         step=current,
@@ -248,5 +249,5 @@ def with_prefill_hint(f: Field, submission: Submission) -> Field:
     source = submission.prefilled.get(f.name)
     if source is None:
         return f
-    note = f"{PREFILL_NOTES[source]}違っている場合は直してください。"
+    note = translate(PREFILL_NOTES[source]) + translate("違っている場合は直してください。")
     return f.model_copy(update={"hint": f"{note}{f.hint or ''}"})

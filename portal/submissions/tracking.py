@@ -11,6 +11,7 @@ from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
 from portal.i18n import LANGUAGES
+from portal.localization import localized, localized_states
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
     catalog,
@@ -39,6 +40,8 @@ def _summary(submission: Submission) -> list:
 def status(token: str) -> ResponseReturnValue:
     submission = submission_by_status_token(token)
     workflow = service.workflow_of(submission)
+    procedure = service.procedure_of(submission)
+    states = localized_states(procedure.workflow, workflow.states)
     registry = extensions.registry()
     items = registry.status_page_items(submission, token)
     signed = corrections.signed_version(db.session, submission)
@@ -46,10 +49,10 @@ def status(token: str) -> ResponseReturnValue:
         current_app.make_response(
             render_template(
                 "submissions/status.html",
-                procedure=service.procedure_of(submission),
+                procedure=localized(procedure),
                 submission=submission,
-                state=workflow.states[submission.status],
-                states=workflow.states,
+                state=states[submission.status],
+                states=states,
                 summary=_summary(submission),
                 token=token,
                 verification=signing.verification(submission, signed),

@@ -91,3 +91,39 @@ def test_the_files_are_read_once_per_catalog_and_a_procedure_localized_once_per_
         easy = localized(procedure)
         assert easy is not first and easy.steps[0].title == "たのむ人（あなた）のこと"
         assert not isinstance(easy.steps[0].title, Untranslated)
+
+
+def test_a_localized_life_event_keeps_ids_rules_and_procedures():
+    """Decision 0072: every text of `life_event_texts` is looked up; what the screening stores and
+    what selects the checklist's items are the same objects."""
+    from portal.catalog.translations import life_event_texts, localize_life_event
+
+    event = next(e for e in CATALOG.life_events if e.id == "moving")
+    made = localize_life_event(event, lambda path, japanese: f"EN[{path}]")
+    assert dict(life_event_texts(made)) == {
+        path: f"EN[{path}]" for path, _ in life_event_texts(event)
+    }
+    assert [f.name for f in made.screening.fields] == [f.name for f in event.screening.fields]
+    for old, new in zip(event.items, made.items, strict=True):
+        assert new.procedure == old.procedure and new.when is old.when
+    assert [s.id for s in made.bundle.shared] == [s.id for s in event.bundle.shared]
+    assert not event.label.startswith("EN[")  # the catalog's event is untouched
+
+
+def test_a_localized_counter_and_deadline_counting():
+    from portal.catalog.translations import localize_counter
+
+    counter = next(c for c in CATALOG.counters if c.booking and c.booking.accessibility)
+    made = localize_counter(counter, lambda path, japanese: f"EN[{path}]")
+    assert made.name == f"EN[counters.{counter.id}.name]" and made.id == counter.id
+    assert made.booking.accessibility[0] == f"EN[counters.{counter.id}.accessibility.0]"
+    assert [s.minutes for s in made.booking.services] == [
+        s.minutes for s in counter.booking.services
+    ]
+    procedure = CATALOG.procedure("tennyu-todoke")
+    shown = localize_procedure(procedure, lambda path, japanese: f"EN[{path}]")
+    counting = shown.deadline.counting
+    assert counting.event == "EN[deadline.counting.event]"
+    assert counting.law == "EN[deadline.counting.law]"
+    assert counting.days == procedure.deadline.counting.days
+    assert counting.first_day == procedure.deadline.counting.first_day

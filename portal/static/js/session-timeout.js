@@ -38,11 +38,24 @@
     return Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
   }
 
+  // Texts in the page's language come from the dialog's data-text-* attributes (decision 0072);
+  // the Japanese here is only the fallback.
+  function text(name, fallback) {
+    return dialog.getAttribute("data-text-" + name) || fallback;
+  }
+
+  function fill(format, values) {
+    return format.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
   function duration(seconds) {
     var minutes = Math.floor(seconds / 60);
     var rest = seconds % 60;
-    if (minutes === 0) { return rest + "秒"; }
-    return rest === 0 ? minutes + "分" : minutes + "分" + rest + "秒";
+    var values = { m: minutes, s: rest };
+    if (minutes === 0) { return fill(text("seconds", "{s}秒"), values); }
+    return rest === 0
+      ? fill(text("minutes", "{m}分"), values)
+      : fill(text("minutes-seconds", "{m}分{s}秒"), values);
   }
 
   function setDeadline(seconds, canExtend) {
@@ -119,7 +132,7 @@
     ANNOUNCE_AT.forEach(function (mark) {
       if (left <= mark && left > 0 && !announced[mark] && dialog.open) {
         announced[mark] = true;
-        announcer.textContent = "ログインが切れるまで、あと" + duration(mark) + "です。";
+        announcer.textContent = fill(text("left", "ログインが切れるまで、あと{time}です。"), { time: duration(mark) });
       }
     });
     if (left <= 0) {
@@ -161,7 +174,7 @@
   var keepForm = document.querySelector("form[data-keep-on-expiry]");
   if (keepForm) {
     var loginLink = expiredState.querySelector("a");
-    loginLink.textContent = "入力内容を預けて、もう一度ログインする";
+    loginLink.textContent = text("keep-and-login", "入力内容を預けて、もう一度ログインする");
     loginLink.addEventListener("click", function (event) {
       event.preventDefault();
       keepForm.submit();
@@ -178,7 +191,7 @@
       hideWarning(true);
       schedule();
     }, function () {
-      announcer.textContent = "延長できませんでした。通信環境を確認して、もう一度押してください。";
+      announcer.textContent = text("extend-failed", "延長できませんでした。通信環境を確認して、もう一度押してください。");
     }).then(function () {
       busy = false;
       extendButton.disabled = false;
