@@ -127,12 +127,21 @@ def browser_language(accepted) -> str:
     return "ja"
 
 
+def _kiosk_terminal() -> bool:
+    """The request comes from a registered kiosk terminal (its cookie): the language is chosen
+    on the kiosk's start screen, never guessed (this runs before the kiosk's own hook sets
+    `g.kiosk`, and a guess written into the session broke the kiosk's first form)."""
+    from portal.kiosk.mode import cookie_name  # the kiosk imports this module
+
+    return bool(request.cookies.get(cookie_name()))
+
+
 def _first_visit_language(data) -> str:
     """No language in the session yet: the best of AUTOMATIC for the browser's Accept-Language
     (Japanese without one), kept in the session once it has one (a first request that stores
     nothing creates no session for it). A kiosk's visit chooses on its start screen instead."""
     guess = "ja"
-    if g.get("kiosk") is None and request.accept_languages:
+    if g.get("kiosk") is None and not _kiosk_terminal() and request.accept_languages:
         guess = browser_language(request.accept_languages)
         if getattr(data, "token", None) is not None and data.get("lang") is None:
             data["lang"] = guess

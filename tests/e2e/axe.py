@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,15 +85,35 @@ def state_key(page, target) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
+_NOSCRIPT = re.compile(r"<(/?)noscript\b", re.I)
+
+
+def show_copy(axe_page, url: str, html: str) -> None:
+    """The page as a browser without JavaScript shows it, in `axe_page` (where axe's script can
+    run), served at the page's own address: its stylesheet is same-origin only (CORP), so a copy
+    written into about:blank was audited unstyled. Scripts are left out (they never ran) and
+    <noscript> is shown as the page without JavaScript shows it."""
+    copy = _NOSCRIPT.sub(r"<\1div", _SCRIPT.sub("", html))
+    pattern = re.compile("^" + re.escape(url) + "$")
+    axe_page.route(
+        pattern,
+        lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=copy),
+    )
+    try:
+        axe_page.goto(url, wait_until="load")
+    finally:
+        axe_page.unroute(pattern)
+
+
 def audit(page, axe_page) -> None:
     page.wait_for_load_state("load")
     url = page.url
     if getattr(page, "portal_javascript", True):
         target = page
     else:  # scripts cannot run here: audit and measure a copy of the DOM as served
-        html = page.content().replace("<head>", f'<head><base href="{url}">', 1)
         axe_page.set_viewport_size(page.viewport_size or {"width": 1280, "height": 800})
-        axe_page.set_content(html, wait_until="load")
+        show_copy(axe_page, url, page.content())
         target = axe_page
     key = state_key(page, target)
     if key in AUDITED_STATES:
