@@ -424,6 +424,8 @@ def _book(visit, start, form, origin, now) -> Response | None:
         "email": form["email"],
         "phone": form["phone"],
         "note": form["note"],
+        # The language of the booking's mail, now and later (decision 0074).
+        "lang": current_language(),
         "procedure_id": procedure.id if procedure else None,
         "procedure_title": procedure.title if procedure else None,
         "application_reference": application.reference if application else None,

@@ -179,7 +179,7 @@ def withdraw(token: str) -> ResponseReturnValue:
         current_app.make_response(
             render_template(
                 "submissions/withdraw.html",
-                procedure=service.procedure_of(submission),
+                procedure=localized(service.procedure_of(submission)),
                 submission=submission,
                 token=token,
                 errors=errors,
@@ -197,7 +197,7 @@ def receipt(token: str) -> ResponseReturnValue:
         current_app.make_response(
             render_template(
                 "submissions/receipt.html",
-                procedure=service.procedure_of(submission),
+                procedure=localized(service.procedure_of(submission)),
                 submission=submission,
                 summary=_summary(submission),
                 qr=status_qr(status_url, submission),
