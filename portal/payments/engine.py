@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from flask import get_template_attribute
 from markupsafe import Markup
 
-from portal.payments import service
 from portal.i18n import translate
+from portal.payments import service
 from portal.payments.views import fee_payable, payment_status_text
 from portal.submissions.extensions import Extensions, StatusItem
 from portal.submissions.models import Submission
