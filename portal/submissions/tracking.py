@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, translate
 from portal.localization import localized, localized_states
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
@@ -250,7 +250,7 @@ def forget_contact() -> ResponseReturnValue:
     if resident is None:
         return redirect(url_for("identity.login", next=url_for(".my_applications")))
     if contacts.forget(db.session, resident["sub"]):
-        flash("記憶していた電話番号とメールアドレスを削除しました。")
+        flash(translate("記憶していた電話番号とメールアドレスを削除しました。"))
     db.session.commit()
     return redirect(url_for(".my_applications"))
 
@@ -259,12 +259,16 @@ def _role_text(submission: Submission, role: str) -> str:
     acting = submission.acting_for if service.acting_for_someone(submission) else None
     if role == service.ROLE_SUBJECT:
         if not acting:
-            return "あなたについての申請"
-        relationship = service.RELATIONSHIPS[acting["relationship"]]
-        return f"あなたについての申請（代理人：{acting['applicant_name']} さん・{relationship}）"
+            return translate("あなたについての申請")
+        relationship = translate(service.RELATIONSHIPS[acting["relationship"]])
+        return translate(
+            "あなたについての申請（代理人：%(name)s さん・%(relationship)s）",
+            name=acting["applicant_name"],
+            relationship=relationship,
+        )
     if acting:
-        return f"{acting['subject_name']} さんの代理で申請"
-    return "ご本人の申請"
+        return translate("%(name)s さんの代理で申請", name=acting["subject_name"])
+    return translate("ご本人の申請")
 
 
 @bp.get("/my/applications/<public_id>")
