@@ -224,11 +224,12 @@ def my_applications() -> ResponseReturnValue:
         if service.is_draft(submission) and registry.draft_home(submission) is not None:
             continue  # a channel keeps this draft (a bundle's member): shown by its item
         workflow = service.workflow_of(submission)
+        procedure = service.procedure_of(submission)
         rows.append(
             {
                 "submission": submission,
-                "title": submission.snapshot["procedure"]["title"],
-                "state": workflow.states[submission.status],
+                "title": localized(procedure).title,
+                "state": localized_states(procedure.workflow, workflow.states)[submission.status],
                 "draft": service.is_draft(submission),
                 "role": _role_text(submission, role),
                 # Who entered or helped with it (a counter clerk, an assisted session's helper).
