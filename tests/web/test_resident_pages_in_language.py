@@ -192,3 +192,19 @@ def test_an_error_page_reads_in_the_chosen_language(client, lang, heading, help_
     soup = check_page(client.get("/no-such-page"), 404)
     assert soup.h1.get_text(strip=True) == heading
     assert help_text in soup.get_text(" ", strip=True)
+
+
+def test_the_mock_payment_pages_read_in_english(client):
+    from tests.web.test_mock_pay import create
+
+    payment = create(client)
+    client.get("/?lang=en")
+    checkout = check_page(client.get(f"/mock-pay/checkout/{payment['id']}"))
+    assert checkout.h1.get_text(strip=True) == "Choose how to pay"
+    labels = [label.get_text(" ", strip=True) for label in checkout.select(".choice__label")]
+    assert labels[0].startswith("Credit card")
+    card = check_page(client.get(f"/mock-pay/checkout/{payment['id']}/card"))
+    assert card.h1.get_text(strip=True) == "Pay by credit card"
+    for soup in (checkout, card):
+        # The payment's description is the portal's (Japanese) text, as sent to the provider.
+        assert [t for t in japanese_outside_allowed(soup) if "住民票" not in t] == []
