@@ -164,16 +164,16 @@ def withdraw(token: str) -> ResponseReturnValue:
     if not _may_change(submission):
         abort(404)  # the person concerned sees an application made for them; its maker withdraws
     if not service.can_withdraw(submission):
-        flash("この申請は取り下げられません。担当課にお問い合わせください。")
+        flash(translate("この申請は取り下げられません。担当課にお問い合わせください。"))
         return redirect(url_for(".status", token=token))
     errors: dict[str, str] = {}
     if request.method == "POST":
         if request.form.get("confirm") != "yes":
-            errors["confirm"] = "取り下げる場合は、確認のチェックを入れてください"
+            errors["confirm"] = translate("取り下げる場合は、確認のチェックを入れてください")
         else:
             service.withdraw(db.session, submission, clock.now())
             db.session.commit()
-            flash("申請を取り下げました。")
+            flash(translate("申請を取り下げました。"))
             return redirect(url_for(".status", token=token))
     return no_referrer(
         current_app.make_response(
