@@ -73,7 +73,29 @@ _easy = Domain(domain="easy")
 _english: list = []
 
 
+# A language set for a piece of work done on someone else's behalf (decision 0074): mail to
+# the resident built in a clerk's request or by a job is written in the resident's language.
+_FORCED: ContextVar[str | None] = ContextVar("lang_forced", default=None)
+# Each language's chrome translations, for texts looked up in a forced language (Flask-Babel's
+# own lookup follows the request's locale). Loaded in init_app.
+_BY_LANGUAGE: dict[str, Translations] = {}
+
+
+@contextmanager
+def in_language(lang: str | None) -> Iterator[None]:
+    """Chrome and catalog texts in `lang` (Japanese for None or an unknown language) until the
+    block ends, whatever the request's own language (a staff request's is Japanese)."""
+    token = _FORCED.set(lang if lang in LANGUAGES else "ja")
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
 def current_language() -> str:
+    forced = _FORCED.get()
+    if forced is not None:
+        return forced
     # One look through the `session` proxy, not two: a step page asks about twenty times.
     try:
         data = session._get_current_object()  # type: ignore[attr-defined]
@@ -193,6 +215,11 @@ _KNOWN = "i18n_known_texts"
 
 
 def _looked_up(lang: str, text: str) -> str:
+    if _FORCED.get() is not None and lang in _BY_LANGUAGE:
+        translated = _BY_LANGUAGE[lang].gettext(text)
+        if translated == text and lang in FALLBACK and _english:
+            translated = _english[0].gettext(text)
+        return translated
     if lang == "easy":
         return _easy.gettext(text)
     translated = babel_gettext(text)
@@ -458,6 +485,10 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_locale)
     app.extensions[_KNOWN] = {lang: {} for lang in LANGUAGES if lang != "ja"}
     _english[:] = [Translations.load(str(compiled), ["en"], "messages")]
+    _BY_LANGUAGE.clear()
+    for lang in FOREIGN:
+        _BY_LANGUAGE[lang] = Translations.load(str(compiled), [lang], "messages")
+    _BY_LANGUAGE["easy"] = Translations.load(str(compiled), ["ja"], "easy")
     app.before_request(_switch_language)
     app.after_request(_write_provenance)
     app.teardown_request(_forget_noted)

@@ -172,12 +172,14 @@ def _refused_input_shown_safely(response: Response) -> Response:
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None) -> Response:
+    from portal.i18n import translate
+
     default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
     html = render_template(
         "errors/error.html",
         code=code,
-        heading=title or default_title,
-        message=message or default_message,
+        heading=translate(title or default_title),
+        message=translate(message or default_message),
     )
     return Response(html, status=code, mimetype="text/html")
 

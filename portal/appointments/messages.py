@@ -13,6 +13,8 @@ from portal.appointments.ics import appointment_ics
 from portal.appointments.models import Appointment
 from portal.appointments.service import Visit
 from portal.clock import TOKYO
+from portal.i18n import FOREIGN, current_language, in_language, local_date, translate
+from portal.localization import localized_visit
 from portal.outbox import service as outbox
 
 REMINDER_HOUR = 9  # the day before, in Asia/Tokyo
@@ -26,6 +28,13 @@ def _related(appointment: Appointment) -> str:
 def _when(appointment: Appointment) -> str:
     start = appointment.starts_at.astimezone(TOKYO)
     end = appointment.ends_at.astimezone(TOKYO)
+    if current_language() in FOREIGN:
+        return translate(
+            "%(day)s %(start)sから%(end)sまで",
+            day=local_date(start.date(), current_language()),
+            start=f"{start.hour}:{start.minute:02d}",
+            end=f"{end.hour}:{end.minute:02d}",
+        )
     return (
         f"{start.year}年{start.month}月{start.day}日（{WEEKDAYS_JA[start.weekday()]}）"
         f"{start.hour}時{start.minute:02d}分から{end.hour}時{end.minute:02d}分まで"
@@ -53,24 +62,28 @@ def ics_of(appointment: Appointment, visit: Visit, manage_url: str, now: dt.date
 
 
 def _body(appointment: Appointment, visit: Visit, lead: str, manage_url: str | None) -> str:
+    """The message in the current language (`in_language` of the booking's)."""
+    _ = translate
+    visit = localized_visit(visit)
+    name = appointment.details.get("name", "")
     lines = [
-        f"{appointment.details.get('name', '')} 様",
+        f"{name} 様" if current_language() not in FOREIGN else name,
         "",
-        lead,
-        "（このメールはデモンストレーション用のシステムから送られています）",
+        _(lead),
+        _("（このメールはデモンストレーション用のシステムから送られています）"),
         "",
-        f"日時：{_when(appointment)}",
-        f"窓口：{visit.counter.name}",
-        f"場所：{visit.counter.location}",
-        f"用件：{visit.service_names}",
-        f"人数：{visit.people}人",
+        _("日時：%(value)s", value=_when(appointment)),
+        _("窓口：%(value)s", value=visit.counter.name),
+        _("場所：%(value)s", value=visit.counter.location),
+        _("用件：%(value)s", value=visit.service_names),
+        _("人数：%(value)s", value=_("%(n)s人", n=visit.people)),
     ]
     if manage_url:
         lines += [
             "",
-            "予約の確認・変更・取り消し、窓口で見せる予約票（QRコード）：",
+            _("予約の確認・変更・取り消し、窓口で見せる予約票（QRコード）："),
             manage_url,
-            "開始時刻を過ぎると、変更や取り消しはできません。",
+            _("開始時刻を過ぎると、変更や取り消しはできません。"),
         ]
     return "\n".join(lines) + "\n"
 
@@ -83,7 +96,7 @@ def _send(session, appointment, *, kind, subject, body, send_after, now, attachm
         session,
         kind=kind,
         to=email,
-        subject=subject,
+        subject=translate(subject),
         body=body,
         send_after=send_after,
         related=_related(appointment),
@@ -134,39 +147,46 @@ def _confirm(session, appointment, visit, manage_url, now, *, subject: str, lead
 
 
 def booked(session: Session, appointment: Appointment, visit: Visit, manage_url, now) -> None:
-    _confirm(
-        session,
-        appointment,
-        visit,
-        manage_url,
-        now,
-        subject="窓口の予約を受け付けました",
-        lead="次のとおり、窓口の予約を受け付けました。",
-    )
+    with in_language(appointment.details.get("lang")):
+        _confirm(
+            session,
+            appointment,
+            visit,
+            manage_url,
+            now,
+            subject="窓口の予約を受け付けました",
+            lead="次のとおり、窓口の予約を受け付けました。",
+        )
 
 
 def rescheduled(session: Session, appointment: Appointment, visit: Visit, manage_url, now):
-    outbox.cancel_pending(session, _related(appointment), kinds=["appointment_reminder"], now=now)
-    _confirm(
-        session,
-        appointment,
-        visit,
-        manage_url,
-        now,
-        subject="窓口の予約の日時を変更しました",
-        lead="予約の日時を次のとおり変更しました。",
-    )
+    with in_language(appointment.details.get("lang")):
+        outbox.cancel_pending(
+            session, _related(appointment), kinds=["appointment_reminder"], now=now
+        )
+        _confirm(
+            session,
+            appointment,
+            visit,
+            manage_url,
+            now,
+            subject="窓口の予約の日時を変更しました",
+            lead="予約の日時を次のとおり変更しました。",
+        )
 
 
 def cancelled(session: Session, appointment: Appointment, visit: Visit, now) -> None:
-    outbox.cancel_pending(session, _related(appointment), kinds=["appointment_reminder"], now=now)
-    _send(
-        session,
-        appointment,
-        kind="appointment_cancelled",
-        subject="窓口の予約を取り消しました",
-        body=_body(appointment, visit, "次の予約を取り消しました。", None),
-        send_after=now,
-        now=now,
-        attachments=_calendar_attachment(appointment, visit, "", now),
-    )
+    with in_language(appointment.details.get("lang")):
+        outbox.cancel_pending(
+            session, _related(appointment), kinds=["appointment_reminder"], now=now
+        )
+        _send(
+            session,
+            appointment,
+            kind="appointment_cancelled",
+            subject="窓口の予約を取り消しました",
+            body=_body(appointment, visit, "次の予約を取り消しました。", None),
+            send_after=now,
+            now=now,
+            attachments=_calendar_attachment(appointment, visit, "", now),
+        )

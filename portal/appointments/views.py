@@ -17,6 +17,7 @@ import datetime as dt
 import re
 import unicodedata
 
+from babel.dates import format_date
 from flask import (
     Blueprint,
     Response,
@@ -39,6 +40,7 @@ from portal.catalog.schema import Counter
 from portal.clock import TOKYO
 from portal.db import db, retried_view
 from portal.extensions import limiter
+from portal.i18n import FOREIGN, _babel_locale, current_language, translate
 from portal.input_policy import BAD_CHARACTERS, NAME_MAX, bad_characters, plain
 from portal.localization import localized_booking_values
 from portal.qr import qr_svg
@@ -67,22 +69,81 @@ def _user() -> dict | None:
 
 
 def day_label(day: dt.date) -> str:
+    """Month, day and weekday in the page's language ("4月1日（月）", "Mon, April 1")."""
+    lang = current_language()
+    if lang in FOREIGN:
+        return format_date(day, format="EEE, MMMM d", locale=_babel_locale(lang))
     return f"{day.month}月{day.day}日（{WEEKDAYS_JA[day.weekday()]}）"
+
+
+def date_label(day: dt.date) -> str:
+    """The year too ("2024年4月1日（月）", "Mon, April 1, 2024")."""
+    lang = current_language()
+    if lang in FOREIGN:
+        return format_date(day, format="EEE, MMMM d, y", locale=_babel_locale(lang))
+    return f"{day.year}年{day_label(day)}"
+
+
+def weekday_label(day: dt.date) -> str:
+    lang = current_language()
+    if lang in FOREIGN:
+        return format_date(day, format="EEE", locale=_babel_locale(lang))
+    return WEEKDAYS_JA[day.weekday()]
+
+
+def weekday_names() -> list[tuple[str, str]]:
+    """Monday to Sunday: (abbreviation, full name) in the page's language."""
+    lang = current_language()
+    monday = dt.date(2024, 1, 1)
+    if lang in FOREIGN:
+        locale = _babel_locale(lang)
+        return [
+            (
+                format_date(monday + dt.timedelta(days=n), format="EEE", locale=locale),
+                format_date(monday + dt.timedelta(days=n), format="EEEE", locale=locale),
+            )
+            for n in range(7)
+        ]
+    return [(w, f"{w}曜日") for w in WEEKDAYS_JA]
+
+
+def month_label(day: dt.date, with_year: bool = False) -> str:
+    """ "4月" / "2024年4月", "April" / "April 2024"."""
+    lang = current_language()
+    if lang in FOREIGN:
+        pattern = "LLLL y" if with_year else "LLLL"
+        return format_date(day, format=pattern, locale=_babel_locale(lang))
+    return f"{day.year}年{day.month}月" if with_year else f"{day.month}月"
 
 
 def time_label(value: dt.datetime) -> str:
     local = value.astimezone(TOKYO)
+    if current_language() in FOREIGN:
+        return f"{local.hour}:{local.minute:02d}"
     return f"{local.hour}時{local.minute:02d}分"
 
 
 def span_label(start: dt.datetime, end: dt.datetime) -> str:
     local = start.astimezone(TOKYO)
-    return f"{local.year}年{day_label(local.date())} {time_label(start)}から{time_label(end)}まで"
+    return translate(
+        "%(day)s %(start)sから%(end)sまで",
+        day=date_label(local.date()),
+        start=time_label(start),
+        end=time_label(end),
+    )
 
 
 @bp.app_template_global()
 def appointment_labels() -> dict:
-    return {"day": day_label, "time": time_label, "span": span_label}
+    return {
+        "day": day_label,
+        "date": date_label,
+        "weekday": weekday_label,
+        "weekdays": weekday_names,
+        "month": month_label,
+        "time": time_label,
+        "span": span_label,
+    }
 
 
 def _counter_or_404(counter_id: str) -> Counter:
@@ -219,9 +280,11 @@ def counter(counter_id: str):
     errors = {}
     if "people" in request.args or "service" in request.args:
         if not chosen:
-            errors["service"] = "用件を1つ以上選んでください"
+            errors["service"] = translate("用件を1つ以上選んでください")
         elif visit is None:
-            errors["service"] = "用件または人数の選び方が正しくありません。選び直してください"
+            errors["service"] = translate(
+                "用件または人数の選び方が正しくありません。選び直してください"
+            )
     return _render(
         "appointments/counter.html",
         counter=counter,
@@ -258,20 +321,30 @@ def _read_contact() -> tuple[dict, dict]:
     form["time"] = request.form.get("time", "")
     errors = {}
     if not form["time"]:
-        errors["time"] = "時間を選んでください"
+        errors["time"] = translate("時間を選んでください")
     if not form["name"]:
-        errors["name"] = "お名前を入力してください"
+        errors["name"] = translate("お名前を入力してください")
     if form["email"] and not EMAIL.match(form["email"]):
-        errors["email"] = "メールアドレスの形式が正しくありません（例：isumi@example.jp）"
+        errors["email"] = translate(
+            "メールアドレスの形式が正しくありません（例：isumi@example.jp）"
+        )
     elif not form["email"] and not _user():
-        errors["email"] = "メールアドレスを入力してください。予約の確認と、前日のお知らせを送ります"
+        errors["email"] = translate(
+            "メールアドレスを入力してください。予約の確認と、前日のお知らせを送ります"
+        )
     if form["phone"] and not re.fullmatch(r"[0-9-]{10,13}", form["phone"]):
-        errors["phone"] = "電話番号は数字とハイフンで入力してください（例：0470-62-1111）"
+        errors["phone"] = translate(
+            "電話番号は数字とハイフンで入力してください（例：0470-62-1111）"
+        )
     for key, limit in LIMITS.items():
         if bad_characters(form[key]):
             errors[key] = BAD_CHARACTERS
         elif len(form[key]) > limit and key not in errors:
-            errors[key] = f"{limit}文字以内で入力してください（いま{len(form[key])}文字です）"
+            errors[key] = translate(
+                "%(limit)s文字以内で入力してください（いま%(count)s文字です）",
+                limit=limit,
+                count=len(form[key]),
+            )
     return form, errors
 
 
@@ -310,9 +383,9 @@ def day(counter_id: str, day: str):
             response = _book(visit, start, form, origin, now)
             if response is not None:
                 return response
-            errors["time"] = (
-                f"予約できるのは1人{_limit()}件までです。不要な予約を取り消してから、"
-                "もう一度お試しください"
+            errors["time"] = translate(
+                "予約できるのは1人%(limit)s件までです。不要な予約を取り消してから、もう一度お試しください",
+                limit=_limit(),
             )
     free = service.times(db.session, visit, chosen_day, now)
     status = 422 if errors else 200
@@ -351,6 +424,8 @@ def _book(visit, start, form, origin, now) -> Response | None:
         "email": form["email"],
         "phone": form["phone"],
         "note": form["note"],
+        # The language of the booking's mail, now and later (decision 0074).
+        "lang": current_language(),
         "procedure_id": procedure.id if procedure else None,
         "procedure_title": procedure.title if procedure else None,
         "application_reference": application.reference if application else None,
@@ -436,8 +511,8 @@ def _gone(appointment: Appointment, now: dt.datetime) -> Response | None:
             (
                 _render(
                     "appointments/gone.html",
-                    title="このリンクは使えなくなりました",
-                    message="予約の日が過ぎたため、このページは表示できません。",
+                    title=translate("このリンクは使えなくなりました"),
+                    message=translate("予約の日が過ぎたため、このページは表示できません。"),
                 ),
                 410,
             )
@@ -466,9 +541,9 @@ def manage(token: str):
             procedure=procedure,
             ticket=ticket,
             checkin_code=_checkin_code(appointment),
-            qr=qr_svg(ticket, "予約票のQRコード（窓口で読み取ります）"),
+            qr=qr_svg(ticket, translate("予約票のQRコード（窓口で読み取ります）")),
             can_change=service.can_change(appointment, now),
-            status=service.STATUS_LABELS[appointment.status],
+            status=translate(service.STATUS_LABELS[appointment.status]),
             just_booked=request.args.get("booked") == "1",
             token=token,
         )
@@ -495,13 +570,19 @@ def _refuse_change(appointment: Appointment, now: dt.datetime) -> Response | Non
     if service.can_change(appointment, now):
         return None
     message = (
-        "この予約は取り消されています。"
+        translate("この予約は取り消されています。")
         if appointment.status == "cancelled"
-        else "予約の開始時刻を過ぎたため、変更や取り消しはできません。窓口でお申し出ください。"
+        else translate(
+            "予約の開始時刻を過ぎたため、変更や取り消しはできません。窓口でお申し出ください。"
+        )
     )
     return _no_referrer(
         (
-            _render("appointments/gone.html", title="この予約は変更できません", message=message),
+            _render(
+                "appointments/gone.html",
+                title=translate("この予約は変更できません"),
+                message=message,
+            ),
             410,
         )
     )
@@ -564,7 +645,7 @@ def reschedule_day(token: str, day: str):
     if request.method == "POST":
         start = _chosen_start(chosen_day, request.form.get("time", ""))
         if start is None:
-            errors["time"] = "時間を選んでください"
+            errors["time"] = translate("時間を選んでください")
         else:
             try:
                 service.reschedule(db.session, appointment, visit, start, now)

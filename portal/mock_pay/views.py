@@ -29,6 +29,7 @@ from flask import (
 from portal import clock
 from portal.db import db
 from portal.extensions import csrf
+from portal.i18n import translate
 from portal.mock_pay import forms, paying, service
 from portal.mock_pay.models import CREATED, PENDING, MockPayment
 from portal.qr import qr_svg
@@ -60,7 +61,15 @@ STATUS_LABELS = {
 
 @bp.app_template_global("mock_pay_labels")
 def _labels() -> dict:
-    return {"methods": METHOD_LABELS, "hints": METHOD_HINTS, "statuses": STATUS_LABELS}
+    # In the page's language: the resident's (decision 0074).
+    return {
+        name: {key: translate(text) for key, text in table.items()}
+        for name, table in (
+            ("methods", METHOD_LABELS),
+            ("hints", METHOD_HINTS),
+            ("statuses", STATUS_LABELS),
+        )
+    }
 
 
 # --- Server to server ----------------------------------------------------------------------
@@ -215,7 +224,7 @@ def checkout(payment_id: str):
         if request.form.get("action") == "cancel":
             return _back(payment)
         if chosen not in payment.methods:
-            errors["method"] = "支払い方法を選んでください"
+            errors["method"] = translate("支払い方法を選んでください")
         else:
             outcome = paying.choose_method(db.session, payment.id, chosen, now=clock.now())
             db.session.commit()

@@ -48,6 +48,8 @@ class OutboxMessage(Base):
     # [{"filename": "yoyaku.ics", "content_type": "text/calendar; method=PUBLISH",
     #   "content": "BEGIN:VCALENDAR..."}]: text content only.
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The language the message is written in (portal.i18n.LANGUAGES; decision 0074).
+    lang: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")
     send_after: Mapped[dt.datetime]
     # What the message is about ("appointment:<public_id>"), to cancel its pending messages.
     related: Mapped[str] = mapped_column(String(RELATED_MAX), index=True)

@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.db import write_intent
+from portal.i18n import current_language
 from portal.jobs import lease
 from portal.outbox.models import (
     ADDRESS_MAX,
@@ -133,6 +134,7 @@ def enqueue(
     related: str,
     now: dt.datetime,
     attachments: Iterable[Mapping[str, str]] = (),
+    lang: str | None = None,
 ) -> OutboxMessage:
     """Add a pending message in the caller's transaction (flushed, not committed).
 
@@ -173,6 +175,8 @@ def enqueue(
         attachments=stored,
         send_after=send_after,
         related=related,
+        # The language it is written in: the one of the block or request that built it.
+        lang=lang or current_language(),
         status=PENDING,
         attempts=0,
         created_at=now,

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from flask import get_template_attribute
 from markupsafe import Markup
 
+from portal.i18n import translate
 from portal.payments import service
-from portal.payments.views import PAYMENT_STATUS_TEXT, fee_payable
+from portal.payments.views import fee_payable, payment_status_text
 from portal.submissions.extensions import Extensions, StatusItem
 from portal.submissions.models import Submission
 
@@ -18,8 +19,14 @@ from portal.submissions.models import Submission
 def status_item(submission: Submission, token: str) -> StatusItem | None:
     if not submission.fee_amount:
         return None
-    text = PAYMENT_STATUS_TEXT.get(submission.payment_status, "")
-    fact = ("手数料", f"{submission.fee_amount:,}円（{text}）")
+    text = payment_status_text(submission)
+    fact = (
+        translate("手数料"),
+        translate("%(amount)s円", amount=f"{submission.fee_amount:,}")
+        + translate("（")
+        + text
+        + translate("）"),
+    )
     body = None
     if fee_payable(submission):
         fee_and_pay = get_template_attribute("payments/_pay.html", "fee_and_pay")

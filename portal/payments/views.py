@@ -213,7 +213,7 @@ def page(public_id: str, token: str):
         render_template(
             "payments/page.html",
             payment=payment,
-            label=states.LABELS[payment.status],
+            label=translate(states.LABELS[payment.status]),
             live=live,
             token=token,
             applications=applications,
@@ -302,7 +302,7 @@ def receipt(public_id: str, token: str):
         render_template(
             "payments/receipt.html",
             payment=payment,
-            label=states.LABELS[payment.status],
+            label=translate(states.LABELS[payment.status]),
             token=token,
         )
     )

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from portal import outbox
 from portal.catalog.schema import CatalogData, Transition
+from portal.i18n import current_language, in_language, translate
 from portal.input_policy import BAD_CHARACTERS, bad_characters
+from portal.localization import localized, localized_states
 from portal.staff.models import StaffMember
 from portal.submissions import service as submissions
 from portal.submissions.models import CorrectionRequest, Submission, SubmissionEvent
@@ -204,34 +206,59 @@ def notify_resident(
     to = resident_email(submission)
     if not to:
         return
-    procedure = submissions.procedure_of(submission)
-    state = submissions.workflow_of(submission).states[transition.target]
+    # Written in the language the resident submitted in, not the clerk's (decision 0074).
+    with in_language(submission.lang):
+        subject, body = _status_mail(submission, transition, status_url, comment)
+        outbox.enqueue(
+            session,
+            kind="submission_status",
+            to=to,
+            subject=subject,
+            body=body,
+            send_after=now,
+            related=f"submission:{submission.public_id}",
+            now=now,
+        )
+
+
+def _status_mail(
+    submission: Submission, transition: Transition, status_url: str | None, comment: str | None
+) -> tuple[str, str]:
+    """Subject and body of the status mail, in the current language (`in_language`)."""
+    _ = translate
+    procedure = localized(submissions.procedure_of(submission))
+    workflow = submissions.workflow_of(submission)
+    state = localized_states(procedure.workflow, workflow.states)[transition.target]
     lines = [
-        "（このメールはデモンストレーション用のシステムから送られています）",
+        _("（このメールはデモンストレーション用のシステムから送られています）"),
         "",
-        f"申請「{procedure.title}」（受付番号 {submission.reference}）の状況が変わりました。",
+        _(
+            "申請「%(title)s」（受付番号 %(reference)s）の状況が変わりました。",
+            title=procedure.title,
+            reference=submission.reference,
+        ),
         "",
-        f"現在の状況：{state.label}",
+        _("現在の状況：%(state)s", state=state.label),
         state.description,
     ]
-    if comment and state.resident_turn:
-        lines += ["", "担当課からのお願い：", comment]
-    elif comment and transition.decision:
-        lines += ["", "担当課からのお知らせ：", comment]
-    if transition.target == "approved":
-        lines += ["", "このあと：", procedure.next_steps]
-    if status_url:
-        lines += ["", "申請の状況と、担当課からのお願いの確認・再提出はこちら：", status_url]
-    outbox.enqueue(
-        session,
-        kind="submission_status",
-        to=to,
-        subject=f"【申請の状況】{state.label}：{procedure.title}（{submission.reference}）"[:200],
-        body="\n".join(lines) + "\n",
-        send_after=now,
-        related=f"submission:{submission.public_id}",
-        now=now,
+    written_in_japanese = (
+        [_("（担当課の職員が日本語で書いたお知らせです）")] if current_language() != "ja" else []
     )
+    if comment and state.resident_turn:
+        lines += ["", _("担当課からのお願い："), *written_in_japanese, comment]
+    elif comment and transition.decision:
+        lines += ["", _("担当課からのお知らせ："), *written_in_japanese, comment]
+    if transition.target == "approved":
+        lines += ["", _("このあと："), procedure.next_steps]
+    if status_url:
+        lines += ["", _("申請の状況と、担当課からのお願いの確認・再提出はこちら："), status_url]
+    subject = _(
+        "【申請の状況】%(state)s：%(title)s（%(reference)s）",
+        state=state.label,
+        title=procedure.title,
+        reference=submission.reference,
+    )
+    return subject[:200], "\n".join(lines) + "\n"
 
 
 @dataclass

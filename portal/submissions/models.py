@@ -71,6 +71,9 @@ class Submission(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # The language the resident used when submitting (portal.i18n.LANGUAGES; None before
+    # migration 0030 or for a draft): mail about it is written in it (decision 0074).
+    lang: Mapped[str | None] = mapped_column(String(8), default=None)
     # Set when the retention period ended and the application was anonymised (portal.retention):
     # its answers, files and who filed it are gone; reference, procedure, status and dates stay.
     purged_at: Mapped[dt.datetime | None] = mapped_column(default=None)

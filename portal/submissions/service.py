@@ -24,6 +24,7 @@ from portal import japanese, procedures
 from portal.catalog import logic
 from portal.catalog.fields import AddressType, Parsed
 from portal.catalog.schema import CatalogData, Field, Procedure, Step
+from portal.i18n import current_language
 from portal.security import (
     new_reference,
     new_token,
@@ -515,6 +516,8 @@ def submit(
         now,
         reference=reference,
         submitted_at=now,
+        # The resident's language now: later mail about it is written in it (decision 0074).
+        lang=current_language(),
         applicant_search=search_text(submission),
         fee_amount=fee,
         payment_status=_payment_status(procedure, fee),

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, translate
 from portal.localization import localized, localized_states
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
@@ -164,22 +164,22 @@ def withdraw(token: str) -> ResponseReturnValue:
     if not _may_change(submission):
         abort(404)  # the person concerned sees an application made for them; its maker withdraws
     if not service.can_withdraw(submission):
-        flash("この申請は取り下げられません。担当課にお問い合わせください。")
+        flash(translate("この申請は取り下げられません。担当課にお問い合わせください。"))
         return redirect(url_for(".status", token=token))
     errors: dict[str, str] = {}
     if request.method == "POST":
         if request.form.get("confirm") != "yes":
-            errors["confirm"] = "取り下げる場合は、確認のチェックを入れてください"
+            errors["confirm"] = translate("取り下げる場合は、確認のチェックを入れてください")
         else:
             service.withdraw(db.session, submission, clock.now())
             db.session.commit()
-            flash("申請を取り下げました。")
+            flash(translate("申請を取り下げました。"))
             return redirect(url_for(".status", token=token))
     return no_referrer(
         current_app.make_response(
             render_template(
                 "submissions/withdraw.html",
-                procedure=service.procedure_of(submission),
+                procedure=localized(service.procedure_of(submission)),
                 submission=submission,
                 token=token,
                 errors=errors,
@@ -197,7 +197,7 @@ def receipt(token: str) -> ResponseReturnValue:
         current_app.make_response(
             render_template(
                 "submissions/receipt.html",
-                procedure=service.procedure_of(submission),
+                procedure=localized(service.procedure_of(submission)),
                 submission=submission,
                 summary=_summary(submission),
                 qr=status_qr(status_url, submission),
@@ -224,11 +224,12 @@ def my_applications() -> ResponseReturnValue:
         if service.is_draft(submission) and registry.draft_home(submission) is not None:
             continue  # a channel keeps this draft (a bundle's member): shown by its item
         workflow = service.workflow_of(submission)
+        procedure = service.procedure_of(submission)
         rows.append(
             {
                 "submission": submission,
-                "title": submission.snapshot["procedure"]["title"],
-                "state": workflow.states[submission.status],
+                "title": localized(procedure).title,
+                "state": localized_states(procedure.workflow, workflow.states)[submission.status],
                 "draft": service.is_draft(submission),
                 "role": _role_text(submission, role),
                 # Who entered or helped with it (a counter clerk, an assisted session's helper).
@@ -250,7 +251,7 @@ def forget_contact() -> ResponseReturnValue:
     if resident is None:
         return redirect(url_for("identity.login", next=url_for(".my_applications")))
     if contacts.forget(db.session, resident["sub"]):
-        flash("記憶していた電話番号とメールアドレスを削除しました。")
+        flash(translate("記憶していた電話番号とメールアドレスを削除しました。"))
     db.session.commit()
     return redirect(url_for(".my_applications"))
 
@@ -259,12 +260,16 @@ def _role_text(submission: Submission, role: str) -> str:
     acting = submission.acting_for if service.acting_for_someone(submission) else None
     if role == service.ROLE_SUBJECT:
         if not acting:
-            return "あなたについての申請"
-        relationship = service.RELATIONSHIPS[acting["relationship"]]
-        return f"あなたについての申請（代理人：{acting['applicant_name']} さん・{relationship}）"
+            return translate("あなたについての申請")
+        relationship = translate(service.RELATIONSHIPS[acting["relationship"]])
+        return translate(
+            "あなたについての申請（代理人：%(name)s さん・%(relationship)s）",
+            name=acting["applicant_name"],
+            relationship=relationship,
+        )
     if acting:
-        return f"{acting['subject_name']} さんの代理で申請"
-    return "ご本人の申請"
+        return translate("%(name)s さんの代理で申請", name=acting["subject_name"])
+    return translate("ご本人の申請")
 
 
 @bp.get("/my/applications/<public_id>")

@@ -27,6 +27,7 @@ from portal import clock
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Procedure, Step
 from portal.db import db
+from portal.i18n import translate
 from portal.localization import localized
 from portal.qr import qr_svg
 from portal.submissions import (
@@ -63,7 +64,12 @@ RESUME_CODE_MAX = 40
 
 
 def status_qr(url: str, submission: Submission) -> str:
-    return qr_svg(url, f"申請状況のページを開くQRコード（受付番号 {submission.reference}）")
+    return qr_svg(
+        url,
+        translate(
+            "申請状況のページを開くQRコード（受付番号 %(number)s）", number=submission.reference
+        ),
+    )
 
 
 @bp.get("/procedures/<procedure_id>")
@@ -161,7 +167,9 @@ def draft_or_redirect(procedure_id: str) -> Submission | BaseResponse:
     submission = draft_for(procedure_id)
     if submission is None:
         flash(
-            "入力中の申請が見つかりませんでした。最初から入力するか、再開コードをお使いください。"
+            translate(
+                "入力中の申請が見つかりませんでした。最初から入力するか、再開コードをお使いください。"
+            )
         )
         return redirect(url_for(".start", procedure_id=procedure_id))
     if not service.is_draft(submission):
@@ -170,8 +178,15 @@ def draft_or_redirect(procedure_id: str) -> Submission | BaseResponse:
     changed = service.refresh_snapshot(db.session, catalog(), submission, today)
     if changed:
         db.session.commit()
-        titles = "、".join(f"「{step.title}」" for step in changed)
-        flash(f"入力の途中で、この手続の内容が変わりました。{titles}をもう一度確認してください。")
+        titles = translate("、").join(
+            translate("「%(title)s」", title=step.title) for step in changed
+        )
+        flash(
+            translate(
+                "入力の途中で、この手続の内容が変わりました。%(titles)sをもう一度確認してください。",
+                titles=titles,
+            )
+        )
         first = service.first_incomplete_step(submission, today)
         return redirect(_step_or_check(procedure_id, first))
     return submission
@@ -213,7 +228,7 @@ def step(procedure_id: str, step_id: str) -> ResponseReturnValue:
         # What was typed when the login ran out, shown again as typed (not saved yet).
         result.ctx.form = MultiDict(unsent)
         result.raw.update(service.read_step(procedure, current, result.ctx, today).raw)
-        result.outcome.notice = (
+        result.outcome.notice = translate(
             "ログインの有効期限が切れる前に入力していた内容を戻しました。"
             "確認して「次へ進む」を押してください。"
         )
@@ -325,7 +340,7 @@ def check(procedure_id: str) -> ResponseReturnValue:
             if resident is None or submission.owner_sub != resident["sub"]:
                 return redirect(url_for("identity.login", next=request.path))
             if procedure.declaration and not declared:
-                errors["declaration"] = "申請内容の確認にチェックを入れてください"
+                errors["declaration"] = translate("申請内容の確認にチェックを入れてください")
             else:
                 db.session.commit()
                 return signing.begin(submission, declared)
@@ -341,7 +356,7 @@ def check(procedure_id: str) -> ResponseReturnValue:
                     on_submitted=registry.submitted,
                 )
             except service.DeclarationMissing:
-                errors["declaration"] = "申請内容の確認にチェックを入れてください"
+                errors["declaration"] = translate("申請内容の確認にチェックを入れてください")
             else:
                 db.session.commit()
                 return redirect(url_for(".done", procedure_id=procedure_id))
@@ -415,7 +430,7 @@ def save_for_later(procedure_id: str) -> ResponseReturnValue:
         db.session.commit()
         qr = qr_svg(
             public_url_for(".resume") + f"?code={code}",
-            f"入力の続きを開くQRコード（再開コード {code}）",
+            translate("入力の続きを開くQRコード（再開コード %(code)s）", code=code),
         )
     return render_template(
         "submissions/save.html",
@@ -446,7 +461,7 @@ def resume() -> ResponseReturnValue:
             db.session, code, clock.now(), owner_sub=resident["sub"] if resident else None
         )
         if found is None:
-            errors["code"] = (
+            errors["code"] = translate(
                 "再開コードが正しくないか、有効期限が切れています。コードを確かめてください"
             )
             if resident is None:
@@ -456,7 +471,7 @@ def resume() -> ResponseReturnValue:
             submission, token = found
             db.session.commit()
             remember_draft(submission.procedure_id, token)
-            flash("保存した内容から入力を再開します。")
+            flash(translate("保存した内容から入力を再開します。"))
             first = service.first_incomplete_step(submission, clock.today_local())
             return redirect(_step_or_check(submission.procedure_id, first))
     response = current_app.make_response(
