@@ -56,6 +56,7 @@ TOOL_NAMES = {
     "status-messages": "ステータスメッセージのライブリージョン",
     "focus-order": "Tabキーでのフォーカス順序と表示順",
     "focus-visible": "フォーカスの表示と、固定表示の要素に隠れないこと",
+    "language-of-parts": "他の文字で書かれた部分のlang属性",
 }
 
 
@@ -83,6 +84,9 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
+_JUDGEMENT_KEYS = ("who", "when", "commit", "result", "note", "note_en")
+
+
 def judge(args) -> int:
     doc = load_criteria()
     by_id = {c["id"]: c for c in doc["criteria"]}
@@ -100,6 +104,8 @@ def judge(args) -> int:
                 "who": args.who,
                 "result": args.result,
                 "note": args.note or previous.get("note", ""),
+                # The note in English, for the statement page's foreign languages (0075).
+                "note_en": args.note_en or ("" if args.note else previous.get("note_en", "")),
                 "files": files,
                 "when": dt.date.today().isoformat(),
                 "commit": commit,
@@ -372,7 +378,7 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
                 "tests": tests,
                 "failed": failed,
                 "judgement": (
-                    {k: latest.get(k) for k in ("who", "when", "commit", "result", "note")}
+                    {k: latest.get(k) for k in _JUDGEMENT_KEYS}
                     | {"stale": stale}
                 )
                 if latest
@@ -408,6 +414,9 @@ def known_issues(criteria: list[dict]) -> list[dict]:
                     "text": c["failed"][0]
                     if c["failed"]
                     else (c["judgement"] or {}).get("note", ""),
+                    # English for the statement's foreign pages (decision 0075): a judgement's
+                    # note_en when it was given (a tool's message is written in Japanese).
+                    "text_en": "" if c["failed"] else (c["judgement"] or {}).get("note_en") or "",
                 }
             )
         elif c["basis"] == "stale":  # a named judgement older than the pages (a developer's
@@ -418,6 +427,7 @@ def known_issues(criteria: list[dict]) -> list[dict]:
                     "title": c["title"],
                     "title_en": c["title_en"],
                     "text": "判定の後にページが変わったため、再確認が必要です。",
+                    "text_en": "The pages changed after the judgement: it must be made again.",
                 }
             )
     return issues
@@ -609,6 +619,7 @@ def main() -> int:
     j.add_argument("--who", required=True)
     j.add_argument("--result", required=True, choices=RESULTS)
     j.add_argument("--note")
+    j.add_argument("--note-en", help="the note in English (the statement page's other languages)")
     j.add_argument(
         "--files", help="comma-separated file groups of criteria.yaml (default: as before)"
     )
