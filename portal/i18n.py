@@ -444,10 +444,25 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
 _LANG_JA = Markup(' lang="ja"')
 
 
+_LATIN_LETTERS = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+# The letters of a page's own script; None: Chinese, whose Han an answer shares with Japanese.
+_OWN_LETTERS = {
+    "ko": re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]"),
+    "ne": re.compile("[\u0900-\u097f]"),
+    "zh": None,
+}
+
+
 def answer_lang(value) -> Markup:
     """` lang="ja"` for an answer holding Japanese (a typed name, an address) on a page in
     another language."""
-    if current_language() not in FOREIGN or not _JAPANESE.search(str(value)):
+    lang = current_language()
+    if lang not in FOREIGN or not _JAPANESE.search(str(value)):
+        return Markup("")
+    # A translated choice with a Japanese term in it (「관계(続柄)」) is in the page's language;
+    # its Japanese part is marked by `_mark_japanese_parts` (decision 0075).
+    own = _OWN_LETTERS.get(HTML_LANG[lang].split("-")[0], _LATIN_LETTERS)
+    if own is not None and own.search(str(value)):
         return Markup("")
     return _LANG_JA
 

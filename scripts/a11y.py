@@ -254,6 +254,7 @@ def run_sample(seed: int, picks: int) -> dict:
                 ("public ja", "phone", lambda p: sample.public_pages(p, "ja")),
                 ("public easy", "phone", lambda p: sample.public_pages(p, "easy")),
                 ("public en", "desktop", lambda p: sample.public_pages(p, "en")),
+                ("every language", "phone", sample.every_language),
                 ("no javascript", "nojs", sample.no_javascript),
                 ("display", "phone", sample.display_modes),
                 ("furigana", "phone", sample.furigana_pages),
