@@ -314,12 +314,12 @@ def _write_provenance(response):
     return response
 
 
-# Japanese inside the text of a foreign page (a chrome string's 「(住民票)」, an example 「じゅうみんひょう」,
-# a term in a translation): marked lang="ja" after the page is rendered (3.1.2, decision 0075),
-# since `_()` output also lands in attributes, where no element can go. Text only: tags, and the
-# contents of elements that hold no markup (<script>, <style>, <title>, <textarea>, <select>'s
-# options), pass through. On a Chinese page only runs holding kana are Japanese (its own text is
-# kanji); on other foreign pages any run of kana or kanji.
+# Japanese inside the text of a foreign page (a chrome string's 「(住民票)」, an example
+# 「じゅうみんひょう」, a term in a translation): marked lang="ja" after the page is rendered
+# (3.1.2, decision 0075), since `_()` output also lands in attributes, where no element can
+# go. Text only: tags, and the contents of elements that hold no markup (<script>, <style>,
+# <title>, <textarea>, <select>'s options), pass through. On a Chinese page only runs holding
+# kana are Japanese (its own text is kanji); on other foreign pages any run of kana or kanji.
 _NO_MARKUP = re.compile(
     r"(<(script|style|title|textarea|select)\b.*?</\2\s*>|<!--.*?-->|<[^>]*>)", re.S | re.I
 )

@@ -378,10 +378,7 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
                 "tools": tools,
                 "tests": tests,
                 "failed": failed,
-                "judgement": (
-                    {k: latest.get(k) for k in _JUDGEMENT_KEYS}
-                    | {"stale": stale}
-                )
+                "judgement": ({k: latest.get(k) for k in _JUDGEMENT_KEYS} | {"stale": stale})
                 if latest
                 else None,
                 "evidence": evidence,
