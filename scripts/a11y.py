@@ -212,8 +212,17 @@ def run_sample(seed: int, picks: int) -> dict:
                     shown = copies.new_page()
                     shown.set_viewport_size(page.viewport_size)
                     shown.route("**/*.js", lambda route: route.abort())
-                    html = page.content().replace("<head>", f'<head><base href="{page.url}">', 1)
-                    shown.set_content(html, wait_until="load")
+                    # Served at its own address, not set_content's about:blank: the portal's
+                    # Cross-Origin-Resource-Policy: same-origin kept the stylesheet from an
+                    # about:blank page, so these states were audited without CSS (0075).
+                    html, address = page.content(), page.url
+                    shown.route(
+                        lambda url: url == address,
+                        lambda route: route.fulfill(
+                            status=200, content_type="text/html; charset=utf-8", body=html
+                        ),
+                    )
+                    shown.goto(address, wait_until="load")
                 result = axe.run(shown, options=options).response
                 checks_started = time.monotonic()
                 checks = a11y_checks.run_all(shown, kiosk=kiosk or None, timings=timings)
