@@ -349,7 +349,7 @@ def _mark_japanese_parts(response):
         text = run.group(0)
         if kana_only and not _HAS_KANA.search(text):
             return text
-        return f'<span lang="ja">{text}</span>'
+        return f'<span lang="ja" class="ja-term">{text}</span>'
 
     parts = _NO_MARKUP.split(body)
     out = []

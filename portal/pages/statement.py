@@ -76,7 +76,7 @@ def issue_text(issue: dict) -> str:
     the page for its provenance notice: the report's prose is not translated."""
     lang = current_language()
     if not is_foreign(lang):
-        return issue["text"]
+        return Markup('<span lang="ja">{}</span>').format(issue["text"])
     english = issue.get("text_en")
     if english and lang == "en":
         return english
