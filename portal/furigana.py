@@ -247,7 +247,6 @@ _SKIPPED_BLOCK = re.compile(
 # An element the page marks `no-ruby` (a typed answer, the resident's name): up to its end.
 _OPEN_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
 _MARK = "no-ruby"
-_FOREIGN_TAG = re.compile(r'<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\slang="(?!ja")[^"]*"[^>]*>')
 # A text node holding a kanji: between the end of a tag and the start of the next.
 _TEXT_NODE = re.compile(f"(?<=>)[^<>]*[{_KANJI}][^<>]*(?=<)")
 
@@ -272,10 +271,6 @@ def _skipped_ranges(html: str) -> list[tuple[int, int]]:
         if tag is not None and tag.end() > found:  # the mark is inside this tag (its class)
             ranges.append((tag.start(), _element_end(html, tag.group(1), tag.end())))
         found = html.find(_MARK, found + len(_MARK))
-    # An element in another language (the language menu's 简体中文, an English fallback): its
-    # kanji are not Japanese, and an <rt> of kana there is Japanese in a lang="zh" (decision 0075).
-    for tag in _FOREIGN_TAG.finditer(html):
-        ranges.append((tag.start(), _element_end(html, tag.group(1), tag.end())))
     ranges.sort()
     merged: list[tuple[int, int]] = []
     for begin, end in ranges:

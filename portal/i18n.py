@@ -320,8 +320,6 @@ def provenance_slot(form: str | None = None) -> Markup:
 def provenance_notice(form: str | None) -> Markup:
     lang = current_language()
     text, link = PROVENANCE_NOTICE.get(lang, PROVENANCE_NOTICE["en"])
-    # A language without its own notice shows the English one, marked (3.1.2, decision 0075).
-    marked = Markup("") if lang in PROVENANCE_NOTICE else Markup(' lang="en"')
     if form:
         # A button of the page's form (as its language menu): the answers typed go along.
         back = Markup(
@@ -331,8 +329,8 @@ def provenance_notice(form: str | None) -> Markup:
     else:
         back = Markup('<a href="{}" hreflang="ja">{}</a>').format(switch_urls()["ja"], link)
     return Markup(
-        '<div class="notice notice--translation" data-translation-notice{}><p>{} {}</p></div>'
-    ).format(marked, text, back)
+        '<div class="notice notice--translation" data-translation-notice><p>{} {}</p></div>'
+    ).format(text, back)
 
 
 def _write_provenance(response):
@@ -347,58 +345,6 @@ def _write_provenance(response):
         return response
     notice = provenance_notice(match.group(1)) if unreviewed_noted() else ""
     response.set_data(body[: match.start()] + str(notice) + body[match.end() :])
-    return response
-
-
-# Japanese inside the text of a foreign page (a chrome string's 「(住民票)」, an example
-# 「じゅうみんひょう」, a term in a translation): marked lang="ja" after the page is rendered
-# (3.1.2, decision 0075), since `_()` output also lands in attributes, where no element can
-# go. Text only: tags, and the contents of elements that hold no markup (<script>, <style>,
-# <title>, <textarea>, <select>'s options), pass through. On a Chinese page only runs holding
-# kana are Japanese (its own text is kanji); on other foreign pages any run of kana or kanji.
-_NO_MARKUP = re.compile(
-    r"(<(script|style|title|textarea|select)\b.*?</\2\s*>|<!--.*?-->|<[^>]*>)", re.S | re.I
-)
-_KANA = "\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-_KANJI = "\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# A run: kana/kanji and the punctuation that joins them inside a term (・ 「」 、), starting and
-# ending on a kana or kanji.
-_JAPANESE_RUN = re.compile(
-    f"[{_KANA}{_KANJI}](?:[{_KANA}{_KANJI}\u30fb\u300c\u300d\u3001]*[{_KANA}{_KANJI}\u300d])?"
-)
-_HAS_KANA = re.compile(f"[{_KANA}]")
-_ANY_JAPANESE = re.compile(f"[{_KANA}{_KANJI}]")
-
-
-def _mark_japanese_parts(response):
-    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
-        return response
-    lang = current_language()
-    if lang not in FOREIGN:  # staff pages are Japanese
-        return response
-    body = response.get_data(as_text=True)
-    if not _ANY_JAPANESE.search(body):
-        return response
-    kana_only = HTML_LANG[lang].startswith("zh")
-
-    def mark(run: re.Match) -> str:
-        text = run.group(0)
-        if kana_only and not _HAS_KANA.search(text):
-            return text
-        return f'<span lang="ja" class="ja-term">{text}</span>'
-
-    parts = _NO_MARKUP.split(body)
-    out = []
-    # split() with two groups gives: text, whole match, inner tag name, text, ...
-    for index in range(0, len(parts), 3):
-        text = parts[index]
-        marked = index and parts[index - 2].endswith('lang="ja">')  # already in lang="ja"
-        if not marked and _ANY_JAPANESE.search(text):
-            text = _JAPANESE_RUN.sub(mark, text)
-        out.append(text)
-        if index + 1 < len(parts):
-            out.append(parts[index + 1])
-    response.set_data("".join(out))
     return response
 
 
@@ -480,25 +426,10 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
 _LANG_JA = Markup(' lang="ja"')
 
 
-_LATIN_LETTERS = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
-# The letters of a page's own script; None: Chinese, whose Han an answer shares with Japanese.
-_OWN_LETTERS = {
-    "ko": re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]"),
-    "ne": re.compile("[\u0900-\u097f]"),
-    "zh": None,
-}
-
-
 def answer_lang(value) -> Markup:
     """` lang="ja"` for an answer holding Japanese (a typed name, an address) on a page in
     another language."""
-    lang = current_language()
-    if lang not in FOREIGN or not _JAPANESE.search(str(value)):
-        return Markup("")
-    # A translated choice with a Japanese term in it (「관계(続柄)」) is in the page's language;
-    # its Japanese part is marked by `_mark_japanese_parts` (decision 0075).
-    own = _OWN_LETTERS.get(HTML_LANG[lang].split("-")[0], _LATIN_LETTERS)
-    if own is not None and own.search(str(value)):
+    if current_language() not in FOREIGN or not _JAPANESE.search(str(value)):
         return Markup("")
     return _LANG_JA
 
@@ -559,7 +490,6 @@ def init_app(app: Flask) -> None:
         _BY_LANGUAGE[lang] = Translations.load(str(compiled), [lang], "messages")
     _BY_LANGUAGE["easy"] = Translations.load(str(compiled), ["ja"], "easy")
     app.before_request(_switch_language)
-    app.after_request(_mark_japanese_parts)  # runs after the notice is written (LIFO)
     app.after_request(_write_provenance)
     app.teardown_request(_forget_noted)
     _REVIEWED.update(reviewed_messages())

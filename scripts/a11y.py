@@ -56,7 +56,6 @@ TOOL_NAMES = {
     "status-messages": "ステータスメッセージのライブリージョン",
     "focus-order": "Tabキーでのフォーカス順序と表示順",
     "focus-visible": "フォーカスの表示と、固定表示の要素に隠れないこと",
-    "language-of-parts": "他の文字で書かれた部分のlang属性",
 }
 
 
@@ -84,9 +83,6 @@ class _NoAliases(yaml.SafeDumper):
         return True
 
 
-_JUDGEMENT_KEYS = ("who", "when", "commit", "result", "note", "note_en")
-
-
 def judge(args) -> int:
     doc = load_criteria()
     by_id = {c["id"]: c for c in doc["criteria"]}
@@ -104,8 +100,6 @@ def judge(args) -> int:
                 "who": args.who,
                 "result": args.result,
                 "note": args.note or previous.get("note", ""),
-                # The note in English, for the statement page's foreign languages (0075).
-                "note_en": args.note_en or ("" if args.note else previous.get("note_en", "")),
                 "files": files,
                 "when": dt.date.today().isoformat(),
                 "commit": commit,
@@ -212,17 +206,8 @@ def run_sample(seed: int, picks: int) -> dict:
                     shown = copies.new_page()
                     shown.set_viewport_size(page.viewport_size)
                     shown.route("**/*.js", lambda route: route.abort())
-                    # Served at its own address, not set_content's about:blank: the portal's
-                    # Cross-Origin-Resource-Policy: same-origin kept the stylesheet from an
-                    # about:blank page, so these states were audited without CSS (0075).
-                    html, address = page.content(), page.url
-                    shown.route(
-                        lambda url: url == address,
-                        lambda route: route.fulfill(
-                            status=200, content_type="text/html; charset=utf-8", body=html
-                        ),
-                    )
-                    shown.goto(address, wait_until="load")
+                    html = page.content().replace("<head>", f'<head><base href="{page.url}">', 1)
+                    shown.set_content(html, wait_until="load")
                 result = axe.run(shown, options=options).response
                 checks_started = time.monotonic()
                 checks = a11y_checks.run_all(shown, kiosk=kiosk or None, timings=timings)
@@ -263,7 +248,6 @@ def run_sample(seed: int, picks: int) -> dict:
                 ("public ja", "phone", lambda p: sample.public_pages(p, "ja")),
                 ("public easy", "phone", lambda p: sample.public_pages(p, "easy")),
                 ("public en", "desktop", lambda p: sample.public_pages(p, "en")),
-                ("every language", "phone", sample.every_language),
                 ("no javascript", "nojs", sample.no_javascript),
                 ("display", "phone", sample.display_modes),
                 ("furigana", "phone", sample.furigana_pages),
@@ -387,7 +371,10 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
                 "tools": tools,
                 "tests": tests,
                 "failed": failed,
-                "judgement": ({k: latest.get(k) for k in _JUDGEMENT_KEYS} | {"stale": stale})
+                "judgement": (
+                    {k: latest.get(k) for k in ("who", "when", "commit", "result", "note")}
+                    | {"stale": stale}
+                )
                 if latest
                 else None,
                 "evidence": evidence,
@@ -421,9 +408,6 @@ def known_issues(criteria: list[dict]) -> list[dict]:
                     "text": c["failed"][0]
                     if c["failed"]
                     else (c["judgement"] or {}).get("note", ""),
-                    # English for the statement's foreign pages (decision 0075): a judgement's
-                    # note_en when it was given (a tool's message is written in Japanese).
-                    "text_en": "" if c["failed"] else (c["judgement"] or {}).get("note_en") or "",
                 }
             )
         elif c["basis"] == "stale":  # a named judgement older than the pages (a developer's
@@ -434,7 +418,6 @@ def known_issues(criteria: list[dict]) -> list[dict]:
                     "title": c["title"],
                     "title_en": c["title_en"],
                     "text": "判定の後にページが変わったため、再確認が必要です。",
-                    "text_en": "The pages changed after the judgement: it must be made again.",
                 }
             )
     return issues
@@ -626,7 +609,6 @@ def main() -> int:
     j.add_argument("--who", required=True)
     j.add_argument("--result", required=True, choices=RESULTS)
     j.add_argument("--note")
-    j.add_argument("--note-en", help="the note in English (the statement page's other languages)")
     j.add_argument(
         "--files", help="comma-separated file groups of criteria.yaml (default: as before)"
     )

@@ -20,8 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import pyotp
 from playwright.sync_api import expect
 
-from portal.i18n import LANGUAGES
-from tests.e2e.people import by_label, fill_step
+from tests.e2e.people import by_label
 from tests.e2e.staff_people import create_member
 from tests.e2e.test_login import use_card
 
@@ -32,17 +31,7 @@ Visit = Callable[..., Iterator[tuple[str, object, bool]]]
 # time-limit warnings, the kiosk, the assisted session after consent, status notices.
 REQUIRED = {
     "no JavaScript": ["ホーム（JavaScriptなし）", "申請のステップ：エラー（JavaScriptなし）"],
-    # Every language the portal offers (decision 0075): the home page, a procedure page, the
-    # statement, a form step with its errors and the check page in each.
-    "languages": [
-        f"{page}（{lang}）" for lang in LANGUAGES
-        for page in ("ホーム", "手続の説明", "アクセシビリティ方針", "申請のステップ：エラー",
-                     "申請内容の確認")
-    ],
-    "furigana": [
-        "ホーム（ja）・ふりがな", "ホーム（easy）・ふりがな", "手続の説明（easy）・ふりがな",
-        "申請のステップ（ふりがな）", "申請のステップ：エラー（ふりがな）",
-    ],
+    "languages": ["ホーム（ja）", "ホーム（easy）", "ホーム（en）"],
     "large text, high contrast": ["ホーム（大きい文字・高コントラスト）"],
     "error states": [
         "申請のステップ：エラー", "文字の大きさと色：エラー", "本人確認：暗証番号の誤り",
@@ -127,45 +116,6 @@ def public_pages(page, lang: str):
         yield "窓口の予約", page, False
         page.goto("/resume")
         yield "続きから入力", page, False
-
-
-def every_language(page):
-    """Each language the portal offers (ja, easy, en, zh, ko, vi, pt, ne; decision 0075): for the
-    five without a visit of their own the home page, a procedure page and the accessibility
-    statement; for all eight a form step with its error summary and the check page. An anonymous
-    resident fills juminhyo-copy once in Japanese; each language then shows the same draft (the
-    step's error posts an empty choice and changes nothing stored)."""
-    from tests.e2e.test_juminhyo import PROCEDURE as FORM
-
-    page.goto("/?lang=ja")
-    page.goto(f"/procedures/{PROCEDURE}")
-    page.get_by_role("button", name="申請を始める", exact=True).click()
-    first_step = page.url
-    answers = dict(FORM.example_answers)
-    for step in FORM.steps:
-        expect(heading(page)).to_have_text(step.title)
-        fill_step(page, step, answers)
-        page.locator("main form").get_by_role("button", name="次へ進む").click()
-    expect(heading(page)).to_have_text("申請内容の確認")
-    check_url = page.url
-    required = FORM.steps[0].fields[-1].name  # a required choice of the first step
-    for lang in LANGUAGES:
-        page.goto(f"/?lang={lang}")
-        expect(page.locator("html")).to_have_attribute("lang", re.compile("."))
-        if lang not in ("ja", "easy", "en"):  # public_pages visits these three
-            yield f"ホーム（{lang}）", page, False
-            page.goto(f"/procedures/{PROCEDURE}")
-            yield f"手続の説明（{lang}）", page, False
-            page.goto("/accessibility")
-            yield f"アクセシビリティ方針（{lang}）", page, False
-        page.goto(check_url)
-        expect(page).to_have_url(check_url)  # not sent back to a step: the draft is whole
-        expect(page.locator("#f-declaration")).to_be_attached()
-        yield f"申請内容の確認（{lang}）", page, False
-        page.goto(first_step)
-        _post_invalid(page, "main form", {required: ""})
-        expect(page.locator(".error-summary")).to_be_visible()
-        yield f"申請のステップ：エラー（{lang}）", page, False
 
 
 def no_javascript(page):

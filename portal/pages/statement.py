@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from flask import current_app
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.catalog.translations import InEnglish, Untranslated
 from portal.i18n import current_language, is_foreign, translate
@@ -64,23 +64,8 @@ def issue_title(issue: dict) -> str:
         # The report is written in Japanese and English only: the English, marked (0071).
         title = issue.get("title_en")
         marked = InEnglish(title) if title else Untranslated(issue["title"])
-        # escape() keeps the mark (Markup.format escaped it: "<span lang=...>" shown as text).
-        return escape(issue["id"]) + Markup(" ") + escape(marked)
+        return Markup("{} {}").format(issue["id"], marked)
     return f"{issue['id']} {issue['title']}"
-
-
-def issue_text(issue: dict) -> str:
-    """What is wrong, as the report says it: Japanese on 日本語 and やさしい日本語 pages; on any
-    other page the report's English (marked lang="en" where the page is not English) when the
-    judgement gave one (`note_en`, decision 0075), else the Japanese marked lang="ja". Both note
-    the page for its provenance notice: the report's prose is not translated."""
-    lang = current_language()
-    if not is_foreign(lang):
-        return Markup('<span lang="ja">{}</span>').format(issue["text"])
-    english = issue.get("text_en")
-    if english and lang == "en":
-        return english
-    return InEnglish(english) if english else Untranslated(issue["text"])
 
 
 def report_date(value: str) -> dt.date:

@@ -25,14 +25,7 @@ after another on the same page, in any order:
   a focus indicator (outline, box shadow, background or border different from the element
   unfocused; 2.4.7) and is not wholly covered by a fixed or sticky element (2.4.11). The walk
   presses Tab about once a stop (about 0.5 s a page): `make a11y`'s sample and
-  PORTAL_A11Y_PAGE_CHECKS=all only;
-- language_of_parts: every text node written in a script the page's language does not use is
-  inside an element whose lang uses it (3.1.2; decision 0075): kana or kanji on an English,
-  Vietnamese, Portuguese, Korean or Nepali page must be inside lang="ja" (or "zh"/"ko" for kanji),
-  kana on a Chinese page inside lang="ja", Hangul inside lang="ko", Devanagari inside lang="ne".
-  Latin text is never checked (codes, numbers, names of standards and English fallbacks on
-  Japanese pages are everywhere); attributes (aria-label, title) are not checked, as an attribute
-  cannot mark a part of itself.
+  PORTAL_A11Y_PAGE_CHECKS=all only.
 """
 
 from __future__ import annotations
@@ -304,39 +297,6 @@ _STATUS = """() => {
 }"""
 
 
-_LANGUAGE_OF_PARTS = r"""() => {
-  const scripts = {
-    kana: /[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9f]/,
-    kanji: /[\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/,
-    Hangul: /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]/,
-    Devanagari: /[\u0900-\u097f]/,
-  };
-  const uses = {ja: ['kana', 'kanji'], zh: ['kanji'], ko: ['Hangul', 'kanji'], ne: ['Devanagari'],
-                hi: ['Devanagari'], mr: ['Devanagari']};
-  const problems = new Map();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node; (node = walker.nextNode()); ) {
-    const text = node.textContent;
-    if (!text.trim() || /^[\x00-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u206f\s]*$/.test(text)) continue;  // Latin
-    const el = node.parentElement;
-    if (!el || el.closest('script, style, template, noscript, [hidden]')) continue;
-    const tag = ((el.closest('[lang]') || {}).lang || '').toLowerCase().split('-')[0];
-    for (const [script, pattern] of Object.entries(scripts)) {
-      if (!pattern.test(text) || (uses[tag] || []).includes(script)) continue;
-      const key = `${script} text in lang="${tag}": <${el.tagName.toLowerCase()}> "${text.trim().slice(0, 40)}"`;
-      problems.set(key, true);
-    }
-  }
-  return [...problems.keys()];
-}"""
-
-
-def language_of_parts(page) -> list[str]:
-    """Text in another script than the language of its element says (3.1.2)."""
-    found = page.evaluate(_LANGUAGE_OF_PARTS)
-    return found[:10] + ([f"... and {len(found) - 10} more"] if len(found) > 10 else [])
-
-
 def status_messages(page) -> list[str]:
     return page.evaluate(_STATUS)
 
@@ -497,7 +457,6 @@ CHECKS = {
     "forced-colors": forced_colors,
     "reduced-motion": reduced_motion,
     "status-messages": status_messages,
-    "language-of-parts": language_of_parts,
     "focus-order": focus_order,
     "focus-visible": focus_visible,
 }
@@ -512,7 +471,7 @@ def is_kiosk(page) -> bool:
 
 # The checks that cost next to nothing (one DOM walk each): the browser suite runs them on every
 # page state it audits (tests/e2e/axe.py).
-CHEAP = ("headings", "landmarks", "targets", "status-messages", "language-of-parts")
+CHEAP = ("headings", "landmarks", "targets", "status-messages")
 
 
 def run_all(

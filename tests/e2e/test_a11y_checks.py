@@ -148,22 +148,3 @@ def test_status_messages_must_be_live_or_focused(page):
     assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, focused)))
     field = STATUS_FAULTS.replace('<input id="a"', '<input id="a" autofocus aria-invalid="true"')
     assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, field)))
-
-
-def test_language_of_parts_finds_text_in_another_script_without_its_lang(page):
-    """3.1.2 (decision 0075): kana/kanji on a Vietnamese page outside lang="ja", Hangul on a
-    Japanese page outside lang="ko", kana on a Chinese page; Latin text is never a fault."""
-    vi = GOOD.replace('<html lang="ja">', '<html lang="vi">').replace(
-        "<h1>見出し</h1>",
-        '<h1>Tiêu đề</h1><p>Quan hệ (続柄)</p><p><span lang="ja">住民票</span></p>',
-    )
-    found = a11y_checks.language_of_parts(show(page, vi))
-    assert any("続柄" in p and 'lang="vi"' in p for p in found)
-    assert not any("住民票" in p for p in found)
-    ja = GOOD.replace("<h2>小見出し</h2>", '<p>한국어</p><p lang="ko">한국어</p><p>English</p>')
-    found = a11y_checks.language_of_parts(show(page, ja))
-    assert found == ['Hangul text in lang="ja": <p> "한국어"']
-    zh = GOOD.replace('<html lang="ja">', '<html lang="zh-Hans">')
-    found = a11y_checks.language_of_parts(show(page, zh))
-    assert any("kana" in p and "リンク" in p for p in found)  # 本文のリンクです: kana
-    assert not any(p.startswith("kanji") for p in found)

@@ -185,9 +185,6 @@ def typed_values(app) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-JA_TERM = re.compile(r'<span lang="ja" class="ja-term">([^<]*)</span>')
-
-
 def nearest_lang(node) -> str:
     for parent in (node, *node.parents) if node.name else node.parents:
         if parent.has_attr("lang"):
@@ -214,9 +211,6 @@ def allowed(node) -> bool:
 
 def texts(html: str, typed: list[str]) -> Iterator[str]:
     """The page's texts a resident reads (normalized, typed values taken out)."""
-    # A Japanese term a foreign page's text holds is marked lang="ja" after rendering (decision
-    # 0075): read as part of the text it sits in, as before it was marked.
-    html = JA_TERM.sub(r"\1", html)
     page = BeautifulSoup(html, "html.parser")
     # Furigana (ruby) read as the text it annotates: readings out, the base text joined again.
     for reading in page.find_all(["rt", "rp"]):
