@@ -19,7 +19,7 @@ nothing of the catalog, whose field types use `translate` and `shown`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from functools import partial
@@ -149,13 +149,15 @@ def browser_language(accepted) -> str:
     return "ja"
 
 
-def _kiosk_terminal() -> bool:
-    """The request comes from a registered kiosk terminal (its cookie): the language is chosen
-    on the kiosk's start screen, never guessed (this runs before the kiosk's own hook sets
-    `g.kiosk`, and a guess written into the session broke the kiosk's first form)."""
-    from portal.kiosk.mode import cookie_name  # the kiosk imports this module
+def _no_kiosk() -> bool:
+    return False
 
-    return bool(request.cookies.get(cookie_name()))
+
+# Whether the request comes from a registered kiosk terminal: its language is chosen on the
+# kiosk's start screen, never guessed (this runs before the kiosk's own hook sets `g.kiosk`, and a
+# guess written into the terminal's session broke the kiosk's first form). portal.kiosk.mode sets
+# it at start-up (it imports this module, not the other way round).
+kiosk_terminal: Callable[[], bool] = _no_kiosk
 
 
 def _first_visit_language(data) -> str:
@@ -163,7 +165,7 @@ def _first_visit_language(data) -> str:
     (Japanese without one), kept in the session once it has one (a first request that stores
     nothing creates no session for it). A kiosk's visit chooses on its start screen instead."""
     guess = "ja"
-    if g.get("kiosk") is None and not _kiosk_terminal() and request.accept_languages:
+    if g.get("kiosk") is None and not kiosk_terminal() and request.accept_languages:
         guess = browser_language(request.accept_languages)
         if getattr(data, "token", None) is not None and data.get("lang") is None:
             data["lang"] = guess

@@ -36,7 +36,7 @@ from flask import (
     url_for,
 )
 
-from portal import clock
+from portal import clock, i18n
 from portal.config import ConfigError
 from portal.db import db
 from portal.identity.sessions import is_staff_path
@@ -207,8 +207,13 @@ def check_settings(app: Flask) -> None:
             )
 
 
+def _terminal_request() -> bool:
+    return bool(request.cookies.get(cookie_name()))
+
+
 def init_app(app: Flask) -> None:
     check_settings(app)
+    i18n.kiosk_terminal = _terminal_request  # the language is chosen on the start screen
     # The kiosk's rules come before the CSRF check: a form left on screen from an ended visit
     # goes to the start screen, not to an error page with the site's links.
     funcs = app.before_request_funcs.setdefault(None, [])

@@ -17,27 +17,39 @@ from portal.catalog.schema import Field, Step
 FIXTURES = Path(__file__).parent / "files"
 
 
-def _tag_words() -> list[str]:
-    """The 必須/任意 tag after a label, as every language's .po file words it (やさしい日本語:
-    portal/translations/ja/LC_MESSAGES/easy.po), and the Japanese itself."""
+def _chrome_translations() -> dict[str, set[str]]:
+    """Every page-chrome string (a Japanese msgid) and its translations in every .po file: the
+    sub-labels a field type writes (氏名, フリガナ, 郵便番号 ...) read as the page's language reads
+    them, and the 必須/任意 tag after a label."""
     from babel.messages.pofile import read_po
 
     from portal.i18n import SOURCE
 
-    words = {"必須", "任意"}
+    found: dict[str, set[str]] = {}
     for po_path in SOURCE.glob("*/LC_MESSAGES/*.po"):
         with po_path.open("rb") as po_file:
             for message in read_po(po_file):
-                if message.id in ("必須", "任意") and message.string and not message.fuzzy:
-                    words.add(str(message.string))
-    return sorted(words, key=len, reverse=True)
+                if isinstance(message.id, str) and message.string and not message.fuzzy:
+                    found.setdefault(message.id, set()).add(str(message.string))
+    return found
 
 
-_TAGS = "|".join(map(re.escape, _tag_words()))
+_CHROME = _chrome_translations()
+_TAGS = "|".join(
+    map(
+        re.escape,
+        sorted({"必須", "任意", *_CHROME["必須"], *_CHROME["任意"]}, key=len, reverse=True),
+    )
+)
 
 
 def _name(label: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(label)}\s*({_TAGS})?$")
+    """A label as the page shows it in any language: as written (a catalog text comes already
+    localized) or as a chrome string's translation, then its 必須/任意 tag."""
+    words = sorted({label, *_CHROME.get(label, ())}, key=len, reverse=True)
+    # "/" escaped too: Playwright writes the pattern as a JavaScript /.../ literal.
+    escaped = "|".join(re.escape(word).replace("/", "\\/") for word in words)
+    return re.compile(rf"^(?:{escaped})\s*({_TAGS})?$")
 
 
 def by_label(scope, label: str):

@@ -232,4 +232,3 @@ def test_the_notice_on_a_step_goes_back_to_japanese_keeping_what_was_typed(app):
     assert page.html["lang"] == "ja" and notice(page) is None
     for name, value in typed.items():
         assert page.find("input", attrs={"name": name})["value"] == value, name
-
