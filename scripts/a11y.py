@@ -161,6 +161,7 @@ def run_sample(seed: int, picks: int) -> dict:
 
     from tests import html_check
     from tests.e2e import a11y_checks
+    from tests.e2e.axe import show_copy
     from tests.e2e.conftest import CHROMIUM, start_live_server, stop
 
     options = json.loads((A11Y / "axe-config.json").read_text())
@@ -206,8 +207,9 @@ def run_sample(seed: int, picks: int) -> dict:
                     shown = copies.new_page()
                     shown.set_viewport_size(page.viewport_size)
                     shown.route("**/*.js", lambda route: route.abort())
-                    html = page.content().replace("<head>", f'<head><base href="{page.url}">', 1)
-                    shown.set_content(html, wait_until="load")
+                    # Served at the page's own address: its stylesheet is same-origin only
+                    # (CORP), so a copy in about:blank was audited unstyled.
+                    show_copy(shown, page.url, page.content())
                 result = axe.run(shown, options=options).response
                 checks_started = time.monotonic()
                 checks = a11y_checks.run_all(shown, kiosk=kiosk or None, timings=timings)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import yaml
 from markupsafe import escape
+from pydantic import BaseModel
 
 from portal.catalog.schema import CatalogData, Counter, Field, LifeEvent, Procedure, Step
 
@@ -567,7 +568,9 @@ def localize_procedure(procedure: Procedure, text: Callable[[str, str], str]) ->
             )
     if procedure.deadline and procedure.deadline.counting:
         counting = procedure.deadline.counting
-        update["deadline"] = update["deadline"].model_copy(
+        deadline = update["deadline"]
+        assert isinstance(deadline, BaseModel)  # set above from procedure.deadline
+        update["deadline"] = deadline.model_copy(
             update={
                 "counting": counting.model_copy(
                     update={
