@@ -148,11 +148,11 @@ def create_app(env: str | None = None, overrides: dict | None = None) -> Flask:
     if app.config["MOCK_RECORDS_ENABLED"]:
         # The city's resident records, mocked from the demo people the mock card service also
         # reads (portal/demo_data); a real records adapter would be installed here instead.
-        from portal.demo_data.people import load_personas
+        from portal.demo_data.people import load_personas, load_removed
         from portal.records.mock import MockResidentRecords
 
         app.extensions["resident_records"] = MockResidentRecords(
-            load_personas(), lambda: database.session
+            load_personas(), lambda: database.session, removed=load_removed()
         )
     if app.config["MOCK_PAY_ENABLED"]:
         from portal.mock_pay.views import bp as mock_pay_bp

@@ -270,6 +270,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             problems.extend(_check_group(field, field_path))
             problems.extend(_check_default(field, field_path))
             problems.extend(_check_prefill(field, field_path))
+            problems.extend(_check_public_funds(field, field_path))
             problems.extend(_check_sensitive(field, field_path))
     if procedure.fee:
         check_rule(procedure.fee.rule, f"{path}.fee.rule")
@@ -281,7 +282,9 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
         if value is None:
             problems.append(f"{path}.{key}: missing (every procedure has it, in every language)")
     problems.extend(_check_keywords(procedure, path))
-    uses_identity = procedure.on_behalf or any(f.prefill for f in procedure.fields())
+    uses_identity = procedure.on_behalf or any(
+        f.prefill or f.public_funds for f in procedure.fields()
+    )
     if procedure.optional_login:
         if procedure.identity_level != "none":
             problems.append(f"{path}.optional_login: only with identity_level 'none'")
@@ -403,6 +406,10 @@ PREFILL_TYPES = {
     "subject.spouse_name": "text",
     "subject.spouse_my_number": "mynumber",
     "subject.household_services": "checkboxes",
+    "deceased.person": "person",
+    "deceased.death_date": "date",
+    "deceased.address": "address",
+    "deceased.insured_number": "text",
 }
 
 
@@ -472,7 +479,20 @@ def _check_prefill(field, path: str) -> list[str]:
     group_source = prefill.source in ("subject.children", "subject.household")
     if not group_source and (prefill.map or prefill.max_age is not None):
         problems.append(f"{path}.prefill: map and max_age are for group sources only")
+    if prefill.had is not None and not prefill.source.startswith("deceased."):
+        problems.append(f"{path}.prefill.had: only for the deceased.* sources")
     return problems
+
+
+def _check_public_funds(field, path: str) -> list[str]:
+    """`public_funds:` names an option of a radio field (decision 0076)."""
+    if field.public_funds is None:
+        return []
+    if field.type != "radio":
+        return [f"{path}.public_funds: only for a radio field, not {field.type}"]
+    if field.public_funds.option not in {o.value for o in field.options}:
+        return [f"{path}.public_funds.option: {field.public_funds.option!r} is not an option"]
+    return []
 
 
 def _check_examples(procedure: Procedure, path: str) -> list[str]:

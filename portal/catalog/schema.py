@@ -226,6 +226,16 @@ PrefillSource = Literal[
     # application is about the applicant themself (never another person's number).
     "applicant.my_number",
     "subject.my_number",
+    # The person who died, from the city's removal record (除票, after the 死亡届), when the
+    # records tie exactly one recently deceased person to the signed-in resident (in their
+    # household when they died, or their parent or child) and, with `had:`, that person had it
+    # (an insurance: national, late-elderly; or jidou-teate): the person (a person field), the
+    # date of death (a date field), the last address (an address field) and the health
+    # insurance number (a text field). Nothing is filled otherwise (issue 22, decision 0076).
+    "deceased.person",
+    "deceased.death_date",
+    "deceased.address",
+    "deceased.insured_number",
 ]
 # school_grade (subject.children only): the school year a child of school age is in, from the
 # birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a
@@ -241,6 +251,19 @@ class Prefill(Model):
     # subject.children: which attribute of a child goes into which sub-field of the group
     map: dict[SnakeName, ChildAttribute] = {}
     max_age: Annotated[int, PydField(ge=0, le=30)] | None = None  # only children younger
+    # deceased.*: only a deceased person whose records show this (national, late-elderly,
+    # employee: their health insurance; jidou-teate: they received 児童手当)
+    had: Literal["national", "late-elderly", "employee", "jidou-teate"] | None = None
+
+
+class PublicFunds(Model):
+    """A radio field whose `option` pays into the registered 公金受取口座 of the signed-in
+    resident (`holder: applicant`) or of the person the application is about, only when that is
+    the resident themself (`holder: subject`): the page shows that account masked beside the
+    option, and refuses the option with a message when the registry has none (decision 0076)."""
+
+    option: Annotated[str, PydField(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+    holder: Literal["applicant", "subject"] = "applicant"
 
 
 class Field(Model):
@@ -273,6 +296,8 @@ class Field(Model):
     max_items: Annotated[int, PydField(ge=1, le=20)] = 10
     item_label: NonEmpty = "項目"
     prefill: Prefill | None = None
+    # radio: the option that uses the registered 公金受取口座 (PublicFunds)
+    public_funds: PublicFunds | None = None
 
     @field_validator("type")
     @classmethod

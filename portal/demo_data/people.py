@@ -126,6 +126,20 @@ class Records(_Frozen):
     previous_addresses: tuple[PreviousAddress, ...] = ()
 
 
+AccountType = Literal["ordinary", "current", "savings"]
+
+
+class PublicFundsAccount(_Frozen):
+    """The 公金受取口座 the person registered (公金受取口座登録法; in reality with デジタル庁,
+    through マイナポータル): what the city may ask the registry for to pay a benefit to them."""
+
+    bank_code: Annotated[str, Field(pattern="^[0-9]{4}$")]
+    branch_code: Annotated[str, Field(pattern="^[0-9]{3}$")]
+    account_type: AccountType
+    account_number: Annotated[str, Field(pattern="^[0-9]{7}$")]
+    holder_kana: NonEmpty
+
+
 class Persona(_Frozen):
     id: str
     card_label: NonEmpty
@@ -145,6 +159,8 @@ class Persona(_Frozen):
     roles: tuple[Role, ...] = ()
     represents: tuple[str, ...] = ()
     records: Records
+    # None: no 公金受取口座 registered (issue 22).
+    public_funds_account: PublicFundsAccount | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Persona:
@@ -209,8 +225,41 @@ class Persona(_Frozen):
         return JPKI_GENDER_CODES[self.gender]
 
 
+# What a removal record (除票) shows the person had when they died: a health insurance
+# (national, late-elderly) or one of the city's services (jidou-teate: they received 児童手当).
+Held = Literal["national", "late-elderly", "employee", "jidou-teate"]
+
+
+class RemovedResident(_Frozen):
+    """A resident removed from the register by death (除票, after the 死亡届): no card, and the
+    city's records keep the entry. `died_days_ago` keeps the demo's deaths recent whatever the
+    date (a claim such as 葬祭費 lapses two years after the funeral)."""
+
+    id: str
+    name: NonEmpty
+    kana: NonEmpty
+    birth_date: dt.date
+    gender: Gender
+    address: Address
+    died_days_ago: Annotated[int, Field(ge=0, le=3650)]
+    household_id: NonEmpty  # the household they were in when they died
+    relationship_to_head: Relationship
+    had: tuple[Held, ...] = ()
+    health_insured_number: NonEmpty | None = None  # 国保の記号・番号 or 後期高齢者の被保険者番号
+    children: tuple[str, ...] = ()  # persona ids of their children in the records
+
+    @model_validator(mode="after")
+    def _check(self) -> RemovedResident:
+        if not _ID_RE.fullmatch(self.id):
+            raise ValueError(f"id {self.id!r} is not kebab-case ASCII")
+        if not is_katakana_name(self.kana):
+            raise ValueError("kana must be full-width katakana words separated by one space")
+        return self
+
+
 class _PersonaFile(_Frozen):
     personas: tuple[Persona, ...]
+    removed: tuple[RemovedResident, ...] = ()
 
 
 def _check_references(personas: tuple[Persona, ...]) -> None:
@@ -243,19 +292,41 @@ def _check_references(personas: tuple[Persona, ...]) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: Path) -> tuple[Persona, ...]:
+    return _load_file(path).personas
+
+
+@functools.lru_cache(maxsize=8)
+def _load_file(path: Path) -> _PersonaFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise PersonaError(f"{path}: cannot read: {error}") from None
     try:
-        personas = _PersonaFile.model_validate(raw).personas
+        data = _PersonaFile.model_validate(raw)
     except ValidationError as error:
         raise PersonaError(f"{path}: {error}") from None
     try:
-        _check_references(personas)
+        _check_references(data.personas)
+        _check_removed(data)
     except PersonaError as error:
         raise PersonaError(f"{path}: {error}") from None
-    return personas
+    return data
+
+
+def _check_removed(data: _PersonaFile) -> None:
+    known = {persona.id for persona in data.personas}
+    for removed in data.removed:
+        if removed.id in known:
+            raise PersonaError(f"removed {removed.id}: the id of a living persona")
+        missing = [ref for ref in removed.children if ref not in known]
+        if missing:
+            raise PersonaError(f"removed {removed.id}: children names unknown personas {missing}")
+
+
+def load_removed(path: Path | str | None = None) -> dict[str, RemovedResident]:
+    """The removal records (除票) of residents who died, by id (default: people.yaml)."""
+    data = _load_file(Path(path).resolve() if path is not None else DEFAULT_PATH)
+    return {removed.id: removed for removed in data.removed}
 
 
 def load_personas(path: Path | str | None = None) -> dict[str, Persona]:

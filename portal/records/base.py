@@ -107,6 +107,35 @@ class TaxStatus:
     taxable: bool  # False: 住民税非課税
 
 
+@dataclass(frozen=True)
+class RegisteredAccount:
+    """A 公金受取口座: the account a person registered for public payments (公的給付の支給等の
+    迅速かつ確実な実施のための預貯金口座の登録等に関する法律). The city may ask the registry for
+    it to pay that person a benefit (第10条); the resident's application says to use it."""
+
+    bank_code: str  # 4 digits
+    branch_code: str  # 3 digits
+    account_type: str  # ordinary, current, savings
+    account_number: str  # 7 digits
+    holder_kana: str
+
+
+@dataclass(frozen=True)
+class DeceasedResident:
+    """A resident removed from the register by death (除票, after the 死亡届)."""
+
+    person_id: str
+    name: str
+    kana: str
+    birth_date: dt.date
+    died_on: dt.date
+    address: Address  # the last address
+    # What the records show they had: national / late-elderly / employee (health insurance),
+    # jidou-teate (they received 児童手当)
+    had: tuple[str, ...]
+    health_insured_number: str | None  # 国保の記号・番号, 後期高齢者医療の被保険者番号
+
+
 class ResidentRecords(Protocol):
     """Read access to resident records; each call is recorded. Unknown person: RecordNotFound."""
 
@@ -134,6 +163,20 @@ class ResidentRecords(Protocol):
         ...
 
     def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus: ...
+
+    def public_funds_account(
+        self, person_id: str, *, reader: str, purpose: str
+    ) -> RegisteredAccount | None:
+        """The person's registered 公金受取口座, None when they registered none."""
+        ...
+
+    def deceased_relatives(
+        self, person_id: str, *, reader: str, purpose: str
+    ) -> tuple[DeceasedResident, ...]:
+        """Residents removed from the register by death (除票) whom the records tie to the
+        person: in the person's household when they died, or the person's parent or child in
+        the records. Most recent death first."""
+        ...
 
     def my_number(self, person_id: str, *, reader: str, purpose: str) -> str:
         """The person's 個人番号 as the resident record holds it (住民基本台帳法第7条第8号の2);

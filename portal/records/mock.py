@@ -20,15 +20,17 @@ from collections.abc import Callable, Mapping
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal import clock
-from portal.demo_data.people import Persona
+from portal.demo_data.people import Persona, RemovedResident
 from portal.records.base import (
     Address,
     AddressHistoryEntry,
     Child,
+    DeceasedResident,
     Household,
     HouseholdMember,
     InsuranceStatus,
     RecordNotFound,
+    RegisteredAccount,
     Resident,
     TaxStatus,
 )
@@ -44,11 +46,13 @@ class MockResidentRecords:
         personas: Mapping[str, Persona],
         session: Session | Callable[[], Session],
         now_fn: Callable[[], dt.datetime] = clock.now,
+        removed: Mapping[str, RemovedResident] | None = None,
     ) -> None:
         if isinstance(session, sessionmaker):
             # A new session per call would flush the log row and then drop it uncommitted.
             raise TypeError("pass a Session or a function returning the caller's session")
         self._personas = personas
+        self._removed = removed or {}
         self._session = session
         self._now = now_fn
 
@@ -87,21 +91,13 @@ class MockResidentRecords:
 
     def resident(self, person_id: str, *, reader: str, purpose: str) -> Resident:
         persona = self._read(person_id, "resident", reader, purpose)
-        address = persona.address
         return Resident(
             person_id=persona.id,
             name=persona.name,
             kana=persona.kana,
             birth_date=persona.birth_date,
             gender=persona.gender,
-            address=Address(
-                postal_code=address.postal_code,
-                prefecture=address.prefecture,
-                city=address.city,
-                town=address.town,
-                block=address.block,
-                building=address.building,
-            ),
+            address=_address(persona.address),
         )
 
     def household(self, person_id: str, *, reader: str, purpose: str) -> Household:
@@ -175,6 +171,48 @@ class MockResidentRecords:
         persona = self._read(person_id, "city_services", reader, purpose)
         return tuple(persona.records.services)
 
+    def public_funds_account(
+        self, person_id: str, *, reader: str, purpose: str
+    ) -> RegisteredAccount | None:
+        persona = self._read(person_id, "public_funds_account", reader, purpose)
+        account = persona.public_funds_account
+        if account is None:
+            return None
+        return RegisteredAccount(
+            bank_code=account.bank_code,
+            branch_code=account.branch_code,
+            account_type=account.account_type,
+            account_number=account.account_number,
+            holder_kana=account.holder_kana,
+        )
+
+    def deceased_relatives(
+        self, person_id: str, *, reader: str, purpose: str
+    ) -> tuple[DeceasedResident, ...]:
+        persona = self._read(person_id, "deceased_relatives", reader, purpose)
+        today = clock.to_local(self._now()).date()
+        found = [
+            removed
+            for removed in self._removed.values()
+            if removed.household_id == persona.household_id
+            or persona.id in removed.children
+            or removed.id in persona.records.children
+        ]
+        found.sort(key=lambda removed: removed.died_days_ago)
+        return tuple(
+            DeceasedResident(
+                person_id=removed.id,
+                name=removed.name,
+                kana=removed.kana,
+                birth_date=removed.birth_date,
+                died_on=today - dt.timedelta(days=removed.died_days_ago),
+                address=_address(removed.address),
+                had=tuple(removed.had),
+                health_insured_number=removed.health_insured_number,
+            )
+            for removed in found
+        )
+
     def my_number(self, person_id: str, *, reader: str, purpose: str) -> str:
         return self._read(person_id, "my_number", reader, purpose).my_number
 
@@ -187,6 +225,17 @@ class MockResidentRecords:
             income=persona.records.income_last_year,
             taxable=persona.records.tax_status == "taxable",
         )
+
+
+def _address(address) -> Address:
+    return Address(
+        postal_code=address.postal_code,
+        prefecture=address.prefecture,
+        city=address.city,
+        town=address.town,
+        block=address.block,
+        building=address.building,
+    )
 
 
 def _same_name(recorded: str, typed: str) -> bool:

@@ -156,6 +156,8 @@ def _value(
     if source in ("applicant.phone", "applicant.email"):
         remembered = applicant.contact.get(item)
         return (remembered, REMEMBERED) if remembered else None
+    if who == "deceased":
+        return _deceased(field, item, applicant, read, today)
     is_applicant = who == "applicant" or subject.person_id == applicant.person_id
     if item == "my_number":
         # Only the card holder's own number, from their card: never another person's, and not
@@ -278,6 +280,40 @@ def _value(
     if item == "tax_lookup":
         return _tax_lookup(person_id, read, today)
     raise ValueError(f"unknown prefill source {source!r}")  # pragma: no cover - schema checks
+
+
+# deceased.*: deaths the records show within this many days (the claims that ask for the
+# deceased lapse two years after the event: 葬祭費, 未支払の児童手当)
+DECEASED_WITHIN_DAYS = 731
+
+
+def _deceased(
+    field: Field, item: str, applicant: Applicant, read: _Reader | None, today: dt.date
+) -> tuple[Any, str] | None:
+    """The one recently deceased person the records tie to the signed-in resident (除票), as
+    the field wants it; nothing when there is none or more than one (the resident types)."""
+    if read is None or applicant.person_id is None:
+        return None
+    had = _spec(field).had
+    found = [
+        d
+        for d in read.get("deceased_relatives", applicant.person_id) or ()
+        if (had is None or had in d.had) and 0 <= (today - d.died_on).days <= DECEASED_WITHIN_DAYS
+    ]
+    if len(found) != 1:
+        return None
+    deceased = found[0]
+    if item == "person":
+        return _person(
+            {"name": deceased.name, "kana": deceased.kana, "birth_date": deceased.birth_date}
+        ), RECORDS
+    if item == "death_date":
+        return deceased.died_on.isoformat(), RECORDS
+    if item == "address":
+        return _address_value(deceased.address), RECORDS
+    if item == "insured_number":
+        return (deceased.health_insured_number, RECORDS) if deceased.health_insured_number else None
+    raise ValueError(f"unknown prefill source deceased.{item}")  # pragma: no cover - schema
 
 
 # subject.household_services: what the insurance records say, as the options name it

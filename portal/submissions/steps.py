@@ -29,7 +29,7 @@ from portal.catalog.schema import Field, Procedure, Step
 from portal.db import db
 from portal.i18n import LANGUAGES, showing_localized, translate
 from portal.localization import localized
-from portal.submissions import conditions, prefill, service
+from portal.submissions import conditions, prefill, public_funds, service
 from portal.submissions.access import department_of, form_context
 from portal.submissions.models import Submission
 
@@ -82,7 +82,7 @@ def handle(
         typed = session.get(TYPED, {}).get(key)
         if typed is not None:  # a reload, or a return, after the step failed its checks
             ctx.form = MultiDict(typed)
-            result.outcome = service.read_step(shown, shown_step, ctx, today)
+            result.outcome = _read(submission, shown, shown_step, ctx, today)
             result.outcome.notice = TYPED_NOTICE
             result.raw.update(result.outcome.raw)
         return result
@@ -95,7 +95,7 @@ def handle(
             furigana.set_choice(action == "furigana:on")
         result.outcome = service.apply_action(shown, shown_step, ctx, action, today)
     else:
-        result.outcome = service.read_step(shown, shown_step, ctx, today)
+        result.outcome = _read(submission, shown, shown_step, ctx, today)
         if result.outcome.ok:
             try:
                 service.save_step(
@@ -113,6 +113,17 @@ def handle(
     db.session.commit()  # files uploaded with this POST are kept for the next try
     result.raw.update(result.outcome.raw)
     return result
+
+
+def _read(
+    submission: Submission, shown: Procedure, step: Step, ctx: service.FormContext, today: dt.date
+) -> service.StepOutcome:
+    """The engine's reading of the step, and the checks that read outside registers (the
+    公金受取口座 is registered: decision 0076)."""
+    outcome = service.read_step(shown, step, ctx, today)
+    if outcome.ok:
+        public_funds.check(step, outcome, submission)
+    return outcome
 
 
 # What was typed into a step that failed its checks, kept in the (server-side) session until the
@@ -222,7 +233,7 @@ def page_values(
         },
         shown=shown,
         fields=[
-            with_prefill_hint(f, submission)
+            public_funds.with_account(with_prefill_hint(f, submission), submission)
             for f in current.fields
             # A field whose condition depends on what may change on this same page is in the
             # page, hidden while it does not apply (conditions); the others only when they apply.

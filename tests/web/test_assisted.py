@@ -655,7 +655,17 @@ def test_staff_see_sensitive_answers_masked_until_they_reveal_them_with_a_reason
     from tests.factories import staff_members, submitted
 
     secret = staff_members(app, {"sosai-clerk": [("clerk", "shimin")]})["sosai-clerk"]
-    case = submitted(app, "sosaihi-kokuho")  # 葬祭費: paid into the applicant's account
+    # 葬祭費 paid into an account the applicant typed (the example uses her 公金受取口座)
+    account = {
+        "bank_code": "0134",
+        "branch_code": "243",
+        "account_type": "ordinary",
+        "account_number": "1234567",
+        "holder_kana": "ミサキ ハナコ",
+    }
+    case = submitted(
+        app, "sosaihi-kokuho", extra={"account_choice": "other", "bank_account": account}
+    )
     number = case.answers["bank_account"]["account_number"]
     client = staff_sign_in(app.test_client(), "sosai-clerk", secret)
     url = f"/staff/submissions/{case.public_id}"
