@@ -19,6 +19,8 @@ from tests.conftest import check_page
 from tests.web.test_bundle_pages import errors_of, form_data
 from tests.web.test_identity_features import begin, draft_of, login, stub  # noqa: F401
 
+pytestmark = pytest.mark.usefixtures("stub")
+
 SOSAI = "/procedures/sosaihi-kokuho"
 KOKI = "/procedures/sosaihi-koki"
 MIBARAI = "/procedures/jidoteate-mibarai"
@@ -46,7 +48,7 @@ def up_to_the_account(app, persona_id: str) -> None:
         db.session.commit()
 
 
-def test_the_deceased_comes_from_the_removal_record_and_says_so(app, client, stub):
+def test_the_deceased_comes_from_the_removal_record_and_says_so(app, client):
     login(client, "parent")
     assert begin(client, SOSAI).headers["Location"] == f"{SOSAI}/apply/applicant"
     draft = draft_of(app, "sosaihi-kokuho", "sub-parent")
@@ -75,14 +77,14 @@ def test_the_deceased_comes_from_the_removal_record_and_says_so(app, client, stu
     assert [c["child_name"] for c in mibarai.answers["children"]] == ["岬 蒼", "岬 ひなた"]
 
 
-def test_nobody_deceased_is_filled_for_a_resident_the_records_do_not_tie(app, client, stub):
+def test_nobody_deceased_is_filled_for_a_resident_the_records_do_not_tie(app, client):
     login(client, "adult")
     begin(client, SOSAI)
     draft = draft_of(app, "sosaihi-kokuho", "sub-adult")
     assert "deceased" not in draft.answers and "death_date" not in draft.answers
 
 
-def test_the_registered_account_is_shown_masked_and_chosen_with_one_tap(app, client, stub):
+def test_the_registered_account_is_shown_masked_and_chosen_with_one_tap(app, client):
     login(client, "parent")
     begin(client, SOSAI)
     up_to_the_account(app, "parent")
@@ -111,7 +113,7 @@ def test_the_registered_account_is_shown_masked_and_chosen_with_one_tap(app, cli
     assert all("公金受取口座の確認" in r.purpose for r in reads)
 
 
-def test_without_a_registered_account_the_option_says_so_and_keeps_the_page(app, client, stub):
+def test_without_a_registered_account_the_option_says_so_and_keeps_the_page(app, client):
     login(client, "adult")
     begin(client, SOSAI)
     up_to_the_account(app, "adult")
