@@ -249,6 +249,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
 
     for j, suggestion in enumerate(procedure.suggestions):
         check_rule(suggestion.when, f"{path}.suggestions[{j}].when")
+    date_fields = {f.name for f in procedure.fields() if f.type == "date"}
     for j, step in enumerate(procedure.steps):
         check_rule(step.when, f"{path}.steps[{j}].when")
         step_fields = {f.name for f in step.fields}
@@ -271,6 +272,7 @@ def _check_procedure(procedure: Procedure, path: str) -> list[str]:
             problems.extend(_check_default(field, field_path))
             problems.extend(_check_prefill(field, field_path))
             problems.extend(_check_public_funds(field, field_path))
+            problems.extend(_check_shortcuts(field, field_path, date_fields - step_fields))
             problems.extend(_check_sensitive(field, field_path))
     if procedure.fee:
         check_rule(procedure.fee.rule, f"{path}.fee.rule")
@@ -482,6 +484,23 @@ def _check_prefill(field, path: str) -> list[str]:
     if prefill.had is not None and not prefill.source.startswith("deceased."):
         problems.append(f"{path}.prefill.had: only for the deceased.* sources")
     return problems
+
+
+DATE_SHORTCUTS = ("today", "yesterday")
+
+
+def _check_shortcuts(field, path: str, date_fields: set[str]) -> list[str]:
+    """`shortcuts:` only on date fields: today, yesterday or a date field of another step (the
+    page offers a date already saved, decision 0076)."""
+    if not field.shortcuts:
+        return []
+    if field.type != "date":
+        return [f"{path}.shortcuts: only for a date field, not {field.type}"]
+    return [
+        f"{path}.shortcuts: {name!r} is not today, yesterday or a date field of another step"
+        for name in field.shortcuts
+        if name not in DATE_SHORTCUTS and (name not in date_fields or name == field.name)
+    ]
 
 
 def _check_public_funds(field, path: str) -> list[str]:

@@ -298,6 +298,11 @@ class Field(Model):
     prefill: Prefill | None = None
     # radio: the option that uses the registered 公金受取口座 (PublicFunds)
     public_funds: PublicFunds | None = None
+    # date: buttons that fill the field with a date the portal knows, which the resident taps
+    # instead of typing it (decision 0076): "today", "yesterday", or the name of a date field of
+    # an earlier step (the event date answered before, e.g. the date of death for the funeral).
+    # Only offers: never filled for the resident, never on a declaration.
+    shortcuts: list[SnakeName] = []
 
     @field_validator("type")
     @classmethod

@@ -30,7 +30,7 @@ from portal.security import (
     new_token,
     token_hash,
 )
-from portal.submissions import conditions
+from portal.submissions import conditions, shortcuts
 
 # Re-exported: callers use the engine's service as one facade.
 from portal.submissions.drafts import (  # noqa: F401
@@ -254,6 +254,12 @@ def apply_action(
         else:
             outcome.notice = "郵便番号から住所を入力しました。番地と建物名を入力してください"
             outcome.focus = f"{target}.block"
+    elif kind == "date" and target.partition(":")[0] in fields:
+        name, _, value = target.partition(":")
+        if fields[name].type == "date":
+            notice = shortcuts.fill(fields[name], outcome.raw, value)
+            if notice is not None:
+                outcome.notice, outcome.focus = notice, name
     elif kind == "remove-file":
         name, _, token = target.partition(":")
         if name in fields:

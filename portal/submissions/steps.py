@@ -29,7 +29,7 @@ from portal.catalog.schema import Field, Procedure, Step
 from portal.db import db
 from portal.i18n import LANGUAGES, showing_localized, translate
 from portal.localization import localized
-from portal.submissions import conditions, prefill, public_funds, service
+from portal.submissions import conditions, prefill, public_funds, service, shortcuts
 from portal.submissions.access import department_of, form_context
 from portal.submissions.models import Submission
 
@@ -240,6 +240,13 @@ def page_values(
             if f.name in shown_when or logic.field_applies(f, submission.answers, today)
         ],
         conditions=shown_when,
+        shortcuts={
+            f.name: shortcuts.buttons(
+                f, f.name, shortcuts.offered(procedure, f, submission.answers, today)
+            )
+            for f in current.fields
+            if f.shortcuts
+        },
         raw=raw,
         errors=outcome.errors,
         error_links={path: html_id(path) for path in outcome.errors},

@@ -187,3 +187,33 @@ def test_the_demo_deaths_stay_recent_whatever_the_date(records):
     )
     assert {father.name, mother.name} == {"和泉 正男", "岬 ハル"}
     assert {(TODAY - d.died_on).days for d in (father, mother)} == {20, 12}
+
+
+def test_date_shortcuts_offer_today_yesterday_and_an_earlier_answer_once(app):
+    from portal.catalog.checks import _check_shortcuts
+    from portal.submissions import shortcuts
+
+    death = Field(name="death_date", type="date", label="亡くなった日")
+    funeral = Field(
+        name="funeral_date",
+        type="date",
+        label="葬儀の日",
+        shortcuts=["today", "yesterday", "death_date"],
+    )
+    proc = procedure(death, funeral)
+    with app.test_request_context():
+        offered = shortcuts.offered(proc, funeral, {"death_date": "2026-11-21"}, TODAY)
+        # yesterday and the date of death are the same day: offered once, as 昨日
+        assert [(s.what, s.date) for s in offered] == [
+            ("今日", TODAY),
+            ("昨日", dt.date(2026, 11, 21)),
+        ]
+        offered = shortcuts.offered(proc, funeral, {"death_date": "2026-11-01"}, TODAY)
+        assert offered[-1].what == "亡くなった日と同じ日"
+        assert len(shortcuts.offered(proc, funeral, {}, TODAY)) == 2  # not answered: not offered
+    assert _check_shortcuts(funeral, "f", {"death_date"}) == []
+    assert _check_shortcuts(funeral, "f", set()) == [
+        "f.shortcuts: 'death_date' is not today, yesterday or a date field of another step"
+    ]
+    on_text = Field(name="t", type="text", label="t", shortcuts=["today"])
+    assert _check_shortcuts(on_text, "f", set()) == ["f.shortcuts: only for a date field, not text"]

@@ -17,7 +17,7 @@ from portal.demo import example_answers
 from portal.records.models import RecordRead
 from tests.conftest import check_page
 from tests.web.test_bundle_pages import errors_of, form_data
-from tests.web.test_identity_features import begin, draft_of, login, stub  # noqa: F401
+from tests.web.test_identity_features import begin, draft_of, login, post, stub  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("stub")
 
@@ -145,3 +145,52 @@ def test_without_a_registered_account_the_option_says_so_and_keeps_the_page(app,
     response = client.post(f"{SOSAI}/apply/account", data=form_data(response.text, account))
     assert response.status_code == 302, errors_of(response)
     assert draft_of(app, "sosaihi-kokuho", "sub-adult").answers["account_choice"] == "other"
+
+
+# --- date shortcuts ---------------------------------------------------------------------------
+
+YOGU = "/procedures/kaigo-fukushi-yogu"
+
+
+def test_a_date_shortcut_fills_the_date_without_javascript_and_keeps_the_page(app, client):
+    """代金を支払った日 offers 今日 and 昨日: without JavaScript the button posts the form, the
+    page comes back with the date in the field (和暦, as a typed date is shown), a notice, and
+    every other answer as typed; nothing is saved until 次へ進む."""
+    post(client, "/login", {"next": YOGU, "then": "begin-self"})
+    login(client, "elderly")
+    assert client.get(YOGU).headers["Location"] == f"{YOGU}/apply/insured"
+    with app.app_context():
+        draft = db.session.merge(draft_of(app, "kaigo-fukushi-yogu", "sub-elderly"))
+        draft.answers = {**draft.answers, "contact_phone": "0470621111"}
+        draft.steps_done = ["insured"]
+        db.session.commit()
+    url = f"{YOGU}/apply/items"
+    response = client.get(url)
+    page = check_page(response)
+    group = page.find(attrs={"role": "group", "aria-label": "代金を支払った日の入力の近道"})
+    today = clock.today_local()
+    buttons = {b["value"]: b for b in group.find_all("button")}
+    assert list(buttons) == [
+        f"date:paid_date:{today.isoformat()}",
+        f"date:paid_date:{(today - dt.timedelta(days=1)).isoformat()}",
+    ]
+    yesterday = buttons[f"date:paid_date:{(today - dt.timedelta(days=1)).isoformat()}"]
+    assert yesterday.get_text().startswith("昨日を入れる（")
+    assert (
+        yesterday["data-fill-target"] == "f-paid_date"
+        and yesterday["data-fill"] == "令和8年12月6日"
+    )
+    assert page.find("input", attrs={"name": "paid_date"})["value"] == ""  # only offered
+    typed = form_data(response.text, {"total_paid": "28600", "need_reason": "浴室で使うため"})
+    response = client.post(url, data={**typed, "_action": yesterday["value"]})
+    page = check_page(response)
+    assert page.find("input", attrs={"name": "paid_date"})["value"] == "令和8年12月6日"
+    assert page.find("input", attrs={"name": "total_paid"})["value"] == "28600"
+    assert page.find("textarea", attrs={"name": "need_reason"}).get_text() == "浴室で使うため"
+    assert "代金を支払った日に" in page.find(class_="notice").get_text()
+    assert "paid_date" not in draft_of(app, "kaigo-fukushi-yogu", "sub-elderly").answers
+    # Not a date, or not a date field: the page comes back as typed, nothing filled.
+    for action in ("date:paid_date:not-a-date", "date:total_paid:2026-12-01"):
+        page = check_page(client.post(url, data={**typed, "_action": action}))
+        assert page.find("input", attrs={"name": "paid_date"})["value"] == ""
+        assert page.find("input", attrs={"name": "total_paid"})["value"] == "28600"

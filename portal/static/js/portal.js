@@ -83,6 +83,27 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+
+  // Date shortcuts (decision 0076): the button fills its date field in place instead of
+  // posting the form (which is what it does without this script), and says so.
+  var fillButtons = document.querySelectorAll("button[data-fill-target]");
+  if (fillButtons.length) {
+    var filled = document.createElement("div");
+    filled.className = "visually-hidden";
+    filled.setAttribute("aria-live", "polite");
+    filled.setAttribute("aria-atomic", "true");
+    fillButtons[0].closest("form").appendChild(filled);
+    fillButtons.forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        var input = document.getElementById(button.getAttribute("data-fill-target"));
+        if (!input) { return; }
+        event.preventDefault();
+        input.value = button.getAttribute("data-fill");
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        filled.textContent = button.getAttribute("data-filled");
+      });
+    });
+  }
 })();
 
 /* Conditional questions (decision 0064): a question whose condition depends on an answer on the

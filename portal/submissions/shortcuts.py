@@ -1,0 +1,87 @@
+"""Date shortcuts (issue 22, decision 0076): buttons beside a date field that fill it with a date
+the portal knows (today, yesterday, or another date the resident already answered, such as the
+day the works were finished), so the resident taps instead of typing it.
+
+They only offer: nothing is filled until the resident taps, and the date stays editable. With
+JavaScript the tap fills the input in place (portal.js, announced); without it the button posts
+`_action=date:<field>:<ISO date>` and the page comes back with the date filled and everything
+else as typed (service.apply_action).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from portal import japanese
+from portal.catalog.fields import html_id
+from portal.catalog.schema import Field, Procedure
+from portal.i18n import shown_date, translate
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    what: str  # 今日, 昨日, 工事が終わった日と同じ日
+    date: dt.date
+
+
+def offered(
+    procedure: Procedure, field: Field, answers: dict[str, Any], today: dt.date
+) -> list[Shortcut]:
+    """The shortcuts of a date field, each date once (an answer not given yet offers none)."""
+    found: list[Shortcut] = []
+    for name in field.shortcuts:
+        if name == "today":
+            found.append(Shortcut(translate("今日"), today))
+        elif name == "yesterday":
+            found.append(Shortcut(translate("昨日"), today - dt.timedelta(days=1)))
+        else:
+            other = procedure.field(name)
+            try:
+                date = dt.date.fromisoformat(str(answers.get(name) or ""))
+            except ValueError:
+                continue
+            if other is not None:
+                found.append(Shortcut(translate("%(label)sと同じ日", label=other.label), date))
+    unique: dict[dt.date, Shortcut] = {}
+    for shortcut in found:
+        unique.setdefault(shortcut.date, shortcut)
+    return list(unique.values())
+
+
+def buttons(field: Field, path: str, shortcuts: list[Shortcut]) -> Markup:
+    """The buttons, after the field's input: each names what it fills and the date."""
+    if not shortcuts:
+        return Markup("")
+    label = translate("%(label)sの入力の近道", label=field.label)
+    parts = [f'<div class="date-shortcuts" role="group" aria-label="{escape(label)}">']
+    for shortcut in shortcuts:
+        text = translate(
+            "%(what)sを入れる（%(date)s）", what=shortcut.what, date=shown_date(shortcut.date)
+        )
+        done = translate(
+            "%(label)sに%(date)sを入れました", label=field.label, date=shown_date(shortcut.date)
+        )
+        parts.append(
+            '<button class="button button--secondary button--small" type="submit"'
+            f' name="_action" value="date:{escape(path)}:{shortcut.date.isoformat()}"'
+            f' formnovalidate data-fill-target="{escape(html_id(path))}"'
+            f' data-fill="{escape(japanese.format_wareki(shortcut.date))}"'
+            f' data-filled="{escape(done)}">{escape(text)}</button>'
+        )
+    parts.append("</div>")
+    return Markup("".join(parts))  # noqa: S704 - every value in it is escaped
+
+
+def fill(field: Field, raw: dict[str, Any], value: str) -> str | None:
+    """The no-JavaScript tap: the field's input holds the date (和暦, as typed dates are shown);
+    the notice to show, or None for a value that is not a date."""
+    try:
+        date = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    raw[field.name] = japanese.format_wareki(date)
+    return translate("%(label)sに%(date)sを入れました", label=field.label, date=shown_date(date))
