@@ -90,6 +90,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from portal import japanese  # noqa: E402
 from portal.catalog import load_catalog, logic  # noqa: E402
 from portal.catalog.schema import Field, Procedure, Step  # noqa: E402
+from portal.clock import TOKYO  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, _device, start_live_server, stop  # noqa: E402
 from tests.e2e.people import by_label, group, sample_pdf, shown_as_input  # noqa: E402
 from tests.e2e.test_login import PERSONAS  # noqa: E402
@@ -732,7 +733,10 @@ def run_journey(browser, playwright, base_url, journey_id, network, remember=Fal
     context, page = new_context(browser, playwright, base_url, network)
     try:
         r = Resident(page)
-        journey(r, CATALOG.procedure(procedure_id), persona, dt.date.today(), remember)
+        # The resident's today is Tokyo's, as the portal's (examples such as today-20 must mean
+        # the day the records and the prefill mean, also between 15:00 and 24:00 UTC).
+        today = dt.datetime.now(TOKYO).date()
+        journey(r, CATALOG.procedure(procedure_id), persona, today, remember)
         return r.ops
     finally:
         context.close()
