@@ -78,6 +78,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/klm.py` puts only bench/ on the path
@@ -711,12 +712,18 @@ def returning_residents(journeys: list[str]) -> list[str]:
     return list(chosen.values()) or journeys[:1]
 
 
+def tokyo_today() -> dt.date:
+    """The resident's today (Asia/Tokyo), as the server resolves dates: the machine's own date
+    is a day behind between 15:00 and 24:00 UTC."""
+    return dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
 def run_journey(browser, playwright, base_url, journey_id, network, remember=False) -> list[Op]:
     procedure_id, persona, _ = JOURNEYS[journey_id]
     context, page = new_context(browser, playwright, base_url, network)
     try:
         r = Resident(page)
-        journey(r, CATALOG.procedure(procedure_id), persona, dt.date.today(), remember)
+        journey(r, CATALOG.procedure(procedure_id), persona, tokyo_today(), remember)
         return r.ops
     finally:
         context.close()

@@ -403,6 +403,13 @@ PREFILL_TYPES = {
     "subject.spouse_name": "text",
     "subject.spouse_my_number": "mynumber",
     "subject.household_services": "checkboxes",
+    "subject.phone": "tel",
+    "subject.care_doctor": "text",
+    "subject.care_clinic": "text",
+    "applicant.incoming_address": "address",
+    "applicant.incoming_move_date": "date",
+    "applicant.incoming_tenshutsu": "radio",
+    "applicant.incoming_movers": "group",
 }
 
 
@@ -416,7 +423,7 @@ def _check_prefill(field, path: str) -> list[str]:
         problems.append(
             f"{path}.prefill.source: {prefill.source} fills a {expected} field, not {field.type}"
         )
-    if prefill.source in ("subject.children", "subject.household"):
+    if prefill.source in ("subject.children", "subject.household", "applicant.incoming_movers"):
         sub_names = {sub.name for sub in field.fields}
         if not prefill.map:
             problems.append(f"{path}.prefill.map: name the sub-fields the children fill")
@@ -424,6 +431,8 @@ def _check_prefill(field, path: str) -> list[str]:
             if name not in sub_names:
                 problems.append(f"{path}.prefill.map: {name!r} is not a sub-field of this group")
         for name, attribute in prefill.map.items():
+            if attribute == "has_card" and prefill.source != "applicant.incoming_movers":
+                problems.append(f"{path}.prefill.map: has_card is for applicant.incoming_movers")
             if attribute != "school_grade":
                 continue
             sub = next((s for s in field.fields if s.name == name), None)
@@ -433,6 +442,10 @@ def _check_prefill(field, path: str) -> list[str]:
                 problems.append(
                     f"{path}.prefill.map: {name!r} needs the options {sorted(SCHOOL_GRADES)}"
                 )
+    elif prefill.source == "applicant.incoming_tenshutsu" and "online" not in {
+        o.value for o in field.options
+    }:
+        problems.append(f"{path}.options: applicant.incoming_tenshutsu needs an option 'online'")
     elif prefill.source == "subject.tax_lookup" and {o.value for o in field.options} != {
         "city",
         "attach",
@@ -469,7 +482,11 @@ def _check_prefill(field, path: str) -> list[str]:
         o.value for o in field.options
     }:
         problems.append(f"{path}.options: subject.care_insured_category needs the option 'first'")
-    group_source = prefill.source in ("subject.children", "subject.household")
+    group_source = prefill.source in (
+        "subject.children",
+        "subject.household",
+        "applicant.incoming_movers",
+    )
     if not group_source and (prefill.map or prefill.max_age is not None):
         problems.append(f"{path}.prefill: map and max_age are for group sources only")
     return problems
