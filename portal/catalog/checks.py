@@ -410,6 +410,7 @@ PREFILL_TYPES = {
     "applicant.incoming_move_date": "date",
     "applicant.incoming_tenshutsu": "radio",
     "applicant.incoming_movers": "group",
+    "applicant.child_allowance_number": "text",
 }
 
 

@@ -242,6 +242,9 @@ PrefillSource = Literal[
     "applicant.incoming_move_date",
     "applicant.incoming_tenshutsu",
     "applicant.incoming_movers",
+    # The 受給者番号 of the resident's 児童手当, which the city assigned (it pays the
+    # allowance), into a text field; nothing when the city's register shows none (issue 22).
+    "applicant.child_allowance_number",
 ]
 # school_grade (subject.children only): the school year a child of school age is in, from the
 # birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a

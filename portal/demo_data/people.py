@@ -145,6 +145,8 @@ class Records(_Frozen):
     resident_since: dt.date
     previous_addresses: tuple[PreviousAddress, ...] = ()
     moving_out: MovingOut | None = None
+    # the 児童手当 受給者番号 the city assigned when it certified the persona (they receive it)
+    jidoteate_number: NonEmpty | None = None
 
 
 class Persona(_Frozen):

@@ -153,6 +153,11 @@ class ResidentRecords(Protocol):
 
     def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus: ...
 
+    def child_allowance_number(self, person_id: str, *, reader: str, purpose: str) -> str | None:
+        """The 受給者番号 of the person's 児童手当, which the city assigned when it certified them
+        (it pays the allowance); None when they do not receive it from the city."""
+        ...
+
     def incoming_move(self, person_id: str, *, reader: str, purpose: str) -> IncomingMove | None:
         """The 転出証明書情報 received for this person's move into the city, or None when none has
         arrived (no online 転出届, or a paper 転出証明書): then the resident types the move."""

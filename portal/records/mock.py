@@ -174,6 +174,11 @@ class MockResidentRecords:
             care_clinic=care.doctor.clinic if care.doctor else None,
         )
 
+    def child_allowance_number(self, person_id: str, *, reader: str, purpose: str) -> str | None:
+        return self._read(
+            person_id, "child_allowance_number", reader, purpose
+        ).records.jidoteate_number
+
     def incoming_move(self, person_id: str, *, reader: str, purpose: str) -> IncomingMove | None:
         persona = self._read(person_id, "incoming_move", reader, purpose)
         moving = persona.records.moving_out

@@ -277,6 +277,9 @@ def _value(
         if item == "care_plan_type":
             return insurance.nursing_care_level.split("-")[0], RECORDS  # care-2 -> care
         return insurance.nursing_care_level, RECORDS
+    if item == "child_allowance_number":
+        number = read.get("child_allowance_number", person_id) if read and person_id else None
+        return (number, RECORDS) if number else None
     if item in ("care_doctor", "care_clinic"):
         insurance = read.get("insurance", person_id) if read and person_id else None
         doctor = getattr(insurance, item, None) if insurance is not None else None

@@ -187,3 +187,26 @@ def test_the_remembered_phone_fills_the_insured_persons_phone_only_for_oneself(r
     assert prefill_answers(
         procedure(PHONE), daughter, Subject("elderly", False), records, "r", TODAY
     ) == ({}, {})
+
+
+NUMBER = Field(
+    name="recipient_number",
+    type="text",
+    label="受給者番号",
+    required=False,
+    prefill={"source": "applicant.child_allowance_number"},
+)
+
+
+def test_the_child_allowance_number_comes_from_the_citys_register(records, log):
+    answers, sources = prefill_answers(
+        procedure(NUMBER), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers == {"recipient_number": "J-001234"} and sources == {
+        "recipient_number": "records"
+    }
+    assert ("parent", "child_allowance_number") in [(r.person_id, r.record) for r in log.rows]
+    # her husband does not receive it: asked (and optional) as before
+    assert prefill_answers(
+        procedure(NUMBER), applicant("spouse"), Subject("spouse", True), records, "r", TODAY
+    ) == ({}, {})
