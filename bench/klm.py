@@ -80,6 +80,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/klm.py` puts only bench/ on the path
@@ -90,7 +91,6 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from portal import japanese  # noqa: E402
 from portal.catalog import load_catalog, logic  # noqa: E402
 from portal.catalog.schema import Field, Procedure, Step  # noqa: E402
-from portal.clock import TOKYO  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, _device, start_live_server, stop  # noqa: E402
 from tests.e2e.people import by_label, group, sample_pdf, shown_as_input  # noqa: E402
 from tests.e2e.test_login import PERSONAS  # noqa: E402
@@ -728,15 +728,18 @@ def returning_residents(journeys: list[str]) -> list[str]:
     return list(chosen.values()) or journeys[:1]
 
 
+def tokyo_today() -> dt.date:
+    """The resident's today (Asia/Tokyo), as the server resolves dates: the machine's own date
+    is a day behind between 15:00 and 24:00 UTC."""
+    return dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
 def run_journey(browser, playwright, base_url, journey_id, network, remember=False) -> list[Op]:
     procedure_id, persona, _ = JOURNEYS[journey_id]
     context, page = new_context(browser, playwright, base_url, network)
     try:
         r = Resident(page)
-        # The resident's today is Tokyo's, as the portal's (examples such as today-20 must mean
-        # the day the records and the prefill mean, also between 15:00 and 24:00 UTC).
-        today = dt.datetime.now(TOKYO).date()
-        journey(r, CATALOG.procedure(procedure_id), persona, today, remember)
+        journey(r, CATALOG.procedure(procedure_id), persona, tokyo_today(), remember)
         return r.ops
     finally:
         context.close()

@@ -412,6 +412,14 @@ PREFILL_TYPES = {
     "deceased.death_date": "date",
     "deceased.address": "address",
     "deceased.insured_number": "text",
+    "subject.phone": "tel",
+    "subject.care_doctor": "text",
+    "subject.care_clinic": "text",
+    "applicant.incoming_address": "address",
+    "applicant.incoming_move_date": "date",
+    "applicant.incoming_tenshutsu": "radio",
+    "applicant.incoming_movers": "group",
+    "applicant.child_allowance_number": "text",
 }
 
 
@@ -425,7 +433,7 @@ def _check_prefill(field, path: str) -> list[str]:
         problems.append(
             f"{path}.prefill.source: {prefill.source} fills a {expected} field, not {field.type}"
         )
-    if prefill.source in ("subject.children", "subject.household"):
+    if prefill.source in ("subject.children", "subject.household", "applicant.incoming_movers"):
         sub_names = {sub.name for sub in field.fields}
         if not prefill.map:
             problems.append(f"{path}.prefill.map: name the sub-fields the children fill")
@@ -433,6 +441,8 @@ def _check_prefill(field, path: str) -> list[str]:
             if name not in sub_names:
                 problems.append(f"{path}.prefill.map: {name!r} is not a sub-field of this group")
         for name, attribute in prefill.map.items():
+            if attribute == "has_card" and prefill.source != "applicant.incoming_movers":
+                problems.append(f"{path}.prefill.map: has_card is for applicant.incoming_movers")
             if attribute != "school_grade":
                 continue
             sub = next((s for s in field.fields if s.name == name), None)
@@ -442,6 +452,10 @@ def _check_prefill(field, path: str) -> list[str]:
                 problems.append(
                     f"{path}.prefill.map: {name!r} needs the options {sorted(SCHOOL_GRADES)}"
                 )
+    elif prefill.source == "applicant.incoming_tenshutsu" and "online" not in {
+        o.value for o in field.options
+    }:
+        problems.append(f"{path}.options: applicant.incoming_tenshutsu needs an option 'online'")
     elif prefill.source == "subject.tax_lookup" and {o.value for o in field.options} != {
         "city",
         "attach",
@@ -478,7 +492,11 @@ def _check_prefill(field, path: str) -> list[str]:
         o.value for o in field.options
     }:
         problems.append(f"{path}.options: subject.care_insured_category needs the option 'first'")
-    group_source = prefill.source in ("subject.children", "subject.household")
+    group_source = prefill.source in (
+        "subject.children",
+        "subject.household",
+        "applicant.incoming_movers",
+    )
     if not group_source and (prefill.map or prefill.max_age is not None):
         problems.append(f"{path}.prefill: map and max_age are for group sources only")
     if prefill.had is not None and not prefill.source.startswith("deceased."):

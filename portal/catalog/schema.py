@@ -236,11 +236,31 @@ PrefillSource = Literal[
     "deceased.death_date",
     "deceased.address",
     "deceased.insured_number",
+    # The phone the resident asked to remember (as applicant.phone), into the phone field of the
+    # person the application is about, only when that is the resident themself (issue 22).
+    "subject.phone",
+    # The 主治医 of the subject's last care certification (the doctor's name and the clinic), from
+    # the care insurance records: the city asked that doctor for the 主治医意見書 (issue 22).
+    "subject.care_doctor",
+    "subject.care_clinic",
+    # What the 転出証明書情報 sent by the resident's former municipality (住基ネット, after their
+    # online 転出届 with the card: 引越しワンストップサービス) says about their move into the city:
+    # the new address (address), the planned move date (date), that the 転出届 was made online
+    # (radio, option "online") and who moves (group; map: name, kana, birth_date, relationship,
+    # has_card, the last only for the card holder). Nothing when none has arrived (issue 22).
+    "applicant.incoming_address",
+    "applicant.incoming_move_date",
+    "applicant.incoming_tenshutsu",
+    "applicant.incoming_movers",
+    # The 受給者番号 of the resident's 児童手当, which the city assigned (it pays the
+    # allowance), into a text field; nothing when the city's register shows none (issue 22).
+    "applicant.child_allowance_number",
 ]
 # school_grade (subject.children only): the school year a child of school age is in, from the
 # birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a
 # younger or older child.
-ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade"]
+# has_card (applicant.incoming_movers only): yes for the card holder who logged in.
+ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade", "has_card"]
 
 
 class Prefill(Model):

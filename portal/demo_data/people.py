@@ -96,10 +96,19 @@ class Certificates(_Frozen):
     authentication: AuthenticationStatus
 
 
+class AttendingDoctor(_Frozen):
+    """The 主治医 who wrote the 主治医意見書 of the person's last care certification (the city
+    asked them for it, so the care insurance records hold them)."""
+
+    name: NonEmpty
+    clinic: NonEmpty
+
+
 class NursingCare(_Frozen):
     level: NursingCareLevel | None = None
     # 介護保険被保険者番号 (10 digits); only first-category insured (65+) hold one in the mock.
     insured_number: Annotated[str, Field(pattern="^[0-9]{10}$")] | None = None
+    doctor: AttendingDoctor | None = None
 
     @model_validator(mode="after")
     def _level_needs_number(self) -> NursingCare:
@@ -114,6 +123,17 @@ class NursingCare(_Frozen):
 CityService = Literal["jidou-teate", "school", "hoiku", "shogai"]
 
 
+class MovingOut(_Frozen):
+    """The 転出証明書情報 another municipality sent the city through 住基ネット after the persona
+    filed their 転出届 there online with their card (引越しワンストップサービス,
+    住民基本台帳法第24条の2): who moves, where to in the city, and when. The demo keeps the move
+    ahead of whatever day it is: the planned date is ``days_until_move`` days after today."""
+
+    to: Address
+    days_until_move: Annotated[int, Field(ge=0, le=30)]
+    movers: tuple[str, ...]  # persona ids, the filer first
+
+
 class Records(_Frozen):
     insurance: Insurance
     services: tuple[CityService, ...] = ()
@@ -124,6 +144,9 @@ class Records(_Frozen):
     # Since when the persona lives at the current address; earlier addresses, oldest first.
     resident_since: dt.date
     previous_addresses: tuple[PreviousAddress, ...] = ()
+    moving_out: MovingOut | None = None
+    # the 児童手当 受給者番号 the city assigned when it certified the persona (they receive it)
+    jidoteate_number: NonEmpty | None = None
 
 
 AccountType = Literal["ordinary", "current", "savings"]
@@ -272,6 +295,10 @@ def _check_references(personas: tuple[Persona, ...]) -> None:
         for field, references in (
             ("represents", persona.represents),
             ("records.children", persona.records.children),
+            (
+                "records.moving_out.movers",
+                persona.records.moving_out.movers if persona.records.moving_out else (),
+            ),
         ):
             missing = [ref for ref in references if ref not in known]
             if missing:

@@ -98,6 +98,24 @@ class InsuranceStatus:
     kind: str  # health insurance: national (国保), employee (被用者保険), late-elderly (後期高齢者)
     nursing_care_level: str | None  # support-1..2, care-1..5; None when not certified
     nursing_care_insured_number: str | None  # 介護保険被保険者番号 (10 digits), 65 and over
+    # The 主治医 (doctor's name, clinic) who wrote the 主治医意見書 of the last certification:
+    # the city asked them for it, so the care insurance records hold them.
+    care_doctor: str | None = None
+    care_clinic: str | None = None
+
+
+@dataclass(frozen=True)
+class IncomingMove:
+    """The 転出証明書情報 another municipality sent the city through 住基ネット for a person who
+    filed their 転出届 there online with their card (引越しワンストップサービス;
+    住民基本台帳法第24条の2), before they come to the counter for the 転入届: where to in the
+    city, the planned move date (転出予定日) and who moves (the filer first, each with the 続柄 to
+    the 世帯主 the 転出届 gave)."""
+
+    origin_city: str
+    new_address: Address
+    planned_move_date: dt.date
+    movers: tuple[HouseholdMember, ...]
 
 
 @dataclass(frozen=True)
@@ -176,6 +194,14 @@ class ResidentRecords(Protocol):
         """Residents removed from the register by death (除票) whom the records tie to the
         person: in the person's household when they died, or the person's parent or child in
         the records. Most recent death first."""
+    def child_allowance_number(self, person_id: str, *, reader: str, purpose: str) -> str | None:
+        """The 受給者番号 of the person's 児童手当, which the city assigned when it certified them
+        (it pays the allowance); None when they do not receive it from the city."""
+        ...
+
+    def incoming_move(self, person_id: str, *, reader: str, purpose: str) -> IncomingMove | None:
+        """The 転出証明書情報 received for this person's move into the city, or None when none has
+        arrived (no online 転出届, or a paper 転出証明書): then the resident types the move."""
         ...
 
     def my_number(self, person_id: str, *, reader: str, purpose: str) -> str:

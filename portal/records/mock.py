@@ -28,6 +28,7 @@ from portal.records.base import (
     DeceasedResident,
     Household,
     HouseholdMember,
+    IncomingMove,
     InsuranceStatus,
     RecordNotFound,
     RegisteredAccount,
@@ -165,6 +166,44 @@ class MockResidentRecords:
             kind=persona.records.insurance,
             nursing_care_level=care.level,
             nursing_care_insured_number=care.insured_number,
+            care_doctor=care.doctor.name if care.doctor else None,
+            care_clinic=care.doctor.clinic if care.doctor else None,
+        )
+
+    def child_allowance_number(self, person_id: str, *, reader: str, purpose: str) -> str | None:
+        return self._read(
+            person_id, "child_allowance_number", reader, purpose
+        ).records.jidoteate_number
+
+    def incoming_move(self, person_id: str, *, reader: str, purpose: str) -> IncomingMove | None:
+        persona = self._read(person_id, "incoming_move", reader, purpose)
+        moving = persona.records.moving_out
+        if moving is None:
+            return None
+        to = moving.to
+        today = clock.to_local(self._now()).date()
+        movers = [self._personas[mover_id] for mover_id in moving.movers]
+        return IncomingMove(
+            origin_city=persona.address.city,
+            new_address=Address(
+                postal_code=to.postal_code,
+                prefecture=to.prefecture,
+                city=to.city,
+                town=to.town,
+                block=to.block,
+                building=to.building,
+            ),
+            planned_move_date=today + dt.timedelta(days=moving.days_until_move),
+            movers=tuple(
+                HouseholdMember(
+                    person_id=p.id,
+                    name=p.name,
+                    kana=p.kana,
+                    birth_date=p.birth_date,
+                    relationship=p.relationship_to_head,
+                )
+                for p in movers
+            ),
         )
 
     def city_services(self, person_id: str, *, reader: str, purpose: str) -> tuple[str, ...]:

@@ -35,6 +35,8 @@ from portal.records.base import (
 CARD = "card"
 RECORDS = "records"
 REMEMBERED = "remembered"
+# the 転出証明書情報 another municipality sent for a resident moving in (IncomingMove)
+MOVE_NOTICE = "move-notice"
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,10 @@ def _value(
         return (remembered, REMEMBERED) if remembered else None
     if who == "deceased":
         return _deceased(field, item, applicant, read, today)
+    if source == "subject.phone":
+        return _own_phone(applicant, subject)
+    if source.startswith("applicant.incoming_"):
+        return _incoming_move(field, item, applicant, read)
     is_applicant = who == "applicant" or subject.person_id == applicant.person_id
     if item == "my_number":
         # Only the card holder's own number, from their card: never another person's, and not
@@ -273,6 +279,13 @@ def _value(
         if item == "care_plan_type":
             return insurance.nursing_care_level.split("-")[0], RECORDS  # care-2 -> care
         return insurance.nursing_care_level, RECORDS
+    if item == "child_allowance_number":
+        number = read.get("child_allowance_number", person_id) if read and person_id else None
+        return (number, RECORDS) if number else None
+    if item in ("care_doctor", "care_clinic"):
+        insurance = read.get("insurance", person_id) if read and person_id else None
+        doctor = getattr(insurance, item, None) if insurance is not None else None
+        return (doctor, RECORDS) if doctor else None
     if item == "care_insured_category":
         if resident is None or _age(resident.birth_date, today) < FIRST_CATEGORY_AGE:
             return None
@@ -314,6 +327,49 @@ def _deceased(
     if item == "insured_number":
         return (deceased.health_insured_number, RECORDS) if deceased.health_insured_number else None
     raise ValueError(f"unknown prefill source deceased.{item}")  # pragma: no cover - schema
+def _own_phone(applicant: Applicant, subject: Subject) -> tuple[str, str] | None:
+    """subject.phone: the phone the resident asked to remember, for the phone of the person the
+    application is about only when that is the resident themself (never a proxy's phone in the
+    insured person's field)."""
+    phone = applicant.contact.get("phone")
+    return (phone, REMEMBERED) if phone and _is_self(subject, applicant) else None
+
+
+def _incoming_move(
+    field: Field, item: str, applicant: Applicant, read: _Reader | None
+) -> tuple[Any, str] | None:
+    """applicant.incoming_*: what the 転出証明書情報 the resident's former municipality sent the
+    city (through 住基ネット, after their online 転出届 with the card) says about the move: the
+    new address, the planned move date, who moves, and that the 転出届 was made online. Nothing
+    when none has arrived (a paper 転出証明書, or no 転出届 yet): the resident types the move."""
+    person_id = applicant.person_id
+    move = read.get("incoming_move", person_id) if read and person_id else None
+    if move is None:
+        return None
+    if item == "incoming_address":
+        return _address_value(move.new_address), MOVE_NOTICE
+    if item == "incoming_move_date":
+        return move.planned_move_date.isoformat(), MOVE_NOTICE
+    if item == "incoming_tenshutsu":
+        return "online", MOVE_NOTICE  # sent before the 転入届 only for an online 転出届
+    items = []
+    for mover in move.movers:
+        attributes = {
+            "name": mover.name,
+            "kana": mover.kana,
+            "birth_date": mover.birth_date.isoformat(),
+            "relationship": _relationship(field, mover.relationship),
+            # the card the resident logged in with; another mover's card is theirs to say
+            "has_card": True if mover.person_id == person_id else None,
+        }
+        items.append(
+            {
+                sub: attributes[attr]
+                for sub, attr in _spec(field).map.items()
+                if attributes.get(attr) is not None
+            }
+        )
+    return (items, MOVE_NOTICE) if items else None
 
 
 # subject.household_services: what the insurance records say, as the options name it

@@ -241,8 +241,10 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
     next_step(page)
     journey.at("健康保険と確認の書類", kokuho)
     radio(page, "やめた健康保険の種類", "その他（船員保険など）").check()
-    by_label(page, "保険者の名称").fill("船橋市")
+    # the certificate comes later: its insurer is typed now (asked only then; the page also
+    # holds the hidden insurer question of a resident leaving 国保)
     radio(page, "書類の送り方", "まだ手元にないので、届いたら郵送か窓口で出す").check()
+    by_label(page, "保険者の名称").filter(visible=True).fill("船橋市")
     next_step(page)
 
     # --- 児童手当 ---

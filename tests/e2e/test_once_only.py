@@ -272,6 +272,8 @@ ADDRESS_PARTS = (
 
 
 def answer_field(typist: Typist, page, scope, f: Field, value) -> None:
+    # Two questions may share a label when one of them is hidden on the page (decision 0064:
+    # 国保's insurer of a resident joining and of one leaving): the visible one is answered.
     kind = f.type
     if value is None or kind == "file":
         return
@@ -285,11 +287,11 @@ def answer_field(typist: Typist, page, scope, f: Field, value) -> None:
             typist.check(box, option.value in value)
     elif kind == "select":
         label = next(o.label for o in f.options if o.value == value)
-        typist.select(by_label(scope, f.label), label)
+        typist.select(by_label(scope, f.label).filter(visible=True), label)
     elif kind == "declaration":
         typist.check(scope.get_by_role("checkbox", name=f.label), bool(value))
     elif kind == "date":
-        typist.text(by_label(scope, f.label), _wareki(value))
+        typist.text(by_label(scope, f.label).filter(visible=True), _wareki(value))
     elif kind == "person":
         box = group(scope, f.label)
         typist.text(by_label(box, "氏名"), value["name"])
@@ -307,7 +309,7 @@ def answer_field(typist: Typist, page, scope, f: Field, value) -> None:
             lambda item_box, sub, answer: answer_field(typist, page, item_box, sub, answer),
         )
     else:
-        typist.text(by_label(scope, f.label), str(value))
+        typist.text(by_label(scope, f.label).filter(visible=True), str(value))
 
 
 def answer_step(typist: Typist, page, step: Step, values: dict) -> None:
