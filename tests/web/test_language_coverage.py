@@ -457,3 +457,37 @@ def test_han_characters_of_chinese_are_not_japanese_but_kana_and_ja_marks_are():
     assert offences_in("zh", texts(html, []), set()) == {"の写し", "住民票"}
     english = '<html lang="en"><body><p>Choose</p><a lang="zh-Hans">简体中文</a></body></html>'
     assert offences_in("en", texts(english, []), set()) == set()
+
+
+def test_chinese_may_name_the_japanese_term_in_parentheses_but_not_copy_the_japanese():
+    """Decision 0079: on a Chinese page an official Japanese term in parentheses after the
+    Chinese is not an offence (as in English, decision 0066), kana outside them is, and so is a
+    text in Han characters only that is the same as the page's Japanese (an untranslated
+    department name) — unless it is a date, or the translation files say so on purpose."""
+    html = (
+        '<html lang="zh-Hans"><head><title>申请交付住民票副本（住民票の写し）等</title></head>'
+        "<body><p>市民課</p><p>市民科（市民課）</p><p>请用片假名填写（例：イスミ）</p>"
+        "<p>例：イスミ</p><p>2026年12月1日</p><p>本人</p><p>填写时间约5分钟・手续费</p>"
+        "</body></html>"
+    )
+    page_japanese = {"市民課", "0年0月0日", "本人", "<title> 住民票の写し等の交付請求"}
+    found = offences_in("zh", texts(html, [], page_japanese - {"本人"}), set())
+    assert found == {"市民課", "例：イスミ"}
+
+
+def test_easy_japanese_may_keep_kana_and_dates_and_names_are_not_translated():
+    """やさしい日本語 identical to the Japanese is an offence only with kanji other than a date's
+    (the lint of decision 0069 lets 「はい」 stay too); a person's name is never an offence."""
+    html = (
+        "<html><body><p>ログイン</p><p>はい</p><p>2026年12月1日（火）</p><p>市区町村</p>"
+        '<p><span class="person-name" lang="ja">中村 キヨ</span> (80, lives alone)</p>'
+        "</body></html>"
+    )
+    japanese = {"ログイン", "はい", "0年0月0日（火）", "市区町村", "中村 キヨ"}
+    assert offences_in("easy", texts(html, []), japanese) == {"市区町村"}
+    assert offences_in("en", texts(html, []), set()) == {
+        "ログイン",
+        "はい",
+        "0年0月0日（火）",
+        "市区町村",
+    }
