@@ -21,6 +21,8 @@ from portal.bundles import service as bundles
 from portal.bundles.models import DRAFT as BUNDLE_DRAFT
 from portal.bundles.models import Bundle
 from portal.db import db
+from portal.i18n import translate
+from portal.localization import scope_title, shown_event
 from portal.retention import service as retention
 from portal.submissions import access
 from portal.submissions import service as submissions
@@ -54,14 +56,15 @@ def draft(public_id: str) -> ResponseReturnValue:
     """「この申請を削除する」: confirm, then delete the draft and its files."""
     sub = _resident_sub()
     submission = _own_draft(sub, public_id)
-    title = submission.snapshot["procedure"]["title"]
+    stored = submission.snapshot["procedure"]["title"]
+    title = scope_title("procedure", submission.procedure_id, stored)
     if request.method == "POST":
         procedure_id = submission.procedure_id
         retention.delete_draft(db.session, access.services().files, submission.id)
         _record(sub, f"submission:{public_id}")
         db.session.commit()
         access.forget_draft(procedure_id)
-        flash(f"入力中の申請（{title}）を削除しました。")
+        flash(translate("入力中の申請（%(title)s）を削除しました。", title=title))
         return redirect(url_for("submissions.my_applications"), 303)
     return render_template(
         "discard/confirm.html",
@@ -85,16 +88,18 @@ def bundle(public_id: str) -> ResponseReturnValue:
     """「まとめて申請をやめる」: confirm, then delete the bundle with every member draft."""
     sub = _resident_sub()
     found = _own_bundle(sub, public_id)
-    label = bundles.event_of(found).label
+    label = str(shown_event(bundles.event_of(found)).label)
     if request.method == "POST":
         retention.delete_bundle(db.session, access.services().files, found, clock.now())
         _record(sub, f"bundle:{public_id}")
         db.session.commit()
-        flash(f"まとめて申請（{label}）をやめ、入力した内容を削除しました。")
+        flash(
+            translate("まとめて申請（%(label)s）をやめ、入力した内容を削除しました。", label=label)
+        )
         return redirect(url_for("submissions.my_applications"), 303)
     return render_template(
         "discard/confirm.html",
-        title=f"{label}（まとめて申請）",
+        title=translate("%(label)s（まとめて申請）", label=label),
         heading="まとめて申請をやめる",
         button="まとめて申請をやめる",
         what=(

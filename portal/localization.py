@@ -206,6 +206,19 @@ def procedure_title(procedure) -> str:
     return str(title)
 
 
+def scope_title(kind: str, scope_id: str, stored: str) -> str:
+    """The title of what a help or a payment is about, in the chosen language: the catalog's
+    procedure or life event of that id, else the title stored when it was made (Japanese)."""
+    catalog = current_app.extensions["catalog"]
+    if kind == "procedure":
+        procedure = catalog.procedure(scope_id)
+        return procedure_title(procedure) if procedure is not None else stored
+    for event in catalog.life_events:
+        if event.id == scope_id:
+            return str(localized_event(event).label)
+    return stored
+
+
 def procedure_summary(procedure) -> str:
     return localized(procedure).summary
 
@@ -267,6 +280,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         procedure_title=procedure_title,
+        scope_title=scope_title,
         procedure_summary=procedure_summary,
         text_lang=text_lang,
         untranslated_lang=untranslated_lang,

@@ -41,6 +41,7 @@ from portal import clock
 from portal.assisted import bp, mode, service
 from portal.assisted.models import AssistHelper, PracticeClass
 from portal.db import db, write_intent
+from portal.i18n import translate
 from portal.qr import qr_svg
 from portal.submissions import extensions
 from portal.submissions.access import catalog, forget_draft, services
@@ -249,7 +250,7 @@ def practice_home():
         procedures=_procedures(),
         runs_helper=runs_helper,
         join_url=join if runs_helper else None,
-        qr=qr_svg(join, "練習に参加するためのQRコード") if runs_helper else None,
+        qr=qr_svg(join, translate("練習に参加するためのQRコード")) if runs_helper else None,
     )
 
 

@@ -20,11 +20,13 @@ from authlib.integrations.flask_oauth2 import current_token
 from authlib.oauth2 import OAuth2Error
 from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from markupsafe import Markup, escape
 from sqlalchemy import select, update
 
 from portal import clock
 from portal.db import db
 from portal.extensions import csrf
+from portal.i18n import translate
 from portal.mock_jpki import provider
 from portal.mock_jpki.ca import MockCA
 from portal.mock_jpki.models import (
@@ -285,6 +287,7 @@ def authorize():
     return render_template(
         "mock_jpki/authorize.html",
         personas=list(personas.values()),
+        card_labels={p.id: card_label(p) for p in personas.values()},
         chosen=chosen,
         errors=errors,
         error_links={name: f"f-{name}" for name in errors},
@@ -293,6 +296,37 @@ def authorize():
         documents=transaction.documents if transaction else [],
         signing=signing,
     )
+
+
+_RELATIVE = re.compile(r"^(.+)の(配偶者|長女|長男)$")
+_AGE = re.compile(r"^(\d+)歳$")
+
+
+def card_label(persona) -> Markup:
+    """A demo card's label in the page's language: the holder's name as registered (marked
+    Japanese: names are not translated), then what the card is for, part by part
+    (`45歳・会社員`: each part a chrome message)."""
+
+    def name(text: str) -> Markup:
+        return Markup('<span class="person-name" lang="ja">{}</span>').format(text)
+
+    label = persona.card_label
+    if not label.startswith(persona.name + "（") or not label.endswith("）"):
+        return Markup("{}").format(label)
+    parts = []
+    for part in label[len(persona.name) + 1 : -1].split("・"):
+        age, relative = _AGE.match(part), _RELATIVE.match(part)
+        if age:
+            parts.append(Markup("{}").format(translate("%(age)s歳", age=age.group(1))))
+        elif relative:
+            message = translate(f"%(name)sの{relative.group(2)}", name="\0")
+            before, _, after = message.partition("\0")
+            parts.append(Markup("{}{}{}").format(before, name(relative.group(1)), after))
+        else:
+            parts.append(Markup("{}").format(translate(part)))
+    details = escape(translate("・")).join(parts)
+    around = translate("（%(details)s）", details="\0")
+    return Markup("{}{}").format(name(persona.name), around).replace("\0", details)
 
 
 def _card_problem(persona, signing: bool) -> str | None:

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.db import db, retrying
 from portal.extensions import csrf
-from portal.i18n import translate
+from portal.i18n import current_language, translate
 from portal.payments import service, states
 from portal.payments.models import Payment
 from portal.payments.providers import (
@@ -84,6 +84,23 @@ PAYMENT_STATUS_TEXT = {
 def payment_status_text(submission) -> str:
     text = PAYMENT_STATUS_TEXT.get(submission.payment_status, "")
     return translate(text) if text else ""
+
+
+@bp.app_template_global()
+def payment_item_text(item) -> str:
+    """A payment item's line in the page's language: the stored description is the city's
+    Japanese (staff and the provider read it); the resident reads the procedure's title in the
+    chosen language and the reference number."""
+    from portal.localization import procedure_title
+    from portal.submissions.models import Submission
+
+    if current_language() == "ja" or item.submission_id is None:
+        return item.description
+    submission = db.session.get(Submission, item.submission_id)
+    if submission is None:
+        return item.description
+    title = procedure_title(submissions.procedure_of(submission))
+    return title + translate("（受付番号 %(number)s）", number=submission.reference)
 
 
 def _user() -> dict | None:

@@ -11,7 +11,7 @@ from portal import audit, clock
 from portal.catalog.fields import html_id
 from portal.db import db
 from portal.i18n import LANGUAGES, translate
-from portal.localization import localized, localized_states
+from portal.localization import catalog_item_text, localized, localized_states
 from portal.submissions import bp, contacts, corrections, extensions, service, signing, steps
 from portal.submissions.access import (
     catalog,
@@ -94,7 +94,7 @@ def correct(token: str) -> ResponseReturnValue:
         abort(404)
     request_ = corrections.open_request(db.session, submission)
     if request_ is None:
-        flash("いまは直していただく項目はありません。")
+        flash(translate("いまは直していただく項目はありません。"))
         return redirect(url_for(".status", token=token))
     today = clock.today_local()
     current = corrections.correction_step(submission, request_)
@@ -116,10 +116,10 @@ def correct(token: str) -> ResponseReturnValue:
                     db.session, submission, request_, outcome.values, note, today, clock.now()
                 ):
                     db.session.commit()
-                    flash("直した内容を再提出しました。担当課が確認します。")
+                    flash(translate("直した内容を再提出しました。担当課が確認します。"))
                 else:
                     db.session.rollback()
-                    flash("この申請の状況が変わったため、再提出できませんでした。")
+                    flash(translate("この申請の状況が変わったため、再提出できませんでした。"))
                 return redirect(url_for(".status", token=token), 303)
         db.session.commit()  # files uploaded with this POST are kept for the next try
         raw.update(outcome.raw)
@@ -143,7 +143,7 @@ def correct(token: str) -> ResponseReturnValue:
 
 def _looked_at(submission: Submission) -> list[dict]:
     """Which departments looked at this application and when (from the audit log)."""
-    names = {d.id: d.name for d in catalog().departments}
+    names = {d.id: catalog_item_text(d, "name") for d in catalog().departments}
     return [
         {"department": names.get(department, department), "at": at}
         for department, at in audit.views_of(db.session, f"submission:{submission.public_id}")

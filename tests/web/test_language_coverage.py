@@ -41,12 +41,21 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from portal import clock, create_app
-from portal.catalog import logic
+from portal.catalog import load_catalog, logic
+from portal.catalog.translations import (
+    FOLDER_NAME,
+    catalog_folder,
+    catalog_texts,
+    inline_translations,
+    read_translations,
+)
 from portal.db import db
 from portal.demo import example_answers
 from portal.i18n import LANGUAGES
 from portal.submissions import service
 from portal.submissions.models import Submission
+from portal.ui_texts import ui_texts, ui_translations
+from tests.catalog_files import ENTRY
 from tests.conftest import csrf_token
 from tests.web.hostile import LAST, NEVER_CRAWL, World
 from tests.web.test_validation_pages import _card_page as card_page
@@ -56,11 +65,20 @@ WRITE = os.environ.get("LANGUAGE_BASELINE") == "write"
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\u3000-\u303f\uff01-\uff60]")
 PARENTHESIZED = re.compile(r"\([^()]*\)")
-KANA = re.compile(r"[\u3040-\u30ff]")
+KANA = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff]")  # not ・, the middle dot Chinese writes too
+KANJI = re.compile(r"[\u3400-\u9fff]")
 # Languages written with Han characters: in an element of such a language (the page itself in
 # Chinese, or a language menu's 简体中文 on any page), Han characters are that language's, and
-# only kana (or a lang="ja" mark, nearer) shows Japanese.
+# only kana (or a lang="ja" mark, nearer) shows Japanese — kana outside parentheses: a Chinese
+# text names the official Japanese term in full-width parentheses after its own, 住民票副本
+# （住民票の写し）, as English does in ASCII ones (decision 0066) — or a text that is the same as
+# one of the same page in Japanese (untranslated Japanese written in kanji only, 市民課).
 HAN_LANGUAGES = ("zh", "ko")
+HAN_PARENTHESIZED = re.compile(r"\([^()]*\)|（[^（）]*）")
+# Kanji a date, a time or a day of the week is written with, the same in every Japanese and in
+# Chinese: a text that differs from the Japanese by nothing else (2026年12月1日 9時00分, 土曜日)
+# is not untranslated.
+CALENDAR = re.compile(r"[年月日時分曜火水木金土]|令和|平成|昭和")
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 # Where Japanese is the resident's own or on purpose (see the module's docstring).
 ALLOWED_CLASSES = {
@@ -69,6 +87,9 @@ ALLOWED_CLASSES = {
     "original-title",  # the title in Japanese under the English one
     "postal-address",  # the city's address, as posted
     "language-menu",  # 日本語, やさしい日本語
+    "kiosk-languages",  # the kiosk's own language menu
+    "kiosk-bar__place",  # where the kiosk stands, as the city typed it (a sign, like the address)
+    "person-name",  # a person's name (a helper's, a demo card's): names are not translated
     "site-header__user",  # the signed-in name
 }
 # Not the resident's pages: the mock card service's machine endpoints, the APIs, the developer's
@@ -185,6 +206,29 @@ def typed_values(app) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def same_on_purpose() -> dict[str, set[str]]:
+    """Per language, the texts its translation files give exactly as the Japanese (a translator's
+    choice: 本人 and 父母 are Chinese too): the chrome's .po entries and the catalog's translation
+    files (normalized). A page's text equal to one of them is not an untranslated copy."""
+    catalog = load_catalog(ENTRY)
+    japanese = catalog_texts(catalog)
+    files = read_translations(catalog_folder(ENTRY) / FOLDER_NAME, LANGUAGES).texts
+    inline = inline_translations(catalog)
+    chrome, chrome_translations = ui_texts(), ui_translations(LANGUAGES)
+    found: dict[str, set[str]] = {}
+    for lang in LANGUAGES:
+        same = found.setdefault(lang, set())
+        for source, translations in (
+            (japanese, files.get(lang, {})),
+            (japanese, inline.get(lang, {})),
+            (chrome, chrome_translations.get(lang, {})),
+        ):
+            for key, translation in translations.items():
+                if source.get(key) == translation.text:
+                    same.add(normalized(translation.text))
+    return found
+
+
 def nearest_lang(node) -> str:
     for parent in (node, *node.parents) if node.name else node.parents:
         if parent.has_attr("lang"):
@@ -193,8 +237,16 @@ def nearest_lang(node) -> str:
 
 
 def in_han_language(node, text: str) -> bool:
-    """Han characters of Chinese or Korean, not Japanese: no kana, and written in such a lang."""
-    return nearest_lang(node).split("-", 1)[0] in HAN_LANGUAGES and not KANA.search(text)
+    """Han characters of Chinese or Korean, not Japanese: no kana outside parentheses, and
+    written in such a lang."""
+    return nearest_lang(node).split("-", 1)[0] in HAN_LANGUAGES and not KANA.search(
+        HAN_PARENTHESIZED.sub("", text)
+    )
+
+
+def words(text: str) -> bool:
+    """Whether a text has kanji other than a date's or a time's."""
+    return bool(KANJI.search(CALENDAR.sub("", text)))
 
 
 def allowed(node) -> bool:
@@ -209,8 +261,10 @@ def allowed(node) -> bool:
     return False
 
 
-def texts(html: str, typed: list[str]) -> Iterator[str]:
-    """The page's texts a resident reads (normalized, typed values taken out)."""
+def texts(html: str, typed: list[str], japanese: set[str] | None = None) -> Iterator[str]:
+    """The page's texts a resident reads (normalized, typed values taken out). Texts in Chinese or
+    Korean (`in_han_language`) only when they are the same as one of the page in Japanese
+    (`japanese`) with kanji other than a date's."""
     page = BeautifulSoup(html, "html.parser")
     # Furigana (ruby) read as the text it annotates: readings out, the base text joined again.
     for reading in page.find_all(["rt", "rp"]):
@@ -225,27 +279,39 @@ def texts(html: str, typed: list[str]) -> Iterator[str]:
                 text = text.replace(value, " ")
         return normalized(text)
 
-    if page.title is not None and not in_han_language(page.title, page.title.get_text()):
-        yield "<title> " + cleaned(page.title.get_text())
+    def han_copy(text: str) -> bool:
+        return japanese is not None and text in japanese and words(text)
+
+    if page.title is not None:
+        title = "<title> " + cleaned(page.title.get_text())
+        if not in_han_language(page.title, page.title.get_text()) or han_copy(title):
+            yield title
     body = page.body or page
     for node in body.find_all(string=JAPANESE):
-        if not allowed(node) and not in_han_language(node, str(node)):
-            yield cleaned(str(node))
+        if not allowed(node):
+            text = cleaned(str(node))
+            if not in_han_language(node, str(node)) or han_copy(text):
+                yield text
     for name in ATTRIBUTES:
         for tag in body.find_all(attrs={name: JAPANESE}):
             if tag.name == "input" and name == "title":
                 continue
-            if not allowed(tag) and not in_han_language(tag, tag[name]):
-                yield f"@{name} " + cleaned(tag[name])
+            if not allowed(tag):
+                text = f"@{name} " + cleaned(tag[name])
+                if not in_han_language(tag, tag[name]) or han_copy(text):
+                    yield text
 
 
 def offences_in(lang: str, text_list: Iterator[str], japanese: set[str]) -> set[str]:
     found = set()
     for text in text_list:
-        if not JAPANESE.search(text.split(" ", 1)[-1] if text.startswith(("<", "@")) else text):
+        bare = text.split(" ", 1)[-1] if text.startswith(("<", "@")) else text
+        if not JAPANESE.search(bare):
             continue
         if lang == "easy":
-            if text in japanese:
+            # A text of kana (ログイン, はい) or of a date may stay as it is (the lint of
+            # decision 0069 says the same of the translation files).
+            if text in japanese and words(bare):
                 found.add(text)
         elif JAPANESE.search(PARENTHESIZED.sub("", text)):
             found.add(text)
@@ -277,6 +343,7 @@ def crawl(world: World) -> dict[str, dict[str, set[str]]]:
     # The mock card service's PIN page, as the login of the portal opens it.
     pages.append(("resident", drafter, card_page(None, app)))
     typed = typed_values(app)
+    purpose = same_on_purpose()
     japanese: dict[str, set[str]] = {}
     result: dict[str, dict[str, set[str]]] = {}
     for lang in ("ja", *[code for code in LANGUAGES if code != "ja"]):
@@ -288,7 +355,13 @@ def crawl(world: World) -> dict[str, dict[str, set[str]]]:
             if response.mimetype != "text/html":
                 continue
             key = page_key(actor, url, response.status_code)
-            page_texts = list(texts(response.get_data(as_text=True), typed))
+            page_texts = list(
+                texts(
+                    response.get_data(as_text=True),
+                    typed,
+                    japanese.get(key, set()) - purpose[lang] if lang != "ja" else None,
+                )
+            )
             if lang == "ja":
                 japanese.setdefault(key, set()).update(page_texts)
                 continue
@@ -384,3 +457,37 @@ def test_han_characters_of_chinese_are_not_japanese_but_kana_and_ja_marks_are():
     assert offences_in("zh", texts(html, []), set()) == {"の写し", "住民票"}
     english = '<html lang="en"><body><p>Choose</p><a lang="zh-Hans">简体中文</a></body></html>'
     assert offences_in("en", texts(english, []), set()) == set()
+
+
+def test_chinese_may_name_the_japanese_term_in_parentheses_but_not_copy_the_japanese():
+    """Decision 0079: on a Chinese page an official Japanese term in parentheses after the
+    Chinese is not an offence (as in English, decision 0066), kana outside them is, and so is a
+    text in Han characters only that is the same as the page's Japanese (an untranslated
+    department name) — unless it is a date, or the translation files say so on purpose."""
+    html = (
+        '<html lang="zh-Hans"><head><title>申请交付住民票副本（住民票の写し）等</title></head>'
+        "<body><p>市民課</p><p>市民科（市民課）</p><p>请用片假名填写（例：イスミ）</p>"
+        "<p>例：イスミ</p><p>2026年12月1日</p><p>本人</p><p>填写时间约5分钟・手续费</p>"
+        "</body></html>"
+    )
+    page_japanese = {"市民課", "0年0月0日", "本人", "<title> 住民票の写し等の交付請求"}
+    found = offences_in("zh", texts(html, [], page_japanese - {"本人"}), set())
+    assert found == {"市民課", "例：イスミ"}
+
+
+def test_easy_japanese_may_keep_kana_and_dates_and_names_are_not_translated():
+    """やさしい日本語 identical to the Japanese is an offence only with kanji other than a date's
+    (the lint of decision 0069 lets 「はい」 stay too); a person's name is never an offence."""
+    html = (
+        "<html><body><p>ログイン</p><p>はい</p><p>2026年12月1日（火）</p><p>市区町村</p>"
+        '<p><span class="person-name" lang="ja">中村 キヨ</span> (80, lives alone)</p>'
+        "</body></html>"
+    )
+    japanese = {"ログイン", "はい", "0年0月0日（火）", "市区町村", "中村 キヨ"}
+    assert offences_in("easy", texts(html, []), japanese) == {"市区町村"}
+    assert offences_in("en", texts(html, []), set()) == {
+        "ログイン",
+        "はい",
+        "0年0月0日（火）",
+        "市区町村",
+    }

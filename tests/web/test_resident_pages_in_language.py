@@ -208,3 +208,30 @@ def test_the_mock_payment_pages_read_in_english(client):
     for soup in (checkout, card):
         # The payment's description is the portal's (Japanese) text, as sent to the provider.
         assert [t for t in japanese_outside_allowed(soup) if "住民票" not in t] == []
+
+
+def test_the_mock_cards_read_in_the_chosen_language_with_the_names_as_registered(app):
+    """Decision 0079: a demo card's label is its holder's name (marked Japanese, never
+    translated) and what the card is for, part by part in the page's language."""
+    from flask import session
+
+    from portal.demo_data.people import load_personas
+    from portal.mock_jpki.views import card_label
+
+    people = load_personas()
+    nakamura = next(p for p in people.values() if p.name == "中村 キヨ")
+    sato = next(p for p in people.values() if p.name == "佐藤 由美")
+    name = '<span class="person-name" lang="ja">{}</span>'
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert str(card_label(nakamura)) == (
+            name.format("中村 キヨ") + " (80 · lives alone · care support level 2)"
+        )
+        assert str(card_label(sato)) == (
+            name.format("佐藤 由美")
+            + f" (54 · eldest daughter of {name.format('中村 キヨ')} · lives in Mobara City)"
+        )
+        session["lang"] = "ja"
+        assert (
+            str(card_label(nakamura)) == name.format("中村 キヨ") + "（80歳・一人暮らし・要支援2）"
+        )
