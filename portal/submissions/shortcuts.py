@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from portal import japanese
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Field, Procedure
-from portal.i18n import shown_date, translate
+from portal.i18n import current_language, local_date, translate
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,10 @@ def buttons(field: Field, path: str, shortcuts: list[Shortcut]) -> Markup:
     parts = [f'<div class="date-shortcuts" role="group" aria-label="{escape(label)}">']
     for shortcut in shortcuts:
         text = translate(
-            "%(what)sを入れる（%(date)s）", what=shortcut.what, date=shown_date(shortcut.date)
+            "%(what)sを入れる（%(date)s）", what=shortcut.what, date=_written(shortcut.date)
         )
         done = translate(
-            "%(label)sに%(date)sを入れました", label=field.label, date=shown_date(shortcut.date)
+            "%(label)sに%(date)sを入れました", label=field.label, date=_written(shortcut.date)
         )
         parts.append(
             '<button class="button button--secondary button--small" type="submit"'
@@ -76,6 +76,12 @@ def buttons(field: Field, path: str, shortcuts: list[Shortcut]) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every value in it is escaped
 
 
+def _written(date: dt.date) -> str:
+    """A date in the page's language (chrome, not a displayed answer): "April 1, 2024" on an
+    English page, 2024年（令和6年）4月1日 on a Japanese one."""
+    return local_date(date, current_language())
+
+
 def fill(field: Field, raw: dict[str, Any], value: str) -> str | None:
     """The no-JavaScript tap: the field's input holds the date (和暦, as typed dates are shown);
     the notice to show, or None for a value that is not a date."""
@@ -84,4 +90,4 @@ def fill(field: Field, raw: dict[str, Any], value: str) -> str | None:
     except ValueError:
         return None
     raw[field.name] = japanese.format_wareki(date)
-    return translate("%(label)sに%(date)sを入れました", label=field.label, date=shown_date(date))
+    return translate("%(label)sに%(date)sを入れました", label=field.label, date=_written(date))
