@@ -230,7 +230,9 @@ PrefillSource = Literal[
 # school_grade (subject.children only): the school year a child of school age is in, from the
 # birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a
 # younger or older child.
-ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade"]
+# living (subject.children only): "together" when the records show the child in the subject's
+# household, into a radio or select offering that value; nothing otherwise (issue 22).
+ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade", "living"]
 
 
 class Prefill(Model):

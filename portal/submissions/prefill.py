@@ -26,6 +26,7 @@ from portal.catalog.fields import has_gaiji
 from portal.catalog.schema import Field, Prefill, Procedure
 from portal.records.base import (
     Address,
+    Child,
     Household,
     HouseholdMember,
     RecordNotFound,
@@ -206,6 +207,7 @@ def _value(
                 "birth_date": child.birth_date.isoformat(),
                 "relationship": _relationship(field, "child"),
                 "school_grade": school_grade(child.birth_date, today),
+                "living": living_together(child),
             }
             items.append(
                 {
@@ -314,6 +316,14 @@ def school_grade(birth_date: dt.date, today: dt.date) -> str | None:
     if 7 <= grade <= 9:
         return f"junior-{grade - 6}"
     return None
+
+
+def living_together(child: Child) -> str | None:
+    """"together" when the resident records show the child in the subject's own household (the
+    住民票 is where a person lives, 住民基本台帳法第4条 and 地方自治法第10条); nothing otherwise: a
+    child registered elsewhere may still live with the resident, and only they can say so. The
+    value stays editable (the question asks about a reference date, e.g. 6月1日)."""
+    return "together" if child.same_household else None
 
 
 # applicant.parent_role: a parent's role by the gender in the records
