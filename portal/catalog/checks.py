@@ -406,16 +406,18 @@ PREFILL_TYPES = {
 }
 
 
-def _check_living(field, name: str, path: str) -> list[str]:
-    """prefill.living_together fills "together" into a children group's radio or select."""
+def _check_living(field, name: str, path: str, attribute: str) -> list[str]:
+    """living ("together") and nursery (a facility) fill a children group's radio or select."""
     prefill = field.prefill
     sub = next((s for s in field.fields if s.name == name), None)
     if prefill.source != "subject.children":
-        return [f"{path}.prefill.map: living is for subject.children only"]
-    if sub is not None and (
-        sub.type not in ("radio", "select") or "together" not in {o.value for o in sub.options}
-    ):
-        return [f"{path}.prefill.map: {name!r} must be a radio or select offering 'together'"]
+        return [f"{path}.prefill.map: {attribute} is for subject.children only"]
+    if sub is not None and sub.type not in ("radio", "select"):
+        return [f"{path}.prefill.map: {name!r} must be a radio or select"]
+    if sub is not None and attribute == "living" and "together" not in {
+        o.value for o in sub.options
+    }:
+        return [f"{path}.prefill.map: {name!r} must offer 'together'"]
     return []
 
 
@@ -437,8 +439,8 @@ def _check_prefill(field, path: str) -> list[str]:
             if name not in sub_names:
                 problems.append(f"{path}.prefill.map: {name!r} is not a sub-field of this group")
         for name, attribute in prefill.map.items():
-            if attribute == "living":
-                problems += _check_living(field, name, path)
+            if attribute in ("living", "nursery"):
+                problems += _check_living(field, name, path, attribute)
             if attribute != "school_grade":
                 continue
             sub = next((s for s in field.fields if s.name == name), None)

@@ -232,7 +232,11 @@ PrefillSource = Literal[
 # younger or older child.
 # living (subject.children only): "together" when the records show the child in the subject's
 # household, into a radio or select offering that value; nothing otherwise (issue 22).
-ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade", "living"]
+# nursery (subject.children only): the facility of the child's nursery place the city allocated
+# (利用調整), into a select offering it (the `facilities` list).
+ChildAttribute = Literal[
+    "name", "kana", "birth_date", "relationship", "school_grade", "living", "nursery"
+]
 
 
 class Prefill(Model):

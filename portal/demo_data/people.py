@@ -117,6 +117,9 @@ CityService = Literal["jidou-teate", "school", "hoiku", "shogai"]
 class Records(_Frozen):
     insurance: Insurance
     services: tuple[CityService, ...] = ()
+    # The facility of the nursery place the city allocated (利用調整), as the catalog's
+    # `facilities` option value; only with the service hoiku (issue 22).
+    nursery: Annotated[str, Field(pattern="^[a-z0-9][a-z0-9_-]*$")] | None = None
     nursing_care: NursingCare = NursingCare()
     income_last_year: Annotated[int, Field(ge=0)]
     tax_status: Literal["taxable", "exempt"]
@@ -124,6 +127,12 @@ class Records(_Frozen):
     # Since when the persona lives at the current address; earlier addresses, oldest first.
     resident_since: dt.date
     previous_addresses: tuple[PreviousAddress, ...] = ()
+
+    @model_validator(mode="after")
+    def _nursery_needs_place(self) -> Records:
+        if self.nursery is not None and "hoiku" not in self.services:
+            raise ValueError("a nursery needs the service hoiku")
+        return self
 
 
 class Persona(_Frozen):

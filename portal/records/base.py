@@ -133,6 +133,11 @@ class ResidentRecords(Protocol):
         place), shogai (a disability certificate or medical subsidy certificate)."""
         ...
 
+    def nursery(self, person_id: str, *, reader: str, purpose: str) -> str | None:
+        """The facility of the person's nursery place, as the city allocated it (利用調整; the
+        catalog's `facilities` option value), or None when they have none."""
+        ...
+
     def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus: ...
 
     def my_number(self, person_id: str, *, reader: str, purpose: str) -> str:

@@ -208,6 +208,7 @@ def _value(
                 "relationship": _relationship(field, "child"),
                 "school_grade": school_grade(child.birth_date, today),
                 "living": living_together(child),
+                "nursery": _nursery(field, child, read),
             }
             items.append(
                 {
@@ -324,6 +325,18 @@ def living_together(child: Child) -> str | None:
     child registered elsewhere may still live with the resident, and only they can say so. The
     value stays editable (the question asks about a reference date, e.g. 6月1日)."""
     return "together" if child.same_household else None
+
+
+def _nursery(field: Field, child: Child, read: _Reader | None) -> str | None:
+    """The facility of the child's nursery place as the city allocated it (利用調整: the city's
+    own register), when the group's sub-field offers it; read only for a group that maps it."""
+    target = next(
+        (sub for sub in field.fields if _spec(field).map.get(sub.name) == "nursery"), None
+    )
+    if target is None or read is None:
+        return None
+    facility = read.get("nursery", child.person_id)
+    return facility if facility in {o.value for o in target.options} else None
 
 
 # applicant.parent_role: a parent's role by the gender in the records
