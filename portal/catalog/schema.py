@@ -226,6 +226,10 @@ PrefillSource = Literal[
     # application is about the applicant themself (never another person's number).
     "applicant.my_number",
     "subject.my_number",
+    # The field's answer in the signed-in resident's latest sent own application of the same
+    # kind (`procedures`, default the field's own procedure): last year's 現況届, the 申出 a
+    # change starts from; never a secret (portal.submissions.earlier, issue 22).
+    "applicant.earlier",
 ]
 # school_grade (subject.children only): the school year a child of school age is in, from the
 # birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a
@@ -247,6 +251,9 @@ class Prefill(Model):
     # subject.children: which attribute of a child goes into which sub-field of the group
     map: dict[SnakeName, ChildAttribute] = {}
     max_age: Annotated[int, PydField(ge=0, le=30)] | None = None  # only children younger
+    # applicant.earlier: the procedures whose application is of the same kind (default: the
+    # field's own procedure); the field has the same name and type there.
+    procedures: list[Annotated[str, PydField(pattern=r"^[a-z0-9][a-z0-9-]*$")]] = []
 
 
 class Field(Model):

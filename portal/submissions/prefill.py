@@ -36,6 +36,7 @@ from portal.records.base import (
 CARD = "card"
 RECORDS = "records"
 REMEMBERED = "remembered"
+EARLIER = "earlier"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Applicant:
     # the card's 個人番号 read at login with the resident's consent, already encrypted as a
     # mynumber answer is stored (portal.identity.views.callback); None when not read
     my_number: str | None = None
+    # answers of the resident's earlier application of the same kind, by field name
+    # (portal.submissions.earlier); empty when there is none
+    earlier: dict[str, Any] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,8 @@ def _value(
 ) -> tuple[Any, str | None] | None:
     source = _spec(field).source
     who, _, item = source.partition(".")
+    if source == "applicant.earlier":
+        return _earlier(field, applicant)
     if source in ("applicant.phone", "applicant.email"):
         remembered = applicant.contact.get(item)
         return (remembered, REMEMBERED) if remembered else None
@@ -305,6 +311,13 @@ def _household_services(field: Field, person_id: str | None, read: _Reader | Non
     return (chosen, RECORDS) if chosen else None
 
 
+def _earlier(field: Field, applicant: Applicant) -> tuple[Any, str] | None:
+    """The answer of the resident's earlier application of the same kind (already selected
+    by the owner's sub, portal.submissions.earlier)."""
+    value = applicant.earlier.get(field.name)
+    return (value, EARLIER) if value is not None else None
+
+
 def school_grade(birth_date: dt.date, today: dt.date) -> str | None:
     """The school year a child is in by law (学校教育法第17条: the first school year after the
     day before their sixth birthday), as elementary-1 .. junior-3; None outside school age. A
@@ -320,7 +333,7 @@ def school_grade(birth_date: dt.date, today: dt.date) -> str | None:
 
 
 def living_together(child: Child) -> str | None:
-    """"together" when the resident records show the child in the subject's own household (the
+    """ "together" when the resident records show the child in the subject's own household (the
     住民票 is where a person lives, 住民基本台帳法第4条 and 地方自治法第10条); nothing otherwise: a
     child registered elsewhere may still live with the resident, and only they can say so. The
     value stays editable (the question asks about a reference date, e.g. 6月1日)."""

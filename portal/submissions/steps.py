@@ -38,6 +38,7 @@ PREFILL_NOTES = {
     prefill.RECORDS: "市の住民記録から入力しました。",
     prefill.REMEMBERED: "前の申請で「次の申請でも使う」を選んだ連絡先です。"
     "変わっていれば直してください。",
+    prefill.EARLIER: "前回の申請・届出の内容から入力しました。",
 }
 
 
