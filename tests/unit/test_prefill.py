@@ -727,3 +727,29 @@ def test_the_catalog_check_keeps_secrets_out_of_earlier_applications():
     assert "never fills a mynumber field" in problems
     assert "'hoiku-genkyo' has no text field 'nowhere'" in problems
     assert "for applicant.earlier only" in problems
+
+
+def test_a_prefilled_answer_waits_while_its_steps_condition_is_undecided(app):
+    """支給認定 asks about both guardians only for 2号・3号: the spouse from the records waits
+    while 認定の区分 is unanswered and goes once 1号 rules the page out."""
+    from portal import clock
+    from portal.db import db
+    from portal.submissions import service
+    from portal.submissions.forms import StepOutcome
+    from portal.submissions.models import Submission
+    from tests.factories import draft
+
+    row = draft(app, "kyufu-nintei")
+    with app.app_context():
+        submission = db.session.get(Submission, row.id)
+        procedure = service.procedure_of(submission)
+        filled = {"has_partner": True, "partner_name": "岬 健一"}
+        service.apply_prefill(db.session, submission, filled, dict.fromkeys(filled, "records"))
+        today, now = clock.today_local(), clock.now()
+        child = StepOutcome(values={"child_name": "岬 ひなた"})
+        service.save_step(db.session, submission, procedure.step("child"), child, today, now)
+        assert submission.answers["partner_name"] == "岬 健一"
+        first = StepOutcome(values={"application_type": "new", "nintei_type": "1go"})
+        service.save_step(db.session, submission, procedure.step("application"), first, today, now)
+        assert "partner_name" not in submission.answers
+        assert "has_partner" not in submission.answers
