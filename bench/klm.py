@@ -633,7 +633,9 @@ def render_table(rows: list[dict], started_at: str, machine: dict) -> str:
         f"Run of {started_at[:16].replace('T', ' ')} UTC, loopback network, Pixel 7, the demo "
         "card holder the examples are about (column resident), returning: an earlier "
         "application of theirs asked for their phone and e-mail to be remembered, so they are "
-        "filled (a first application types the phone: about 8 s more); "
+        "filled (a first application types the phone: about 8 s more); where a procedure "
+        "repeats an earlier application of the same kind (a 現況届, the change of a 申出), "
+        "that one was filed before too, and what it answered is shown (decision 0077); "
         f"{machine['nproc']} CPUs, load average "
         f"{machine['load_average_at_start'][0]:.2f} at the start.",
         "",
@@ -732,6 +734,24 @@ def tokyo_today() -> dt.date:
     """The resident's today (Asia/Tokyo), as the server resolves dates: the machine's own date
     is a day behind between 15:00 and 24:00 UTC."""
     return dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
+def earlier_applications(journeys: list[str]) -> list[str]:
+    """The earlier applications of the same kind these journeys' residents have filed (a 現況届
+    repeats last year's; a change of a 申出 starts from the 申出): for each procedure with a
+    field filled from `applicant.earlier`, the first procedure that field names (by default its
+    own), filed once by the same resident before the measured runs (decision 0077)."""
+    chosen: list[str] = []
+    for journey_id in journeys:
+        procedure = CATALOG.procedure(JOURNEYS[journey_id][0])
+        for f in procedure.fields():
+            if f.prefill is None or f.prefill.source != "applicant.earlier":
+                continue
+            earlier = (f.prefill.procedures or [procedure.id])[0]
+            same_resident = earlier in JOURNEYS and JOURNEYS[earlier][1] == JOURNEYS[journey_id][1]
+            if same_resident and earlier not in chosen:
+                chosen.append(earlier)
+    return chosen
 
 
 def run_journey(browser, playwright, base_url, journey_id, network, remember=False) -> list[Op]:
@@ -872,6 +892,9 @@ def main(argv: list[str] | None = None) -> int:
                         run_journey(
                             browser, playwright, server.url, journey_id, profile, remember=True
                         )
+                    # and the earlier application of the same kind where a procedure repeats one
+                    for journey_id in earlier_applications(journeys):
+                        run_journey(browser, playwright, server.url, journey_id, profile)
                     for journey_id in journeys:
                         runs = [
                             run_journey(browser, playwright, server.url, journey_id, profile)

@@ -34,6 +34,7 @@ def check_catalog(data: CatalogData) -> list[str]:
             if item_id in duplicates:
                 problems.append(f"{key}[{i}].id: duplicate id {item_id!r}")
 
+    problems.extend(_check_earlier(data))
     department_ids = {d.id for d in data.departments}
     event_ids = {e.id for e in data.life_events}
     for i, counter in enumerate(data.counters):
@@ -423,10 +424,60 @@ PREFILL_TYPES = {
 }
 
 
+def _check_living(field, name: str, path: str, attribute: str) -> list[str]:
+    """living ("together") and nursery (a facility) fill a children group's radio or select."""
+    prefill = field.prefill
+    sub = next((s for s in field.fields if s.name == name), None)
+    if prefill.source != "subject.children":
+        return [f"{path}.prefill.map: {attribute} is for subject.children only"]
+    if sub is not None and sub.type not in ("radio", "select"):
+        return [f"{path}.prefill.map: {name!r} must be a radio or select"]
+    if (
+        sub is not None
+        and attribute == "living"
+        and "together" not in {o.value for o in sub.options}
+    ):
+        return [f"{path}.prefill.map: {name!r} must offer 'together'"]
+    return []
+
+
+# applicant.earlier never carries a secret or a file over from an earlier application.
+EARLIER_REFUSED = {"mynumber", "bank_account", "file", "declaration"}
+
+
+def _check_earlier(data: CatalogData) -> list[str]:
+    """applicant.earlier: a field that may hold what the resident answered before, named the
+    same and of the same type in every procedure it names (the default: its own)."""
+    problems = []
+    by_id = {p.id: p for p in data.procedures}
+    for i, procedure in enumerate(data.procedures):
+        for field in procedure.fields():
+            prefill = field.prefill
+            if prefill is None:
+                continue
+            path = f"procedures[{i}].{field.name}.prefill"
+            if prefill.source != "applicant.earlier":
+                if prefill.procedures:
+                    problems.append(f"{path}.procedures: for applicant.earlier only")
+                continue
+            if field.type in EARLIER_REFUSED or field.sensitive:
+                problems.append(f"{path}: applicant.earlier never fills a {field.type} field")
+            for other_id in prefill.procedures:
+                other = by_id.get(other_id)
+                same = other.field(field.name) if other is not None else None
+                if same is None or same.type != field.type:
+                    problems.append(
+                        f"{path}.procedures: {other_id!r} has no {field.type} field {field.name!r}"
+                    )
+    return problems
+
+
 def _check_prefill(field, path: str) -> list[str]:
     prefill = field.prefill
     if prefill is None:
         return []
+    if prefill.source == "applicant.earlier":
+        return []  # _check_earlier (it needs the other procedures)
     problems = []
     expected = PREFILL_TYPES[prefill.source]
     if field.type != expected:
@@ -443,6 +494,8 @@ def _check_prefill(field, path: str) -> list[str]:
         for name, attribute in prefill.map.items():
             if attribute == "has_card" and prefill.source != "applicant.incoming_movers":
                 problems.append(f"{path}.prefill.map: has_card is for applicant.incoming_movers")
+            if attribute in ("living", "nursery"):
+                problems += _check_living(field, name, path, attribute)
             if attribute != "school_grade":
                 continue
             sub = next((s for s in field.fields if s.name == name), None)

@@ -255,12 +255,22 @@ PrefillSource = Literal[
     # The 受給者番号 of the resident's 児童手当, which the city assigned (it pays the
     # allowance), into a text field; nothing when the city's register shows none (issue 22).
     "applicant.child_allowance_number",
+    # The field's answer in the signed-in resident's latest sent own application of the same
+    # kind (`procedures`, default the field's own procedure): last year's 現況届, the 申出 a
+    # change starts from; never a secret (portal.submissions.earlier, issue 22).
+    "applicant.earlier",
 ]
 # school_grade (subject.children only): the school year a child of school age is in, from the
 # birth date (学校教育法第17条): elementary-1 .. elementary-6, junior-1 .. junior-3; nothing for a
 # younger or older child.
 # has_card (applicant.incoming_movers only): yes for the card holder who logged in.
-ChildAttribute = Literal["name", "kana", "birth_date", "relationship", "school_grade", "has_card"]
+# living (subject.children only): "together" when the records show the child in the subject's
+# household, into a radio or select offering that value; nothing otherwise (issue 22).
+# nursery (subject.children only): the facility of the child's nursery place the city allocated
+# (利用調整), into a select offering it (the `facilities` list).
+ChildAttribute = Literal[
+    "name", "kana", "birth_date", "relationship", "school_grade", "living", "nursery", "has_card"
+]
 
 
 class Prefill(Model):
@@ -274,6 +284,9 @@ class Prefill(Model):
     # deceased.*: only a deceased person whose records show this (national, late-elderly,
     # employee: their health insurance; jidou-teate: they received 児童手当)
     had: Literal["national", "late-elderly", "employee", "jidou-teate"] | None = None
+    # applicant.earlier: the procedures whose application is of the same kind (default: the
+    # field's own procedure); the field has the same name and type there.
+    procedures: list[Annotated[str, PydField(pattern=r"^[a-z0-9][a-z0-9-]*$")]] = []
 
 
 class PublicFunds(Model):

@@ -137,6 +137,9 @@ class MovingOut(_Frozen):
 class Records(_Frozen):
     insurance: Insurance
     services: tuple[CityService, ...] = ()
+    # The facility of the nursery place the city allocated (利用調整), as the catalog's
+    # `facilities` option value; only with the service hoiku (issue 22).
+    nursery: Annotated[str, Field(pattern="^[a-z0-9][a-z0-9_-]*$")] | None = None
     nursing_care: NursingCare = NursingCare()
     income_last_year: Annotated[int, Field(ge=0)]
     tax_status: Literal["taxable", "exempt"]
@@ -147,6 +150,12 @@ class Records(_Frozen):
     moving_out: MovingOut | None = None
     # the 児童手当 受給者番号 the city assigned when it certified the persona (they receive it)
     jidoteate_number: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _nursery_needs_place(self) -> Records:
+        if self.nursery is not None and "hoiku" not in self.services:
+            raise ValueError("a nursery needs the service hoiku")
+        return self
 
 
 AccountType = Literal["ordinary", "current", "savings"]

@@ -180,6 +180,11 @@ class ResidentRecords(Protocol):
         place), shogai (a disability certificate or medical subsidy certificate)."""
         ...
 
+    def nursery(self, person_id: str, *, reader: str, purpose: str) -> str | None:
+        """The facility of the person's nursery place, as the city allocated it (利用調整; the
+        catalog's `facilities` option value), or None when they have none."""
+        ...
+
     def tax_status(self, person_id: str, year: int, *, reader: str, purpose: str) -> TaxStatus: ...
 
     def public_funds_account(
@@ -194,6 +199,7 @@ class ResidentRecords(Protocol):
         """Residents removed from the register by death (除票) whom the records tie to the
         person: in the person's household when they died, or the person's parent or child in
         the records. Most recent death first."""
+
     def child_allowance_number(self, person_id: str, *, reader: str, purpose: str) -> str | None:
         """The 受給者番号 of the person's 児童手当, which the city assigned when it certified them
         (it pays the allowance); None when they do not receive it from the city."""

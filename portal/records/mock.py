@@ -252,6 +252,9 @@ class MockResidentRecords:
             for removed in found
         )
 
+    def nursery(self, person_id: str, *, reader: str, purpose: str) -> str | None:
+        return self._read(person_id, "nursery", reader, purpose).records.nursery
+
     def my_number(self, person_id: str, *, reader: str, purpose: str) -> str:
         return self._read(person_id, "my_number", reader, purpose).my_number
 

@@ -20,7 +20,7 @@ from portal import clock
 from portal.catalog.schema import CatalogData, Department, Procedure
 from portal.db import db
 from portal.extensions import limiter
-from portal.submissions import contacts, prefill, service
+from portal.submissions import contacts, earlier, prefill, service
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
 
@@ -170,6 +170,16 @@ def upload_response(upload: Upload) -> Response:
     return response
 
 
+def _is_own(submission: Submission, subject: prefill.Subject, resident: dict) -> bool:
+    """The application is the resident's own (not for someone else): only then do answers of
+    their earlier applications fill it."""
+    return (
+        not submission.acting_for
+        and subject.typed is None
+        and subject.person_id == resident.get("person_id")
+    )
+
+
 def prefill_signed_in(submission: Submission, subject: prefill.Subject) -> None:
     """Fill in what the signed-in resident's card and the city's records already say."""
     resident = user() or {}
@@ -180,6 +190,13 @@ def prefill_signed_in(submission: Submission, subject: prefill.Subject) -> None:
             person_id=resident.get("person_id"),
             contact=contacts.remembered(db.session, resident.get("sub")),
             my_number=resident.get("my_number"),
+            earlier=(
+                earlier.earlier_values(
+                    db.session, resident.get("sub"), service.procedure_of(submission)
+                )
+                if _is_own(submission, subject, resident)
+                else {}
+            ),
         ),
         subject,
         current_app.extensions.get("resident_records"),

@@ -26,6 +26,7 @@ from portal.catalog.fields import has_gaiji
 from portal.catalog.schema import Field, Prefill, Procedure
 from portal.records.base import (
     Address,
+    Child,
     Household,
     HouseholdMember,
     RecordNotFound,
@@ -37,6 +38,7 @@ RECORDS = "records"
 REMEMBERED = "remembered"
 # the 転出証明書情報 another municipality sent for a resident moving in (IncomingMove)
 MOVE_NOTICE = "move-notice"
+EARLIER = "earlier"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Applicant:
     # the card's 個人番号 read at login with the resident's consent, already encrypted as a
     # mynumber answer is stored (portal.identity.views.callback); None when not read
     my_number: str | None = None
+    # answers of the resident's earlier application of the same kind, by field name
+    # (portal.submissions.earlier); empty when there is none
+    earlier: dict[str, Any] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,8 @@ def _value(
 ) -> tuple[Any, str | None] | None:
     source = _spec(field).source
     who, _, item = source.partition(".")
+    if source == "applicant.earlier":
+        return _earlier(field, applicant)
     if source in ("applicant.phone", "applicant.email"):
         remembered = applicant.contact.get(item)
         return (remembered, REMEMBERED) if remembered else None
@@ -214,6 +221,8 @@ def _value(
                 "birth_date": child.birth_date.isoformat(),
                 "relationship": _relationship(field, "child"),
                 "school_grade": school_grade(child.birth_date, today),
+                "living": living_together(child),
+                "nursery": _nursery(field, child, read),
             }
             items.append(
                 {
@@ -327,6 +336,8 @@ def _deceased(
     if item == "insured_number":
         return (deceased.health_insured_number, RECORDS) if deceased.health_insured_number else None
     raise ValueError(f"unknown prefill source deceased.{item}")  # pragma: no cover - schema
+
+
 def _own_phone(applicant: Applicant, subject: Subject) -> tuple[str, str] | None:
     """subject.phone: the phone the resident asked to remember, for the phone of the person the
     application is about only when that is the resident themself (never a proxy's phone in the
@@ -394,6 +405,13 @@ def _household_services(field: Field, person_id: str | None, read: _Reader | Non
     return (chosen, RECORDS) if chosen else None
 
 
+def _earlier(field: Field, applicant: Applicant) -> tuple[Any, str] | None:
+    """The answer of the resident's earlier application of the same kind (already selected
+    by the owner's sub, portal.submissions.earlier)."""
+    value = applicant.earlier.get(field.name)
+    return (value, EARLIER) if value is not None else None
+
+
 def school_grade(birth_date: dt.date, today: dt.date) -> str | None:
     """The school year a child is in by law (学校教育法第17条: the first school year after the
     day before their sixth birthday), as elementary-1 .. junior-3; None outside school age. A
@@ -406,6 +424,26 @@ def school_grade(birth_date: dt.date, today: dt.date) -> str | None:
     if 7 <= grade <= 9:
         return f"junior-{grade - 6}"
     return None
+
+
+def living_together(child: Child) -> str | None:
+    """ "together" when the resident records show the child in the subject's own household (the
+    住民票 is where a person lives, 住民基本台帳法第4条 and 地方自治法第10条); nothing otherwise: a
+    child registered elsewhere may still live with the resident, and only they can say so. The
+    value stays editable (the question asks about a reference date, e.g. 6月1日)."""
+    return "together" if child.same_household else None
+
+
+def _nursery(field: Field, child: Child, read: _Reader | None) -> str | None:
+    """The facility of the child's nursery place as the city allocated it (利用調整: the city's
+    own register), when the group's sub-field offers it; read only for a group that maps it."""
+    target = next(
+        (sub for sub in field.fields if _spec(field).map.get(sub.name) == "nursery"), None
+    )
+    if target is None or read is None:
+        return None
+    facility = read.get("nursery", child.person_id)
+    return facility if facility in {o.value for o in target.options} else None
 
 
 # applicant.parent_role: a parent's role by the gender in the records

@@ -313,9 +313,13 @@ def save_step(
     if step.id not in steps_done:
         steps_done.append(step.id)
     # A prefilled answer of a step not reached yet stays although its condition is not answered
-    # yet (the spouse, shown once 配偶者がいますか is answered): that step's own save prunes it.
-    for later in logic.applicable_steps(procedure, answers, today):
+    # yet (the spouse, shown once 配偶者がいますか is answered; a page asked only for 2号・3号
+    # before 認定の区分 is answered): that step's own save, or the answer that rules the step
+    # out, prunes it.
+    for later in procedure.steps:
         if later.id in steps_done:
+            continue
+        if not (logic.step_applies(later, answers, today) or _undecided(later, answers)):
             continue
         for f in later.fields:
             if f.name in submission.prefilled and f.name in submission.answers:
@@ -629,6 +633,13 @@ def refresh_snapshot(
     submission.steps_done = [s for s in submission.steps_done if s not in changed_ids]
     session.flush()
     return changed
+
+
+def _undecided(step: Step, answers: dict[str, Any]) -> bool:
+    """The step's condition reads an answer not given yet: whether it applies is not known."""
+    if step.when is None:
+        return False
+    return any(name.split(".")[0] not in answers for name in logic.rule(step.when).names)
 
 
 def _row_count(result: Result[Any]) -> int:

@@ -39,6 +39,7 @@ PREFILL_NOTES = {
     prefill.REMEMBERED: "前の申請で「次の申請でも使う」を選んだ連絡先です。"
     "変わっていれば直してください。",
     prefill.MOVE_NOTICE: "前の市区町村でオンラインでした転出届の情報から入力しました。",
+    prefill.EARLIER: "前回の申請・届出の内容から入力しました。",
 }
 
 

@@ -134,30 +134,22 @@ def test_a_birth_filed_together_paid_and_booked_on_a_phone(make_page, audit):
     )
     next_step(page)
 
-    # 子ども医療費: the guardian and his address from the card; the relationship is asked.
-    expect(heading(page)).to_have_text("申請する保護者")
+    # 子ども医療費: the guardian and his address from the card, the reason, the baby and the
+    # birth date from the shared answers: on its one page, only the relationship is asked.
+    expect(heading(page)).to_have_text("申請する保護者と助成を受ける子ども")
     expect(page.get_by_text("大原 太郎（オオハラ タロウ）")).to_be_visible()
     expect(by_label(group(page, "住所"), "町名")).to_have_value("大原")
     audit(page)
     choose(page, "子どもとの関係", "父")
     next_step(page)
-    # The reason, the baby and the birth date came from the shared answers: no page for them.
-    expect(heading(page)).to_have_text("子どもの健康保険")
+    # The insurance and how to receive the card, on one page; the insurer's number names it.
+    expect(heading(page)).to_have_text("子どもの健康保険と受給券の受け取り")
     audit(page)
     choose(page, "子どもが入っている健康保険", "勤め先の健康保険（協会けんぽ・健康保険組合）")
-    by_label(page, "保険者の名称").fill("全国健康保険協会 千葉支部")
+    expect(page.get_by_label(re.compile("^保険者の名称"))).to_have_count(0)
     by_label(page, "保険者番号").fill("01120013")
     by_label(page, "記号・番号").fill("記号 1234 番号 56 枝番 02")
-    by_label(page, "被保険者（健康保険に入っている親など）の氏名").fill("大原 太郎")
-    choose(
-        page,
-        "子どもが、ほかの医療費の助成（ひとり親家庭等医療費、重度心身障害者医療費など）を"
-        "受けていますか",
-        "いいえ",
-    )
-    next_step(page)
-    expect(heading(page)).to_have_text("受給券の受け取り方法")
-    audit(page)
+    choose(page, "被保険者（子どもが扶養に入っている、保険の本人）", "申請する保護者（あなた）")
     choose(page, "受け取り方法", "郵送で受け取る")
     next_step(page)
 

@@ -269,19 +269,11 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
 
     # --- 子ども医療費助成 ---
     iryohi = "子ども医療費助成の申請"
-    journey.at("申請する保護者", iryohi)
+    journey.at("申請する保護者と助成を受ける子ども", iryohi)
     radio(page, "子どもとの関係", "母").check()
     next_step(page)
-    journey.at("子どもの健康保険", iryohi)
+    journey.at("子どもの健康保険と受給券の受け取り", iryohi)
     radio(page, "子どもが入っている健康保険", "いすみ市の国民健康保険").check()
-    radio(
-        page,
-        "子どもが、ほかの医療費の助成（ひとり親家庭等医療費、重度心身障害者医療費など）を"
-        "受けていますか",
-        "いいえ",
-    ).check()
-    next_step(page)
-    journey.at("受給券の受け取り方法", iryohi)
     radio(page, "受け取り方法", "郵送で受け取る").check()
     next_step(page)
 
@@ -321,7 +313,6 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
     assert len(journey.member_steps) < applicable, (journey.member_steps, applicable)
     for procedure_id, step_id in (
         ("jidoteate-nintei", "reason"),  # why, when and the previous address: shared
-        ("kodomo-iryohi", "children"),  # moved in, the child, the date
         ("hoiku-riyou", "guardian"),  # phone, e-mail and the new address
     ):
         assert step_id in alone[procedure_id]
@@ -692,30 +683,18 @@ def test_moving_in_bundle_by_keyboard_only(make_page, audit):
 
     # 子ども医療費助成
     iryohi = "子ども医療費助成の申請"
-    journey.at("申請する保護者", iryohi)
+    journey.at("申請する保護者と助成を受ける子ども", iryohi)
     choose(page, group(page, "子どもとの関係"), "母")
     next_by_keyboard(page)
-    journey.at("子どもの健康保険", iryohi)
+    journey.at("子どもの健康保険と受給券の受け取り", iryohi)
     choose(page, group(page, "子どもが入っている健康保険"), "いすみ市の国民健康保険")
-    choose(
-        page,
-        group(
-            page,
-            "子どもが、ほかの医療費の助成（ひとり親家庭等医療費、重度心身障害者医療費など）を"
-            "受けていますか",
-        ),
-        "いいえ",
-    )
-    next_by_keyboard(page)
-    journey.at("受給券の受け取り方法", iryohi)
     choose(page, group(page, "受け取り方法"), "郵送で受け取る")
     next_by_keyboard(page)
 
     journey.assert_one_page_after_another()
     assert [step for pid, step in journey.member_steps if pid == "kodomo-iryohi"] == [
-        "guardian",
+        "children",
         "insurance",
-        "delivery",
     ]
 
     # The check page: no signature needed for these two.

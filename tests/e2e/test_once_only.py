@@ -177,7 +177,6 @@ def answers() -> dict[str, dict]:
             ],
             "event_date": move,
             "insurance_type": "isumi-kokuho",
-            "other_subsidy": False,
             "delivery": "post",
         },
         "hoiku-riyou": {

@@ -81,9 +81,9 @@ def test_every_kind_of_resident_facing_text_is_counted():
     assert texts[TextKey(UNIT, "steps.applicant.fields.applicant_name.label")] == "氏名"
     assert f"{UNIT}:steps.applicant.fields.applicant_name.hint" in paths
     assert f"{UNIT}:steps.applicant.fields.relationship.options.self.label" in paths
-    assert texts[
-        TextKey("procedures/jidofuyo-genkyo", "steps.interview.checks.0.message")
-    ].startswith("面談の希望日は")
+    assert texts[TextKey("procedures/jidofuyo-genkyo", "steps.income.checks.0.message")].startswith(
+        "面談の希望日は"
+    )
     assert "life-events/moving:label" in paths
     assert any(path.startswith("life-events/moving:screening.") for path in paths)
     assert "catalog:departments.shimin.name" in paths

@@ -11,6 +11,7 @@ from pathlib import Path
 from werkzeug.datastructures import MultiDict
 
 from portal.catalog import load_catalog
+from portal.catalog.schema import Field
 from portal.submissions import conditions
 
 CATALOG = load_catalog(Path(__file__).resolve().parents[2] / "procedure_catalog.yaml")
@@ -50,7 +51,9 @@ def test_the_table_of_a_checkbox_trigger_lists_every_set_that_needs_the_question
 
 
 def test_a_condition_that_counts_the_checked_options_takes_them_all():
-    fields = _step("hoiku-genkyo", "changes").fields
+    changes = next(f for f in _step("hoiku-genkyo", "children").fields if f.name == "changes")
+    detail = Field(name="change_detail", type="textarea", label="内容", when="len(changes) > 0")
+    fields = [changes, detail]
     table = json.loads(
         conditions.page_conditions(fields, {}, None, (), TODAY)["change_detail"].table
     )
@@ -58,6 +61,16 @@ def test_a_condition_that_counts_the_checked_options_takes_them_all():
     assert table["on"] == [["changes", "many", options]]
     assert [None] not in table["show"] and [[]] not in table["show"]
     assert len(table["show"]) == 2 ** len(options) - 1  # every set but the empty one
+
+
+def test_a_detail_asked_for_some_options_only_lists_those():
+    """保育施設等の現況届 asks what changed only for changes no later question states (a change
+    of work is stated by the employer, the hours and the 就労証明書 on the next page)."""
+    fields = _step("hoiku-genkyo", "children").fields
+    shown = conditions.page_conditions(fields, {}, MultiDict({"changes": "work"}), (), TODAY)
+    assert not shown["change_detail"].visible
+    typed = MultiDict([("changes", "work"), ("changes", "household")])
+    assert conditions.page_conditions(fields, {}, typed, (), TODAY)["change_detail"].visible
 
 
 def test_a_date_trigger_has_no_table_and_is_updated_on_the_server():

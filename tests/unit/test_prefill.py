@@ -280,7 +280,9 @@ def test_a_prefilled_answer_waits_for_its_step_although_its_condition_is_unanswe
         service.save_step(db.session, submission, procedure.steps[0], screening, today, now)
         assert submission.answers["spouse"] == spouse
         no_spouse = StepOutcome(values={"has_spouse": False})
-        service.save_step(db.session, submission, procedure.step("spouse"), no_spouse, today, now)
+        service.save_step(
+            db.session, submission, procedure.step("recipient"), no_spouse, today, now
+        )
         assert "spouse" not in submission.answers
 
 
@@ -594,3 +596,160 @@ _GRADE_OPTIONS = [
     + [f"elementary-{n}" for n in range(1, 7)]
     + [f"junior-{n}" for n in range(1, 4)]
 ]
+
+
+# --- issue 22, decision 0077: where a child lives, the nursery place, an earlier application ---
+
+_LIVING = [{"value": "together", "label": "同居"}, {"value": "separate", "label": "別居"}]
+_FACILITIES = [{"value": "namihana", "label": "なみはな"}, {"value": "ohara", "label": "おおはら"}]
+
+
+def _children_with(sub: Field, attribute: str) -> Field:
+    return Field(
+        name="children",
+        type="group",
+        label="子ども",
+        fields=[Field(name="child_name", type="text", label="氏名"), sub],
+        prefill={
+            "source": "subject.children",
+            "map": {"child_name": "name", sub.name: attribute},
+        },
+    )
+
+
+def test_a_child_in_the_household_lives_together_and_one_elsewhere_is_left_open(records):
+    group = _children_with(
+        Field(name="living", type="radio", label="住まい", options=_LIVING), "living"
+    )
+    answers, _ = prefill_answers(
+        procedure(group), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers["children"] == [
+        {"child_name": "岬 蒼", "living": "together"},
+        {"child_name": "岬 ひなた", "living": "together"},
+    ]
+    # 中村 キヨ's daughter lives in another household (茂原市): the resident says where she lives.
+    answers, _ = prefill_answers(
+        procedure(group), applicant("elderly"), Subject("elderly", True), records, "r", TODAY
+    )
+    assert answers["children"] == [{"child_name": "佐藤 由美"}]
+    assert _check_prefill(group, "f") == []
+
+
+def test_the_nursery_place_the_city_allocated_fills_the_facility(records, log):
+    group = _children_with(
+        Field(name="facility", type="select", label="施設", options=_FACILITIES), "nursery"
+    )
+    answers, _ = prefill_answers(
+        procedure(group), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers["children"] == [
+        {"child_name": "岬 蒼"},  # at school, no nursery place
+        {"child_name": "岬 ひなた", "facility": "namihana"},
+    ]
+    assert ("child-2", "nursery") in {(r.person_id, r.record) for r in log.rows}
+    # A facility the field does not offer fills nothing.
+    other = _children_with(
+        Field(name="facility", type="select", label="施設", options=_FACILITIES[1:]), "nursery"
+    )
+    answers, _ = prefill_answers(
+        procedure(other), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers["children"][1] == {"child_name": "岬 ひなた"}
+
+
+def test_living_and_nursery_are_for_a_childrens_choice_only():
+    no_together = _children_with(
+        Field(name="living", type="radio", label="住まい", options=_LIVING[1:]), "living"
+    )
+    assert "must offer 'together'" in " ".join(_check_prefill(no_together, "f"))
+    text = _children_with(Field(name="facility", type="text", label="施設"), "nursery")
+    assert "must be a radio or select" in " ".join(_check_prefill(text, "f"))
+    household = no_together.model_copy(
+        update={"prefill": no_together.prefill.model_copy(update={"source": "subject.household"})}
+    )
+    assert "living is for subject.children only" in " ".join(_check_prefill(household, "f"))
+
+
+def test_an_earlier_application_fills_its_answer_marked_as_earlier(records):
+    employer = Field(
+        name="employer", type="text", label="勤務先", prefill={"source": "applicant.earlier"}
+    )
+    person = Applicant(
+        card=PERSONAS["parent"].four_items(),
+        person_id="parent",
+        earlier={"employer": "株式会社いすみ（デモ）"},
+    )
+    answers, sources = prefill_answers(
+        procedure(employer), person, Subject("parent", True), records, "r", TODAY
+    )
+    assert answers == {"employer": "株式会社いすみ（デモ）"}
+    assert sources == {"employer": "earlier"}
+    # No earlier application: nothing is filled, the question is asked.
+    answers, _ = prefill_answers(
+        procedure(employer), applicant("parent"), Subject("parent", True), records, "r", TODAY
+    )
+    assert answers == {}
+
+
+def test_the_catalog_check_keeps_secrets_out_of_earlier_applications():
+    from pathlib import Path
+
+    from portal.catalog import load_catalog
+    from portal.catalog.checks import _check_earlier
+
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "procedure_catalog.yaml")
+    assert _check_earlier(catalog) == []
+    bad = procedure(
+        Field(
+            name="my_number",
+            type="mynumber",
+            label="個人番号",
+            sensitive=True,
+            prefill={"source": "applicant.earlier"},
+        ),
+        Field(
+            name="nowhere",
+            type="text",
+            label="どこにもない",
+            prefill={"source": "applicant.earlier", "procedures": ["hoiku-genkyo"]},
+        ),
+        Field(
+            name="phone",
+            type="tel",
+            label="電話",
+            prefill={"source": "applicant.phone", "procedures": ["hoiku-genkyo"]},
+        ),
+    )
+    problems = " ".join(
+        _check_earlier(catalog.model_copy(update={"procedures": [*catalog.procedures, bad]}))
+    )
+    assert "never fills a mynumber field" in problems
+    assert "'hoiku-genkyo' has no text field 'nowhere'" in problems
+    assert "for applicant.earlier only" in problems
+
+
+def test_a_prefilled_answer_waits_while_its_steps_condition_is_undecided(app):
+    """支給認定 asks about both guardians only for 2号・3号: the spouse from the records waits
+    while 認定の区分 is unanswered and goes once 1号 rules the page out."""
+    from portal import clock
+    from portal.db import db
+    from portal.submissions import service
+    from portal.submissions.forms import StepOutcome
+    from portal.submissions.models import Submission
+    from tests.factories import draft
+
+    row = draft(app, "kyufu-nintei")
+    with app.app_context():
+        submission = db.session.get(Submission, row.id)
+        procedure = service.procedure_of(submission)
+        filled = {"has_partner": True, "partner_name": "岬 健一"}
+        service.apply_prefill(db.session, submission, filled, dict.fromkeys(filled, "records"))
+        today, now = clock.today_local(), clock.now()
+        child = StepOutcome(values={"child_name": "岬 ひなた"})
+        service.save_step(db.session, submission, procedure.step("child"), child, today, now)
+        assert submission.answers["partner_name"] == "岬 健一"
+        first = StepOutcome(values={"application_type": "new", "nintei_type": "1go"})
+        service.save_step(db.session, submission, procedure.step("application"), first, today, now)
+        assert "partner_name" not in submission.answers
+        assert "has_partner" not in submission.answers

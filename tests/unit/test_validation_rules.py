@@ -86,7 +86,7 @@ def _errors(procedure_id: str, step_id: str, answers: dict, today: dt.date) -> d
     ("procedure_id", "step_id", "answers", "counter"),
     [
         ("tennyu-yoyaku", "dates", {"move_date": "2026-12-07", "visit_time": "morning"}, "市民課"),
-        ("jidofuyo-genkyo", "interview", {"visit_time": "morning"}, "子育て支援課"),
+        ("jidofuyo-genkyo", "income", {"visit_time": "morning"}, "子育て支援課"),
     ],
 )
 def test_a_visit_date_must_be_an_open_day_and_says_why(procedure_id, step_id, answers, counter):

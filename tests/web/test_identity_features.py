@@ -213,6 +213,7 @@ def test_prefilled_answers_are_marked_and_locked_ones_cannot_be_posted_over(app,
         "address": "card",
         "children": "records",
         "income_source": "records",
+        "has_partner": "records",  # 岬 健一 lives in her household
     }
     assert draft.answers["children"] == [
         {"child_name": "岬 ひなた", "child_kana": "ミサキ ヒナタ", "child_birth_date": "2023-02-14"}
