@@ -108,13 +108,11 @@ def _free_port() -> int:
 
 
 def _gunicorn_baseline_argv(port: int, app: str) -> list[str]:
-    """The portal's gunicorn settings: its configuration file (portal/gunicorn_conf.py: the
-    worker's hooks, such as freezing the loaded application for the garbage collector, and the
-    logger), with the same settings repeated as options over what the file reads from PORTAL_*
-    variables, which a baseline's environment does not have."""
+    """The portal's gunicorn settings (portal/gunicorn_conf.py) as command-line options (its
+    worker hook, freezing the loaded application for the garbage collector, is in
+    bench/baseline_apps.py)."""
     return [
         str(BIN / "gunicorn"),
-        "--config", "python:portal.gunicorn_conf",
         "-k", "gthread",
         "-w", str(WORKERS),
         "--threads", str(THREADS),
