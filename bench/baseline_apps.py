@@ -11,6 +11,7 @@ Serve with e.g. `gunicorn -k gthread -w 2 --threads 4 --pythonpath bench baselin
 
 from __future__ import annotations
 
+import gc
 import html
 import os
 import random
@@ -72,3 +73,9 @@ def read_one() -> str:
         '<!doctype html><html lang="ja"><title>item</title>'
         f"<p>{row.id}: {html.escape(row.name)}</p></html>"
     )
+
+
+# As the portal's workers do once the application is loaded (portal/gunicorn_conf.py,
+# `post_worker_init`): what was loaded is frozen for the garbage collector. gunicorn imports this
+# module in each worker, so this is the same moment.
+gc.freeze()

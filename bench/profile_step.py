@@ -1,7 +1,7 @@
 """Profile the step page GET and the step POST in-process (no HTTP server, no other load).
 
     .venv/bin/python bench/profile_step.py [--requests N] [--top K] [--signed-in] [--pstats DIR]
-                                           [--language ja|easy|en] [--callgrind]
+                                           [--language ja|easy|en] [--furigana] [--callgrind]
 
 The portal app as `make run` builds it (PORTAL_ENV=development, a scratch instance directory and
 SQLite database migrated like bench/step_pages.py does, the rate limits raised out of reach),
@@ -195,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         default="ja",
         help="the page's language (the session's choice, as the language menu sets it)",
     )
+    parser.add_argument(
+        "--furigana",
+        action="store_true",
+        help="with ふりがな on (the session's choice, as the language menu sets it; ja and easy)",
+    )
     parser.add_argument("--pstats", type=Path, help="write the raw profiles into this directory")
     parser.add_argument("--no-profile", action="store_true", help="only the CPU per request")
     parser.add_argument(
@@ -212,9 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.signed_in:
             _sign_in(app, client, Path(tmp))
         token = start_draft(client)
-        if args.language != "ja":
+        if args.language != "ja" or args.furigana:
             with client.session_transaction() as session:
-                session["lang"] = args.language
+                if args.language != "ja":
+                    session["lang"] = args.language
+                if args.furigana:
+                    session["furigana"] = True
+        if args.furigana and "<ruby>" not in client.get(STEP).text:
+            raise RuntimeError("--furigana: the step page has no ruby")
         post_data = {**ANSWERS, "csrf_token": token}
 
         def get() -> None:

@@ -108,7 +108,9 @@ def _free_port() -> int:
 
 
 def _gunicorn_baseline_argv(port: int, app: str) -> list[str]:
-    """The portal's gunicorn settings (portal/gunicorn_conf.py) as command-line options."""
+    """The portal's gunicorn settings (portal/gunicorn_conf.py) as command-line options (its
+    worker hook, freezing the loaded application for the garbage collector, is in
+    bench/baseline_apps.py)."""
     return [
         str(BIN / "gunicorn"),
         "-k", "gthread",
@@ -309,8 +311,9 @@ def _csrf(body: bytes) -> str:
     return match.group(1).decode()
 
 
-# The portal's pages in this language (--language): the session's choice, as `?lang=` sets it.
-LANGUAGE = {"code": "ja"}
+# The portal's pages in this language (--language): the session's choice, as `?lang=` sets it;
+# with ふりがな when --furigana (the session's choice, as `?furigana=on` sets it).
+LANGUAGE = {"code": "ja", "furigana": False}
 
 
 def start_draft(client: Client) -> str:
@@ -328,9 +331,15 @@ def start_draft(client: Client) -> str:
         status, headers, _ = client.request("GET", f"{STEP}?lang={LANGUAGE['code']}")
         if status != 303 or not headers.get("Location", "").endswith(STEP):
             raise RuntimeError(f"GET {STEP}?lang={LANGUAGE['code']} returned {status}")
+    if LANGUAGE["furigana"]:
+        status, headers, _ = client.request("GET", f"{STEP}?furigana=on")
+        if status != 303 or not headers.get("Location", "").endswith(STEP):
+            raise RuntimeError(f"GET {STEP}?furigana=on returned {status}")
     status, _, body = client.request("GET", STEP)
     if status != 200:
         raise RuntimeError(f"GET {STEP} returned {status}")
+    if LANGUAGE["furigana"] and b"<ruby>" not in body:
+        raise RuntimeError(f"GET {STEP} has no furigana")
     chosen = re.compile(rf'value="lang:{LANGUAGE["code"]}"[^>]*aria-current="true"'.encode())
     if not chosen.search(body):
         raise RuntimeError(f"GET {STEP} is not in {LANGUAGE['code']}")
@@ -582,7 +591,8 @@ def print_report(machine: dict, settings: dict, results: list[dict], ratio: dict
         "warm-up, cap {max_requests} requests".format(**settings)
     )
     print(
-        f"          portal: PORTAL_ENV=development, language {settings['portal_language']},"
+        f"          portal: PORTAL_ENV=development, language {settings['portal_language']}"
+        f"{' with furigana' if settings['portal_furigana'] else ''},"
         f" rate limits {settings['portal_rate_limits']}"
     )
     print()
@@ -628,8 +638,16 @@ def main(argv: list[str] | None = None) -> int:
         default="ja",
         help="the portal's pages in this language (default ja)",
     )
+    parser.add_argument(
+        "--furigana",
+        action="store_true",
+        help="with ふりがな on (ja and easy pages; each client turns it on with ?furigana=on)",
+    )
     args = parser.parse_args(argv)
     LANGUAGE["code"] = args.language
+    LANGUAGE["furigana"] = args.furigana
+    if args.furigana and args.language == "en":
+        parser.error("--furigana applies to ja and easy pages only")
     if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0 or args.max_requests < 1:
         parser.error("--seconds and --max-requests must be positive, --concurrency at least 1")
 
@@ -648,6 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_requests": args.max_requests,
         "portal_env": "development",
         "portal_language": args.language,
+        "portal_furigana": args.furigana,
         "database": "SQLite (scratch file, WAL)",
         "portal_rate_limits": f"on, every limit raised to {UNREACHABLE_LIMIT}",
         "gunicorn_control_socket": "off",

@@ -1,6 +1,7 @@
 """Gunicorn settings for `make run` and the container: threads so the portal can call its own mock
 providers over HTTP, and an access log that records neither query strings nor secret paths."""
 
+import gc
 import os
 
 from gunicorn.glogging import Logger
@@ -30,6 +31,13 @@ if os.environ.get("PORTAL_LOG_FORMAT", "").lower() == "json" or (
     )
 else:
     access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms [%({x-request-id}o)s]'
+
+
+def post_worker_init(_worker) -> None:
+    """The application is loaded: its modules, catalog, templates and compiled SQL (some 200,000
+    objects) live as long as the worker. Frozen, Python's full garbage collections no longer
+    walk them (80-100 ms each, about twice a minute per busy worker before; decision 0073)."""
+    gc.freeze()
 
 
 class RedactingLogger(Logger):

@@ -235,11 +235,29 @@ def chrome_lang(text: str) -> str:
     language's string shown in English, "ja" for one no language has (where a chrome string sits
     in an element of its own: the 必須 tag, the error prefix, the error summary's title)."""
     lang = current_language()
-    if lang not in FOREIGN or babel_gettext(text) != text:
+    if lang not in FOREIGN:
         return HTML_LANG[lang]
-    if lang in FALLBACK and _english and _english[0].gettext(text) != text:
-        return "en"
-    return "ja"
+    # Kept per application and language like `translate`'s texts (an English page asks about
+    # 必須/任意 once per field): only an answer that found a translation is kept, so the kept set
+    # is bounded by the .po files; a language forced for a block is looked up as before.
+    kept: dict[str, str] | None = None
+    if _FORCED.get() is None:
+        with suppress(KeyError):  # an application without init_app: nothing kept
+            kept = current_app.extensions[_CHROME_LANGS][lang]
+        if kept is not None and (found := kept.get(text)) is not None:
+            return found
+    if babel_gettext(text) != text:
+        answer = HTML_LANG[lang]
+    elif lang in FALLBACK and _english and _english[0].gettext(text) != text:
+        answer = "en"
+    else:
+        return "ja"
+    if kept is not None:
+        kept[text] = answer
+    return answer
+
+
+_CHROME_LANGS = "i18n_chrome_langs"
 
 
 # --- provenance on pages (decision 0070) ------------------------------------------------------
@@ -341,13 +359,24 @@ def _write_provenance(response):
         return response
     if current_language() == "ja":
         return response
-    body = response.get_data(as_text=True)
-    match = _MARKER.search(body)
-    if match is None:
-        return response
-    notice = provenance_notice(match.group(1)) if unreviewed_noted() else ""
-    response.set_data(body[: match.start()] + str(notice) + body[match.end() :])
+    # On the encoded body, so that the page is neither decoded nor encoded again (decision
+    # 0073): a marker ends at the first `-->` after its start (its id holds no `>`).
+    body = response.get_data()
+    start = body.find(_MARKER_START)
+    while start != -1:
+        end = body.find(b"-->", start)
+        if end == -1:
+            return response
+        match = _MARKER.fullmatch(body[start : end + 3].decode())
+        if match is not None:
+            notice = provenance_notice(match.group(1)) if unreviewed_noted() else ""
+            response.set_data(body[:start] + str(notice).encode() + body[end + 3 :])
+            return response
+        start = body.find(_MARKER_START, start + 1)
     return response
+
+
+_MARKER_START = b"<!--lang-provenance"
 
 
 def catalog_text(item, attribute: str) -> str:
@@ -486,6 +515,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     Babel(app, locale_selector=_locale)
     app.extensions[_KNOWN] = {lang: {} for lang in LANGUAGES if lang != "ja"}
+    app.extensions[_CHROME_LANGS] = {lang: {} for lang in FOREIGN}
     _english[:] = [Translations.load(str(compiled), ["en"], "messages")]
     _BY_LANGUAGE.clear()
     for lang in FOREIGN:

@@ -216,7 +216,7 @@ class DatabaseSessionInterface(SessionInterface):
         answer_unsaved(response)
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
-        db.discard_uncommitted()
+        db.close_session()  # the view's work is over: nothing it left uncommitted is kept
         name = self.get_cookie_name(app)
         now = clock.now()
         if self._nothing_to_write(session, now):

@@ -117,3 +117,30 @@ def test_translated_texts_are_kept_per_language_and_nothing_else(app):
         assert "次へ進む" not in known["easy"] or known["easy"]["次へ進む"] != first
     with app.test_request_context("/"):
         assert translate("次へ進む") == "次へ進む"  # Japanese: the message id itself
+
+
+def test_chrome_lang_is_kept_only_for_translated_texts(app):
+    """Decision 0073: the lang tag of a chrome text (the 必須 tag's) is kept per language once a
+    translation was found for it; a text no language has is answered "ja" and never kept, and a
+    language forced for a block is looked up, not read from what a request kept."""
+    from portal.i18n import chrome_lang, in_language
+
+    kept = app.extensions["i18n_chrome_langs"]
+    typed = "大原 太郎さんの申請"  # not a message id
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = "en"
+        assert chrome_lang("必須") == "en" and kept["en"]["必須"] == "en"
+        assert chrome_lang("必須") == "en"  # the kept answer
+        assert chrome_lang(typed) == "ja" and typed not in kept["en"]
+        kept["en"]["任意"] = "kept"
+        assert chrome_lang("任意") == "kept"  # read from what was kept ...
+        with in_language("en"):
+            assert chrome_lang("任意") == "en"  # ... but not under a forced language
+        del kept["en"]["任意"]
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = "easy"
+        assert chrome_lang("必須") == "ja" and "easy" not in kept  # やさしい日本語 is Japanese
