@@ -31,6 +31,7 @@ Visit = Callable[..., Iterator[tuple[str, object, bool]]]
 # time-limit warnings, the kiosk, the assisted session after consent, status notices.
 REQUIRED = {
     "no JavaScript": ["ホーム（JavaScriptなし）", "申請のステップ：エラー（JavaScriptなし）"],
+    "languages": ["ホーム（ja）", "ホーム（easy）", "ホーム（en）"],
     "large text, high contrast": ["ホーム（大きい文字・高コントラスト）"],
     "error states": [
         "申請のステップ：エラー", "文字の大きさと色：エラー（ja）", "本人確認：暗証番号の誤り",
@@ -196,6 +197,9 @@ def language_pages(page, lang: str, server, status_url: str, furigana: bool = Fa
     _submit(page, "main form button.button[type=submit]:not([name])")
     expect(page.locator(".error-summary")).to_be_visible()
     yield state("申請のステップ：エラー")
+    if server is None:  # the browser suite's furigana test: no live app to prepare a draft with
+        page.goto("/?furigana=off")
+        return
     prepared.filled_but(live_app(server), PROCEDURE, started)
     page.goto(f"/procedures/{PROCEDURE}/check")
     yield state("申請の確認")
@@ -205,6 +209,13 @@ def language_pages(page, lang: str, server, status_url: str, furigana: bool = Fa
     page.goto(status_url)
     yield state("申請状況（デモの申請）")
     page.goto("/?furigana=off")
+
+
+def furigana_pages(page):
+    """ふりがな on, 日本語 and やさしい日本語: every page type up to a step with its errors (the
+    browser suite's tests/e2e/test_furigana.py; the report adds the check and status pages)."""
+    for lang in FURIGANA_LANGUAGES:
+        yield from language_pages(page, lang, None, "", furigana=True)
 
 
 _APPS: dict[int, object] = {}
