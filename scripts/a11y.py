@@ -3,6 +3,8 @@
     scripts/a11y.py [--seed N] [--crawl-picks N]     build the sample, check it, write the report
     scripts/a11y.py judge SC [SC ...] --who NAME --result 適合|不適合|適用なし [--note TEXT]
                                                        record a judgement in criteria.yaml
+    scripts/a11y.py translations                       copy accessibility/translations.yaml into
+                                                       the committed report's known issues
 
 The criteria, their evidence and the recorded judgements live in accessibility/criteria.yaml.
 The run starts a live server with the demo data (the browser suite's helpers), visits the page
@@ -779,9 +781,19 @@ def main() -> int:
         help="a regular expression: run only the sample's visits it finds in their names (no"
         " report written; to try a changed visit)",
     )
+    sub.add_parser(
+        "translations",
+        help="copy accessibility/translations.yaml into the committed report's known issues"
+        " (after translating, without running the audit again)",
+    )
     args = parser.parse_args()
     if args.command == "judge":
         return judge(args)
+    if args.command == "translations":
+        report = json.loads(REPORT_JSON.read_text(encoding="utf-8"))
+        report["known_issues"] = translated(report["known_issues"])
+        REPORT_JSON.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        return 0
     if args.only:
         run = run_sample(0, 0, args.only)
         problems = run["failures"] + run["html_errors"]
