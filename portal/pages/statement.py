@@ -37,7 +37,7 @@ def _japanese_marked(text: str, claim: str) -> str:
     parentheses after the translation, decision 0066) marked lang="ja" (3.1.2)."""
     if not is_foreign(current_language()) or claim not in text:
         return text
-    return Markup(escape(text).replace(claim, Markup('<span lang="ja">{}</span>').format(claim)))
+    return escape(text).replace(claim, Markup('<span lang="ja">{}</span>').format(claim))
 
 
 def claim_label(claim: str) -> str:
