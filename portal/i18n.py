@@ -289,6 +289,24 @@ PROVENANCE_NOTICE = {
         "このページのやさしい日本語は、まだ市の係の人がたしかめていません。",
         "もとの日本語のページを見る",
     ),
+    "zh": ("本页由市政府的开发人员翻译，尚未经过翻译人员的检查。", "日语原文"),
+    "ko": (
+        "이 페이지는 시의 개발자가 번역했으며, 아직 번역가의 확인을 거치지 않았습니다.",
+        "일본어 원문",
+    ),
+    "vi": (
+        "Trang này do các nhà phát triển của thành phố dịch và chưa được người dịch kiểm tra.",
+        "Bản gốc tiếng Nhật",
+    ),
+    "pt": (
+        "Esta página foi traduzida pelos desenvolvedores da prefeitura e ainda não foi revisada "
+        "por um tradutor.",
+        "Original em japonês",
+    ),
+    "ne": (
+        "यो पृष्ठ नगरपालिकाका विकासकर्ताहरूले अनुवाद गरेका हुन् र अनुवादकले अझै जाँच गरेका छैनन्।",
+        "जापानी मूल",
+    ),
 }
 
 
@@ -340,6 +358,9 @@ def provenance_slot(form: str | None = None) -> Markup:
 def provenance_notice(form: str | None) -> Markup:
     lang = current_language()
     text, link = PROVENANCE_NOTICE.get(lang, PROVENANCE_NOTICE["en"])
+    # Marked with its own language (3.1.2): the English of a language without a notice yet, and
+    # a notice inside a <main> still marked Japanese (a template not yet translated).
+    written_in = HTML_LANG[lang] if lang in PROVENANCE_NOTICE else "en"
     if form:
         # A button of the page's form (as its language menu): the answers typed go along.
         back = Markup(
@@ -349,8 +370,9 @@ def provenance_notice(form: str | None) -> Markup:
     else:
         back = Markup('<a href="{}" hreflang="ja">{}</a>').format(switch_urls()["ja"], link)
     return Markup(
-        '<div class="notice notice--translation" data-translation-notice><p>{} {}</p></div>'
-    ).format(text, back)
+        '<div class="notice notice--translation" data-translation-notice lang="{}"><p>{} {}</p>'
+        "</div>"
+    ).format(written_in, text, back)
 
 
 def _write_provenance(response):

@@ -3,6 +3,8 @@
     scripts/a11y.py [--seed N] [--crawl-picks N]     build the sample, check it, write the report
     scripts/a11y.py judge SC [SC ...] --who NAME --result 適合|不適合|適用なし [--note TEXT]
                                                        record a judgement in criteria.yaml
+    scripts/a11y.py translations                       copy accessibility/translations.yaml into
+                                                       the committed report's known issues
 
 The criteria, their evidence and the recorded judgements live in accessibility/criteria.yaml.
 The run starts a live server with the demo data (the browser suite's helpers), visits the page
@@ -40,6 +42,7 @@ A11Y = ROOT / "accessibility"
 CRITERIA = A11Y / "criteria.yaml"
 REPORT_JSON = A11Y / "report.json"
 REPORT_MD = A11Y / "report.md"
+TRANSLATIONS = A11Y / "translations.yaml"
 DEVELOPER = "開発者による判定"
 RESULTS = ("適合", "不適合", "適用なし")
 TOOL_NAMES = {
@@ -56,6 +59,7 @@ TOOL_NAMES = {
     "status-messages": "ステータスメッセージのライブリージョン",
     "focus-order": "Tabキーでのフォーカス順序と表示順",
     "focus-visible": "フォーカスの表示と、固定表示の要素に隠れないこと",
+    "language-of-parts": '部分の言語（日本語に lang="ja"、英語の代わりの表示に lang="en"）',
 }
 
 
@@ -153,7 +157,45 @@ def _shown_url(url: str) -> str:
     return url.split("?", 1)[0] if url.startswith("/mock-jpki/") else url
 
 
-def run_sample(seed: int, picks: int) -> dict:
+# What the page itself says it is shown in: the language menu's current entry (日本語 and やさしい
+# 日本語 share lang="ja"), else <html lang>; the display modes from the page's markup.
+_SHOWN_IN = """() => {
+  const current = document.querySelector('.language-menu [aria-current="true"], '
+    + '[name=_action][value^="lang:"][aria-current="true"]');
+  const html = document.documentElement;
+  return {
+    current: current ? (current.getAttribute('href') || current.value || '') : '',
+    lang: html.lang,
+    furigana: !!document.querySelector('.furigana-source'),
+    large: Array.from(html.classList).some((c) => c.startsWith('text-')),
+    contrast: Array.from(html.classList).some((c) => c.startsWith('contrast-')),
+  };
+}"""
+LANGUAGE_OF_TAG = {"ja": "ja", "en": "en", "zh-Hans": "zh", "ko": "ko", "vi": "vi", "pt-BR": "pt",
+                   "ne": "ne"}  # fmt: skip
+
+
+def shown_in(page, kiosk: bool) -> tuple[str, list[str]]:
+    """(language code, modes) of the page as shown: ja, easy, en ...; ふりがな, 大きい文字,
+    高コントラスト, JavaScriptなし, キオスク."""
+    seen = page.evaluate(_SHOWN_IN)
+    chosen = re.search(r"lang[=:](\w+)", seen["current"])
+    language = chosen.group(1) if chosen else LANGUAGE_OF_TAG.get(seen["lang"], seen["lang"])
+    modes = [
+        name
+        for name, on in (
+            ("ふりがな", seen["furigana"]),
+            ("大きい文字", seen["large"]),
+            ("高コントラスト", seen["contrast"]),
+            ("JavaScriptなし", not page.context.portal_javascript),
+            ("キオスク", kiosk),
+        )
+        if on
+    ]
+    return language, modes
+
+
+def run_sample(seed: int, picks: int, only: str | None = None) -> dict:
     """Start the server, visit the sample, check every page. Returns the run's findings."""
     import a11y_sample as sample
     from axe_playwright_python.sync_playwright import Axe
@@ -213,14 +255,18 @@ def run_sample(seed: int, picks: int) -> dict:
                 result = axe.run(shown, options=options).response
                 checks_started = time.monotonic()
                 checks = a11y_checks.run_all(shown, kiosk=kiosk or None, timings=timings)
+                review = {name: check(shown) for name, check in a11y_checks.REVIEW.items()}
                 if shown is not page:
                     shown.close()
                 checks_seconds = time.monotonic() - checks_started
+                language, modes = shown_in(page, kiosk)
                 entry = {
                     "label": label,
                     "url": _shown_url(url),
                     "source": source,
                     "kiosk": kiosk,
+                    "language": language,
+                    "modes": modes,
                     "viewport": page.viewport_size,
                     "javascript": page.context.portal_javascript,
                     "axe": {
@@ -237,6 +283,7 @@ def run_sample(seed: int, picks: int) -> dict:
                         "passes": sorted(v["id"] for v in result["passes"]),
                     },
                     "checks": checks,
+                    "review": review,
                     "seconds": round(time.monotonic() - started, 2),
                     "checks_seconds": round(checks_seconds, 3),
                 }
@@ -244,15 +291,23 @@ def run_sample(seed: int, picks: int) -> dict:
                 print(
                     f"  {entry['seconds']:5.1f}s {label} {entry['url']}"
                     f" axe:{len(result['violations'])} checks:{sum(map(len, checks.values()))}"
+                    f" review:{sum(map(len, review.values()))}"
                 )
 
+            def in_language(lang, furigana=False):
+                return lambda p: sample.language_pages(p, lang, server, status_url, furigana)
+
             visits = [
-                ("public ja", "phone", lambda p: sample.public_pages(p, "ja")),
-                ("public easy", "phone", lambda p: sample.public_pages(p, "easy")),
-                ("public en", "desktop", lambda p: sample.public_pages(p, "en")),
+                *[
+                    (f"language {lang}", "desktop" if lang == "en" else "phone", in_language(lang))
+                    for lang in sample.LANGUAGES
+                ],
+                *[
+                    (f"furigana {lang}", "phone", in_language(lang, True))
+                    for lang in sample.FURIGANA_LANGUAGES
+                ],
                 ("no javascript", "nojs", sample.no_javascript),
                 ("display", "phone", sample.display_modes),
-                ("furigana", "phone", sample.furigana_pages),
                 ("login", "phone", sample.login_and_procedure),
                 ("timeout", "phone", lambda p: sample.login_timeout(p, server)),
                 ("status", "desktop", lambda p: sample.status_page(p, status_url)),
@@ -261,6 +316,8 @@ def run_sample(seed: int, picks: int) -> dict:
                 ("conditional", "phone", lambda p: sample.conditional_question(p, server)),
             ]
             for name, kind, visit in visits:
+                if only and not re.search(only, name):
+                    continue
                 ctx = context(kind)
                 ctx.portal_javascript = kind != "nojs"
                 ctx.set_default_timeout(15_000)
@@ -273,13 +330,15 @@ def run_sample(seed: int, picks: int) -> dict:
                 ctx.close()
 
             failures += [
-                f"sampled state not reached: {m}" for m in sample.missing(p["label"] for p in pages)
+                f"sampled state not reached: {m}"
+                for m in sample.missing(p["label"] for p in pages)
+                if not only
             ]
             ctx = context("phone")
             ctx.portal_javascript = True
             crawled = sample.crawl(ctx.request, ["/", "/life-events/", "/appointments/"])
             sampled = {p["url"] for p in pages}
-            picked = sample.pick(crawled, seed, picks, sampled)
+            picked = sample.pick(crawled, seed, 0 if only else picks, sampled)
             page = ctx.new_page()
             for url in picked:
                 try:
@@ -326,6 +385,14 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
     for page in run["pages"]:
         for rule in page["axe"]["incomplete"]:
             incomplete.setdefault(rule, set()).add(page["url"])
+    # The report's own checks whose findings a person judges (a11y_checks.REVIEW).
+    reviewed: dict[str, list[str]] = {}
+    for page in run["pages"]:
+        for check, problems in page.get("review", {}).items():
+            for problem in problems:
+                reviewed.setdefault(check, []).append(
+                    f"{page['url']}（{page['label']}）: {problem}"
+                )
     criteria = []
     for c in doc["criteria"]:
         rules = sorted(run["axe_rules"].get(c["id"], []))
@@ -359,6 +426,7 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
         else:
             basis = "named"
         evidence = len(rules) + len(tools) + len(tests) + len(judgements)
+        evidence += len(c.get("review_tools", []))
         criteria.append(
             {
                 "id": c["id"],
@@ -382,9 +450,13 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
                 "evidence": evidence,
                 "kind": "ツール"
                 if c.get("tools_suffice")
-                else ("ツール＋人" if rules or tools else "人"),
+                else ("ツール＋人" if rules or tools or c.get("review_tools") else "人"),
                 "axe_needs_review": {
                     rule: sorted(incomplete[rule])[:5] for rule in rules if rule in incomplete
+                },
+                "review_tools": list(c.get("review_tools", [])),
+                "tool_findings": {
+                    t: reviewed[t] for t in c.get("review_tools", []) if t in reviewed
                 },
             }
         )
@@ -396,6 +468,21 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
     else:
         claim = "準拠"
     return {"criteria": criteria, "claim": claim}
+
+
+STALE_TEXT = "判定の後にページが変わったため、再確認が必要です。"
+
+
+def translated(issues: list[dict]) -> list[dict]:
+    """Each known issue with its title and text in the portal's other languages, from
+    accessibility/translations.yaml (decision 0075): the statement page shows them."""
+    table = yaml.safe_load(TRANSLATIONS.read_text(encoding="utf-8")) or {}
+    for issue in issues:
+        issue["titles"] = dict(table.get(issue["title"], {}))
+        if issue.get("title_en"):
+            issue["titles"].setdefault("en", issue["title_en"])
+        issue["texts"] = dict(table.get(issue["text"], {}))
+    return issues
 
 
 def known_issues(criteria: list[dict]) -> list[dict]:
@@ -419,10 +506,10 @@ def known_issues(criteria: list[dict]) -> list[dict]:
                     "id": c["id"],
                     "title": c["title"],
                     "title_en": c["title_en"],
-                    "text": "判定の後にページが変わったため、再確認が必要です。",
+                    "text": STALE_TEXT,
                 }
             )
-    return issues
+    return translated(issues)
 
 
 def write_report(doc, run, evaluation, seed, started, seconds) -> None:
@@ -450,6 +537,8 @@ def write_report(doc, run, evaluation, seed, started, seconds) -> None:
                     "url",
                     "source",
                     "kiosk",
+                    "language",
+                    "modes",
                     "viewport",
                     "javascript",
                     "seconds",
@@ -502,6 +591,53 @@ def write_report(doc, run, evaluation, seed, started, seconds) -> None:
     REPORT_MD.write_text(markdown(report))
 
 
+LANGUAGE_NAMES = {
+    "ja": "日本語", "easy": "やさしい日本語", "en": "英語", "zh": "中国語（簡体字）",
+    "ko": "韓国語", "vi": "ベトナム語", "pt": "ポルトガル語", "ne": "ネパール語",
+}  # fmt: skip
+_LANGUAGE_SUFFIX = re.compile(r"（(?:ja|easy|en|zh|ko|vi|pt|ne)）|・ふりがな$|（ふりがな）")
+
+
+def shown_as(p: dict) -> str:
+    """A sampled page's language and modes, as the report writes them: 日本語・ふりがな."""
+    language = p.get("language") or "ja"
+    return "・".join([LANGUAGE_NAMES.get(language, language), *p.get("modes", [])])
+
+
+def page_type(label: str) -> str:
+    return _LANGUAGE_SUFFIX.sub("", label)
+
+
+def languages_table(sample: list[dict]) -> list[str]:
+    """Which languages and modes each page type was audited in (issue 26: each language,
+    furigana, large text, high contrast)."""
+    columns = [(code, False) for code in LANGUAGE_NAMES] + [("ja", True), ("easy", True)]
+    seen: dict[str, set[tuple[str, bool]]] = {}
+    others: dict[str, set[str]] = {}
+    for p in sample:
+        kind = page_type(p["label"])
+        furigana = "ふりがな" in p.get("modes", [])
+        seen.setdefault(kind, set()).add((p.get("language") or "ja", furigana))
+        extra = [m for m in p.get("modes", []) if m != "ふりがな"]
+        if extra:
+            others.setdefault(kind, set()).add("・".join(extra))
+    head = [LANGUAGE_NAMES[c] + ("・ふりがな" if f else "") for c, f in columns]
+    out = [
+        "### 言語とモード",
+        "",
+        "ページの型ごとに、試験した言語とモード（✓）。言語とモードは、ページ自身の表示"
+        "（言語メニューで選ばれている言語、ふりがな、文字の大きさと色の設定）から読み取っています。",
+        "",
+        "| ページの型 | " + " | ".join(head) + " | その他のモード |",
+        "| --- |" + " --- |" * (len(columns) + 1),
+    ]
+    for kind, shown in seen.items():
+        marks = ["✓" if column in shown else "" for column in columns]
+        other = "、".join(sorted(others.get(kind, ()))) or "—"
+        out.append(f"| {kind} | " + " | ".join(marks) + f" | {other} |")
+    return out
+
+
 def markdown(r: dict) -> str:
     basis_text = {
         "named": "人が判定",
@@ -535,13 +671,20 @@ def markdown(r: dict) -> str:
         f"{r['seed']} で選んだ {len(r['picked'])} ページ。"
         f"Nu Html Checker で {r['html_checked']} ページを検証。",
         "",
-        "| ページ | URL | 選び方 | axe 違反 | axe 要確認 | ツールの指摘 |",
-        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    out += languages_table(r["sample"])
+    out += [
+        "",
+        "### ページごとの結果",
+        "",
+        "| ページ | URL | 言語・モード | 選び方 | axe 違反 | axe 要確認 | ツールの指摘 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for p in r["sample"]:
         out.append(
-            f"| {p['label']} | `{p['url']}` | {p['source']} | {p['axe_violations']} | "
-            f"{', '.join(p['axe_incomplete']) or '—'} | {p['check_problems']} |"
+            f"| {p['label']} | `{p['url']}` | {shown_as(p)} | {p['source']} | "
+            f"{p['axe_violations']} | {', '.join(p['axe_incomplete']) or '—'} | "
+            f"{p['check_problems']} |"
         )
     out += [
         "",
@@ -581,11 +724,28 @@ def markdown(r: dict) -> str:
         )
         review = (
             "<br>".join(
-                f"`{rule}`: {', '.join(urls)}" for rule, urls in c["axe_needs_review"].items()
+                [f"`{rule}`: {', '.join(urls)}" for rule, urls in c["axe_needs_review"].items()]
+                + [
+                    f"{TOOL_NAMES[t]}: {len(found)}件（下の「ツールが見つけ人が判定するもの」）"
+                    for t, found in c.get("tool_findings", {}).items()
+                ]
             )
             or "—"
         )
         out.append(f"| {c['id']} | {c['kind']} | {tools} | {review} | {tests} | {human} |")
+    findings = [
+        (c["id"], t, f)
+        for c in r["criteria"]
+        for t, fs in c.get("tool_findings", {}).items()
+        for f in fs
+    ]
+    out += ["", "## ツールが見つけ人が判定するもの", ""]
+    out += [
+        "言語の判定は文字と語から推し量るもので、ツールだけでは決められません。"
+        "次の指摘は、人が確認して直すか、適用外（固有名詞など）と判定します。",
+        "",
+    ]
+    out += [f"- {sc} {TOOL_NAMES[t]}：{f}" for sc, t, f in findings] or ["- なし"]
     out += ["", "## 既知の問題", ""]
     out += [f"- {i['id']} {i['title']}：{i['text']}" for i in r["known_issues"]] or ["- なし"]
     out += ["", "## 自動試験の失敗", ""]
@@ -616,9 +776,42 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--crawl-picks", type=int, default=6)
+    parser.add_argument(
+        "--only",
+        help="a regular expression: run only the sample's visits it finds in their names (no"
+        " report written; to try a changed visit)",
+    )
+    sub.add_parser(
+        "translations",
+        help="copy accessibility/translations.yaml into the committed report's known issues"
+        " (after translating, without running the audit again)",
+    )
     args = parser.parse_args()
     if args.command == "judge":
         return judge(args)
+    if args.command == "translations":
+        report = json.loads(REPORT_JSON.read_text(encoding="utf-8"))
+        report["known_issues"] = translated(report["known_issues"])
+        REPORT_JSON.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        return 0
+    if args.only:
+        run = run_sample(0, 0, args.only)
+        problems = run["failures"] + run["html_errors"]
+        problems += [
+            f"{p['url']}: {check}: {x}"
+            for p in run["pages"]
+            for check, xs in p["checks"].items()
+            for x in xs
+        ]
+        problems += [
+            f"{p['url']}: axe {v['id']} {v['targets']}"
+            for p in run["pages"]
+            for v in p["axe"]["violations"]
+        ]
+        for line in problems:
+            print("FAIL", line)
+        print(f"{len(run['pages'])} pages, {len(problems)} failures")
+        return 1 if problems else 0
     started = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=9)))
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
     doc = load_criteria()

@@ -34,8 +34,8 @@ REQUIRED = {
     "languages": ["ホーム（ja）", "ホーム（easy）", "ホーム（en）"],
     "large text, high contrast": ["ホーム（大きい文字・高コントラスト）"],
     "error states": [
-        "申請のステップ：エラー", "文字の大きさと色：エラー", "本人確認：暗証番号の誤り",
-        "お手伝い：同意のエラー",
+        "申請のステップ：エラー", "文字の大きさと色：エラー（ja）", "本人確認：暗証番号の誤り",
+        "お手伝い：同意のエラー", "申請の確認：エラー（ja）",
     ],
     "login timeout warning": ["ログイン時間切れの警告", "ログイン時間切れの後"],
     "kiosk idle warning": ["キオスク：無操作の警告"],
@@ -49,10 +49,12 @@ REQUIRED = {
 
 
 def missing(audited_labels) -> list[str]:
-    """The required states (kind: label) the sample did not audit."""
+    """The required states (kind: label) the sample did not audit: those above, and every page
+    type in every language and with ふりがな (language_pages)."""
     audited = set(audited_labels)
+    required = REQUIRED | {"languages and furigana": every_language()}
     return [
-        f"{kind}: {label}" for kind, labels in REQUIRED.items() for label in labels
+        f"{kind}: {label}" for kind, labels in required.items() for label in labels
         if label not in audited
     ]  # fmt: skip
 
@@ -90,32 +92,144 @@ def _post_invalid(page, form_selector: str, values: dict[str, str]) -> None:
     page.wait_for_load_state("load")
 
 
-def public_pages(page, lang: str):
-    """The site pages and a procedure's first page in one language (ja, easy, en)."""
+# The languages the portal offers (portal.i18n.LANGUAGES) and the page types each is audited in
+# (issue 26: "each language, furigana"); ふりがな on 日本語 and やさしい日本語 pages.
+LANGUAGES = ("ja", "easy", "en", "zh", "ko", "vi", "pt", "ne")
+FURIGANA_LANGUAGES = ("ja", "easy")
+PAGE_TYPES = (
+    "ホーム", "アクセシビリティ方針", "手続の説明", "ライフイベント", "ライフイベントの質問",
+    "文字の大きさと色", "文字の大きさと色：エラー", "個人情報の取扱い", "手続の検索結果",
+    "ページが見つからない（404）", "窓口の予約", "続きから入力", "ログイン",
+    "本人確認（カードの暗証番号）", "本人確認：暗証番号の誤り", "申請のステップ",
+    "申請のステップ：エラー", "申請の確認", "申請の確認：エラー", "申請状況（デモの申請）",
+)  # fmt: skip
+
+
+# The demo cards given a wrong PIN, one for each language and mode: a card locks after three
+# (the counter is the card's, kept by the mock service), and the other visits sign in with
+# adult, spouse, elderly and care-manager.
+WRONG_PIN_CARDS = ("parent", "child-1", "child-2", "family", "foreign", "gaiji", "teen-14", "moved",
+                   "mover", "mover-child")  # fmt: skip
+
+
+def wrong_pin_card(lang: str, furigana: bool) -> str:
+    index = LANGUAGES.index(lang)
+    if furigana:
+        index = len(LANGUAGES) + FURIGANA_LANGUAGES.index(lang)
+    return WRONG_PIN_CARDS[index]
+
+
+def labelled(kind: str, lang: str, furigana: bool = False) -> str:
+    """A sampled state's label: its page type, the language, and ・ふりがな when on."""
+    return f"{kind}（{lang}）" + ("・ふりがな" if furigana else "")
+
+
+def every_language() -> list[str]:
+    return [labelled(kind, lang) for lang in LANGUAGES for kind in PAGE_TYPES] + [
+        labelled(kind, lang, True) for lang in FURIGANA_LANGUAGES for kind in PAGE_TYPES
+    ]
+
+
+def _submit(page, selector: str) -> None:
+    """Press a form's button found by its place, not its name (the name is in the page's
+    language)."""
+    page.locator(selector).first.click()
+    page.wait_for_load_state("load")
+
+
+def language_pages(page, lang: str, server, status_url: str, furigana: bool = False):
+    """Every page type and state of the resident's portal in one language (ふりがな on or off):
+    the site pages and their error states, login and the card reader (with a wrong PIN), a
+    procedure's first step and its errors, the check page of a complete draft and its error, and a
+    demo application's status page. Buttons are found by their place in the page, since their
+    names are in `lang`; the state is asserted by structure (an error summary, a heading)."""
+    import datetime as dt
+
+    from tests.e2e import prepared
+
     page.goto(f"/?lang={lang}")
-    yield f"ホーム（{lang}）", page, False
+    page.goto(f"/?furigana={'on' if furigana else 'off'}")
+    if furigana:
+        expect(page.locator(".furigana-source").first).to_be_attached()
+
+    def state(kind):
+        return labelled(kind, lang, furigana), page, False
+
+    yield state("ホーム")
     page.goto("/accessibility")
-    yield f"アクセシビリティ方針（{lang}）", page, False
+    yield state("アクセシビリティ方針")
     page.goto(f"/procedures/{PROCEDURE}")
-    yield f"手続の説明（{lang}）", page, False
+    yield state("手続の説明")
     page.goto("/life-events/")
-    yield f"ライフイベント（{lang}）", page, False
+    yield state("ライフイベント")
+    page.goto("/life-events/moving")
+    yield state("ライフイベントの質問")
     page.goto("/display")
-    yield f"文字の大きさと色（{lang}）", page, False
-    if lang == "ja":
-        page.goto("/privacy")
-        yield "個人情報の取扱い", page, False
-        page.goto("/display")
-        _post_invalid(page, "main form", {"size": "x", "contrast": "y"})
-        yield "文字の大きさと色：エラー", page, False
-        page.goto("/?q=%E4%BD%8F%E6%B0%91%E7%A5%A8")
-        yield "手続の検索結果", page, False
-        page.goto("/procedures/no-such-procedure")
-        yield "ページが見つからない（404）", page, False
-        page.goto("/appointments/")
-        yield "窓口の予約", page, False
-        page.goto("/resume")
-        yield "続きから入力", page, False
+    yield state("文字の大きさと色")
+    _post_invalid(page, "main form", {"size": "x", "contrast": "y"})
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield state("文字の大きさと色：エラー")
+    page.goto("/privacy")
+    yield state("個人情報の取扱い")
+    page.goto("/?q=%E4%BD%8F%E6%B0%91%E7%A5%A8")
+    yield state("手続の検索結果")
+    page.goto("/procedures/no-such-procedure")
+    yield state("ページが見つからない（404）")
+    page.goto("/appointments/")
+    yield state("窓口の予約")
+    page.goto("/resume")
+    yield state("続きから入力")
+    page.goto("/login")
+    yield state("ログイン")
+    _submit(page, "main form button[type=submit]")
+    expect(page.locator("input[name=pin]")).to_be_visible()
+    yield state("本人確認（カードの暗証番号）")
+    page.locator(f"input[name=card][value='{wrong_pin_card(lang, furigana)}']").check()
+    page.locator("input[name=pin]").fill("0000")
+    _submit(page, "main form button[name=action][value=login]:visible")
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield state("本人確認：暗証番号の誤り")
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+    page.goto(f"/procedures/{PROCEDURE}")
+    # 申請を始める, or 最初から入力し直す when this session has a draft already (the same form)
+    _submit(page, f"main form[action$='/procedures/{PROCEDURE}/start'] button[type=submit]")
+    expect(page.locator("main form input[name=csrf_token]")).to_be_attached()
+    yield state("申請のステップ")
+    _submit(page, "main form button.button[type=submit]:not([name])")
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield state("申請のステップ：エラー")
+    if server is None:  # the browser suite's furigana test: no live app to prepare a draft with
+        page.goto("/?furigana=off")
+        return
+    prepared.filled_but(live_app(server), PROCEDURE, started)
+    page.goto(f"/procedures/{PROCEDURE}/check")
+    yield state("申請の確認")
+    _submit(page, "main form button.button[type=submit]:not([name])")
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield state("申請の確認：エラー")
+    page.goto(status_url)
+    yield state("申請状況（デモの申請）")
+    page.goto("/?furigana=off")
+
+
+def furigana_pages(page):
+    """ふりがな on, 日本語 and やさしい日本語: every page type up to a step with its errors (the
+    browser suite's tests/e2e/test_furigana.py; the report adds the check and status pages)."""
+    for lang in FURIGANA_LANGUAGES:
+        yield from language_pages(page, lang, None, "", furigana=True)
+
+
+_APPS: dict[int, object] = {}
+
+
+def live_app(server):
+    """An app on the live server's database (to prepare drafts as the browser suite does)."""
+    if id(server) not in _APPS:
+        from portal import create_app
+
+        with mock.patch.dict(os.environ, server.env, clear=True):
+            _APPS[id(server)] = create_app()
+    return _APPS[id(server)]
 
 
 def no_javascript(page):
@@ -144,24 +258,6 @@ def display_modes(page):
     yield "ホーム（大きい文字・高コントラスト）", page, False
     page.goto(f"/procedures/{PROCEDURE}")
     yield "手続の説明（大きい文字・高コントラスト）", page, False
-
-
-def furigana_pages(page):
-    """ふりがな on (decision 0069): the public pages in 日本語 and やさしい日本語, and a form
-    step with its errors."""
-    page.goto("/?furigana=on")
-    for lang in ("ja", "easy"):
-        for label, shown, kiosk in public_pages(page, lang):
-            yield f"{label}・ふりがな", shown, kiosk
-    page.goto("/?lang=ja")
-    page.goto(f"/procedures/{PROCEDURE}")
-    page.get_by_role("button", name="申請を始める", exact=True).click()
-    expect(page.locator("main ruby").first).to_be_visible()
-    yield "申請のステップ（ふりがな）", page, False
-    page.locator("main form").get_by_role("button", name="次へ進む").click()
-    expect(page.locator(".error-summary")).to_be_visible()
-    yield "申請のステップ：エラー（ふりがな）", page, False
-    page.goto("/?furigana=off")
 
 
 def login_and_procedure(page):

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from markupsafe import escape
+from markupsafe import Markup, escape
 from pydantic import BaseModel
 
 from portal.catalog.schema import CatalogData, Counter, Field, LifeEvent, Procedure, Step
@@ -429,7 +429,8 @@ class Untranslated(str):
 
     def __html__(self) -> str:
         shown_unreviewed()
-        return f'<span lang="{self.lang}">{escape(str(self))}</span>'
+        # Markup, so that markupsafe's formatting (Markup.format) does not escape it again
+        return Markup(f'<span lang="{self.lang}">{escape(str(self))}</span>')  # noqa: S704 - escaped
 
 
 class InEnglish(Untranslated):
@@ -449,7 +450,7 @@ class Unreviewed(str):
 
     def __html__(self) -> str:
         shown_unreviewed()
-        return str(escape(str(self)))
+        return escape(str(self))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ after another on the same page, in any order:
   happened, the flash) is in a live region (role=alert/status/log, aria-live, output) or gets the
   focus when the page loads, and the live regions the scripts fill (the timeout warning's, the
   conditional questions', the postcode look-up's) exist and are live (4.1.3; decision 0068);
+- language_of_parts (REVIEW: found by the tool, judged by a person): on a page not in Japanese,
+  Japanese text is marked lang="ja" and an English fallback lang="en" (3.1.2; decision 0075);
 - focus_order, focus_visible: one Tab walk through the page (at most FOCUS_STOPS = 100 stops): each
   step goes forward in reading order (down, or right on the same row; 2.4.3), and each stop shows
   a focus indicator (outline, box shadow, background or border different from the element
@@ -297,6 +299,81 @@ _STATUS = """() => {
 }"""
 
 
+_LANGUAGE_OF_PARTS = r"""() => {
+  const primary = (tag) => (tag || '').toLowerCase().split('-')[0];
+  const page = primary(document.documentElement.getAttribute('lang'));
+  if (!page || page === 'ja') return [];
+  // A text in Japanese: at least half its letters are kana, or kana and Han characters on a page
+  // not in Chinese (on a Chinese page Han characters are Chinese). A translation naming a
+  // Japanese office or form in passing (「住民票の写し」, いすみ市) is not: 3.1.2 exempts proper
+  // names and technical terms.
+  const JAPANESE = page === 'zh' ? /[\u3041-\u3096\u30a1-\u30fa\u30fc]/g
+    : /[\u3041-\u3096\u30a1-\u30fa\u30fc\u3400-\u9fff]/g;
+  const LETTER = /[\p{L}\p{M}]/gu;
+  const japanese = (whole) => {
+    // An official Japanese name in parentheses after its translation (decision 0066) is a name.
+    const bare = whole.replace(/[(（][^()（）]*[)）]/g, '');
+    const text = (bare.match(LETTER) || []).length ? bare : whole;
+    const found = (text.match(JAPANESE) || []).length;
+    return found > 0 && found * 2 >= (text.match(LETTER) || []).length;
+  };
+  // The page's own script: a text without it, in English words, is an English fallback.
+  const OWN = {zh: /[\u3400-\u9fff]/, ko: /[\uac00-\ud7af\u1100-\u11ff]/,
+               ne: /[\u0900-\u097f]/}[page];
+  const ENGLISH_WORDS = new Set(['the', 'and', 'of', 'to', 'is', 'are', 'you', 'your', 'this',
+    'for', 'with', 'be', 'can', 'not', 'will', 'it', 'was', 'has', 'have', 'in', 'on', 'or']);
+  const english = (text) => {
+    const words = text.match(/[A-Za-z]{2,}/g) || [];
+    if (page === 'en' || words.length < 2 || /[^\x00-\x7f\u2000-\u206f]/.test(text.replace(
+      /[\u3000-\u303f\uff01-\uff60]/g, ''))) return false;
+    if (OWN) return words.some((w) => w !== w.toUpperCase());  // not a name in capitals
+    // Latin-script pages (vi, pt): English by its function words.
+    return new Set(words.map((w) => w.toLowerCase()).filter((w) => ENGLISH_WORDS.has(w))).size >= 2;
+  };
+  const langOf = (el) => primary((el.closest('[lang]') || document.documentElement)
+    .getAttribute('lang'));
+  const excepted = (el) => el.closest('textarea, script, style, noscript, template, '
+    + '[data-translation-notice] a, [data-translation-notice] button');
+  const shown = (el) => !el.checkVisibility || el.checkVisibility();
+  const problems = [];
+  const note = (what, el, text) => {
+    if (problems.length < 10) problems.push(`${what}: "${text.trim().slice(0, 50)}" in <${
+      el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className
+      === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''}>`);
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement, text = node.textContent;
+    if (!text.trim() || !el || excepted(el) || !shown(el)) continue;
+    // Only where the text is said to be in the page's language: a part marked with a language
+    // of its own (the language menu's 简体中文) is taken at its word.
+    if (langOf(el) !== page) continue;
+    if (japanese(text)) note('Japanese not marked lang="ja"', el, text);
+    else if (english(text)) note('English not marked lang="en"', el, text);
+  }
+  for (const name of ['aria-label', 'title', 'alt', 'placeholder']) {
+    for (const el of document.body.querySelectorAll(`[${name}]`)) {
+      const text = el.getAttribute(name);
+      if (excepted(el) || !japanese(text) || langOf(el) !== page) continue;
+      note(`Japanese ${name} not marked lang="ja"`, el, text);
+    }
+  }
+  return problems;
+}"""
+
+
+def language_of_parts(page) -> list[str]:
+    """3.1.2 on a page not in Japanese (decision 0075): a text in Japanese (at least half its
+    letters kana, or kana and Han characters on a page not in Chinese; a Japanese name in a
+    translation is not: 3.1.2 exempts proper names) sits in an element marked lang="ja", and so
+    does an aria-label, title, alt or placeholder in Japanese; an English text shown in place of a
+    translation (on a page in Chinese, Korean or Nepali: words in Latin letters and none of the
+    page's script; in Vietnamese or Portuguese: English function words) sits in one marked
+    lang="en". Excepted: what a textarea holds and the way back to the Japanese original. One
+    DOM walk."""
+    return page.evaluate(_LANGUAGE_OF_PARTS)
+
+
 def status_messages(page) -> list[str]:
     return page.evaluate(_STATUS)
 
@@ -446,6 +523,10 @@ def focus_visible(page, walk: list[dict] | None = None) -> list[str]:
             problems.append(f"{stop['what']} hidden behind {stop['covered']} when focused")
     return problems
 
+
+# Checks whose findings a person judges (the report lists them beside axe's "needs review"): they
+# guess a text's language from its script and words, which a tool cannot decide alone.
+REVIEW = {"language-of-parts": language_of_parts}
 
 CHECKS = {
     "headings": headings,

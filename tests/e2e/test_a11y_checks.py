@@ -148,3 +148,30 @@ def test_status_messages_must_be_live_or_focused(page):
     assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, focused)))
     field = STATUS_FAULTS.replace('<input id="a"', '<input id="a" autofocus aria-invalid="true"')
     assert not any("入力内容" in p for p in a11y_checks.status_messages(show(page, field)))
+
+
+def test_language_of_parts_on_pages_not_in_japanese(page):
+    """3.1.2: Japanese unmarked on an English page, an aria-label in Japanese, and an English
+    fallback unmarked on Chinese and Vietnamese pages are found; marked ones, a Japanese page,
+    Chinese Han characters, a name in capitals and what a textarea holds are not."""
+    english = """<!doctype html><html lang="en"><head><title>t</title></head><body>
+<main><h1>Your name</h1><p>氏名</p><p>Name: <span lang="ja">山田 太郎</span></p>
+<p>Claim (<span lang="ja">配慮</span>)</p><nav aria-label="練習"></nav>
+<textarea>入力した文</textarea><p hidden>隠れた文</p></main></body></html>"""
+    found = a11y_checks.language_of_parts(show(page, english))
+    assert len(found) == 2, found
+    assert 'Japanese not marked lang="ja": "氏名"' in found[0]
+    assert "aria-label" in found[1]
+    assert a11y_checks.language_of_parts(show(page, GOOD)) == []  # a Japanese page
+    chinese = """<!doctype html><html lang="zh-Hans"><head><title>t</title></head><body>
+<main><h1>申请</h1><p>测试日期</p><p>Multiple Ways</p><p>이스미시(いすみ市)</p><p lang="en">Not checked yet</p>
+<p>GONZALEZ MARIA</p><p>の写し</p></main></body></html>"""
+    found = a11y_checks.language_of_parts(show(page, chinese))
+    assert len(found) == 2, found
+    assert 'English not marked lang="en": "Multiple Ways"' in found[0]
+    assert 'Japanese not marked lang="ja": "の写し"' in found[1]
+    vietnamese = """<!doctype html><html lang="vi"><head><title>t</title></head><body>
+<main><h1>Họ và tên</h1><p>This is the English of it</p><p>Hồ sơ của bạn</p></main></body>
+</html>"""
+    found = a11y_checks.language_of_parts(show(page, vietnamese))
+    assert found == ['English not marked lang="en": "This is the English of it" in <p>']

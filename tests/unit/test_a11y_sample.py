@@ -25,10 +25,33 @@ def test_every_state_the_issue_names_is_required():
 
 def test_a_required_state_not_audited_is_named():
     every = [label for labels in sample.REQUIRED.values() for label in labels]
+    every += sample.every_language()
     assert sample.missing(every + ["クロールから選んだページ"]) == []
     assert sample.missing([x for x in every if x != "キオスク：無操作の警告"]) == [
         "kiosk idle warning: キオスク：無操作の警告"
     ]
+    assert sample.missing([x for x in every if x != "申請の確認：エラー（ne）"]) == [
+        "languages and furigana: 申請の確認：エラー（ne）"
+    ]
+
+
+def test_every_page_type_is_required_in_every_language_and_with_furigana():
+    """Issue 26 (each language, furigana) and 23 (axe once per language and in furigana mode)."""
+    from portal.i18n import LANGUAGES
+
+    assert set(sample.LANGUAGES) == set(LANGUAGES)
+    required = set(sample.every_language())
+    for kind in ("ホーム", "アクセシビリティ方針", "手続の説明", "ライフイベントの質問", "ログイン",
+                 "本人確認（カードの暗証番号）", "申請のステップ：エラー", "申請の確認",
+                 "申請状況（デモの申請）"):  # fmt: skip
+        for lang in LANGUAGES:
+            assert f"{kind}（{lang}）" in required
+        assert f"{kind}（ja）・ふりがな" in required and f"{kind}（easy）・ふりがな" in required
+    # A card locks after three wrong PINs: each language and mode tries a card of its own.
+    cards = [sample.wrong_pin_card(lang, False) for lang in sample.LANGUAGES]
+    cards += [sample.wrong_pin_card(lang, True) for lang in sample.FURIGANA_LANGUAGES]
+    assert len(set(cards)) == len(cards)
+    assert not {"adult", "spouse", "elderly", "care-manager"} & set(cards)
 
 
 class _Response:

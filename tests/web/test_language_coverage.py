@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString
 from sqlalchemy import select
 
 from portal import clock, create_app
@@ -271,6 +271,18 @@ def texts(html: str, typed: list[str], japanese: set[str] | None = None) -> Iter
         reading.decompose()
     for ruby in page.find_all("ruby"):
         ruby.unwrap()
+    # An official Japanese name kept in parentheses after its translation (decision 0066) and
+    # marked lang="ja" there (3.1.2, decision 0075): read as the parenthesized text it was.
+    for marked in page.find_all(attrs={"lang": "ja"}):
+        before, after = marked.previous_sibling, marked.next_sibling
+        if (
+            isinstance(before, NavigableString)
+            and isinstance(after, NavigableString)
+            and before.rstrip().endswith(("(", "（"))
+            and after.lstrip().startswith((")", "）"))
+            and marked.find(True) is None
+        ):
+            marked.unwrap()
     page.smooth()
 
     def cleaned(text: str) -> str:
@@ -441,6 +453,8 @@ def test_the_check_flags_japanese_in_english_and_copies_in_easy():
     )
     found = offences_in("en", texts(html, ["夷隅 花子"]), set())
     assert found == {"<title> Step (転入届) | いすみ市", "氏名", "@aria-label 郵便番号"}
+    marked = '<html><body><p>Considered (<span lang="ja">配慮</span>)</p><p><span lang="ja">配慮</span></p></body></html>'
+    assert offences_in("en", texts(marked, []), set()) == {"配慮"}
     easy = offences_in("easy", texts(html, []), {"氏名", "Typed: 夷隅 花子"})
     assert easy == {"氏名", "Typed: 夷隅 花子"}
 
