@@ -557,18 +557,20 @@ def _check_prefill(field, path: str) -> list[str]:
     return problems
 
 
-DATE_SHORTCUTS = ("today", "yesterday")
+DATE_SHORTCUTS = ("today", "yesterday", "next_month", "next_april")
 
 
 def _check_shortcuts(field, path: str, date_fields: set[str]) -> list[str]:
-    """`shortcuts:` only on date fields: today, yesterday or a date field of another step (the
-    page offers a date already saved, decision 0076)."""
+    """`shortcuts:` only on date fields: today, yesterday, the 1st of next month, the next 1 April
+    (a start date: decision 0077) or a date field of another step (the page offers a date
+    already saved, decision 0076)."""
     if not field.shortcuts:
         return []
     if field.type != "date":
         return [f"{path}.shortcuts: only for a date field, not {field.type}"]
     return [
-        f"{path}.shortcuts: {name!r} is not today, yesterday or a date field of another step"
+        f"{path}.shortcuts: {name!r} is not today, yesterday, next_month, next_april"
+        " or a date field of another step"
         for name in field.shortcuts
         if name not in DATE_SHORTCUTS and (name not in date_fields or name == field.name)
     ]

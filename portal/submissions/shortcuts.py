@@ -1,6 +1,8 @@
 """Date shortcuts (issue 22, decision 0076): buttons beside a date field that fill it with a date
 the portal knows (today, yesterday, or another date the resident already answered, such as the
-day the works were finished), so the resident taps instead of typing it.
+day the works were finished), so the resident taps instead of typing it. A start date that is
+by rule the first of a month (a nursery place) may offer the 1st of next month and the next
+1 April (the 一斉入所 of the new year), decision 0077.
 
 They only offer: nothing is filled until the resident taps, and the date stays editable. With
 JavaScript the tap fills the input in place (portal.js, announced); without it the button posts
@@ -38,6 +40,10 @@ def offered(
             found.append(Shortcut(translate("今日"), today))
         elif name == "yesterday":
             found.append(Shortcut(translate("昨日"), today - dt.timedelta(days=1)))
+        elif name == "next_month":
+            found.append(Shortcut(translate("来月1日"), first_of_next_month(today)))
+        elif name == "next_april":
+            found.append(Shortcut(translate("次の4月1日"), next_april_first(today)))
         else:
             other = procedure.field(name)
             try:
@@ -50,6 +56,17 @@ def offered(
     for shortcut in found:
         unique.setdefault(shortcut.date, shortcut)
     return list(unique.values())
+
+
+def first_of_next_month(today: dt.date) -> dt.date:
+    """The 1st of the month after today's: a start date that is "原則として月の初日"."""
+    return dt.date(today.year + today.month // 12, today.month % 12 + 1, 1)
+
+
+def next_april_first(today: dt.date) -> dt.date:
+    """The first 1 April after today: the start of the nursery and school year (4月の一斉入所)."""
+    april = dt.date(today.year, 4, 1)
+    return april if april > today else dt.date(today.year + 1, 4, 1)
 
 
 def buttons(field: Field, path: str, shortcuts: list[Shortcut]) -> Markup:

@@ -292,7 +292,7 @@ def test_moving_in_bundle_on_a_phone(make_page, audit):
     journey.at("保護者の状況", hoiku)
     radio(page, "保育が必要な理由", "仕事を探している").check()
     next_step(page)
-    journey.at("配偶者・パートナーについて", hoiku)
+    journey.at("配偶者・パートナーと世帯の所得", hoiku)
     radio(page, "同居している配偶者・パートナーがいますか", "いいえ").check()
     next_step(page)
 

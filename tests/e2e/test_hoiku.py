@@ -118,11 +118,16 @@ def test_nursery_application_without_javascript(make_page, audit, tmp_path, live
     by_label(page, "第2希望").select_option(label="みさき保育所（デモ）")
     next_step(page)
 
+    # The employer is on the same page, asked once the reason needs it (no JavaScript here:
+    # after 次へ進む, with a notice).
+    expect(page.get_by_role("heading", level=1)).to_have_text("保護者の状況")
+    expect(page.get_by_label("勤務先の名称")).to_be_hidden()
     group(page, "保育が必要な理由").get_by_role("radio", name="会社などに勤めている").check()
     next_step(page)
+    expect(page.get_by_text(re.compile("答えに合わせて、質問を追加しました"))).to_be_visible()
 
     # An infected file is refused; what was typed stays.
-    expect(page.get_by_role("heading", level=1)).to_have_text("勤務先について")
+    expect(page.get_by_role("heading", level=1)).to_have_text("保護者の状況")
     by_label(page, "勤務先の名称").fill("株式会社いすみ（デモ）")
     by_label(page, "1週間の勤務時間").fill("40")
     eicar = tmp_path / "就労証明書.pdf"
@@ -147,14 +152,12 @@ def test_nursery_application_without_javascript(make_page, audit, tmp_path, live
     by_label(page, "1週間の勤務時間").fill("40")
     next_step(page)
 
-    # Income: the city has this resident's tax record, so no certificate is asked for.
-    expect(page.get_by_role("heading", level=1)).to_have_text("世帯の所得の確認")
+    # The partner and the income on one page: the city has this resident's tax record, so no
+    # certificate is asked for.
+    expect(page.get_by_role("heading", level=1)).to_have_text("配偶者・パートナーと世帯の所得")
     expect(page.get_by_text("市が住民税の記録で確認する（証明書の添付は不要）")).to_be_visible()
     expect(page.get_by_label("課税（所得）証明書")).to_have_count(0)
     audit(page)
-    next_step(page)
-
-    expect(page.get_by_role("heading", level=1)).to_have_text("配偶者・パートナーについて")
     group(page, "同居している配偶者・パートナーがいますか").get_by_role(
         "radio", name="いいえ"
     ).check()

@@ -175,15 +175,19 @@ def test_an_upload_through_one_instance_downloads_through_the_other(layout):
             "children.0.allergy": "no",
         },
         "preferences": {"nursery_1": "ohara", "start_date": "2027-04-01"},
-        "guardian-work": {"guardian_work": "employed"},
     }
     for step, data in answers.items():
         saved = resident.post(f"{HOIKU}/apply/{step}", data, allow_redirects=False)
         assert saved.status_code == 302, (step, saved.status_code)
-    token = csrf(resident.get(f"{HOIKU}/apply/employment").text)
+    token = csrf(resident.get(f"{HOIKU}/apply/guardian-work").text)
     uploaded = resident.session.post(
-        f"{layout.url}{HOIKU}/apply/employment",
-        data={"employer": "株式会社いすみ", "weekly_hours": "", "csrf_token": token},
+        f"{layout.url}{HOIKU}/apply/guardian-work",
+        data={
+            "guardian_work": "employed",
+            "employer": "株式会社いすみ",
+            "weekly_hours": "",
+            "csrf_token": token,
+        },
         files={"work_certificate": ("証明書.pdf", PDF, "application/pdf")},
         timeout=60,
     )
@@ -201,10 +205,15 @@ def test_an_upload_through_one_instance_downloads_through_the_other(layout):
 
     # The EICAR test file is refused by the scanner every instance uses.
     eicar = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-    token = csrf(resident.get(f"{HOIKU}/apply/employment").text)
+    token = csrf(resident.get(f"{HOIKU}/apply/guardian-work").text)
     refused = resident.session.post(
-        f"{layout.url}{HOIKU}/apply/employment",
-        data={"employer": "株式会社いすみ", "weekly_hours": "", "csrf_token": token},
+        f"{layout.url}{HOIKU}/apply/guardian-work",
+        data={
+            "guardian_work": "employed",
+            "employer": "株式会社いすみ",
+            "weekly_hours": "",
+            "csrf_token": token,
+        },
         files={"work_certificate": ("virus.pdf", PDF + eicar, "application/pdf")},
         timeout=60,
     )

@@ -213,7 +213,35 @@ def test_date_shortcuts_offer_today_yesterday_and_an_earlier_answer_once(app):
         assert len(shortcuts.offered(proc, funeral, {}, TODAY)) == 2  # not answered: not offered
     assert _check_shortcuts(funeral, "f", {"death_date"}) == []
     assert _check_shortcuts(funeral, "f", set()) == [
-        "f.shortcuts: 'death_date' is not today, yesterday or a date field of another step"
+        "f.shortcuts: 'death_date' is not today, yesterday, next_month, next_april"
+        " or a date field of another step"
     ]
     on_text = Field(name="t", type="text", label="t", shortcuts=["today"])
     assert _check_shortcuts(on_text, "f", set()) == ["f.shortcuts: only for a date field, not text"]
+
+
+@pytest.mark.parametrize(
+    ("today", "next_month", "next_april"),
+    [
+        (dt.date(2026, 11, 22), dt.date(2026, 12, 1), dt.date(2027, 4, 1)),
+        (dt.date(2026, 12, 31), dt.date(2027, 1, 1), dt.date(2027, 4, 1)),  # across the year
+        (dt.date(2027, 3, 31), dt.date(2027, 4, 1), dt.date(2027, 4, 1)),  # the same day, once
+        (dt.date(2027, 4, 1), dt.date(2027, 5, 1), dt.date(2028, 4, 1)),  # the next, not today
+    ],
+)
+def test_start_date_shortcuts_offer_the_first_of_next_month_and_the_next_april(
+    app, today, next_month, next_april
+):
+    from portal.catalog.checks import _check_shortcuts
+    from portal.submissions import shortcuts
+
+    start = Field(
+        name="start_date", type="date", label="入所を希望する日", shortcuts=["next_month", "next_april"]
+    )
+    with app.test_request_context():
+        offered = shortcuts.offered(procedure(start), start, {}, today)
+    expected = [("来月1日", next_month)]
+    if next_april != next_month:
+        expected.append(("次の4月1日", next_april))
+    assert [(s.what, s.date) for s in offered] == expected
+    assert _check_shortcuts(start, "f", set()) == []

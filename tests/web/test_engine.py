@@ -113,14 +113,14 @@ def test_attachments_are_served_only_to_their_owner(app):
             "children.0.allergy": "no",
         },
         "preferences": {"nursery_1": "ohara", "start_date": "2027-04-01"},
-        "guardian-work": {"guardian_work": "employed"},
     }
     for step, data in answers.items():
         assert post(owner, f"{HOIKU}/apply/{step}", data).status_code == 302, step
     response = post(
         owner,
-        f"{HOIKU}/apply/employment",
+        f"{HOIKU}/apply/guardian-work",
         {
+            "guardian_work": "employed",
             "employer": "株式会社いすみ",
             "weekly_hours": "",
             "work_certificate": (io.BytesIO(PDF), "証明書.pdf"),

@@ -194,3 +194,34 @@ def test_a_date_shortcut_fills_the_date_without_javascript_and_keeps_the_page(ap
         page = check_page(client.post(url, data={**typed, "_action": action}))
         assert page.find("input", attrs={"name": "paid_date"})["value"] == ""
         assert page.find("input", attrs={"name": "total_paid"})["value"] == "28600"
+
+
+def test_a_nursery_start_date_offers_the_first_of_next_month_and_the_next_april(app, client):
+    """入所を希望する日 is by rule the first of a month: 来月1日 and 次の4月1日 (the new year's
+    admission) are offered, only offered (the field stays empty), and fill it without JavaScript."""
+    login(client, "parent")
+    begin(client, "/procedures/hoiku-riyou")
+    with app.app_context():
+        draft = db.session.merge(draft_of(app, "hoiku-riyou", "sub-parent"))
+        draft.answers = {
+            **draft.answers,
+            "phone": "09012345678",
+            "children": [{**draft.answers["children"][0], "allergy": False}],
+        }
+        draft.steps_done = ["guardian", "children"]
+        db.session.commit()
+    url = "/procedures/hoiku-riyou/apply/preferences"
+    response = client.get(url)
+    page = check_page(response)
+    group = page.find(attrs={"role": "group", "aria-label": "入所を希望する日の入力の近道"})
+    buttons = [(b["value"], b.get_text()) for b in group.find_all("button")]
+    assert buttons == [  # today is 2026-12-07 in Tokyo
+        ("date:start_date:2027-01-01", "来月1日を入れる（2027年（令和9年）1月1日）"),
+        ("date:start_date:2027-04-01", "次の4月1日を入れる（2027年（令和9年）4月1日）"),
+    ]
+    assert page.find("input", attrs={"name": "start_date"})["value"] == ""
+    typed = form_data(response.text, {"nursery_1": "ohara"})
+    page = check_page(client.post(url, data={**typed, "_action": "date:start_date:2027-04-01"}))
+    assert page.find("input", attrs={"name": "start_date"})["value"] == "令和9年4月1日"
+    assert page.find("option", attrs={"value": "ohara", "selected": True}) is not None
+    assert "start_date" not in draft_of(app, "hoiku-riyou", "sub-parent").answers
