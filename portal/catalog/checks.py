@@ -413,6 +413,7 @@ PREFILL_TYPES = {
     "deceased.death_date": "date",
     "deceased.address": "address",
     "deceased.insured_number": "text",
+    "deceased.relationship": "select",
     "subject.phone": "tel",
     "subject.care_doctor": "text",
     "subject.care_clinic": "text",

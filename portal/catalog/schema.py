@@ -232,10 +232,13 @@ PrefillSource = Literal[
     # (an insurance: national, late-elderly; or jidou-teate): the person (a person field), the
     # date of death (a date field), the last address (an address field) and the health
     # insurance number (a text field). Nothing is filled otherwise (issue 22, decision 0076).
+    # deceased.relationship: the resident's relationship to that person as the records show it
+    # (spouse, child, child-in-law, parent), into a select offering it (decision 0083).
     "deceased.person",
     "deceased.death_date",
     "deceased.address",
     "deceased.insured_number",
+    "deceased.relationship",
     # The phone the resident asked to remember (as applicant.phone), into the phone field of the
     # person the application is about, only when that is the resident themself (issue 22).
     "subject.phone",

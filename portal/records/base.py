@@ -152,6 +152,10 @@ class DeceasedResident:
     # jidou-teate (they received 児童手当)
     had: tuple[str, ...]
     health_insured_number: str | None  # 国保の記号・番号, 後期高齢者医療の被保険者番号
+    # The asking resident's relationship to them, as the records show it (seen from the person
+    # who died): spouse, child, child-in-law (the spouse of their child), parent; None when the
+    # records do not show one (a household member of another kind)
+    relationship: str | None = None
 
 
 class ResidentRecords(Protocol):

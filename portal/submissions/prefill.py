@@ -335,6 +335,11 @@ def _deceased(
         return _address_value(deceased.address), RECORDS
     if item == "insured_number":
         return (deceased.health_insured_number, RECORDS) if deceased.health_insured_number else None
+    if item == "relationship":
+        # the resident's 続柄 seen from the person who died, when the field offers it
+        offered = {o.value for o in field.options}
+        code = deceased.relationship
+        return (code, RECORDS) if code is not None and code in offered else None
     raise ValueError(f"unknown prefill source deceased.{item}")  # pragma: no cover - schema
 
 
