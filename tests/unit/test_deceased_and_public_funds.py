@@ -236,7 +236,10 @@ def test_start_date_shortcuts_offer_the_first_of_next_month_and_the_next_april(
     from portal.submissions import shortcuts
 
     start = Field(
-        name="start_date", type="date", label="入所を希望する日", shortcuts=["next_month", "next_april"]
+        name="start_date",
+        type="date",
+        label="入所を希望する日",
+        shortcuts=["next_month", "next_april"],
     )
     with app.test_request_context():
         offered = shortcuts.offered(procedure(start), start, {}, today)
