@@ -417,6 +417,8 @@ PREFILL_TYPES = {
     "subject.phone": "tel",
     "subject.care_doctor": "text",
     "subject.care_clinic": "text",
+    "subject.moved_in_date": "date",
+    "subject.previous_municipality": "text",
     "applicant.incoming_address": "address",
     "applicant.incoming_move_date": "date",
     "applicant.incoming_tenshutsu": "radio",

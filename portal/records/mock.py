@@ -30,6 +30,7 @@ from portal.records.base import (
     HouseholdMember,
     IncomingMove,
     InsuranceStatus,
+    MoveIn,
     RecordNotFound,
     RegisteredAccount,
     Resident,
@@ -174,6 +175,25 @@ class MockResidentRecords:
         return self._read(
             person_id, "child_allowance_number", reader, purpose
         ).records.jidoteate_number
+
+    def move_in(self, person_id: str, *, reader: str, purpose: str) -> MoveIn | None:
+        persona = self._read(person_id, "move_in", reader, purpose)
+        recent = persona.records.moved_in
+        if recent is not None:
+            today = clock.to_local(self._now()).date()
+            return MoveIn(
+                moved_in=today - dt.timedelta(days=recent.days_ago),
+                previous_prefecture=recent.prefecture,
+                previous_city=recent.city,
+            )
+        previous = persona.records.previous_addresses
+        if not previous or previous[-1].address.city == persona.address.city:
+            return None  # no earlier address, or a move within the city (転居)
+        return MoveIn(
+            moved_in=persona.records.resident_since,
+            previous_prefecture=previous[-1].address.prefecture,
+            previous_city=previous[-1].address.city,
+        )
 
     def incoming_move(self, person_id: str, *, reader: str, purpose: str) -> IncomingMove | None:
         persona = self._read(person_id, "incoming_move", reader, purpose)
