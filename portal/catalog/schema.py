@@ -232,10 +232,13 @@ PrefillSource = Literal[
     # (an insurance: national, late-elderly; or jidou-teate): the person (a person field), the
     # date of death (a date field), the last address (an address field) and the health
     # insurance number (a text field). Nothing is filled otherwise (issue 22, decision 0076).
+    # deceased.relationship: the resident's relationship to that person as the records show it
+    # (spouse, child, child-in-law, parent), into a select offering it (decision 0083).
     "deceased.person",
     "deceased.death_date",
     "deceased.address",
     "deceased.insured_number",
+    "deceased.relationship",
     # The phone the resident asked to remember (as applicant.phone), into the phone field of the
     # person the application is about, only when that is the resident themself (issue 22).
     "subject.phone",
@@ -243,6 +246,11 @@ PrefillSource = Literal[
     # the care insurance records: the city asked that doctor for the 主治医意見書 (issue 22).
     "subject.care_doctor",
     "subject.care_clinic",
+    # The subject's last 転入 into the city as the 住民票 records it from the 転入届: the day they
+    # began living here (a date field) and the previous address's prefecture and municipality
+    # (a text field); nothing for someone the records show no 転入 for (decision 0083).
+    "subject.moved_in_date",
+    "subject.previous_municipality",
     # What the 転出証明書情報 sent by the resident's former municipality (住基ネット, after their
     # online 転出届 with the card: 引越しワンストップサービス) says about their move into the city:
     # the new address (address), the planned move date (date), that the 転出届 was made online

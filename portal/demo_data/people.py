@@ -134,6 +134,17 @@ class MovingOut(_Frozen):
     movers: tuple[str, ...]  # persona ids, the filer first
 
 
+class MovedIn(_Frozen):
+    """The persona's recent 転入届 (住民基本台帳法第22条) as the 住民票 records it: the municipality
+    of the previous address and the day they began living here. The demo keeps the move recent
+    whatever the date: ``days_ago`` days before today (the 14 days of a carried-over care
+    certification count from it)."""
+
+    days_ago: Annotated[int, Field(ge=0, le=365)]
+    prefecture: NonEmpty
+    city: NonEmpty
+
+
 class Records(_Frozen):
     insurance: Insurance
     services: tuple[CityService, ...] = ()
@@ -148,6 +159,7 @@ class Records(_Frozen):
     resident_since: dt.date
     previous_addresses: tuple[PreviousAddress, ...] = ()
     moving_out: MovingOut | None = None
+    moved_in: MovedIn | None = None
     # the 児童手当 受給者番号 the city assigned when it certified the persona (they receive it)
     jidoteate_number: NonEmpty | None = None
 

@@ -105,6 +105,16 @@ class InsuranceStatus:
 
 
 @dataclass(frozen=True)
+class MoveIn:
+    """A person's 転入 into the city as the 住民票 records it from the 転入届: the day they began
+    living here (住所を定めた年月日) and the municipality of the previous address (前住所)."""
+
+    moved_in: dt.date
+    previous_prefecture: str
+    previous_city: str
+
+
+@dataclass(frozen=True)
 class IncomingMove:
     """The 転出証明書情報 another municipality sent the city through 住基ネット for a person who
     filed their 転出届 there online with their card (引越しワンストップサービス;
@@ -152,6 +162,10 @@ class DeceasedResident:
     # jidou-teate (they received 児童手当)
     had: tuple[str, ...]
     health_insured_number: str | None  # 国保の記号・番号, 後期高齢者医療の被保険者番号
+    # The asking resident's relationship to them, as the records show it (seen from the person
+    # who died): spouse, child, child-in-law (the spouse of their child), parent; None when the
+    # records do not show one (a household member of another kind)
+    relationship: str | None = None
 
 
 class ResidentRecords(Protocol):
@@ -208,6 +222,11 @@ class ResidentRecords(Protocol):
     def incoming_move(self, person_id: str, *, reader: str, purpose: str) -> IncomingMove | None:
         """The 転出証明書情報 received for this person's move into the city, or None when none has
         arrived (no online 転出届, or a paper 転出証明書): then the resident types the move."""
+        ...
+
+    def move_in(self, person_id: str, *, reader: str, purpose: str) -> MoveIn | None:
+        """The person's last 転入 into the city (from another municipality), or None when the
+        records hold none (born here, or no earlier address recorded)."""
         ...
 
     def my_number(self, person_id: str, *, reader: str, purpose: str) -> str:

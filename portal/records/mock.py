@@ -30,6 +30,7 @@ from portal.records.base import (
     HouseholdMember,
     IncomingMove,
     InsuranceStatus,
+    MoveIn,
     RecordNotFound,
     RegisteredAccount,
     Resident,
@@ -175,6 +176,25 @@ class MockResidentRecords:
             person_id, "child_allowance_number", reader, purpose
         ).records.jidoteate_number
 
+    def move_in(self, person_id: str, *, reader: str, purpose: str) -> MoveIn | None:
+        persona = self._read(person_id, "move_in", reader, purpose)
+        recent = persona.records.moved_in
+        if recent is not None:
+            today = clock.to_local(self._now()).date()
+            return MoveIn(
+                moved_in=today - dt.timedelta(days=recent.days_ago),
+                previous_prefecture=recent.prefecture,
+                previous_city=recent.city,
+            )
+        previous = persona.records.previous_addresses
+        if not previous or previous[-1].address.city == persona.address.city:
+            return None  # no earlier address, or a move within the city (転居)
+        return MoveIn(
+            moved_in=persona.records.resident_since,
+            previous_prefecture=previous[-1].address.prefecture,
+            previous_city=previous[-1].address.city,
+        )
+
     def incoming_move(self, person_id: str, *, reader: str, purpose: str) -> IncomingMove | None:
         persona = self._read(person_id, "incoming_move", reader, purpose)
         moving = persona.records.moving_out
@@ -248,8 +268,39 @@ class MockResidentRecords:
                 address=_address(removed.address),
                 had=tuple(removed.had),
                 health_insured_number=removed.health_insured_number,
+                relationship=self._kinship(persona, removed),
             )
             for removed in found
+        )
+
+    def _kinship(self, persona: Persona, removed: RemovedResident) -> str | None:
+        """The resident's relationship to the person who died, from the records: their child,
+        their parent, their spouse (the head and the head's spouse of one household), or the
+        spouse of their child."""
+        if persona.id in removed.children:
+            return "child"
+        if removed.id in persona.records.children:
+            return "parent"
+        same_household = removed.household_id == persona.household_id
+        couple = {persona.relationship_to_head, removed.relationship_to_head}
+        if same_household and couple == {"head", "spouse"}:
+            return "spouse"
+        spouse = self._spouse_of(persona)
+        if spouse is not None and spouse.id in removed.children:
+            return "child-in-law"
+        return None
+
+    def _spouse_of(self, persona: Persona) -> Persona | None:
+        wanted = {"head": "spouse", "spouse": "head"}.get(persona.relationship_to_head)
+        return next(
+            (
+                p
+                for p in self._personas.values()
+                if p.household_id == persona.household_id
+                and p.id != persona.id
+                and p.relationship_to_head == wanted
+            ),
+            None,
         )
 
     def nursery(self, person_id: str, *, reader: str, purpose: str) -> str | None:

@@ -288,6 +288,14 @@ def _value(
         if item == "care_plan_type":
             return insurance.nursing_care_level.split("-")[0], RECORDS  # care-2 -> care
         return insurance.nursing_care_level, RECORDS
+    if item in ("moved_in_date", "previous_municipality"):
+        # the 転入届 as the 住民票 records it (decision 0083)
+        move = read.get("move_in", person_id) if read and person_id else None
+        if move is None:
+            return None
+        if item == "moved_in_date":
+            return move.moved_in.isoformat(), RECORDS
+        return f"{move.previous_prefecture}{move.previous_city}", RECORDS
     if item == "child_allowance_number":
         number = read.get("child_allowance_number", person_id) if read and person_id else None
         return (number, RECORDS) if number else None
@@ -335,6 +343,11 @@ def _deceased(
         return _address_value(deceased.address), RECORDS
     if item == "insured_number":
         return (deceased.health_insured_number, RECORDS) if deceased.health_insured_number else None
+    if item == "relationship":
+        # the resident's 続柄 seen from the person who died, when the field offers it
+        offered = {o.value for o in field.options}
+        code = deceased.relationship
+        return (code, RECORDS) if code is not None and code in offered else None
     raise ValueError(f"unknown prefill source deceased.{item}")  # pragma: no cover - schema
 
 

@@ -236,7 +236,10 @@ def test_start_date_shortcuts_offer_the_first_of_next_month_and_the_next_april(
     from portal.submissions import shortcuts
 
     start = Field(
-        name="start_date", type="date", label="入所を希望する日", shortcuts=["next_month", "next_april"]
+        name="start_date",
+        type="date",
+        label="入所を希望する日",
+        shortcuts=["next_month", "next_april"],
     )
     with app.test_request_context():
         offered = shortcuts.offered(procedure(start), start, {}, today)
@@ -245,3 +248,43 @@ def test_start_date_shortcuts_offer_the_first_of_next_month_and_the_next_april(
         expected.append(("次の4月1日", next_april))
     assert [(s.what, s.date) for s in offered] == expected
     assert _check_shortcuts(start, "f", set()) == []
+
+
+def test_the_records_give_the_residents_relationship_to_the_person_who_died(records):
+    """deceased.relationship (decision 0083): seen from the person who died, from the records'
+    parent-child ties and the couple of the household; filled only into an option offered."""
+    by_name = {d.name: d for d in records.deceased_relatives("parent", reader="r", purpose="p")}
+    assert by_name["和泉 正男"].relationship == "child"  # her father
+    assert by_name["岬 ハル"].relationship == "child-in-law"  # her husband's mother
+    by_name = {d.name: d for d in records.deceased_relatives("spouse", reader="r", purpose="p")}
+    assert by_name["岬 ハル"].relationship == "child"
+    assert by_name["和泉 正男"].relationship == "child-in-law"
+
+    def relationship(options: list[str]) -> Field:
+        return Field(
+            name="relationship",
+            type="select",
+            label="亡くなった方との関係",
+            options=[{"value": v, "label": v} for v in options],
+            prefill={"source": "deceased.relationship", "had": "national"},
+        )
+
+    applicant = Applicant(card=PERSONAS["parent"].four_items(), person_id="parent")
+    answers, sources = prefill_answers(
+        procedure(relationship(["spouse", "child", "other"])),
+        applicant,
+        Subject("parent", readable=True),
+        records,
+        reader="submission:TEST",
+        today=TODAY,
+    )
+    assert (answers, sources) == ({"relationship": "child"}, {"relationship": "records"})
+    answers, _sources = prefill_answers(
+        procedure(relationship(["spouse", "other"])),  # not offered: the resident chooses
+        applicant,
+        Subject("parent", readable=True),
+        records,
+        reader="submission:TEST",
+        today=TODAY,
+    )
+    assert answers == {}

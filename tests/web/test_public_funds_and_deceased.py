@@ -44,7 +44,7 @@ def up_to_the_account(app, persona_id: str) -> None:
         answers = example_answers(app, db.session, draft, procedure, clock.today_local())
         answers.pop("account_choice")
         draft.answers = {**answers, **draft.answers}
-        draft.steps_done = ["applicant", "deceased", "funeral"]
+        draft.steps_done = ["applicant"]
         db.session.commit()
 
 
@@ -56,11 +56,12 @@ def test_the_deceased_comes_from_the_removal_record_and_says_so(app, client):
     assert draft.answers["deceased"]["name"] == "和泉 正男"
     assert draft.answers["death_date"] == (today - dt.timedelta(days=20)).isoformat()
     assert draft.answers["insured_symbol_number"] == "千い-123456"
-    assert {draft.prefilled[n] for n in ("deceased", "death_date", "insured_symbol_number")} == {
-        "records"
-    }
+    # her relationship to him, as the records show it: his child (decision 0083)
+    assert draft.answers["relationship"] == "child"
+    filled = ("deceased", "death_date", "insured_symbol_number", "relationship")
+    assert {draft.prefilled[n] for n in filled} == {"records"}
     up_to_the_account(app, "parent")  # (the deceased page is asked below, as the resident sees it)
-    page = check_page(client.get(f"{SOSAI}/apply/deceased"))
+    page = check_page(client.get(f"{SOSAI}/apply/applicant"))
     assert page.find("input", attrs={"name": "deceased.name"})["value"] == "和泉 正男"
     hint = page.find(id="f-death_date-hint").get_text()
     assert "市の住民記録から入力しました" in hint  # editable, and marked as from the records
@@ -69,6 +70,7 @@ def test_the_deceased_comes_from_the_removal_record_and_says_so(app, client):
     koki = draft_of(app, "sosaihi-koki", "sub-parent")
     assert koki.answers["deceased"]["name"] == "岬 ハル"
     assert koki.answers["insured_number"] == "99001234"
+    assert koki.answers["relationship"] == "child-in-law"  # her husband's mother
     # 未支払の児童手当: neither received 児童手当, so the deceased is typed; her children are
     # in the records.
     begin(client, MIBARAI)
@@ -82,13 +84,14 @@ def test_nobody_deceased_is_filled_for_a_resident_the_records_do_not_tie(app, cl
     begin(client, SOSAI)
     draft = draft_of(app, "sosaihi-kokuho", "sub-adult")
     assert "deceased" not in draft.answers and "death_date" not in draft.answers
+    assert "relationship" not in draft.answers
 
 
 def test_the_registered_account_is_shown_masked_and_chosen_with_one_tap(app, client):
     login(client, "parent")
     begin(client, SOSAI)
     up_to_the_account(app, "parent")
-    response = client.get(f"{SOSAI}/apply/account")
+    response = client.get(f"{SOSAI}/apply/funeral")
     page = check_page(response)
     koukin = page.find("input", attrs={"name": "account_choice", "value": "koukin"})
     assert not koukin.has_attr("checked")  # never chosen for the resident
@@ -97,7 +100,7 @@ def test_the_registered_account_is_shown_masked_and_chosen_with_one_tap(app, cli
     # the number stays masked (the page holds no 1234567 that is not part of a longer example)
     assert not re.search(r"(?<!\d)1234567(?!\d)", response.get_data(as_text=True))
     response = client.post(
-        f"{SOSAI}/apply/account", data=form_data(response.text, {"account_choice": "koukin"})
+        f"{SOSAI}/apply/funeral", data=form_data(response.text, {"account_choice": "koukin"})
     )
     assert response.status_code == 302, errors_of(response)
     assert response.headers["Location"].endswith(f"{SOSAI}/check")
@@ -117,13 +120,13 @@ def test_without_a_registered_account_the_option_says_so_and_keeps_the_page(app,
     login(client, "adult")
     begin(client, SOSAI)
     up_to_the_account(app, "adult")
-    response = client.get(f"{SOSAI}/apply/account")
+    response = client.get(f"{SOSAI}/apply/funeral")
     page = check_page(response)
     koukin = page.find("input", attrs={"name": "account_choice", "value": "koukin"})
     hint = page.find(id=f"{koukin['id']}-option-hint").get_text()
     assert hint.startswith("公金受取口座の登録が確認できませんでした。別の口座を選んでください。")
     response = client.post(
-        f"{SOSAI}/apply/account", data=form_data(response.text, {"account_choice": "koukin"})
+        f"{SOSAI}/apply/funeral", data=form_data(response.text, {"account_choice": "koukin"})
     )
     page = check_page(response)
     assert errors_of(response) == [
@@ -142,7 +145,7 @@ def test_without_a_registered_account_the_option_says_so_and_keeps_the_page(app,
         "bank_account.account_number": "7654321",
         "bank_account.holder_kana": "オオハラ タロウ",
     }
-    response = client.post(f"{SOSAI}/apply/account", data=form_data(response.text, account))
+    response = client.post(f"{SOSAI}/apply/funeral", data=form_data(response.text, account))
     assert response.status_code == 302, errors_of(response)
     assert draft_of(app, "sosaihi-kokuho", "sub-adult").answers["account_choice"] == "other"
 
