@@ -120,11 +120,15 @@ def online_procedures(catalog=CATALOG) -> list[Procedure]:
 def persona_for(procedure: Procedure) -> str:
     """The card holder the example answers are about: the demo persona named in the first
     prefilled person field of the examples (大原 太郎 for the certificates, 中村 キヨ for the
-    care insurance procedures), else 岬 花子, so that what the card and the records prefill is
+    care insurance procedures; or the name of a text field filled with applicant.name), else
+    岬 花子, so that what the card and the records prefill is
     what the examples say and is kept, as that resident would keep it."""
     for f in procedure.fields():
-        if f.type == "person" and f.prefill is not None:
-            name = (procedure.example_answers.get(f.name) or {}).get("name")
+        if (f.type == "person" and f.prefill is not None) or (
+            f.prefill is not None and f.prefill.source == "applicant.name"
+        ):
+            name = procedure.example_answers.get(f.name) or {}
+            name = name if isinstance(name, str) else name.get("name")
             for persona_id, persona in PERSONAS.items():
                 if persona["name"] == name and persona.get("auth_pin"):
                     return persona_id

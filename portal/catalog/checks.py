@@ -390,6 +390,8 @@ PREFILL_TYPES = {
     "applicant.email": "email",
     "applicant.person": "person",
     "applicant.address": "address",
+    "applicant.name": "text",
+    "applicant.kana": "text",
     "applicant.household_role": "radio",
     "applicant.household_head": "text",
     "applicant.parent_role": "radio",

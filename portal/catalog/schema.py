@@ -174,6 +174,10 @@ PrefillSource = Literal[
     "applicant.email",
     "applicant.person",  # name and birth date from the card, reading from the city's records
     "applicant.address",  # the card's address, in parts from the city's records
+    # The same name (from the card) and reading (フリガナ, from the city's records) into two
+    # text fields, for a form that asks them apart (住民票の写し: 請求する方の氏名) (issue 22).
+    "applicant.name",
+    "applicant.kana",
     # "head" (a radio field with options head and member) when the records show the signed-in
     # resident as the head of their household, else "member" (issue 22).
     "applicant.household_role",

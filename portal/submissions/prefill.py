@@ -200,6 +200,12 @@ def _value(
         return _person(
             {"name": resident.name, "kana": resident.kana, "birth_date": resident.birth_date}
         ), RECORDS
+    if who == "applicant" and item == "name":
+        if applicant.card.get("name"):
+            return applicant.card["name"], CARD
+        return (resident.name, RECORDS) if resident is not None else None
+    if who == "applicant" and item == "kana":
+        return (resident.kana, RECORDS) if resident is not None and resident.kana else None
     if item == "address":
         if resident is None:
             return None

@@ -56,14 +56,14 @@ def test_a_clerk_downloads_the_csv_and_prints_a_case(make_page, audit, live_serv
         data = file.read()
     assert data.startswith("\ufeff受付番号,申請日時,状態,手数料,支払い,".encode())
     text = data.decode("utf-8")
-    assert reference in text and "●●●● ●●●● 9018" in text and "123456789018" not in text
+    assert reference in text and "●●●● ●●●● 0021" in text and "100000000021" not in text
 
     clerk.goto(f"/staff/submissions/{public_id}")
     clerk.get_by_role("link", name="印刷用の表示").click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text(
         f"妊娠の届出（受付番号 {reference}）"
     )
-    expect(clerk.get_by_text("●●●● ●●●● 9018")).to_be_visible()
+    expect(clerk.get_by_text("●●●● ●●●● 0021")).to_be_visible()
     expect(clerk.get_by_role("button", name="このページを印刷する")).to_be_visible()
     audit(clerk)
     clerk.emulate_media(media="print")

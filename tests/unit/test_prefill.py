@@ -129,6 +129,26 @@ def test_the_card_fills_the_applicant_and_the_records_add_the_reading(records, l
     ]
 
 
+def test_a_form_that_asks_the_name_and_reading_apart_gets_them_from_card_and_records(records):
+    """applicant.name and applicant.kana (住民票の写し: 請求する方の氏名・フリガナ, two text
+    fields): the card's name and the records' reading; nothing without a signed-in resident."""
+    name = Field(name="n", type="text", label="氏名", prefill={"source": "applicant.name"})
+    kana = Field(name="k", type="text", label="フリガナ", prefill={"source": "applicant.kana"})
+    answers, sources = prefill_answers(
+        procedure(name, kana), applicant("adult"), Subject("adult", True), records, "r", TODAY
+    )
+    assert answers == {"n": "大原 太郎", "k": "オオハラ タロウ"}
+    assert sources == {"n": "card", "k": "records"}
+    nobody = Applicant(card={}, person_id=None)
+    assert prefill_answers(
+        procedure(name, kana), nobody, Subject(None, False), records, "r", TODAY
+    ) == ({}, {})
+    wrong = Field(name="x", type="person", label="x", prefill={"source": "applicant.name"})
+    assert _check_prefill(wrong, "f") == [
+        "f.prefill.source: applicant.name fills a text field, not person"
+    ]
+
+
 def test_children_are_filtered_by_age_and_mapped_into_the_group(records):
     answers, sources = prefill_answers(
         procedure(CHILDREN), applicant("parent"), Subject("parent", True), records, "r", TODAY

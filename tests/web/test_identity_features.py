@@ -189,7 +189,7 @@ def test_a_partner_who_logs_in_is_not_taken_for_the_mother(app, stub):
     assert partner.post(notifier, data=form_data(page.text, values)).status_code == 302
     mother = f"{NINSHIN}/apply/mother"
     page = partner.get(mother)
-    response = partner.post(mother, data=form_data(page.text, {"my_number": "100000000030"}))
+    response = partner.post(mother, data=form_data(page.text, {"mother_my_number": "100000000030"}))
     assert response.status_code == 200
     assert "届出をする方と同じです" in response.text, (response.status_code, response.text[-3000:])
     fixed = {
@@ -199,7 +199,7 @@ def test_a_partner_who_logs_in_is_not_taken_for_the_mother(app, stub):
     }
     page = partner.get(mother)
     response = partner.post(
-        mother, data=form_data(page.text, fixed | {"my_number": "100000000021"})
+        mother, data=form_data(page.text, fixed | {"mother_my_number": "100000000021"})
     )
     assert response.status_code == 302, errors_of(response)
 
