@@ -134,7 +134,6 @@ def keep(
 ) -> tuple[str, bool]:
     """Records one document: its state's key, and True when it is a state no process of this
     run had kept yet (the caller then validates its markup)."""
-    STATS["documents"] += 1
     key = state_key(html, viewport, javascript, mobile)
     parts = urlsplit(url)
     lang = _LANG.search(html)
@@ -151,7 +150,6 @@ def keep(
         "html": html,
     }
     if store(folder, key, entry):
-        STATS["states"] += 1
         return key, True
     return key, False
 
@@ -215,7 +213,9 @@ def record(
             target, response.url, response.status, html, viewport, javascript, mobile, touch
         )
         page.portal_document_key = key
+        STATS["documents"] += 1
         if new:
+            STATS["states"] += 1
             html_check.keep(response.url, html)
         return waited
 
