@@ -217,7 +217,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _runs_browser_tests(config) -> bool:
-    if "not e2e" in (config.option.markexpr or ""):
+    """Whether this run records: it reaches tests/e2e and selects no marker subset (CI's
+    PostgreSQL stage, `-m "db or pg_smoke"`, runs between `make test` and `make a11y` and must
+    leave make test's recording alone; `-m "not e2e"` runs no browser test)."""
+    if config.option.markexpr or config.option.collectonly:  # make a11y collects named tests
         return False
     e2e = ROOT / "tests" / "e2e"
     ignored = [Path(p).resolve() for p in (config.option.ignore or [])]
