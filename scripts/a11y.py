@@ -200,9 +200,7 @@ def shown_in(page, kiosk: bool) -> tuple[str, list[str]]:
     return language, modes
 
 
-def run_sample(
-    seed: int, picks: int, only: str | None = None, skip_visited: bool = False
-) -> dict:
+def run_sample(seed: int, picks: int, only: str | None = None, skip_visited: bool = False) -> dict:
     """Start the server, visit the sample, check every page. Returns the run's findings."""
     import a11y_sample as sample
     import a11y_visited

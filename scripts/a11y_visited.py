@@ -20,6 +20,7 @@ unless told `--skip-visited`, and the report says the visited pages were not che
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -45,10 +46,9 @@ def _show(page, url: str, html: str, javascript: bool) -> None:
 
     page.route("**/*", answer)
     page.goto(url, wait_until="domcontentloaded")
-    try:  # a script that leaves the page while it loads stops the load event, not the audit
+    # A script that leaves the page while it loads stops the load event, not the audit.
+    with contextlib.suppress(Exception):
         page.wait_for_load_state("load", timeout=5_000)
-    except Exception:  # noqa: BLE001, S110
-        pass
 
 
 def audit(

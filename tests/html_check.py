@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 _VOLATILE = re.compile(rb'((?:nonce|value|content)=")[A-Za-z0-9_\-.=+/]{20,}(")')
 
 
-
 class Batch:
     """Pages kept for one run of the checker."""
 

@@ -80,6 +80,7 @@ def _collapse(lines: list[str]) -> list[str]:
                 break
     return out
 
+
 def skeleton(html: str) -> str:
     """The structure of served markup: one line per start tag (scripts' and styles' content,
     comments and text left out)."""
@@ -274,4 +275,3 @@ def load(target: Path = DEFAULT_DIR) -> tuple[dict | None, list[dict]]:
         if path.name != RUN_FILE
     ]
     return json.loads(run_file.read_text()), states
-

@@ -125,6 +125,5 @@ def test_an_invalid_visited_page_fails_the_html_check(tmp_path, monkeypatch):
     assert result["recorded"] and result["states"] == 2 and result["audited_here"] == 0
     checked, errors = batch.validate()
     assert checked == 2
-    assert len(errors) == 1 and errors[0].startswith("/bad (visited)") and "aria-labelledby" in (
-        errors[0]
-    )
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("/bad (visited)") and "aria-labelledby" in errors[0]
