@@ -18,6 +18,9 @@ spends it on its page sample instead).
 
 Each audited state's markup (the DOM as the browser holds it) is also kept for the W3C Nu Html
 Checker (tests/e2e/html_check.py), which validates them all in one batch when the run ends.
+Pages a test only passes through are recorded as served by tests/e2e/visited.py (decision 0080);
+`audit` marks the recorded state of the document it audited, so `make a11y` does not audit it
+with axe again.
 """
 
 from __future__ import annotations
