@@ -10,10 +10,15 @@ The criteria, their evidence and the recorded judgements live in accessibility/c
 The run starts a live server with the demo data (the browser suite's helpers), visits the page
 sample (scripts/a11y_sample.py) in Chromium, runs axe (accessibility/axe-config.json), the cheap
 tool checks (tests/e2e/a11y_checks.py) and, in one batch, the Nu Html Checker (tests/html_check.py)
-on every sampled page, and writes accessibility/report.md and accessibility/report.json.
+on every sampled page, and writes accessibility/report.md and accessibility/report.json. It
+also audits every page state the browser suite visited (recorded by the last `make test` in
+build/visited-pages/, scripts/a11y_visited.py, decision 0080): the Nu Html Checker on all of
+them and axe on those the tests did not audit; without a recording it fails, unless
+`--skip-visited`, and the report says they were not checked.
 
 Exit status: 1 on any automated failure (an axe violation, an HTML error, a failed tool check, a
-sampled state not reached, a named test that does not exist) or a criterion without evidence;
+sampled state not reached, a named test that does not exist, a visited page not checked) or a
+criterion without evidence;
 0 otherwise. A stale judgement lowers the claim but does not fail.
 """
 
@@ -195,9 +200,10 @@ def shown_in(page, kiosk: bool) -> tuple[str, list[str]]:
     return language, modes
 
 
-def run_sample(seed: int, picks: int, only: str | None = None) -> dict:
+def run_sample(seed: int, picks: int, only: str | None = None, skip_visited: bool = False) -> dict:
     """Start the server, visit the sample, check every page. Returns the run's findings."""
     import a11y_sample as sample
+    import a11y_visited
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
@@ -346,6 +352,10 @@ def run_sample(seed: int, picks: int, only: str | None = None) -> dict:
                     audit("クロールから選んだページ", page, False, f"クロール（seed {seed}）")
                 except Exception as error:  # noqa: BLE001
                     failures.append(f"crawled page {url}: {str(error)[:300]}")
+            visited = a11y_visited.audit(
+                browser, server.url, axe, options, html_check, skip_visited or bool(only)
+            )
+            print(f"  visited pages: {a11y_visited.summary_ja(visited)}")
             page.goto("/")
             axe.run(page, options=options)
             rules, axe_version = axe_rules(page), page.evaluate("() => axe.version")
@@ -366,6 +376,7 @@ def run_sample(seed: int, picks: int, only: str | None = None) -> dict:
         "axe_rules": rules,
         "axe_version": axe_version,
         "check_timings": timings,
+        "visited": visited,
     }
 
 
@@ -378,6 +389,8 @@ def evaluate(doc: dict, run: dict, tests_found: set[str]) -> dict:
         for check, problems in page["checks"].items():
             for problem in problems:
                 tool_fail.setdefault(check, []).append(f"{page['url']}: {problem}")
+    for v in run.get("visited", {}).get("violations", []):  # pages the browser suite visited
+        tool_fail.setdefault("axe:" + v["id"], []).append(v["path"])
     if run["html_errors"]:
         tool_fail["nu-html-checker"] = run["html_errors"]
     # axe's "needs review" results: found by the tool, judged by a person.
@@ -513,6 +526,8 @@ def known_issues(criteria: list[dict]) -> list[dict]:
 
 
 def write_report(doc, run, evaluation, seed, started, seconds) -> None:
+    import a11y_visited
+
     criteria = evaluation["criteria"]
     head = git("rev-parse", "--short=12", "HEAD")
     dirty = bool(git("status", "--porcelain", "--", "portal", "procedure_catalog.yaml", "catalog"))
@@ -556,10 +571,12 @@ def write_report(doc, run, evaluation, seed, started, seconds) -> None:
         "picked": run["picked"],
         "html_checked": run["html_checked"],
         "html_errors": run["html_errors"],
+        "visited": run["visited"] | {"summary": a11y_visited.summary_ja(run["visited"])},
         "check_seconds_per_page": {
             k: round(v / max(1, len(run["pages"])), 3) for k, v in run["check_timings"].items()
         },
         "failures": run["failures"]
+        + a11y_visited.failures(run["visited"])
         + [
             f"{p['url']}: {check}: {x}"
             for p in run["pages"]
@@ -671,6 +688,8 @@ def markdown(r: dict) -> str:
         f"{r['seed']} で選んだ {len(r['picked'])} ページ。"
         f"Nu Html Checker で {r['html_checked']} ページを検証。",
         "",
+        r["visited"]["summary"],
+        "",
     ]
     out += languages_table(r["sample"])
     out += [
@@ -777,6 +796,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--crawl-picks", type=int, default=6)
     parser.add_argument(
+        "--skip-visited",
+        action="store_true",
+        help="do not audit the pages the last `make test` recorded (build/visited-pages/); the"
+        " report says they were not checked",
+    )
+    parser.add_argument(
         "--only",
         help="a regular expression: run only the sample's visits it finds in their names (no"
         " report written; to try a changed visit)",
@@ -818,7 +843,7 @@ def main() -> int:
     clock = time.monotonic()
     tests = {t for c in doc["criteria"] for t in c.get("tests", [])}
     found = existing_tests(tests)
-    run = run_sample(seed, args.crawl_picks)
+    run = run_sample(seed, args.crawl_picks, skip_visited=args.skip_visited)
     evaluation = evaluate(doc, run, found)
     write_report(doc, run, evaluation, seed, started, time.monotonic() - clock)
     report = json.loads(REPORT_JSON.read_text())

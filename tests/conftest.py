@@ -211,12 +211,52 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=check)
 
 
+# --- Every page the browser tests visit (tests/e2e/visited.py, decision 0080) -----------------
+# A run that includes the browser tests records every HTML document they load in
+# build/visited-pages/ (cleared here, before the workers start; `make a11y` audits it with axe).
+
+
+def _runs_browser_tests(config) -> bool:
+    """Whether this run records: it reaches tests/e2e and selects no marker subset (CI's
+    PostgreSQL stage, `-m "db or pg_smoke"`, runs between `make test` and `make a11y` and must
+    leave make test's recording alone; `-m "not e2e"` runs no browser test)."""
+    if config.option.markexpr or config.option.collectonly:  # make a11y collects named tests
+        return False
+    e2e = ROOT / "tests" / "e2e"
+    ignored = [Path(p).resolve() for p in (config.option.ignore or [])]
+    if any(e2e == p or p in e2e.parents for p in ignored):
+        return False
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == e2e or path in e2e.parents or e2e in path.parents:
+            return True
+    return False
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput") or not _runs_browser_tests(config):
+        return
+    from tests.e2e import visited
+
+    if os.environ.get(visited.ENV) is None:  # a test run inside a test run records elsewhere
+        config._visited_folder = visited.start_run()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and "/e2e/" in report.nodeid.replace(os.sep, "/"):
+        _E2E_RUN[0] += 1
+
+
+_E2E_RUN = [0]  # browser tests that ran in this process (the controller, under xdist)
+
+
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     checked, html_errors = html_check.validate()
     if hasattr(config, "workerinput"):  # a worker: report to the controller
-        from tests.e2e import axe
+        from tests.e2e import axe, visited
 
+        config.workeroutput["visited"] = dict(visited.STATS)
         config.workeroutput["audited_paths"] = sorted(axe.AUDITED_PATHS)
         config.workeroutput["axe_stats"] = dict(axe.STATS)
         config.workeroutput["check_seconds"] = sum(axe.CHECK_SECONDS.values())
@@ -225,6 +265,7 @@ def pytest_sessionfinish(session, exitstatus):
         config.workeroutput["html_errors"] = html_errors
         return
     reports = getattr(config, "_worker_route_reports", [])
+    _finish_visited(config, reports, session.exitstatus)
     config._html_check_result = (
         checked + sum(report.get("html_checked", 0) for report in reports),
         html_errors + [e for report in reports for e in report.get("html_errors", [])],
@@ -242,6 +283,19 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+def _finish_visited(config, reports, exitstatus) -> None:
+    folder = getattr(config, "_visited_folder", None)
+    if folder is None:
+        return
+    from tests.e2e import visited
+
+    counts = [report.get("visited", {}) for report in reports] or [visited.STATS]
+    documents = sum(c.get("documents", 0) for c in counts)
+    seconds = sum(c.get("seconds", 0.0) for c in counts)
+    run = visited.finish_run(folder, documents, int(exitstatus), _E2E_RUN[0], seconds)
+    config._visited_result = run
+
+
 def pytest_testnodedown(node, error):
     reports = node.config.__dict__.setdefault("_worker_route_reports", [])
     reports.append(getattr(node, "workeroutput", {}))
@@ -255,6 +309,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
     for error in html_errors:
         terminalreporter.write_line(f"FAILED html check: {error}", red=True)
+    run = getattr(config, "_visited_result", None)
+    if run:
+        terminalreporter.write_line(
+            f"visited pages: {run['documents']} HTML documents loaded by {run['e2e_tests']} "
+            f"browser tests, {run['states']} distinct states recorded in build/visited-pages/ "
+            f"in {run['seconds']:.1f} s ({run['audited_in_suite']} audited with axe here, the "
+            "others by `make a11y`; the markup of all validated above)"
+        )
     reports = getattr(config, "_worker_route_reports", [])
     audited = sum(r.get("axe_stats", {}).get("audited", 0) for r in reports)
     skipped = sum(r.get("axe_stats", {}).get("skipped", 0) for r in reports)

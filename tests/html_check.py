@@ -24,24 +24,39 @@ ROOT = Path(__file__).resolve().parents[1]
 # Values that differ between otherwise identical pages.
 _VOLATILE = re.compile(rb'((?:nonce|value|content)=")[A-Za-z0-9_\-.=+/]{20,}(")')
 
-_kept: dict[str, str] = {}  # file name -> the page's address
-_seen: set[str] = set()
-_folder: Path | None = None
+
+class Batch:
+    """Pages kept for one run of the checker."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, str] = {}  # file name -> the page's address
+        self.seen: set[str] = set()
+        self.folder: Path | None = None
+
+    def keep(self, url: str, html: str | bytes) -> None:
+        """Keeps one page's markup for the batch."""
+        body = html.encode() if isinstance(html, str) else html
+        digest = hashlib.sha256(_VOLATILE.sub(rb"\1\2", body)).hexdigest()
+        if digest in self.seen:
+            return
+        self.seen.add(digest)
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="portal-html-check-"))
+        name = f"{len(self.kept):05d}.html"
+        (self.folder / name).write_bytes(body)
+        self.kept[name] = url
+
+    def validate(self) -> tuple[int, list[str]]:
+        """Validates every kept page; returns how many were checked and one line per error."""
+        return _validate(self.kept, self.folder)
+
+
+_run = Batch()  # the run's (this process's) batch
 
 
 def keep(url: str, html: str | bytes) -> None:
     """Keeps one page's markup for the batch at the end of the run."""
-    global _folder
-    body = html.encode() if isinstance(html, str) else html
-    digest = hashlib.sha256(_VOLATILE.sub(rb"\1\2", body)).hexdigest()
-    if digest in _seen:
-        return
-    _seen.add(digest)
-    if _folder is None:
-        _folder = Path(tempfile.mkdtemp(prefix="portal-html-check-"))
-    name = f"{len(_kept):05d}.html"
-    (_folder / name).write_bytes(body)
-    _kept[name] = url
+    _run.keep(url, html)
 
 
 def jar() -> Path | None:
@@ -50,12 +65,17 @@ def jar() -> Path | None:
 
 
 def validate() -> tuple[int, list[str]]:
-    """Validates every kept page; returns how many were checked and one line per error."""
-    if not _kept or _folder is None:
+    """Validates every page kept for the run; returns how many were checked and one line per
+    error."""
+    return _run.validate()
+
+
+def _validate(kept: dict[str, str], folder: Path | None) -> tuple[int, list[str]]:
+    if not kept or folder is None:
         return 0, []
     checker, java = jar(), shutil.which("java")
     if checker is None or java is None:
-        return len(_kept), [
+        return len(kept), [
             "the Nu Html Checker is not installed (Java and vnu.jar): run `make browser`"
         ]
     result = subprocess.run(
@@ -67,7 +87,7 @@ def validate() -> tuple[int, list[str]]:
             "--format",
             "json",
             "--exit-zero-always",
-            str(_folder),
+            str(folder),
         ],
         capture_output=True,
         text=True,
@@ -77,15 +97,15 @@ def validate() -> tuple[int, list[str]]:
     try:
         messages = json.loads(result.stderr or result.stdout)["messages"]
     except (ValueError, KeyError):
-        return len(_kept), [f"the Nu Html Checker failed: {(result.stderr or result.stdout)[:500]}"]
+        return len(kept), [f"the Nu Html Checker failed: {(result.stderr or result.stdout)[:500]}"]
     errors = []
     for message in messages:
         if message.get("type") not in ("error", "non-document-error"):
             continue
-        page = _kept.get(Path(message.get("url", "")).name, message.get("url", "?"))
+        page = kept.get(Path(message.get("url", "")).name, message.get("url", "?"))
         extract = " ".join((message.get("extract") or "").split())[:120]
         errors.append(
             f"{page} line {message.get('lastLine', '?')}: {message['message']} [{extract}]"
         )
-    shutil.rmtree(_folder, ignore_errors=True)
-    return len(_kept), errors
+    shutil.rmtree(folder, ignore_errors=True)
+    return len(kept), errors

@@ -18,6 +18,9 @@ spends it on its page sample instead).
 
 Each audited state's markup (the DOM as the browser holds it) is also kept for the W3C Nu Html
 Checker (tests/e2e/html_check.py), which validates them all in one batch when the run ends.
+Pages a test only passes through are recorded as served by tests/e2e/visited.py (decision 0080);
+`audit` marks the recorded state of the document it audited, so `make a11y` does not audit it
+with axe again.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from urllib.parse import urlsplit
 from axe_playwright_python.sync_playwright import Axe
 
 from tests import html_check
-from tests.e2e import a11y_checks
+from tests.e2e import a11y_checks, visited
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = json.loads((ROOT / "accessibility" / "axe-config.json").read_text())
@@ -89,12 +92,18 @@ _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
 _NOSCRIPT = re.compile(r"<(/?)noscript\b", re.I)
 
 
+def without_javascript(html: str) -> str:
+    """Markup as a browser without JavaScript shows it: scripts left out (they never run) and
+    <noscript> shown."""
+    return _NOSCRIPT.sub(r"<\1div", _SCRIPT.sub("", html))
+
+
 def show_copy(axe_page, url: str, html: str) -> None:
     """The page as a browser without JavaScript shows it, in `axe_page` (where axe's script can
     run), served at the page's own address: its stylesheet is same-origin only (CORP), so a copy
     written into about:blank was audited unstyled. Scripts are left out (they never ran) and
     <noscript> is shown as the page without JavaScript shows it."""
-    copy = _NOSCRIPT.sub(r"<\1div", _SCRIPT.sub("", html))
+    copy = without_javascript(html)
     pattern = re.compile("^" + re.escape(url) + "$")
     axe_page.route(
         pattern,
@@ -134,6 +143,7 @@ def audit(page, axe_page) -> None:
         html_check.keep(url, page.content())
         AUDITED_STATES.add(key)
         STATS["audited"] += 1
+    visited.audited(page)
     overflow = target.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import worker_database
-from tests.e2e import axe
+from tests.e2e import axe, visited
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
@@ -220,6 +220,13 @@ def make_page(browser, playwright, live_server):
             bypass_csp=True,  # lets axe-core be injected; the CSP itself is tested elsewhere
         )
         context.set_default_timeout(10_000)
+        visited.record(
+            context,
+            live_server.url,
+            javascript,
+            mobile=bool(options.get("is_mobile")),
+            touch=bool(options.get("has_touch")),
+        )
         contexts.append(context)
         page = context.new_page()
         page.portal_javascript = javascript

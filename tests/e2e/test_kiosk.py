@@ -25,6 +25,7 @@ from portal.db import db
 from portal.identity.models import WebSession
 from portal.kiosk.models import KioskVisit
 from portal.submissions.models import Submission
+from tests.e2e import visited
 from tests.e2e.people import by_label, group
 from tests.e2e.staff_people import create_member
 from tests.e2e.targets import assert_targets
@@ -138,6 +139,7 @@ def test_a_kiosk_forgets_each_resident(
         bypass_csp=True,  # lets axe-core be injected; the CSP itself is tested elsewhere
     )
     context.set_default_timeout(10_000)
+    visited.record(context, live_server.url, touch=True)
     page = context.pages[0] if context.pages else context.new_page()
     try:
         page.clock.install()

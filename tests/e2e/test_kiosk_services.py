@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 from portal.clock import TOKYO
 from portal.db import db
 from portal.kiosk import service as kiosks
+from tests.e2e import visited
 from tests.e2e.people import by_label, group
 from tests.e2e.staff_people import create_member
 from tests.e2e.targets import assert_kiosk_page, assert_targets
@@ -60,6 +61,7 @@ def registered_terminal(playwright, launch_args, live_server, live_app, profile)
         [{"name": "portal_kiosk", "value": token, "url": live_server.url, "httpOnly": True}]
     )
     context.set_default_timeout(10_000)
+    visited.record(context, live_server.url, touch=True)
     return context
 
 

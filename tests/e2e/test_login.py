@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from playwright.sync_api import expect
 
+from tests.e2e import visited
 from tests.e2e.people import by_label, group
 
 PERSONAS = {
@@ -53,6 +54,7 @@ def test_login_and_a_logout_that_ends_the_session(make_page, audit, browser):
 
     # The cookie copied before the logout opens nothing any more.
     thief = browser.new_context(base_url=page.url.split("/logout")[0], locale="ja-JP")
+    visited.record(thief, page.url.split("/logout")[0])
     thief.add_cookies(copied)
     other = thief.new_page()
     other.goto("/my/applications")

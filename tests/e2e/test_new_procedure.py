@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from portal.catalog import load_catalog
 from tests.catalog_files import copy_catalog, edit, procedure_file
+from tests.e2e import visited
 from tests.e2e.conftest import start_live_server, stop
 from tests.e2e.test_catalog_journeys import complete
 
@@ -44,6 +45,7 @@ def test_a_procedure_from_a_fixture_is_served_and_completed(
         locale="ja-JP",
         bypass_csp=True,
     )
+    visited.record(context, server.url, mobile=True, touch=True)
     try:
         page = context.new_page()
         page.goto("/?q=いぬ")
