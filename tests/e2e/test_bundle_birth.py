@@ -142,12 +142,13 @@ def test_a_birth_filed_together_paid_and_booked_on_a_phone(make_page, audit):
     audit(page)
     choose(page, "子どもとの関係", "父")
     next_step(page)
-    # The insurance and how to receive the card, on one page; the insurer's number names it.
+    # The insurance and how to receive the card, on one page; the insurer's number names it,
+    # and 協会けんぽ's Chiba branch is a choice of its own (its number is known).
     expect(heading(page)).to_have_text("子どもの健康保険と受給券の受け取り")
     audit(page)
-    choose(page, "子どもが入っている健康保険", "勤め先の健康保険（協会けんぽ・健康保険組合）")
+    choose(page, "子どもが入っている健康保険", "協会けんぽ（全国健康保険協会）の千葉支部")
     expect(page.get_by_label(re.compile("^保険者の名称"))).to_have_count(0)
-    by_label(page, "保険者番号").fill("01120013")
+    expect(page.get_by_label(re.compile("^保険者番号"))).to_be_hidden()
     by_label(page, "記号・番号").fill("記号 1234 番号 56 枝番 02")
     choose(page, "被保険者（子どもが扶養に入っている、保険の本人）", "申請する保護者（あなた）")
     choose(page, "受け取り方法", "郵送で受け取る")
