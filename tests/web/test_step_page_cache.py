@@ -12,6 +12,7 @@ import pytest
 
 from portal import clock, create_app
 from portal.catalog import logic
+from portal.catalog.fields.markup import step_fields
 from portal.db import db
 from portal.demo import example_answers
 from portal.submissions import service, views
@@ -122,3 +123,72 @@ def test_every_step_page_is_the_same_from_the_cache(app, monkeypatch, owner):
             assert value not in kept, value
     assert compared == len(urls) * len(LANGUAGES)
     assert errors > compared // 2
+
+
+# The step template's loop over its fields before decision 0081 (step_fields writes the same).
+TEMPLATE_LOOP = """{% for f in fields %}
+    {%- if f.name in locked %}
+    <div class="field field--prefilled">
+      <h2 class="label" id="{{ 'f-' ~ f.name }}">{{ f.label }}</h2>
+      <p class="prefilled-value no-ruby"{{ answer_lang(shown[f.name]) }}>{{ shown[f.name] }}</p>
+      <p class="hint"><span class="tag tag--prefilled">{{ _('入力済み') }}</span> {{ _(prefill_notes[f.name]) }}{{ _('この画面では変更できません。違っている場合は、%(department)sにお問い合わせください。', department=catalog_text(department, 'name') if department else _('担当課')) }}</p>
+    </div>
+    {%- else %}
+    {%- set shown_when = (conditions|default({})).get(f.name) %}
+    {{ conditional_open(shown_when, f.name) }}
+    {{ field_html(f, f.name, raw.get(f.name), errors, focus, file_url, masks.get(f.name)) }}
+    {{- (shortcuts|default({})).get(f.name, '') }}
+    {{ conditional_close(shown_when) }}
+    {%- endif %}
+  {% endfor %}"""
+
+
+# What a field of each kind holds (a text for the others).
+RAW = {"file_input": [], "group": [], "address": {}, "person": {}, "bank_account": {},
+       "checkboxes": [], "declaration": "yes"}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["ja", "en", "easy", "zh"])
+def test_step_fields_write_what_the_template_loop_wrote(app, lang):
+    from markupsafe import Markup
+
+    from portal.i18n import in_language
+    from portal.submissions.conditions import page_conditions
+    from portal.submissions.steps import PREFILL_NOTES
+
+    catalog = app.extensions["catalog"]
+    loop = app.jinja_env.from_string(TEMPLATE_LOOP)
+    checked = 0
+    with app.test_request_context("/"), in_language(lang):
+        for procedure in catalog.procedures:
+            department = catalog.department(procedure.department)
+            for step in procedure.steps:
+                names = [f.name for f in step.fields]
+                for variant in range(3):
+                    locked = set(names[variant::3])
+                    values = dict(
+                        fields=step.fields,
+                        locked=locked,
+                        shown={n: f"大原 <b>{n}</b>" for n in locked},
+                        prefill_notes={n: PREFILL_NOTES["card"] for n in names[variant::6]},
+                        department=department if variant != 1 else None,
+                        conditions=page_conditions(step.fields, {}, {}, locked, procedure_day()),
+                        shortcuts={n: Markup("<button>s</button>") for n in names[::2]},
+                        raw={f.name: RAW.get(f.field_type.macro, "<入力>") for f in step.fields},
+                        errors={n: "エラー<>" for n in names[variant::2]},
+                        focus=names[0] if names else None,
+                        file_url=lambda token: f"/file/{token}",
+                        masks={},
+                    )
+                    expected = loop.render(**values)
+                    assert str(step_fields(app.jinja_env, **values)) == expected, (
+                        procedure.id,
+                        step.id,
+                        variant,
+                    )
+                    checked += 1
+    assert checked > 100
+
+
+def procedure_day():
+    return clock.today_local()
