@@ -40,12 +40,15 @@ from portal.i18n import current_language, note_unreviewed, reset_noted, unreview
 _START = "\x00"
 _KEY = "\x01"
 _LIMIT = 512  # pieces kept per application: templates × pieces × languages × flags
+# A page's own content (`page_fragment`): procedures × steps × languages × flags, a few kB each.
+_PAGE_LIMIT = 4096
 
 
 class _Cache:
     def __init__(self, catalog: Any) -> None:
         self.catalog = catalog
         self.pieces: dict[tuple[Any, ...], tuple[tuple[str, ...], bool]] = {}
+        self.pages: dict[tuple[Any, ...], tuple[tuple[str, ...], bool]] = {}
 
 
 def _slot(name: str, key: str | None = None) -> Markup:
@@ -81,11 +84,45 @@ def layout_fragment(
     context: Context, piece: str, /, *key: Any, caller: Callable[..., str], **slots: Any
 ) -> Markup:
     """The piece rendered by `caller` for this key, its slots filled with this request's values."""
+    return _cached(context, piece, key, caller, slots, pages=False)
+
+
+@pass_context
+def page_fragment(
+    context: Context,
+    piece: str,
+    page_key: tuple[Any, ...] | None,
+    /,
+    *key: Any,
+    caller: Callable[..., str],
+    **slots: Any,
+) -> Markup:
+    """A page's own content as a cached piece (decision 0081): kept under `page_key` (which
+    the view gives only for content that is the same for everyone who sees it: the catalog's
+    own procedure and step, never a draft's answers) and `key` (the flags the piece's
+    conditions read); with no `page_key`, rendered and filled on every request, the same text
+    (a child template's blocks, a draft of an earlier catalog). Everything a request brings
+    goes in through the slots, as in `layout_fragment`; blocks inside the piece reach them
+    with the global `page_slot`."""
+    if page_key is None:
+        return _fill(_split(str(caller(_slot)), slots), slots)
+    return _cached(context, piece, (*page_key, *key), caller, slots, pages=True)
+
+
+def _cached(
+    context: Context,
+    piece: str,
+    key: tuple[Any, ...],
+    caller: Callable[..., str],
+    slots: dict[str, Any],
+    pages: bool,
+) -> Markup:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     catalog = app.extensions["catalog"]
     cache: _Cache | None = app.extensions.get("layout_fragments")
     if cache is None or cache.catalog is not catalog:
         cache = app.extensions["layout_fragments"] = _Cache(catalog)
+    store, limit = (cache.pages, _PAGE_LIMIT) if pages else (cache.pieces, _LIMIT)
     full_key = (
         context.name,
         piece,
@@ -96,7 +133,7 @@ def layout_fragment(
         bool(context.get("kiosk_frame")),
         *key,
     )
-    cached = cache.pieces.get(full_key)
+    cached = store.get(full_key)
     if cached is None:
         # Whether the piece shows a text no translator checked (decision 0070) is kept with it,
         # so a page served from the cache says so as the first one did.
@@ -105,9 +142,9 @@ def layout_fragment(
         parts = _split(str(caller(_slot)), slots)
         unreviewed = unreviewed_noted()
         reset_noted(noted_before or unreviewed)
-        if len(cache.pieces) >= _LIMIT:
-            cache.pieces.clear()
-        cache.pieces[full_key] = cached = (parts, unreviewed)
+        if len(store) >= limit:
+            store.clear()
+        store[full_key] = cached = (parts, unreviewed)
     elif cached[1]:
         note_unreviewed()
     return _fill(cached[0], slots)
@@ -135,4 +172,9 @@ class Template(jinja2.Template):
         return super()._get_default_module(ctx)
 
 
-GLOBALS = {"layout_fragment": layout_fragment, "display_settings_url": display_settings_url}
+GLOBALS = {
+    "layout_fragment": layout_fragment,
+    "page_fragment": page_fragment,
+    "page_slot": _slot,
+    "display_settings_url": display_settings_url,
+}

@@ -254,7 +254,17 @@ def step(procedure_id: str, step_id: str) -> ResponseReturnValue:
         ),
         returning=returning,
         discard_url=_discard_url(submission),
+        step_page_key=_step_page_key(procedure, current),
     )
+
+
+def _step_page_key(procedure: Procedure, current: Step) -> tuple[str, str] | None:
+    """The key the step page's content is kept under (decision 0081): only a draft of the
+    catalog's own procedure (a draft of an earlier version renders its page every time); the
+    cache empties with a new catalog."""
+    if catalog().procedure(procedure.id) is not procedure:
+        return None
+    return (procedure.id, current.id)
 
 
 def _discard_url(submission: Submission) -> str | None:
