@@ -95,7 +95,10 @@ def test_every_step_page_is_the_same_from_the_cache(app, monkeypatch, owner):
     assert len(urls) > 20
     key = views._step_page_key
     compared = errors = 0
-    for lang, furigana in LANGUAGES:
+    # Signed in (the 削除 link, returning): ja and en only, to keep the suite's time; the
+    # languages differ in the anonymous run, which goes through all four.
+    languages = LANGUAGES if owner is None else LANGUAGES[:2]
+    for lang, furigana in languages:
         set_language(client, lang, furigana)
         for url in urls:
             gets, posts = [], []
@@ -121,7 +124,7 @@ def test_every_step_page_is_the_same_from_the_cache(app, monkeypatch, owner):
     for value in typed:
         if len(value) >= 6 and not value.isascii():
             assert value not in kept, value
-    assert compared == len(urls) * len(LANGUAGES)
+    assert compared == len(urls) * len(languages)
     assert errors > compared // 2
 
 
