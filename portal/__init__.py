@@ -6,14 +6,37 @@ message that names the cause.
 from __future__ import annotations
 
 from pathlib import Path
+from types import CodeType
 
 from flask import Flask
+from jinja2.bccache import Bucket, BytecodeCache
 
 from portal import clock, japanese, observability, procedures, rate_limits
 from portal.catalog import CatalogError, load_catalog
 from portal.config import ConfigError, load_config
 from portal.db import db as database
 from portal.extensions import csrf, limiter
+
+
+class CompiledTemplates(BytecodeCache):
+    """The templates' compiled code, shared by every app of the process (decision 0086).
+
+    Jinja compiles a template once per environment, and each app has its own: a process that
+    creates many apps (the tests create one per test) would parse and compile every template
+    again for each. Jinja keys an entry by the template's name and checks it against a checksum
+    of the template's source, so a changed template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, tuple[str | None, CodeType]] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        entry = self._code.get(bucket.key)
+        if entry is not None and entry[0] == bucket.checksum:
+            bucket.code = entry[1]
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if bucket.code is not None:
+            self._code[bucket.key] = (bucket.checksum, bucket.code)
 
 
 class PortalFlask(Flask):
@@ -24,6 +47,7 @@ class PortalFlask(Flask):
     no async function, and the answer for a function never changes (decision 0061)."""
 
     _SYNC_LIMIT = 4096
+    jinja_options = {"bytecode_cache": CompiledTemplates()}  # noqa: RUF012 (Flask's own attribute)
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
