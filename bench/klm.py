@@ -309,7 +309,9 @@ def _sample_file() -> Path:
 
 def _same_date(a: str, b: str) -> bool:
     try:
-        return japanese.parse_date(a) == japanese.parse_date(b)
+        # A month and a day alone mean the nearest such day, as the portal reads them.
+        today = tokyo_today()
+        return japanese.parse_date(a, near=today) == japanese.parse_date(b, near=today)
     except japanese.InputError:
         return False
 
@@ -352,7 +354,8 @@ def answer_field(r: Resident, scope, f: Field, value, prefix: str = "") -> None:
     elif kind == "declaration":
         r.choose(scope.get_by_role("checkbox", name=f.label), name, checked=bool(value))
     elif kind == "date":
-        text = japanese.format_wareki(dt.date.fromisoformat(value))  # as the hints show it
+        day = dt.date.fromisoformat(value)
+        text = japanese.format_wareki(day)  # as the hints show it (and the shortcuts fill it)
         field = by_label(scope, f.label)
         shortcut = scope.locator(
             f"button[data-fill-target='{field.get_attribute('id')}'][data-fill='{text}']"
@@ -360,7 +363,9 @@ def answer_field(r: Resident, scope, f: Field, value, prefix: str = "") -> None:
         if not _same_date(field.input_value(), text) and shortcut.count():
             r.shortcut(shortcut.first, field, f"{name}: {shortcut.first.inner_text()}")
         else:
-            r.type(field, text, name, same=_same_date)
+            # Where the year may be left out, the hint shows the month and day (decision 0088).
+            typed = f"{day.month}月{day.day}日" if f.year_optional else text
+            r.type(field, typed, name, same=_same_date)
     elif kind == "person":
         box = group(scope, f.label)
         r.type(by_label(box, "氏名"), value["name"], f"{name} 氏名")

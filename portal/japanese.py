@@ -16,6 +16,7 @@ import binascii
 import os
 import re
 import unicodedata
+from contextlib import suppress
 from datetime import date
 from typing import NamedTuple
 
@@ -177,6 +178,8 @@ _ERA_RE = re.compile(
     re.IGNORECASE,
 )
 
+_MONTH_DAY_RE = re.compile(rf"([0-9]{{1,2}}){_SEP_M}([0-9]{{1,2}})\s*日?")
+
 _BAD_DATE = "正しい日付ではありません（例：令和6年4月1日、2024-04-01）"
 _OUT_OF_RANGE = "明治元年（1868年）10月23日から2200年12月31日までの日付を入力してください"
 
@@ -213,14 +216,30 @@ def _parse_era(key: str, era_year: str, month: int, day: int) -> date:
     return result
 
 
-def parse_date(text: str) -> date:
+def _nearest(month: int, day: int, near: date) -> date:
+    """The day `month`/`day` nearest to `near`: of last year, this year or next year."""
+    shown = f"{month}月{day}日"
+    candidates = []
+    for year in (near.year - 1, near.year, near.year + 1):
+        with suppress(ValueError):  # 2月29日 exists in leap years only
+            candidates.append(date(year, month, day))
+    if not candidates:
+        raise InputError(f"{shown}は存在しない日付です")
+    return min(candidates, key=lambda candidate: abs((candidate - near).days))
+
+
+def parse_date(text: str, near: date | None = None) -> date:
     """Parse a Western or era date as residents type it; raise :class:`InputError` if invalid.
 
     Accepted: 2024-04-01, 2024/4/1, 2024.4.1, 2024年4月1日, 20240401, 令和6年4月1日, 令和元年5月1日,
     R6.4.1, r06/04/01, H31.4.30 — with full-width digits and letters, any hyphen, and spaces
     around the parts. Dates must lie between 1868-10-23 (明治元年) and 2200-12-31.
+    With `near` (a date field whose year may be left out, decision 0088), also a month and a
+    day alone: 12月14日, 12/14, 12-14 mean that day nearest to `near`.
     """
     normalized = _HYPHEN_RE.sub("-", _to_ascii(text.translate(_SQUARED_ERAS))).strip()
+    if near is not None and (match := _MONTH_DAY_RE.fullmatch(normalized)):
+        return _nearest(int(match.group(1)), int(match.group(2)), near)
     if match := _ERA_RE.fullmatch(normalized):
         key, era_year, month, day = match.groups()
         return _parse_era(key, era_year, int(month), int(day))

@@ -568,7 +568,9 @@ DATE_SHORTCUTS = ("today", "yesterday", "next_month", "next_april")
 def _check_shortcuts(field, path: str, date_fields: set[str]) -> list[str]:
     """`shortcuts:` only on date fields: today, yesterday, the 1st of next month, the next 1 April
     (a start date: decision 0077) or a date field of another step (the page offers a date
-    already saved, decision 0076)."""
+    already saved, decision 0076). `year_optional:` only on date fields too (decision 0088)."""
+    if field.year_optional and field.type != "date":
+        return [f"{path}.year_optional: only for a date field, not {field.type}"]
     if not field.shortcuts:
         return []
     if field.type != "date":

@@ -348,6 +348,9 @@ class Field(Model):
     # an earlier step (the event date answered before, e.g. the date of death for the funeral).
     # Only offers: never filled for the resident, never on a declaration.
     shortcuts: list[SnakeName] = []
+    # date: the resident may leave the year out (12月14日, 12/14): that day nearest to today is
+    # meant (decision 0088). For dates near today only (a move, a visit), never a birth date.
+    year_optional: bool = False
 
     @field_validator("type")
     @classmethod

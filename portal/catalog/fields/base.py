@@ -64,6 +64,9 @@ class FieldSpec(Protocol):
     def alias(self) -> bool: ...
 
     @property
+    def year_optional(self) -> bool: ...
+
+    @property
     def max_files(self) -> int: ...
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from portal import japanese
+from portal import clock, japanese
 from portal.catalog.fields.base import FieldType, Parsed, _iso, _nfkc
 from portal.i18n import shown, shown_date, translate
 
@@ -96,7 +96,8 @@ class DateType(FieldType):
 
     def parse(self, field, text):
         try:
-            return japanese.parse_date(text).isoformat(), None
+            near = clock.today_local() if field.year_optional else None
+            return japanese.parse_date(text, near=near).isoformat(), None
         except japanese.InputError as error:
             return None, translate("%(label)sは%(error)s", label=field.label, error=error)
 
