@@ -672,7 +672,8 @@ def test_moving_in_bundle_by_keyboard_only(make_page, audit):
     choose(page, group(page, "前の住所地での転出届"), "マイナポータルなどで転出届をした")
     next_by_keyboard(page)
     journey.at("引っ越す日と来庁の日", tennyu)
-    type_into(page, by_label(page, "市民課の窓口に来る予定の日"), _wareki(VISIT))
+    # The month and day alone, as the hint shows (decision 0088): the check page shows the year.
+    type_into(page, by_label(page, "市民課の窓口に来る予定の日"), f"{VISIT.month}月{VISIT.day}日")
     choose(page, group(page, "来る予定の時間帯"), "午後（13時から17時15分まで）")
     next_by_keyboard(page)
     journey.at("一緒に引っ越す方", tennyu)
@@ -703,6 +704,7 @@ def test_moving_in_bundle_by_keyboard_only(make_page, audit):
         expect(page.get_by_role("heading", level=2, name=title, exact=True)).to_have_count(1)
     expect(page.get_by_role("heading", level=2, name="児童手当の認定請求")).to_have_count(0)
     expect(page.get_by_role("button", name="署名してまとめて申請する")).to_have_count(0)
+    expect(page.get_by_text(japanese.format_both(VISIT)).first).to_be_visible()
     audit(page)
     declaration = page.get_by_role(
         "checkbox", name="上の内容を確認し、2件の手続をまとめて申請します"
