@@ -121,17 +121,24 @@ def clean_db(engine):
                 connection.execute(text(f"DELETE FROM {table.name}"))
 
 
-@pytest.fixture
-def app(database_url, clean_db, tmp_path):
-    app = create_app(
+def make_app(database_url: str, instance_path, **overrides):
+    """The test app of the `app` fixture, with some of its settings overridden (a test that
+    needs another rate limit, a mock switched off, ...)."""
+    return create_app(
         "test",
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path),
+            "INSTANCE_PATH": str(instance_path),
             "PUBLIC_URL": "http://localhost",  # where the Flask test client's requests go
+            **overrides,
         },
     )
+
+
+@pytest.fixture
+def app(database_url, clean_db, tmp_path):
+    app = make_app(database_url, tmp_path)
     yield app
     clock.set_override(None)
 

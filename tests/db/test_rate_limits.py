@@ -14,27 +14,18 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, select
 
-from portal import create_app
 from portal.db import db
 from portal.rate_limits import DatabaseStorage, RateLimitCounter, purge_expired
 from tests.concurrency import run_together
+from tests.conftest import make_app
 from tests.web.test_login_limits import StubProvider, fail
 
 pytestmark = pytest.mark.db
 
 
 def instance(database_url, tmp_path, name: str, **overrides):
-    app = create_app(
-        "test",
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path / name),
-            "PUBLIC_URL": "http://localhost",
-            "RATELIMIT_LOGIN_FAILURES": "4 per 15 minutes",
-            **overrides,
-        },
-    )
+    overrides = {"RATELIMIT_LOGIN_FAILURES": "4 per 15 minutes", **overrides}
+    app = make_app(database_url, tmp_path / name, **overrides)
     app.extensions["identity_provider"] = StubProvider()
     return app
 

@@ -18,7 +18,7 @@ from portal.appointments import service
 from portal.appointments.models import Appointment
 from portal.clock import TOKYO
 from portal.db import RETRY_ATTEMPTS, Busy, db
-from tests.conftest import check_page, csrf_token
+from tests.conftest import check_page, csrf_token, make_app
 
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)
 QUERY = "service=juminhyo&people=1"
@@ -162,20 +162,7 @@ def test_a_saturated_instance_answers_503_with_retry_after_within_its_timeout(
     the API answers in JSON. When a connection is free again, the page works."""
     import time
 
-    from portal import create_app
-
-    app = create_app(
-        "test",
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path),
-            "PUBLIC_URL": "http://localhost",
-            "DB_POOL_SIZE": 1,
-            "DB_POOL_OVERFLOW": 0,
-            "DB_POOL_TIMEOUT": 0.2,
-        },
-    )
+    app = make_app(database_url, tmp_path, DB_POOL_SIZE=1, DB_POOL_OVERFLOW=0, DB_POOL_TIMEOUT=0.2)
     client = app.test_client()
     url = f"/appointments/shimin-main/2026-12-01?{QUERY}"
     token = csrf_token(client.get(url).text)

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from portal import clock, create_app
+from portal import clock
+from tests.conftest import make_app
 from tests.web.hostile import World, header_value, tries
 
 HOSTILE = {
@@ -68,16 +69,7 @@ UNREACHABLE = {
 
 @pytest.fixture
 def world(database_url, clean_db, tmp_path):
-    app = create_app(
-        "test",
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path),
-            "PUBLIC_URL": "http://localhost",
-            "RATELIMIT_ENABLED": False,
-        },
-    )
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=False)
     yield World(app)
     clock.set_override(None)
 

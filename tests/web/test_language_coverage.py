@@ -40,7 +40,7 @@ import yaml
 from bs4 import BeautifulSoup, NavigableString
 from sqlalchemy import select
 
-from portal import clock, create_app
+from portal import clock
 from portal.catalog import load_catalog, logic
 from portal.catalog.translations import (
     FOLDER_NAME,
@@ -56,7 +56,7 @@ from portal.submissions import service
 from portal.submissions.models import Submission
 from portal.ui_texts import ui_texts, ui_translations
 from tests.catalog_files import ENTRY
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, make_app
 from tests.web.hostile import LAST, NEVER_CRAWL, World
 from tests.web.test_validation_pages import _card_page as card_page
 
@@ -105,16 +105,7 @@ CONFIRMATION_PAGES = {"submissions.withdraw", "appointments.cancel"}
 
 @pytest.fixture
 def world(database_url, clean_db, tmp_path):
-    app = create_app(
-        "test",
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path),
-            "PUBLIC_URL": "http://localhost",
-            "RATELIMIT_ENABLED": False,
-        },
-    )
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=False)
     yield World(app)
     clock.set_override(None)
 

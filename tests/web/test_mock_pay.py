@@ -17,13 +17,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from portal import clock, create_app
+from portal import clock
 from portal.config import ConfigError, load_config
 from portal.db import db
 from portal.mock_pay import webhooks
 from portal.mock_pay.models import MockPayEvent, MockPayment
 from portal.mock_pay.signing import HEADER, verify
-from tests.conftest import check_page, csrf_token
+from tests.conftest import check_page, csrf_token, make_app
 
 NOW = dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.UTC)
 API = {"Authorization": "Bearer mock-pay-api-key"}
@@ -1004,15 +1004,7 @@ def test_production_refuses_the_mock_unless_it_is_a_demo(monkeypatch, tmp_path):
 def test_without_the_mock_there_are_no_pages_and_no_cli(database_url, clean_db, tmp_path):
     # clean_db: the worker below writes (the day's retention purge, the duties' periods), and
     # later tests must not find it.
-    app = create_app(
-        "test",
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path),
-            "MOCK_PAY_ENABLED": False,
-        },
-    )
+    app = make_app(database_url, tmp_path, MOCK_PAY_ENABLED=False)
     client = app.test_client()
     assert client.get("/mock-pay/store").status_code == 404
     assert client.post("/mock-pay/api/payments", json={}, headers=API).status_code == 404

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from portal import create_app
 from portal.demo_data.people import load_personas
 from portal.records.mock import MockResidentRecords
+from tests.conftest import make_app
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 
@@ -54,18 +54,6 @@ def test_the_mock_card_service_does_not_import_the_records():
 
 def test_the_demo_data_belongs_to_neither_mock():
     assert under(imported_modules("demo_data"), *MOCKS, "portal.records") == set()
-
-
-def make_app(database_url, tmp_path, **overrides):
-    return create_app(
-        "test",
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path),
-            **overrides,
-        },
-    )
 
 
 def test_the_mock_records_run_without_the_mock_card_service(database_url, clean_db, tmp_path):

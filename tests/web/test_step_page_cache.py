@@ -10,13 +10,13 @@ import re
 
 import pytest
 
-from portal import clock, create_app
+from portal import clock
 from portal.catalog import logic
 from portal.catalog.fields.markup import step_fields
 from portal.db import db
 from portal.demo import example_answers
 from portal.submissions import service, views
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, make_app
 
 CSRF = re.compile(r'(name="csrf_token" value=")[^"]+(")')
 LANGUAGES = (("ja", False), ("en", False), ("easy", False), ("ja", True))
@@ -75,16 +75,7 @@ def set_language(client, lang: str, furigana: bool) -> None:
 
 @pytest.fixture
 def app(database_url, clean_db, tmp_path):
-    app = create_app(
-        "test",
-        {
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "t" * 64,
-            "INSTANCE_PATH": str(tmp_path),
-            "PUBLIC_URL": "http://localhost",
-            "RATELIMIT_ENABLED": False,  # a few thousand requests from one address
-        },
-    )
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=False)  # thousands of requests
     yield app
     clock.set_override(None)
 
