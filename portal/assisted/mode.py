@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 
-from portal import clock
+from portal import clock, furigana
 from portal.assisted import service
 from portal.assisted.models import AssistHelper, AssistSession
 from portal.db import db
@@ -106,10 +106,17 @@ def touched_paths() -> list[str]:
     return list(session.get(PATHS_KEY, []))
 
 
-def drop_resident() -> None:
+# The display the helper chose before 「お手伝いを始める」 (a language, ふりがな): the resident
+# about to be helped is the one it was chosen for, so the hand-over and consent pages keep it.
+DISPLAY_KEYS = ("lang", furigana.SESSION_KEY)
+
+
+def drop_resident(keep_display: bool = False) -> None:
     """Forget everything of the resident in this browser's session; keep only the helper's own
     sign-in and the digests of what the ended session touched (a new session token: nothing
-    copied from before works)."""
+    copied from before works). `keep_display`: the language and ふりがな too, when a session
+    starts (never when one ends: the next resident's page starts in Japanese)."""
+    display = {key: session[key] for key in DISPLAY_KEYS if keep_display and key in session}
     helper = session.get(HELPER_KEY)
     closed = set(session.get(CLOSED_KEY, []))
     closed.update(digest(p) for p in session.get(PATHS_KEY, []))
@@ -121,6 +128,7 @@ def drop_resident() -> None:
         session[HELPER_KEY] = helper
     if closed:
         session[CLOSED_KEY] = sorted(closed)
+    session.update(display)
     session.rotate()  # type: ignore[attr-defined]  # our ServerSession (identity.sessions)
 
 

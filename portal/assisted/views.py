@@ -119,7 +119,7 @@ def start():
     helper, refused = _active_helper_or_refuse()
     if refused is not None:
         return refused
-    mode.drop_resident()  # nothing of an earlier resident stays
+    mode.drop_resident(keep_display=True)  # nothing of an earlier resident stays
     session[mode.STARTING_KEY] = True
     return redirect(url_for(".hand_over"), 303)
 

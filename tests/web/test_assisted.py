@@ -726,3 +726,31 @@ def test_a_class_nobody_ended_is_ended_overnight_with_its_drafts(app, staff, off
         (practice,) = db.session.scalars(select(PracticeClass))
         assert practice.ended_at is not None
     assert _counts(app) == before
+
+
+def test_the_language_and_furigana_the_helper_chose_stay_for_the_hand_over(app, office, stub):
+    """A volunteer helping a resident who reads English (or needs ふりがな) chooses it before
+    「お手伝いを始める」: the hand-over and consent pages are in it; when the session ends, the
+    next resident's pages start in Japanese again."""
+    register(app, office)
+    client, _ = helper_signed_in(app)
+    client.get("/assist/?lang=en")
+    form_post(client, "/assist/", "/assist/start")
+    page = check_page(client.get("/assist/hand-over"))
+    assert page.html["lang"] == "en"
+    client.get("/assist/?lang=easy")
+    client.get("/assist/?furigana=on")
+    form_post(client, "/assist/", "/assist/start")
+    page = check_page(client.get("/assist/hand-over"))
+    assert page.html["lang"] == "ja" and page.find("ruby") is not None  # easy, with ふりがな
+    check_page(card_login(client, "/assist/hand-over", "/assist/consent", "elderly"))
+    response = form_post(
+        client,
+        "/assist/consent",
+        "/assist/consent",
+        {"scope": "procedure:ninshin-todoke", "duration": "day"},
+    )
+    assert response.status_code == 303, response.text
+    form_post(client, "/assist/", "/assist/end")
+    page = check_page(client.get("/assist/"))
+    assert page.html["lang"] == "ja" and page.find("ruby") is None
