@@ -166,7 +166,8 @@ def _shown_url(url: str) -> str:
 # 日本語 share lang="ja"), else <html lang>; the display modes from the page's markup.
 _SHOWN_IN = """() => {
   const current = document.querySelector('.language-menu [aria-current="true"], '
-    + '[name=_action][value^="lang:"][aria-current="true"]');
+    + '[name=_action][value^="lang:"][aria-current="true"], '
+    + '.kiosk-languages [name=lang][aria-pressed="true"]');
   const html = document.documentElement;
   return {
     current: current ? (current.getAttribute('href') || current.value || '') : '',
@@ -184,7 +185,7 @@ def shown_in(page, kiosk: bool) -> tuple[str, list[str]]:
     """(language code, modes) of the page as shown: ja, easy, en ...; ふりがな, 大きい文字,
     高コントラスト, JavaScriptなし, キオスク."""
     seen = page.evaluate(_SHOWN_IN)
-    chosen = re.search(r"lang[=:](\w+)", seen["current"])
+    chosen = re.search(r"lang[=:](\w+)", seen["current"]) or re.fullmatch(r"(\w+)", seen["current"])
     language = chosen.group(1) if chosen else LANGUAGE_OF_TAG.get(seen["lang"], seen["lang"])
     modes = [
         name
@@ -295,13 +296,16 @@ def run_sample(seed: int, picks: int, only: str | None = None, skip_visited: boo
                 }
                 pages.append(entry)
                 print(
-                    f"  {entry['seconds']:5.1f}s {label} {entry['url']}"
+                    f"  {entry['seconds']:5.1f}s {label} [{shown_as(entry)}] {entry['url']}"
                     f" axe:{len(result['violations'])} checks:{sum(map(len, checks.values()))}"
                     f" review:{sum(map(len, review.values()))}"
                 )
 
             def in_language(lang, furigana=False):
                 return lambda p: sample.language_pages(p, lang, server, status_url, furigana)
+
+            def signed_in(lang, furigana, groups):
+                return lambda p: sample.signed_in_pages(p, lang, server, furigana, groups)
 
             visits = [
                 *[
@@ -312,13 +316,28 @@ def run_sample(seed: int, picks: int, only: str | None = None, skip_visited: boo
                     (f"furigana {lang}", "phone", in_language(lang, True))
                     for lang in sample.FURIGANA_LANGUAGES
                 ],
+                *[
+                    (
+                        f"signed-in {'furigana ' if furigana else ''}{lang}",
+                        "phone",
+                        signed_in(lang, furigana, groups),
+                    )
+                    for lang, furigana, groups in sample.SIGNED_IN_PLAN
+                ],
                 ("no javascript", "nojs", sample.no_javascript),
                 ("display", "phone", sample.display_modes),
                 ("login", "phone", sample.login_and_procedure),
                 ("timeout", "phone", lambda p: sample.login_timeout(p, server)),
                 ("status", "desktop", lambda p: sample.status_page(p, status_url)),
                 ("kiosk", "kiosk", lambda p: sample.kiosk(p, server)),
-                ("assisted", "phone", lambda p: sample.assisted(p, server)),
+                *[
+                    (
+                        f"assisted {lang}",
+                        "phone",
+                        lambda p, lang=lang: sample.assisted(p, server, lang),
+                    )
+                    for lang in sample.LANGUAGES
+                ],
                 ("conditional", "phone", lambda p: sample.conditional_question(p, server)),
             ]
             for name, kind, visit in visits:

@@ -35,13 +35,13 @@ REQUIRED = {
     "large text, high contrast": ["ホーム（大きい文字・高コントラスト）"],
     "error states": [
         "申請のステップ：エラー", "文字の大きさと色：エラー（ja）", "本人確認：暗証番号の誤り",
-        "お手伝い：同意のエラー", "申請の確認：エラー（ja）",
+        "お手伝い：同意のエラー（ja）", "申請の確認：エラー（ja）",
     ],
     "login timeout warning": ["ログイン時間切れの警告", "ログイン時間切れの後"],
     "kiosk idle warning": ["キオスク：無操作の警告"],
     "kiosk languages": ["キオスク：手続の一覧（en）", "キオスク：手続の一覧（easy）"],
     "assisted session after consent": [
-        "お手伝い：同意の後（端末を渡す）", "お手伝い：手続のページ（お手伝い中の表示）",
+        "お手伝い：同意の後（端末を渡す）", "お手伝い：手続のページ（お手伝い中の表示）（ja）",
     ],
     "status notices": ["キオスク：消去の通知（無操作のあと）"],
     "conditional question announcement": ["条件付きの質問：追加の読み上げ"],
@@ -124,10 +124,56 @@ def labelled(kind: str, lang: str, furigana: bool = False) -> str:
     return f"{kind}（{lang}）" + ("・ふりがな" if furigana else "")
 
 
+# The signed-in resident's page types and states (issue 23, "axe on every route × state once
+# per language and in furigana mode", decision 0087), in four groups: applying (申請一覧, a
+# procedure that needs a login, the steps, check and done pages of one that does not), paying
+# its fee at the mock provider, a life event's shared questions and leaving them, and booking a
+# counter appointment.
+SIGNED_IN_GROUPS = {
+    "申請": (
+        "申請一覧", "ログインが必要な手続のステップ", "申請のステップ（ログイン中）",
+        "申請のステップ（ログイン中）：エラー", "申請の確認（ログイン中）", "申請の完了",
+    ),
+    "支払い": ("支払い方法の選択", "カードでの支払い", "支払いの完了"),
+    "まとめて申請": (
+        "まとめて申請：共通の質問", "まとめて申請：共通の質問のエラー", "まとめて申請をやめる",
+    ),
+    "窓口の予約": (
+        "窓口の予約：用件", "窓口の予約：日を選ぶ", "窓口の予約：時間を選ぶ",
+        "窓口の予約：予約しました", "窓口の予約：取り消し", "窓口の予約：取り消しました",
+    ),
+}  # fmt: skip
+SIGNED_IN_TYPES = tuple(kind for kinds in SIGNED_IN_GROUPS.values() for kind in kinds)
+# Within the report's time budget (decision 0087): every group in 日本語, やさしい日本語 (with and
+# without ふりがな) and English; one group in each other language, each group in at least one.
+SIGNED_IN_PLAN = (
+    ("ja", False, tuple(SIGNED_IN_GROUPS)), ("easy", False, tuple(SIGNED_IN_GROUPS)),
+    ("en", False, tuple(SIGNED_IN_GROUPS)), ("easy", True, tuple(SIGNED_IN_GROUPS)),
+    ("zh", False, ("申請",)), ("ko", False, ("支払い",)), ("vi", False, ("まとめて申請",)),
+    ("pt", False, ("窓口の予約",)), ("ne", False, ("申請",)),
+)  # fmt: skip
+# The kiosk and the assisted session (お手伝い) in each language.
+KIOSK_TYPES = ("キオスク：開始", "キオスク：手続の一覧", "キオスク：申請のステップ")
+ASSISTED_TYPES = (
+    "お手伝いの方のページ", "お手伝い：ご本人に渡す", "お手伝い：同意", "お手伝い：同意のエラー",
+    "お手伝い：手続のページ（お手伝い中の表示）",
+)  # fmt: skip
+
+
 def every_language() -> list[str]:
-    return [labelled(kind, lang) for lang in LANGUAGES for kind in PAGE_TYPES] + [
-        labelled(kind, lang, True) for lang in FURIGANA_LANGUAGES for kind in PAGE_TYPES
-    ]
+    """Every page type of the portal in every language, and with ふりがな: the public pages,
+    the signed-in resident's, the kiosk's and the assisted session's."""
+    kinds = PAGE_TYPES + KIOSK_TYPES + ASSISTED_TYPES
+    return (
+        [labelled(kind, lang) for lang in LANGUAGES for kind in kinds]
+        + [labelled(kind, lang, True) for lang in FURIGANA_LANGUAGES for kind in PAGE_TYPES]
+        + [
+            labelled(kind, lang, furigana)
+            for lang, furigana, groups in SIGNED_IN_PLAN
+            for group in groups
+            for kind in SIGNED_IN_GROUPS[group]
+        ]
+    )
 
 
 def _submit(page, selector: str) -> None:
@@ -210,6 +256,133 @@ def language_pages(page, lang: str, server, status_url: str, furigana: bool = Fa
     page.goto(status_url)
     yield state("申請状況（デモの申請）")
     page.goto("/?furigana=off")
+
+
+def _sign_in_as(page, persona: str) -> None:
+    """Log in with a demo card in whatever language the page is in (the mock card reader's
+    fields and buttons found by their names in the form, not their labels)."""
+    from tests.e2e.test_login import PERSONAS
+
+    page.goto("/login")
+    _submit(page, "main form button[type=submit]")
+    page.locator(f"input[name=card][value='{persona}']").check()
+    page.locator("input[name=pin]").fill(PERSONAS[persona]["auth_pin"])
+    _submit(page, "main form button[name=action][value=login]:visible")
+    expect(page.locator(".site-header__user")).to_be_visible()
+
+
+SIGNED_IN_PERSONA = "adult"  # 大原 太郎: the demo's card holder with applications of his own
+
+
+def signed_in_pages(
+    page, lang: str, server, furigana: bool = False, groups=tuple(SIGNED_IN_GROUPS)
+):
+    """The signed-in resident's page types in one language (ふりがな on or off), of the chosen
+    SIGNED_IN_GROUPS: 申請一覧, the first page of a procedure that needs a login, 住民票の写し's
+    step (and its error), check and done pages; its fee paid by card at the mock provider (from
+    the done page, or from the status page of an application made for the purpose); a moving
+    bundle's shared questions (and their error) and the page that discards it; a counter
+    appointment booked and cancelled. As in language_pages, buttons are found by their place."""
+    import datetime as dt
+
+    from tests.e2e import prepared
+
+    app = live_app(server)
+    page.goto(f"/?lang={lang}")
+    page.goto(f"/?furigana={'on' if furigana else 'off'}")
+    _sign_in_as(page, SIGNED_IN_PERSONA)
+    owner = prepared.owner_of(app, SIGNED_IN_PERSONA)
+
+    def state(kind):
+        if furigana and "/mock-pay/" not in page.url:  # the stand-in provider has no ふりがな
+            expect(page.locator(".furigana-source").first).to_be_attached()
+        return labelled(kind, lang, furigana), page, False
+
+    if "申請" in groups:
+        page.goto("/my/applications")
+        yield state("申請一覧")
+        page.goto("/procedures/koseki-shomei")
+        _submit(page, "main form[action$='/procedures/koseki-shomei/start'] button[type=submit]")
+        expect(page.locator("main form input[name=csrf_token]")).to_be_attached()
+        yield state("ログインが必要な手続のステップ")
+        started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+        page.goto(f"/procedures/{PROCEDURE}")
+        _submit(page, f"main form[action$='/procedures/{PROCEDURE}/start'] button[type=submit]")
+        expect(page.locator("main form input[name=csrf_token]")).to_be_attached()
+        yield state("申請のステップ（ログイン中）")
+        _submit(page, "main form button.button[type=submit]:not([name])")
+        expect(page.locator(".error-summary")).to_be_visible()
+        yield state("申請のステップ（ログイン中）：エラー")
+        prepared.filled_but(app, PROCEDURE, started, owner=owner)
+        page.goto(f"/procedures/{PROCEDURE}/check")
+        yield state("申請の確認（ログイン中）")
+        for box in page.locator("main form input[type=checkbox]").all():
+            box.check()
+        _submit(page, "main form button.button[type=submit]:not([name])")
+        expect(page.locator("main form[action$='/payments/start'] button").first).to_be_visible()
+        yield state("申請の完了")
+    if "支払い" in groups:
+        if "申請" not in groups:  # paid from the status page of an application made for it
+            page.goto(prepared.status_page(app, PROCEDURE))
+        _submit(page, "main form[action$='/payments/start'] button[type=submit]")
+        expect(page.locator("input[name=method][value=card]")).to_be_attached()
+        yield state("支払い方法の選択")
+        page.locator("input[name=method][value=card]").check()
+        _submit(page, "main form button[name=action][value=choose]")
+        expect(page.locator("input[name=number]")).to_be_visible()
+        yield state("カードでの支払い")
+        page.locator("input[name=number]").fill("4242 4242 4242 4242")
+        page.locator("input[name=expiry]").fill("12/30")
+        page.locator("input[name=cvc]").fill("123")
+        page.locator("input[name=name]").fill("TARO OHARA")
+        _submit(page, "main form button[type=submit]")
+        expect(page.locator("main a[href$='/receipt']")).to_be_visible()
+        yield state("支払いの完了")
+    if "まとめて申請" in groups:
+        yield from _bundle_pages(page, app, owner, state)
+    if "窓口の予約" in groups:
+        yield from _appointment_pages(page, state)
+    page.goto("/?furigana=off")
+
+
+def _bundle_pages(page, app, owner, state):
+    from tests.e2e import prepared
+
+    bundle = prepared.moving_bundle_of(app, owner, ["tennyu-yoyaku", "kodomo-iryohi"])
+    page.goto(f"/bundles/{bundle}")  # an unsent bundle: its next page, the first shared one
+    expect(page.locator("main form input[name=csrf_token]")).to_be_attached()
+    yield state("まとめて申請：共通の質問")
+    _submit(page, "main form button.button[type=submit]:not([name])")
+    expect(page.locator(".error-summary")).to_be_visible()
+    yield state("まとめて申請：共通の質問のエラー")
+    page.goto(f"/my/bundles/{bundle}/discard")
+    yield state("まとめて申請をやめる")
+    _submit(page, "main form button.button--warning[type=submit]")
+
+
+def _appointment_pages(page, state):
+    page.goto("/appointments/shimin-main")
+    yield state("窓口の予約：用件")
+    page.locator("main form input[name=service]").first.check()
+    _submit(page, "main form button[type=submit]")
+    if not page.locator("a.calendar__link").count():  # no free day left this month
+        page.locator("main a[href*='month=']").last.click()
+    expect(page.locator("a.calendar__link").first).to_be_visible()
+    yield state("窓口の予約：日を選ぶ")
+    page.locator("a.calendar__link").first.click()
+    page.wait_for_load_state("load")
+    yield state("窓口の予約：時間を選ぶ")
+    page.locator("main form input[name=time]:not([disabled])").first.check()
+    page.locator("main form input[name=email]").fill("taro@example.jp")
+    _submit(page, "main form button[type=submit]")
+    expect(page.locator("main a[href$='/cancel']")).to_be_visible()
+    yield state("窓口の予約：予約しました")
+    page.locator("main a[href$='/cancel']").click()
+    page.wait_for_load_state("load")
+    yield state("窓口の予約：取り消し")
+    _submit(page, "main form[action$='/cancel'] button[type=submit]")
+    expect(page.locator("main a[href$='/cancel']")).to_have_count(0)
+    yield state("窓口の予約：取り消しました")
 
 
 def furigana_pages(page):
@@ -305,8 +478,9 @@ def status_page(page, status_url: str):
 
 
 def kiosk(page, server):
-    """A registered kiosk terminal: start, menu, a step, the end page, the idle warning and the
-    start page's notice after the reset; the menu in English and やさしい日本語 too."""
+    """A registered kiosk terminal: its start screen, menu and a step in every language (each
+    language a visit of its own, ended with 消去して終了する), the end page, the idle warning and
+    the start page's notice after the reset."""
     import datetime as dt
 
     page.clock.install()  # the idle warning below: the page's clock, moved with the server's
@@ -324,17 +498,25 @@ def kiosk(page, server):
     by_label(page, "設置場所（画面に表示します）").fill("本庁舎1階")
     page.get_by_role("button", name="この端末をキオスクとして登録").click()
     expect(page.get_by_text("本庁舎1階")).to_be_visible()
-    yield "キオスク：開始", page, True
-    page.get_by_role("button", name="手続をする").click()
-    expect(heading(page)).to_have_text("手続を選んでください")
-    yield "キオスク：手続の一覧", page, True
-    page.get_by_role("link", name=re.compile("住民票の写し")).first.click()
-    page.get_by_role("button", name="申請を始める").click()
-    yield "キオスク：申請のステップ（ログイン前）", page, True
-    page.goto("/kiosk/procedures?lang=en")
-    yield "キオスク：手続の一覧（en）", page, True
-    page.goto("/kiosk/procedures?lang=easy")
-    yield "キオスク：手続の一覧（easy）", page, True
+    for lang in LANGUAGES:  # each a visit of its own, begun with the start screen's language
+        page.locator(f"main button[name=lang][value={lang}]").click()
+        expect(page.locator(f"main button[name=lang][value={lang}]")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        yield labelled("キオスク：開始", lang), page, True
+        _submit(page, "main form[action$='/kiosk/visit'] button[type=submit]:not([name])")
+        expect(page.locator(f"main a[href$='/procedures/{PROCEDURE}']")).to_be_visible()
+        yield labelled("キオスク：手続の一覧", lang), page, True
+        page.locator(f"main a[href$='/procedures/{PROCEDURE}']").click()
+        # 申請を始める: the form without a login (住民票の写し's login is optional)
+        _submit(page, f"main form[action$='/procedures/{PROCEDURE}/start'] button[type=submit]")
+        expect(page.locator("main form input[name=csrf_token]")).to_be_attached()
+        yield labelled("キオスク：申請のステップ", lang), page, True
+        page.goto("/kiosk/end")
+        _submit(page, "main form[action$='/kiosk/end'] button[type=submit]")
+        expect(page.locator("main button[name=lang]").first).to_be_visible()
+    page.locator("main button[name=lang][value=ja]").click()
+    _submit(page, "main form[action$='/kiosk/visit'] button[type=submit]:not([name])")
     page.goto("/kiosk/end")
     yield "キオスク：終了の確認", page, True
     page.goto("/kiosk/procedures")
@@ -352,42 +534,65 @@ def kiosk(page, server):
         server.set_clock(None)
 
 
-def assisted(page, server):
-    """お手伝い: a registered helper logs in and hands over to the resident, who consents (after
-    an error); the session's pages with its banner; the page when it ends."""
-    from portal import create_app
+_HELPERS: set[int] = set()
+
+
+def _card(page, persona: str) -> None:
+    """The mock card reader, in any language: the card by its value, the PIN, 本人確認する."""
+    from tests.e2e.test_login import PERSONAS
+
+    page.locator(f"input[name=card][value='{persona}']").check()
+    page.locator("input[name=pin]").fill(PERSONAS[persona]["auth_pin"])
+    _submit(page, "main form button[name=action][value=login]:visible")
+
+
+def assisted(page, server, lang: str = "ja"):
+    """お手伝い in one language: a registered helper logs in and hands over to the resident, who
+    consents (after an error); a procedure's page with the session's banner. In Japanese also
+    the helper's start page, the page after the consent and the page when the session ends.
+    Buttons are found by their place and forms, as in language_pages."""
     from tests.e2e import prepared
 
-    with mock.patch.dict(os.environ, server.env, clear=True):
-        app = create_app()
-    prepared.registered_helper(app, "渡辺 健", "1980-10-30", "デジタル推進委員")
+    if id(server) not in _HELPERS:  # the helper is registered once for every language
+        prepared.registered_helper(live_app(server), "渡辺 健", "1980-10-30", "デジタル推進委員")
+        _HELPERS.add(id(server))
+
+    def state(kind):
+        return (labelled(kind, lang) if kind in ASSISTED_TYPES else kind), page, False
+
+    page.goto(f"/?lang={lang}")
     page.goto("/assist/")
-    yield "お手伝いの方のページ", page, False
-    page.get_by_role("button", name="お手伝いの方のカードでログインする").click()
-    use_card(page, "care-manager")
-    expect(page.get_by_role("button", name="お手伝いを始める")).to_be_visible()
-    yield "お手伝い：開始", page, False
-    page.get_by_role("button", name="お手伝いを始める").click()
-    expect(heading(page)).to_have_text("ここからはご本人が入力してください")
-    yield "お手伝い：ご本人に渡す", page, False
-    page.get_by_role("button", name="ご本人のマイナンバーカードでログインする").click()
-    use_card(page, "elderly")
-    expect(heading(page)).to_have_text("お手伝いへの同意")
-    yield "お手伝い：同意", page, False
-    page.get_by_role("button", name="同意して、お手伝いを頼む").click()
+    yield state("お手伝いの方のページ")
+    _submit(page, "main form button.button--start")
+    _card(page, "care-manager")
+    expect(page.locator("main form[action$='/assist/start'] button")).to_be_visible()
+    if lang == "ja":
+        yield state("お手伝い：開始")
+    _submit(page, "main form[action$='/assist/start'] button")
+    expect(page.locator("main form input[name=next][value$='/assist/consent']")).to_be_attached()
+    # お手伝いを始める forgets everything of the session but the helper's login, the language
+    # too (portal.assisted.mode.drop_resident): chosen again from the language menu.
+    page.goto(f"/assist/hand-over?lang={lang}")
+    yield state("お手伝い：ご本人に渡す")
+    _submit(page, "main form:has(input[name=next][value$='/assist/consent']) button")
+    _card(page, "elderly")
+    expect(page.locator("main select[name=scope]")).to_be_visible()
+    yield state("お手伝い：同意")
+    _submit(page, "main form:has(select[name=scope]) button[type=submit]")
     expect(page.locator(".error-summary")).to_be_visible()
-    yield "お手伝い：同意のエラー", page, False
-    by_label(page, "お手伝いを頼む手続").select_option(index=1)
-    page.get_by_role("radio", name=re.compile("^今日の終わり")).check()
-    page.get_by_role("button", name="同意して、お手伝いを頼む").click()
-    expect(heading(page)).to_have_text("お手伝いの方に端末をお渡しください")
-    yield "お手伝い：同意の後（端末を渡す）", page, False
-    page.get_by_role("button", name="お手伝いの方が続ける").click()
-    expect(page.get_by_role("region", name="お手伝い中")).to_be_visible()
-    yield "お手伝い：手続のページ（お手伝い中の表示）", page, False
-    page.get_by_role("button", name="お手伝いを終了する").click()
-    expect(heading(page)).to_have_text("お手伝いを終了しました")
-    yield "お手伝い：終了", page, False
+    yield state("お手伝い：同意のエラー")
+    page.locator("main select[name=scope]").select_option(index=1)
+    page.locator("main form:has(select[name=scope]) input[type=radio]").first.check()
+    _submit(page, "main form:has(select[name=scope]) button[type=submit]")
+    expect(page.locator("main form[action$='/assist/give-back'] button")).to_be_visible()
+    if lang == "ja":
+        yield state("お手伝い：同意の後（端末を渡す）")
+    _submit(page, "main form[action$='/assist/give-back'] button")
+    expect(page.locator("form[action$='/assist/end'] button")).to_be_visible()
+    yield state("お手伝い：手続のページ（お手伝い中の表示）")
+    _submit(page, "form[action$='/assist/end'] button")
+    if lang == "ja":
+        yield state("お手伝い：終了")
 
 
 def conditional_question(page, server):

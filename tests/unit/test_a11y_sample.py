@@ -85,3 +85,24 @@ def test_the_pick_repeats_with_its_seed_and_leaves_out_the_sampled():
     assert first == sample.pick(list(reversed(pages)), 7, 6, {"/p1"})
     assert len(first) == 6 and "/p1" not in first
     assert first != sample.pick(pages, 8, 6, {"/p1"})
+
+
+def test_signed_in_kiosk_and_assisted_pages_are_required_in_every_language():
+    """Issue 23 (decision 0087): the signed-in resident's states in every group in 日本語,
+    やさしい日本語 (with ふりがな too) and English, each group in at least one other language;
+    the kiosk's and the assisted session's pages in every language."""
+    required = set(sample.every_language())
+    for lang, furigana in (("ja", False), ("easy", False), ("en", False), ("easy", True)):
+        for kind in sample.SIGNED_IN_TYPES:
+            assert sample.labelled(kind, lang, furigana) in required
+    others = set(sample.LANGUAGES) - {"ja", "easy", "en"}
+    planned = {lang for lang, _, _ in sample.SIGNED_IN_PLAN}
+    assert others <= planned
+    for group, kinds in sample.SIGNED_IN_GROUPS.items():
+        assert any(
+            lang in others and group in groups for lang, _, groups in sample.SIGNED_IN_PLAN
+        ), group
+        assert set(kinds) <= set(sample.SIGNED_IN_TYPES)
+    for lang in sample.LANGUAGES:
+        for kind in sample.KIOSK_TYPES + sample.ASSISTED_TYPES:
+            assert f"{kind}（{lang}）" in required
