@@ -12,7 +12,7 @@ import re
 import pytest
 
 from portal import clock
-from tests.conftest import check_page
+from tests.conftest import check_page, csrf_token
 from tests.web.test_kiosk import form_post, register_terminal
 from tests.web.test_kiosk_services import PLACE, TODAY, check_in, tickets  # noqa: F401
 
@@ -126,3 +126,37 @@ def test_a_visit_in_english_then_easy_japanese_and_the_next_visit_is_japanese(
     start = check_page(terminal.get("/kiosk/"))
     assert start.html["lang"] == "ja" and start.h1.get_text() == "ご用件を選んでください"
     assert "前の方の情報は消去されました" in start.get_text()
+
+
+def test_every_page_of_a_visit_shows_its_language_and_changes_it(app, staff):
+    """The kiosk frame's language menu (decision 0090): the visit's language marked current on
+    the menu, the end page and a procedure's page; a link of it changes the language of the
+    same page for the rest of the visit. A form step has its menu inside the form, the start
+    screen its language buttons: one menu on each, never two."""
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    choose(terminal, "en")
+    for url in ("/kiosk/procedures", "/kiosk/end", "/procedures/juminhyo-copy"):
+        page = check_page(terminal.get(url))
+        menus = page.select("header nav.language-menu")
+        assert len(menus) == 1, url
+        links = {a["href"].rsplit("=", 1)[1]: a for a in menus[0].find_all("a")}
+        assert len(links) == 8 and links["en"]["aria-current"] == "true", url
+        assert [a.get_text() for a in menus[0].select("[aria-current]")] == ["English"]
+    assert links["ko"]["href"] == "/procedures/juminhyo-copy?lang=ko"
+    response = terminal.get("/kiosk/procedures?lang=easy")
+    assert (response.status_code, response.headers["Location"]) == (303, "/kiosk/procedures")
+    menu = check_page(terminal.get("/kiosk/procedures"))
+    assert menu.h1.get_text() == "手続き（てつづき）を えらんでください"
+    current = menu.select("header nav.language-menu [aria-current]")
+    assert [a.get_text() for a in current] == ["やさしい日本語"]
+    # The start screen in a visit: its buttons, no second menu.
+    start = check_page(terminal.get("/kiosk/"))
+    assert not start.select("nav.language-menu")
+    assert start.find("button", attrs={"value": "easy"})["aria-pressed"] == "true"
+    # A form step: the menu of its form only.
+    token = csrf_token(terminal.get("/procedures/juminhyo-copy").text)
+    response = terminal.post("/procedures/juminhyo-copy/start", data={"csrf_token": token})
+    step = check_page(terminal.get(response.headers["Location"]))
+    assert [nav.find_parent("form")["id"] for nav in step.select("nav.language-menu")] == [
+        "step-form"
+    ]
