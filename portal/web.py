@@ -22,7 +22,7 @@ from flask import (
     request,
     session,
 )
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from portal import clock, input_policy, layout
@@ -281,8 +281,38 @@ def _input_guard() -> Response | None:
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
+# The signed CSRF token of a session's forms, kept per session token (decision 0089). Flask-WTF
+# signs the session's raw token again for every page (an HMAC key derivation and a signature, about
+# a twentieth of a step page); with WTF_CSRF_TIME_LIMIT None the signature's timestamp is never
+# checked, so the token Flask-WTF made for a raw token is as good on the next page. The check of a
+# posted token is Flask-WTF's own, unchanged. Keyed by the signing key too (a new SECRET_KEY makes
+# new tokens); bounded, and holding only what the sessions' own rows hold.
+_SIGNED_CSRF: dict[tuple[str | bytes, str], str] = {}
+_SIGNED_CSRF_LIMIT = 4096
+
+
+def csrf_token() -> str:
+    """The template global `csrf_token()`: Flask-WTF's `generate_csrf`, made once per session."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    if config["WTF_CSRF_TIME_LIMIT"] is not None:
+        return generate_csrf()  # the token's age counts: a fresh one for every page
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    secret = config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    data = session._get_current_object()  # type: ignore[attr-defined]
+    raw = data.get(field)
+    signed = _SIGNED_CSRF.get((secret, raw)) if isinstance(raw, str) else None
+    if signed is None:
+        signed = generate_csrf()
+        if len(_SIGNED_CSRF) >= _SIGNED_CSRF_LIMIT:
+            _SIGNED_CSRF.clear()
+        _SIGNED_CSRF[(secret, data[field])] = signed
+    return signed
+
+
 def init_app(app: Flask) -> None:
     app.config["CSP"] = content_security_policy(app.config)
+    app.jinja_env.globals["csrf_token"] = csrf_token  # in place of Flask-WTF's (decision 0089)
     app.jinja_env.globals.update(field_markup.GLOBALS)  # the field macros' small pieces
     app.jinja_env.globals.update(layout.GLOBALS)  # cached pieces of the page layout (0061)
     app.jinja_env.template_class = layout.Template
@@ -308,6 +338,8 @@ def init_app(app: Flask) -> None:
             "mock_card_login": current_app.config["MOCK_JPKI_ENABLED"],
             "session_seconds_left": _session_seconds_left(now),
             "display_classes": display.html_classes(),
+            # Over Flask-WTF's own context processor's `csrf_token` (this one runs after it).
+            "csrf_token": csrf_token,
         }
 
     @app.template_filter("yen")

@@ -186,3 +186,49 @@ def test_step_fields_write_what_the_template_loop_wrote(app, lang):
 
 def procedure_day():
     return clock.today_local()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en", "easy"])
+def test_fields_kept_without_their_answers_are_the_same(app, monkeypatch, lang):
+    """Decision 0089: a text input's markup is kept without its answer and a choice's with only
+    which options are checked; every field of every step, with an answer, an empty one, each
+    option checked, focused or not, is the same kept (a miss, then a hit) as written every time;
+    and no answer is in what is kept."""
+    from portal.catalog.fields import markup
+    from portal.i18n import in_language
+
+    catalog = app.extensions["catalog"]
+    typed = "大原 <b>入力した値</b>"
+    compared = 0
+
+    def every_field():
+        for procedure in catalog.procedures:
+            for step in procedure.steps:
+                for f in step.fields:
+                    if f.field_type.macro not in markup._IN_PYTHON:
+                        continue  # written by a macro: kept by nothing
+                    values = [typed, "", None]
+                    values += [getattr(o, "value", None) for o in f.options or []]
+                    for raw in values:
+                        for focus in (None, f.name):
+                            yield f, raw, focus
+
+    with app.test_request_context("/"), in_language(lang):
+        markup._INPUTS.clear()
+        markup._CHOICES.clear()
+        for f, raw, focus in every_field():
+            kept = [
+                str(markup.field_html(app.jinja_env, f, f.name, raw, {}, focus, None, None))
+                for _ in range(2)
+            ]
+            with monkeypatch.context() as m:
+                m.setattr(markup, "_kept_key", lambda *key: None)
+                written = str(
+                    markup.field_html(app.jinja_env, f, f.name, raw, {}, focus, None, None)
+                )
+            assert kept[0] == kept[1] == written, (f.name, raw, focus)
+            compared += 1
+        assert markup._INPUTS and markup._CHOICES  # the kept path was taken
+        every_kept = repr(markup._INPUTS) + repr([html for _, html in markup._CHOICES.values()])
+        assert "入力した値" not in every_kept
+    assert compared > 500

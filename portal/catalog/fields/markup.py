@@ -87,6 +87,32 @@ def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
     return Markup(out)  # noqa: S704 - every value in it is escaped
 
 
+# The markup of a field without its answer, kept per field and language (decision 0089): a step
+# page's inputs are the same for everyone but for the answer in them, and writing them was a
+# tenth of the page. The key is every argument but the value (the catalog's texts, the flags),
+# so the cache holds catalog markup only, never an answer: the value is put in, escaped, on every
+# call. An input in error or with a My Number mask in its hint is written every time (`cache`).
+# Where the answer goes while the kept markup is written: NUL never comes from the catalog.
+_VALUE = Markup("\x00")  # noqa: S704 - a marker, replaced before any output
+_KEPT_LIMIT = 2048
+_INPUTS: dict[tuple[Any, ...], tuple[str, str]] = {}
+_CHOICES: dict[tuple[Any, ...], tuple[Any, str]] = {}
+
+
+def _kept_key(*key: Any) -> tuple[Any, ...] | None:
+    try:
+        hash(key)
+    except TypeError:  # a value Jinja passed that cannot be a key: write it every time
+        return None
+    return key
+
+
+def _keep(store: dict, key: tuple[Any, ...], value: Any) -> None:
+    if len(store) >= _KEPT_LIMIT:
+        store.clear()
+    store[key] = value
+
+
 def field_input(
     path: str,
     label: object,
@@ -101,9 +127,56 @@ def field_input(
     focus: object = None,
     suffix: object = None,
     maxlength: object = None,
+    cache: bool = True,
 ) -> Markup:
     """One text-like input with its label, hint and error (the `input` macro)."""
+    autocomplete_off = bool(has_app_context() and g.get("autocomplete_off"))  # a kiosk visit
+    key = None
+    if cache and not error:
+        key = _kept_key(
+            path, label, hint, required, type, autocomplete, width, inputmode, focus == path,
+            suffix, maxlength, autocomplete_off, current_language(),
+        )  # fmt: skip
+    if key is not None:
+        kept = _INPUTS.get(key)
+        if kept is None:
+            html = _input_html(
+                path, label, _VALUE, error, hint, required, type, autocomplete, width,
+                inputmode, focus, suffix, maxlength, autocomplete_off,
+            )  # fmt: skip
+            before, _, after = html.partition(_VALUE)
+            if _VALUE in after:
+                key = None  # a NUL in the catalog's text: never kept
+            else:
+                _keep(_INPUTS, key, (before, after))
+                kept = (before, after)
+        if kept is not None:
+            shown = escape(value if value is not None else "")
+            return Markup(f"{kept[0]}{shown}{kept[1]}")  # noqa: S704 - kept markup, escaped value
+    return Markup(  # noqa: S704 - every value in it is escaped
+        _input_html(path, label, value, error, hint, required, type, autocomplete, width,
+                    inputmode, focus, suffix, maxlength, autocomplete_off)
+    )  # fmt: skip
+
+
+def _input_html(
+    path: str,
+    label: object,
+    value: object,
+    error: object,
+    hint: object,
+    required: object,
+    type: object,
+    autocomplete: object,
+    width: object,
+    inputmode: object,
+    focus: object,
+    suffix: object,
+    maxlength: object,
+    autocomplete_off: bool,
+) -> str:
     ident = field_id(path)
+    shown = escape(value if value is not None else "")
     parts = [
         '\n  <div class="field',
         " field--error" if error else "",
@@ -111,9 +184,9 @@ def field_input(
         f"\n    {field_hint_and_error(path, hint, error)}",
         '\n    <span class="input-with-suffix">\n    <input class="input input--',
         f'{escape(width)}" id="{ident}" name="{escape(path)}" type="{escape(type)}"',
-        f'\n      value="{escape(value if value is not None else "")}"',
+        f'\n      value="{shown}"',
     ]
-    if has_app_context() and g.get("autocomplete_off"):  # a kiosk visit (portal/kiosk/mode.py)
+    if autocomplete_off:
         parts.append(' autocomplete="off"')
     elif autocomplete:
         parts.append(f' autocomplete="{escape(autocomplete)}"')
@@ -129,7 +202,7 @@ def field_input(
     if suffix:
         parts.append(f'<span class="input-suffix" aria-hidden="true">{escape(suffix)}</span>')
     parts.append("\n    </span>\n  </div>\n")
-    return Markup("".join(parts))  # noqa: S704 - every value in it is escaped
+    return "".join(parts)
 
 
 def _attr(obj: Any, name: str) -> Any:
@@ -156,6 +229,43 @@ def field_choices(
     focus: object = None,
 ) -> Markup:
     """Radio buttons or checkboxes in a fieldset (the `choices` macro)."""
+    options = options if isinstance(options, list | tuple) else list(options)
+    many = _iterable(raw) and not isinstance(raw, str)
+    checked = tuple(
+        index
+        for index, option in enumerate(options)
+        if (
+            (raw == _attr(option, "value"))
+            if kind == "radio"
+            else (many and _attr(option, "value") in raw)
+        )
+    )
+    key = None
+    if not error:
+        # Kept per options list (the catalog's, or the language's はい／いいえ) and which are
+        # checked: nothing of the answer but its place among the options (decision 0089).
+        key = _kept_key(path, label, id(options), checked, hint, required, kind,
+                        focus == path, current_language())  # fmt: skip
+        kept = _CHOICES.get(key) if key is not None else None
+        if kept is not None and kept[0] is options:
+            return Markup(kept[1])  # noqa: S704 - markup written below for the same options
+    html = _choices_html(path, label, options, checked, error, hint, required, kind, focus)
+    if key is not None:
+        _keep(_CHOICES, key, (options, html))  # the list itself: its id is never reused
+    return Markup(html)  # noqa: S704 - every value in it is escaped
+
+
+def _choices_html(
+    path: str,
+    label: object,
+    options: Iterable[Any],
+    checked: tuple[int, ...],
+    error: object,
+    hint: object,
+    required: object,
+    kind: str,
+    focus: object,
+) -> str:
     ident = field_id(path)
     parts = [
         '\n  <div class="field',
@@ -165,17 +275,15 @@ def field_choices(
         f"\n      {field_hint_and_error(path, hint, error)}",
         '\n      <div class="choices">',
     ]
-    many = _iterable(raw) and not isinstance(raw, str)
     for index, option in enumerate(options):
         value, option_hint = _attr(option, "value"), _attr(option, "hint")
         input_id = ident if index == 0 else f"{ident}-{index}"
-        checked = (raw == value) if kind == "radio" else (many and value in raw)
         parts.append(
             '\n        <div class="choice">'
             f'\n          <input class="choice__input" type="{escape(kind)}" id="{input_id}"'
             f' name="{escape(path)}" value="{escape(value)}"'
         )
-        if checked:
+        if index in checked:
             parts.append(" checked")
         if kind == "radio" and required:
             parts.append(" required")
@@ -194,7 +302,7 @@ def field_choices(
             parts.append(f'<p class="hint choice__hint" id="{hint_id}">{escape(option_hint)}</p>')
         parts.append("\n        </div>")
     parts.append("\n      </div>\n    </fieldset>\n  </div>\n")
-    return Markup("".join(parts))  # noqa: S704 - every value in it is escaped
+    return "".join(parts)
 
 
 def _iterable(value: object) -> bool:
@@ -246,7 +354,7 @@ def _mynumber_input(
     )
     return _then("\n  ", "\n", field_input(
         path, f.label, raw, errors.get(path), hint, f.required and not mask, "text", "off",
-        "medium", "numeric", focus,
+        "medium", "numeric", focus, cache=not mask,
     ))  # fmt: skip
 
 
