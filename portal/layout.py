@@ -22,7 +22,8 @@ empties the cache. A slot's value may be a callable, called only when the piece 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
@@ -165,6 +166,30 @@ class Template(jinja2.Template):
     Python-level ChainMap lookup per global (about forty here, twice a page). The same question
     as a subset test makes a set of the ChainMap's keys in C; when the answer is "none", the
     cached module is returned exactly as Jinja does."""
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> Context:
+        """Jinja's new context, its variables merged with the globals in C (decision 0089).
+
+        Jinja copies the template's globals, a ChainMap of the template's own and the
+        environment's, with `dict(globals, **vars)`: one Python-level ChainMap lookup per global
+        (about sixty here), for every page. The same dict, made by updating from the ChainMap's
+        maps in reverse order (the first map wins, as in the ChainMap) and then from `vars`."""
+        maps = self.globals.maps if isinstance(self.globals, ChainMap) else None
+        if shared or locals or maps is None or not all(type(m) is dict for m in maps):
+            return super().new_context(vars, shared, locals)
+        parent: dict[str, Any] = {}
+        for mapping in reversed(maps):
+            parent.update(mapping)
+        if vars:
+            parent.update(vars)
+        return self.environment.context_class(
+            self.environment, parent, self.name, self.blocks, globals=self.globals
+        )
 
     def _get_default_module(self, ctx: Context | None = None) -> TemplateModule:
         if ctx is not None and ctx.globals_keys.issubset(self.globals):

@@ -323,7 +323,7 @@ _INPUT_MODES = {"tel": "tel", "postal_code": "numeric"}
 
 
 def _then(before: str, after: str, html: Markup) -> Markup:
-    return Markup(before + html + after)  # noqa: S704 - html is Markup, the rest whitespace
+    return Markup(f"{before}{html}{after}")  # noqa: S704 - html is Markup, the rest whitespace
 
 
 def _text_input(f: Any, path: str, raw: Any, errors: dict, focus: object, _mask: object) -> Markup:
@@ -500,9 +500,10 @@ def step_fields(
         shown_when = conditions.get(name)
         html = field_html(environment, f, name, raw.get(name), errors, focus, file_url,
                           masks.get(name))  # fmt: skip
+        shortcut = shortcuts.get(name)
         out.append(
             f"\n    {conditional_open(shown_when, name)}\n    {html}"
-            f"{escape(shortcuts.get(name, ''))}\n    {conditional_close(shown_when)}\n  "
+            f"{escape(shortcut) if shortcut else ''}\n    {conditional_close(shown_when)}\n  "
         )
     return Markup("".join(out))  # noqa: S704 - every value in it is escaped or markup made here
 
