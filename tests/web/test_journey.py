@@ -180,3 +180,25 @@ def test_missing_csrf_token_is_refused_in_japanese(client):
 
 def test_status_page_with_unknown_token_is_404(client):
     check_page(client.get("/status/not-a-real-token"), 404)
+
+
+def test_the_signed_csrf_token_is_made_once_per_session_and_checked_as_before(app):
+    """Decision 0089: the token a session's pages carry is Flask-WTF's, signed once per session
+    token; each session has its own; a token of another session, or one signed with another
+    key, is refused; after a new SECRET_KEY the pages carry a new token that works."""
+    import portal.web
+
+    resident, other = app.test_client(), app.test_client()
+    tokens = [csrf_token(resident.get(BASE).text) for _ in range(2)]
+    assert tokens[0] == tokens[1]
+    assert csrf_token(other.get(BASE).text) != tokens[0]
+    refused = other.post(f"{BASE}/start", data={"csrf_token": tokens[0]})
+    assert refused.status_code == 400
+    started = resident.post(f"{BASE}/start", data={"csrf_token": tokens[0]})
+    assert started.status_code == 302
+    app.secret_key = app.config["SECRET_KEY"] = "rotated-" + "k" * 56
+    assert resident.post(f"{BASE}/start", data={"csrf_token": tokens[0]}).status_code == 400
+    fresh = csrf_token(resident.get(BASE).text)
+    assert fresh != tokens[0]
+    assert resident.post(f"{BASE}/start", data={"csrf_token": fresh}).status_code == 302
+    assert len(portal.web._SIGNED_CSRF) >= 3
