@@ -73,9 +73,13 @@ def handle(
     when it is fine, saves it and commits. Files uploaded with a POST that had errors are kept
     (committed) for the next try."""
     posted = request.method == "POST"
+    action = request.form.get("_action") if posted else None
     ctx = form_context(submission, with_form=posted)
     procedure = service.procedure_of(submission)
-    result = StepResult(ctx, raw_values(submission, current, ctx))
+    # The stored answers as the inputs show them, for a page shown again; a step read to be
+    # saved needs them only when its checks fail (computed then, from the same answers).
+    reading = posted and not action
+    result = StepResult(ctx, {} if reading else raw_values(submission, current, ctx))
     key = f"{submission.id}:{current.id}"
     # Read in the chosen language (its messages name the fields as the page does); ids, rules
     # and values are the Japanese procedure's, so the stored answers are the same.
@@ -88,7 +92,6 @@ def handle(
             result.outcome.notice = TYPED_NOTICE
             result.raw.update(result.outcome.raw)
         return result
-    action = request.form.get("_action")
     if action:
         if languages and action.startswith("lang:") and action[5:] in LANGUAGES:
             session["lang"] = action[5:]
@@ -111,6 +114,7 @@ def handle(
             _forget_typed(key)
             result.saved = True
             return result
+        result.raw = raw_values(submission, current, ctx)
         _keep_typed(key, current)
     db.session.commit()  # files uploaded with this POST are kept for the next try
     result.raw.update(result.outcome.raw)
