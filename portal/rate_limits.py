@@ -8,12 +8,14 @@ storage, `portal+db://`: the counters live in the portal's own database (table
 
 Each hit runs in its own short transaction on its own connection (before the view runs, so the
 request's own transaction never waits on it). Expired rows are reused by the next hit on the same
-key and deleted by the worker's `rate-limit-counters` duty.
+key and deleted by the worker's `rate-limit-counters` duty. On SQLite the hit's statement goes
+straight to the driver (decision 0091).
 """
 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from typing import Any
 
@@ -77,6 +79,31 @@ def _upsert(engine: Engine) -> Any:
     return _UPSERTS["postgresql" if engine.dialect.name == "postgresql" else "sqlite"]
 
 
+# SQLite: the same upsert, compiled once, for the driver itself. A hit is one statement in a
+# transaction of its own; SQLAlchemy's connection, transaction and result objects around it cost
+# more than the statement (about 0.25 M instructions of a step POST's 0.41 M for the hit).
+_SQLITE_UPSERT = _UPSERTS["sqlite"].compile(dialect=sqlite.dialect())
+_SQLITE_UPSERT_ORDER = tuple(_SQLITE_UPSERT.positiontup or ())
+
+
+def _hit_sqlite(engine: Engine, values: dict[str, Any]) -> int:
+    """One hit on SQLite: BEGIN IMMEDIATE, the upsert, COMMIT, on a pooled connection, as
+    `engine.begin()` sends them (portal.db: the driver's own transaction handling is off). An
+    error leaves the transaction to the pool's rollback when the connection goes back."""
+    connection = engine.raw_connection()
+    try:
+        driver = connection.driver_connection
+        assert driver is not None, "a connection checked out of the pool has its driver's"
+        driver.execute("BEGIN IMMEDIATE")
+        rows = driver.execute(
+            _SQLITE_UPSERT.string, tuple(values[name] for name in _SQLITE_UPSERT_ORDER)
+        ).fetchall()
+        driver.execute("COMMIT")
+    finally:
+        connection.close()
+    return int(rows[0][0])
+
+
 class DatabaseStorage(Storage):
     """A limits storage (fixed windows) in the portal's database."""
 
@@ -87,7 +114,7 @@ class DatabaseStorage(Storage):
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
-        return SQLAlchemyError
+        return (SQLAlchemyError, sqlite3.Error)  # sqlite3's own: a hit on SQLite (_hit_sqlite)
 
     @staticmethod
     def _engine() -> Engine:
@@ -115,6 +142,8 @@ class DatabaseStorage(Storage):
                 "now": now,
                 "expires_at": now + expiry,
             }
+            if engine.dialect.name == "sqlite":
+                return _hit_sqlite(engine, values)
             with engine.begin() as connection:
                 return int(connection.execute(_upsert(engine), values).scalar_one())
         finally:

@@ -325,7 +325,7 @@ def save_step(
             if f.name in submission.prefilled and f.name in submission.answers:
                 answers.setdefault(f.name, submission.answers[f.name])
     session.flush()  # what is pending goes first, as the ORM's UPDATE would have flushed it
-    result = session.execute(
+    result = session.connection().execute(
         _SAVE_STEP,
         {
             "row_id": submission.id,

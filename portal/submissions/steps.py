@@ -73,9 +73,13 @@ def handle(
     when it is fine, saves it and commits. Files uploaded with a POST that had errors are kept
     (committed) for the next try."""
     posted = request.method == "POST"
+    action = request.form.get("_action") if posted else None
     ctx = form_context(submission, with_form=posted)
     procedure = service.procedure_of(submission)
-    result = StepResult(ctx, raw_values(submission, current, ctx))
+    # The stored answers as the inputs show them, for a page shown again; a step read to be
+    # saved needs them only when its checks fail (computed then, from the same answers).
+    reading = posted and not action
+    result = StepResult(ctx, {} if reading else raw_values(submission, current, ctx))
     key = f"{submission.id}:{current.id}"
     # Read in the chosen language (its messages name the fields as the page does); ids, rules
     # and values are the Japanese procedure's, so the stored answers are the same.
@@ -88,7 +92,6 @@ def handle(
             result.outcome.notice = TYPED_NOTICE
             result.raw.update(result.outcome.raw)
         return result
-    action = request.form.get("_action")
     if action:
         if languages and action.startswith("lang:") and action[5:] in LANGUAGES:
             session["lang"] = action[5:]
@@ -111,6 +114,7 @@ def handle(
             _forget_typed(key)
             result.saved = True
             return result
+        result.raw = raw_values(submission, current, ctx)
         _keep_typed(key, current)
     db.session.commit()  # files uploaded with this POST are kept for the next try
     result.raw.update(result.outcome.raw)
@@ -176,29 +180,49 @@ def localized_step(procedure: Procedure, current: Step) -> tuple[Procedure, Step
 def out_of_order(submission: Submission, current: Step, today: dt.date) -> Step | None | bool:
     """Skipping ahead by URL (or opening a step that no longer applies) leads back to the first
     step that still needs an answer: that step, True for the check page (every step done), or
-    False when `current` may be shown."""
+    False when `current` may be shown.
+
+    `current` may be shown when no step before it needs an answer (the first that does is this
+    one or a later one), so only the steps before it are checked: a step's check re-reads every
+    stored answer of it, and a step opened in order has all of them behind it."""
     procedure = service.procedure_of(submission)
-    ids = [s.id for s in logic.applicable_steps(procedure, submission.answers, today)]
-    first_incomplete = service.first_incomplete_step(submission, today)
-    if current.id in ids and (
-        first_incomplete is None or ids.index(current.id) <= ids.index(first_incomplete.id)
-    ):
-        return False
+    applicable = logic.applicable_steps(procedure, submission.answers, today)
+    ids = [s.id for s in applicable]
+    if current.id in ids:
+        detour = _first_incomplete(applicable[: ids.index(current.id)], submission, today)
+        return detour if detour is not None else False
+    first_incomplete = _first_incomplete(applicable, submission, today)
     return first_incomplete if first_incomplete is not None else True
 
 
 def next_step(submission: Submission, step_id: str, returning: bool, today: dt.date) -> Step | None:
     """The step after a saved one (None: the check page). Returning from the check page goes
-    back there unless a step still needs an answer."""
+    back there unless a step still needs an answer.
+
+    Going on, the step after the saved one is the answer whenever any step needs an answer, so
+    that step is checked first (one not gone through yet answers at once) and the others only
+    when it is complete."""
     procedure = service.procedure_of(submission)
-    first_incomplete = service.first_incomplete_step(submission, today)
-    if first_incomplete is None:
-        return None
-    if returning:
-        return first_incomplete
-    steps = logic.applicable_steps(procedure, submission.answers, today)
-    ids = [s.id for s in steps]
-    return steps[ids.index(step_id) + 1] if step_id in ids[:-1] else first_incomplete
+    applicable = logic.applicable_steps(procedure, submission.answers, today)
+    ids = [s.id for s in applicable]
+    if not returning and step_id in ids[:-1]:
+        following = applicable[ids.index(step_id) + 1]
+        others = [s for s in applicable if s is not following]
+        if not service.step_complete(following, submission, today):
+            return following
+        return following if _first_incomplete(others, submission, today) is not None else None
+    return _first_incomplete(applicable, submission, today)
+
+
+def _first_incomplete(
+    candidates: list[Step], submission: Submission, today: dt.date
+) -> Step | None:
+    """The first of `candidates` (applicable steps, in order) that still needs an answer:
+    `service.first_incomplete_step` over steps the caller has already found."""
+    for candidate in candidates:
+        if not service.step_complete(candidate, submission, today):
+            return candidate
+    return None
 
 
 def page_values(
