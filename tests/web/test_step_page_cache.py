@@ -188,18 +188,18 @@ def procedure_day():
     return clock.today_local()
 
 
-@pytest.mark.parametrize("lang", ["ja", "en", "easy"])
+@pytest.mark.parametrize("lang", ["ja", "en", "easy", "zh", "vi"])
 def test_fields_kept_without_their_answers_are_the_same(app, monkeypatch, lang):
     """Decision 0089: a text input's markup is kept without its answer and a choice's with only
     which options are checked; every field of every step, with an answer, an empty one, each
     option checked, focused or not, is the same kept (a miss, then a hit) as written every time;
     and no answer is in what is kept."""
     from portal.catalog.fields import markup
-    from portal.i18n import in_language
+    from portal.i18n import in_language, reset_noted, unreviewed_noted
 
     catalog = app.extensions["catalog"]
     typed = "大原 <b>入力した値</b>"
-    compared = 0
+    compared = noted = 0
 
     def every_field():
         for procedure in catalog.procedures:
@@ -217,18 +217,24 @@ def test_fields_kept_without_their_answers_are_the_same(app, monkeypatch, lang):
         markup._INPUTS.clear()
         markup._CHOICES.clear()
         for f, raw, focus in every_field():
-            kept = [
-                str(markup.field_html(app.jinja_env, f, f.name, raw, {}, focus, None, None))
-                for _ in range(2)
-            ]
+
+            def shown(f=f, raw=raw, focus=focus):
+                # The page's note of a text no translator checked (decision 0070) goes with the
+                # markup: a kept field notes it as the written one does.
+                reset_noted(False)
+                html = markup.field_html(app.jinja_env, f, f.name, raw, {}, focus, None, None)
+                return str(html), unreviewed_noted()
+
+            kept = [shown() for _ in range(2)]
             with monkeypatch.context() as m:
                 m.setattr(markup, "_kept_key", lambda *key: None)
-                written = str(
-                    markup.field_html(app.jinja_env, f, f.name, raw, {}, focus, None, None)
-                )
+                written = shown()
             assert kept[0] == kept[1] == written, (f.name, raw, focus)
+            noted += written[1]
             compared += 1
         assert markup._INPUTS and markup._CHOICES  # the kept path was taken
-        every_kept = repr(markup._INPUTS) + repr([html for _, html in markup._CHOICES.values()])
+        every_kept = repr(markup._INPUTS) + repr([html for _, html, _ in markup._CHOICES.values()])
         assert "入力した値" not in every_kept
     assert compared > 500
+    if lang in ("zh", "vi"):
+        assert noted > 0  # texts no translator checked were shown, and kept with their note

@@ -23,7 +23,14 @@ from jinja2 import pass_environment
 from markupsafe import Markup, escape
 
 from portal.catalog.fields.base import html_id
-from portal.i18n import chrome_lang, current_language, translate
+from portal.i18n import (
+    chrome_lang,
+    current_language,
+    note_unreviewed,
+    reset_noted,
+    translate,
+    unreviewed_noted,
+)
 
 _REQUIRED = Markup('<span class="tag tag--required">必須</span>')
 _OPTIONAL = Markup('<span class="tag tag--optional">任意</span>')
@@ -95,8 +102,8 @@ def field_hint_and_error(path: str, hint: object, error: object) -> Markup:
 # Where the answer goes while the kept markup is written: NUL never comes from the catalog.
 _VALUE = Markup("\x00")  # noqa: S704 - a marker, replaced before any output
 _KEPT_LIMIT = 2048
-_INPUTS: dict[tuple[Any, ...], tuple[str, str]] = {}
-_CHOICES: dict[tuple[Any, ...], tuple[Any, str]] = {}
+_INPUTS: dict[tuple[Any, ...], tuple[str, str, bool]] = {}
+_CHOICES: dict[tuple[Any, ...], tuple[Any, str, bool]] = {}
 
 
 def _kept_key(*key: Any) -> tuple[Any, ...] | None:
@@ -105,6 +112,19 @@ def _kept_key(*key: Any) -> tuple[Any, ...] | None:
     except TypeError:  # a value Jinja passed that cannot be a key: write it every time
         return None
     return key
+
+
+def _noting(render: Callable[[], str]) -> tuple[str, bool]:
+    """Markup to keep, and whether it shows a text no translator checked (decision 0070): a kept
+    field notes it again on every page it is on, as the layout's kept pieces do."""
+    noted_before = unreviewed_noted()
+    reset_noted(False)
+    try:
+        html = render()
+    finally:
+        unreviewed = unreviewed_noted()
+        reset_noted(noted_before or unreviewed)
+    return html, unreviewed
 
 
 def _keep(store: dict, key: tuple[Any, ...], value: Any) -> None:
@@ -133,23 +153,28 @@ def field_input(
     autocomplete_off = bool(has_app_context() and g.get("autocomplete_off"))  # a kiosk visit
     key = None
     if cache and not error:
+        # The texts' classes too: an untranslated or unreviewed text (a str subclass) is equal
+        # to the same plain text but written and noted differently.
         key = _kept_key(
             path, label, hint, required, type, autocomplete, width, inputmode, focus == path,
-            suffix, maxlength, autocomplete_off, current_language(),
+            suffix, maxlength, autocomplete_off, current_language(), label.__class__,
+            hint.__class__,
         )  # fmt: skip
     if key is not None:
         kept = _INPUTS.get(key)
         if kept is None:
-            html = _input_html(
+            html, unreviewed = _noting(lambda: _input_html(
                 path, label, _VALUE, error, hint, required, type, autocomplete, width,
                 inputmode, focus, suffix, maxlength, autocomplete_off,
-            )  # fmt: skip
+            ))  # fmt: skip
             before, _, after = html.partition(_VALUE)
             if _VALUE in after:
                 key = None  # a NUL in the catalog's text: never kept
             else:
-                _keep(_INPUTS, key, (before, after))
-                kept = (before, after)
+                kept = (before, after, unreviewed)
+                _keep(_INPUTS, key, kept)
+        elif kept[2]:
+            note_unreviewed()
         if kept is not None:
             shown = escape(value if value is not None else "")
             return Markup(f"{kept[0]}{shown}{kept[1]}")  # noqa: S704 - kept markup, escaped value
@@ -245,13 +270,21 @@ def field_choices(
         # Kept per options list (the catalog's, or the language's はい／いいえ) and which are
         # checked: nothing of the answer but its place among the options (decision 0089).
         key = _kept_key(path, label, id(options), checked, hint, required, kind,
-                        focus == path, current_language())  # fmt: skip
+                        focus == path, current_language(), label.__class__,
+                        hint.__class__)  # fmt: skip
         kept = _CHOICES.get(key) if key is not None else None
         if kept is not None and kept[0] is options:
+            if kept[2]:
+                note_unreviewed()  # as when it was written (decision 0070)
             return Markup(kept[1])  # noqa: S704 - markup written below for the same options
-    html = _choices_html(path, label, options, checked, error, hint, required, kind, focus)
-    if key is not None:
-        _keep(_CHOICES, key, (options, html))  # the list itself: its id is never reused
+
+    def write() -> str:
+        return _choices_html(path, label, options, checked, error, hint, required, kind, focus)
+
+    if key is None:
+        return Markup(write())  # noqa: S704 - every value in it is escaped
+    html, unreviewed = _noting(write)
+    _keep(_CHOICES, key, (options, html, unreviewed))  # the list itself: its id is never reused
     return Markup(html)  # noqa: S704 - every value in it is escaped
 
 
