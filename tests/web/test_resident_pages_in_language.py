@@ -7,6 +7,7 @@ written in Japanese."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from portal import clock
 from portal.clock import TOKYO
 from portal.db import db
+from portal.i18n import FOREIGN, HTML_LANG
 from portal.outbox.models import OutboxMessage
 from portal.staff import workflow
 from portal.submissions.models import Submission
@@ -235,3 +237,41 @@ def test_the_mock_cards_read_in_the_chosen_language_with_the_names_as_registered
         assert (
             str(card_label(nakamura)) == name.format("中村 キヨ") + "（80歳・一人暮らし・要支援2）"
         )
+
+
+@pytest.mark.parametrize("lang", sorted(FOREIGN))
+def test_the_mock_payment_pages_mark_the_japanese_description(client, lang):
+    """The payment's description is the portal's Japanese text (the procedure's title and the
+    reference), as sent to the provider: on a page in another language it is marked lang="ja",
+    on every hosted page that shows it (the store terminal's receipt too)."""
+    from tests.web.test_mock_pay import CARD, choose, create
+
+    client.get(f"/?lang={lang}")
+    pages = {}
+    card = create(client)
+    pages["checkout"] = client.get(f"/mock-pay/checkout/{card['id']}")
+    choose(client, card["id"], "card")
+    pages["card"] = client.get(f"/mock-pay/checkout/{card['id']}/card")
+    token = csrf_token(pages["card"].text)
+    client.post(
+        f"/mock-pay/checkout/{card['id']}/card",
+        data={"csrf_token": token, **CARD, "number": "4000 0000 0000 3220"},
+    )
+    pages["3ds"] = client.get(f"/mock-pay/3ds/{card['id']}")
+    qr = create(client)
+    choose(client, qr["id"], "qr")
+    pages["qr"] = client.get(f"/mock-pay/qr/{qr['id']}")
+    pages["qr app"] = client.get(f"/mock-pay/qr/{qr['id']}/app")
+    konbini = create(client)
+    choose(client, konbini["id"], "konbini")
+    pages["number"] = client.get(f"/mock-pay/checkout/{konbini['id']}/number")
+    number = re.search(r"\b\d{11}\b", pages["number"].text).group(0)
+    pages["store"] = client.post("/mock-pay/store", data={"csrf_token": token, "number": number})
+    pages["paid number"] = client.get(f"/mock-pay/checkout/{konbini['id']}/number")
+    for name, response in pages.items():
+        page = check_page(response)
+        assert page.html["lang"] == HTML_LANG[lang], name
+        shown = page.find("main").find_all(string=re.compile("住民票の写し"))
+        assert shown, name
+        marked = {text.find_parent(attrs={"lang": True})["lang"] for text in shown}
+        assert marked == {"ja"}, name
