@@ -521,7 +521,7 @@ def compile_translations(target: Path) -> Path:
     return target
 
 
-def _switch_language():
+def switch_language():
     """`?lang=xx` on a GET: remember the choice and show the same page without the parameter."""
     lang = request.args.get("lang")
     if request.method != "GET" or lang is None:
@@ -541,7 +541,7 @@ def _switch_language():
 
 def switch_urls() -> dict[str, str]:
     """The current page in each language (links of the language menu). Of the query only the
-    plain short parameters come along, as in `_switch_language` (which drops the others
+    plain short parameters come along, as in `switch_language` (which drops the others
     anyway): a refused 100 000-character value is not copied into three links of its 400 page."""
     rest = [
         (k, v) for k, v in request.args.items(multi=True) if k != "lang" and plain(k) and plain(v)
@@ -561,7 +561,7 @@ def init_app(app: Flask) -> None:
     for lang in FOREIGN:
         _BY_LANGUAGE[lang] = Translations.load(str(compiled), [lang], "messages")
     _BY_LANGUAGE["easy"] = Translations.load(str(compiled), ["ja"], "easy")
-    app.before_request(_switch_language)
+    app.before_request(switch_language)
     app.after_request(_write_provenance)
     app.teardown_request(_forget_noted)
     _REVIEWED.update(reviewed_messages())

@@ -5,7 +5,8 @@ A browser is a kiosk only while it holds a registered, unrevoked kiosk cookie; t
 never makes one. For such a browser, before any page (staff pages aside: an administrator may
 sign in on the terminal to re-register it):
 
-- a kiosk out of service (a wipe failed) serves only the out-of-service page;
+- a kiosk out of service (a wipe failed) serves only the out-of-service page (in the language
+  its buttons choose);
 - every open visit of the kiosk that is not this browser's live visit, or that has been idle
   past the reset, is wiped first (a stale page of an ended visit, a Back press after the reset,
   the first request after a power cut): if a wipe fails, the out-of-service page;
@@ -104,6 +105,13 @@ def _files():
 
 
 def out_of_service() -> Response:
+    """The only page of a kiosk out of service. Its language buttons (decision 0092) are a GET
+    of the same page with `lang`: the choice is kept in the terminal's session as on any page
+    and the page shown again in it. Nothing else is served or begun; the session is cleared
+    when the kiosk is back in service (no live visit), so the next visitor starts in Japanese."""
+    if request.method == "GET" and "lang" in request.args:
+        switched: Response = i18n.switch_language()
+        return switched
     html = render_template("kiosk/out_of_service.html")
     return Response(html, status=503, mimetype="text/html")
 

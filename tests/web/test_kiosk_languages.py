@@ -10,10 +10,15 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from portal import clock
+from portal.db import db
+from portal.kiosk import service
+from portal.kiosk.models import Kiosk, KioskVisit
 from tests.conftest import check_page, csrf_token
-from tests.web.test_kiosk import form_post, register_terminal
+from tests.factories import staff_sign_in
+from tests.web.test_kiosk import form_post, register_terminal, start_visit
 from tests.web.test_kiosk_services import PLACE, TODAY, check_in, tickets  # noqa: F401
 
 pytestmark = pytest.mark.db
@@ -160,3 +165,57 @@ def test_every_page_of_a_visit_shows_its_language_and_changes_it(app, staff):
     assert [nav.find_parent("form")["id"] for nav in step.select("nav.language-menu")] == [
         "step-form"
     ]
+
+
+def test_the_out_of_service_page_reads_in_the_language_its_buttons_choose(app, staff, monkeypatch):
+    """Decision 0092: a kiosk out of service (a wipe failed) shows the start screen's language
+    buttons; each shows the same page again in its language (a GET with `lang`), and begins
+    nothing. Back in service, the next visitor starts in Japanese."""
+    terminal, _ = register_terminal(app, staff, place=PLACE)
+    start_visit(terminal)
+
+    def broken(_session, _visit):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(service, "_delete_sessions", broken)
+    page = check_page(form_post(terminal, "/kiosk/end", "/kiosk/end"), 503)
+    assert page.h1.get_text() == "ただいま使用できません。職員にお声がけください"
+    form = page.select_one("main form.kiosk-languages")
+    assert form["method"] == "get" and not form.has_attr("action")  # this page's own address
+    assert not form.select("input")  # no CSRF token: a GET that changes no record
+    choices = {b["value"]: b for b in form.select("button[name=lang]")}
+    assert list(choices) == ["ja", "easy", "en", "zh", "ko", "vi", "pt", "ne"]
+    assert [b["aria-pressed"] for b in choices.values()] == ["true"] + ["false"] * 7
+
+    # English: the same address again, in English.
+    response = terminal.get("/kiosk/end?lang=en")
+    assert (response.status_code, response.headers["Location"]) == (303, "/kiosk/end")
+    page = check_page(terminal.get("/kiosk/end"), 503)
+    assert page.html["lang"] == "en" and page.find("main")["lang"] == "en"
+    assert page.h1.get_text() == "Not available now. Please ask a member of staff"
+    assert page.find("button", attrs={"value": "en"})["aria-pressed"] == "true"
+    assert japanese_outside_marked(page) == []
+    # Korean on another address of the kiosk; still nothing else is served or begun.
+    assert terminal.get("/kiosk/?lang=ko").headers["Location"] == "/kiosk/"
+    page = check_page(terminal.get("/kiosk/"), 503)
+    assert (
+        page.html["lang"] == "ko"
+        and page.h1.get_text() == "지금은 사용할 수 없습니다. 직원에게 말씀해 주세요"
+    )
+    assert terminal.post("/kiosk/visit", data={"lang": "en"}).status_code == 503
+    assert terminal.get("/kiosk/procedures?lang=ko&x=1").headers["Location"] == (
+        "/kiosk/procedures?x=1"
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(KioskVisit)) == 1
+
+    # Back in service (the staff's wipe): the start screen, in Japanese.
+    monkeypatch.undo()
+    admin = staff_sign_in(app.test_client(), "admin", staff["admin"], ahead=1)
+    with app.app_context():
+        public_id = db.session.scalar(select(Kiosk.public_id))
+    form_post(admin, "/staff/kiosks", f"/staff/kiosks/{public_id}/wipe")
+    assert "使える状態に戻りました" in admin.get("/staff/kiosks").text
+    start = check_page(terminal.get("/kiosk/"))
+    assert start.html["lang"] == "ja" and start.h1.get_text() == "ご用件を選んでください"
+    assert start.find("button", attrs={"value": "ja"})["aria-pressed"] == "true"
