@@ -110,6 +110,30 @@ def page_fragment(
     return _cached(context, piece, (*page_key, *key), caller, slots, pages=True)
 
 
+# What every piece of one rendering shares: the cache and the first part of the key (the
+# template, the language, the application root, the deployment's flags, the kiosk frame). Made
+# once per rendering and kept on the template's context, not again for each of its pieces; kept
+# with the request it was made for, so a context that outlives its request (an imported
+# template's module) makes it again.
+_RENDER_KEY = "_portal_layout_key"
+
+
+def _render_key(context: Context) -> tuple[_Cache, tuple[Any, ...]]:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    catalog = app.extensions["catalog"]
+    cache: _Cache | None = app.extensions.get("layout_fragments")
+    if cache is None or cache.catalog is not catalog:
+        cache = app.extensions["layout_fragments"] = _Cache(catalog)
+    return cache, (
+        context.name,
+        current_language(),
+        request.script_root if has_request_context() else "",
+        context.get("demo_deployment"),
+        context.get("mock_card_login"),
+        bool(context.get("kiosk_frame")),
+    )
+
+
 def _cached(
     context: Context,
     piece: str,
@@ -118,22 +142,14 @@ def _cached(
     slots: dict[str, Any],
     pages: bool,
 ) -> Markup:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    catalog = app.extensions["catalog"]
-    cache: _Cache | None = app.extensions.get("layout_fragments")
-    if cache is None or cache.catalog is not catalog:
-        cache = app.extensions["layout_fragments"] = _Cache(catalog)
+    rendering = request._get_current_object() if has_request_context() else None  # type: ignore[attr-defined]
+    found: tuple[Any, _Cache, tuple[Any, ...]] | None = getattr(context, _RENDER_KEY, None)
+    if found is None or found[0] is not rendering:
+        found = (rendering, *_render_key(context))
+        setattr(context, _RENDER_KEY, found)
+    _, cache, render_key = found
     store, limit = (cache.pages, _PAGE_LIMIT) if pages else (cache.pieces, _LIMIT)
-    full_key = (
-        context.name,
-        piece,
-        current_language(),
-        request.script_root if has_request_context() else "",
-        context.get("demo_deployment"),
-        context.get("mock_card_login"),
-        bool(context.get("kiosk_frame")),
-        *key,
-    )
+    full_key = (*render_key, piece, *key)
     cached = store.get(full_key)
     if cached is None:
         # Whether the piece shows a text no translator checked (decision 0070) is kept with it,
@@ -151,11 +167,23 @@ def _cached(
     return _fill(cached[0], slots)
 
 
+# The footer's link for each page address (the application root and the path with its query):
+# the same for everyone who sees the page, and built with `url_for` once, not on every page view.
+_DISPLAY_URLS: dict[tuple[str, str | None], str] = {}
+_DISPLAY_URLS_LIMIT = 4096
+
+
 def display_settings_url() -> str:
     """The footer's 「文字の大きさと色」 link: back to this page after a GET."""
-    return url_for(
-        "pages.display_settings", next=request.full_path if request.method == "GET" else None
-    )
+    page = request.full_path if request.method == "GET" else None
+    key = (request.script_root, page)
+    found = _DISPLAY_URLS.get(key)
+    if found is None:
+        found = url_for("pages.display_settings", next=page)
+        if len(_DISPLAY_URLS) >= _DISPLAY_URLS_LIMIT:
+            _DISPLAY_URLS.clear()
+        _DISPLAY_URLS[key] = found
+    return found
 
 
 class Template(jinja2.Template):

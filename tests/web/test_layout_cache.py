@@ -87,6 +87,39 @@ def test_links_to_the_current_page_follow_the_page(client):
         assert display == f"/display?next={path}?"
 
 
+def test_the_display_link_of_each_page_is_its_own(app, client):
+    """The footer's link is kept per page address (decision 0095): each page and query its own,
+    as `url_for` builds it."""
+    from flask import request, url_for
+
+    for path in ("/accessibility", "/privacy", "/accessibility?step=2", "/privacy"):
+        page = check_page(client.get(path))
+        display = page.find("a", string="文字の大きさと色")["href"]
+        with app.test_request_context(path):
+            expected = url_for("pages.display_settings", next=request.full_path)
+        assert display == expected
+        assert path.split("?")[0] in display
+
+
+def test_a_context_kept_past_its_request_takes_that_requests_language(app):
+    """A rendering's key is kept on its context for its own request only (decision 0095): a
+    context used again in a later request (an imported template's module) keys its pieces by
+    the later request's language."""
+    template = app.jinja_env.from_string(
+        "{% call(slot) layout_fragment('test_piece') %}{{ _('ログイン') }}{% endcall %}"
+    )
+    context = template.new_context({})
+    shown = []
+    for lang in ("ja", "en", "ja"):
+        with app.test_request_context(f"/?lang={lang}"):
+            from flask import session
+
+            session["lang"] = lang
+            shown.append("".join(template.root_render_func(context)))
+    assert shown[0] == shown[2] == "ログイン"
+    assert shown[1] != "ログイン"
+
+
 def test_a_new_catalog_renders_the_pieces_again(app, client):
     check_page(client.get("/"))
     catalog = app.extensions["catalog"]
