@@ -16,6 +16,7 @@ from portal.furigana import (
     ReadingsError,
     align,
     annotate_html,
+    annotate_utf8,
     check_overrides,
     read_overrides,
     strip_ruby,
@@ -131,6 +132,29 @@ def test_the_page_transform_touches_text_nodes_only(reader):
     ):
         assert untouched in out
     assert strip_ruby(out) == strip_ruby(page)  # nothing but the readings was added
+
+
+def test_the_transform_skips_elements_in_any_case_and_marked_ones_to_their_end(reader):
+    """Decision 0093: the page is worked on as UTF-8 bytes, tag names match in any case (ASCII,
+    as HTML reads them), a marked element ends at its own closing tag (nested ones of its name
+    counted, in any case), and the text right after a skipped element takes ruby."""
+    ruby = reader.html("届出")
+    page = (
+        "<P>届出</P><SCRIPT>x = '<b>届出</b>';</Script >届出<Pre>届出</PRE>"
+        '<DIV class="x no-ruby">届出<div>届出<br/></DIV>届出</Div>届出<!-- 届出 -->'
+        "<p>abc</p><p>すみ</p><p>届出</p>"
+        '<span class="no-ruby">届出<b>届出</b>'
+    )
+    expected = (
+        f"<P>{ruby}</P><SCRIPT>x = '<b>届出</b>';</Script >{ruby}<Pre>届出</PRE>"
+        f'<DIV class="x no-ruby">届出<div>届出<br/></DIV>届出</Div>{ruby}<!-- 届出 -->'
+        f"<p>abc</p><p>すみ</p><p>{ruby}</p>"
+        '<span class="no-ruby">届出<b>届出</b>'
+    )
+    assert ruby != "届出"
+    assert annotate_html(page, reader) == expected
+    assert annotate_utf8(page.encode(), reader) == expected.encode()
+    assert strip_ruby(expected) == page
 
 
 def test_the_reading_table_is_checked(tmp_path: Path):

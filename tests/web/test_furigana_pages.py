@@ -105,3 +105,23 @@ def test_the_switch_keeps_the_page_s_own_parameters_and_ignores_other_values(cli
     response = client.get("/?furigana=%3Cscript%3E")
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert "<ruby>" in client.get("/").text  # an unknown value changes nothing
+
+
+def test_whole_pages_keep_their_bytes_once_the_readings_are_taken_out(client):
+    """Decision 0093 (the transform on UTF-8 bytes): the home page, a step page and the check
+    page (typed answers marked no-ruby) are, byte for byte, the pages without ふりがな plus the
+    readings."""
+    token = re.compile(r'name="csrf_token" value="[^"]*"')
+    switch = re.compile(r"furigana([=:])o(?:n|ff)|ふりがなを(?:つける|はずす)")
+
+    def without_switch(page: str) -> str:  # the switch's own link and label say on or off
+        return switch.sub(r"furigana\1", token.sub("", page))
+
+    fill_all(client)
+    for url in ("/", APPLICANT, f"{BASE}/check"):
+        plain = client.get(url).data.decode()
+        client.get("/?furigana=on")
+        shown = client.get(url).data.decode()
+        client.get("/?furigana=off")
+        assert "<ruby>" in shown, url
+        assert without_switch(strip_ruby(shown)) == without_switch(plain), url
