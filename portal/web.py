@@ -9,6 +9,7 @@ never show a stack trace.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from urllib.parse import urlsplit
@@ -17,11 +18,13 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     has_request_context,
     render_template,
     request,
     session,
 )
+from flask_wtf import csrf as flask_wtf_csrf
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 
@@ -259,13 +262,18 @@ BAD_INPUT = (
 def _input_guard() -> Response | None:
     """The input policy (portal/input_policy.py) for the path, query string, headers and the
     limits every form shares, before any view reads them: a 400, never a 500 further on."""
-    problem = input_policy.request_problem(request.path, request.args, request.headers)
-    if problem is None and request.method == "POST" and request.mimetype in FORM_TYPES:
-        problem = input_policy.form_problem(request.form)
-        if problem is None and request.endpoint not in FIELD_CHECKED_FORMS:
-            values = request.form.items(multi=True)
-            if any(input_policy.bad_characters(value) for _key, value in values):
-                problem = "form characters"
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up
+    problem = input_policy.request_problem(req.path, req.args, req.headers)
+    if problem is None and req.method == "POST" and req.mimetype in FORM_TYPES:
+        form = req.form
+        problem = input_policy.form_problem(form)
+        # One search over every value (a line break, which the policy allows, between them).
+        if (
+            problem is None
+            and req.endpoint not in FIELD_CHECKED_FORMS
+            and input_policy.bad_characters("\n".join(v for _k, v in form.items(multi=True)))
+        ):
+            problem = "form characters"
     if problem is None:
         return None
     log.warning("input refused (%s) on %s %s", problem, request.method, request.endpoint)
@@ -284,35 +292,82 @@ FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 # The signed CSRF token of a session's forms, kept per session token (decision 0089). Flask-WTF
 # signs the session's raw token again for every page (an HMAC key derivation and a signature, about
 # a twentieth of a step page); with WTF_CSRF_TIME_LIMIT None the signature's timestamp is never
-# checked, so the token Flask-WTF made for a raw token is as good on the next page. The check of a
-# posted token is Flask-WTF's own, unchanged. Keyed by the signing key too (a new SECRET_KEY makes
-# new tokens); bounded, and holding only what the sessions' own rows hold.
+# checked, so the token Flask-WTF made for a raw token is as good on the next page. Keyed by the
+# signing key too (a new SECRET_KEY makes new tokens); bounded, and holding only what the sessions'
+# own rows hold. A posted token equal to the one kept for the session's raw token is valid without
+# its signature checked again (`validate_csrf`, decision 0094).
 _SIGNED_CSRF: dict[tuple[str | bytes, str], str] = {}
 _SIGNED_CSRF_LIMIT = 4096
+
+
+def _csrf_key(app: Flask) -> tuple[str, str | bytes | None]:
+    """The session key of the raw token and the signing key, as Flask-WTF finds them."""
+    config = app.config
+    return (
+        config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+        config.get("WTF_CSRF_SECRET_KEY", app.secret_key),
+    )
 
 
 def csrf_token() -> str:
     """The template global `csrf_token()`: Flask-WTF's `generate_csrf`, made once per session."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app.config
-    if config["WTF_CSRF_TIME_LIMIT"] is not None:
+    if app.config["WTF_CSRF_TIME_LIMIT"] is not None:
         return generate_csrf()  # the token's age counts: a fresh one for every page
-    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    secret = config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    field, secret = _csrf_key(app)
     data = session._get_current_object()  # type: ignore[attr-defined]
     raw = data.get(field)
-    signed = _SIGNED_CSRF.get((secret, raw)) if isinstance(raw, str) else None
+    signed = _SIGNED_CSRF.get((secret, raw)) if secret and isinstance(raw, str) else None
     if signed is None:
+        # Kept only when Flask-WTF signs the session's raw token now: a token it made earlier
+        # in the request (kept in `g`) may be for a raw token the session no longer holds.
+        fresh = field not in g
         signed = generate_csrf()
-        if len(_SIGNED_CSRF) >= _SIGNED_CSRF_LIMIT:
-            _SIGNED_CSRF.clear()
-        _SIGNED_CSRF[(secret, data[field])] = signed
+        raw = data.get(field)
+        if fresh and secret and isinstance(raw, str):
+            if len(_SIGNED_CSRF) >= _SIGNED_CSRF_LIMIT:
+                _SIGNED_CSRF.clear()
+            _SIGNED_CSRF[(secret, raw)] = signed
     return signed
+
+
+_flask_wtf_validate_csrf = flask_wtf_csrf.validate_csrf
+
+
+def validate_csrf(
+    data: object,
+    secret_key: str | bytes | None = None,
+    time_limit: int | None = None,
+    token_key: str | None = None,
+) -> None:
+    """Flask-WTF's `validate_csrf`, put in its place in `flask_wtf.csrf`, where
+    `CSRFProtect.protect()` finds it (decision 0094). A posted token that equals the token
+    Flask-WTF signed, in this process, for the raw token this session holds, with the signing
+    key configured now, is the same token Flask-WTF's check would load and find equal to the
+    session's (no time limit: its age is not checked); any other token, and every call with
+    arguments of its own (a FlaskForm's), goes to Flask-WTF's check. The rest of `protect()`
+    (the methods checked, the https referrer check, `g.csrf_valid`) is Flask-WTF's."""
+    if (
+        secret_key is None
+        and time_limit is None
+        and token_key is None
+        and isinstance(data, str)
+        and data
+    ):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if app.config["WTF_CSRF_TIME_LIMIT"] is None:
+            field, secret = _csrf_key(app)
+            raw = session.get(field)
+            signed = _SIGNED_CSRF.get((secret, raw)) if secret and isinstance(raw, str) else None
+            if signed is not None and hmac.compare_digest(signed.encode(), data.encode()):
+                return
+    _flask_wtf_validate_csrf(data, secret_key, time_limit, token_key)
 
 
 def init_app(app: Flask) -> None:
     app.config["CSP"] = content_security_policy(app.config)
     app.jinja_env.globals["csrf_token"] = csrf_token  # in place of Flask-WTF's (decision 0089)
+    flask_wtf_csrf.validate_csrf = validate_csrf  # type: ignore[assignment]  # (decision 0094)
     app.jinja_env.globals.update(field_markup.GLOBALS)  # the field macros' small pieces
     app.jinja_env.globals.update(layout.GLOBALS)  # cached pieces of the page layout (0061)
     app.jinja_env.template_class = layout.Template

@@ -171,6 +171,9 @@ def in_scope(assist: AssistSession, procedure_id: str) -> bool:
 
 
 def _before_request() -> Any:
+    data = session._get_current_object()  # type: ignore[attr-defined]
+    if not (data.get(SESSION_KEY) or data.get(CLOSED_KEY) or data.get(HELPER_KEY)):
+        return None  # most requests: nothing of assisted mode in this browser
     endpoint = request.endpoint
     if endpoint is None or endpoint in FREE_ENDPOINTS or is_staff_path(request.path):
         return None

@@ -127,11 +127,11 @@ def current_visit() -> KioskVisit | None:
 
 
 def _before_request() -> Any:
-    endpoint = request.endpoint
-    if endpoint is None or endpoint in FREE_ENDPOINTS or is_staff_path(request.path):
-        return None
     token = request.cookies.get(cookie_name())
     if not token:
+        return None  # most requests: not a kiosk
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in FREE_ENDPOINTS or is_staff_path(request.path):
         return None
     db.will_write()  # a kiosk's request may wipe, touch or record: take SQLite's lock up front
     kiosk = service.by_token(db.session, token)
