@@ -4,6 +4,7 @@ of the cookie, rotation retires the old token, and the time limits hold."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 from flask import session
@@ -117,3 +118,34 @@ def test_time_limits(session_app):
     assert anonymous.get("/t/get").text == "-", "12 hours end any session"
     with session_app.app_context():
         assert purge_expired(db.session, clock.now()) == 2
+
+
+def test_the_session_read_gives_what_the_core_query_gives(session_app, monkeypatch):
+    """On SQLite a session is read straight through the driver (decision 0095): the values, with
+    their types (a dict, aware UTC datetimes), are the Core query's, on either database; a driver
+    error there is read again through SQLAlchemy, as any database error is handled."""
+    from portal.identity import sessions as sessions_module
+
+    client = session_app.test_client()
+    client.get("/t/set/日本語のメモ")
+    token = cookie(client)
+    with session_app.app_context():
+        with db.engine.connect() as connection:
+            core = connection.execute(
+                sessions_module._READ_SESSION,
+                {"hash": sessions_module.token_hash(token)},
+            ).one()
+        read = sessions_module.DatabaseSessionInterface._read(token)
+        assert read is not None
+        assert (read.data, read.last_seen_at, read.expires_at) == tuple(core)
+        assert read.data == {"value": "日本語のメモ"}
+        assert read.expires_at.tzinfo is dt.UTC and read.last_seen_at.tzinfo is dt.UTC
+        assert sessions_module.DatabaseSessionInterface._read("unknown-token") is None
+
+        def locked(*_args):
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(sessions_module, "_read_sqlite", locked)
+        again = sessions_module.DatabaseSessionInterface._read(token)
+        assert again is not None and tuple(again) == tuple(core)
+    assert client.get("/t/get").text == "日本語のメモ"
