@@ -7,6 +7,7 @@ that meets one deadlock is simply run again. The JSON API answers in JSON. A sat
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 from bs4 import BeautifulSoup
@@ -241,7 +242,11 @@ def test_a_connection_lost_while_reading_the_session_answers_503(client, app, mo
 
     class CutOnRead:
         """The engine, except that the session read's connections lose the server (the read
-        is a Core query on a connection of its own: decision 0055)."""
+        is a Core query on a connection of its own: decision 0055; on SQLite it goes to the
+        driver first, and a driver error there is read again through that query: 0095)."""
+
+        def raw_connection(self):
+            raise sqlite3.OperationalError("disk I/O error")
 
         def connect(self):
             connection = engine.connect()
