@@ -94,7 +94,10 @@ class SharedJSON(TypeDecorator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._parsed: dict[str, Any] = {}
+        # Kept by the text's length, then compared whole: every row read brings a new string, and
+        # a dict keyed by the text would hash its 20 KB again for every read (decision 0095);
+        # comparing two strings of one length is a memory comparison.
+        self._parsed: dict[int, list[tuple[str, Any]]] = {}
 
     def result_processor(self, dialect, coltype):  # type: ignore[no-untyped-def]
         parse = self.impl_instance.result_processor(dialect, coltype)
@@ -105,18 +108,18 @@ class SharedJSON(TypeDecorator):
         def process(value: Any) -> Any:
             if not isinstance(value, str):
                 return parse(value)
-            found = parsed.get(value, _MISSING)
-            if found is _MISSING:
-                found = parse(value)
-                if len(parsed) >= self.LIMIT:
-                    parsed.clear()  # more versions in use than expected: start again
-                parsed[value] = found
+            same_length = parsed.get(len(value))
+            if same_length is not None:
+                for text, found in same_length:
+                    if text == value:
+                        return found
+            found = parse(value)
+            if sum(len(kept) for kept in parsed.values()) >= self.LIMIT:
+                parsed.clear()  # more versions in use than expected: start again
+            parsed.setdefault(len(value), []).append((value, found))
             return found
 
         return process
-
-
-_MISSING = object()
 
 
 class Base(DeclarativeBase):

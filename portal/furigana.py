@@ -37,6 +37,7 @@ from urllib.parse import quote, urlencode
 
 import jaconv
 import yaml
+from flask import request
 
 READINGS_NAME = "readings.yaml"
 SESSION_KEY = "furigana"
@@ -392,14 +393,14 @@ def reader_for(catalog: object, catalog_path: str | Path) -> Reader:
 
 def _switch():
     """`?furigana=on|off` on a GET: remember the choice and show the same page without it."""
-    from flask import redirect, request
+    value = request.args.get(PARAMETER)  # every request asks: the imports below only for a switch
+    if value is None or request.method != "GET":
+        return None
+    from flask import redirect
 
     from portal.input_policy import plain
     from portal.urls import safe_path
 
-    value = request.args.get(PARAMETER)
-    if request.method != "GET" or value is None:
-        return None
     if value in ("on", "off"):
         set_choice(value == "on")
     rest = [
@@ -413,7 +414,6 @@ def _switch():
 
 def switch_url() -> str:
     """This page with ふりがな turned the other way (the language menu's link)."""
-    from flask import request
 
     from portal.input_policy import plain
 
@@ -427,7 +427,7 @@ def switch_url() -> str:
 
 
 def _annotate(response):
-    from flask import current_app, request
+    from flask import current_app
 
     if (
         response.mimetype != "text/html"
