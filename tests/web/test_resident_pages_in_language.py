@@ -24,6 +24,7 @@ from tests.web.test_booking_pages import book, manage_path
 from tests.web.test_identity_features import login, stub  # noqa: F401  (fixture)
 from tests.web.test_languages_pages import english_draft, japanese_outside_allowed
 
+KANA = re.compile(r"[\u3041-\u30ff]")
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)  # Monday
 
 
@@ -275,3 +276,11 @@ def test_the_mock_payment_pages_mark_the_japanese_description(client, lang):
         assert shown, name
         marked = {text.find_parent(attrs={"lang": True})["lang"] for text in shown}
         assert marked == {"ja"}, name
+    # The one-time password's label and hint on the 3-D Secure page are in the page's language
+    # (no kana: the Chinese page is Han characters too).
+    three_ds = check_page(pages["3ds"])
+    otp = three_ds.find("input", attrs={"name": "otp"})
+    label = three_ds.find("label", attrs={"for": otp["id"]})
+    hints = [three_ds.find(id=i) for i in otp["aria-describedby"].split()]
+    for text in [label.get_text(" ", strip=True), *(h.get_text(" ", strip=True) for h in hints)]:
+        assert text and not KANA.search(text), text
