@@ -284,3 +284,7 @@ def test_the_mock_payment_pages_mark_the_japanese_description(client, lang):
     hints = [three_ds.find(id=i) for i in otp["aria-describedby"].split()]
     for text in [label.get_text(" ", strip=True), *(h.get_text(" ", strip=True) for h in hints)]:
         assert text and not KANA.search(text), text
+    # The QR page's button is in the page's language too.
+    qr_page = check_page(pages["qr"])
+    buttons = [b.get_text(" ", strip=True) for b in qr_page.find("main").find_all("button")]
+    assert buttons and not any(KANA.search(text) for text in buttons), buttons
