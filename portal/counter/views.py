@@ -42,7 +42,7 @@ from portal.urls import public_url_for
 DECLARATION_ERROR = "申請内容の確認にチェックを入れてください"
 
 # Failures on the visitor's screen that differ from the resident's signing (portal.submissions
-# .signing.FAILURES has the rest).
+# .signing.FAILURES has the rest); Japanese message ids, translated by identity/failed.html.
 SIGN_FAILURES = {
     "other_card": (
         "窓口で読み取ったカードとは別のカードで署名されました",

@@ -24,6 +24,8 @@ from portal.urls import public_url_for, safe_path
 
 bp = Blueprint("identity", __name__)
 
+# Heading and message of each failure: Japanese message ids, translated by identity/failed.html
+# (their translations are in the .po files).
 FAILURES = {
     "access_denied": (
         "ログインを取りやめました",

@@ -29,6 +29,8 @@ from portal.submissions import bp, extensions, service
 from portal.submissions.models import Submission
 from portal.urls import public_url_for
 
+# Heading and message of each failure: Japanese message ids, translated by identity/failed.html
+# (their translations are in the .po files).
 FAILURES = {
     "access_denied": (
         "署名を取りやめました",
@@ -99,7 +101,8 @@ def failure(kind: str, procedure_id: str | None, status: int = 400) -> ResponseR
 
 
 def failure_page(kind: str, retry: str, status: int = 400) -> ResponseReturnValue:
-    """The Japanese page of a signing failure, with the way back to the check page."""
+    """The page of a signing failure, with the way back to the check page (its texts are
+    message ids, translated by the template)."""
     heading, message = FAILURES.get(kind, FAILURES["invalid"])
     revoked = kind == "signature_certificate_revoked"
     moving = url_for("pages.home", event="moving") if revoked else None

@@ -63,9 +63,6 @@ ALLOWED = {
     "layouts/base.html": {"さん", "（デモ）", "〒"},
     # Keys of the conformance report's counts (data), not shown.
     "pages/accessibility.html": {"適合", "不適合", "適用なし"},
-    # Known, not fixed here: the fallback retry label is a bare msgid, and the retry labels
-    # passed from Python (portal/submissions/signing.py) are Japanese too.
-    "identity/failed.html": {"もう一度ログインする"},
 }
 
 

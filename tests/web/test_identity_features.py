@@ -52,6 +52,8 @@ class StubProvider:
         return redirect(return_url)
 
     def finish_login(self) -> Identity:
+        if request.args.get("fail"):
+            raise ProviderError(request.args["fail"])
         persona = PERSONAS[request.args.get("as", "adult")]
         items = persona.four_items()
         return Identity(
@@ -423,6 +425,42 @@ def test_signing_failures_keep_the_draft(app, stub, kind, heading):
     assert (moving is not None) == (kind == "signature_certificate_revoked")
     assert service.is_draft(draft_of(app, "hoiku-riyou", "sub-parent"))
     assert client.get(f"{HOIKU}/check").status_code == 200
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")  # kana and kanji
+
+
+def assert_not_japanese(*texts: str) -> None:
+    for text in texts:
+        assert text.strip() and not JAPANESE.search(text), text
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+@pytest.mark.parametrize("kind", ["access_denied", "unreachable", "card_locked"])
+def test_a_login_failure_page_is_in_the_residents_language(client, stub, lang, kind):
+    client.get(f"/?lang={lang}")
+    page = check_page(
+        client.get(f"/login/callback?fail={kind}"), 503 if kind == "unreachable" else 400
+    )
+    assert_not_japanese(page.title.get_text(), page.h1.get_text())
+    if kind != "card_locked":  # a locked card: no message and no retry, only where to reset it
+        message = page.h1.find_next("p")
+        retry = page.find("a", class_="button")
+        assert retry["href"].startswith("/login")
+        assert_not_japanese(message.get_text(), retry.get_text())
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+@pytest.mark.parametrize("kind", ["access_denied", "signature_locked"])
+def test_a_signing_failure_page_is_in_the_residents_language(app, stub, lang, kind):
+    client = signing_client(app, stub)
+    client.get(f"/?lang={lang}")
+    stub.fail_with = kind
+    page = check_page(sign(client), 400)
+    retry = page.find("a", href=f"{HOIKU}/check")
+    assert_not_japanese(page.title.get_text(), page.h1.get_text(), retry.get_text())
+    if kind == "access_denied":
+        assert_not_japanese(page.h1.find_next("p").get_text())
 
 
 def test_a_signature_with_someone_elses_card_is_refused(app, stub):
