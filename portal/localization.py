@@ -11,11 +11,12 @@ with the same ids and values, so stored answers do not depend on the language.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal.catalog import translations as _translations
 from portal.catalog.schema import CatalogData, Counter, LifeEvent, Procedure, Step
@@ -256,6 +257,40 @@ def city_name(city) -> str:
     return plain_text(found)
 
 
+# A run of Japanese in a translated city name: kana (or the iteration mark), or kanji on a page
+# whose own language does not write them (the Chinese name 夷隅市 is Chinese on a Chinese page).
+_KANA = re.compile(r"[\u3040-\u30ff\u3005]")
+_JAPANESE_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\u3005]+")
+
+
+def city_name_html(city) -> Markup:
+    """The city's name for body text: as `city_name`, with the Japanese a translation keeps (the
+    Korean `이스미시(いすみ市)`) marked `lang="ja"`, as is a missing translation's Japanese. Not for
+    a <title> or an attribute (`city_name` there)."""
+    found = catalog_lookup("catalog", "city.name", city.name)
+    if isinstance(found, Untranslated):
+        return escape(found)  # its own __html__: marked lang, noted
+    text = city_name(city)
+    lang = current_language()
+    if lang in ("ja", "easy"):
+        return escape(text)
+
+    def marked(run: re.Match[str]) -> str:
+        if lang == "zh" and not _KANA.search(run.group(0)):
+            return run.group(0)
+        return f'<span lang="ja">{run.group(0)}</span>'
+
+    return Markup(_JAPANESE_RUN.sub(marked, str(escape(text))))  # noqa: S704 - escaped first
+
+
+def fill(text: str, **values) -> Markup:
+    """A translated sentence whose values are markup (`_('%(city)sのオンライン手続')|fill(city=
+    city_name_html(city))`): `_()` with no values leaves the placeholders; the sentence is escaped
+    and the values are put in, escaped unless they are markup. `_()` itself formats with `%` on
+    plain strings, which would write a value's tags as text."""
+    return escape(text) % values
+
+
 def plain_text(value) -> str:
     """A text for an attribute or a <title> (no lang mark)."""
     return "" if value is None else str(value)
@@ -286,8 +321,10 @@ def init_app(app: Flask) -> None:
         untranslated_lang=untranslated_lang,
         catalog_text=catalog_item_text,
         city_name=city_name,
+        city_name_html=city_name_html,
         localized_event=localized_event,
         localized_procedure=localized,
         localized_counter=localized_counter,
     )
     app.jinja_env.filters["plain"] = plain_text
+    app.jinja_env.filters["fill"] = fill

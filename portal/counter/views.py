@@ -33,13 +33,16 @@ from portal.counter.confirmation import (
 )
 from portal.db import db
 from portal.extensions import limiter
+from portal.i18n import translate
 from portal.identity.providers import ProviderError, current_provider
 from portal.submissions import access, extensions, service, signing
 from portal.submissions.models import Submission
 from portal.submissions.summary import check_summary
 from portal.urls import public_url_for
 
+# The visitor's screen is resident-facing: these Japanese message ids are translated where shown.
 DECLARATION_ERROR = "申請内容の確認にチェックを入れてください"
+CHANGED_NOTICE = "職員が申請内容を変更しました。変更後の内容を確認してください。"
 
 # Failures on the visitor's screen that differ from the resident's signing (portal.submissions
 # .signing.FAILURES has the rest); Japanese message ids, translated by identity/failed.html.
@@ -141,10 +144,10 @@ def confirm() -> ResponseReturnValue:
     procedure = service.procedure_of(submission)
     declared = request.form.get("declaration") == "yes"
     if request.form.get("version") != version(submission):
-        flash("職員が申請内容を変更しました。変更後の内容を確認してください。")
+        flash(translate(CHANGED_NOTICE))
         return redirect(url_for(".confirm"))
     if procedure.declaration and not declared:
-        return _confirm_page(submission, {"declaration": DECLARATION_ERROR}, 400)
+        return _confirm_page(submission, {"declaration": translate(DECLARATION_ERROR)}, 400)
     if procedure.identity_level == "signature":
         return _begin_signing(submission, declared)
     service.submit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, render_template, request, url_for
 
 from portal.catalog.search import search
+from portal.i18n import translate
 from portal.pages import bp, display, statement
 
 
@@ -49,9 +50,9 @@ def display_settings():
         values.update({k: request.form.get(k, "") for k in ("size", "contrast")})
         errors = {}
         if values["size"] not in display.SIZES:
-            errors["size"] = "文字の大きさを選んでください"
+            errors["size"] = translate("文字の大きさを選んでください")
         if values["contrast"] not in display.CONTRASTS:
-            errors["contrast"] = "色を選んでください"
+            errors["contrast"] = translate("色を選んでください")
         if errors:
             return display.page(values, errors, 400)
         fallback = url_for("kiosk.menu") if g.get("kiosk") is not None else url_for(".home")

@@ -24,7 +24,7 @@ from portal import japanese, procedures
 from portal.catalog import logic
 from portal.catalog.fields import AddressType, Parsed
 from portal.catalog.schema import CatalogData, Field, Procedure, Step
-from portal.i18n import current_language
+from portal.i18n import current_language, translate
 from portal.security import (
     new_reference,
     new_token,
@@ -163,7 +163,7 @@ def read_fields(
         if result.ok:
             outcome.values[f.name] = result.value
     if outcome.newly_asked:
-        outcome.notice = conditions.NEWLY_ASKED_NOTICE
+        outcome.notice = translate(conditions.NEWLY_ASKED_NOTICE)
         if not outcome.errors:
             first = next(f for f in step.fields if f.name == outcome.newly_asked[0])
             outcome.focus = _first_input(first, first.name)
@@ -236,7 +236,12 @@ def apply_action(
         items = outcome.raw[target]
         if len(items) < fields[target].max_items:
             items.append({})
-            outcome.notice = f"{fields[target].item_label}{len(items)}の入力欄を追加しました"
+            outcome.notice = translate(
+                "%(item)sの入力欄を追加しました",
+                item=translate(
+                    "%(label)s%(index)s", label=fields[target].item_label, index=len(items)
+                ),
+            )
             first = fields[target].fields[0]
             outcome.focus = _first_input(first, f"{target}.{len(items) - 1}.{first.name}")
     elif kind == "remove" and target.rpartition(":")[0] in fields:
@@ -244,15 +249,24 @@ def apply_action(
         items = outcome.raw[name]
         if index.isdigit() and int(index) < len(items):
             del items[int(index)]
-            outcome.notice = f"{fields[name].item_label}{int(index) + 1}を削除しました"
+            outcome.notice = translate(
+                "%(item)sを削除しました",
+                item=translate(
+                    "%(label)s%(index)s", label=fields[name].item_label, index=int(index) + 1
+                ),
+            )
             outcome.focus = f"{name}.add"
     elif kind == "lookup" and target in fields and fields[target].type == "address":
         raw = outcome.raw[target]
         error = AddressType().fill_from_postal_code(raw)
         if error:
-            outcome.errors[f"{target}.postal_code"] = f"{fields[target].label}の{error}"
+            outcome.errors[f"{target}.postal_code"] = translate(
+                "%(label)sの%(error)s", label=fields[target].label, error=error
+            )
         else:
-            outcome.notice = "郵便番号から住所を入力しました。番地と建物名を入力してください"
+            outcome.notice = translate(
+                "郵便番号から住所を入力しました。番地と建物名を入力してください"
+            )
             outcome.focus = f"{target}.block"
     elif kind == "date" and target.partition(":")[0] in fields:
         name, _, value = target.partition(":")
@@ -264,7 +278,7 @@ def apply_action(
         name, _, token = target.partition(":")
         if name in fields:
             outcome.raw[name] = [i for i in outcome.raw[name] if i["token"] != token]
-            outcome.notice = "ファイルを取り消しました"
+            outcome.notice = translate("ファイルを取り消しました")
             outcome.focus = name
     return outcome
 

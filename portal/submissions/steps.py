@@ -89,7 +89,7 @@ def handle(
         if typed is not None:  # a reload, or a return, after the step failed its checks
             ctx.form = MultiDict(typed)
             result.outcome = _read(submission, shown, shown_step, ctx, today)
-            result.outcome.notice = TYPED_NOTICE
+            result.outcome.notice = translate(TYPED_NOTICE)
             result.raw.update(result.outcome.raw)
         return result
     if action:

@@ -1,0 +1,84 @@
+"""Texts built in Python follow the resident's language (decision 0096).
+
+- The counter's visitor screen: the declaration error and the "the clerk changed it" notice.
+- The display settings' errors.
+- The city's name in body text: the Japanese a translation keeps (Korean `이스미시(いすみ市)`) is
+  marked lang="ja"; not in the <title>; the Chinese name (kanji, Chinese) is not marked.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.db import db
+from portal.submissions.models import Submission
+from tests.conftest import check_page, csrf_token
+from tests.web.test_staff_counter import clerk, complete, issue_link, open_on_screen, read_card
+from tests.web.test_staff_counter import staff as staff  # noqa: F401  (fixture)
+from tests.web.test_staff_counter import stub as stub  # noqa: F401  (fixture)
+
+
+def test_the_counter_visitor_screen_in_korean(app, staff, stub):  # noqa: F811
+    client = clerk(app, staff)
+    public_id = read_card(client)
+    complete(app, public_id)
+    screen = open_on_screen(app, issue_link(client, public_id))
+    assert screen.get("/counter/confirm?lang=ko").status_code in (302, 303)
+    page = check_page(screen.get("/counter/confirm"))
+    assert page.html["lang"] == "ko"
+    header = page.find(class_="site-header__home")
+    assert header.find("span", attrs={"lang": "ja"}).get_text() == "いすみ市"
+    version = page.find("input", attrs={"name": "version"})["value"]
+    token = csrf_token(screen.get("/counter/confirm").text)
+
+    response = screen.post("/counter/confirm", data={"csrf_token": token, "version": version})
+    page = check_page(response, 400)
+    error = page.find(id="f-declaration-error").get_text()
+    assert "신청 내용 확인에 체크해 주십시오" in error
+    assert page.find("a", string="신청 내용 확인에 체크해 주십시오")
+    assert "申請内容の確認にチェック" not in page.get_text()
+
+    with app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.public_id == public_id))
+        submission.answers = {**submission.answers, "hittosha": "佐藤 一郎"}
+        db.session.commit()
+    response = screen.post(
+        "/counter/confirm",
+        data={"csrf_token": token, "version": version, "declaration": "yes"},
+    )
+    assert response.headers["Location"] == "/counter/confirm"
+    text = check_page(screen.get("/counter/confirm")).get_text()
+    assert "직원이 신청 내용을 변경했습니다" in text
+    assert "職員が申請内容を変更しました" not in text
+
+
+def test_display_settings_errors_in_english(client):
+    client.get("/?lang=en")
+    token = csrf_token(client.get("/display").text)
+    response = client.post("/display", data={"csrf_token": token, "size": "x", "contrast": "y"})
+    page = check_page(response, 400)
+    summary = page.find(class_="error-summary").get_text()
+    assert "Choose a text size" in summary and "Choose the colours" in summary
+
+
+def test_the_city_name_in_korean_body_text_is_marked_japanese(client):
+    client.get("/?lang=ko")
+    page = check_page(client.get("/"))
+    assert page.html["lang"] == "ko"
+    h1 = page.h1
+    assert h1.get_text().startswith("이스미시(いすみ市)")
+    assert h1.find("span", attrs={"lang": "ja"}).get_text() == "いすみ市"
+    header = page.find(class_="site-header__home")
+    assert header.find("span", attrs={"lang": "ja"}).get_text() == "いすみ市"
+    # Every いすみ市 in the body is inside an element marked lang="ja".
+    for node in page.body.find_all(string=lambda s: "いすみ市" in s):
+        assert node.find_parent(attrs={"lang": True})["lang"] == "ja", node
+    # The <title> is plain text: no markup in it.
+    assert page.title.string.count("이스미시(いすみ市)") == 1
+
+
+def test_the_chinese_city_name_is_chinese(client):
+    client.get("/?lang=zh")
+    page = check_page(client.get("/"))
+    assert "夷隅市" in page.h1.get_text()
+    assert page.h1.find("span", attrs={"lang": "ja"}) is None
