@@ -84,6 +84,7 @@ TRANSLATED_ELSEWHERE.update(
     {
         ("portal/web.py", "ERROR_PAGES"): ("web.py", "heading=translate(title or default_title)"),
         ("portal/web.py", "LOGIN_LIMITED"): ("web.py", "heading=translate(title or default_title)"),
+        ("portal/web.py", "BAD_INPUT"): ("web.py", "heading=translate(title or default_title)"),
         ("portal/assisted/views.py", "DURATION_LABELS"): (
             "templates/assisted/consent.html",
             "_(label)",
@@ -243,8 +244,6 @@ ALLOWED["portal/kiosk/offers.py"] = {
 # 0096, "Left"). May only shrink.
 KNOWN_UNTRANSLATED: dict[str, set[str]] = {
     "portal/api/views.py": {"ERRORS", "PROCEDURE_NOT_FOUND"},  # JSON error messages
-    # Translated by render_error(), but no .po has them: Japanese in every language.
-    "portal/web.py": {"BAD_INPUT"},
     "portal/assisted/mode.py": {
         "ENDED_NOTICE",
         "ご本人はログアウトしました。お手伝いは終了しました。",

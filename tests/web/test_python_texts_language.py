@@ -82,3 +82,31 @@ def test_the_chinese_city_name_is_chinese(client):
     page = check_page(client.get("/"))
     assert "夷隅市" in page.h1.get_text()
     assert page.h1.find("span", attrs={"lang": "ja"}) is None
+
+
+# --- The 400 pages: bad input and an expired form (portal/web.py) ----------------------------
+
+
+def test_the_bad_input_page_in_english_and_vietnamese(client):
+    for lang, heading, body in (
+        ("en", "What you entered contains characters", "Please check what you entered"),
+        ("vi", "Nội dung đã nhập có ký tự không dùng được", "Vui lòng kiểm tra nội dung"),
+    ):
+        client.get(f"/?lang={lang}")
+        page = client.get("/resume")
+        response = client.post(
+            "/resume", data={"code": "AB\x00CD", "csrf_token": csrf_token(page.text)}
+        )
+        soup = check_page(response, 400)
+        assert soup.html["lang"] == lang
+        assert soup.h1.get_text().startswith(heading)
+        assert body in soup.get_text()
+        assert "使用できない文字" not in soup.get_text()
+
+
+def test_the_expired_form_page_in_english_and_portuguese(client):
+    for lang, heading in (("en", "This page has expired"), ("pt", "A página expirou")):
+        client.get(f"/?lang={lang}")
+        soup = check_page(client.post("/resume", data={"code": "ABCD"}), 400)
+        assert soup.h1.get_text() == heading
+        assert "有効期限" not in soup.get_text() and "しばらく操作" not in soup.get_text()
