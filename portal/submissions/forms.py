@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from portal import japanese
 from portal.catalog.fields import FieldSpec
 from portal.catalog.schema import Step
+from portal.i18n import translate
 from portal.security import new_token
 from portal.submissions.models import Submission
 from portal.uploads.models import Upload
@@ -103,7 +104,7 @@ class FormContext:
                 max_bytes=self.services.max_upload_bytes,
             )
         except UploadRejected as rejected:
-            return None, str(rejected)
+            return None, translate(rejected.text, **rejected.values)
         upload = Upload(
             token=new_token(),
             submission_id=self.submission.id,

@@ -54,7 +54,8 @@ HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"
 AVIF_BRANDS = {b"avif", b"avis"}
 
 MESSAGE_EMPTY = "ファイルが空です"
-MESSAGE_TOO_LARGE = "ファイルの大きさは{limit}MB以下にしてください"
+# Message ids: the resident reads them translated (submissions/forms.py, decision 0096).
+MESSAGE_TOO_LARGE = "ファイルの大きさは%(limit)sMB以下にしてください"
 MESSAGE_TYPE = "JPEG、PNG、PDF、HEIC（iPhoneの写真）のいずれかのファイルを選んでください"
 MESSAGE_UNREADABLE = "画像を読み取れませんでした。別のファイルを選んでください"
 MESSAGE_INFECTED = (
@@ -70,13 +71,18 @@ _WINDOWS_RESERVED = set('<>:"/\\|?*')
 
 
 class UploadRejected(ValueError):
-    """The file is refused. str() is the message for the resident; `reason` is for code and logs
-    (empty, too_large, type, unreadable, infected, scanner_unavailable)."""
+    """The file is refused. str() is the message in Japanese; `text` and `values` are its message
+    id and values, for `translate(text, **values)` on the resident's page (decision 0096);
+    `reason` is for code and logs (empty, too_large, type, unreadable, infected,
+    scanner_unavailable)."""
 
-    def __init__(self, reason: str, message: str, signature: str | None = None) -> None:
+    def __init__(self, reason: str, text: str, signature: str | None = None, **values: str) -> None:
+        message = text % values if values else text
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.text = text
+        self.values = values
         self.signature = signature  # the malware found, for the log (reason "infected")
 
 
@@ -127,7 +133,7 @@ def prepare_upload(
     if not data:
         raise UploadRejected("empty", MESSAGE_EMPTY)
     if len(data) > max_bytes:
-        raise UploadRejected("too_large", MESSAGE_TOO_LARGE.format(limit=f"{max_bytes / MIB:g}"))
+        raise UploadRejected("too_large", MESSAGE_TOO_LARGE, limit=f"{max_bytes / MIB:g}")
     # The original bytes are scanned: re-encoding would strip a payload hidden in an image, but
     # the scanner must see (and the log must record) what the resident actually sent.
     try:

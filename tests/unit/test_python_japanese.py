@@ -115,6 +115,30 @@ TRANSLATED_ELSEWHERE.update(
             "templates/components/fields.html",
             "_(part.label)",
         ),
+        ("portal/uploads/service.py", "MESSAGE_EMPTY"): (
+            "submissions/forms.py",
+            "translate(rejected.text, **rejected.values)",
+        ),
+        ("portal/uploads/service.py", "MESSAGE_INFECTED"): (
+            "submissions/forms.py",
+            "translate(rejected.text, **rejected.values)",
+        ),
+        ("portal/uploads/service.py", "MESSAGE_SCANNER_UNAVAILABLE"): (
+            "submissions/forms.py",
+            "translate(rejected.text, **rejected.values)",
+        ),
+        ("portal/uploads/service.py", "MESSAGE_TOO_LARGE"): (
+            "submissions/forms.py",
+            "translate(rejected.text, **rejected.values)",
+        ),
+        ("portal/uploads/service.py", "MESSAGE_TYPE"): (
+            "submissions/forms.py",
+            "translate(rejected.text, **rejected.values)",
+        ),
+        ("portal/uploads/service.py", "MESSAGE_UNREADABLE"): (
+            "submissions/forms.py",
+            "translate(rejected.text, **rejected.values)",
+        ),
     }
 )
 
@@ -336,14 +360,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "どなたについての申請ですか",
         "ほかの方の代わりに申請する",
         "別の世帯のご家族、ケアマネジャーなど。委任状が必要です。",
-    },
-    "portal/uploads/service.py": {
-        "MESSAGE_EMPTY",
-        "MESSAGE_INFECTED",
-        "MESSAGE_SCANNER_UNAVAILABLE",
-        "MESSAGE_TOO_LARGE",
-        "MESSAGE_TYPE",
-        "MESSAGE_UNREADABLE",
     },
 }
 

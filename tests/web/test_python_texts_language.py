@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
 from sqlalchemy import select
 
 from portal.db import db
@@ -110,3 +113,56 @@ def test_the_expired_form_page_in_english_and_portuguese(client):
         soup = check_page(client.post("/resume", data={"code": "ABCD"}), 400)
         assert soup.h1.get_text() == heading
         assert "有効期限" not in soup.get_text() and "しばらく操作" not in soup.get_text()
+
+
+# --- Upload rejections (portal/uploads/service.py, shown by the file field) ------------------
+
+
+@pytest.mark.db
+def test_an_upload_rejection_in_english_and_korean(app):
+    from tests.web.test_engine import HOIKU, post, signed_in, start
+
+    answers = {
+        "guardian": {
+            "guardian.name": "大原 花子",
+            "guardian.kana": "オオハラ ハナコ",
+            "guardian.birth_date": "1995-06-15",
+            "phone": "0470621111",
+            "address.postal_code": "2988501",
+            "address.block": "1",
+        },
+        "children": {
+            "children.count": "1",
+            "children.0.child_name": "大原 一郎",
+            "children.0.child_kana": "オオハラ イチロウ",
+            "children.0.child_birth_date": "2025-08-01",
+            "children.0.allergy": "no",
+        },
+        "preferences": {"nursery_1": "ohara", "start_date": "2027-04-01"},
+    }
+    for lang, expected in (
+        ("en", "Choose a JPEG, PNG, PDF or HEIC (iPhone photo) file"),
+        ("ko", "JPEG, PNG, PDF, HEIC(iPhone 사진) 중 하나의 파일을 선택해 주십시오"),
+    ):
+        client = signed_in(app, f"upload-{lang}")
+        client.get(f"/?lang={lang}")
+        start(client, HOIKU)
+        for step, data in answers.items():
+            assert post(client, f"{HOIKU}/apply/{step}", data).status_code == 302, step
+        response = post(
+            client,
+            f"{HOIKU}/apply/guardian-work",
+            {
+                "guardian_work": "employed",
+                "employer": "株式会社いすみ",
+                "weekly_hours": "40",
+                "work_certificate": (io.BytesIO(b"just some text\n"), "photo.png"),
+            },
+            content_type="multipart/form-data",
+        )
+        page = check_page(response, response.status_code)
+        assert page.html["lang"] == lang
+        messages = " ".join(e.get_text(" ", strip=True) for e in page.select(".error-message"))
+        assert expected in messages, messages
+        assert "いずれかのファイルを選んでください" not in page.get_text()
+        assert "：" not in messages or lang == "zh"

@@ -334,7 +334,7 @@ class FileType(FieldType):
                 break
             info, error = ctx.store_upload(field, storage)
             if error:
-                errors[path] = f"{field.label}：{error}"
+                errors[path] = translate("%(label)s：%(error)s", label=field.label, error=error)
             else:
                 kept.append(info)
         if not errors and field.required and not kept:
