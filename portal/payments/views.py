@@ -129,6 +129,7 @@ def _no_referrer(response) -> Response:
 
 
 def _problem(title: str, message: str, status: int) -> Response:
+    """The problem page; `title` and `message` come translated (decision 0096)."""
     return _no_referrer(
         (render_template("payments/problem.html", title=title, message=message), status)
     )
@@ -173,15 +174,17 @@ def _send_to_provider(payment: Payment) -> Response:
         observed = service.register(provider(), payment, return_url)
     except ProviderError as error:
         log.warning("payment %s: %s", payment.public_id, error)
-        return _problem(*UNREACHABLE, 503)
+        return _problem(translate(UNREACHABLE[0]), translate(UNREACHABLE[1]), 503)
     payment = db.session.get(Payment, payment_id)
     try:
         service.registered(db.session, payment, observed, provider().name)
     except service.Tampered:
         db.session.rollback()
         return _problem(
-            "お支払いを始められませんでした",
-            "決済サービスからの応答が正しくありませんでした。お手数ですが担当課にお問い合わせください。",
+            translate("お支払いを始められませんでした"),
+            translate(
+                "決済サービスからの応答が正しくありませんでした。お手数ですが担当課にお問い合わせください。"
+            ),
             502,
         )
     db.session.commit()
@@ -207,8 +210,8 @@ def start():
     except service.NothingToPay:
         db.session.rollback()
         return _problem(
-            "お支払いが必要な申請はありません",
-            "選んだ申請の手数料は、支払い済みか、いまはお支払いいただけないものです。",
+            translate("お支払いが必要な申請はありません"),
+            translate("選んだ申請の手数料は、支払い済みか、いまはお支払いいただけないものです。"),
             409,
         )
     return _send_to_provider(payment)
@@ -271,7 +274,7 @@ def return_from_provider(public_id: str, token: str):
         observed = provider().get(provider_id)
     except ProviderError as error:
         log.warning("payment %s: %s", public_id, error)
-        return _problem(*UNREACHABLE, 503)
+        return _problem(translate(UNREACHABLE[0]), translate(UNREACHABLE[1]), 503)
     return retrying(db.session, lambda: _apply_return(payment_id, observed))
 
 
@@ -285,9 +288,11 @@ def _apply_return(payment_id: int, observed) -> ResponseReturnValue:
     except service.Tampered:
         db.session.rollback()
         return _problem(
-            "お支払いを確認できませんでした",
-            "決済サービスからの応答が、このお支払いの内容（金額など）と一致しませんでした。"
-            "お支払いは完了していません。担当課にお問い合わせください。",
+            translate("お支払いを確認できませんでした"),
+            translate(
+                "決済サービスからの応答が、このお支払いの内容（金額など）と一致しませんでした。"
+                "お支払いは完了していません。担当課にお問い合わせください。"
+            ),
             409,
         )
     db.session.commit()

@@ -166,3 +166,39 @@ def test_an_upload_rejection_in_english_and_korean(app):
         assert expected in messages, messages
         assert "いずれかのファイルを選んでください" not in page.get_text()
         assert "：" not in messages or lang == "zh"
+
+
+# --- The payment problem pages (portal/payments/views.py) -------------------------------------
+
+
+@pytest.mark.db
+def test_payment_problem_pages_in_english_and_chinese(app, client):
+    from portal.payments.providers import ProviderError
+    from tests.payment_fakes import FakeProvider
+    from tests.web.test_payment_pages import juminhyo, pay_from_status, payment_row
+
+    fake = FakeProvider()
+    app.extensions["payment_provider"] = fake
+    application = juminhyo(app)
+    client.get("/?lang=en")
+    pay_from_status(client, app, application)
+    payment = payment_row(app)
+    fake.set("pay_1", status="paid", amount=1)
+    location = pay_from_status(client, app, application).headers["Location"]
+    soup = check_page(client.get(f"{location}/return"), 409)
+    assert soup.h1.get_text() == "We could not confirm the payment"
+    assert "did not match this payment" in soup.get_text()
+    assert "お支払い" not in soup.get_text() and "決済サービス" not in soup.get_text()
+    assert payment.status == "created"
+
+    class Down(FakeProvider):
+        def create(self, **_kwargs):
+            raise ProviderError("down")
+
+    app.extensions["payment_provider"] = Down()
+    other = juminhyo(app)
+    client.get("/?lang=zh")
+    soup = check_page(pay_from_status(client, app, other), 503)
+    assert soup.h1.get_text() == "无法连接到支付服务"
+    assert "目前无法打开付款页面" in soup.get_text()
+    assert "決済サービス" not in soup.get_text()
