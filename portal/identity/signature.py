@@ -58,7 +58,8 @@ ReasonCode = Literal[
 ]
 
 VALID_MESSAGE = "電子署名は有効です"
-# Shown to residents and staff as they are: each says what is wrong, not how it was found.
+# Each says what is wrong, not how it was found. Message ids: the status page shows them
+# translated (`_(verification.reason)`, decision 0096); staff pages in Japanese.
 MESSAGES: dict[str, str] = {
     "altered": "署名の後で申請内容が変更されています",
     "bad_signature": "電子署名が正しくありません（電子証明書と一致しません）",

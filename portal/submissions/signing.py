@@ -246,6 +246,10 @@ def keep_signature(
     return None
 
 
+# A message id: the status page shows the verdict translated (`_(verification.reason)`).
+CA_UNREACHABLE = "電子証明書の確認先に接続できないため、いまは検証できません"
+
+
 def verification(
     submission: Submission, answers: dict | None = None
 ) -> signatures.Verification | None:
@@ -261,7 +265,7 @@ def verification(
         return signatures.Verification(
             valid=False,
             reason_code=None,
-            reason="電子証明書の確認先に接続できないため、いまは検証できません",
+            reason=CA_UNREACHABLE,
         )
     return signatures.verify(
         service.signed_content(db.session, submission, answers),

@@ -111,6 +111,18 @@ TRANSLATED_ELSEWHERE.update(
             "submissions/steps.py",
             "translate(PREFILL_NOTES[source])",
         ),
+        ("portal/identity/signature.py", "MESSAGES"): (
+            "templates/submissions/status.html",
+            "_(verification.reason)",
+        ),
+        ("portal/identity/signature.py", "VALID_MESSAGE"): (
+            "templates/submissions/status.html",
+            "_(verification.reason)",
+        ),
+        ("portal/submissions/signing.py", "CA_UNREACHABLE"): (
+            "templates/submissions/status.html",
+            "_(verification.reason)",
+        ),
         ("portal/submissions/drafts.py", "RELATIONSHIPS"): (
             "templates/components/fields.html",
             "_(part.label)",
@@ -286,7 +298,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "お手伝いを頼む時間を選んでください",
         "このマイナンバーカードの方は、お手伝いの方として市に登録されていません。",
     },
-    "portal/identity/signature.py": {"MESSAGES", "VALID_MESSAGE"},  # the status page's verdict
     "portal/input_policy.py": {"BAD_CHARACTERS"},  # appointments/views.py uses it bare
     "portal/life_events/checklist.py": {"GROUPS"},
     "portal/mock_jpki/views.py": {
@@ -328,9 +339,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "第{}希望に、上位の希望と同じ施設が選ばれています。別の施設を選んでください"
     },
     "portal/submissions/corrections.py": {"お願いされた項目を直す", "未入力"},
-    "portal/submissions/signing.py": {
-        "電子証明書の確認先に接続できないため、いまは検証できません",
-    },
     "portal/submissions/summary.py": {
         "MASKED",
         "WHO_LETTER",

@@ -202,3 +202,32 @@ def test_payment_problem_pages_in_english_and_chinese(app, client):
     assert soup.h1.get_text() == "无法连接到支付服务"
     assert "目前无法打开付款页面" in soup.get_text()
     assert "決済サービス" not in soup.get_text()
+
+
+# --- The signature's verdict on the status page (portal/identity/signature.py) --------------
+
+
+@pytest.mark.db
+def test_the_signature_verdict_in_english_and_nepali(app, tmp_path):
+    from portal.mock_jpki.ca import MockCA
+    from portal.submissions import service
+    from tests.web.test_identity_features import StubProvider, draft_of, sign, signing_client
+
+    signer = StubProvider(MockCA(tmp_path / "ca"))
+    app.extensions["identity_provider"] = signer
+    client = signing_client(app, signer)
+    assert sign(client).status_code == 302
+    submission = draft_of(app, "hoiku-riyou", "sub-parent")
+    token = service.status_token(app.config["STATUS_LINK_KEY"], submission)
+    client.get("/?lang=en")
+    text = check_page(client.get(f"/status/{token}")).get_text()
+    assert "The electronic signature is valid" in text
+    assert "電子署名は有効です" not in text
+    with app.app_context():
+        row = db.session.get(Submission, submission.id)
+        row.answers = {**row.answers, "nursery_1": "taito"}
+        db.session.commit()
+    client.get("/?lang=ne")
+    text = check_page(client.get(f"/status/{token}")).get_text()
+    assert "हस्ताक्षरपछि आवेदनको विवरण परिवर्तन गरिएको छ" in text
+    assert "署名の後で申請内容が変更されています" not in text
