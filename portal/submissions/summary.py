@@ -84,7 +84,7 @@ def rows_of(
         if value is None:
             text = shown(NOT_ANSWERED)
         elif masked and f.sensitive:
-            text = MASKED
+            text = shown(MASKED)
         elif staff and f.sensitive and not f.field_type.self_masking:
             text = STAFF_MASKED
         else:
@@ -144,7 +144,9 @@ def _answer_groups(
     groups = []
     if service.acting_for_someone(submission):
         groups.append(
-            SummaryGroup("acting-for", "代理人", acting_rows(submission, ctx), acting_change_url)
+            SummaryGroup(
+                "acting-for", shown("代理人"), acting_rows(submission, ctx), acting_change_url
+            )
         )
     for step in logic.applicable_steps(procedure, submission.answers, today):
         fields = [
@@ -168,15 +170,15 @@ def _answer_groups(
 def acting_rows(submission: Submission, ctx: service.FormContext) -> list[SummaryRow]:
     acting = submission.acting_for or {}
     if acting["delegation"] == "household_record":
-        delegation = "住民記録で同じ世帯であることを確認"
+        delegation = shown("住民記録で同じ世帯であることを確認")
     else:
         letter = WHO_LETTER.field_type.display(WHO_LETTER, acting.get("letter"), ctx)
-        delegation = f"委任状：{letter}"
+        delegation = shown("委任状：%(files)s", files=letter)
     return [
-        SummaryRow("代理で申請した方", acting["applicant_name"]),
-        SummaryRow("申請の対象となる方", acting["subject_name"]),
-        SummaryRow("関係", service.RELATIONSHIPS[acting["relationship"]]),
-        SummaryRow("代理の確認", delegation),
+        SummaryRow(shown("代理で申請した方"), acting["applicant_name"]),
+        SummaryRow(shown("申請の対象となる方"), acting["subject_name"]),
+        SummaryRow(shown("関係"), shown(service.RELATIONSHIPS[acting["relationship"]])),
+        SummaryRow(shown("代理の確認"), delegation),
     ]
 
 

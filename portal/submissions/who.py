@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Field, Option, Procedure
 from portal.db import db
+from portal.i18n import translate
 from portal.records.base import RecordNotFound
 from portal.submissions import access, bp, prefill, service
 from portal.submissions.access import form_context, limit, prefill_signed_in
@@ -23,21 +24,34 @@ from portal.submissions.views import draft_or_redirect
 WHO_SUBJECT = Field(name="subject", type="person", label="申請の対象となる方")
 
 
+def _in_language(field: Field) -> Field:
+    """A field of this page with its label and hint in the resident's language (decision 0096)."""
+    hint = translate(field.hint) if field.hint else field.hint
+    return field.model_copy(update={"label": translate(field.label), "hint": hint})
+
+
 def _who_choice_field(procedure: Procedure, user: dict, members: list) -> Field:
-    options = [Option(value="self", label=f"ご本人（{user['name']} さん）の申請")]
+    options = [
+        Option(value="self", label=translate("ご本人（%(name)s さん）の申請", name=user["name"]))
+    ]
     options += [
-        Option(value=f"member-{m.person_id}", label=f"{m.name} さん（同じ世帯の方）")
+        Option(
+            value=f"member-{m.person_id}",
+            label=translate("%(name)s さん（同じ世帯の方）", name=m.name),
+        )
         for m in members
     ]
     if _letter_relationships(procedure):
         options.append(
             Option(
                 value="other",
-                label="ほかの方の代わりに申請する",
-                hint="別の世帯のご家族、ケアマネジャーなど。委任状が必要です。",
+                label=translate("ほかの方の代わりに申請する"),
+                hint=translate("別の世帯のご家族、ケアマネジャーなど。委任状が必要です。"),
             )
         )
-    return Field(name="who", type="radio", label="どなたについての申請ですか", options=options)
+    return Field(
+        name="who", type="radio", label=translate("どなたについての申請ですか"), options=options
+    )
 
 
 def _letter_relationships(procedure: Procedure) -> list[str]:
@@ -49,9 +63,9 @@ def _relationship_field(procedure: Procedure) -> Field:
     return Field(
         name="relationship",
         type="select",
-        label="その方とのご関係",
+        label=translate("その方とのご関係"),
         options=[
-            Option(value=r, label=service.RELATIONSHIPS[r])
+            Option(value=r, label=translate(service.RELATIONSHIPS[r]))
             for r in _letter_relationships(procedure)
         ],
     )
@@ -90,7 +104,7 @@ def who(procedure_id: str) -> ResponseReturnValue:
     members = _household_members(submission, procedure, user)
     choice_field = _who_choice_field(procedure, user, members)
     other_fields = (
-        [WHO_SUBJECT, _relationship_field(procedure), WHO_LETTER]
+        [_in_language(WHO_SUBJECT), _relationship_field(procedure), _in_language(WHO_LETTER)]
         if _letter_relationships(procedure)
         else []
     )

@@ -123,6 +123,14 @@ TRANSLATED_ELSEWHERE.update(
             "templates/submissions/status.html",
             "_(verification.reason)",
         ),
+        ("portal/submissions/who.py", "WHO_SUBJECT"): (
+            "submissions/who.py",
+            '"label": translate(field.label)',
+        ),
+        ("portal/submissions/summary.py", "WHO_LETTER"): (
+            "submissions/who.py",
+            '"label": translate(field.label)',
+        ),
         ("portal/submissions/drafts.py", "RELATIONSHIPS"): (
             "templates/components/fields.html",
             "_(part.label)",
@@ -339,26 +347,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "第{}希望に、上位の希望と同じ施設が選ばれています。別の施設を選んでください"
     },
     "portal/submissions/corrections.py": {"お願いされた項目を直す", "未入力"},
-    "portal/submissions/summary.py": {
-        "MASKED",
-        "WHO_LETTER",
-        "代理で申請した方",
-        "代理の確認",
-        "代理人",
-        "住民記録で同じ世帯であることを確認",
-        "委任状：{}",
-        "申請の対象となる方",
-        "関係",
-    },
-    "portal/submissions/who.py": {
-        "WHO_SUBJECT",
-        "{} さん（同じ世帯の方）",
-        "ご本人（{} さん）の申請",
-        "その方とのご関係",
-        "どなたについての申請ですか",
-        "ほかの方の代わりに申請する",
-        "別の世帯のご家族、ケアマネジャーなど。委任状が必要です。",
-    },
 }
 
 

@@ -231,3 +231,63 @@ def test_the_signature_verdict_in_english_and_nepali(app, tmp_path):
     text = check_page(client.get(f"/status/{token}")).get_text()
     assert "हस्ताक्षरपछि आवेदनको विवरण परिवर्तन गरिएको छ" in text
     assert "署名の後で申請内容が変更されています" not in text
+
+
+# --- The "who" step and the acting-for rows (portal/submissions/who.py, summary.py) ----------
+
+
+@pytest.mark.db
+def test_the_who_step_in_english(app, client, tmp_path):
+    from portal.mock_jpki.ca import MockCA
+    from tests.web.test_identity_features import KAIGO, StubProvider, begin, login, post
+
+    app.extensions["identity_provider"] = StubProvider(MockCA(tmp_path / "ca"))
+    login(client, "spouse")
+    client.get("/?lang=en")
+    begin(client, KAIGO)
+    page = check_page(client.get(f"{KAIGO}/who"))
+    labels = [label.get_text(strip=True) for label in page.select(".choice__label")]
+    assert "岬 花子 (a member of your household)" in labels
+    assert "Apply on behalf of someone else" in labels
+    assert any(label.startswith("Yourself (") for label in labels)
+    text = page.get_text()
+    assert "Your relationship to them" in text and "Letter of delegation" in text
+    for japanese in (
+        "同じ世帯の方",
+        "ご本人（",
+        "その方とのご関係",
+        "委任状が必要です",
+        "対象となる方",
+    ):
+        assert japanese not in text, japanese
+    response = post(client, f"{KAIGO}/who", {"who": "other", "relationship": "family"})
+    errors = check_page(response).find(class_="error-summary").get_text()
+    assert "Letter of delegation" in errors and "委任状" not in errors
+
+
+@pytest.mark.db
+def test_the_acting_for_rows_in_korean(app, client):
+    from portal.submissions import service
+    from tests.factories import submitted
+
+    case = submitted(app, "ninshin-todoke")
+    with app.app_context():
+        row = db.session.get(Submission, case.id)
+        row.acting_for = {
+            "relationship": "household",
+            "applicant_name": "岬 健一",
+            "subject_name": "岬 花子",
+            "subject_birth_date": "1990-04-10",
+            "delegation": "household_record",
+            "letter": [],
+        }
+        db.session.commit()
+        token = service.status_token(app.config["STATUS_LINK_KEY"], row)
+    client.get("/?lang=ko")
+    page = check_page(client.get(f"/status/{token}"))
+    card = page.find(id="group-acting-for").find_parent("section").get_text()
+    for korean in ("대리인", "대리로 신청한 분", "신청 대상자", "관계", "대리 확인"):
+        assert korean in card, korean
+    assert "주민 기록으로 같은 세대임을 확인" in card
+    for japanese in ("代理人", "代理で申請した方", "住民記録で同じ世帯", "同じ世帯の家族"):
+        assert japanese not in card, japanese
