@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal.catalog import logic
 from portal.catalog.schema import Field, Step
+from portal.i18n import shown, translate
 from portal.submissions import service
 from portal.submissions.models import CorrectionRequest, Submission
 
@@ -59,7 +60,7 @@ def correction_step(submission: Submission, request: CorrectionRequest) -> Step:
     return first.model_copy(
         update={
             "id": "correction",
-            "title": "お願いされた項目を直す",
+            "title": translate("お願いされた項目を直す"),
             "description": None,
             "fields": named_fields(submission, request),
             "checks": [],
@@ -124,9 +125,11 @@ def changed_rows(
         rows.append(
             {
                 "label": f.label,
-                "before": f.field_type.display(f, before, ctx) if before is not None else "未入力",
+                "before": f.field_type.display(f, before, ctx)
+                if before is not None
+                else shown("未入力"),
                 "after": (
-                    (f.field_type.display(f, after, ctx) if after is not None else "未入力")
+                    (f.field_type.display(f, after, ctx) if after is not None else shown("未入力"))
                     if request.answered_at
                     else ""
                 ),

@@ -346,7 +346,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
     "portal/procedures/hoiku_riyou.py": {
         "第{}希望に、上位の希望と同じ施設が選ばれています。別の施設を選んでください"
     },
-    "portal/submissions/corrections.py": {"お願いされた項目を直す", "未入力"},
 }
 
 

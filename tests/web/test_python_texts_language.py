@@ -291,3 +291,31 @@ def test_the_acting_for_rows_in_korean(app, client):
     assert "주민 기록으로 같은 세대임을 확인" in card
     for japanese in ("代理人", "代理で申請した方", "住民記録で同じ世帯", "同じ世帯の家族"):
         assert japanese not in card, japanese
+
+
+# --- The correction page's title (portal/submissions/corrections.py) -------------------------
+
+
+@pytest.mark.db
+def test_the_correction_page_title_in_english_and_easy_japanese(app):
+    from portal.submissions import service
+    from tests.web.test_staff_workflow import MEMBERS, act, ask, create_members, hoiku_case
+    from tests.web.test_staff_workflow import sign_in as staff_sign_in
+
+    secrets = create_members(app, MEMBERS)
+    clerk = staff_sign_in(app.test_client(), "k-clerk", secrets["k-clerk"])
+    public_id = hoiku_case(app)
+    act(clerk, public_id, "start_review", expected="submitted")
+    ask(clerk, public_id, message="勤務先の名前を正式な名称で入力してください", fields=["employer"])
+    with app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.public_id == public_id))
+        token = service.status_token(app.config["STATUS_LINK_KEY"], submission)
+    for lang, title in (
+        ("en", "Correct the items we asked about"),
+        ("easy", "たのまれた ところを なおす"),
+    ):
+        resident = app.test_client()
+        resident.get(f"/?lang={lang}")
+        page = check_page(resident.get(f"/status/{token}/correct"))
+        assert title in page.get_text()
+        assert "お願いされた項目を直す" not in page.get_text()
