@@ -33,6 +33,7 @@ from portal import clock, furigana
 from portal.assisted import service
 from portal.assisted.models import AssistHelper, AssistSession
 from portal.db import db
+from portal.i18n import translate
 from portal.identity.sessions import is_staff_path
 
 SESSION_KEY = "assist"
@@ -192,7 +193,7 @@ def _before_request() -> Any:
         if keeps_data(endpoint) and closed(request.path):
             session[ENDED_NOTICE_KEY] = True  # said on the helper's page, not on the 404 page
             abort(404)
-        flash(ENDED_NOTICE)
+        flash(translate(ENDED_NOTICE))
         return redirect(url_for("assisted.home"), 303)
     if endpoint == "identity.logout" and request.method == "POST":
         # The resident logs out: the consent ends with the login; the helper's sign-in stays.
@@ -205,7 +206,7 @@ def _before_request() -> Any:
         )
         db.session.commit()
         drop_resident()
-        flash("ご本人はログアウトしました。お手伝いは終了しました。")
+        flash(translate("ご本人はログアウトしました。お手伝いは終了しました。"))
         return redirect(url_for("assisted.home"), 303)
     g.assist = assist
     if request.method == "GET" and keeps_data(endpoint):

@@ -133,7 +133,7 @@ def is_practice(submission: Submission) -> bool:
 
 
 def _describe(_session: Session, _class_id: str) -> str | None:
-    return "スマホ教室の練習（市には送信されません）"
+    return translate("スマホ教室の練習（市には送信されません）")
 
 
 def _submitting_practice(submission: Submission) -> bool:
@@ -163,7 +163,7 @@ def _before_request() -> Any:
     practice = live_class(public_id, clock.now())
     if practice is None:
         _leave()
-        flash("練習は終わりました。入力した内容は消去しました。")
+        flash(translate("練習は終わりました。入力した内容は消去しました。"))
         return redirect(url_for("assisted.practice_home"), 303)
     g.practice = practice
     return None
@@ -300,5 +300,5 @@ def practice_end():
                     discard(db.session, draft)
         db.session.commit()
     _leave()
-    flash("練習を終わりました。入力した内容は消去しました。")
+    flash(translate("練習を終わりました。入力した内容は消去しました。"))
     return redirect(url_for(".practice_home"), 303)

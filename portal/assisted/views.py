@@ -29,6 +29,7 @@ from portal import audit, clock
 from portal.assisted import bp, mode, service
 from portal.assisted.models import AssistHelper
 from portal.db import db
+from portal.i18n import translate
 from portal.urls import safe_path
 
 STATES = {
@@ -45,8 +46,10 @@ def _signed_in_helper() -> AssistHelper | None:
 
 
 def _refused(helper: AssistHelper | None, state: str | None):
-    message = STATES.get(
-        state or "", "このマイナンバーカードの方は、お手伝いの方として市に登録されていません。"
+    message = translate(
+        STATES.get(
+            state or "", "このマイナンバーカードの方は、お手伝いの方として市に登録されていません。"
+        )
     )
     return render_template("assisted/refused.html", helper=helper, message=message), 403
 
@@ -64,7 +67,7 @@ def _active_helper_or_refuse():
 @bp.get("/")
 def home():
     if session.pop(mode.ENDED_NOTICE_KEY, False):
-        flash(mode.ENDED_NOTICE)
+        flash(translate(mode.ENDED_NOTICE))
     helper = _signed_in_helper()
     if helper is None:
         return render_template("assisted/sign_in.html")
@@ -73,7 +76,7 @@ def home():
         "assisted/home.html",
         helper=helper,
         active=state == "active",
-        message=STATES.get(state),
+        message=translate(STATES[state]) if state in STATES else None,
         history=service.history(db.session, helper),
         # Practice is with the demo cards of the mock card service only.
         practice=current_app.config["MOCK_JPKI_ENABLED"],
@@ -110,7 +113,7 @@ def welcome():
 @bp.post("/sign-out")
 def sign_out():
     session.end()  # type: ignore[attr-defined]  # our ServerSession (identity.sessions)
-    flash("お手伝いの方のログインを終了しました。")
+    flash(translate("お手伝いの方のログインを終了しました。"))
     return redirect(url_for(".home"), 303)
 
 
@@ -186,9 +189,9 @@ def consent():
     errors = {}
     scope = _scope_of(values["scope"])
     if scope is None:
-        errors["scope"] = "お手伝いを頼む手続を選んでください"
+        errors["scope"] = translate("お手伝いを頼む手続を選んでください")
     if values["duration"] not in service.DURATIONS:
-        errors["duration"] = "お手伝いを頼む時間を選んでください"
+        errors["duration"] = translate("お手伝いを頼む時間を選んでください")
     if errors or scope is None:
         return _consent_page(helper, values, errors, 400)
     now = clock.now()
@@ -215,7 +218,7 @@ def consent():
 def decline():
     """The resident does not consent: their login leaves this device at once."""
     mode.drop_resident()
-    flash("お手伝いは始めませんでした。ご本人のログインは終了しました。")
+    flash(translate("お手伝いは始めませんでした。ご本人のログインは終了しました。"))
     return redirect(url_for(".home"), 303)
 
 
@@ -278,7 +281,7 @@ def revoke(public_id: str):
         now=clock.now(),
     )
     db.session.commit()
-    flash("お手伝いの同意を取り消しました。お手伝いの方は、もうこの手続を見られません。")
+    flash(translate("お手伝いの同意を取り消しました。お手伝いの方は、もうこの手続を見られません。"))
     if mode.current() is not None and mode.current() is assist:
         mode.drop_resident()
         return redirect(url_for(".home"), 303)

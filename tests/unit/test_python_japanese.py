@@ -89,6 +89,10 @@ TRANSLATED_ELSEWHERE.update(
             "templates/assisted/consent.html",
             "_(label)",
         ),
+        ("portal/assisted/views.py", "STATES"): (
+            "assisted/views.py",
+            "translate(STATES[state]) if state in STATES else None",
+        ),
         ("portal/pages/display.py", "SIZES"): ("templates/pages/display.html", "_(label)"),
         ("portal/pages/display.py", "CONTRASTS"): ("templates/pages/display.html", "_(label)"),
         ("portal/kiosk/offers.py", "OFFERS"): (
@@ -288,24 +292,6 @@ ALLOWED["portal/kiosk/offers.py"] = {
 # 0096, "Left"). May only shrink.
 KNOWN_UNTRANSLATED: dict[str, set[str]] = {
     "portal/api/views.py": {"ERRORS", "PROCEDURE_NOT_FOUND"},  # JSON error messages
-    "portal/assisted/mode.py": {
-        "ENDED_NOTICE",
-        "ご本人はログアウトしました。お手伝いは終了しました。",
-    },
-    "portal/assisted/practice.py": {
-        "スマホ教室の練習（市には送信されません）",
-        "練習は終わりました。入力した内容は消去しました。",
-        "練習を終わりました。入力した内容は消去しました。",
-    },
-    "portal/assisted/views.py": {
-        "STATES",
-        "お手伝いの同意を取り消しました。お手伝いの方は、もうこの手続を見られません。",
-        "お手伝いの方のログインを終了しました。",
-        "お手伝いは始めませんでした。ご本人のログインは終了しました。",
-        "お手伝いを頼む手続を選んでください",
-        "お手伝いを頼む時間を選んでください",
-        "このマイナンバーカードの方は、お手伝いの方として市に登録されていません。",
-    },
     "portal/input_policy.py": {"BAD_CHARACTERS"},  # appointments/views.py uses it bare
     "portal/life_events/checklist.py": {"GROUPS"},
     "portal/mock_jpki/views.py": {

@@ -319,3 +319,56 @@ def test_the_correction_page_title_in_english_and_easy_japanese(app):
         page = check_page(resident.get(f"/status/{token}/correct"))
         assert title in page.get_text()
         assert "お願いされた項目を直す" not in page.get_text()
+
+
+# --- The assisted session (portal/assisted/): refusals, errors and notices -------------------
+
+
+@pytest.fixture
+def assist_office(app, tmp_path):
+    """The administrator's client, with the card stub and the clock of tests/web/test_assisted."""
+    from portal import clock
+    from portal.mock_jpki.ca import MockCA
+    from tests.factories import staff_members, staff_sign_in
+    from tests.web.conftest import STAFF
+    from tests.web.test_assisted import NOW
+    from tests.web.test_identity_features import StubProvider
+
+    app.extensions["identity_provider"] = StubProvider(MockCA(tmp_path / "ca"))
+    clock.set_override(NOW)
+    secrets = staff_members(app, dict(STAFF.values()))
+    yield staff_sign_in(app.test_client(), "admin", secrets["admin"])
+    clock.set_override(None)
+
+
+@pytest.mark.db
+def test_an_unregistered_helper_is_refused_in_english(app, assist_office):
+    from tests.web.test_assisted import card_login
+
+    client = app.test_client()
+    client.get("/assist/?lang=en")
+    page = check_page(card_login(client, "/assist/", "/assist/welcome", "adult"), 403)
+    assert "is not registered with the city as a helper" in page.get_text()
+    assert "登録されていません" not in page.get_text()
+
+
+@pytest.mark.db
+def test_the_consent_errors_in_english_and_portuguese(app, assist_office):
+    from tests.web.test_assisted import card_login, form_post, register
+
+    register(app, assist_office)
+    client = app.test_client()
+    card_login(client, "/assist/", "/assist/welcome", "care-manager")
+    form_post(client, "/assist/", "/assist/start")
+    check_page(card_login(client, "/assist/hand-over", "/assist/consent", "elderly"))
+    for lang, scope, duration in (
+        ("en", "Choose the procedure you want help with", "Choose how long you want help for"),
+        ("pt", "Escolha o procedimento em que você quer ajuda", "Escolha por quanto tempo"),
+    ):
+        client.get(f"/assist/consent?lang={lang}")
+        response = form_post(client, "/assist/consent", "/assist/consent", {})
+        page = check_page(response, 400)
+        assert page.html["lang"].startswith(lang)
+        summary = page.find(class_="error-summary").get_text()
+        assert scope in summary and duration in summary
+        assert "お手伝いを頼む" not in page.get_text()
