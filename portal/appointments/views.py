@@ -338,7 +338,7 @@ def _read_contact() -> tuple[dict, dict]:
         )
     for key, limit in LIMITS.items():
         if bad_characters(form[key]):
-            errors[key] = BAD_CHARACTERS
+            errors[key] = translate(BAD_CHARACTERS)
         elif len(form[key]) > limit and key not in errors:
             errors[key] = translate(
                 "%(limit)s文字以内で入力してください（いま%(count)s文字です）",

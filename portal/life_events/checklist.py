@@ -17,6 +17,7 @@ from typing import Any, Literal
 from portal import deadlines
 from portal.catalog import logic
 from portal.catalog.schema import CatalogData, ChecklistItem, LifeEvent, Procedure
+from portal.i18n import translate
 
 Kind = Literal["online", "counter", "elsewhere"]
 GROUPS: dict[Kind, str] = {
@@ -85,7 +86,7 @@ def lines(
 
 def grouped(found: list[Line]) -> list[tuple[str, list[Line]]]:
     return [
-        (label, [line for line in found if line.kind == kind])
+        (translate(label), [line for line in found if line.kind == kind])
         for kind, label in GROUPS.items()
         if any(line.kind == kind for line in found)
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.i18n import translate
 from portal.procedures import hooks_for
 
 PREFERENCES = ("nursery_1", "nursery_2", "nursery_3")
@@ -20,8 +21,9 @@ def validate_step(step_id: str, answers: dict[str, Any]) -> dict[str, str]:
         if value is None:
             continue
         if value in seen:
-            errors[name] = (
-                f"第{rank}希望に、上位の希望と同じ施設が選ばれています。別の施設を選んでください"
+            errors[name] = translate(
+                "第%(rank)s希望に、上位の希望と同じ施設が選ばれています。別の施設を選んでください",
+                rank=rank,
             )
         seen.add(value)
     return errors

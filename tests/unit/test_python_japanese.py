@@ -93,6 +93,10 @@ TRANSLATED_ELSEWHERE.update(
             "assisted/views.py",
             "translate(STATES[state]) if state in STATES else None",
         ),
+        ("portal/life_events/checklist.py", "GROUPS"): (
+            "life_events/checklist.py",
+            "(translate(label), [line for line in found if line.kind == kind])",
+        ),
         ("portal/pages/display.py", "SIZES"): ("templates/pages/display.html", "_(label)"),
         ("portal/pages/display.py", "CONTRASTS"): ("templates/pages/display.html", "_(label)"),
         ("portal/kiosk/offers.py", "OFFERS"): (
@@ -292,8 +296,6 @@ ALLOWED["portal/kiosk/offers.py"] = {
 # 0096, "Left"). May only shrink.
 KNOWN_UNTRANSLATED: dict[str, set[str]] = {
     "portal/api/views.py": {"ERRORS", "PROCEDURE_NOT_FOUND"},  # JSON error messages
-    "portal/input_policy.py": {"BAD_CHARACTERS"},  # appointments/views.py uses it bare
-    "portal/life_events/checklist.py": {"GROUPS"},
     "portal/mock_jpki/views.py": {
         "_AGE",
         "_RELATIVE",
@@ -328,9 +330,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "STORE_REFUSALS",
         "ワンタイムパスワードが違います。あと{}回間違えると、このお支払いは中止されます",
         "支払い用のQRコード（{}円）",
-    },
-    "portal/procedures/hoiku_riyou.py": {
-        "第{}希望に、上位の希望と同じ施設が選ばれています。別の施設を選んでください"
     },
 }
 

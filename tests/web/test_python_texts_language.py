@@ -372,3 +372,72 @@ def test_the_consent_errors_in_english_and_portuguese(app, assist_office):
         summary = page.find(class_="error-summary").get_text()
         assert scope in summary and duration in summary
         assert "お手伝いを頼む" not in page.get_text()
+
+
+# --- Input errors built in Python: the character policy, the nursery's duplicate choice ------
+
+
+def test_the_booking_forms_character_error_in_english_and_chinese(client):
+    import datetime as dt
+
+    from portal import clock
+
+    clock.set_override(dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC))
+    try:
+        url = "/appointments/shimin-main/2026-12-01?service=juminhyo&people=1"
+        for lang, expected in (
+            ("en", "Contains characters that cannot be used"),
+            ("zh", "含有无法使用的字符"),
+        ):
+            client.get(f"/?lang={lang}")
+            page = client.get(url)
+            response = client.post(
+                url,
+                data={
+                    "time": "09:00",
+                    "name": "夷隅\x0b花子",
+                    "email": "hanako@example.jp",
+                    "csrf_token": csrf_token(page.text),
+                },
+            )
+            soup = check_page(response, 422)
+            messages = " ".join(e.get_text(" ", strip=True) for e in soup.select(".error-message"))
+            assert expected in messages, messages
+            assert "使用できない文字" not in soup.get_text()
+    finally:
+        clock.set_override(None)
+
+
+@pytest.mark.db
+def test_the_nurserys_duplicate_choice_in_english(app):
+    from tests.web.test_engine import HOIKU, post, signed_in, start
+
+    client = signed_in(app, "duplicate-choice")
+    client.get("/?lang=en")
+    start(client, HOIKU)
+    guardian = {
+        "guardian.name": "大原 花子",
+        "guardian.kana": "オオハラ ハナコ",
+        "guardian.birth_date": "1995-06-15",
+        "phone": "0470621111",
+        "address.postal_code": "2988501",
+        "address.block": "1",
+    }
+    children = {
+        "children.count": "1",
+        "children.0.child_name": "大原 一郎",
+        "children.0.child_kana": "オオハラ イチロウ",
+        "children.0.child_birth_date": "2025-08-01",
+        "children.0.allergy": "no",
+    }
+    assert post(client, f"{HOIKU}/apply/guardian", guardian).status_code == 302
+    assert post(client, f"{HOIKU}/apply/children", children).status_code == 302
+    response = post(
+        client,
+        f"{HOIKU}/apply/preferences",
+        {"nursery_1": "ohara", "nursery_2": "ohara", "start_date": "2027-04-01"},
+    )
+    page = check_page(response, response.status_code)
+    summary = page.find(class_="error-summary").get_text()
+    assert "Choice 2 is the same facility as a higher choice" in summary
+    assert "上位の希望" not in page.get_text()

@@ -162,7 +162,9 @@ class FieldType:
                     None,
                     {
                         key: translate(
-                            "%(label)sに%(refused)s", label=field.label, refused=BAD_CHARACTERS
+                            "%(label)sに%(refused)s",
+                            label=field.label,
+                            refused=translate(BAD_CHARACTERS),
                         )
                     },
                     parsed.raw,
