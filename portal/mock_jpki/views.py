@@ -177,7 +177,7 @@ def _typed_secret(typed: str, signing: bool) -> tuple[str, str | None]:
         return text.upper(), None
     secret = re.sub(r"[\s\-ー－]", "", text)
     if not re.fullmatch(r"[0-9]{4}", secret):
-        return secret, "暗証番号は数字4桁で入力してください（回数には数えていません）"
+        return secret, translate("暗証番号は数字4桁で入力してください（回数には数えていません）")
     return secret, None
 
 
@@ -253,7 +253,7 @@ def authorize():
             return _server().create_authorization_response(grant=grant, grant_user=None)
         persona = personas.get(chosen)
         if persona is None:
-            errors["card"] = "使うカードを選んでください"
+            errors["card"] = translate("使うカードを選んでください")
         else:
             problem = _card_problem(persona, signing)
             if problem:
@@ -271,8 +271,15 @@ def authorize():
                 if left == 0:
                     problem = "signature_locked" if signing else "card_locked"
                     return render_template("mock_jpki/unavailable.html", problem=problem), 403
-                what = "パスワード" if signing else "暗証番号"
-                errors["pin"] = f"{what}が違います。あと{left}回間違えると、ロックされます"
+                errors["pin"] = (
+                    translate(
+                        "パスワードが違います。あと%(left)s回間違えると、ロックされます", left=left
+                    )
+                    if signing
+                    else translate(
+                        "暗証番号が違います。あと%(left)s回間違えると、ロックされます", left=left
+                    )
+                )
             else:
                 card = _card(persona.id)
                 if signing:

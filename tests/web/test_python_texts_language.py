@@ -441,3 +441,20 @@ def test_the_nurserys_duplicate_choice_in_english(app):
     summary = page.find(class_="error-summary").get_text()
     assert "Choice 2 is the same facility as a higher choice" in summary
     assert "上位の希望" not in page.get_text()
+
+
+# --- The mock card service's form errors (portal/mock_jpki/views.py) -------------------------
+
+
+def test_the_card_services_pin_errors_in_english_and_korean(client, app):
+    from tests.web.test_validation_pages import _card_page, _enter_pin
+
+    client.get("/?lang=en")
+    url = _card_page(client, app)
+    text = check_page(_enter_pin(client, url, "12")).get_text()
+    assert "Enter the PIN as 4 digits (this was not counted as a try)" in text
+    assert "数字4桁" not in text
+    client.get("/?lang=ko")
+    text = check_page(_enter_pin(client, url, "9999")).get_text()
+    assert "비밀번호가 틀렸습니다. 2회 더 틀리면 잠깁니다" in text
+    assert "暗証番号が違います" not in text
