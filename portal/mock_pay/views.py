@@ -283,9 +283,10 @@ def three_ds(payment_id: str):
             if outcome.result == "paid":
                 return _back(outcome.payment)
             if outcome.result == "wrong":
-                errors["otp"] = (
+                errors["otp"] = translate(
                     "ワンタイムパスワードが違います。"
-                    f"あと{outcome.tries_left}回間違えると、このお支払いは中止されます"
+                    "あと%(left)s回間違えると、このお支払いは中止されます",
+                    left=outcome.tries_left,
                 )
                 payment = outcome.payment
             elif outcome.result == "failed":
@@ -310,7 +311,9 @@ def qr(payment_id: str):
     return render_template(
         "mock_pay/qr.html",
         payment=payment,
-        qr=qr_svg(app_url, f"支払い用のQRコード（{payment.amount:,}円）"),
+        qr=qr_svg(
+            app_url, translate("支払い用のQRコード（%(amount)s円）", amount=f"{payment.amount:,}")
+        ),
     )
 
 
@@ -375,7 +378,7 @@ def store():
             if outcome.result == "paid":
                 paid, typed = outcome.payment, ""
             else:
-                errors["number"] = STORE_REFUSALS[outcome.result]
+                errors["number"] = translate(STORE_REFUSALS[outcome.result])
     return render_template("mock_pay/store.html", typed=typed, errors=errors, paid=paid), (
         422 if errors else 200
     )

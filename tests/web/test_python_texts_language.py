@@ -458,3 +458,38 @@ def test_the_card_services_pin_errors_in_english_and_korean(client, app):
     text = check_page(_enter_pin(client, url, "9999")).get_text()
     assert "비밀번호가 틀렸습니다. 2회 더 틀리면 잠깁니다" in text
     assert "暗証番号が違います" not in text
+
+
+# --- The mock payment service's form errors and refusals (portal/mock_pay/) -----------------
+
+
+@pytest.mark.db
+def test_the_payment_services_card_errors_in_english_and_vietnamese(client):
+    from tests.web.test_mock_pay import create, errors_of, pay_card
+
+    client.get("/?lang=en")
+    payment = create(client)
+    soup = check_page(pay_card(client, payment["id"], number="1234", cvc=""), 422)
+    assert errors_of(soup) == [
+        "Enter a card number of 14 to 16 digits (it has 4 now)",
+        "Enter the security code",
+    ]
+    assert "カード番号" not in soup.get_text() and "セキュリティコード" not in soup.get_text()
+    client.get("/?lang=vi")
+    soup = check_page(pay_card(client, payment["id"], expiry="13/30"), 422)
+    assert errors_of(soup) == ["Vui lòng nhập tháng hết hạn từ 01 đến 12 (ví dụ: 12/28)"]
+
+
+@pytest.mark.db
+def test_the_store_terminals_refusal_in_english(client):
+    from tests.web.test_mock_pay import errors_of, page
+
+    client.get("/?lang=en")
+    _soup, token = page(client, "/mock-pay/store")
+    response = client.post("/mock-pay/store", data={"csrf_token": token, "number": "12345678901"})
+    assert errors_of(check_page(response, 422)) == [
+        "This payment number was not found. Check the number"
+    ]
+    response = client.post("/mock-pay/store", data={"csrf_token": token, "number": "123"})
+    errors = errors_of(check_page(response, 422))
+    assert errors[0].startswith("Enter the payment number in digits")
