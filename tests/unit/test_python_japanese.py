@@ -303,7 +303,9 @@ ALLOWED["portal/kiosk/offers.py"] = {
 # Resident-facing texts built in Python and shown untranslated: to be translated (decision
 # 0096, "Left"). May only shrink.
 KNOWN_UNTRANSLATED: dict[str, set[str]] = {
-    "portal/api/views.py": {"ERRORS", "PROCEDURE_NOT_FOUND"},  # JSON error messages
+    # The JSON API's error messages: read by programs, shown on no resident page (decision 0096,
+    # "Second round").
+    "portal/api/views.py": {"ERRORS", "PROCEDURE_NOT_FOUND"},
 }
 
 
