@@ -11,7 +11,11 @@ One run starts three gunicorn servers on free 127.0.0.1 ports, each gthread with
       scratch instance directory and SQLite database migrated with `flask db upgrade`
 
 and drives four scenarios with C client threads (stdlib http.client, one keep-alive connection per
-thread) for N seconds each, after a short warm-up that is not counted:
+thread) for N seconds each. The scenarios take turns: R rounds (--rounds), each a slice of N / R
+seconds of every scenario in order, after a short warm-up that is not counted. This virtual machine
+runs a CPU second 10-15 % faster or slower from one few-second stretch to the next, so a baseline
+measured in one stretch and the portal in another differed by up to 25 % in ratio between runs;
+slices side by side see the same drift, and the report gives each round's ratio too:
 
   baseline: hello GET              GET /                                   expects 2xx/3xx
   baseline: flask+sqlite read GET  GET /                                   expects 2xx/3xx
@@ -39,6 +43,7 @@ import platform
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,7 +66,8 @@ HOST = "127.0.0.1"
 WORKERS = 2
 THREADS = 4
 MAX_REQUESTS = 200_000  # per scenario, on top of the time bound
-WARMUP_SECONDS = 1.0
+WARMUP_SECONDS = 1.0  # before a scenario run alone (run_scenario: the other benchmarks)
+SLICE_WARMUP_SECONDS = 0.3  # before each interleaved slice (this benchmark)
 STARTUP_TIMEOUT = 60.0
 SECRET_KEY = "bench-" + "s" * 58
 # Every client comes from 127.0.0.1, so the per-address limits on saving a step would turn almost
@@ -412,60 +418,183 @@ def _percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[rank - 1]
 
 
-def run_scenario(
-    scenario: Scenario, seconds: float, concurrency: int, warmup: float, max_requests: int
-) -> dict:
+@dataclass
+class Slice:
+    """What one stretch of load against one scenario measured."""
+
+    results: list[ThreadResult]
+    server_user: float
+    server_system: float
+    client_cpu: float
+    warm_end: float
+    reconnects: int
+
+
+def prepare_clients(scenario: Scenario, concurrency: int) -> tuple[list[Client], list]:
+    """The scenario's clients, prepared (e.g. each with its own draft) and connected: not timed."""
     clients = [Client(scenario.port) for _ in range(concurrency)]
     try:
-        bodies = [scenario.prepare(client) for client in clients]  # not timed
+        bodies = [scenario.prepare(client) for client in clients]
         for client in clients:
             if client.connection.sock is None:  # connect now, outside the measured window
                 client.connection.connect()
-        connects_before = sum(c.connection.connects for c in clients)
-        results = [ThreadResult() for _ in clients]
-        barrier = threading.Barrier(concurrency + 1)
-        clock: dict = {}
-        counter = itertools.count()
-        threads = [
-            threading.Thread(
-                target=_client_loop,
-                args=(c, scenario, b, barrier, clock, counter, max_requests, r),
-                daemon=True,
-            )
-            for c, b, r in zip(clients, bodies, results, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        server_cpu_before = _group_cpu_split(scenario.server_pid)
-        client_cpu_before = time.process_time()
-        now = time.perf_counter()
-        clock["warm_end"] = now + warmup
-        clock["end"] = now + warmup + seconds
-        barrier.wait()
-        for thread in threads:
-            thread.join()
-        client_cpu = time.process_time() - client_cpu_before
-        server_user, server_system = (
-            after - before
-            for after, before in zip(
-                _group_cpu_split(scenario.server_pid), server_cpu_before, strict=True
-            )
-        )
-        server_cpu = server_user + server_system
-        reconnects = sum(c.connection.connects for c in clients) - connects_before
-    finally:
+    except BaseException:
         for client in clients:
             client.close()
+        raise
+    return clients, bodies
 
+
+def _worker_pids(master_pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(pid) for pid in children.split()]
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    return inodes
+
+
+def _server_side_inodes(port: int) -> dict[int, str]:
+    """The inode of each server-side socket of `port`'s established connections, by the client's
+    port (from /proc/net/tcp: local and remote address as hex ip:port, state 01 = established)."""
+    by_client_port = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+        if state == "01" and int(local.split(":")[1], 16) == port:
+            by_client_port[int(remote.split(":")[1], 16)] = inode
+    return by_client_port
+
+
+def connection_workers(scenario: Scenario, clients: list[Client]) -> list[int | None]:
+    """Which gunicorn worker holds each client's connection (None: not found)."""
+    by_client_port = _server_side_inodes(scenario.port)
+    owner = {}
+    for pid in _worker_pids(scenario.server_pid):
+        for inode in _socket_inodes(pid):
+            owner[inode] = pid
+    workers = []
+    for client in clients:
+        sock = client.connection.sock
+        inode = by_client_port.get(sock.getsockname()[1]) if sock is not None else None
+        workers.append(owner.get(inode) if inode is not None else None)
+    return workers
+
+
+def balance_connections(scenario: Scenario, clients: list[Client], attempts: int = 400) -> None:
+    """Spread the clients' keep-alive connections evenly over the server's workers.
+
+    Each gunicorn worker accepts from the one listening socket, and whichever wakes first takes
+    a new connection: often 7 of 8, or all 8, landed on one worker, whose four threads then
+    fought over one interpreter lock while the other worker idled. Measured here on the step
+    page, the CPU per request doubled (1.9 ms with 1 + 7, 3.2-3.5 ms with all 8 on one worker),
+    a figure of luck rather than of the code. A connection on a worker holding more than its
+    share is opened again until the counts differ by at most one (every server alike)."""
+    workers = _worker_pids(scenario.server_pid)
+    if len(workers) < 2:
+        return
+    for _ in range(attempts):
+        time.sleep(0.01)  # the worker's accept
+        held = connection_workers(scenario, clients)
+        counts = Counter({pid: 0 for pid in workers})
+        counts.update(pid for pid in held if pid is not None)
+        busiest, most = counts.most_common(1)[0]
+        if None not in held and most - min(counts.values()) <= 1:
+            return
+        index = held.index(None) if None in held else held.index(busiest)
+        clients[index].connection.close()
+        clients[index].connection.connect()
+    print(f"note: {scenario.name!r}: connections not balanced over the workers", flush=True)
+
+
+def run_slice(
+    scenario: Scenario,
+    clients: list[Client],
+    bodies: list,
+    seconds: float,
+    warmup: float,
+    max_requests: int,
+) -> Slice:
+    """Drive the prepared clients against the scenario for `warmup` + `seconds`."""
+    connects_before = sum(c.connection.connects for c in clients)
+    results = [ThreadResult() for _ in clients]
+    barrier = threading.Barrier(len(clients) + 1)
+    clock: dict = {}
+    counter = itertools.count()
+    threads = [
+        threading.Thread(
+            target=_client_loop,
+            args=(c, scenario, b, barrier, clock, counter, max_requests, r),
+            daemon=True,
+        )
+        for c, b, r in zip(clients, bodies, results, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    server_cpu_before = _group_cpu_split(scenario.server_pid)
+    client_cpu_before = time.process_time()
+    now = time.perf_counter()
+    clock["warm_end"] = now + warmup
+    clock["end"] = now + warmup + seconds
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    client_cpu = time.process_time() - client_cpu_before
+    server_user, server_system = (
+        after - before
+        for after, before in zip(
+            _group_cpu_split(scenario.server_pid), server_cpu_before, strict=True
+        )
+    )
+    return Slice(
+        results=results,
+        server_user=server_user,
+        server_system=server_system,
+        client_cpu=client_cpu,
+        warm_end=clock["warm_end"],
+        reconnects=sum(c.connection.connects for c in clients) - connects_before,
+    )
+
+
+def _sent(piece: Slice) -> int:
+    return sum(len(r.latencies) + r.warmup_requests for r in piece.results)
+
+
+def slice_cpu_per_request(piece: Slice) -> float:
+    """Server CPU seconds per request of one slice (warm-up included, as in summarize)."""
+    sent = _sent(piece)
+    return (piece.server_user + piece.server_system) / sent if sent else float("nan")
+
+
+def summarize(scenario: Scenario, slices: list[Slice], max_requests: int) -> dict:
+    """The figures of a scenario over all its slices."""
+    results = [r for piece in slices for r in piece.results]
     latencies = sorted(itertools.chain.from_iterable(r.latencies for r in results))
     errors: Counter = Counter()
     for r in results:
         errors.update(r.errors)
     measured_errors = sum(n for key, n in errors.items() if not key.endswith("(warm-up)"))
-    last_end = max((r.last_end for r in results), default=0.0)
-    elapsed = max(last_end - clock["warm_end"], 1e-9)
+    # Measured time: from the end of each slice's warm-up to its last answer.
+    elapsed = 0.0
+    for piece in slices:
+        last_end = max((r.last_end for r in piece.results), default=0.0)
+        elapsed += max(last_end - piece.warm_end, 0.0)
+    elapsed = max(elapsed, 1e-9)
     # CPU over warm-up and measurement together, per request sent in both.
-    sent = len(latencies) + sum(r.warmup_requests for r in results)
+    sent = sum(_sent(piece) for piece in slices)
+    server_cpu = sum(piece.server_user + piece.server_system for piece in slices)
+    server_system = sum(piece.server_system for piece in slices)
+    client_cpu = sum(piece.client_cpu for piece in slices)
     return {
         "scenario": scenario.name,
         "method": scenario.method,
@@ -481,12 +610,67 @@ def run_scenario(
         "errors": measured_errors,
         "error_kinds": dict(errors),
         "warmup_requests": sum(r.warmup_requests for r in results),
-        "connections_opened_during_run": reconnects,
+        "connections_opened_during_run": sum(piece.reconnects for piece in slices),
         "server_cpu_ms_per_request": server_cpu * 1000 / sent if sent else float("nan"),
         "server_system_cpu_ms_per_request": (server_system * 1000 / sent if sent else float("nan")),
         "client_cpu_ms_per_request": client_cpu * 1000 / sent if sent else float("nan"),
+        "slices": len(slices),
+        "slice_server_cpu_ms_per_request": [
+            round(slice_cpu_per_request(piece) * 1000, 4) for piece in slices
+        ],
         "hit_request_cap": len(latencies) >= max_requests,
     }
+
+
+def run_scenario(
+    scenario: Scenario, seconds: float, concurrency: int, warmup: float, max_requests: int
+) -> dict:
+    """One scenario alone: prepared clients, one stretch of load, its figures."""
+    clients, bodies = prepare_clients(scenario, concurrency)
+    try:
+        piece = run_slice(scenario, clients, bodies, seconds, warmup, max_requests)
+    finally:
+        for client in clients:
+            client.close()
+    return summarize(scenario, [piece], max_requests)
+
+
+def run_interleaved(
+    scenarios: list[Scenario],
+    seconds: float,
+    rounds: int,
+    concurrency: int,
+    warmup: float,
+    max_requests: int,
+) -> list[dict]:
+    """All scenarios in `rounds` rounds, each round one slice of every scenario in turn
+    (seconds / rounds each, after a warm-up of its own). How fast this machine runs a CPU
+    second drifts by 10-15 % over a few seconds (a virtual machine sharing its host), so a
+    scenario measured ten seconds after its baseline compares two different machines;
+    interleaved slices see the same drift, and each round gives one ratio of its own."""
+    prepared = []
+    try:
+        for scenario in scenarios:
+            prepared.append((scenario, *prepare_clients(scenario, concurrency)))
+        slices: dict[str, list[Slice]] = {scenario.name: [] for scenario in scenarios}
+        per_slice = seconds / rounds
+        cap = max(1, max_requests // rounds)
+        for _ in range(rounds):
+            for scenario, clients, bodies in prepared:
+                # gunicorn closes a keep-alive connection idle for 2 s (while the other
+                # scenarios ran): connect again now, outside the measured slice.
+                for client in clients:
+                    client.connection.close()
+                    client.connection.connect()
+                balance_connections(scenario, clients)
+                slices[scenario.name].append(
+                    run_slice(scenario, clients, bodies, per_slice, warmup, cap)
+                )
+    finally:
+        for _, clients, _ in prepared:
+            for client in clients:
+                client.close()
+    return [summarize(scenario, slices[scenario.name], max_requests) for scenario in scenarios]
 
 
 def scenarios(servers: dict[str, Server]) -> list[Scenario]:
@@ -569,6 +753,23 @@ def ratios(by_name: dict[str, dict]) -> dict[str, float]:
             out[f"{short} CPU ÷ {base_short} CPU"] = (
                 p["server_cpu_ms_per_request"] / base_cpu if base_cpu else float("nan")
             )
+    # The same ratio in each round (portal and baseline slices a few seconds apart): its median
+    # and range show how much the machine's drift moved the figure above.
+    for portal_name, short in ((STEP_GET, "step GET"), (STEP_POST, "step POST")):
+        p, b = by_name[portal_name], by_name[SQLITE]
+        per_round = sorted(
+            portal / base
+            for portal, base in zip(
+                p["slice_server_cpu_ms_per_request"],
+                b["slice_server_cpu_ms_per_request"],
+                strict=True,
+            )
+            if base
+        )
+        if per_round:
+            out[f"{short} CPU ÷ sqlite-read CPU, median of rounds"] = statistics.median(per_round)
+            out[f"{short} CPU ÷ sqlite-read CPU, lowest round"] = per_round[0]
+            out[f"{short} CPU ÷ sqlite-read CPU, highest round"] = per_round[-1]
     return out
 
 
@@ -587,8 +788,8 @@ def print_report(machine: dict, settings: dict, results: list[dict], ratio: dict
         )
     print(
         "settings: gunicorn gthread, {workers} workers x {threads} threads, access log off; "
-        "{concurrency} clients (keep-alive), {seconds:g} s per scenario after {warmup:g} s "
-        "warm-up, cap {max_requests} requests".format(**settings)
+        "{concurrency} clients (keep-alive), {seconds:g} s per scenario in {rounds} interleaved "
+        "slices, each after {warmup:g} s of warm-up, cap {max_requests} requests".format(**settings)
     )
     print(
         f"          portal: PORTAL_ENV=development, language {settings['portal_language']}"
@@ -629,8 +830,19 @@ def print_report(machine: dict, settings: dict, results: list[dict], ratio: dict
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per scenario (default 10)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=10,
+        help="interleaved rounds: each scenario's seconds in this many slices (default 10)",
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
-    parser.add_argument("--warmup", type=float, default=WARMUP_SECONDS, help="uncounted seconds")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=SLICE_WARMUP_SECONDS,
+        help="uncounted seconds before each slice",
+    )
     parser.add_argument("--max-requests", type=int, default=MAX_REQUESTS)
     parser.add_argument(
         "--language",
@@ -650,6 +862,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--furigana applies to ja and easy pages only")
     if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0 or args.max_requests < 1:
         parser.error("--seconds and --max-requests must be positive, --concurrency at least 1")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     # A plain `kill` of the benchmark still stops the servers (through the finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -662,6 +876,7 @@ def main(argv: list[str] | None = None) -> int:
         "access_log": "off (/dev/null)",
         "concurrency": args.concurrency,
         "seconds": args.seconds,
+        "rounds": args.rounds,
         "warmup": args.warmup,
         "max_requests": args.max_requests,
         "portal_env": "development",
@@ -680,17 +895,19 @@ def main(argv: list[str] | None = None) -> int:
             by_name = start_servers(Path(tmp), servers)
             for server in servers:
                 print(f"  {server.name:<7} http://{HOST}:{server.port}", flush=True)
-            for scenario in scenarios(by_name):
-                print(f"running {scenario.name!r} ...", flush=True)
-                result = run_scenario(
-                    scenario, args.seconds, args.concurrency, args.warmup, args.max_requests
-                )
-                results.append(result)
+            chosen = scenarios(by_name)
+            print(
+                f"running {len(chosen)} scenarios interleaved, {args.rounds} rounds ...", flush=True
+            )
+            results = run_interleaved(
+                chosen, args.seconds, args.rounds, args.concurrency, args.warmup, args.max_requests
+            )
+            for scenario, result in zip(chosen, results, strict=True):
                 if result["error_kinds"]:
                     # The scratch directory (and the server's log) is gone after the run.
                     server = next(s for s in servers if s.port == scenario.port)
                     log_tail = server.log_path.read_text(errors="replace").splitlines()[-20:]
-                    print(f"  errors: {result['error_kinds']}; {server.name} log ends:")
+                    print(f"  errors in {scenario.name!r}: {result['error_kinds']}; log ends:")
                     print("\n".join(f"    {line}" for line in log_tail), flush=True)
         finally:
             for server in servers:
