@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/step_pages.py [--seconds N] [--concurrency C]
 
-One run starts three gunicorn servers on free 127.0.0.1 ports, each gthread with 2 workers and
+One run starts four gunicorn servers on free 127.0.0.1 ports, each gthread with 2 workers and
 4 threads and no access log:
 
   (a) bench/baseline_apps.py:hello_app   bare Flask returning "hello"
   (b) bench/baseline_apps.py:sqlite_app  Flask + one SQLAlchemy `SELECT ... WHERE id = ?` on SQLite
+  (b') bench/baseline_apps.py:save_app   the least a step save can do with the same libraries: a
+      session read, a CSRF check, a rate-limit counter's upsert and the draft's read and update,
+      each write in a BEGIN IMMEDIATE transaction of its own (decision 0098)
   (c) the portal (`portal:create_app()` with portal/gunicorn_conf.py), PORTAL_ENV=development, a
       scratch instance directory and SQLite database migrated with `flask db upgrade`
 
@@ -19,6 +22,7 @@ slices side by side see the same drift, and the report gives each round's ratio 
 
   baseline: hello GET              GET /                                   expects 2xx/3xx
   baseline: flask+sqlite read GET  GET /                                   expects 2xx/3xx
+  baseline: minimal save POST      POST /step with the same answers (own session and draft) 302
   portal: step page GET            GET /procedures/juminhyo-copy/apply/applicant   (own draft)
   portal: step POST                POST the applicant step with valid answers      expects 302
 
@@ -90,6 +94,7 @@ CSRF_RE = re.compile(rb'name="csrf_token" value="([^"]+)"')
 
 HELLO = "baseline: hello GET"
 SQLITE = "baseline: flask+sqlite read GET"
+SAVE = "baseline: minimal save POST"
 STEP_GET = "portal: step page GET"
 STEP_POST = "portal: step POST"
 
@@ -211,7 +216,11 @@ def _stop(server: Server) -> None:
 
 def start_servers(workdir: Path, servers: list[Server]) -> dict[str, Server]:
     """Start the three servers, appending each to `servers` at once so the caller can stop it."""
-    baseline_env = {**_clean_env(), "BENCH_SQLITE_PATH": str(workdir / "baseline.sqlite3")}
+    baseline_env = {
+        **_clean_env(),
+        "BENCH_SQLITE_PATH": str(workdir / "baseline.sqlite3"),
+        "BENCH_SAVE_SQLITE_PATH": str(workdir / "baseline-save.sqlite3"),
+    }
 
     instance = workdir / "portal-instance"
     instance.mkdir()
@@ -242,7 +251,11 @@ def start_servers(workdir: Path, servers: list[Server]) -> dict[str, Server]:
         raise RuntimeError(f"flask db upgrade failed:\n{migrate.stdout}{migrate.stderr}")
 
     by_name = {}
-    for name, app in (("hello", "baseline_apps:hello_app"), ("sqlite", "baseline_apps:sqlite_app")):
+    for name, app in (
+        ("hello", "baseline_apps:hello_app"),
+        ("sqlite", "baseline_apps:sqlite_app"),
+        ("save", "baseline_apps:save_app"),
+    ):
         port = _free_port()
         argv = _gunicorn_baseline_argv(port, app)
         server = _spawn(name, argv, baseline_env, workdir / f"{name}.log", port, "/")
@@ -682,10 +695,27 @@ def scenarios(servers: dict[str, Server]) -> list[Scenario]:
         start_draft(client)
         return None
 
+    def prepare_save(client: Client) -> bytes:
+        status, _, body = client.request("POST", "/start", b"")
+        if status != 200:
+            raise RuntimeError(f"POST /start of the minimal save app returned {status}")
+        return urllib.parse.urlencode({**APPLICANT_ANSWERS, "csrf_token": _csrf(body)}).encode()
+
     hello, sqlite, portal = servers["hello"], servers["sqlite"], servers["portal"]
+    save = servers["save"]
     return [
         Scenario(HELLO, hello.port, hello.process.pid, "GET", "/"),
         Scenario(SQLITE, sqlite.port, sqlite.process.pid, "GET", "/"),
+        Scenario(
+            SAVE,
+            save.port,
+            save.process.pid,
+            "POST",
+            "/step",
+            prepare_save,
+            ok=lambda s: s == 302,
+            expect="302",
+        ),
         Scenario(STEP_GET, portal.port, portal.process.pid, "GET", STEP, prepare_get),
         Scenario(
             STEP_POST,
@@ -770,6 +800,26 @@ def ratios(by_name: dict[str, dict]) -> dict[str, float]:
             out[f"{short} CPU ÷ sqlite-read CPU, median of rounds"] = statistics.median(per_round)
             out[f"{short} CPU ÷ sqlite-read CPU, lowest round"] = per_round[0]
             out[f"{short} CPU ÷ sqlite-read CPU, highest round"] = per_round[-1]
+    # What the database work of a save costs by itself (decision 0098), and what the portal's
+    # step POST adds to it: the minimal save against the read, the step POST against the save.
+    for top, bottom, label in (
+        (SAVE, SQLITE, "minimal save CPU ÷ sqlite-read CPU"),
+        (STEP_POST, SAVE, "step POST CPU ÷ minimal save CPU"),
+    ):
+        t, b = by_name[top], by_name[bottom]
+        base_cpu = b["server_cpu_ms_per_request"]
+        out[label] = t["server_cpu_ms_per_request"] / base_cpu if base_cpu else float("nan")
+        per_round = [
+            x / y
+            for x, y in zip(
+                t["slice_server_cpu_ms_per_request"],
+                b["slice_server_cpu_ms_per_request"],
+                strict=True,
+            )
+            if y
+        ]
+        if per_round:
+            out[f"{label}, median of rounds"] = statistics.median(per_round)
     return out
 
 

@@ -120,26 +120,14 @@ def test_the_expired_form_page_in_english_and_portuguese(client):
 
 @pytest.mark.db
 def test_an_upload_rejection_in_english_and_korean(app):
-    from tests.web.test_engine import HOIKU, post, signed_in, start
+    from tests.web.test_engine import (
+        HOIKU,
+        HOIKU_ANSWERS_BEFORE_EMPLOYMENT,
+        post,
+        signed_in,
+        start,
+    )
 
-    answers = {
-        "guardian": {
-            "guardian.name": "大原 花子",
-            "guardian.kana": "オオハラ ハナコ",
-            "guardian.birth_date": "1995-06-15",
-            "phone": "0470621111",
-            "address.postal_code": "2988501",
-            "address.block": "1",
-        },
-        "children": {
-            "children.count": "1",
-            "children.0.child_name": "大原 一郎",
-            "children.0.child_kana": "オオハラ イチロウ",
-            "children.0.child_birth_date": "2025-08-01",
-            "children.0.allergy": "no",
-        },
-        "preferences": {"nursery_1": "ohara", "start_date": "2027-04-01"},
-    }
     for lang, expected in (
         ("en", "Choose a JPEG, PNG, PDF or HEIC (iPhone photo) file"),
         ("ko", "JPEG, PNG, PDF, HEIC(iPhone 사진) 중 하나의 파일을 선택해 주십시오"),
@@ -147,7 +135,7 @@ def test_an_upload_rejection_in_english_and_korean(app):
         client = signed_in(app, f"upload-{lang}")
         client.get(f"/?lang={lang}")
         start(client, HOIKU)
-        for step, data in answers.items():
+        for step, data in HOIKU_ANSWERS_BEFORE_EMPLOYMENT.items():
             assert post(client, f"{HOIKU}/apply/{step}", data).status_code == 302, step
         response = post(
             client,
@@ -410,28 +398,20 @@ def test_the_booking_forms_character_error_in_english_and_chinese(client):
 
 @pytest.mark.db
 def test_the_nurserys_duplicate_choice_in_english(app):
-    from tests.web.test_engine import HOIKU, post, signed_in, start
+    from tests.web.test_engine import (
+        HOIKU,
+        HOIKU_ANSWERS_BEFORE_EMPLOYMENT,
+        post,
+        signed_in,
+        start,
+    )
 
     client = signed_in(app, "duplicate-choice")
     client.get("/?lang=en")
     start(client, HOIKU)
-    guardian = {
-        "guardian.name": "大原 花子",
-        "guardian.kana": "オオハラ ハナコ",
-        "guardian.birth_date": "1995-06-15",
-        "phone": "0470621111",
-        "address.postal_code": "2988501",
-        "address.block": "1",
-    }
-    children = {
-        "children.count": "1",
-        "children.0.child_name": "大原 一郎",
-        "children.0.child_kana": "オオハラ イチロウ",
-        "children.0.child_birth_date": "2025-08-01",
-        "children.0.allergy": "no",
-    }
-    assert post(client, f"{HOIKU}/apply/guardian", guardian).status_code == 302
-    assert post(client, f"{HOIKU}/apply/children", children).status_code == 302
+    for step in ("guardian", "children"):
+        data = HOIKU_ANSWERS_BEFORE_EMPLOYMENT[step]
+        assert post(client, f"{HOIKU}/apply/{step}", data).status_code == 302, step
     response = post(
         client,
         f"{HOIKU}/apply/preferences",
