@@ -40,20 +40,32 @@ def hello() -> str:
     return "hello"
 
 
-def _make_engine(path: str):
+def _sqlite_engine(path: str, own_transactions: bool = False, **pool: int):
+    """An engine with the portal's journal settings (portal/db.py: WAL, synchronous NORMAL).
+    `own_transactions`: also the portal's transaction handling, the driver's off so that a write
+    can start with BEGIN IMMEDIATE, and its busy timeout."""
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"timeout": 30, "check_same_thread": False},
+        **pool,
     )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
-        # The same journal settings as the portal's SQLite engine (portal/db.py).
+        if own_transactions:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        if own_transactions:
+            cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    return engine
+
+
+def _make_engine(path: str):
+    engine = _sqlite_engine(path)
     with engine.begin() as connection:
         connection.execute(
             text("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
@@ -96,23 +108,8 @@ SESSION_COOKIE = "save_session"
 
 
 def _make_save_engine(path: str):
-    """The portal's SQLite settings (portal/db.py): WAL, synchronous NORMAL, a busy timeout, the
-    driver's own transaction handling off so that a write starts with BEGIN IMMEDIATE."""
-    engine = create_engine(
-        f"sqlite:///{path}",
-        connect_args={"timeout": 30, "check_same_thread": False},
-        pool_size=10,
-    )
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
+    """The portal's SQLite settings and pool size (portal/db.py, portal/config.py)."""
+    engine = _sqlite_engine(path, own_transactions=True, pool_size=10)
     with engine.connect() as connection:
         driver = connection.connection.driver_connection
         driver.execute("BEGIN IMMEDIATE")

@@ -760,6 +760,19 @@ def machine_info() -> dict:
     }
 
 
+def _per_round(top: dict, bottom: dict) -> list[float]:
+    """One scenario's server CPU per request ÷ another's, round by round, sorted."""
+    return sorted(
+        x / y
+        for x, y in zip(
+            top["slice_server_cpu_ms_per_request"],
+            bottom["slice_server_cpu_ms_per_request"],
+            strict=True,
+        )
+        if y
+    )
+
+
 def ratios(by_name: dict[str, dict]) -> dict[str, float]:
     out = {}
     for portal_name, short in ((STEP_GET, "step GET"), (STEP_POST, "step POST")):
@@ -786,16 +799,7 @@ def ratios(by_name: dict[str, dict]) -> dict[str, float]:
     # The same ratio in each round (portal and baseline slices a few seconds apart): its median
     # and range show how much the machine's drift moved the figure above.
     for portal_name, short in ((STEP_GET, "step GET"), (STEP_POST, "step POST")):
-        p, b = by_name[portal_name], by_name[SQLITE]
-        per_round = sorted(
-            portal / base
-            for portal, base in zip(
-                p["slice_server_cpu_ms_per_request"],
-                b["slice_server_cpu_ms_per_request"],
-                strict=True,
-            )
-            if base
-        )
+        per_round = _per_round(by_name[portal_name], by_name[SQLITE])
         if per_round:
             out[f"{short} CPU ÷ sqlite-read CPU, median of rounds"] = statistics.median(per_round)
             out[f"{short} CPU ÷ sqlite-read CPU, lowest round"] = per_round[0]
@@ -809,15 +813,7 @@ def ratios(by_name: dict[str, dict]) -> dict[str, float]:
         t, b = by_name[top], by_name[bottom]
         base_cpu = b["server_cpu_ms_per_request"]
         out[label] = t["server_cpu_ms_per_request"] / base_cpu if base_cpu else float("nan")
-        per_round = [
-            x / y
-            for x, y in zip(
-                t["slice_server_cpu_ms_per_request"],
-                b["slice_server_cpu_ms_per_request"],
-                strict=True,
-            )
-            if y
-        ]
+        per_round = _per_round(t, b)
         if per_round:
             out[f"{label}, median of rounds"] = statistics.median(per_round)
     return out
