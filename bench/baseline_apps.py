@@ -78,10 +78,13 @@ def _make_engine(path: str):
     return engine
 
 
-_sqlite_path = os.environ.get("BENCH_SQLITE_PATH") or os.path.join(
-    tempfile.gettempdir(), "bench-baseline.sqlite3"
-)
-engine = _make_engine(_sqlite_path)
+def _database_path(variable: str, default_name: str) -> str:
+    """The file named by the environment variable (the benchmark's scratch directory), or one in
+    the temporary directory."""
+    return os.environ.get(variable) or os.path.join(tempfile.gettempdir(), default_name)
+
+
+engine = _make_engine(_database_path("BENCH_SQLITE_PATH", "bench-baseline.sqlite3"))
 sqlite_app = Flask("sqlite_app")
 
 SELECT_ONE = text("SELECT id, name FROM items WHERE id = :id")
@@ -130,10 +133,9 @@ def _make_save_engine(path: str):
     return engine
 
 
-_save_path = os.environ.get("BENCH_SAVE_SQLITE_PATH") or os.path.join(
-    tempfile.gettempdir(), "bench-baseline-save.sqlite3"
+save_engine = _make_save_engine(
+    _database_path("BENCH_SAVE_SQLITE_PATH", "bench-baseline-save.sqlite3")
 )
-save_engine = _make_save_engine(_save_path)
 save_app = Flask("save_app")
 
 NEW_SESSION = text("INSERT INTO sessions (token_hash, data, expires_at) VALUES (:t, :d, :e)")

@@ -8,6 +8,8 @@ clicking through pages a browser test has already walked.
     staff_members(app, {"clerk": [("clerk", "kosodate")]})  members; their TOTP secrets
     staff_sign_in(client, "clerk", secret)          a signed-in staff client
     resident_sign_in(client, "parent")              a signed-in resident (needs a stub provider)
+    HOIKU_ANSWERS_BEFORE_EMPLOYMENT                 保育's answers, step by step, posted to reach
+                                                    its employment step
 
 Each takes the Flask app of the `app` fixture (or a live server's app: tests/e2e/prepared.py);
 the test configuration hashes staff passwords cheaply (PASSWORD_HASH_PROFILE=fast).
@@ -27,6 +29,27 @@ from portal.db import db
 from portal.submissions import service
 from portal.submissions.models import Submission
 from tests.conftest import csrf_token
+
+# 保育施設等の利用申込 (/procedures/hoiku-riyou): the answers of the steps before its employment
+# step, step by step (one child, one nursery); a test posts them in order to reach that step.
+HOIKU_ANSWERS_BEFORE_EMPLOYMENT: dict[str, dict[str, str]] = {
+    "guardian": {
+        "guardian.name": "大原 花子",
+        "guardian.kana": "オオハラ ハナコ",
+        "guardian.birth_date": "1995-06-15",
+        "phone": "0470621111",
+        "address.postal_code": "2988501",
+        "address.block": "1",
+    },
+    "children": {
+        "children.count": "1",
+        "children.0.child_name": "大原 一郎",
+        "children.0.child_kana": "オオハラ イチロウ",
+        "children.0.child_birth_date": "2025-08-01",
+        "children.0.allergy": "no",
+    },
+    "preferences": {"nursery_1": "ohara", "start_date": "2027-04-01"},
+}
 
 PASSWORD = "correct horse battery"
 

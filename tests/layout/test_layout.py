@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from portal.jobs import queue
+from tests.factories import HOIKU_ANSWERS_BEFORE_EMPLOYMENT
 from tests.layout.jobs import SLOW, SlowPayload
 
 INSTANCE = "X-Portal-Instance"
@@ -158,25 +159,7 @@ def test_an_upload_through_one_instance_downloads_through_the_other(layout):
         f"{layout.url}{HOIKU}/start", data={"csrf_token": csrf(page.text)}
     )
     assert started.status_code == 200
-    answers = {
-        "guardian": {
-            "guardian.name": "大原 花子",
-            "guardian.kana": "オオハラ ハナコ",
-            "guardian.birth_date": "1995-06-15",
-            "phone": "0470621111",
-            "address.postal_code": "2988501",
-            "address.block": "1",
-        },
-        "children": {
-            "children.count": "1",
-            "children.0.child_name": "大原 一郎",
-            "children.0.child_kana": "オオハラ イチロウ",
-            "children.0.child_birth_date": "2025-08-01",
-            "children.0.allergy": "no",
-        },
-        "preferences": {"nursery_1": "ohara", "start_date": "2027-04-01"},
-    }
-    for step, data in answers.items():
+    for step, data in HOIKU_ANSWERS_BEFORE_EMPLOYMENT.items():
         saved = resident.post(f"{HOIKU}/apply/{step}", data, allow_redirects=False)
         assert saved.status_code == 302, (step, saved.status_code)
     token = csrf(resident.get(f"{HOIKU}/apply/guardian-work").text)

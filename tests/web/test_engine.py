@@ -14,31 +14,12 @@ from portal import clock, create_app
 from portal.catalog import load_catalog
 from tests.catalog_files import edit, procedure_file, small_catalog
 from tests.conftest import check_page, csrf_token
+from tests.factories import HOIKU_ANSWERS_BEFORE_EMPLOYMENT
 
 pytestmark = pytest.mark.db
 
 JUMINHYO = "/procedures/juminhyo-copy"
 HOIKU = "/procedures/hoiku-riyou"
-# 保育施設等の利用申込's answers for the steps before the employment step, by step (one child,
-# one nursery): a test posts them in order to reach that step.
-HOIKU_ANSWERS_BEFORE_EMPLOYMENT: dict[str, dict[str, str]] = {
-    "guardian": {
-        "guardian.name": "大原 花子",
-        "guardian.kana": "オオハラ ハナコ",
-        "guardian.birth_date": "1995-06-15",
-        "phone": "0470621111",
-        "address.postal_code": "2988501",
-        "address.block": "1",
-    },
-    "children": {
-        "children.count": "1",
-        "children.0.child_name": "大原 一郎",
-        "children.0.child_kana": "オオハラ イチロウ",
-        "children.0.child_birth_date": "2025-08-01",
-        "children.0.allergy": "no",
-    },
-    "preferences": {"nursery_1": "ohara", "start_date": "2027-04-01"},
-}
 APPLICANT = {
     "applicant_name": "大原 太郎",
     "applicant_kana": "オオハラ タロウ",
@@ -116,8 +97,7 @@ def test_attachments_are_served_only_to_their_owner(app):
     owner = signed_in(app, "owner-sub")
     start(owner, HOIKU)
     # Jump the draft to the employment step by answering the steps before it.
-    answers = HOIKU_ANSWERS_BEFORE_EMPLOYMENT
-    for step, data in answers.items():
+    for step, data in HOIKU_ANSWERS_BEFORE_EMPLOYMENT.items():
         assert post(owner, f"{HOIKU}/apply/{step}", data).status_code == 302, step
     response = post(
         owner,

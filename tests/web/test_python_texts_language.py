@@ -120,13 +120,8 @@ def test_the_expired_form_page_in_english_and_portuguese(client):
 
 @pytest.mark.db
 def test_an_upload_rejection_in_english_and_korean(app):
-    from tests.web.test_engine import (
-        HOIKU,
-        HOIKU_ANSWERS_BEFORE_EMPLOYMENT,
-        post,
-        signed_in,
-        start,
-    )
+    from tests.factories import HOIKU_ANSWERS_BEFORE_EMPLOYMENT
+    from tests.web.test_engine import HOIKU, post, signed_in, start
 
     for lang, expected in (
         ("en", "Choose a JPEG, PNG, PDF or HEIC (iPhone photo) file"),
@@ -398,13 +393,8 @@ def test_the_booking_forms_character_error_in_english_and_chinese(client):
 
 @pytest.mark.db
 def test_the_nurserys_duplicate_choice_in_english(app):
-    from tests.web.test_engine import (
-        HOIKU,
-        HOIKU_ANSWERS_BEFORE_EMPLOYMENT,
-        post,
-        signed_in,
-        start,
-    )
+    from tests.factories import HOIKU_ANSWERS_BEFORE_EMPLOYMENT
+    from tests.web.test_engine import HOIKU, post, signed_in, start
 
     client = signed_in(app, "duplicate-choice")
     client.get("/?lang=en")
