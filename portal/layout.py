@@ -31,9 +31,10 @@ from flask import current_app, has_request_context, request, url_for
 from jinja2 import pass_context
 from jinja2.environment import TemplateModule
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.i18n import current_language, note_unreviewed, reset_noted, unreviewed_noted
+from portal.kept_pages import fill, marked_slots
 
 # A slot in the rendered text: NUL, the slot's name (and a key into its mapping after \x01), NUL.
 # NUL never reaches a page from the templates' own text, and the text is rendered with no
@@ -64,20 +65,13 @@ def _split(text: str, slots: dict[str, Any]) -> tuple[str, ...]:
     return parts
 
 
-def _fill(parts: tuple[str, ...], slots: dict[str, Any]) -> Markup:
+def _fill(piece: str, parts: tuple[str, ...], slots: dict[str, Any]) -> Markup:
     if len(parts) == 1:
         return Markup(parts[0])  # noqa: S704 - rendered by the template, autoescaped there
-    values: dict[str, Any] = {}
-    out = [parts[0]]
-    for index in range(1, len(parts), 2):
-        name, _, key = parts[index].partition(_KEY)
-        if name not in values:
-            value = slots[name]
-            values[name] = value() if callable(value) else value
-        value = values[name][key] if key else values[name]
-        out.append(str(escape(value)))
-        out.append(parts[index + 1])
-    return Markup("".join(out))  # noqa: S704 - cached template text and escaped slot values
+    marked = marked_slots(piece, parts, slots)  # a page being kept whole (portal.kept_pages)
+    if marked is not None:
+        return marked
+    return Markup(fill(parts, slots))  # noqa: S704 - cached template text, escaped slot values
 
 
 @pass_context
@@ -106,7 +100,7 @@ def page_fragment(
     goes in through the slots, as in `layout_fragment`; blocks inside the piece reach them
     with the global `page_slot`."""
     if page_key is None:
-        return _fill(_split(str(caller(_slot)), slots), slots)
+        return _fill(piece, _split(str(caller(_slot)), slots), slots)
     return _cached(context, piece, (*page_key, *key), caller, slots, pages=True)
 
 
@@ -164,7 +158,7 @@ def _cached(
         store[full_key] = cached = (parts, unreviewed)
     elif cached[1]:
         note_unreviewed()
-    return _fill(cached[0], slots)
+    return _fill(piece, cached[0], slots)
 
 
 # The footer's link for each page address (the application root and the path with its query):

@@ -19,7 +19,6 @@ from flask import (
     Response,
     current_app,
     g,
-    has_request_context,
     render_template,
     request,
     session,
@@ -30,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal import clock, input_policy, layout
 from portal.catalog.fields import markup as field_markup
+from portal.identity.sessions import session_seconds_left
 from portal.pages import display
 
 log = logging.getLogger(__name__)
@@ -220,15 +220,6 @@ def _handle_unexpected(error: Exception) -> Response:
     return render_error(500)
 
 
-def _session_seconds_left(now) -> int | None:
-    """Seconds before a signed-in session times out (None when nobody is signed in), for the
-    timeout warning (portal/identity/timeout.py)."""
-    if not has_request_context():
-        return None
-    seconds_left = getattr(session, "seconds_left", None)
-    return seconds_left(now) if seconds_left else None
-
-
 # Forms that apply the character policy themselves, with a message beside the field that keeps
 # what was entered: the catalog's (FieldType.read_input in portal/catalog/fields/base.py) and
 # the free-text forms of the booking and staff pages. On every other form (choices, codes, ids)
@@ -391,7 +382,7 @@ def init_app(app: Flask) -> None:
             # Real deployments show no demo banner; a demo with the mock card service says so.
             "demo_deployment": current_app.config["DEMO_DEPLOYMENT"],
             "mock_card_login": current_app.config["MOCK_JPKI_ENABLED"],
-            "session_seconds_left": _session_seconds_left(now),
+            "session_seconds_left": session_seconds_left(now),
             "display_classes": display.html_classes(),
             # Over Flask-WTF's own context processor's `csrf_token` (this one runs after it).
             "csrf_token": csrf_token,

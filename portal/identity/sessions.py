@@ -21,7 +21,7 @@ import logging
 import sqlite3
 from typing import Any, NamedTuple
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, current_app, has_request_context, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import Engine, Row, bindparam, delete, select, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -46,6 +46,15 @@ def idle_limit(data: dict) -> dt.timedelta:
     if data.get("staff"):
         return STAFF_IDLE_TIMEOUT
     return IDLE_TIMEOUT if data.get("user") else ABSOLUTE_TIMEOUT
+
+
+def session_seconds_left(now: dt.datetime) -> int | None:
+    """Seconds before a signed-in session times out (None when nobody is signed in), for the
+    timeout warning (portal/identity/timeout.py)."""
+    if not has_request_context():
+        return None
+    seconds_left = getattr(session, "seconds_left", None)
+    return seconds_left(now) if seconds_left else None
 
 
 def is_staff_path(path: str) -> bool:

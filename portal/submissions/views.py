@@ -6,6 +6,7 @@ and resume. Thin: find the draft, call the engine, commit, redirect. The 代理 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -23,11 +24,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import clock
+from portal import clock, kept_pages
 from portal.catalog.fields import html_id
 from portal.catalog.schema import Procedure, Step
 from portal.db import db
 from portal.i18n import translate
+from portal.identity.sessions import session_seconds_left
 from portal.localization import localized
 from portal.qr import qr_svg
 from portal.submissions import (
@@ -235,27 +237,93 @@ def step(procedure_id: str, step_id: str) -> ResponseReturnValue:
 
     position, total = service.step_position(procedure, submission.answers, current, today)
     back = service.previous_step(procedure, submission.answers, current, today)
-    return render_template(
-        "submissions/step.html",
-        **steps.page_values(submission, current, result.ctx, result.raw, result.outcome, today),
-        file_url=lambda token: url_for(
-            ".draft_file", procedure_id=procedure_id, upload_token=token
-        ),
-        position=position,
-        total=total,
-        back_url=(
-            url_for(".check", procedure_id=procedure_id)
-            if returning
-            else url_for(".step", procedure_id=procedure_id, step_id=back.id)
-            if back
-            else url_for(".who", procedure_id=procedure_id)
-            if procedure.on_behalf and submission.acting_for
-            else url_for(".start", procedure_id=procedure_id)
-        ),
-        returning=returning,
-        discard_url=_discard_url(submission),
-        step_page_key=_step_page_key(procedure, current),
+    values = steps.page_values(submission, current, result.ctx, result.raw, result.outcome, today)
+    back_url = (
+        url_for(".check", procedure_id=procedure_id)
+        if returning
+        else url_for(".step", procedure_id=procedure_id, step_id=back.id)
+        if back
+        else url_for(".who", procedure_id=procedure_id)
+        if procedure.on_behalf and submission.acting_for
+        else url_for(".start", procedure_id=procedure_id)
     )
+    discard_url = _discard_url(submission)
+    page_key = _step_page_key(procedure, current)
+
+    def file_url(token: str) -> str:
+        return url_for(".draft_file", procedure_id=procedure_id, upload_token=token)
+
+    def rendering() -> str:
+        return render_template(
+            "submissions/step.html",
+            **values,
+            file_url=file_url,
+            position=position,
+            total=total,
+            back_url=back_url,
+            returning=returning,
+            discard_url=discard_url,
+            step_page_key=page_key,
+        )
+
+    plain = not (values["errors"] or values["notice"] or unsent is not None)
+    if page_key is None or not plain or not kept_pages.plain_request():
+        return rendering()
+    return kept_pages.render(
+        kept_pages.key_of(("submissions.step", *page_key, returning, discard_url is not None)),
+        _step_page_slots(values, file_url, back_url, position, total, discard_url),
+        rendering,
+        changing={"body.seconds"},
+    )
+
+
+def _step_page_slots(
+    values: dict[str, Any],
+    file_url: Callable[[str], str],
+    back_url: str,
+    position: int,
+    total: int,
+    discard_url: str | None,
+) -> dict[str, Any]:
+    """The step page's slots (portal.kept_pages), as submissions/step.html and its layout give
+    them, for a page without errors or a notice: the header's and the timeout dialog's for
+    someone signed in, the footer's, and the step's own content."""
+    signed_in = session.get("user")
+    # The template's own globals: the same functions its expressions call.
+    template_globals: dict[str, Any] = current_app.jinja_env.globals
+    csrf_token = template_globals["csrf_token"]
+    step_fields = template_globals["step_fields"]
+    return {
+        "header.csrf": csrf_token,
+        "header.name": lambda: signed_in["name"] if signed_in else None,
+        "body.seconds": lambda: session_seconds_left(clock.now()),
+        "step_content.back": back_url,
+        "step_content.summary": "",
+        "step_content.notice": None,
+        "step_content.csrf": csrf_token,
+        "step_content.fields": lambda: step_fields(
+            current_app.jinja_env,
+            values["fields"],
+            values["locked"],
+            values["shown"],
+            values["prefill_notes"],
+            values["department"],
+            values["conditions"],
+            values["shortcuts"],
+            values["raw"],
+            values["errors"],
+            values["focus"],
+            file_url,
+            values["masks"],
+        ),
+        "step_content.total": total,
+        "step_content.position": position,
+        "step_content.discard": discard_url,
+        "footer_nav.display": template_globals["display_settings_url"],
+        "session_timeout.csrf": csrf_token,
+        "session_timeout.path": request.path,
+        "session_timeout.login": lambda: url_for("identity.login", next=request.path),
+    }
 
 
 def _step_page_key(procedure: Procedure, current: Step) -> tuple[str, str] | None:
