@@ -336,6 +336,45 @@ def annotate_utf8(page: bytes, reader: Reader) -> bytes:
     return b"".join(out)
 
 
+def annotate_around_slots(
+    parts: tuple[str, ...], reader: Reader
+) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """A kept page's text with ruby once, around its slots (portal.kept_pages, decision 0099).
+
+    `parts` alternate text and slot names (a page split at its slot markers' NULs). Every slot
+    must stand where no ruby of the page's text depends on its value: inside a tag (an
+    attribute), inside an element that takes no ruby, or alone between two tags (a fragment,
+    which then takes its ruby by itself: those slots' names are returned). A slot inside a text
+    node that could take ruby gives None: such a page is transformed whole on every request, as
+    before. The markers are ASCII and the transform reads text nodes only, so the parts come
+    back in the same shape."""
+    encoded = [part.encode() for part in parts]
+    document = b"\x00".join(encoded)
+    skipped = _skipped_ranges(document)
+    fragments = set()
+    offset = 0
+    for index, part in enumerate(encoded):
+        if index % 2 == 0:
+            offset += len(part) + 1
+            continue
+        start, end = offset - 1, offset + len(part) + 1  # the marker with its two NULs
+        offset = end
+        if any(begin <= start < stop for begin, stop in skipped):
+            continue  # no ruby there, whatever the value
+        if document.rfind(b"<", 0, start) > document.rfind(b">", 0, start):
+            continue  # inside a tag: an attribute's value
+        before = document[document.rfind(b">", 0, start) + 1 : start]
+        after_end = document.find(b"<", end)
+        after = document[end : len(document) if after_end == -1 else after_end]
+        if before.strip() or after.strip():
+            return None  # part of a text node
+        fragments.add(parts[index].partition("\x01")[0])
+    annotated = annotate_utf8(document, reader).split(b"\x00")
+    if len(annotated) != len(parts) or annotated[1::2] != encoded[1::2]:
+        return None
+    return tuple(piece.decode() for piece in annotated), frozenset(fragments)
+
+
 def annotate_html(html: str, reader: Reader) -> str:
     """The page with ruby over the kanji of its text nodes (see the module's docstring)."""
     return annotate_utf8(html.encode(), reader).decode()
@@ -427,10 +466,11 @@ def switch_url() -> str:
 
 
 def _annotate(response):
-    from flask import current_app
+    from flask import current_app, g
 
     if (
         response.mimetype != "text/html"
+        or g.get("furigana_done")  # a kept page with its ruby (portal.kept_pages)
         or response.direct_passthrough
         or response.is_streamed
         or request.blueprint in EXCLUDED_BLUEPRINTS

@@ -16,6 +16,10 @@ without its view) or gives other values for is not kept: it is rendered every ti
 and a warning names the slot. The key must hold everything the page's text depends on besides
 the slots (`key_of` adds what every page shares); a request in a state the key does not cover
 (errors, a notice, messages waiting to be shown, a channel's frame) is rendered as before.
+
+With ふりがな, a kept page also keeps its text with ruby (portal.furigana.annotate_around_slots),
+checked when kept against the transform of that request's whole page, so the transform of the
+response's bytes does not run over the kept text again on every request.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 from flask import current_app, g, request, session
 from markupsafe import Markup, escape
 
+from portal import furigana
 from portal.i18n import current_language, note_unreviewed, reset_noted, unreviewed_noted
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,9 @@ _CONFLICT = "\x02conflict"  # one slot name given two values in one page: not ke
 class _Page:
     parts: tuple[str, ...]  # text, slot, text, ..., text
     unreviewed: bool  # shows a text no translator checked (decision 0070)
+    # With ふりがな: the parts with ruby already, and the slots whose values take ruby of their
+    # own (furigana.annotate_around_slots); None: the page is transformed whole, as before.
+    ruby: tuple[tuple[str, ...], frozenset[str]] | None = None
 
 
 class _Store:
@@ -90,7 +98,6 @@ def plain_request() -> bool:
 def key_of(page: tuple[Any, ...]) -> tuple[Any, ...]:
     """The page's own key, with what every page's text depends on: the language, ふりがな, the
     display settings, whether someone is signed in and has a timeout, the application root."""
-    from portal import furigana
     from portal.pages import display
 
     return (
@@ -109,11 +116,13 @@ def render(
     values: Mapping[str, Any],
     rendering: Callable[[], str],
     changing: Collection[str] = (),
+    fixed: Collection[str] = (),
 ) -> str:
     """The page kept under `key`, filled with `values` (callables are called when the page has
     that slot); the first time, `rendering` renders it and it is kept if the view's values agree
     with the template's. `changing`: slots whose value changes from moment to moment (a count of
-    seconds), compared by kind only."""
+    seconds), compared by kind only. `fixed`: slots whose values are part of `key`, written into
+    the kept text (so that ふりがな can be given to the text around them once)."""
     store = _store()
     kept = store.pages.get(key, False)
     if kept is None:
@@ -122,6 +131,10 @@ def render(
         assert isinstance(kept, _Page)
         if kept.unreviewed:
             note_unreviewed()
+        if kept.ruby is not None and furigana.chosen():
+            g.furigana_done = True  # the transform of the response has nothing left to do
+            parts, fragments = kept.ruby
+            return fill(parts, values, fragments, _reader())
         return fill(kept.parts, values)
     capture: dict[str, Any] = {}
     token = _CAPTURE.set(capture)
@@ -141,9 +154,48 @@ def render(
     if problem:
         log.warning("page not kept (%s): %s", key[0] if key else "", problem)
         store.pages[key] = None
-    else:
-        store.pages[key] = _Page(parts, unreviewed)
+        return page
+    parts = _with_fixed(parts, capture, fixed)
+    store.pages[key] = _Page(parts, unreviewed, _ruby(parts, capture, page))
     return page
+
+
+def _with_fixed(
+    parts: tuple[str, ...], values: Mapping[str, Any], fixed: Collection[str]
+) -> tuple[str, ...]:
+    """The parts with the fixed slots written in (their values are part of the key)."""
+    out = [parts[0]]
+    for index in range(1, len(parts), 2):
+        name, _, key = parts[index].partition(_KEY)
+        if name in fixed:
+            value = values[name][key] if key else values[name]
+            out[-1] += str(escape(value)) + parts[index + 1]
+        else:
+            out.extend((parts[index], parts[index + 1]))
+    return tuple(out)
+
+
+def _reader() -> furigana.Reader:
+    app = current_app
+    return furigana.reader_for(app.extensions["catalog"], app.config["CATALOG_PATH"])
+
+
+def _ruby(
+    parts: tuple[str, ...], capture: Mapping[str, Any], page: str
+) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """With ふりがな on: the kept text with ruby, if the page made from it is the page the
+    transform makes of this request's page (else None: transformed whole every time)."""
+    if not furigana.chosen():
+        return None
+    reader = _reader()
+    ruby = furigana.annotate_around_slots(parts, reader)
+    if ruby is None:
+        return None
+    whole = furigana.annotate_utf8(page.encode(), reader).decode()
+    if fill(ruby[0], capture, ruby[1], reader) != whole:
+        log.warning("page kept without its ruby: the ruby around its slots differs")
+        return None
+    return ruby
 
 
 def _store() -> _Store:
@@ -155,10 +207,16 @@ def _store() -> _Store:
     return store
 
 
-def fill(parts: tuple[str, ...], values: Mapping[str, Any]) -> str:
+def fill(
+    parts: tuple[str, ...],
+    values: Mapping[str, Any],
+    fragments: Collection[str] = (),
+    reader: furigana.Reader | None = None,
+) -> str:
     """Text and slot markers (the text split at the markers' NULs) with the slots' values,
     escaped as `{{ }}` would; a value that is callable is called once, when a marker needs it
-    (portal.layout's pieces and the kept pages alike)."""
+    (portal.layout's pieces and the kept pages alike). The values of `fragments` take ruby of
+    their own from `reader` (a kept page with ふりがな)."""
     out = [parts[0]]
     computed: dict[str, Any] = {}
     for index in range(1, len(parts), 2):
@@ -167,7 +225,10 @@ def fill(parts: tuple[str, ...], values: Mapping[str, Any]) -> str:
             value = values[name]
             computed[name] = value() if callable(value) else value
         value = computed[name][key] if key else computed[name]
-        out.append(str(escape(value)))
+        text = str(escape(value))
+        if reader is not None and name in fragments:
+            text = furigana.annotate_utf8(text.encode(), reader).decode()
+        out.append(text)
         out.append(parts[index + 1])
     return "".join(out)
 

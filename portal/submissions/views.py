@@ -270,10 +270,13 @@ def step(procedure_id: str, step_id: str) -> ResponseReturnValue:
     if page_key is None or not plain or not kept_pages.plain_request():
         return rendering()
     return kept_pages.render(
-        kept_pages.key_of(("submissions.step", *page_key, returning, discard_url is not None)),
+        kept_pages.key_of(
+            ("submissions.step", *page_key, returning, discard_url is not None, position, total)
+        ),
         _step_page_slots(values, file_url, back_url, position, total, discard_url),
         rendering,
         changing={"body.seconds"},
+        fixed={"step_content.position", "step_content.total"},
     )
 
 

@@ -169,3 +169,29 @@ def test_the_reading_table_is_checked(tmp_path: Path):
     path.write_text("岬町: misaki\n", encoding="utf-8")
     with pytest.raises(ReadingsError, match="must be hiragana"):
         read_overrides(path)
+
+
+# --- a kept page's ruby around its slots (portal.kept_pages, decision 0099) -------------------
+
+
+def test_a_kept_pages_ruby_is_given_around_its_slots(reader):
+    page = (
+        '<p>住所</p><input value="',
+        "form.csrf",
+        '"><span class="no-ruby">',
+        "header.name",
+        " さん</span><div>\n  ",
+        "content.fields",
+        "\n</div>",
+    )
+    found = furigana.annotate_around_slots(page, reader)
+    assert found is not None
+    parts, fragments = found
+    assert parts[1::2] == page[1::2]  # the markers where they were
+    assert "<ruby>" in parts[0] and "<rt>" in parts[0]  # the page's own text took ruby
+    assert fragments == {"content.fields"}  # only the slot standing alone between two tags
+
+
+def test_a_slot_inside_a_text_node_leaves_the_page_transformed_whole(reader):
+    page = ("<p>全", "content.total", "ステップ中</p>")
+    assert furigana.annotate_around_slots(page, reader) is None
